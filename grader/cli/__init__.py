@@ -1,0 +1,88 @@
+"""The ``grader`` command line: a table of verbs, each in its own lazily imported module.
+
+Every command module under ``grader/cli/commands/`` defines ``add_arguments(parser)`` and
+``run(args) -> int``. Importing this package loads neither scikit-learn, torch nor Dask, so
+``grader --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import sys
+import traceback
+from typing import NamedTuple
+
+from grader.errors import GraderError
+
+
+class CommandInfo(NamedTuple):
+    module: str
+    summary: str
+
+
+COMMANDS: dict[str, CommandInfo] = {
+    "demo": CommandInfo("grader.cli.commands.demo", "build the embedded demo course and grade it"),
+    "run": CommandInfo("grader.cli.commands.run", "grade a folder of submissions on a course"),
+    "reference": CommandInfo(
+        "grader.cli.commands.reference", "run every course model on a course's data"
+    ),
+    "similarity": CommandInfo(
+        "grader.cli.commands.similarity", "find shared code between submissions"
+    ),
+    "grades": CommandInfo(
+        "grader.cli.commands.grades", "grade from a score table (Kaggle leaderboard export)"
+    ),
+    "report": CommandInfo("grader.cli.commands.report", "re-render the reports of a batch"),
+    "sandbox": CommandInfo(
+        "grader.cli.commands.sandbox", "check the sandbox backends, build the course image"
+    ),
+    "intake": CommandInfo(
+        "grader.cli.commands.intake", "turn a mailbox of e-mailed submissions into folders"
+    ),
+    "final": CommandInfo(
+        "grader.cli.commands.final", "compute final course grades from their components"
+    ),
+}
+
+
+def _build_parser(verb: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="gradebox: grade and plagiarism-check machine-learning course submissions",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    for name, info in COMMANDS.items():
+        p = sub.add_parser(name, help=info.summary, description=info.summary)
+        if name == verb:
+            importlib.import_module(info.module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    if verb is not None and verb not in COMMANDS:
+        close = difflib.get_close_matches(verb, COMMANDS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        print(f"error: unknown command '{verb}'{hint}; see 'grader --help'", file=sys.stderr)
+        return 2
+    parser = _build_parser(verb)
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(COMMANDS[args.verb].module)
+    try:
+        return int(module.run(args) or 0)
+    except GraderError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: finished results are kept; run the same command to resume",
+              file=sys.stderr)
+        return 130

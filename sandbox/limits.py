@@ -1,0 +1,56 @@
+"""Resource limits of one sandboxed run, as data with units. Network is always off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits applied to every run; built from the ``[sandbox]`` table of course.toml.
+
+    Attributes
+    ----------
+    time_s : float, default=1800
+        Wall-clock seconds before the run is killed (status ``timeout``).
+    memory_mb : int, default=8192
+        Memory (RSS + swap) in MiB; exceeding it kills the run (status ``memory``).
+    cpus : float, default=2
+        CPU cores the run may use.
+    gpus : int, default=0
+        GPUs handed to each run (each parallel slot gets its own devices).
+    output_mb : int, default=64
+        Largest file the run may write, and the bound on its output folder, in MiB.
+    log_kb : int, default=256
+        stdout and stderr are each kept up to this many KiB (head and tail).
+    processes : int, default=256
+        Most processes/threads the run may have at once.
+    tmp_mb : int, default=1024
+        Size of the private ``/tmp`` (and of ``/dev/shm``) in MiB.
+    """
+
+    time_s: float = 1800.0
+    memory_mb: int = 8192
+    cpus: float = 2.0
+    gpus: int = 0
+    output_mb: int = 64
+    log_kb: int = 256
+    processes: int = 256
+    tmp_mb: int = 1024
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory_mb * 1024 * 1024
+
+    @property
+    def output_bytes(self) -> int:
+        return self.output_mb * 1024 * 1024
+
+    @property
+    def log_bytes(self) -> int:
+        return self.log_kb * 1024
+
+    @property
+    def outer_time_s(self) -> float:
+        """The second clock: past this the backend itself is considered broken."""
+        return self.time_s + 60.0
