@@ -1,0 +1,32 @@
+"""``grader intake MAILBOX --roster roster.csv --out submissions/``: e-mails → folders."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("mailbox", help="an .mbox file or a folder of .eml files")
+    parser.add_argument("--roster", required=True, help="roster.csv (student,name,email,...)")
+    parser.add_argument("--out", required=True, help="the submissions folder to fill")
+    parser.add_argument("--keep", choices=("latest", "first"), default="latest",
+                        help="which of a student's e-mails counts, by Date (default: latest)")
+    parser.add_argument("--deadline", metavar="ISO",
+                        help="e.g. 2026-01-18T23:59:59+02:00; later e-mails are reported late")
+    parser.add_argument("--report", metavar="CSV",
+                        help="where to write the report (default: OUT/intake_report.csv)")
+    parser.add_argument("--kaggle-dir", metavar="DIR",
+                        help="put kaggle_submission.csv files in DIR/<student>.csv instead of "
+                             "the student's folder (out of reach of the student's code)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.mail_intake import parse_deadline, run_intake
+    from grader.roster import load_roster
+
+    roster = load_roster(args.roster)
+    deadline = parse_deadline(args.deadline) if args.deadline else None
+    result = run_intake(args.mailbox, roster, args.out, keep=args.keep, deadline=deadline,
+                        report_path=args.report, kaggle_dir=args.kaggle_dir)
+    print(result.summary())
+    return 0

@@ -1,0 +1,430 @@
+"""``course.toml`` and the course folder → a frozen, validated :class:`Course`.
+
+Every key of DESIGN.md is accepted with a documented default; unknown keys, wrong types and
+inconsistent data files are reported all at once, each problem on a line naming the file
+(and line, where there is one) and what to write instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import CourseError
+from sandbox.limits import Limits
+
+METRICS = ("accuracy", "macro_f1", "mse", "mae", "kendall_tau", "roc_auc")
+POLICIES = ("rank_bands", "accuracy_scaled")
+BACKENDS = ("auto", "docker", "bwrap", "none")
+MODALITIES = ("auto", "tabular", "images", "text")
+
+#: The course's table (slides, "Sistem de notare"): (first place of the band, max grade).
+#: Places 1-30 → 10, 31-50 → 9, 51-90 → 8, 91-120 → 7, 121-150 → 6, 151 and later → 5.
+DEFAULT_BANDS: tuple[tuple[int, float], ...] = (
+    (1, 10.0), (31, 9.0), (51, 8.0), (91, 7.0), (121, 6.0), (151, 5.0),
+)
+
+
+@dataclass(frozen=True)
+class CompetitionConfig:
+    name: str
+    metric: str = "accuracy"
+    public_fraction: float = 0.3
+    seed: int = 0
+    modality: str = "auto"
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    policy: str = "rank_bands"
+    #: a number, or the name of a reference model whose score is the baseline
+    baseline: float | str = "majority"
+    bands: tuple[tuple[int, float], ...] = DEFAULT_BANDS
+    #: the class size the band table is written for; other sizes scale the limits
+    scale_bands_to: int = 150
+    #: sizes within this fraction of ``scale_bands_to`` keep the table as written
+    scale_tolerance: float = 0.2
+    #: the grade of a valid run that does not beat the baseline
+    below_baseline_grade: float = 4.0
+    #: ``accuracy_scaled``: the score that earns the maximum (a number or a reference model)
+    optimum: float | str | None = None
+    max_grade: float = 10.0
+    min_grade: float = 1.0
+    #: most points the presentation/documentation deductions may take (slides: 2)
+    max_deduction: float = 2.0
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    backend: str = "auto"
+    image: str = ""
+    python: str = ""
+    time_limit_s: float = 1800.0
+    memory_mb: int = 8192
+    cpus: float = 2.0
+    gpus: int = 0
+    output_limit_mb: int = 64
+    processes: int = 256
+    log_kb: int = 256
+
+    def limits(self) -> Limits:
+        return Limits(
+            time_s=self.time_limit_s, memory_mb=self.memory_mb, cpus=self.cpus, gpus=self.gpus,
+            output_mb=self.output_limit_mb, log_kb=self.log_kb, processes=self.processes,
+        )
+
+
+@dataclass(frozen=True)
+class SimilarityConfig:
+    threshold: float | None = None
+    template: str = ""
+    archive: str = ""
+    web: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    #: show students their private score (after the competition closes)
+    release_private: bool = False
+    #: show students the similarity findings about them
+    release_similarity: bool = False
+
+
+@dataclass(frozen=True)
+class Course:
+    """A validated course folder. Paths are absolute."""
+
+    root: Path
+    competition: CompetitionConfig
+    grading: GradingConfig = field(default_factory=GradingConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    #: tables passed through untouched for other parts (e.g. ``[final]``, ``[reproduction]``)
+    extra: dict[str, Any] = field(default_factory=dict)
+    config_hash: str = ""
+    data_hash: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.competition.name
+
+    @property
+    def metric(self) -> str:
+        return self.competition.metric
+
+    @property
+    def seed(self) -> int:
+        return self.competition.seed
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def hidden_dir(self) -> Path:
+        return self.root / "hidden"
+
+    @property
+    def task(self) -> str:
+        return "regression" if self.metric in ("mse", "mae", "kendall_tau") else "classification"
+
+    def optional_dir(self, value: str, default: str) -> Path | None:
+        """A corpus folder from ``[similarity]`` (relative to the course) or its default."""
+        path = (self.root / (value or default)).resolve()
+        return path if path.exists() else None
+
+    def describe(self) -> dict[str, Any]:
+        d = {k: asdict(v) for k, v in (
+            ("competition", self.competition), ("grading", self.grading),
+            ("sandbox", self.sandbox), ("similarity", self.similarity), ("reports", self.reports),
+        )}
+        d.update(self.extra)
+        return d
+
+
+# --- schema -------------------------------------------------------------------------------
+
+_SECTIONS: dict[str, type] = {
+    "competition": CompetitionConfig,
+    "grading": GradingConfig,
+    "sandbox": SandboxConfig,
+    "similarity": SimilarityConfig,
+    "reports": ReportsConfig,
+}
+#: tables owned by other parts of gradebox, validated there
+_PASS_THROUGH = ("final", "reproduction", "reference")
+
+_CHOICES = {
+    ("competition", "metric"): METRICS,
+    ("competition", "modality"): MODALITIES,
+    ("grading", "policy"): POLICIES,
+    ("sandbox", "backend"): BACKENDS,
+}
+_EXAMPLES = {
+    "memory_mb": "a whole number of megabytes, e.g. 8192",
+    "time_limit_s": "a number of seconds, e.g. 1800",
+    "cpus": "a number of cores, e.g. 2",
+    "gpus": "a whole number of GPUs per run, e.g. 1",
+    "output_limit_mb": "a whole number of megabytes, e.g. 64",
+    "public_fraction": "a fraction between 0 and 1, e.g. 0.3",
+    "seed": "a whole number, e.g. 42",
+    "scale_bands_to": "a whole number of participants, e.g. 150",
+    "baseline": 'a number (e.g. 0.85) or a reference model name (e.g. "majority")',
+    "optimum": 'a number (e.g. 0.98) or a reference model name (e.g. "best")',
+    "bands": "a list of [first_place, max_grade] pairs, e.g. [[1, 10], [31, 9], [51, 8]]",
+    "threshold": "a score between 0 and 1, e.g. 0.6",
+}
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    """The line of ``key`` in ``[section]`` (or of the section header), for error messages."""
+    in_section = False
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = stripped.strip("[] ") == section
+            if in_section and key is None:
+                return i
+            continue
+        if in_section and key and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return i
+    return None
+
+
+def _check_type(section: str, key: str, value: Any, default: Any) -> str | None:
+    """Why ``value`` does not fit the field whose default is ``default``, or None."""
+    expected = _EXAMPLES.get(key)
+    if key in ("baseline", "optimum"):
+        ok = isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool))
+        return None if ok else f"expected {expected}"
+    if key == "threshold":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+        return None if ok else f"expected {expected}"
+    if key == "bands":
+        ok = (isinstance(value, list) and value and all(
+            isinstance(b, list) and len(b) == 2 and all(isinstance(x, int | float) for x in b)
+            for b in value))
+        if not ok:
+            return f"expected {expected}"
+        firsts = [b[0] for b in value]
+        if firsts[0] != 1 or firsts != sorted(set(firsts)):
+            return "the first places must start at 1 and increase, e.g. [[1, 10], [31, 9]]"
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else f"expected {expected or 'a whole number'}"
+    if isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        return None if ok else f"expected {expected or 'a number'}"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "expected a string in quotes"
+    return None
+
+
+def _parse_section(name: str, table: Any, text: str, problems: list[str]) -> dict[str, Any]:
+    cls = _SECTIONS[name]
+    fields = cls.__dataclass_fields__
+    out: dict[str, Any] = {}
+    if not isinstance(table, dict):
+        problems.append(f"course.toml:{_line_of(text, name, None) or '?'}  [{name}] must be a table")
+        return out
+    for key, value in table.items():
+        where = f"course.toml:{_line_of(text, name, key) or '?'}"
+        shown = f"[{name}] {key} = {json.dumps(value, ensure_ascii=False)}"
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"{where}  {shown}\n    unknown key{hint}; known: {', '.join(fields)}")
+            continue
+        default = fields[key].default
+        if default is fields[key].default_factory or name == "competition" and key == "name":
+            default = ""
+        choices = _CHOICES.get((name, key))
+        if choices is not None:
+            if value not in choices:
+                close = difflib.get_close_matches(str(value), choices, n=1)
+                hint = f' (did you mean "{close[0]}"?)' if close else ""
+                options = " or ".join(f'"{c}"' for c in choices)
+                problems.append(f"{where}  {shown}\n    expected {options}{hint}")
+                continue
+        else:
+            why = _check_type(name, key, value, default)
+            if why:
+                problems.append(f"{where}  {shown}\n    {why}")
+                continue
+        if key == "bands":
+            value = tuple((int(a), float(b)) for a, b in value)
+        out[key] = value
+    return out
+
+
+def _hash_tree(folder: Path) -> str:
+    """Content hash of every file under ``folder`` (names and bytes), in a fixed order."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0")
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[list[str], list[str]]:
+    """The ids (and labels) of a course CSV, checking header and duplicates."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header or header[0].strip() != "id":
+                raise CourseError(
+                    f"{course_file} must start with a header whose first column is 'id'",
+                    problems=[f"{course_file}:1  found {header!r}"],
+                    hint="write the header line, e.g. 'id,label,...'",
+                )
+            label_col = None
+            if need_label:
+                if "label" not in [h.strip() for h in header]:
+                    raise CourseError(
+                        f"{course_file} has no 'label' column",
+                        problems=[f"{course_file}:1  header {header!r}"],
+                        hint="the hidden labels file must have the header 'id,label'",
+                    )
+                label_col = [h.strip() for h in header].index("label")
+            ids, labels, seen, dups = [], [], set(), []
+            for lineno, row in enumerate(reader, 2):
+                if not row:
+                    continue
+                rid = row[0].strip()
+                if rid in seen:
+                    dups.append(f"{course_file}:{lineno}  id {rid!r} appears again")
+                seen.add(rid)
+                ids.append(rid)
+                if label_col is not None:
+                    labels.append(row[label_col].strip() if label_col < len(row) else "")
+    except UnicodeDecodeError as exc:
+        raise CourseError(f"{course_file} is not UTF-8 text ({exc.reason})",
+                          hint="save the file as UTF-8 CSV") from None
+    if dups:
+        raise CourseError(f"{course_file} has {len(dups)} duplicate id(s)", problems=dups[:10],
+                          hint="every id must appear exactly once")
+    return ids, labels
+
+
+def load_course(path: str | Path) -> Course:
+    """Load and validate a course folder (``course.toml``, ``data/``, ``hidden/``).
+
+    Raises
+    ------
+    CourseError
+        Listing every problem found, each naming the file and the fix.
+    """
+    root = Path(path).resolve()
+    toml_path = root / "course.toml"
+    if not root.is_dir():
+        raise CourseError(f"course folder {root} does not exist",
+                          hint="pass the folder that holds course.toml, data/ and hidden/")
+    if not toml_path.is_file():
+        raise CourseError(f"{toml_path} not found",
+                          hint="every course folder needs a course.toml with at least "
+                               '[competition] name = "..."; see README.md, section "course.toml"')
+    text = toml_path.read_text(encoding="utf-8", errors="replace")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"course.toml is not valid TOML: {exc}",
+                          hint="check quotes, brackets and '=' on the line shown") from None
+
+    problems: list[str] = []
+    parsed: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
+    for section, table in raw.items():
+        if section in _SECTIONS:
+            parsed[section] = _parse_section(section, table, text, problems)
+        elif section in _PASS_THROUGH:
+            extra[section] = table
+        else:
+            close = difflib.get_close_matches(section, [*_SECTIONS, *_PASS_THROUGH], n=1)
+            hint = f" (did you mean [{close[0]}]?)" if close else ""
+            problems.append(f"course.toml:{_line_of(text, section, None) or '?'}  [{section}]\n"
+                            f"    unknown table{hint}")
+    comp = parsed.get("competition", {})
+    if not comp.get("name"):
+        problems.append('course.toml  [competition] name is missing\n'
+                        '    add e.g. [competition]\\nname = "digits-2026"')
+    frac = comp.get("public_fraction", 0.3)
+    if not 0 < frac < 1:
+        problems.append(f"course.toml:{_line_of(text, 'competition', 'public_fraction') or '?'}  "
+                        f"[competition] public_fraction = {frac}\n    expected a fraction strictly "
+                        "between 0 and 1, e.g. 0.3")
+    grading = parsed.get("grading", {})
+    if grading.get("policy") == "accuracy_scaled" and grading.get("optimum") is None:
+        problems.append("course.toml  [grading] policy = \"accuracy_scaled\" needs an optimum\n"
+                        '    add optimum = 0.98 (a score) or optimum = "best" (the best reference model)')
+    if problems:
+        raise CourseError(f"course.toml has {len(problems)} problem(s)", problems=problems,
+                          hint='every key and its default is listed in README.md, section "course.toml"')
+
+    _check_data(root)
+    course = Course(
+        root=root,
+        competition=CompetitionConfig(**comp),
+        grading=GradingConfig(**grading),
+        sandbox=SandboxConfig(**parsed.get("sandbox", {})),
+        similarity=SimilarityConfig(**parsed.get("similarity", {})),
+        reports=ReportsConfig(**parsed.get("reports", {})),
+        extra=extra,
+    )
+    config_hash = hashlib.blake2b(
+        json.dumps(course.describe(), sort_keys=True, default=str).encode(), digest_size=16
+    ).hexdigest()
+    object.__setattr__(course, "config_hash", config_hash)
+    object.__setattr__(course, "data_hash", _hash_tree(root / "data"))
+    return course
+
+
+def _check_data(root: Path) -> None:
+    """The data files exist, have ids, and the test ids equal the hidden labels' ids."""
+    data, hidden = root / "data", root / "hidden"
+    missing = [f"{p.relative_to(root)} is missing" for p in
+               (data / "train.csv", data / "test.csv", hidden / "test_labels.csv") if not p.is_file()]
+    if missing:
+        raise CourseError(
+            f"course folder {root} is incomplete", problems=missing,
+            hint="a course needs data/train.csv (id,label,...), data/test.csv (id,...) and "
+                 "hidden/test_labels.csv (id,label)")
+    read_id_column(data / "train.csv", need_label=True, course_file="data/train.csv")
+    test_ids, _ = read_id_column(data / "test.csv", need_label=False, course_file="data/test.csv")
+    hidden_ids, labels = read_id_column(hidden / "test_labels.csv", need_label=True,
+                                        course_file="hidden/test_labels.csv")
+    if not test_ids:
+        raise CourseError("data/test.csv has no rows", hint="add one row per test example")
+    only_test = sorted(set(test_ids) - set(hidden_ids))
+    only_hidden = sorted(set(hidden_ids) - set(test_ids))
+    if only_test or only_hidden:
+        problems = []
+        if only_test:
+            problems.append(f"data/test.csv has {len(only_test)} id(s) with no hidden label, e.g. "
+                            + ", ".join(map(repr, only_test[:5])))
+        if only_hidden:
+            problems.append(f"hidden/test_labels.csv has {len(only_hidden)} id(s) not in data/test.csv,"
+                            " e.g. " + ", ".join(map(repr, only_hidden[:5])))
+        raise CourseError("the test ids of data/test.csv and hidden/test_labels.csv differ",
+                          problems=problems,
+                          hint="both files must list exactly the same ids")
+    empty = [i for i, lab in zip(hidden_ids, labels, strict=True) if lab == ""]
+    if empty:
+        raise CourseError(f"hidden/test_labels.csv has {len(empty)} empty label(s), e.g. id "
+                          f"{empty[0]!r}", hint="every test id needs its label")
+
+

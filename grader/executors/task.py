@@ -1,0 +1,92 @@
+"""One run as data: what an executor ships to a slot or a worker, and what comes back.
+
+``execute_run`` is the whole job of a slot: materialise the submission, run it in the
+sandbox, read ``submission.csv`` as untrusted bytes, clean up. It writes nothing to the store:
+results travel back as data and only the coordinating process persists them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.limits import Limits
+
+
+@dataclass(frozen=True)
+class RunTask:
+    student: str
+    run_key: str
+    #: the submission's files (relative path → bytes): submissions travel with the task
+    files: dict[str, bytes]
+    entry: str
+    data_dir: str
+    limits: Limits
+    backend: str
+    python: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    #: content hash of the data folder (for workers that stage data by hash)
+    data_hash: str = ""
+
+    @property
+    def needs_gpu(self) -> bool:
+        return self.limits.gpus > 0
+
+
+@dataclass
+class RunResult:
+    student: str
+    run_key: str
+    verdict: dict[str, Any]
+    #: the raw bytes of submission.csv, or None with ``output_error`` saying why
+    submission_csv: bytes | None
+    output_error: str | None
+    started_at: float
+    finished_at: float
+    worker: str = ""
+    attempts: int = 1
+
+
+def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
+                data_dir: str | None = None) -> RunResult:
+    """Run one submission in the sandbox and collect its output as data."""
+    import sandbox
+    from sandbox.outputs import OutputError, read_submission_csv
+
+    started = time.time()
+    work = Path(tempfile.mkdtemp(prefix=f"gradebox-{task.student[:40]}-"))
+    try:
+        code, out = work / "code", work / "output"
+        out.mkdir(parents=True)
+        for rel, content in task.files.items():
+            target = (code / rel).resolve()
+            if not target.is_relative_to(code.resolve()):
+                continue  # intake never produces such paths; refuse them anyway
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        spec = sandbox.RunSpec(
+            code_dir=code, entry=task.entry, data_dir=Path(data_dir or task.data_dir),
+            output_dir=out, limits=task.limits, gpu_devices=tuple(gpu_devices),
+            env=dict(task.env), name=task.student,
+            **({"python": task.python} if task.python else {}),
+        )
+        verdict = sandbox.run(spec, backend=task.backend)
+        csv_bytes, output_error = None, None
+        if verdict.status == "ok":
+            try:
+                csv_bytes = read_submission_csv(out, task.limits.output_bytes)
+            except OutputError as exc:
+                output_error = str(exc)
+        return RunResult(task.student, task.run_key, verdict.to_dict(), csv_bytes, output_error,
+                         started, time.time(), worker=socket.gethostname())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if work.exists():  # files the sandbox user made read-only
+            os.system(f"chmod -R u+rwX {str(work)!r} 2>/dev/null")
+            shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,171 @@
+"""Ranks and grades by the course's rules (the band table and the baseline rule are data).
+
+Rules (slides, "Sistem de notare"):
+
+* rank by the private score; ties share the best place (1, 2, 2, 4);
+* ``rank_bands``: the band a place falls in gives the grade (places 1-30 → 10, 31-50 → 9,
+  51-90 → 8, 91-120 → 7, 121-150 → 6, later → 5). The table is written for
+  ``scale_bands_to`` participants (150). With N ranked participants the table is kept as written
+  while N is within ``scale_tolerance`` (20 %) of that size; otherwise every band's last place
+  ``L`` becomes ``round(L * N / scale_bands_to)``, so each band keeps its share of the class
+  (for 40: 1-8 → 10, 9-13 → 9, 14-24 → 8, 25-32 → 7, 33-40 → 6; for 400: 1-80, 81-133, 134-240,
+  241-320, 321-400);
+* a grade of 5 or more requires beating the baseline; a valid run at or below it gets
+  ``below_baseline_grade`` (4);
+* ``accuracy_scaled`` (the lab test): above the baseline the grade grows linearly from 5 at the
+  baseline to ``max_grade`` at the optimum, clipped;
+* deductions (presentation and documentation, at most ``max_deduction`` = 2 points) are
+  subtracted last; grades never go below ``min_grade``;
+* a run with no valid output gets no project grade, only its status.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from grader.course import GradingConfig
+from grader.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class Band:
+    first: int
+    last: int | None  # None: and every later place
+    grade: float
+
+    def label(self) -> str:
+        return f"{self.first}+" if self.last is None else f"{self.first}-{self.last}"
+
+
+def scaled_bands(config: GradingConfig, participants: int) -> list[Band]:
+    """The band table for ``participants`` ranked students (see the module docstring)."""
+    firsts = [f for f, _ in config.bands]
+    grades = [g for _, g in config.bands]
+    lasts: list[int | None] = [f - 1 for f in firsts[1:]] + [None]
+    ref = config.scale_bands_to
+    keep = ref <= 0 or abs(participants - ref) <= config.scale_tolerance * ref
+    if not keep and participants > 0:
+        factor = participants / ref
+        scaled: list[int | None] = []
+        prev = 0
+        for last in lasts[:-1]:
+            value = max(prev, int(math.floor(last * factor + 0.5)))
+            scaled.append(value)
+            prev = value
+        lasts = scaled + [None]
+    bands, first = [], 1
+    for last, grade in zip(lasts, grades, strict=True):
+        bands.append(Band(first, last, grade))
+        if last is not None:
+            first = max(first, last + 1)
+    return bands
+
+
+def band_for(place: int, bands: list[Band]) -> Band:
+    for band in bands:
+        if band.last is None or place <= band.last:
+            if place >= band.first:
+                return band
+    return bands[-1]
+
+
+def competition_ranks(scores: pd.Series, greater_is_better: bool) -> pd.Series:
+    """Places 1..n by score; ties share the best place (1, 2, 2, 4)."""
+    return scores.rank(method="min", ascending=not greater_is_better).astype(int)
+
+
+def beats(score: float, baseline: float | None, greater_is_better: bool) -> bool:
+    if baseline is None or math.isnan(baseline):
+        return True
+    return score > baseline if greater_is_better else score < baseline
+
+
+@dataclass
+class GradeRow:
+    student: str
+    rank: int | None
+    band: str
+    base_grade: float | None
+    deduction: float
+    grade: float | None
+    above_baseline: bool | None
+    note: str
+
+
+def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better: bool,
+                 baseline: float | None, optimum: float | None = None,
+                 deductions: dict[str, tuple[float, str]] | None = None) -> list[GradeRow]:
+    """Rank and grade valid scores (student → private score). Students without a valid
+    score are not in ``scores``; they get no grade (their status says why)."""
+    deductions = deductions or {}
+    scores = scores.dropna()
+    ranks = competition_ranks(scores, greater_is_better)
+    bands = scaled_bands(config, len(scores))
+    rows = []
+    for student in ranks.sort_values(kind="stable").index:
+        place, score = int(ranks[student]), float(scores[student])
+        above = beats(score, baseline, greater_is_better)
+        notes = []
+        if config.policy == "rank_bands":
+            band = band_for(place, bands)
+            base, band_label = band.grade, band.label()
+        else:
+            base, band_label = _scaled_grade(score, config, baseline, optimum, greater_is_better), ""
+        if not above:
+            base = min(base, config.below_baseline_grade)
+            notes.append(f"not above the baseline ({baseline:.4g}): grade capped at "
+                         f"{config.below_baseline_grade:g}")
+        points, why = deductions.get(student, (0.0, ""))
+        points = min(max(points, 0.0), config.max_deduction)
+        if points:
+            notes.append(f"-{points:g} presentation/documentation" + (f": {why}" if why else ""))
+        grade = max(config.min_grade, round(base - points, 2))
+        rows.append(GradeRow(student, place, band_label, base, points, grade, above, "; ".join(notes)))
+    return rows
+
+
+def _scaled_grade(score: float, config: GradingConfig, baseline: float | None,
+                  optimum: float | None, greater_is_better: bool) -> float:
+    if optimum is None or baseline is None:
+        return config.max_grade
+    span = (optimum - baseline) if greater_is_better else (baseline - optimum)
+    gain = (score - baseline) if greater_is_better else (baseline - score)
+    t = 1.0 if span <= 0 else min(max(gain / span, 0.0), 1.0)
+    return round(5.0 + (config.max_grade - 5.0) * t, 2)
+
+
+def load_adjustments(path: Path, max_points: float) -> dict[str, tuple[float, str]]:
+    """``adjustments.csv`` (student, points, note) → student → (points, note).
+
+    ``points`` are deducted; each is between 0 and ``max_points`` (the slides: up to 2).
+    """
+    problems, out = [], {}
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields = [h.strip() for h in reader.fieldnames or []]
+        if "student" not in fields or "points" not in fields:
+            raise InputFileError(f"{path.name} needs the columns student,points[,note]; found "
+                                 f"{','.join(fields) or 'nothing'}", hint="write the header "
+                                 "'student,points,note'")
+        for lineno, row in enumerate(reader, 2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            try:
+                points = float(row["points"])
+            except ValueError:
+                problems.append(f"{path.name}:{lineno}  points {row['points']!r} is not a number")
+                continue
+            if not 0 <= points <= max_points:
+                problems.append(f"{path.name}:{lineno}  points {points:g} outside 0..{max_points:g}")
+                continue
+            if row["student"] in out:
+                problems.append(f"{path.name}:{lineno}  {row['student']} appears twice")
+            out[row["student"]] = (points, row.get("note", ""))
+    if problems:
+        raise InputFileError(f"{path.name} has {len(problems)} problem(s)", problems=problems,
+                             hint=f"one row per student, points between 0 and {max_points:g}")
+    return out

@@ -1,0 +1,194 @@
+"""A submissions folder → one :class:`Submission` or :class:`Rejection` per student.
+
+One entry per student: ``submissions/<student>/`` holding ``.py`` files (entry point
+``main.py``, or the only ``.py``), or a single ``submissions/<student>.py``. The course accepts
+only ``.py`` files: notebooks, archives, binaries, non-UTF-8, empty files and ambiguous entry
+points are rejected with a reason and a hint, never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import SubmissionsError
+
+#: files a student may send besides code; kept, never run, not part of the hash
+DOC_SUFFIXES = {".pdf", ".md", ".txt"}
+#: the predictions file uploaded to Kaggle (issue #8's reproduction check)
+KAGGLE_FILE = "kaggle_submission.csv"
+MAX_PY_BYTES = 2 * 1024 * 1024
+MAX_FILES = 50
+_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_ARCHIVES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    path: Path
+    #: the folder holding the code (the file's parent for a single .py)
+    code_dir: Path
+    entry: str
+    files: tuple[str, ...]
+    content_hash: str
+    kaggle_predictions: Path | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    student: str
+    path: Path
+    reason: str
+    hint: str
+    found: tuple[str, ...] = field(default_factory=tuple)
+
+    def render(self) -> str:
+        return (f"rejected: {self.student} ({self.path})\n  found: {', '.join(self.found) or 'nothing'}"
+                f"\n  reason: {self.reason}\n  hint: {self.hint}")
+
+
+def hash_files(root: Path, names: list[str]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(names):
+        h.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _reject(student: str, path: Path, found: list[str], reason: str, hint: str) -> Rejection:
+    return Rejection(student, path, reason, hint, tuple(found))
+
+
+def _check_py(student: str, path: Path, root: Path, name: str, found: list[str]) -> Rejection | None:
+    file = root / name
+    if file.is_symlink():
+        return _reject(student, path, found, f"{name} is a symbolic link",
+                       "send the file itself, not a link")
+    size = file.stat().st_size
+    if size == 0 or not file.read_bytes().strip():
+        return _reject(student, path, found, f"{name} is empty", "resubmit the file with your code")
+    if size > MAX_PY_BYTES:
+        return _reject(student, path, found, f"{name} is {size // 1024} KiB (limit "
+                       f"{MAX_PY_BYTES // 1024} KiB)", "send only code; load data from $GRADER_DATA")
+    data = file.read_bytes()
+    if b"\0" in data:
+        return _reject(student, path, found, f"{name} is a binary file, not Python source",
+                       "send the .py source file")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _reject(student, path, found,
+                       f"{name} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
+                       "save the file as UTF-8 in your editor and resubmit")
+    return None
+
+
+def read_submission(student: str, path: Path) -> Submission | Rejection:
+    """Validate one student's entry (a folder or a single ``.py``)."""
+    if path.is_file():
+        if path.suffix != ".py":
+            return _reject(student, path, [path.name], _why_not_py(path.name),
+                           _hint_for(path.name))
+        bad = _check_py(student, path, path.parent, path.name, [path.name])
+        if bad:
+            return bad
+        return Submission(student, path, path.parent, path.name, (path.name,),
+                          hash_files(path.parent, [path.name]))
+
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*")
+                   if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts)
+    py = [f for f in files if f.endswith(".py")]
+    other = [f for f in files if not f.endswith(".py") and Path(f).suffix.lower() not in DOC_SUFFIXES
+             and Path(f).name != KAGGLE_FILE]
+    if not py:
+        if any(f.endswith(".ipynb") for f in files):
+            return _reject(student, path, files, "only .py files are accepted; notebooks are never run",
+                           "in Jupyter use File > Download as > Python (.py), save it as main.py "
+                           "and resubmit")
+        return _reject(student, path, files, "no .py file found" if not files else
+                       "only .py files are accepted; notebooks, archives and binary files are never run",
+                       "submit your code as main.py")
+    if other:
+        bad = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
+               or _looks_binary(path / f)]
+        if bad:
+            return _reject(student, path, files, f"{_why_not_py(bad[0])} ({', '.join(bad)})",
+                           _hint_for(bad[0]))
+    if len(py) > MAX_FILES:
+        return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
+                       "send only your own code")
+    for name in py:
+        bad = _check_py(student, path, path, name, files)
+        if bad:
+            return bad
+    if "main.py" in py:
+        entry = "main.py"
+    elif len(py) == 1:
+        entry = py[0]
+    else:
+        return _reject(student, path, files,
+                       f"{len(py)} .py files and none is main.py: the entry point is ambiguous",
+                       "name the file to run main.py")
+    kaggle = path / KAGGLE_FILE
+    return Submission(student, path, path, entry, tuple(py), hash_files(path, py),
+                      kaggle if kaggle.is_file() and not kaggle.is_symlink() else None)
+
+
+def _looks_binary(p: Path) -> bool:
+    try:
+        with p.open("rb") as f:
+            return b"\0" in f.read(4096)
+    except OSError:
+        return True
+
+
+def _why_not_py(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".ipynb":
+        return "only .py files are accepted; notebooks (.ipynb) are never run"
+    if suffix in _ARCHIVES:
+        return "only .py files are accepted; archives are never unpacked or run"
+    return "only .py files are accepted; binary and other files are never run"
+
+
+def _hint_for(name: str) -> str:
+    if name.lower().endswith(".ipynb"):
+        return "in Jupyter use File > Download as > Python (.py), save it as main.py and resubmit"
+    return "submit your code as .py files (entry point main.py)"
+
+
+def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
+    """Every student's entry in ``folder``, sorted by student name.
+
+    Raises
+    ------
+    SubmissionsError
+        If the folder does not exist, is empty, or two entries name the same student.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise SubmissionsError(f"submissions folder {root} does not exist",
+                               hint="pass the folder with one entry per student")
+    entries: dict[str, Path] = {}
+    problems: list[str] = []
+    for child in sorted(root.iterdir()):
+        if child.name.startswith(".") or child.name == "__pycache__":
+            continue
+        student = child.stem if child.is_file() else child.name
+        if not _NAME_OK.match(student):
+            problems.append(f"{child}: the name {student!r} cannot be a student id "
+                            "(letters, digits, '.', '_' and '-' only)")
+            continue
+        if student in entries:
+            problems.append(f"{child} and {entries[student]} both belong to {student!r}")
+            continue
+        entries[student] = child
+    if problems:
+        raise SubmissionsError(f"{root} has {len(problems)} problem(s)", problems=problems,
+                               hint="rename the entries so each student has exactly one")
+    if not entries:
+        raise SubmissionsError(f"submissions folder {root} is empty",
+                               hint="put one folder or .py file per student in it")
+    return [read_submission(s, p) for s, p in entries.items()]

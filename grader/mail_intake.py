@@ -1,0 +1,639 @@
+"""E-mailed submissions → ``submissions/<student>/`` folders, with a report of every message.
+
+Flow: read the mailbox (an ``.mbox`` file or a folder of ``.eml`` files) → for each message,
+match the sender through the roster and pull out its files (``.py`` code, ``.pdf``
+documentation, ``kaggle_submission.csv``; ``.zip`` attachments are opened safely) → decide per
+student which message counts (the latest by ``Date`` unless told otherwise; late, duplicate,
+rejected and unknown-sender messages never count) → write the folders → write
+``intake_report.csv``.
+
+Everything in an e-mail is untrusted: attachment names are reduced to a safe base name, zip
+entries with absolute paths, ``..`` or links are skipped, and every size and count is capped
+(``IntakeLimits``) before the bytes are read.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import hashlib
+import io
+import json
+import mailbox
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path, PurePosixPath
+
+from grader.errors import InputFileError
+from grader.roster import Roster
+
+__all__ = [
+    "IPYNB_HINT",
+    "IPYNB_REASON",
+    "IntakeLimits",
+    "IntakeResult",
+    "MessageOutcome",
+    "parse_deadline",
+    "read_mailbox",
+    "run_intake",
+    "safe_unzip",
+]
+
+IPYNB_REASON = "only .py files are accepted (no .ipynb)"
+IPYNB_HINT = ("in Jupyter use File > Download as > Python (.py), save it as main.py and "
+              "resubmit")
+KAGGLE_NAME = "kaggle_submission.csv"
+# Attached CSVs under these names are the predictions uploaded to Kaggle.
+_KAGGLE_NAMES = {"kaggle_submission.csv", "submission.csv", "kaggle.csv", "predictions.csv"}
+_DOC_SUFFIXES = {".pdf"}
+_SAFE_PART = re.compile(r"^[^\x00-\x1f/\\:*?\"<>|]{1,120}$")
+REPORT_NAME = "intake_report.csv"
+MANIFEST_NAME = ".intake_manifest.json"
+REPORT_COLUMNS = ["message", "message_id", "date", "sender", "student", "match", "subject",
+                  "status", "reason", "hint", "files", "notes"]
+
+# Every status a message can end with, in report order.
+STATUSES = ("accepted", "superseded", "duplicate", "late", "rejected", "no_submission",
+            "unknown_sender", "ambiguous_sender", "invalid")
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Caps on what an e-mail may bring in. Sizes in bytes.
+
+    Attributes
+    ----------
+    max_file_bytes : int, default=2 MiB
+        One code file (``.py``), attached or inside a zip.
+    max_doc_bytes : int, default=25 MiB
+        One documentation PDF or Kaggle predictions CSV.
+    max_zip_entries : int, default=500
+        Entries in one zip; a zip with more is not opened at all.
+    max_zip_total_bytes : int, default=50 MiB
+        Uncompressed bytes taken from one zip; extraction stops there.
+    max_message_bytes : int, default=60 MiB
+        One raw message; larger ones are not parsed.
+    """
+
+    max_file_bytes: int = 2 * 1024 * 1024
+    max_doc_bytes: int = 25 * 1024 * 1024
+    max_zip_entries: int = 500
+    max_zip_total_bytes: int = 50 * 1024 * 1024
+    max_message_bytes: int = 60 * 1024 * 1024
+
+
+@dataclass
+class MessageOutcome:
+    """What became of one message; one row of ``intake_report.csv``."""
+
+    index: int
+    message_id: str
+    date: datetime | None
+    sender: str
+    subject: str
+    student: str | None = None
+    match: str | None = None
+    status: str = "invalid"
+    reason: str = ""
+    hint: str = ""
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> dict[str, str]:
+        return {
+            "message": str(self.index), "message_id": self.message_id,
+            "date": self.date.isoformat() if self.date else "", "sender": self.sender,
+            "student": self.student or "", "match": self.match or "", "subject": self.subject,
+            "status": self.status, "reason": self.reason, "hint": self.hint,
+            "files": ";".join(sorted(self.files)), "notes": " | ".join(self.notes),
+        }
+
+
+@dataclass
+class IntakeResult:
+    """The outcome of :func:`run_intake`.
+
+    Attributes
+    ----------
+    outcomes : list of MessageOutcome
+        One per message, in mailbox order.
+    folders : dict of str to str
+        Student → ``"written"``, ``"unchanged"`` or ``"removed"`` (a folder an earlier
+        intake wrote whose student no longer has an accepted message).
+    report_path : Path
+    """
+
+    outcomes: list[MessageOutcome]
+    folders: dict[str, str]
+    report_path: Path
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    def summary(self) -> str:
+        """A few lines for the terminal: counts, then every message that needs a look."""
+        n = len(self.outcomes)
+        changed = sum(v == "written" for v in self.folders.values())
+        same = sum(v == "unchanged" for v in self.folders.values())
+        parts = [f"{self.count(s)} {s.replace('_', ' ')}" for s in STATUSES if self.count(s)]
+        lines = [f"intake: {n} messages: {', '.join(parts)}",
+                 f"  {changed + same} student folders ({changed} written, {same} unchanged"
+                 + (f", {list(self.folders.values()).count('removed')} removed)"
+                    if "removed" in self.folders.values() else ")")]
+        for o in self.outcomes:
+            if o.status in ("rejected", "unknown_sender", "ambiguous_sender", "invalid", "late"):
+                who = o.student or o.sender or "?"
+                lines.append(f"  #{o.index} {o.status}: {who}: {o.reason}")
+        lines.append(f"see {self.report_path}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def parse_deadline(text: str) -> datetime:
+    """Parse an ISO 8601 deadline that states its time zone (``...+02:00`` or ``...Z``)."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputFileError(f"--deadline {text!r} is not an ISO 8601 date and time",
+                             hint="e.g. 2026-01-18T23:59:59+02:00") from None
+    if when.tzinfo is None:
+        raise InputFileError(f"--deadline {text!r} has no time zone",
+                             hint="add the offset, e.g. 2026-01-18T23:59:59+02:00 (Bucharest "
+                                  "winter time) or a trailing Z for UTC")
+    return when
+
+
+def read_mailbox(path: str | Path, limits: IntakeLimits = IntakeLimits()
+                 ) -> Iterator[tuple[int, EmailMessage | None, str]]:
+    """Yield ``(index, message, envelope_date)`` for every message, in mailbox order.
+
+    ``message`` is None when the raw message exceeds ``limits.max_message_bytes``.
+    ``envelope_date`` is the date on an mbox ``From`` line ("" for ``.eml`` files), used only
+    when the message has no usable ``Date`` header.
+
+    Raises
+    ------
+    InputFileError
+        The path is missing, or is neither an mbox file nor a folder holding ``.eml`` files.
+    """
+    p = Path(path)
+    parse = email.message_from_bytes
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() == ".eml" and f.is_file())
+        if not files:
+            raise InputFileError(f"mailbox folder {p} holds no .eml files",
+                                 hint="export the messages as .eml files, or pass an .mbox file")
+        for i, f in enumerate(files, 1):
+            if f.stat().st_size > limits.max_message_bytes:
+                yield i, None, ""
+                continue
+            yield i, parse(f.read_bytes(), policy=email.policy.default), ""
+        return
+    if not p.is_file():
+        raise InputFileError(f"mailbox {str(p)!r} does not exist",
+                             hint="pass an .mbox file or a folder of .eml files")
+    with p.open("rb") as fh:
+        head = fh.read(5)
+    if head != b"From ":
+        raise InputFileError(f"{p}:1: not an mbox file (it must start with a 'From ' line)",
+                             hint="for single messages use a folder of .eml files; export "
+                                  "the mailbox from Thunderbird/Gmail Takeout as .mbox")
+    box = mailbox.mbox(p, create=False)
+    try:
+        for i, key in enumerate(box.iterkeys(), 1):
+            raw = box.get_bytes(key)
+            if len(raw) > limits.max_message_bytes:
+                yield i, None, ""
+                continue
+            envelope = box.get_message(key).get_from()
+            yield i, parse(raw, policy=email.policy.default), envelope.partition(" ")[2]
+    finally:
+        box.close()
+
+
+def _message_date(msg: EmailMessage, envelope: str) -> tuple[datetime | None, str]:
+    for source, text in (("Date header", str(msg.get("Date", "") or "")),
+                         ("mbox 'From ' line", envelope)):
+        if not text.strip():
+            continue
+        try:
+            when = parsedate_to_datetime(text.strip())
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is None:  # RFC 5322 "-0000": UTC, time zone unknown
+            when = when.replace(tzinfo=UTC)
+        note = "" if source == "Date header" else f"no valid Date header; used the {source}"
+        return when, note
+    return None, ""
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _kind(name: str) -> str:
+    lower = name.lower()
+    suffix = PurePosixPath(lower).suffix
+    if suffix == ".py":
+        return "code"
+    if suffix in _DOC_SUFFIXES:
+        return "doc"
+    if PurePosixPath(lower).name in _KAGGLE_NAMES:
+        return "kaggle"
+    if suffix == ".ipynb":
+        return "notebook"
+    if suffix == ".zip":
+        return "zip"
+    return "other"
+
+
+def _safe_parts(name: str) -> list[str] | None:
+    """Path parts of an archive entry, or None when it is absolute, climbs or is odd."""
+    name = name.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return None
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." or not _SAFE_PART.match(p) for p in parts):
+        return None
+    return parts
+
+
+def _limit_for(kind: str, limits: IntakeLimits) -> int:
+    return limits.max_file_bytes if kind == "code" else limits.max_doc_bytes
+
+
+def safe_unzip(data: bytes, label: str, limits: IntakeLimits = IntakeLimits()
+               ) -> tuple[dict[str, bytes], list[str], list[str]]:
+    """Take code, documentation and Kaggle predictions out of a zip, safely.
+
+    Entries with absolute paths, ``..``, links, encryption, or a size over the limits are
+    skipped with a note, never written anywhere; other file types are listed as ignored.
+    When every kept entry sits in one top folder (``proiect/main.py``) that folder is dropped.
+
+    Parameters
+    ----------
+    data : bytes
+        The zip file.
+    label : str
+        The attachment's name, used in notes.
+    limits : IntakeLimits
+
+    Returns
+    -------
+    files : dict of str to bytes
+        Relative POSIX path → content.
+    notes : list of str
+        One sentence per skipped or ignored entry.
+    names : list of str
+        Every entry name seen (to explain a rejection, e.g. a zip holding only notebooks).
+    """
+    notes: list[str] = []
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        return {}, [f"{label}: not a readable zip ({exc}); skipped"], []
+    names = [i.filename for i in infos]
+    if len(infos) > limits.max_zip_entries:
+        return {}, [f"{label}: {len(infos)} entries exceed the limit of "
+                    f"{limits.max_zip_entries}; not opened"], names
+    kept: dict[tuple[str, ...], tuple[str, bytes]] = {}
+    total = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        entry = info.filename
+        parts = _safe_parts(entry)
+        if parts is None:
+            notes.append(f"{label}: {entry!r} has an unsafe path (absolute or '..'); skipped")
+            continue
+        if parts[0] == "__MACOSX" or parts[-1].startswith("."):
+            continue  # Finder metadata and hidden files carry nothing we grade
+        if stat.S_ISLNK(info.external_attr >> 16):
+            notes.append(f"{label}: {entry!r} is a link; skipped")
+            continue
+        kind = _kind(parts[-1])
+        if kind not in ("code", "doc", "kaggle"):
+            if kind == "notebook":
+                notes.append(f"{label}: {entry!r} ignored: {IPYNB_REASON}")
+            else:
+                notes.append(f"{label}: {entry!r} ignored (not .py, .pdf or {KAGGLE_NAME})")
+            continue
+        if info.flag_bits & 0x1:
+            notes.append(f"{label}: {entry!r} is encrypted; skipped")
+            continue
+        cap = _limit_for(kind, limits)
+        if info.file_size > cap:
+            notes.append(f"{label}: {entry!r} is {info.file_size} bytes, over the "
+                         f"{cap}-byte limit; skipped")
+            continue
+        if total + info.file_size > limits.max_zip_total_bytes:
+            notes.append(f"{label}: total size limit of {limits.max_zip_total_bytes} bytes "
+                         f"reached at {entry!r}; the rest skipped")
+            break
+        try:
+            with zf.open(info) as fh:
+                content = fh.read(cap + 1)  # the header's size may lie (zip bombs)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+            notes.append(f"{label}: {entry!r} unreadable ({exc}); skipped")
+            continue
+        if len(content) > cap:
+            notes.append(f"{label}: {entry!r} expands past the {cap}-byte limit; skipped")
+            continue
+        total += len(content)
+        kept[tuple(parts)] = (kind, content)
+    # Drop a single shared top folder so that main.py lands at the submission's root.
+    tops = {k[0] for k in kept}
+    strip = 1 if len(tops) == 1 and all(len(k) > 1 for k in kept) else 0
+    files: dict[str, bytes] = {}
+    for parts, (kind, content) in kept.items():
+        rel = KAGGLE_NAME if kind == "kaggle" else "/".join(parts[strip:])
+        if rel in files:
+            notes.append(f"{label}: {'/'.join(parts)!r} duplicates {rel!r}; kept the first")
+            continue
+        files[rel] = content
+    return files, notes, names
+
+
+def _extract(msg: EmailMessage, limits: IntakeLimits
+             ) -> tuple[dict[str, bytes], list[str], list[str]]:
+    """Files of one message: (kept files, notes, every attachment/entry name seen)."""
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    seen: list[str] = []
+
+    def add(rel: str, content: bytes, origin: str) -> None:
+        if rel in files:
+            if files[rel] != content:
+                notes.append(f"{origin}: a second {rel!r} with other content; kept the first")
+            return
+        files[rel] = content
+
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        raw_name = part.get_filename()
+        if not raw_name:
+            continue
+        seen.append(raw_name)
+        base = raw_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+        if not base or base.startswith(".") or not _SAFE_PART.match(base):
+            notes.append(f"attachment {raw_name!r} has an unusable name; skipped")
+            continue
+        if base != raw_name:
+            notes.append(f"attachment {raw_name!r} saved as {base!r} (directories dropped)")
+        kind = _kind(base)
+        try:
+            content = part.get_payload(decode=True) or b""
+        except Exception as exc:  # a malformed transfer encoding: skip just this part
+            notes.append(f"attachment {base!r} could not be decoded ({exc}); skipped")
+            continue
+        if kind == "zip":
+            inner, zip_notes, names = safe_unzip(content, base, limits)
+            seen += names
+            notes += zip_notes
+            for rel, data in inner.items():
+                add(rel, data, base)
+        elif kind in ("code", "doc", "kaggle"):
+            cap = _limit_for(kind, limits)
+            if len(content) > cap:
+                notes.append(f"attachment {base!r} is {len(content)} bytes, over the "
+                             f"{cap}-byte limit; skipped")
+                continue
+            add(KAGGLE_NAME if kind == "kaggle" else base, content, base)
+        elif kind == "notebook":
+            notes.append(f"attachment {base!r} ignored: {IPYNB_REASON}")
+        else:
+            notes.append(f"attachment {base!r} ignored (not .py, .pdf, .zip or {KAGGLE_NAME})")
+    return files, notes, seen
+
+
+def _fingerprint(files: dict[str, bytes]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + hashlib.blake2b(files[rel]).digest())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- deciding
+
+
+def _classify(index: int, msg: EmailMessage | None, envelope: str, roster: Roster,
+              deadline: datetime | None, limits: IntakeLimits) -> MessageOutcome:
+    """Everything about one message that does not depend on the other messages."""
+    if msg is None:
+        return MessageOutcome(index, "", None, "", "", status="invalid",
+                              reason=f"message larger than {limits.max_message_bytes} bytes",
+                              hint="ask the student to send the code without data files")
+    message_id = str(msg.get("Message-ID", "") or "").strip()
+    sender_field = str(msg.get("From", "") or "")
+    sender = parseaddr(sender_field)[1] or sender_field.strip()
+    subject = " ".join(str(msg.get("Subject", "") or "").split())[:200]
+    date, date_note = _message_date(msg, envelope)
+    out = MessageOutcome(index, message_id, date, sender, subject)
+    if date_note:
+        out.notes.append(date_note)
+    found = roster.match_email(sender_field) if sender else None
+    if found is None or not found.matched:
+        out.status = "ambiguous_sender" if found is not None and found.ambiguous \
+            else "unknown_sender"
+        out.reason = found.reason if found is not None else "no From address"
+        display = parseaddr(sender_field)[0]
+        by_name = roster.match_name(display) if display else None
+        if by_name is not None and by_name.matched:
+            out.hint = (f"the sender's name {display!r} matches roster student "
+                        f"{by_name.student!r} ({by_name.how}); if this address is theirs, "
+                        "add it to that student's email column (several may be separated "
+                        "by ';') and run again")
+        else:
+            out.hint = "add the address to roster.csv if the sender is a student"
+        return out
+    out.student, out.match = found.student, found.how
+    out.files, notes, seen = _extract(msg, limits)
+    out.notes += notes
+    if date is None:
+        out.status, out.reason = "invalid", "no valid Date header: cannot order it"
+        out.hint = "ask the student to send it again"
+        return out
+    code = [f for f in out.files if f.endswith(".py")]
+    if not code:
+        if any(_kind(n) == "notebook" for n in seen):
+            out.status, out.reason, out.hint = "rejected", IPYNB_REASON, IPYNB_HINT
+        elif seen:
+            out.status = "rejected"
+            out.reason = f"no .py file among the attachments ({', '.join(seen[:5])})"
+            out.hint = "send the code as .py files (or a .zip of them)"
+        else:
+            out.status, out.reason = "no_submission", "no attachments"
+        return out
+    if deadline is not None and date > deadline:
+        out.status = "late"
+        out.reason = f"sent {date.isoformat()}, after the deadline {deadline.isoformat()}"
+        out.hint = "an earlier on-time e-mail, if any, is used instead"
+        return out
+    out.status = "candidate"
+    return out
+
+
+def _decide(outcomes: list[MessageOutcome], keep: str) -> None:
+    """Mark duplicates of a Message-ID, then keep one candidate per student."""
+    first_by_id: dict[str, int] = {}
+    for o in outcomes:
+        if not o.message_id:
+            continue
+        if o.message_id in first_by_id:
+            o.status = "duplicate"
+            o.reason = f"same Message-ID as message #{first_by_id[o.message_id]}"
+        else:
+            first_by_id[o.message_id] = o.index
+    by_student: dict[str, list[MessageOutcome]] = {}
+    for o in outcomes:
+        if o.status == "candidate" and o.student:
+            by_student.setdefault(o.student, []).append(o)
+    for msgs in by_student.values():
+        # Ties on Date go to mailbox order, so the choice never depends on anything else.
+        ordered = sorted(msgs, key=lambda o: (o.date, o.index))
+        chosen = ordered[-1] if keep == "latest" else ordered[0]
+        chosen.status, chosen.reason = "accepted", f"the {keep} e-mail from this student"
+        for o in msgs:
+            if o is chosen:
+                continue
+            if _fingerprint(o.files) == _fingerprint(chosen.files):
+                o.status = "duplicate"
+                o.reason = f"same files as the accepted message #{chosen.index}"
+            else:
+                o.status = "superseded"
+                o.reason = f"message #{chosen.index} is the {keep} one"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _read_tree(folder: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for n in names:
+            full = Path(root) / n
+            if full.is_symlink():
+                files[str(full.relative_to(folder))] = b"\0link"
+            else:
+                files[full.relative_to(folder).as_posix()] = full.read_bytes()
+    return files
+
+
+def _write_folder(target: Path, files: dict[str, bytes]) -> str:
+    """Replace ``target`` by exactly ``files``; leave it alone when already identical."""
+    if target.is_dir() and not target.is_symlink() and _read_tree(target) == files:
+        return "unchanged"
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    for rel, content in files.items():
+        dest = staging.joinpath(*rel.split("/"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(content)
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    return "written"
+
+
+def _write_report(path: Path, outcomes: list[MessageOutcome]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=REPORT_COLUMNS)
+        writer.writeheader()
+        for o in outcomes:
+            writer.writerow(o.row())
+    tmp.replace(path)
+
+
+def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
+               keep: str = "latest", deadline: datetime | None = None,
+               limits: IntakeLimits = IntakeLimits(),
+               report_path: str | Path | None = None,
+               kaggle_dir: str | Path | None = None) -> IntakeResult:
+    """Turn a mailbox into submission folders and an intake report.
+
+    Parameters
+    ----------
+    mailbox_path : str or Path
+        An ``.mbox`` file or a folder of ``.eml`` files.
+    roster : Roster
+        Maps sender addresses to students (see :func:`grader.roster.load_roster`).
+    out : str or Path
+        The submissions folder; ``out/<student>/`` receives the accepted message's files.
+    keep : {"latest", "first"}, default="latest"
+        Which of a student's valid e-mails counts, by ``Date``.
+    deadline : datetime, optional
+        Time-zone aware; messages sent after it are reported ``late`` and never used.
+    limits : IntakeLimits
+    report_path : str or Path, optional
+        Where to write the report; default ``out/intake_report.csv``.
+    kaggle_dir : str or Path, optional
+        When given, ``kaggle_submission.csv`` goes to ``kaggle_dir/<student>.csv`` instead of
+        the student's folder, so that the student's own code cannot read it in the sandbox.
+
+    Returns
+    -------
+    IntakeResult
+
+    Notes
+    -----
+    Idempotent: a student folder whose files are already exactly right is not touched, and
+    running the same command twice changes nothing. Folders that an earlier intake wrote
+    (listed in ``out/.intake_manifest.json``) but whose student no longer has an accepted
+    message are removed; folders the intake never wrote are never removed.
+    """
+    if keep not in ("latest", "first"):
+        raise InputFileError(f"--keep {keep!r} is not 'latest' or 'first'",
+                             hint="use --keep latest (default) or --keep first")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    outcomes = [_classify(i, msg, env, roster, deadline, limits)
+                for i, msg, env in read_mailbox(mailbox_path, limits)]
+    if not outcomes:
+        raise InputFileError(f"mailbox {mailbox_path} holds no messages",
+                             hint="check that the right mailbox was exported")
+    _decide(outcomes, keep)
+    manifest_path = out / MANIFEST_NAME
+    try:
+        previous = set(json.loads(manifest_path.read_text()).get("students", []))
+    except (OSError, ValueError, AttributeError):
+        previous = set()
+    folders: dict[str, str] = {}
+    kaggle_out = Path(kaggle_dir) if kaggle_dir is not None else None
+    for o in sorted(outcomes, key=lambda o: o.student or ""):
+        if o.status != "accepted" or o.student is None:
+            continue
+        files = dict(o.files)
+        if kaggle_out is not None and KAGGLE_NAME in files:
+            kaggle_out.mkdir(parents=True, exist_ok=True)
+            dest = kaggle_out / f"{o.student}.csv"
+            content = files.pop(KAGGLE_NAME)
+            if not dest.is_file() or dest.read_bytes() != content:
+                dest.write_bytes(content)
+        folders[o.student] = _write_folder(out / o.student, files)
+    for student in sorted(previous - set(folders)):
+        stale = out / student
+        if student in roster and stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+            folders[student] = "removed"
+    manifest_path.write_text(json.dumps(
+        {"students": sorted(s for s, v in folders.items() if v != "removed")}, indent=1))
+    report = Path(report_path) if report_path is not None else out / REPORT_NAME
+    report.parent.mkdir(parents=True, exist_ok=True)
+    _write_report(report, outcomes)
+    return IntakeResult(outcomes, folders, report)

@@ -1,0 +1,222 @@
+"""Validate a run's ``submission.csv`` and score it on the hidden labels.
+
+The test set is split once, seeded and stratified, into a public and a private part; both
+scores are stored and the private one ranks (as on Kaggle).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grader.course import Course, read_id_column
+
+#: name → (function(y_true, y_pred) -> float, greater is better)
+METRICS: dict[str, tuple[Any, bool]] = {}
+
+
+def _metric(name: str, greater_is_better: bool):
+    def register(fn):
+        METRICS[name] = (fn, greater_is_better)
+        return fn
+    return register
+
+
+@_metric("accuracy", True)
+def _accuracy(y, p):
+    from sklearn.metrics import accuracy_score
+    return float(accuracy_score(y, p))
+
+
+@_metric("macro_f1", True)
+def _macro_f1(y, p):
+    from sklearn.metrics import f1_score
+    return float(f1_score(y, p, average="macro", zero_division=0))
+
+
+@_metric("mse", False)
+def _mse(y, p):
+    from sklearn.metrics import mean_squared_error
+    return float(mean_squared_error(y.astype(float), p.astype(float)))
+
+
+@_metric("mae", False)
+def _mae(y, p):
+    from sklearn.metrics import mean_absolute_error
+    return float(mean_absolute_error(y.astype(float), p.astype(float)))
+
+
+@_metric("kendall_tau", True)
+def _kendall(y, p):
+    from scipy.stats import kendalltau
+    tau = kendalltau(y.astype(float), p.astype(float)).statistic
+    return 0.0 if tau is None or math.isnan(tau) else float(tau)
+
+
+@_metric("roc_auc", True)
+def _roc_auc(y, p):
+    from sklearn.metrics import roc_auc_score
+    classes = sorted(set(y))
+    if len(classes) < 2:
+        return 0.5
+    # the positive class is the larger label in sorted order (1 of 0/1, "yes" of no/yes)
+    return float(roc_auc_score((y == classes[-1]).astype(int), p.astype(float)))
+
+
+def greater_is_better(metric: str) -> bool:
+    return METRICS[metric][1]
+
+
+class OutputInvalid(Exception):
+    """``submission.csv`` does not follow the run contract; the message is for the student."""
+
+
+@dataclass
+class Score:
+    public: float
+    private: float
+    #: per-class precision/recall/F1/support and the confusion matrix (classification only)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer:
+    """Scores prediction tables for one course; never exposes the hidden labels."""
+
+    def __init__(self, course: Course):
+        self.course = course
+        self.metric = course.metric
+        self._fn, self.greater_is_better = METRICS[course.metric]
+
+    @cached_property
+    def truth(self) -> pd.Series:
+        ids, labels = read_id_column(self.course.hidden_dir / "test_labels.csv", need_label=True,
+                                     course_file="hidden/test_labels.csv")
+        return pd.Series(labels, index=pd.Index(ids, name="id"), name="label")
+
+    @cached_property
+    def train_labels(self) -> set[str]:
+        _, labels = read_id_column(self.course.data_dir / "train.csv", need_label=True,
+                                   course_file="data/train.csv")
+        return set(labels)
+
+    @cached_property
+    def public_mask(self) -> pd.Series:
+        """True for the public part of the test set: seeded, stratified where possible."""
+        from sklearn.model_selection import train_test_split
+
+        ids = self.truth.index.to_numpy()
+        strat = self.truth.to_numpy() if self.course.task == "classification" else None
+        if strat is not None and pd.Series(strat).value_counts().min() < 2:
+            strat = None
+        frac = self.course.competition.public_fraction
+        if len(ids) < 2:
+            public = ids
+        else:
+            public, _ = train_test_split(ids, train_size=frac, random_state=self.course.seed,
+                                         stratify=strat)
+        return pd.Series(np.isin(ids, public), index=self.truth.index)
+
+    def parse(self, raw: bytes) -> pd.Series:
+        """``submission.csv`` bytes → predictions indexed by id, or :class:`OutputInvalid`."""
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise OutputInvalid(f"submission.csv is not UTF-8 text (byte {exc.start})") from None
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows:
+            raise OutputInvalid("submission.csv is empty; write the header 'id,label' and one row "
+                                "per test id")
+        header = [h.strip() for h in rows[0]]
+        if header != ["id", "label"]:
+            raise OutputInvalid(f"submission.csv header is {','.join(rows[0])!r}; expected 'id,label'")
+        ids, labels = [], []
+        for lineno, row in enumerate(rows[1:], 2):
+            if not row:
+                continue
+            if len(row) != 2:
+                raise OutputInvalid(f"submission.csv line {lineno} has {len(row)} fields; expected 2 "
+                                    "(id,label)")
+            ids.append(row[0].strip())
+            labels.append(row[1].strip())
+        preds = pd.Series(labels, index=pd.Index(ids, name="id"), name="label")
+        dup = preds.index[preds.index.duplicated()].unique()
+        if len(dup):
+            raise OutputInvalid(f"submission.csv lists {len(dup)} id(s) more than once, e.g. "
+                                f"{dup[0]!r}; write one row per test id")
+        expected = self.truth.index
+        missing = expected.difference(preds.index)
+        unknown = preds.index.difference(expected)
+        if len(unknown):
+            raise OutputInvalid(f"submission.csv has {len(unknown)} id(s) that are not test ids, e.g. "
+                                f"{unknown[0]!r}; use the ids of data/test.csv")
+        if len(missing):
+            raise OutputInvalid(f"submission.csv misses {len(missing)} of {len(expected)} test ids, "
+                                f"e.g. {missing[0]!r}; write one row per test id")
+        preds = preds.reindex(expected)
+        self._check_labels(preds)
+        return preds
+
+    def _check_labels(self, preds: pd.Series) -> None:
+        if self.course.task == "regression" or self.metric == "roc_auc":
+            bad = [v for v in preds if not _finite(v)]
+            if bad:
+                raise OutputInvalid(f"submission.csv has {len(bad)} label(s) that are not numbers, "
+                                    f"e.g. {bad[0]!r}")
+            if self.metric == "roc_auc" and not all(0 <= float(v) <= 1 for v in preds):
+                raise OutputInvalid("submission.csv labels must be probabilities of the positive "
+                                    "class in [0, 1] for the roc_auc metric")
+            return
+        allowed = self.train_labels
+        bad = sorted(set(preds) - allowed)
+        if bad:
+            shown = ", ".join(map(repr, sorted(allowed)[:12]))
+            raise OutputInvalid(f"submission.csv has label(s) not in the training labels, e.g. "
+                                f"{bad[0]!r}; allowed: {shown}")
+
+    def score(self, preds: pd.Series) -> Score:
+        """Public and private score of validated predictions (from :meth:`parse`)."""
+        y = self.truth.to_numpy()
+        p = preds.reindex(self.truth.index).to_numpy()
+        mask = self.public_mask.to_numpy()
+        public = self._fn(y[mask], p[mask]) if mask.any() else float("nan")
+        private = self._fn(y[~mask], p[~mask]) if (~mask).any() else public
+        details = self._details(y, p) if self.course.task == "classification" and \
+            self.metric != "roc_auc" else {}
+        return Score(public, private, details)
+
+    def score_series(self, preds: pd.Series) -> Score:
+        """Score a prediction Series (e.g. a reference model's) given as Python labels."""
+        return self.score(preds.astype(str) if self.course.task == "classification"
+                          and self.metric != "roc_auc" else preds)
+
+    def _details(self, y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+        classes = sorted(self.train_labels | set(y), key=_natural)
+        prec, rec, f1, sup = precision_recall_fscore_support(y, p, labels=classes, zero_division=0)
+        return {
+            "classes": classes,
+            "per_class": [{"label": c, "precision": float(a), "recall": float(b), "f1": float(d),
+                           "support": int(s)} for c, a, b, d, s in zip(classes, prec, rec, f1, sup,
+                                                                      strict=True)],
+            # rows: true label, columns: predicted label (scikit-learn's convention)
+            "confusion": confusion_matrix(y, p, labels=classes).tolist(),
+        }
+
+
+def _finite(v: str) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except ValueError:
+        return False
+
+
+def _natural(label: str):
+    return (0, float(label), "") if _finite(label) else (1, 0.0, label)

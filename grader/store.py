@@ -1,0 +1,246 @@
+"""The batch's SQLite store (``grading.db``): the only module with SQL.
+
+Only the coordinating process writes it; executors return results as data. Each write is
+one transaction, so a batch killed at any moment loses nothing already committed. Runs are
+keyed by a hash of their inputs (submission content, course config and data, backend), so
+resuming and re-doing only what changed are lookups.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    student TEXT PRIMARY KEY, path TEXT NOT NULL, entry TEXT, files TEXT NOT NULL,
+    content_hash TEXT, accepted INTEGER NOT NULL, reason TEXT, hint TEXT,
+    updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    student TEXT PRIMARY KEY, run_key TEXT NOT NULL, status TEXT NOT NULL, exit_code INTEGER,
+    message TEXT, error_tail TEXT, wall_s REAL, peak_memory_mb REAL, backend TEXT,
+    started_at REAL, finished_at REAL, verdict TEXT NOT NULL, output_error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1, worker TEXT);
+CREATE TABLE IF NOT EXISTS scores (
+    student TEXT PRIMARY KEY, status TEXT NOT NULL, message TEXT, public_score REAL,
+    private_score REAL, details TEXT, scored_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS grades (
+    student TEXT PRIMARY KEY, status TEXT NOT NULL, rank INTEGER, band TEXT, base_grade REAL,
+    deduction REAL, grade REAL, above_baseline INTEGER, note TEXT, graded_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reference (
+    model TEXT PRIMARY KEY, params TEXT, public_score REAL, private_score REAL,
+    validation_score REAL, fit_s REAL, predict_s REAL, status TEXT NOT NULL, message TEXT,
+    is_baseline INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS similarity_pairs (
+    a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL, kind TEXT, flagged INTEGER,
+    components TEXT, fragments TEXT, shared_comments TEXT, created_at REAL NOT NULL,
+    PRIMARY KEY (a, b));
+CREATE TABLE IF NOT EXISTS similarity_clusters (
+    cluster INTEGER NOT NULL, student TEXT NOT NULL, PRIMARY KEY (cluster, student));
+CREATE TABLE IF NOT EXISTS reproduction (
+    student TEXT PRIMARY KEY, agreement REAL, run_score REAL, kaggle_score REAL,
+    flagged INTEGER NOT NULL, message TEXT, checked_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT);
+"""
+
+
+class Store:
+    """A batch's ``grading.db``. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+        with self.transaction():
+            self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- meta and events ----------------------------------------------------------------
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def set_meta(self, **values: Any) -> None:
+        with self.transaction():
+            for k, v in values.items():
+                self._set_meta(k, v)
+
+    def meta(self) -> dict[str, Any]:
+        return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT * FROM meta")}
+
+    def log_event(self, kind: str, detail: Any = None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO events VALUES (?, ?, ?)",
+                            (time.time(), kind, json.dumps(detail)))
+
+    # --- submissions --------------------------------------------------------------------
+
+    def put_submissions(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the submission list (a student no longer in the folder is dropped)."""
+        rows = list(rows)
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM submissions")
+            self.db.executemany(
+                "INSERT INTO submissions VALUES (:student, :path, :entry, :files, :content_hash,"
+                " :accepted, :reason, :hint, :updated_at)",
+                [{**r, "files": json.dumps(r["files"]), "accepted": int(r["accepted"]),
+                  "updated_at": now} for r in rows])
+
+    def submissions(self) -> list[dict[str, Any]]:
+        return [_row(r, json_cols=("files",)) for r in
+                self.db.execute("SELECT * FROM submissions ORDER BY student")]
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def finished_run_keys(self) -> dict[str, str]:
+        return {r["student"]: r["run_key"] for r in self.db.execute("SELECT student, run_key FROM runs")}
+
+    def put_run(self, student: str, run_key: str, verdict: dict[str, Any], *,
+                output_error: str | None, started_at: float, finished_at: float,
+                attempts: int = 1, worker: str | None = None) -> None:
+        slim = {k: v for k, v in verdict.items() if k not in ("stdout", "stderr")}
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (student, run_key, verdict["status"], verdict.get("exit_code"),
+                 verdict.get("message"), verdict.get("error_tail"), verdict.get("wall_s"),
+                 verdict.get("peak_memory_mb"), verdict.get("backend"), started_at, finished_at,
+                 json.dumps(slim), output_error, attempts, worker))
+
+    def runs(self) -> dict[str, dict[str, Any]]:
+        return {r["student"]: _row(r, json_cols=("verdict",))
+                for r in self.db.execute("SELECT * FROM runs")}
+
+    def delete_runs_except(self, students: Iterable[str]) -> None:
+        keep = set(students)
+        stale = [s for s in self.finished_run_keys() if s not in keep]
+        with self.transaction():
+            for table in ("runs", "scores", "grades", "reproduction"):
+                self.db.executemany(f"DELETE FROM {table} WHERE student = ?", [(s,) for s in stale])
+
+    # --- scores and grades --------------------------------------------------------------
+
+    def put_scores(self, rows: Iterable[dict[str, Any]]) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM scores")
+            self.db.executemany(
+                "INSERT INTO scores VALUES (:student, :status, :message, :public_score,"
+                " :private_score, :details, :scored_at)",
+                [{**r, "details": json.dumps(r.get("details") or {}), "scored_at": now} for r in rows])
+
+    def scores(self) -> dict[str, dict[str, Any]]:
+        return {r["student"]: _row(r, json_cols=("details",))
+                for r in self.db.execute("SELECT * FROM scores")}
+
+    def put_grades(self, rows: Iterable[dict[str, Any]]) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM grades")
+            self.db.executemany(
+                "INSERT INTO grades VALUES (:student, :status, :rank, :band, :base_grade,"
+                " :deduction, :grade, :above_baseline, :note, :graded_at)",
+                [{**r, "graded_at": now} for r in rows])
+
+    def grades(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM grades ORDER BY rank IS NULL, rank, student")]
+
+    # --- reference models ---------------------------------------------------------------
+
+    def put_reference(self, rows: Iterable[dict[str, Any]]) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM reference")
+            self.db.executemany(
+                "INSERT INTO reference VALUES (:model, :params, :public_score, :private_score,"
+                " :validation_score, :fit_s, :predict_s, :status, :message, :is_baseline,"
+                " :created_at)",
+                [{"validation_score": None, "message": "", "is_baseline": 0, **r,
+                  "params": json.dumps(r.get("params") or {}), "created_at": now} for r in rows])
+
+    def reference(self) -> list[dict[str, Any]]:
+        return [_row(r, json_cols=("params",)) for r in self.db.execute(
+            "SELECT * FROM reference ORDER BY private_score IS NULL, model")]
+
+    # --- similarity ---------------------------------------------------------------------
+
+    def put_similarity(self, pairs: Iterable[dict[str, Any]], clusters: list[list[str]]) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM similarity_pairs")
+            self.db.execute("DELETE FROM similarity_clusters")
+            self.db.executemany(
+                "INSERT INTO similarity_pairs VALUES (:a, :b, :score, :kind, :flagged, :components,"
+                " :fragments, :shared_comments, :created_at)",
+                [{**p, "flagged": int(p.get("flagged", 0)),
+                  "components": json.dumps(p.get("components") or {}),
+                  "fragments": json.dumps(p.get("fragments") or []),
+                  "shared_comments": json.dumps(p.get("shared_comments") or []),
+                  "created_at": now} for p in pairs])
+            self.db.executemany("INSERT INTO similarity_clusters VALUES (?, ?)",
+                                [(i, s) for i, c in enumerate(clusters, 1) for s in c])
+
+    def similarity_pairs(self) -> list[dict[str, Any]]:
+        return [_row(r, json_cols=("components", "fragments", "shared_comments")) for r in
+                self.db.execute("SELECT * FROM similarity_pairs ORDER BY score DESC, a, b")]
+
+    def similarity_clusters(self) -> list[list[str]]:
+        clusters: dict[int, list[str]] = {}
+        for r in self.db.execute("SELECT * FROM similarity_clusters ORDER BY cluster, student"):
+            clusters.setdefault(r["cluster"], []).append(r["student"])
+        return list(clusters.values())
+
+    # --- reproduction -------------------------------------------------------------------
+
+    def put_reproduction(self, rows: Iterable[dict[str, Any]]) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM reproduction")
+            self.db.executemany(
+                "INSERT INTO reproduction VALUES (:student, :agreement, :run_score, :kaggle_score,"
+                " :flagged, :message, :checked_at)",
+                [{**r, "flagged": int(r["flagged"]), "checked_at": now} for r in rows])
+
+    def reproduction(self) -> dict[str, dict[str, Any]]:
+        return {r["student"]: dict(r) for r in self.db.execute("SELECT * FROM reproduction")}
+
+
+def _row(r: sqlite3.Row, json_cols: tuple[str, ...] = ()) -> dict[str, Any]:
+    d = dict(r)
+    for c in json_cols:
+        if d.get(c) is not None:
+            d[c] = json.loads(d[c])
+    return d
