@@ -117,10 +117,14 @@ def _ngram_codes(
     return doc_of_window, pos, code.reshape(-1).astype(np.int64)
 
 
-def _occurrence_index(doc: np.ndarray, code: np.ndarray) -> np.ndarray:
-    """For each window, how many earlier windows of the same document have the same code."""
-    order = np.lexsort((doc, code))  # group by code, then document; stable keeps positions
-    d, c = doc[order], code[order]
+def _occurrence_index(doc: np.ndarray, code_id: np.ndarray) -> np.ndarray:
+    """For each window, how many earlier windows of the same document have the same code.
+
+    ``doc`` is non-decreasing (windows come document by document), so a stable sort by code
+    groups the windows by code, then document, then position.
+    """
+    order = np.argsort(code_id, kind="stable")
+    d, c = doc[order], code_id[order]
     new_group = np.ones(order.size, dtype=bool)
     new_group[1:] = (d[1:] != d[:-1]) | (c[1:] != c[:-1])
     group_start = np.maximum.accumulate(np.where(new_group, np.arange(order.size), 0))
@@ -188,10 +192,12 @@ def char_ngram_matrix(
     for n in lengths:
         doc, pos, code = _ngram_codes(ranks, starts, n, alphabet)
         if kind == "intersection":
-            occ = _occurrence_index(doc, code)
-            key = np.stack([code, occ], axis=1)
-            uniq, first, col = np.unique(key, axis=0, return_index=True, return_inverse=True)
-            col = col.reshape(-1)
+            # One int64 key per (p-gram, occurrence): dense p-gram id * (max occurrences) + t.
+            _, code_id = np.unique(code, return_inverse=True)
+            code_id = code_id.reshape(-1)
+            occ = _occurrence_index(doc, code_id)
+            key = code_id * (int(occ.max(initial=0)) + 1) + occ
+            uniq, first, col = np.unique(key, return_index=True, return_inverse=True)
         else:
             uniq, first, col = np.unique(code, return_index=True, return_inverse=True)
             occ = None
