@@ -1,0 +1,140 @@
+"""Order-free structural features: a bag of canonical AST node n-grams and small subtrees.
+
+A bag does not care where a statement is, so moving declarations, reordering independent
+statements or wrapping code into functions changes few features. Canonical labels make common
+control-flow rewrites look alike: ``for`` and ``while`` are both ``Loop``, ``x += 1`` is
+``x = x + 1``, ``a > b`` is ``b < a``, an f-string is a string, a comprehension is a loop.
+Identifier names never appear (renaming changes nothing); builtin calls and method names do
+(``print``, ``.append``, ``.backward``), since a disguise rarely changes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from collections import Counter
+
+__all__ = ["ast_feature_counts", "parse_tolerant"]
+
+_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+_CANON = {
+    "For": "Loop", "AsyncFor": "Loop", "While": "Loop", "comprehension": "Loop",
+    "IfExp": "If", "AnnAssign": "Assign", "AsyncFunctionDef": "Def", "FunctionDef": "Def",
+    "Lambda": "Def", "JoinedStr": "Str", "FormattedValue": "Fmt", "ListComp": "Comp",
+    "SetComp": "Comp", "GeneratorExp": "Comp", "DictComp": "Comp", "AsyncWith": "With",
+    "Starred": "Star", "Load": None, "Store": None, "Del": None,
+}
+_FLIP = {"Gt": "Lt", "GtE": "LtE"}
+_MAX_CHILDREN_SHAPE = 8  # bigger nodes (long bodies) would only give one-off shapes
+
+
+class _Canonicalise(ast.NodeTransformer):
+    """``x op= v`` -> ``x = x op v`` so both spellings give the same features."""
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        value = ast.BinOp(left=node.target, op=node.op, right=node.value)
+        return ast.Assign(targets=[node.target], value=value)
+
+
+def _label(node: ast.AST) -> str | None:
+    name = type(node).__name__
+    if name in _CANON:
+        return _CANON[name]
+    if isinstance(node, ast.Constant):
+        v = node.value
+        return ("Str" if isinstance(v, str | bytes) else "Bool" if isinstance(v, bool)
+                else "None" if v is None else "Num")
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name) and f.id in _BUILTINS:
+            return f"Call:{f.id}"
+        if isinstance(f, ast.Attribute):
+            return f"Call:.{f.attr}"
+        return "Call"
+    if isinstance(node, ast.BinOp):
+        return f"BinOp:{type(node.op).__name__}"
+    if isinstance(node, ast.BoolOp | ast.UnaryOp):
+        return f"{name}:{type(node.op).__name__}"
+    if isinstance(node, ast.Compare):
+        ops = sorted(_FLIP.get(type(o).__name__, type(o).__name__) for o in node.ops)
+        return "Compare:" + ",".join(ops)
+    if isinstance(node, ast.operator | ast.boolop | ast.unaryop | ast.cmpop):
+        return None  # already part of the parent's label
+    return name
+
+
+def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
+    """Parse source; on a syntax error, parse the longest prefix of whole lines that parses.
+
+    Returns
+    -------
+    tree : ast.AST or None
+    note : str or None
+        Set when the file was not valid Python.
+    """
+    try:
+        return ast.parse(text), None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        lines = text.splitlines(keepends=True)
+        stop = getattr(exc, "lineno", None) or len(lines)
+        # Halve the prefix until it parses: at most log2(n) attempts on a broken file.
+        end = max(stop - 1, 0)
+        while end > 0:
+            try:
+                return ast.parse("".join(lines[:end])), f"syntax error near line {stop}; " \
+                    f"structure taken from lines 1-{end}"
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                end //= 2
+        return None, f"syntax error near line {stop}; no structure could be parsed"
+
+
+def _h(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little",
+                          signed=True)
+
+
+def ast_feature_counts(tree: ast.AST | None) -> Counter:
+    """Bag of canonical AST features of a parsed file: stable 64-bit hash -> count.
+
+    Features per node: its label; parent>label; grandparent>parent>label; and, for nodes with
+    at most 8 children, its shape ``label(sorted child labels)``.
+
+    Parameters
+    ----------
+    tree : ast.AST or None
+        From ``parse_tolerant`` (``None`` gives an empty bag).
+
+    Returns
+    -------
+    collections.Counter
+        ``{feature_hash: count}``; hashes are blake2b, stable across processes.
+    """
+    counts: Counter = Counter()
+    if tree is None:
+        return counts
+    try:
+        tree = _Canonicalise().visit(tree)
+    except RecursionError:
+        return counts
+    # Iterative walk (no recursion limit on deeply nested code): (node, parent, grandparent).
+    stack: list[tuple[ast.AST, str, str]] = [(tree, "^", "^")]
+    feats: list[str] = []
+    while stack:
+        node, parent, grand = stack.pop()
+        label = _label(node)
+        children = list(ast.iter_child_nodes(node))
+        if label is None:
+            continue
+        feats.append(label)
+        feats.append(f"{parent}>{label}")
+        feats.append(f"{grand}>{parent}>{label}")
+        kids = [k for k in (_label(c) for c in children) if k is not None]
+        if 0 < len(kids) <= _MAX_CHILDREN_SHAPE:
+            feats.append(f"{label}({','.join(sorted(kids))})")
+        for c in children:
+            stack.append((c, label, parent))
+    for f, c in Counter(feats).items():
+        counts[_h(f)] += c
+    return counts

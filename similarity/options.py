@@ -1,0 +1,148 @@
+"""Every knob of the plagiarism engine in one place, with its default, unit and check.
+
+``--min-score`` and the ``[similarity]`` table of course.toml only fill in a
+``SimilarityOptions``; nothing else in ``similarity/`` has a default of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from grader.errors import GraderError
+
+__all__ = ["SimilarityOptions", "SimilarityOptionsError", "DEFAULT_WEIGHTS", "COMPONENTS"]
+
+# The combined score is a weighted mean of these structural components (see docs/similarity.md).
+COMPONENTS: tuple[str, ...] = ("fingerprints", "tokens", "ast", "text")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "fingerprints": 0.30,  # winnowed token k-grams: long verbatim-structure runs (localised)
+    "tokens": 0.25,  # string kernel over the normalised token stream: short runs, reordering
+    "ast": 0.25,  # order-free AST node n-grams: reordering and control-flow rewrites
+    "text": 0.20,  # string kernel over the raw text: names, literals, comments kept as written
+}
+
+
+class SimilarityOptionsError(GraderError):
+    reference = "invalid-similarity-options"
+
+
+@dataclass(frozen=True)
+class SimilarityOptions:
+    """Defaults and limits of the plagiarism engine; every value is checked on construction.
+
+    Parameters
+    ----------
+    threshold : float, default=0.45
+        A pair is ``flagged`` (and links a cluster) when its score is at least this.
+    min_score : float, default=0.15
+        Pairs scoring below this are not reported at all (``pairs.csv`` stays short).
+    max_class_share : float, default=0.25
+        A fragment (fingerprint, n-gram, AST feature, comment) present in more than this share
+        of the class is suppressed everywhere: it is common knowledge, not copying.
+    share_min_count : int, default=5
+        ...but only when it is also present in more than this many submissions, so a group of
+        copiers in a small class is never suppressed by its own size.
+    k : int, default=9
+        Token k-gram length of the fingerprints (tokens of the normalised stream).
+    window : int, default=5
+        Winnowing window: every shared run of ``k + window - 1`` tokens is guaranteed found.
+    token_p : tuple of int, default=(3, 4, 5, 6)
+        N-gram lengths (in tokens) of the token-stream string kernel (presence, normalised).
+    text_p : tuple of int, default=(5, 6, 7)
+        N-gram lengths (in characters) of the raw-text string kernel (presence, normalised).
+    weights : dict, default=DEFAULT_WEIGHTS
+        Weight of each structural component in the combined score; they must sum to 1.
+    comment_boost : float, default=0.25
+        Shared rare comments/strings raise the score: ``s + comment_boost * c * (1 - s)``.
+    containment_floor : int, default=8
+        The fingerprint containment is ``shared / max(min(|A|, |B|), containment_floor)``, so
+        two tiny files sharing a handful of fingerprints do not score 1.
+    max_file_bytes : int, default=1_000_000
+        Files are read up to this many bytes (bounded memory); the rest is ignored, with a note.
+    max_files_per_submission : int, default=200
+        A folder submission is read up to this many ``.py`` files (sorted by path).
+    min_fragment_tokens : int, default=12
+        Fragments shorter than this many tokens are not reported as evidence.
+    max_fragments : int, default=50
+        At most this many fragments per reported pair (longest first).
+    exhaustive_pairs : int, default=2_000_000
+        Archive/web comparisons up to this many pairs are exhaustive; beyond, the fingerprint
+        index proposes ``index_candidates`` sources per student.
+    index_candidates : int, default=20
+        Candidates per student from the archive/web index when it is used.
+    block_rows : int, default=512
+        Rows per block of the all-pairs products (bounds memory at ``block_rows * n`` floats).
+    """
+
+    threshold: float = 0.45
+    min_score: float = 0.15
+    max_class_share: float = 0.25
+    share_min_count: int = 5
+    k: int = 9
+    window: int = 5
+    token_p: tuple[int, ...] = (3, 4, 5, 6)
+    text_p: tuple[int, ...] = (5, 6, 7)
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    comment_boost: float = 0.25
+    containment_floor: int = 8
+    max_file_bytes: int = 1_000_000
+    max_files_per_submission: int = 200
+    min_fragment_tokens: int = 12
+    max_fragments: int = 50
+    exhaustive_pairs: int = 2_000_000
+    index_candidates: int = 20
+    block_rows: int = 512
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+
+        def unit(name: str) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or not (0.0 <= float(v) <= 1.0) or math.isnan(v):
+                problems.append(f"{name} = {v!r}: expected a number in [0, 1]")
+
+        def positive(name: str, low: int = 1) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                problems.append(f"{name} = {v!r}: expected a whole number >= {low}")
+
+        for name in ("threshold", "min_score", "max_class_share", "comment_boost"):
+            unit(name)
+        for name, low in (("share_min_count", 1), ("k", 2), ("window", 1),
+                          ("containment_floor", 1), ("max_file_bytes", 1024),
+                          ("max_files_per_submission", 1), ("min_fragment_tokens", 1),
+                          ("max_fragments", 1), ("exhaustive_pairs", 0),
+                          ("index_candidates", 1), ("block_rows", 1)):
+            positive(name, low)
+        for name in ("token_p", "text_p"):
+            v = getattr(self, name)
+            try:
+                ok = len(v) > 0 and all(isinstance(n, int) and 1 <= n <= 16 for n in v)
+            except TypeError:
+                ok = False
+            if not ok:
+                problems.append(f"{name} = {v!r}: expected a non-empty list of lengths 1..16")
+        w = self.weights
+        if not isinstance(w, dict) or set(w) != set(COMPONENTS):
+            problems.append(f"weights = {w!r}: expected exactly the keys {', '.join(COMPONENTS)}")
+        elif any(not isinstance(x, int | float) or x < 0 for x in w.values()):
+            problems.append(f"weights = {w!r}: expected non-negative numbers")
+        elif abs(sum(w.values()) - 1.0) > 1e-6:
+            problems.append(f"weights = {w!r}: expected them to sum to 1, got {sum(w.values()):g}")
+        if (isinstance(self.min_score, int | float) and isinstance(self.threshold, int | float)
+                and self.min_score > self.threshold):
+            problems.append(f"min_score = {self.min_score!r}: expected at most threshold "
+                            f"({self.threshold!r}), or flagged pairs would go unreported")
+        if problems:
+            raise SimilarityOptionsError(
+                f"similarity options have {len(problems)} problem{'s' * (len(problems) > 1)}",
+                problems=problems,
+                hint="every option and its default is listed in docs/similarity.md",
+            )
+
+    def to_dict(self) -> dict:
+        """The options as plain data (for the run's record and the cache key)."""
+        d = asdict(self)
+        return {f.name: (list(d[f.name]) if isinstance(d[f.name], tuple) else d[f.name])
+                for f in fields(self)}
