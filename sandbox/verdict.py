@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+import signal
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Verdict:
     stderr_truncated: bool = False
     peak_memory_mb: float | None = None
     gpu_devices: tuple[int, ...] = ()
+    output_notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -34,3 +37,66 @@ class Verdict:
         d = dict(d)
         d["gpu_devices"] = tuple(d.get("gpu_devices") or ())
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+OK, ERROR, TIMEOUT, MEMORY = "ok", "error", "timeout", "memory"
+_EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b.*$")
+
+
+def error_tail(stderr: str, lines: int = 12) -> str:
+    """The last traceback of ``stderr`` (its last ``lines`` lines), or its last lines."""
+    rows = [r for r in stderr.rstrip().splitlines() if r.strip()]
+    start = max((i for i, r in enumerate(rows) if r.startswith("Traceback (most recent")),
+                default=None)
+    tail = rows[start:] if start is not None else rows
+    return "\n".join(tail[-lines:])
+
+
+def exception_line(stderr: str) -> str:
+    """The final ``SomeError: message`` line of a Python traceback, or ``""``."""
+    for row in reversed(stderr.rstrip().splitlines()):
+        if _EXC_LINE.match(row.strip()):
+            return row.strip()
+    return ""
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr: str,
+             time_s: float, memory_mb: int) -> tuple[str, str, str]:
+    """Turn how a run ended into ``(status, message, error_tail)``; the only place that does.
+
+    Parameters
+    ----------
+    exit_code : int or None
+        The program's exit status; negative or above 128 means killed by a signal.
+    timed_out : bool
+        The wall-clock limit was reached and the run was killed.
+    oom_killed : bool
+        The kernel (or Docker) reported an out-of-memory kill in the run.
+    stderr : str
+        The captured (possibly truncated) standard error.
+    time_s, memory_mb : float, int
+        The limits, quoted in the message.
+    """
+    tail = error_tail(stderr) if exit_code not in (0, None) or timed_out else ""
+    exc = exception_line(stderr)
+    if timed_out:
+        return TIMEOUT, f"stopped after the time limit of {time_s:g} s", tail
+    if oom_killed or exc.startswith("MemoryError"):
+        return MEMORY, f"ran out of its {memory_mb} MiB of memory and was stopped", tail
+    if exit_code == 0:
+        return OK, "finished normally", ""
+    if exit_code is None:
+        return ERROR, "the run did not report an exit status", tail
+    sig = -exit_code if exit_code < 0 else exit_code - 128 if exit_code > 128 else 0
+    if sig:
+        return ERROR, f"killed by {_signal_name(sig)} (exit code {exit_code})", tail
+    if exc:
+        return ERROR, f"exited with code {exit_code}: {exc}", tail
+    return ERROR, f"exited with code {exit_code}", tail

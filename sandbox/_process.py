@@ -1,0 +1,106 @@
+"""Start a sandbox command on the host, enforce the wall clock, capture bounded logs.
+
+The command is started through a tiny ``/bin/sh`` launcher that first moves itself into the
+run's cgroups (so every descendant is counted from its first instruction; Python's
+``preexec_fn`` is unsafe in the grader's thread pool), then sets the rlimits with
+``prlimit`` and ``exec``s the backend.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from sandbox._cgroup import RunCgroup
+from sandbox._errors import SandboxBroken
+from sandbox._logs import BoundedLog, drain_stream, start_drain
+from sandbox.limits import Limits
+
+LAUNCH_FAILED = 125
+_MARK = "gradebox-launcher:"
+
+
+@dataclass
+class ProcessResult:
+    exit_code: int | None
+    timed_out: bool
+    wall_s: float
+    stdout: BoundedLog
+    stderr: BoundedLog
+
+
+def rlimit_flags(limits: Limits, cgroup: RunCgroup | None) -> list[str]:
+    """``prlimit`` options: always file size, cores, open files; memory/processes as fallback."""
+    controls = cgroup.controls if cgroup else set()
+    flags = [f"--fsize={limits.output_bytes}", "--core=0", "--nofile=4096"]
+    if "memory" not in controls:
+        flags.append(f"--as={limits.memory_bytes}")  # weaker than a cgroup: counts address space
+    if "pids" not in controls:
+        flags.append(f"--nproc={limits.processes}")
+    return flags
+
+
+def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None) -> list[str]:
+    """Wrap ``argv`` so that it starts inside ``cgroup`` with the run's rlimits."""
+    procs = [str(p) for p in cgroup.procs_files()] if cgroup else []
+    joins = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(procs))) or "true"
+    script = (f'{joins} || {{ echo "{_MARK} cannot join the run cgroup" >&2; '
+              f"exit {LAUNCH_FAILED}; }}; shift {len(procs)}; exec \"$@\"")
+    return ["/bin/sh", "-c", script, "sh", *procs, "prlimit", *rlimit_flags(limits, cgroup),
+            "--", *argv]
+
+
+def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
+                cgroup: RunCgroup | None, name: str) -> ProcessResult:
+    """Run ``argv`` (already sandboxed) under the wall clock; kill everything at the limit.
+
+    Raises
+    ------
+    SandboxBroken
+        If the launcher could not start or the run did not die after being killed
+        (the outer clock).
+    """
+    out, err = BoundedLog(limits.log_bytes), BoundedLog(limits.log_bytes)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(launcher(argv, limits, cgroup), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                cwd=cwd, process_group=0, close_fds=True)
+    except OSError as exc:
+        raise SandboxBroken(f"cannot start the sandbox for {name}: {exc}",
+                            hint="run 'grader sandbox check'") from exc
+    readers = [start_drain(drain_stream, proc.stdout, out),
+               start_drain(drain_stream, proc.stderr, err)]
+    timed_out = False
+    try:
+        proc.wait(timeout=limits.time_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    wall = time.monotonic() - start
+    # the process group only while its leader is unreaped (a reaped pid may be reused)
+    _kill(proc if timed_out else None, cgroup)
+    try:
+        proc.wait(timeout=max(5.0, limits.outer_time_s - limits.time_s))
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxBroken(f"the sandbox of {name} did not stop after SIGKILL",
+                            hint="the machine needs an administrator: check 'ps' and dmesg") from exc
+    for t in readers:
+        t.join(timeout=10)
+    if proc.returncode == LAUNCH_FAILED and _MARK in err.text()[:200]:
+        raise SandboxBroken(f"the sandbox of {name} could not start: {err.text()[:500]}",
+                            hint="run 'grader sandbox check'")
+    return ProcessResult(proc.returncode, timed_out, wall, out, err)
+
+
+def _kill(proc: subprocess.Popen | None, cgroup: RunCgroup | None) -> None:
+    """Kill the launcher's process group and whatever is left in the run's cgroups."""
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if cgroup is not None:
+        cgroup.kill_all()
