@@ -581,7 +581,8 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
         Time-zone aware; messages sent after it are reported ``late`` and never used.
     limits : IntakeLimits
     report_path : str or Path, optional
-        Where to write the report; default ``out/intake_report.csv``.
+        Where to write the report; default ``intake_report.csv`` beside ``out`` (not inside
+        it: every entry of a submissions folder is taken for a student).
     kaggle_dir : str or Path, optional
         When given, ``kaggle_submission.csv`` goes to ``kaggle_dir/<student>.csv`` instead of
         the student's folder, so that the student's own code cannot read it in the sandbox.
@@ -633,7 +634,7 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
             folders[student] = "removed"
     manifest_path.write_text(json.dumps(
         {"students": sorted(s for s, v in folders.items() if v != "removed")}, indent=1))
-    report = Path(report_path) if report_path is not None else out / REPORT_NAME
+    report = Path(report_path) if report_path is not None else out.parent / REPORT_NAME
     report.parent.mkdir(parents=True, exist_ok=True)
     _write_report(report, outcomes)
     return IntakeResult(outcomes, folders, report)

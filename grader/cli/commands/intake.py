@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deadline", metavar="ISO",
                         help="e.g. 2026-01-18T23:59:59+02:00; later e-mails are reported late")
     parser.add_argument("--report", metavar="CSV",
-                        help="where to write the report (default: OUT/intake_report.csv)")
+                        help="where to write the report (default: intake_report.csv beside OUT)")
     parser.add_argument("--kaggle-dir", metavar="DIR",
                         help="put kaggle_submission.csv files in DIR/<student>.csv instead of "
                              "the student's folder (out of reach of the student's code)")

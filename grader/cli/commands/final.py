@@ -1,0 +1,39 @@
+"""``grader final COURSE --roster roster.csv --components components.csv --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("course", help="the course folder (its course.toml [final] table "
+                                       "holds the rules; defaults follow the slides)")
+    parser.add_argument("--roster", required=True, help="roster.csv")
+    parser.add_argument("--components", required=True,
+                        help="components.csv: student,exam,project,lab_test,lab_other,"
+                             "presentation_deduction,bonus_exam,bonus_lab,attempt")
+    parser.add_argument("--out", required=True, help="where to write final_grades.csv/.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.final_grades import (
+        final_grades,
+        load_components,
+        load_final_rules,
+        write_final_grades,
+    )
+    from grader.roster import load_roster
+
+    rules = load_final_rules(args.course)
+    roster = load_roster(args.roster)
+    components = load_components(args.components, rules, roster)
+    results = final_grades(components, rules, roster)
+    csv_path, json_path = write_final_grades(results, args.out, rules, roster)
+    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "incomplete")}
+    for r in results:
+        if r.status != "passed":
+            print(f"  {r.student}: {r.status} ({r.reason})")
+    print(f"final grades for {len(results)} students: {counts['passed']} passed, "
+          f"{counts['failed']} failed, {counts['incomplete']} incomplete — see {csv_path} "
+          f"and {json_path.name}")
+    return 0
