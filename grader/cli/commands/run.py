@@ -1,0 +1,45 @@
+"""``grader run``: grade a folder of submissions on a course (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("course", type=Path, metavar="COURSE_DIR")
+    parser.add_argument("--submissions", type=Path, required=True, metavar="DIR",
+                        help="one folder or .py file per student")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="batch output folder (re-using it resumes the batch)")
+    parser.add_argument("--backend", choices=["auto", "docker", "bwrap", "none"], default=None,
+                        help="sandbox backend [default: the course's [sandbox] backend]")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel sandboxes [default: number of GPU slots, else 1]")
+    parser.add_argument("--executor", choices=["local", "dask"], default="local")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--reference", action="store_true",
+                        help="also run the course's reference models into the batch")
+    parser.add_argument("--adjustments", type=Path, default=None, metavar="CSV",
+                        help="deductions: student,points,note (presentation, up to 2 points)")
+    parser.add_argument("--no-similarity", action="store_true")
+    parser.add_argument("--no-reports", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.batch import BatchOptions, run_batch
+    from grader.course import load_course
+    from grader.errors import GraderError
+
+    if args.executor == "dask" and not args.scheduler:
+        raise GraderError("--executor dask needs --scheduler ADDRESS",
+                          hint="start one with 'dask scheduler' and pass tcp://HOST:8786")
+    course = load_course(args.course)
+    adjustments = args.adjustments or (course.root / "adjustments.csv")
+    run_batch(course, args.submissions, args.out, BatchOptions(
+        backend=args.backend, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
+        reference=args.reference, similarity=not args.no_similarity,
+        reports=not args.no_reports,
+        adjustments=adjustments if adjustments.is_file() else None))
+    return 0
