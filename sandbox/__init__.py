@@ -1,22 +1,19 @@
 """Running untrusted code: ``run(spec, backend=...) -> Verdict``.
 
-Public names: ``run``, ``RunSpec``, ``Limits``, ``Verdict``, ``available_backends``.
+Public names: ``run``, ``RunSpec``, ``Limits``, ``Verdict``, ``available_backends``, plus
+``GpuPool``/``detect_gpus`` (GPU assignment), ``read_submission_csv``/``OutputError``
+(reading outputs as data) and ``SandboxBroken``.
 """
 
+from sandbox._errors import SandboxBroken
+from sandbox._run import available_backends, resolve_backend, run
+from sandbox.gpus import GpuPool, detect_gpus
 from sandbox.limits import Limits
+from sandbox.outputs import OutputError, read_submission_csv
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict
 
-__all__ = ["Limits", "RunSpec", "Verdict", "run", "available_backends"]
-
-
-def run(spec: RunSpec, backend: str = "auto") -> Verdict:  # pragma: no cover - replaced below
-    from sandbox._run import run as _run
-
-    return _run(spec, backend)
-
-
-def available_backends():  # pragma: no cover - replaced below
-    from sandbox._run import available_backends as _ab
-
-    return _ab()
+__all__ = [
+    "Limits", "RunSpec", "Verdict", "run", "available_backends", "resolve_backend",
+    "GpuPool", "detect_gpus", "OutputError", "read_submission_csv", "SandboxBroken",
+]

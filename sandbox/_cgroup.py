@@ -147,9 +147,16 @@ class RunCgroup:
         return total
 
     def destroy(self) -> None:
-        """Kill what is left and remove the cgroups (children first)."""
+        """Kill what is left and remove the cgroups (children first), in every controller.
+
+        Docker's ``cgroup_parent`` also creates this run's folder in controllers we did not
+        use (blkio, cpuset, ...): those go too.
+        """
         self.kill_all(deadline_s=5.0)
-        for p in self.paths.values():
+        dirs = set(self.paths.values())
+        if ROOT.is_dir():
+            dirs.update(d / PARENT / self.name for d in ROOT.iterdir())
+        for p in dirs:
             _rmtree_cgroup(p)
 
 
@@ -185,14 +192,15 @@ def _pid_alive(pid: int) -> bool:
 def sweep_stale() -> int:
     """Kill and remove run cgroups whose grader process is gone; returns how many."""
     removed = 0
-    for c in CONTROLLERS:
-        base = ROOT / c / PARENT
+    if not ROOT.is_dir():
+        return 0
+    for base in (d / PARENT for d in ROOT.iterdir()):
         if not base.is_dir():
             continue
         for child in base.iterdir():
             owner = child.name.split("-", 1)[0]
             if not child.is_dir() or not owner.isdigit() or _pid_alive(int(owner)):
                 continue
-            RunCgroup(child.name, {c: child}).destroy()
+            RunCgroup(child.name, {base.parent.name: child}).destroy()
             removed += 1
     return removed

@@ -36,6 +36,9 @@ class RunSpec:
         The interpreter on the host whose environment the program runs in.
     name : str
         A label for logs and container names (the student's name).
+    image : str
+        Docker only: the image to run in; ``""`` is the host-runtime image (the host's
+        Python bind-mounted read-only), otherwise the image's own ``python3`` is used.
     """
 
     code_dir: Path
@@ -47,3 +50,4 @@ class RunSpec:
     env: dict[str, str] = field(default_factory=dict)
     python: str = sys.executable
     name: str = "run"
+    image: str = ""
