@@ -71,6 +71,8 @@ class SimilarityOptions:
         index proposes ``index_candidates`` sources per student.
     index_candidates : int, default=20
         Candidates per student from the archive/web index when it is used.
+    evidence_pairs : int, default=500
+        Fragments are aligned for every flagged pair and, beyond those, the best this many.
     block_rows : int, default=512
         Rows per block of the all-pairs products (bounds memory at ``block_rows * n`` floats).
     """
@@ -92,6 +94,7 @@ class SimilarityOptions:
     max_fragments: int = 50
     exhaustive_pairs: int = 2_000_000
     index_candidates: int = 20
+    evidence_pairs: int = 500
     block_rows: int = 512
 
     def __post_init__(self) -> None:
@@ -113,7 +116,8 @@ class SimilarityOptions:
                           ("containment_floor", 1), ("max_file_bytes", 1024),
                           ("max_files_per_submission", 1), ("min_fragment_tokens", 1),
                           ("max_fragments", 1), ("exhaustive_pairs", 0),
-                          ("index_candidates", 1), ("block_rows", 1)):
+                          ("index_candidates", 1), ("evidence_pairs", 0),
+                          ("block_rows", 1)):
             positive(name, low)
         for name in ("token_p", "text_p"):
             v = getattr(self, name)

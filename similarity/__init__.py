@@ -1,0 +1,24 @@
+"""The plagiarism engine: Python-aware normalisation, string kernels, fingerprints, corpora
+and fragment alignment.
+
+Public API::
+
+    opts = SimilarityOptions(threshold=0.45)
+    result = compare({"ana": Path("ana.py"), ...}, template=..., archive=..., web=...,
+                     options=opts, cache_dir=...)
+    write_outputs(result, Path("out/similarity"))
+
+See docs/similarity.md for how the score is built.
+"""
+
+from similarity.align import Fragment
+from similarity.engine import Pair, SimilarityInputError, SimilarityResult, combine, compare
+from similarity.options import SimilarityOptions, SimilarityOptionsError
+from similarity.outputs import write_outputs
+from similarity.string_kernels import char_ngram_matrix, string_kernel_matrix
+
+__all__ = [
+    "SimilarityOptions", "SimilarityOptionsError", "SimilarityInputError", "compare",
+    "combine", "SimilarityResult", "Pair", "Fragment", "write_outputs",
+    "string_kernel_matrix", "char_ngram_matrix",
+]

@@ -1,0 +1,125 @@
+"""Side-by-side evidence: the matching fragments of two submissions as line ranges.
+
+Only run for reported pairs. Every k-gram (not only the winnowed ones) of each file pair is
+matched by hash; matches on the same diagonal with consecutive positions form runs, and the
+longest runs are kept greedily without overlap on either side (as in greedy string tiling).
+Template k-grams and k-grams common to a large share of the class are never evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from similarity.index import Prepared, PreparedFile
+
+__all__ = ["Fragment", "align", "shared_comments"]
+
+_MAX_MULTIPLICITY = 4  # a k-gram repeated many times in a file matches at most this often
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A matching fragment: lines ``start_a..end_a`` of ``file_a`` match lines
+    ``start_b..end_b`` of ``file_b`` (1-based, inclusive) over ``tokens`` normalised tokens."""
+
+    file_a: str
+    start_a: int
+    end_a: int
+    file_b: str
+    start_b: int
+    end_b: int
+    tokens: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _runs(fa: PreparedFile, fb: PreparedFile, ignore: np.ndarray, k: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start in A, start in B, length in tokens) of each maximal diagonal run of matches."""
+    ha, hb = fa.hashes, fb.hashes
+    ok_a = ~fa.template & ~np.isin(ha, ignore)
+    ok_b = ~fb.template & ~np.isin(hb, ignore)
+    ia = np.flatnonzero(ok_a)
+    jb = np.flatnonzero(ok_b)
+    if ia.size == 0 or jb.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    order = np.argsort(hb[jb], kind="stable")
+    sb, pb = hb[jb][order], jb[order]
+    lo = np.searchsorted(sb, ha[ia], side="left")
+    hi = np.minimum(np.searchsorted(sb, ha[ia], side="right"), lo + _MAX_MULTIPLICITY)
+    cnt = hi - lo
+    i = np.repeat(ia, cnt)
+    # Ragged ranges lo..hi flattened: offsets into sb for every (i, j) match.
+    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt)
+    j = pb[np.arange(i.size) + starts] if i.size else np.zeros(0, dtype=np.int64)
+    if i.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    d = j - i
+    o = np.lexsort((i, d))
+    i, d = i[o], d[o]
+    brk = np.ones(i.size, dtype=bool)
+    brk[1:] = (d[1:] != d[:-1]) | (i[1:] != i[:-1] + 1)
+    run_id = np.cumsum(brk) - 1
+    first = np.flatnonzero(brk)
+    last = np.append(first[1:], i.size) - 1
+    i0, i1 = i[first], i[last]
+    del run_id
+    return i0, i0 + d[first], i1 - i0 + k
+
+
+def align(pa: Prepared, pb: Prepared, ignore: np.ndarray, *, k: int, min_tokens: int,
+          max_fragments: int) -> list[Fragment]:
+    """Matching fragments of two prepared submissions, longest first.
+
+    Parameters
+    ----------
+    pa, pb : Prepared
+    ignore : ndarray of int64, sorted
+        K-gram hashes that are never evidence (common to the class).
+    k : int
+        The k-gram length the hashes were made with.
+    min_tokens : int
+        Shorter fragments are dropped.
+    max_fragments : int
+        At most this many fragments are returned.
+
+    Returns
+    -------
+    list of Fragment
+    """
+    cands = []
+    for fa in pa.files:
+        for fb in pb.files:
+            a0, b0, ln = _runs(fa, fb, ignore, k)
+            for x, y, n in zip(a0.tolist(), b0.tolist(), ln.tolist(), strict=True):
+                if n >= min_tokens:
+                    cands.append((n, fa.features.name, x, fb.features.name, y, fa, fb))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3], c[4]))
+    used: dict[tuple[str, str], np.ndarray] = {}
+    out: list[Fragment] = []
+    for n, na, x, nb, y, fa, fb in cands:
+        ua = used.setdefault(("a", na), np.zeros(len(fa.features.tokens) + 1, dtype=bool))
+        ub = used.setdefault(("b", nb), np.zeros(len(fb.features.tokens) + 1, dtype=bool))
+        if ua[x : x + n].any() or ub[y : y + n].any():
+            continue
+        ua[x : x + n] = True
+        ub[y : y + n] = True
+        la, lb = fa.features.lines, fb.features.lines
+        out.append(Fragment(na, int(la[x, 0]), int(la[x + n - 1, 1]),
+                            nb, int(lb[y, 0]), int(lb[y + n - 1, 1]), int(n)))
+        if len(out) >= max_fragments:
+            break
+    return out
+
+
+def shared_comments(pa: Prepared, pb: Prepared, common: frozenset[str] = frozenset()
+                    ) -> list[str]:
+    """Comments/docstrings/unusual strings both submissions contain (as written in ``pa``),
+    except those common to the class."""
+    both = sorted((set(pa.comments) & set(pb.comments)) - common)
+    return [pa.comments[c] for c in both]

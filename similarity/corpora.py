@@ -1,0 +1,85 @@
+"""Where submissions and sources come from: class folders, template, archive and web corpora.
+
+A *submission* is one student's work: a single ``.py`` file or a folder of them (searched
+recursively, symbolic links never followed). Archive and web corpora are folders whose
+immediate children are submissions/sources, named ``archive:<name>`` and ``web:<name>``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from similarity.features import FileFeatures, extract_file
+
+__all__ = ["Submission", "python_files", "load_submission", "children", "SOURCE_KINDS"]
+
+SOURCE_KINDS = ("peer", "archive", "web")
+
+
+@dataclass
+class Submission:
+    """One submission (or source) with the features of each of its files."""
+
+    name: str
+    kind: str  # "peer" (this year's class), "archive", "web" or "template"
+    path: Path
+    files: list[FileFeatures]
+    notes: list[str] = field(default_factory=list)
+
+
+def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The ``.py`` files of a submission with their names inside it, and notes.
+
+    A file is itself (whatever its suffix: it was named as a submission). A folder gives its
+    ``.py`` files in sorted order, skipping hidden folders, ``__pycache__`` and links.
+    """
+    notes: list[str] = []
+    if path.is_file():
+        return [(path, path.name)], notes
+    found: list[tuple[Path, str]] = []
+    for root, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for f in sorted(files):
+            p = Path(root) / f
+            if f.endswith(".py") and not p.is_symlink() and p.is_file():
+                found.append((p, p.relative_to(path).as_posix()))
+    found.sort(key=lambda t: t[1])
+    if not found:
+        notes.append("no .py file found")
+    if len(found) > max_files:
+        notes.append(f"{len(found)} .py files; only the first {max_files} were compared")
+        found = found[:max_files]
+    return found, notes
+
+
+def load_submission(name: str, kind: str, path: Path, *, max_bytes: int, max_files: int,
+                    cache_dir: Path | None = None) -> Submission:
+    """Read and featurise one submission (cached by file content when ``cache_dir`` is set)."""
+    files, notes = python_files(path, max_files)
+    feats: list[FileFeatures] = []
+    for p, fname in files:
+        try:
+            feats.append(extract_file(p, fname, max_bytes=max_bytes, cache_dir=cache_dir))
+        except OSError as exc:  # unreadable file: kept as an empty file with a note
+            notes.append(f"{fname}: could not be read ({exc.strerror or exc})")
+    for f in feats:
+        notes.extend(f"{f.name}: {n}" for n in f.notes)
+    return Submission(name=name, kind=kind, path=path, files=feats, notes=notes)
+
+
+def children(folder: Path) -> Mapping[str, Path]:
+    """Immediate children of a corpus folder that are submissions: folders and ``.py`` files.
+
+    Named by folder name or file stem; hidden entries and other files are skipped.
+    """
+    out: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith(".") or p.name == "__pycache__" or p.is_symlink():
+            continue
+        if p.is_dir() or (p.is_file() and p.suffix == ".py"):
+            name = p.name if p.is_dir() else p.stem
+            out.setdefault(name, p)
+    return out

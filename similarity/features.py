@@ -1,0 +1,146 @@
+"""Per-file features, computed once per file content and cacheable by content hash.
+
+A ``FileFeatures`` holds everything the engine needs from one file: the normalised token
+stream with line spans, the comment signal, the whitespace-collapsed text and the AST bag.
+With a cache folder, features are stored as JSON under the blake2b hash of the file's bytes
+(and of the engine's feature version), so a late submission is compared with the whole class
+without re-reading anyone else's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from similarity.ast_features import ast_feature_counts, parse_tolerant
+from similarity.normalize import normalize_source, read_source
+
+__all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
+
+FEATURE_VERSION = "1"  # bump when normalisation or features change: old cache entries retire
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class FileFeatures:
+    """Features of one source file (see module docstring)."""
+
+    name: str
+    digest: str
+    tokens: list[str]
+    lines: np.ndarray  # (n_tokens, 2) int32: first and last line of each token
+    comments: list[tuple[int, str, str]]
+    text: str  # whitespace runs collapsed to one space
+    line_texts: list[str]  # each source line, whitespace-collapsed (for template removal)
+    ast_keys: np.ndarray  # int64 feature hashes
+    ast_counts: np.ndarray  # int32 counts
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"v": FEATURE_VERSION, "tokens": self.tokens, "lines": self.lines.tolist(),
+                "comments": self.comments, "line_texts": self.line_texts,
+                "ast_keys": self.ast_keys.tolist(), "ast_counts": self.ast_counts.tolist(),
+                "notes": self.notes}
+
+    @classmethod
+    def from_json(cls, name: str, digest: str, d: dict) -> FileFeatures:
+        lt = d["line_texts"]
+        return cls(name=name, digest=digest, tokens=d["tokens"],
+                   lines=np.asarray(d["lines"], dtype=np.int32).reshape(-1, 2),
+                   comments=[tuple(c) for c in d["comments"]],
+                   text=" ".join(t for t in lt if t), line_texts=lt,
+                   ast_keys=np.asarray(d["ast_keys"], dtype=np.int64),
+                   ast_counts=np.asarray(d["ast_counts"], dtype=np.int32), notes=d["notes"])
+
+
+def _digest(data: bytes, max_bytes: int) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"gradebox-similarity-features:{FEATURE_VERSION}:{max_bytes}\0".encode())
+    h.update(data)
+    return h.hexdigest()
+
+
+def extract_text(text: str, name: str = "<string>", notes: list[str] | None = None,
+                 digest: str = "") -> FileFeatures:
+    """Features of source text.
+
+    Parameters
+    ----------
+    text : str
+        Python source (anything; invalid code is handled, see ``normalize_source``).
+    name : str, default="<string>"
+        The file's name inside its submission.
+    notes : list of str, optional
+        Notes from reading the file.
+    digest : str, default=""
+        The content hash, when known.
+
+    Returns
+    -------
+    FileFeatures
+    """
+    nf = normalize_source(text, name, notes)
+    tree, note = parse_tolerant(text)
+    if note and not any(n.startswith("not valid Python") for n in nf.notes):
+        nf.notes.append(note)
+    counts = ast_feature_counts(tree)
+    keys = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+    line_texts = [_WS.sub(" ", ln).strip() for ln in text.splitlines()]
+    return FileFeatures(
+        name=name, digest=digest, tokens=nf.tokens,
+        lines=np.asarray(nf.lines, dtype=np.int32).reshape(-1, 2), comments=nf.comments,
+        text=" ".join(t for t in line_texts if t), line_texts=line_texts, ast_keys=keys,
+        ast_counts=np.fromiter((counts[k] for k in keys.tolist()), dtype=np.int32,
+                               count=keys.size),
+        notes=nf.notes,
+    )
+
+
+def extract_file(path: Path, name: str, *, max_bytes: int,
+                 cache_dir: Path | None = None) -> FileFeatures:
+    """Features of one file, from the cache when its content was seen before.
+
+    Parameters
+    ----------
+    path : Path
+        The file (read bounded to ``max_bytes``).
+    name : str
+        Its name inside the submission, for the evidence.
+    max_bytes : int
+        Read limit (``SimilarityOptions.max_file_bytes``).
+    cache_dir : Path, optional
+        Folder of cached features (created if missing); entries are JSON, keyed by content.
+
+    Returns
+    -------
+    FileFeatures
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    digest = _digest(data, max_bytes)
+    entry = cache_dir / digest[:2] / f"{digest}.json" if cache_dir is not None else None
+    if entry is not None and entry.is_file():
+        try:
+            with open(entry, encoding="utf-8") as fh:
+                d = json.load(fh)
+            if d.get("v") == FEATURE_VERSION:
+                return FileFeatures.from_json(name, digest, d)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed and overwritten
+    text, notes = read_source(path, max_bytes)
+    ff = extract_text(text, name, notes, digest)
+    if entry is not None:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half an entry.
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(ff.to_json(), fh)
+        os.replace(tmp, entry)
+    return ff

@@ -1,0 +1,289 @@
+"""From featurised submissions to sparse matrices, with the template subtracted up front and
+fragments common to a large share of the class suppressed (Dolos's ``addIgnoredFile`` and
+``maxFingerprintFileCount``).
+
+``prepare`` removes the template from one submission: token k-grams that occur in the starter
+code mark their tokens as template, and those tokens, their lines, the template's comments and
+its AST features leave every signal before anything is compared. ``build_matrices`` then turns
+prepared submissions into one sparse row each per signal; ``suppress_common`` zeroes the
+columns present in more than ``max_class_share`` of the class. ``FingerprintIndex`` is the
+inverted index (a sparse fingerprint-by-source matrix) used for large archives.
+"""
+
+from __future__ import annotations
+
+import token as _token
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from similarity.corpora import Submission
+from similarity.features import FileFeatures
+from similarity.fingerprints import kgram_hashes, stable_hash64, token_ids, winnow
+from similarity.normalize import _BUILTINS, _KEYWORDS
+from similarity.string_kernels import char_ngram_matrix
+
+__all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices",
+           "suppress_common", "FingerprintIndex", "SIGNALS"]
+
+SIGNALS = ("fingerprints", "tokens", "text", "ast", "comments")
+
+# Each normalised token becomes one character, so the string kernel runs over token n-grams.
+_VOCAB = sorted(_KEYWORDS | _BUILTINS | set(_token.EXACT_TOKEN_TYPES)
+                | {"ID", "NUM", "STR", "NL", "IN", "DE", "?"})
+_CHAR = {t: chr(0x4E00 + i) for i, t in enumerate(_VOCAB)}
+_UNKNOWN = chr(0x4E00 + len(_VOCAB))
+SEP = "\x1f"  # stands for removed (template) code: n-grams never bridge a gap
+FILE_SEP = "\x1e"  # between the files of a multi-file submission
+
+
+@dataclass
+class Template:
+    """The starter code, as everything that is subtracted from each submission."""
+
+    kgrams: np.ndarray  # sorted distinct k-gram hashes of the template
+    comments: frozenset[str]
+    ast: Counter
+
+
+@dataclass
+class PreparedFile:
+    features: FileFeatures
+    hashes: np.ndarray  # every k-gram hash (position i covers tokens i..i+k-1)
+    template: np.ndarray  # bool per k-gram: also in the template
+
+
+@dataclass
+class Prepared:
+    """A submission with the template removed, ready for the matrices."""
+
+    sub: Submission
+    files: list[PreparedFile]
+    fingerprints: np.ndarray  # distinct winnowed fingerprints, template removed
+    kgrams: np.ndarray  # distinct k-gram hashes, template removed (for class frequencies)
+    stream: str
+    text: str
+    ast: Counter
+    comments: dict[str, str] = field(default_factory=dict)  # normalised -> as written
+
+
+def build_template(subs: list[Submission], k: int) -> Template | None:
+    """The template from its featurised files (``None`` when there is no template)."""
+    files = [f for s in subs for f in s.files]
+    if not files:
+        return None
+    hashes = [kgram_hashes(token_ids(f.tokens), k) for f in files]
+    ast: Counter = Counter()
+    for f in files:
+        ast.update(dict(zip(f.ast_keys.tolist(), f.ast_counts.tolist(), strict=True)))
+    return Template(
+        kgrams=np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64),
+        comments=frozenset(c[1] for f in files for c in f.comments), ast=ast)
+
+
+def _covered(n_tokens: int, starts: np.ndarray, k: int) -> np.ndarray:
+    """Tokens covered by any k-gram starting at ``starts``."""
+    cov = np.zeros(n_tokens + 1, dtype=np.int32)
+    np.add.at(cov, starts, 1)
+    np.add.at(cov, np.minimum(starts + k, n_tokens), -1)
+    return np.cumsum(cov[:-1]) > 0
+
+
+def prepare(sub: Submission, template: Template | None, k: int, window: int) -> Prepared:
+    """Subtract the template from a submission and compute its per-signal inputs.
+
+    Parameters
+    ----------
+    sub : Submission
+    template : Template or None
+    k, window : int
+        Fingerprint k-gram length and winnowing window (``SimilarityOptions``).
+
+    Returns
+    -------
+    Prepared
+    """
+    pfiles, fps, kgs, streams, texts = [], [], [], [], []
+    ast: Counter = Counter()
+    comments: dict[str, str] = {}
+    tcomments = template.comments if template else frozenset()
+    for f in sub.files:
+        h = kgram_hashes(token_ids(f.tokens), k)
+        in_t = (np.isin(h, template.kgrams, assume_unique=False) if template is not None
+                and template.kgrams.size else np.zeros(h.size, dtype=bool))
+        pfiles.append(PreparedFile(f, h, in_t))
+        sel = winnow(h, window)
+        fps.append(h[sel][~in_t[sel]])
+        kgs.append(h[~in_t])
+        n = len(f.tokens)
+        cov = _covered(n, np.flatnonzero(in_t), k) if in_t.any() else np.zeros(n, dtype=bool)
+        chars = [SEP if c else _CHAR.get(t, _UNKNOWN) for t, c in zip(f.tokens, cov, strict=True)]
+        stream = "".join(chars)
+        while SEP + SEP in stream:
+            stream = stream.replace(SEP * 8, SEP).replace(SEP + SEP, SEP)
+        streams.append(stream)
+        # Text: drop lines whose every token is template code, and template comments.
+        tmpl_lines: set[int] = set()
+        if cov.any():
+            first = f.lines[:, 0]
+            on_line_all = {}
+            for ln, c in zip(first.tolist(), cov.tolist(), strict=True):
+                on_line_all[ln] = on_line_all.get(ln, True) and c
+            tmpl_lines = {ln for ln, c in on_line_all.items() if c}
+        for line, norm, orig in f.comments:
+            if norm in tcomments:
+                tmpl_lines.add(line)
+            else:
+                comments.setdefault(norm, orig)
+        texts.append(" ".join(t for i, t in enumerate(f.line_texts, 1)
+                              if t and i not in tmpl_lines))
+        ast.update(dict(zip(f.ast_keys.tolist(), f.ast_counts.tolist(), strict=True)))
+    if template is not None:
+        ast.subtract(template.ast)
+        ast = +ast  # keep positive counts only
+    return Prepared(sub=sub, files=pfiles, fingerprints=_distinct(fps), kgrams=_distinct(kgs),
+                    stream=FILE_SEP.join(streams), text="\n".join(texts), ast=ast,
+                    comments=comments)
+
+
+def _distinct(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate(arrays)) if arrays else np.zeros(0, dtype=np.int64)
+
+
+def _binary_rows(sets: list[np.ndarray]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """One 0/1 row per array of int64 keys; returns the matrix and the column keys."""
+    lens = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
+    allk = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    keys, col = np.unique(allk, return_inverse=True)
+    rows = np.repeat(np.arange(len(sets)), lens)
+    m = sp.csr_matrix((np.ones(allk.size, dtype=np.float32), (rows, col.reshape(-1))),
+                      shape=(len(sets), keys.size))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m, keys
+
+
+def _count_rows(bags: list[Counter]) -> sp.csr_matrix:
+    keys = [np.fromiter(b.keys(), dtype=np.int64, count=len(b)) for b in bags]
+    vals = [np.fromiter(b.values(), dtype=np.float32, count=len(b)) for b in bags]
+    lens = np.fromiter((k.size for k in keys), dtype=np.int64, count=len(keys))
+    allk = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    _, col = np.unique(allk, return_inverse=True)
+    rows = np.repeat(np.arange(len(bags)), lens)
+    data = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((data, (rows, col.reshape(-1))),
+                         shape=(len(bags), int(col.max()) + 1 if col.size else 0))
+
+
+def build_matrices(prepared: list[Prepared], token_p, text_p) -> dict[str, sp.csr_matrix]:
+    """One sparse row per prepared submission for each signal (see ``SIGNALS``).
+
+    ``fingerprints`` and ``comments`` are 0/1 rows; ``tokens`` and ``text`` are presence rows
+    from ``string_kernels.char_ngram_matrix`` (the same featuriser as the reference models'
+    string kernels); ``ast`` holds raw counts.
+    """
+    fp, _ = _binary_rows([p.fingerprints for p in prepared])
+    cm, _ = _binary_rows([np.fromiter((stable_hash64(c) for c in sorted(p.comments)),
+                                      dtype=np.int64, count=len(p.comments)) for p in prepared])
+    return {
+        "fingerprints": fp,
+        "tokens": char_ngram_matrix([p.stream for p in prepared], tuple(token_p), "presence"
+                                    ).astype(np.float32),
+        "text": char_ngram_matrix([p.text for p in prepared], tuple(text_p), "presence"
+                                  ).astype(np.float32),
+        "ast": _count_rows([p.ast for p in prepared]),
+        "comments": cm,
+    }
+
+
+def column_df(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Number of the given rows in which each column is non-zero."""
+    sub = m[rows]
+    return np.bincount(sub.indices, minlength=m.shape[1])
+
+
+def suppress_common(mats: dict[str, sp.csr_matrix], class_rows: np.ndarray, *,
+                    max_share: float, min_count: int) -> dict[str, int]:
+    """Zero every column present in more than ``max(max_share * n_class, min_count)`` class
+    submissions, in place. Returns how many columns were suppressed per signal."""
+    limit = max(max_share * class_rows.size, float(min_count))
+    dropped = {}
+    for name, m in mats.items():
+        df = column_df(m, class_rows)
+        common = df > limit
+        dropped[name] = int(common.sum())
+        if common.any():
+            keep = ~common[m.indices]
+            m.data[~keep] = 0.0
+            m.eliminate_zeros()
+    return dropped
+
+
+def suppressed_kgrams(prepared: list[Prepared], class_rows: np.ndarray, *, max_share: float,
+                      min_count: int) -> np.ndarray:
+    """Sorted k-gram hashes present in too many class submissions (never shown as evidence)."""
+    limit = max(max_share * class_rows.size, float(min_count))
+    if not class_rows.size:
+        return np.zeros(0, dtype=np.int64)
+    allk = np.concatenate([prepared[i].kgrams for i in class_rows])
+    keys, counts = np.unique(allk, return_counts=True)
+    return keys[counts > limit]
+
+
+class FingerprintIndex:
+    """An inverted fingerprint index over many sources (e.g. a 50,000-file archive).
+
+    Parameters
+    ----------
+    fingerprints : list of ndarray of int64
+        Each source's distinct fingerprints.
+
+    Notes
+    -----
+    The index is a sparse source-by-fingerprint matrix in CSC order, so a query is one
+    sparse product: the number of fingerprints each query shares with each source.
+    """
+
+    def __init__(self, fingerprints: list[np.ndarray]):
+        self.fingerprints = fingerprints
+
+    def build(self) -> FingerprintIndex:
+        self.matrix_, self.keys_ = _binary_rows(self.fingerprints)
+        self.sizes_ = np.asarray(self.matrix_.sum(axis=1)).ravel()
+        return self
+
+    def query(self, queries: list[np.ndarray], top: int) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+        """The ``top`` sources sharing the most fingerprints with each query.
+
+        Returns
+        -------
+        rows, cols, shared : ndarray
+            Query index, source index and number of shared fingerprints of each candidate.
+        """
+        lens = np.fromiter((q.size for q in queries), dtype=np.int64, count=len(queries))
+        allq = np.concatenate(queries) if queries else np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.keys_, allq)
+        pos = np.minimum(pos, max(self.keys_.size - 1, 0))
+        hit = self.keys_.size > 0
+        found = (self.keys_[pos] == allq) if hit else np.zeros(allq.size, dtype=bool)
+        rows = np.repeat(np.arange(len(queries)), lens)[found]
+        q = sp.csr_matrix((np.ones(int(found.sum()), dtype=np.float32), (rows, pos[found])),
+                          shape=(len(queries), self.keys_.size))
+        shared = (q @ self.matrix_.T).tocsr()
+        out_r, out_c, out_s = [], [], []
+        for i in range(shared.shape[0]):  # one loop per query student, not per pair
+            lo, hi = shared.indptr[i], shared.indptr[i + 1]
+            if hi == lo:
+                continue
+            cols, vals = shared.indices[lo:hi], shared.data[lo:hi]
+            order = np.lexsort((cols, -vals))[:top]
+            out_r.append(np.full(order.size, i))
+            out_c.append(cols[order])
+            out_s.append(vals[order])
+        if not out_r:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, z.astype(np.float32)
+        return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)

@@ -1,0 +1,50 @@
+"""Write a ``SimilarityResult`` as files: pairs.csv, pairs.json and clusters.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from similarity.engine import SimilarityResult
+from similarity.options import COMPONENTS
+
+__all__ = ["write_outputs", "PAIRS_COLUMNS"]
+
+PAIRS_COLUMNS = ("a", "b", "score", *COMPONENTS, "comments", "kind", "flagged")
+
+
+def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
+    """Write ``pairs.csv``, ``pairs.json`` and ``clusters.csv`` into ``out_dir`` (created).
+
+    Parameters
+    ----------
+    result : SimilarityResult
+    out_dir : Path
+
+    Notes
+    -----
+    ``pairs.csv`` has the columns ``PAIRS_COLUMNS``, highest score first; ``pairs.json``
+    holds the same pairs with fragments and shared comments, plus the options, the notes
+    and the clusters; ``clusters.csv`` has ``cluster,size,student`` (one row per member).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "pairs.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(PAIRS_COLUMNS)
+        for p in result.pairs:
+            w.writerow([p.a, p.b, f"{p.score:.4f}",
+                        *(f"{p.components[c]:.4f}" for c in (*COMPONENTS, "comments")),
+                        p.kind, "true" if p.flagged else "false"])
+    doc = {"options": result.options.to_dict(), "clusters": result.clusters,
+           "notes": result.notes, "stats": result.stats,
+           "pairs": [p.to_dict() for p in result.pairs]}
+    with open(out_dir / "pairs.json", "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1, ensure_ascii=False)
+    with open(out_dir / "clusters.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(("cluster", "size", "student"))
+        for i, group in enumerate(result.clusters, 1):
+            for s in group:
+                w.writerow((i, len(group), s))
