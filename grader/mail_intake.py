@@ -505,6 +505,8 @@ def _decide(outcomes: list[MessageOutcome], keep: str) -> None:
         # Ties on Date go to mailbox order, so the choice never depends on anything else.
         ordered = sorted(msgs, key=lambda o: (o.date, o.index))
         chosen = ordered[-1] if keep == "latest" else ordered[0]
+        # Of identical resends, the first one is the submission; the others are duplicates.
+        chosen = next(o for o in ordered if _fingerprint(o.files) == _fingerprint(chosen.files))
         chosen.status, chosen.reason = "accepted", f"the {keep} e-mail from this student"
         for o in msgs:
             if o is chosen:
