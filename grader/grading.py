@@ -7,9 +7,10 @@ Rules (slides, "Sistem de notare"):
   51-90 → 8, 91-120 → 7, 121-150 → 6, later → 5). The table is written for
   ``scale_bands_to`` participants (150). With N ranked participants the table is kept as written
   while N is within ``scale_tolerance`` (20 %) of that size; otherwise every band's last place
-  ``L`` becomes ``round(L * N / scale_bands_to)``, so each band keeps its share of the class
-  (for 40: 1-8 → 10, 9-13 → 9, 14-24 → 8, 25-32 → 7, 33-40 → 6; for 400: 1-80, 81-133, 134-240,
-  241-320, 321-400);
+  ``L`` becomes ``ceil(L * N / scale_bands_to)`` (rounding up, so rounding never moves a student
+  into a worse band and the first band is never empty), so each band keeps its share of the
+  class (for 40: 1-8 → 10, 9-14 → 9, 15-24 → 8, 25-32 → 7, 33-40 → 6; for 400: 1-80, 81-134,
+  135-240, 241-320, 321-400);
 * a grade of 5 or more requires beating the baseline; a valid run at or below it gets
   ``below_baseline_grade`` (4);
 * ``accuracy_scaled`` (the lab test): above the baseline the grade grows linearly from 5 at the
@@ -54,7 +55,7 @@ def scaled_bands(config: GradingConfig, participants: int) -> list[Band]:
         scaled: list[int | None] = []
         prev = 0
         for last in lasts[:-1]:
-            value = max(prev, int(math.floor(last * factor + 0.5)))
+            value = max(prev, math.ceil(last * factor - 1e-9))
             scaled.append(value)
             prev = value
         lasts = scaled + [None]

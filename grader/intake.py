@@ -50,10 +50,13 @@ class Rejection:
                 f"\n  reason: {self.reason}\n  hint: {self.hint}")
 
 
-def hash_files(root: Path, names: list[str]) -> str:
+def hash_files(root: Path, names: list[str], *, single: bool = False) -> str:
+    """Content hash of a submission: file names and bytes (a single file: bytes only, since
+    its name is the student's)."""
     h = hashlib.blake2b(digest_size=16)
     for name in sorted(names):
-        h.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+        label = b"<single>" if single else name.encode()
+        h.update(label + b"\0" + (root / name).read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -95,7 +98,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         if bad:
             return bad
         return Submission(student, path, path.parent, path.name, (path.name,),
-                          hash_files(path.parent, [path.name]))
+                          hash_files(path.parent, [path.name], single=True))
 
     files = sorted(str(p.relative_to(path)) for p in path.rglob("*")
                    if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts)

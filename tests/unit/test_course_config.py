@@ -1,0 +1,111 @@
+"""course.toml and the course folder: defaults, and one clear line per problem."""
+
+import pytest
+
+from grader.course import DEFAULT_BANDS, load_course
+from grader.errors import CourseError
+
+
+def make_course(root, toml='[competition]\nname = "t"\n', train="id,label,x\na,0,1\nb,1,2\n",
+                test="id,x\nt1,1\nt2,2\nt3,3\n", hidden="id,label\nt1,0\nt2,1\nt3,1\n"):
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "hidden").mkdir(exist_ok=True)
+    (root / "course.toml").write_text(toml)
+    for path, text in (("data/train.csv", train), ("data/test.csv", test),
+                       ("hidden/test_labels.csv", hidden)):
+        if text is not None:
+            (root / path).write_text(text)
+    return root
+
+
+def problems_of(root):
+    with pytest.raises(CourseError) as info:
+        load_course(root)
+    return info.value.render()
+
+
+def test_defaults(tmp_path):
+    course = load_course(make_course(tmp_path))
+    assert course.name == "t" and course.metric == "accuracy"
+    assert course.competition.public_fraction == 0.3
+    assert course.grading.policy == "rank_bands" and course.grading.bands == DEFAULT_BANDS
+    assert course.grading.baseline == "majority" and course.grading.scale_bands_to == 150
+    s = course.sandbox
+    assert (s.backend, s.time_limit_s, s.memory_mb, s.cpus, s.gpus, s.output_limit_mb) == \
+        ("auto", 1800, 8192, 2, 0, 64)
+    assert len(course.config_hash) == 32 and len(course.data_hash) == 32
+
+
+def test_every_key_of_the_design(tmp_path):
+    toml = """
+[competition]
+name = "digits"
+metric = "macro_f1"
+public_fraction = 0.25
+seed = 7
+[grading]
+policy = "accuracy_scaled"
+baseline = 0.5
+optimum = 0.95
+bands = [[1, 10], [11, 8]]
+scale_bands_to = 100
+[sandbox]
+backend = "bwrap"
+image = "gradebox/course:1"
+time_limit_s = 60
+memory_mb = 4096
+cpus = 1
+gpus = 1
+output_limit_mb = 8
+[similarity]
+threshold = 0.7
+template = "starter"
+archive = "archive"
+web = "web"
+[final]
+exam_weight = 0.5
+"""
+    c = load_course(make_course(tmp_path, toml=toml))
+    assert c.metric == "macro_f1" and c.seed == 7 and c.grading.optimum == 0.95
+    assert c.grading.bands == ((1, 10.0), (11, 8.0)) and c.sandbox.limits().memory_mb == 4096
+    assert c.similarity.threshold == 0.7 and c.extra["final"] == {"exam_weight": 0.5}
+
+
+def test_all_problems_reported_at_once_with_lines(tmp_path):
+    toml = ('[competition]\nname = "t"\nmetric = "acuracy"\n[grading]\npolicy = "rank-bands"\n'
+            '[sandbox]\nmemory_mb = "8G"\ntimeout = 5\n[extras]\nx = 1\n')
+    text = problems_of(make_course(tmp_path, toml=toml))
+    assert "5 problem(s)" in text
+    assert 'course.toml:3' in text and 'did you mean "accuracy"' in text
+    assert 'course.toml:5' in text and 'did you mean "rank_bands"' in text
+    assert "course.toml:7" in text and "whole number of megabytes" in text
+    assert "course.toml:8" in text and "unknown key" in text
+    assert "[extras]" in text and "unknown table" in text
+
+
+def test_missing_name(tmp_path):
+    assert "name is missing" in problems_of(make_course(tmp_path, toml="[competition]\n"))
+
+
+def test_missing_files(tmp_path):
+    text = problems_of(make_course(tmp_path, test=None, hidden=None))
+    assert "data/test.csv is missing" in text and "hidden/test_labels.csv is missing" in text
+
+
+def test_test_ids_must_match_hidden_labels(tmp_path):
+    text = problems_of(make_course(tmp_path, hidden="id,label\nt1,0\nt2,1\nt9,1\n"))
+    assert "differ" in text and "'t3'" in text and "'t9'" in text
+
+
+def test_duplicate_ids(tmp_path):
+    text = problems_of(make_course(tmp_path, test="id,x\nt1,1\nt2,2\nt1,3\nt3,3\n"))
+    assert "duplicate" in text and "data/test.csv:4" in text
+
+
+def test_invalid_toml(tmp_path):
+    assert "not valid TOML" in problems_of(make_course(tmp_path, toml="[competition\nname="))
+
+
+def test_accuracy_scaled_needs_optimum(tmp_path):
+    toml = '[competition]\nname = "t"\n[grading]\npolicy = "accuracy_scaled"\n'
+    assert "needs an optimum" in problems_of(make_course(tmp_path, toml=toml))

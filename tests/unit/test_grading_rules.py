@@ -1,0 +1,94 @@
+"""The course's grading rules: the band table, scaling, ties, the baseline gate, deductions."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from grader.course import GradingConfig
+from grader.grading import band_for, competition_ranks, grade_scores, scaled_bands
+
+EXAMPLES = json.loads((Path(__file__).parents[2].parent / "shared" / "course" /
+                       "worked_examples.json").read_text()) if (
+    Path(__file__).parents[2].parent / "shared" / "course" / "worked_examples.json").exists() else None
+
+
+def course_table():
+    """The slides' table as (first, last, grade), from worked_examples.json when present."""
+    if EXAMPLES is None:
+        return [(1, 30, 10), (31, 50, 9), (51, 90, 8), (91, 120, 7), (121, 150, 6), (151, None, 5)]
+    return [(b["places"][0], b["places"][1], b["max_grade"])
+            for b in EXAMPLES["grading_rules"]["rank_bands_max_grade"]]
+
+
+@pytest.mark.parametrize("n", [150, 170])
+def test_course_table_is_reproduced(n):
+    bands = scaled_bands(GradingConfig(), n)
+    assert [(b.first, b.last, b.grade) for b in bands] == course_table()
+    for first, last, grade in course_table():
+        assert band_for(first, bands).grade == grade
+        if last is not None:
+            assert band_for(last, bands).grade == grade
+    assert band_for(n, bands).grade == (5 if n > 150 else 6)
+
+
+@pytest.mark.parametrize("n", [40, 400])
+def test_bands_scale_with_class_size(n):
+    bands = scaled_bands(GradingConfig(), n)
+    grades = [band_for(place, bands).grade for place in range(1, n + 1)]
+    assert grades == sorted(grades, reverse=True)          # never better for a worse place
+    assert grades[0] == 10 and set(grades) >= {10, 9, 8, 7, 6}
+    # each band keeps roughly its share of the class: 30/150 = 20 % get a 10
+    share_10 = grades.count(10) / n
+    assert abs(share_10 - 0.2) < 0.03
+    if n == 400:
+        assert 5 not in grades  # nobody falls off a table meant for 150 when the class is larger
+        assert [b.last for b in bands] == [80, 134, 240, 320, 400, None]
+    else:
+        assert [b.last for b in bands] == [8, 14, 24, 32, 40, None]
+
+
+def test_ties_share_the_best_place():
+    s = pd.Series({"a": 0.9, "b": 0.8, "c": 0.8, "d": 0.7})
+    assert competition_ranks(s, True).to_dict() == {"a": 1, "b": 2, "c": 2, "d": 4}
+    # lower is better (mse): the smallest error ranks first
+    assert competition_ranks(s, False).to_dict() == {"a": 4, "b": 2, "c": 2, "d": 1}
+
+
+def test_baseline_gate_caps_grade_below_5():
+    cfg = GradingConfig(below_baseline_grade=4.0)
+    rows = {r.student: r for r in grade_scores(pd.Series({"good": 0.9, "tie": 0.5, "bad": 0.3}),
+                                               cfg, greater_is_better=True, baseline=0.5)}
+    assert rows["good"].grade == 10 and rows["good"].above_baseline
+    # equal to the baseline is not beating it
+    assert rows["tie"].grade == 4 and not rows["tie"].above_baseline
+    assert rows["bad"].grade == 4 and "baseline" in rows["bad"].note
+
+
+def test_deductions_are_bounded_and_recorded():
+    cfg = GradingConfig(max_deduction=2.0)
+    rows = {r.student: r for r in grade_scores(
+        pd.Series({"a": 0.9, "b": 0.8}), cfg, greater_is_better=True, baseline=0.1,
+        deductions={"a": (3.5, "no documentation"), "b": (0.5, "late")})}
+    assert rows["a"].base_grade == 10
+    assert rows["a"].deduction == 2.0 and rows["a"].grade == 8.0
+    assert "no documentation" in rows["a"].note
+    assert rows["b"].grade == rows["b"].base_grade - 0.5
+
+
+def test_accuracy_scaled_is_linear_and_clipped():
+    cfg = GradingConfig(policy="accuracy_scaled", optimum=0.9)
+    rows = {r.student: r.grade for r in grade_scores(
+        pd.Series({"opt": 0.95, "mid": 0.7, "base": 0.5, "low": 0.2}), cfg,
+        greater_is_better=True, baseline=0.5, optimum=0.9)}
+    assert rows["opt"] == 10          # beyond the optimum: clipped
+    assert rows["mid"] == pytest.approx(7.5)  # halfway between baseline (5) and optimum (10)
+    assert rows["base"] == 4 and rows["low"] == 4  # not above the baseline
+
+
+def test_custom_bands_from_config():
+    cfg = GradingConfig(bands=((1, 10.0), (3, 7.0)), scale_bands_to=0)
+    rows = grade_scores(pd.Series({"a": 4, "b": 3, "c": 2, "d": 1}), cfg, greater_is_better=True,
+                        baseline=None)
+    assert [r.grade for r in rows] == [10, 10, 7, 7]

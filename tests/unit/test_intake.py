@@ -1,0 +1,86 @@
+"""Submission intake: what is accepted, what is rejected and why."""
+
+import pytest
+
+from grader.errors import SubmissionsError
+from grader.intake import Rejection, Submission, scan_submissions
+
+
+def entries(tmp_path):
+    return {e.student: e for e in scan_submissions(tmp_path)}
+
+
+def test_single_file_and_folder(tmp_path):
+    (tmp_path / "ana.py").write_text("print(1)\n")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "main.py").write_text("import util\n")
+    (tmp_path / "bob" / "util.py").write_text("X = 1\n")
+    (tmp_path / "bob" / "report.pdf").write_bytes(b"%PDF-1.4\0binary")
+    (tmp_path / "cri").mkdir()
+    (tmp_path / "cri" / "solution.py").write_text("print(2)\n")
+    e = entries(tmp_path)
+    assert isinstance(e["ana"], Submission) and e["ana"].entry == "ana.py"
+    assert e["bob"].entry == "main.py" and e["bob"].files == ("main.py", "util.py")
+    assert e["cri"].entry == "solution.py"
+
+
+def test_content_hash_follows_content(tmp_path):
+    (tmp_path / "a.py").write_text("print(1)\n")
+    (tmp_path / "b.py").write_text("print(1)\n")
+    first = entries(tmp_path)
+    assert first["a"].content_hash == first["b"].content_hash
+    (tmp_path / "b.py").write_text("print(2)\n")
+    assert entries(tmp_path)["b"].content_hash != first["b"].content_hash
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("nb.ipynb", b"{}", "notebooks"),
+    ("arch.zip", b"PK\x03\x04", "archives"),
+    ("bin.exe", b"MZ\0\0", "only .py"),
+])
+def test_non_python_single_files_rejected(tmp_path, name, content, reason):
+    (tmp_path / name).write_bytes(content)
+    e = next(iter(entries(tmp_path).values()))
+    assert isinstance(e, Rejection) and reason in e.reason and e.hint
+
+
+@pytest.mark.parametrize("files,reason", [
+    ({"proiect.ipynb": b"{}"}, "notebooks"),
+    ({"main.py": b""}, "empty"),
+    ({"main.py": b"   \n\n"}, "empty"),
+    ({"main.py": b"x = '\xe9t\xe9'\n"}, "not UTF-8"),
+    ({"main.py": b"\x7fELF\0\0\0"}, "binary"),
+    ({"a.py": b"print(1)", "b.py": b"print(2)"}, "ambiguous"),
+    ({"main.py": b"print(1)", "model.pkl": b"\x80\x04\0"}, "binary"),
+    ({"main.py": b"print(1)", "data.zip": b"PK"}, "archives"),
+    ({}, "no .py"),
+])
+def test_folder_rejections(tmp_path, files, reason):
+    folder = tmp_path / "stud"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    e = entries(tmp_path)["stud"]
+    assert isinstance(e, Rejection), e
+    assert reason in e.reason
+    assert "stud" in e.render() and "hint:" in e.render()
+
+
+def test_symlinked_source_rejected(tmp_path):
+    folder = tmp_path / "eve"
+    folder.mkdir()
+    (folder / "main.py").symlink_to("/etc/passwd")
+    assert "link" in entries(tmp_path)["eve"].reason
+
+
+def test_folder_problems(tmp_path):
+    with pytest.raises(SubmissionsError, match="does not exist"):
+        scan_submissions(tmp_path / "nope")
+    with pytest.raises(SubmissionsError, match="empty"):
+        scan_submissions(tmp_path)
+    (tmp_path / "ana.py").write_text("print(1)")
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / "main.py").write_text("print(1)")
+    with pytest.raises(SubmissionsError) as info:
+        scan_submissions(tmp_path)
+    assert "both belong" in info.value.render()

@@ -1,0 +1,117 @@
+"""submission.csv validation and the public/private split."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grader.course import load_course
+from grader.scoring import METRICS, OutputInvalid, Scorer
+
+SHARED = Path(__file__).parents[2].parent / "shared" / "course" / "worked_examples.json"
+
+
+def make(tmp_path, metric="accuracy", n=200, classes=("cat", "dog", "frog")):
+    rng = np.random.default_rng(0)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "course.toml").write_text(
+        f'[competition]\nname = "t"\nmetric = "{metric}"\nseed = 3\n')
+    labels = [classes[i % len(classes)] for i in range(n)] if classes else \
+        [f"{v:.3f}" for v in rng.normal(size=n)]
+    (tmp_path / "data" / "train.csv").write_text(
+        "id,label\n" + "".join(f"tr{i},{labels[i]}\n" for i in range(n)))
+    (tmp_path / "data" / "test.csv").write_text("id\n" + "".join(f"t{i}\n" for i in range(n)))
+    (tmp_path / "hidden" / "test_labels.csv").write_text(
+        "id,label\n" + "".join(f"t{i},{labels[i]}\n" for i in range(n)))
+    return Scorer(load_course(tmp_path)), labels
+
+
+def csv_bytes(ids, labels, header="id,label"):
+    return (header + "\n" + "".join(f"{i},{lab}\n" for i, lab in zip(ids, labels))).encode()
+
+
+def test_perfect_and_split(tmp_path):
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(200)]
+    score = scorer.score(scorer.parse(csv_bytes(ids, labels)))
+    assert score.public == 1.0 and score.private == 1.0
+    mask = scorer.public_mask
+    assert mask.sum() == 60  # 30 % public
+    # stratified: every class appears in the public part in proportion
+    pub = scorer.truth[mask].value_counts()
+    assert pub.min() >= 19
+    # seeded: the same split every time
+    assert (Scorer(scorer.course).public_mask == mask).all()
+    assert score.details["confusion"][0][0] == labels.count("cat")
+
+
+def test_public_and_private_differ(tmp_path):
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(200)]
+    mask = scorer.public_mask.to_numpy()
+    wrong = [("dog" if lab == "cat" else "cat") if m else lab for lab, m in zip(labels, mask)]
+    s = scorer.score(scorer.parse(csv_bytes(ids, wrong)))
+    assert s.public == 0.0 and s.private == 1.0
+
+
+@pytest.mark.parametrize("raw,needle", [
+    (b"", "empty"),
+    (b"id,prediction\nt0,cat\n", "header"),
+    (b"\xff\xfe", "UTF-8"),
+    (b"id,label\nt0,cat,extra\n", "3 fields"),
+    (b"id,label\nt0,cat\nt0,cat\n", "more than once"),
+    (b"id,label\nzzz,cat\n", "not test ids"),
+    (b"id,label\nt0,cat\n", "misses 199 of 200"),
+])
+def test_invalid_outputs(tmp_path, raw, needle):
+    scorer, _ = make(tmp_path)
+    with pytest.raises(OutputInvalid, match=needle):
+        scorer.parse(raw)
+
+
+def test_labels_must_come_from_training_labels(tmp_path):
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(200)]
+    with pytest.raises(OutputInvalid, match="'horse'"):
+        scorer.parse(csv_bytes(ids, ["horse"] + labels[1:]))
+
+
+def test_regression_needs_numbers(tmp_path):
+    scorer, labels = make(tmp_path, metric="mse", classes=None)
+    ids = [f"t{i}" for i in range(200)]
+    with pytest.raises(OutputInvalid, match="not numbers"):
+        scorer.parse(csv_bytes(ids, ["nan"] + labels[1:]))
+    s = scorer.score(scorer.parse(csv_bytes(ids, labels)))
+    assert s.private == 0.0 and not scorer.greater_is_better
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared worked examples not present")
+def test_metrics_match_worked_examples():
+    ex = json.loads(SHARED.read_text())
+    # the slide prints the confusion matrix as predicted (rows) by actual (columns)
+    m = np.array(ex["classification_metrics"]["multiclass"]["confusion_matrix_as_printed_predicted_by_actual"])
+    classes = ex["classification_metrics"]["multiclass"]["classes"]
+    y, p = [], []
+    for pi, row in enumerate(m):
+        for ai, count in enumerate(row):
+            y += [classes[ai]] * count
+            p += [classes[pi]] * count
+    acc = METRICS["accuracy"][0](np.array(y), np.array(p))
+    assert acc == pytest.approx(ex["classification_metrics"]["multiclass"]["accuracy"])
+    b = ex["classification_metrics"]["binary"]
+    y = np.array([1] * b["tp"] + [1] * b["fn"] + [0] * b["fp"] + [0] * b["tn"])
+    p = np.array([1] * b["tp"] + [0] * b["fn"] + [1] * b["fp"] + [0] * b["tn"])
+    from sklearn.metrics import f1_score
+    assert f1_score(y, p) == pytest.approx(b["f1"])
+    tau = ex["regression_metrics"]["kendall_tau_a"]
+    # 5 items with 7 concordant and 3 discordant pairs, no ties: tau = (7 - 3) / 10
+    x = np.array([1, 2, 3, 4, 5], dtype=float)
+    for perm in __import__("itertools").permutations(range(5)):
+        yy = np.array(perm, dtype=float)
+        conc = sum((x[i] - x[j]) * (yy[i] - yy[j]) > 0 for i in range(5) for j in range(i + 1, 5))
+        if conc == tau["concordant"]:
+            break
+    assert METRICS["kendall_tau"][0](pd.Series(x).to_numpy(), yy) == pytest.approx(tau["value"])
