@@ -1,0 +1,186 @@
+"""k-nearest neighbours with the slides' distances and tie-breaking rules."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from reference.distances import DISTANCES
+
+TIE_BREAKS = ("random", "nearest", "distance")
+_STRING_METRICS = ("levenshtein", "hamming")
+# Test rows per block of the distance matrix, so memory stays ~ block * n_train floats.
+_BLOCK = 1024
+
+
+def _distance(metric: str, p: float):
+    if metric not in DISTANCES:
+        raise ValueError(f"metric must be one of {sorted(DISTANCES)}, got {metric!r}")
+    f = DISTANCES[metric]
+    return (lambda X, Z: f(X, Z, p=p)) if metric == "minkowski" else f
+
+
+class _KNNBase(BaseEstimator):
+    def _validate(self, X, y=None, reset=True):
+        if self.metric in _STRING_METRICS:
+            # Strings (or categories) are compared as they are; numbers need no conversion.
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+            if reset:
+                self.n_features_in_ = X.shape[1]
+            elif X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            if y is not None:
+                y = np.asarray(y)
+                if y.shape[0] != X.shape[0]:
+                    raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+            return X, y
+        if y is None:
+            return validate_data(self, X, reset=reset), None
+        return validate_data(self, X, y, reset=reset)
+
+    def _check_params(self):
+        if not isinstance(self.n_neighbors, int | np.integer) or self.n_neighbors < 1:
+            raise ValueError(f"n_neighbors must be a positive int, got {self.n_neighbors!r}")
+        _distance(self.metric, self.p)
+
+    def _neighbors(self, X):
+        """Indices (n, k) of the k nearest training rows, nearest first, and their distances."""
+        k = min(int(self.n_neighbors), self._fit_X.shape[0])
+        dist_fn = _distance(self.metric, self.p)
+        idx = np.empty((X.shape[0], k), dtype=np.int64)
+        dist = np.empty((X.shape[0], k))
+        for s in range(0, X.shape[0], _BLOCK):
+            D = dist_fn(X[s : s + _BLOCK], self._fit_X)
+            # A stable sort: equal distances keep the training order, so results are exact.
+            order = np.argsort(D, axis=1, kind="stable")[:, :k]
+            idx[s : s + _BLOCK] = order
+            dist[s : s + _BLOCK] = np.take_along_axis(D, order, axis=1)
+        return idx, dist
+
+
+class KNNClassifier(ClassifierMixin, _KNNBase):
+    """k-NN classifier: the majority label of the k nearest training examples.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        k; clipped to the number of training examples.
+    metric : {"l2", "l1", "minkowski", "hamming", "levenshtein"}, default="l2"
+        "euclidean" and "manhattan" are aliases. "levenshtein" takes one string per row;
+        "hamming" counts differing components and accepts categories (strings).
+    p : float, default=2.0
+        The exponent of the Minkowski distance (``metric="minkowski"`` only); ``p < 1`` works
+        but is not a metric.
+    tie_break : {"random", "nearest", "distance"}, default="random"
+        The slides' three ways to settle a tie between labels with equally many votes:
+        a random one of the tied labels (seeded by ``random_state``); 1-NN, the label of the
+        nearest neighbour among the tied labels; or distance weights, the tied label whose
+        neighbours have the largest sum of ``1 / distance`` (a neighbour at distance 0 wins).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random tie-break.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> clf = KNNClassifier(n_neighbors=1).fit([[0.0], [1.0]], [0, 1])
+    >>> clf.predict([[0.2]]).tolist()
+    [0]
+    """
+
+    def __init__(self, *, n_neighbors=5, metric="l2", p=2.0, tie_break="random", random_state=None):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.p = p
+        self.tie_break = tie_break
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self._check_params()
+        if self.tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {self.tie_break!r}")
+        X, y = self._validate(X, y)
+        check_classification_targets(y)
+        self.classes_, self._y = np.unique(y, return_inverse=True)
+        self._fit_X = X
+        return self
+
+    def _votes(self, X):
+        check_is_fitted(self)
+        X, _ = self._validate(X, reset=False)
+        idx, dist = self._neighbors(X)
+        labels = self._y[idx]
+        n_classes = len(self.classes_)
+        votes = np.zeros((X.shape[0], n_classes))
+        np.add.at(votes, (np.arange(X.shape[0])[:, None], labels), 1.0)
+        return votes, labels, dist
+
+    def predict_proba(self, X):
+        """Fraction of the k neighbours in each class, shape (n_samples, n_classes)."""
+        votes, _, _ = self._votes(X)
+        return votes / votes.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        votes, labels, dist = self._votes(X)
+        tied = votes == votes.max(axis=1, keepdims=True)
+        pred = np.argmax(votes, axis=1)
+        rows = np.flatnonzero(tied.sum(axis=1) > 1)
+        if rows.size:
+            if self.tie_break == "random":
+                rng = check_random_state(self.random_state)
+                for r in rows:
+                    pred[r] = rng.choice(np.flatnonzero(tied[r]))
+            elif self.tie_break == "nearest":
+                for r in rows:  # neighbours are nearest first: the first tied label wins
+                    pred[r] = next(c for c in labels[r] if tied[r, c])
+            else:
+                with np.errstate(divide="ignore"):
+                    w = 1.0 / dist[rows]
+                w = np.where(np.isinf(w), 1e300, w)
+                score = np.zeros((rows.size, len(self.classes_)))
+                np.add.at(score, (np.arange(rows.size)[:, None], labels[rows]), w)
+                score[~tied[rows]] = -np.inf
+                pred[rows] = np.argmax(score, axis=1)
+        return self.classes_[pred]
+
+
+class KNNRegressor(RegressorMixin, _KNNBase):
+    """k-NN regression: the mean target of the k nearest training examples.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+    metric : {"l2", "l1", "minkowski", "hamming", "levenshtein"}, default="l2"
+    p : float, default=2.0
+        Minkowski exponent.
+    """
+
+    def __init__(self, *, n_neighbors=5, metric="l2", p=2.0):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.p = p
+
+    def fit(self, X, y):
+        self._check_params()
+        if self.metric in _STRING_METRICS:
+            X, y = self._validate(X, y)
+            y = np.asarray(y, dtype=np.float64)
+        else:
+            X, y = validate_data(self, X, y, y_numeric=True, multi_output=True)
+        self._fit_X, self._y = X, y
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        X, _ = self._validate(X, reset=False)
+        idx, _ = self._neighbors(X)
+        return self._y[idx].mean(axis=1)
