@@ -1,0 +1,191 @@
+"""The run contract and each limit, on the real bubblewrap and Docker backends."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.conftest import fast_limits
+
+ALLOWED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GRADER_DATA", "GRADER_OUTPUT",
+               "PYTHONUNBUFFERED", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+               "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+               "CUDA_DEVICE_ORDER", "SEED",
+               "PWD", "HOSTNAME"}  # set by the shell/runtime inside, not by the grader
+
+CONTRACT = r"""
+import json, os, sys
+out = os.environ["GRADER_OUTPUT"]
+info = {
+    "cwd": os.getcwd(), "uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(),
+    "env": dict(os.environ), "files": sorted(os.listdir(".")),
+    "data": sorted(os.listdir(os.environ["GRADER_DATA"])),
+    "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+    "capeff": [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1],
+    "nonewprivs": [l for l in open("/proc/self/status") if l.startswith("NoNewPrivs")][0].split()[1],
+    "exe": sys.executable,
+}
+open("scratch.txt", "w").write("cwd is writable")   # a copy: the host folder is unchanged
+try:
+    open(os.path.join(os.environ["GRADER_DATA"], "x"), "w")
+    info["data_writable"] = True
+except OSError:
+    info["data_writable"] = False
+import numpy
+info["numpy"] = numpy.__version__
+open(os.path.join(out, "submission.csv"), "w").write("id,label\n1,cat\n2,dog\n")
+print(json.dumps(info))
+"""
+
+
+def test_run_contract(sandbox_backend):
+    v, out, code = sandbox_backend.run({"main.py": CONTRACT, "helper.py": "X = 1\n"},
+                                       env={"SEED": "7"}, limits=fast_limits(cpus=2))
+    assert v.status == "ok", v.stderr
+    info = json.loads(v.stdout)
+    assert info["cwd"] == "/grader/code" and info["files"] == ["helper.py", "main.py"]
+    assert info["uid"] == 65534 and info["gid"] == 65534
+    assert info["capeff"] == "0000000000000000" and info["nonewprivs"] == "1"
+    assert info["data"] == ["train.csv"] and info["data_writable"] is False
+    env = info["env"]
+    assert set(env) <= ALLOWED_ENV, set(env) - ALLOWED_ENV
+    assert env["GRADER_DATA"] == "/grader/data" and env["GRADER_OUTPUT"] == "/grader/output"
+    assert env["SEED"] == "7" and env["OMP_NUM_THREADS"] == "2"
+    assert env["CUDA_VISIBLE_DEVICES"] == ""
+    # a new PID namespace: the program sees only its own processes
+    assert max(info["pids"]) < 10 and len(info["pids"]) <= 3
+    assert (out / "submission.csv").read_text() == "id,label\n1,cat\n2,dog\n"
+    assert not (code / "scratch.txt").exists()  # the host's submission folder is untouched
+    assert v.backend == sandbox_backend.backend and v.peak_memory_mb and v.peak_memory_mb > 1
+
+
+def test_error_verdict_has_exception_and_traceback(sandbox_backend):
+    src = "import sys\nprint('about to fail')\ndef f():\n    raise KeyError('label')\nf()\n"
+    v, _, _ = sandbox_backend.run(src)
+    assert v.status == "error" and v.exit_code == 1
+    assert "KeyError: 'label'" in v.message
+    assert v.error_tail.startswith("Traceback") and "line 4, in f" in v.error_tail
+    assert v.stdout == "about to fail\n"
+
+
+def test_exit_code_without_exception(sandbox_backend):
+    v, _, _ = sandbox_backend.run("import sys\nsys.exit(3)\n")
+    assert v.status == "error" and v.exit_code == 3 and "code 3" in v.message
+
+
+def test_wall_time_limit(sandbox_backend):
+    v, _, _ = sandbox_backend.run("print('start', flush=True)\nwhile True:\n    pass\n",
+                                  limits=fast_limits(time_s=2))
+    assert v.status == "timeout" and "2 s" in v.message
+    assert 1.9 <= v.wall_s < 6 and v.stdout == "start\n"
+
+
+def test_memory_limit_and_peak(sandbox_backend):
+    src = "b = []\nwhile True:\n    b.append(bytearray(16 * 2**20))\n"
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(memory_mb=200))
+    assert v.status == "memory", (v.message, v.stderr[-500:])
+    ok, _, _ = sandbox_backend.run("b = bytearray(120 * 2**20)\nb[::4096] = b'x' * len(b[::4096])\n",
+                                   limits=fast_limits(memory_mb=400))
+    assert ok.status == "ok" and 120 <= ok.peak_memory_mb < 400
+
+
+def test_process_limit(sandbox_backend):
+    src = r"""
+import subprocess, sys
+procs = []
+try:
+    for i in range(200):
+        procs.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]))
+except OSError as e:
+    print("refused after", len(procs), type(e).__name__)
+for p in procs:
+    p.kill()
+"""
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(processes=20))
+    assert v.status == "ok", v.stderr
+    assert v.stdout.startswith("refused after")
+    assert int(v.stdout.split()[2]) < 20
+
+
+def test_file_size_limit(sandbox_backend):
+    src = r"""
+import os
+try:
+    with open(os.path.join(os.environ["GRADER_OUTPUT"], "big.bin"), "wb") as f:
+        for _ in range(20):
+            f.write(b"x" * 2**20)
+    print("wrote all")
+except OSError as e:
+    print("stopped:", e.errno)
+"""
+    v, out, _ = sandbox_backend.run(src, limits=fast_limits(output_mb=4))
+    assert v.status == "ok" and v.stdout.startswith("stopped")
+    assert (out / "big.bin").stat().st_size <= 4 * 2**20
+
+
+def test_cpu_quota(sandbox_backend):
+    src = r"""
+import os, time
+t = time.time()
+while time.time() - t < 3:
+    pass
+print(sum(os.times()[:2]))
+"""
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(cpus=0.25))
+    assert v.status == "ok"
+    # a quarter of a core for 3 s: about 0.75 s of CPU time, far below the 3 s unthrottled
+    assert float(v.stdout) < 1.5
+
+
+def test_logs_are_truncated_head_and_tail(sandbox_backend):
+    src = "import sys\nprint('FIRST')\nfor i in range(20000):\n    print('x' * 60)\nprint('LAST')\n"
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(log_kb=8))
+    assert v.status == "ok" and v.stdout_truncated
+    assert v.stdout.startswith("FIRST") and v.stdout.rstrip().endswith("LAST")
+    assert "bytes omitted by the grader" in v.stdout and len(v.stdout) < 9000
+
+
+def test_verdict_round_trips_as_json(sandbox_backend):
+    from sandbox import Verdict
+
+    v, _, _ = sandbox_backend.run("print('hi')\n")
+    assert Verdict.from_dict(json.loads(json.dumps(v.to_dict()))) == v
+
+
+@pytest.mark.bwrap
+def test_none_backend_warns_and_runs(tmp_path, capfd):
+    from tests.conftest import SandboxRunner
+
+    v, out, _ = SandboxRunner("none", tmp_path).run(
+        "import os\nopen(os.environ['GRADER_OUTPUT'] + '/submission.csv', 'w').write('id\\n')\n")
+    assert v.status == "ok" and (out / "submission.csv").exists()
+    assert "WITHOUT A SANDBOX" in capfd.readouterr().err
+
+
+def test_auto_prefers_docker_then_bwrap(bwrap_sandbox):
+    from sandbox import available_backends, resolve_backend
+
+    report = available_backends()
+    expected = "docker" if report["docker"]["works"] else "bwrap"
+    assert resolve_backend("auto") == expected
+    assert report["bwrap"]["works"] and report["none"]["works"]
+
+
+def test_unknown_backend_is_a_clear_error():
+    from grader.errors import SandboxUnavailable
+    from sandbox import resolve_backend
+
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox backend 'dockr'"):
+        resolve_backend("dockr")
+
+
+def test_cli_sandbox_check_reports_backends(bwrap_sandbox):
+    import subprocess
+
+    p = subprocess.run([sys.executable, "-m", "grader", "sandbox", "check", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    report = json.loads(p.stdout)
+    assert p.returncode == 0 and report["backends"]["bwrap"]["works"]
+    assert report["auto"] in ("docker", "bwrap")
