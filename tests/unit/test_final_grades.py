@@ -1,0 +1,193 @@
+"""Final grades by the slides' rules, at every rule's boundary, and the files they come from."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal as D
+
+import pytest
+
+from grader.errors import CourseError, InputFileError
+from grader.final_grades import (
+    Components,
+    FinalRules,
+    compute_final,
+    final_grades,
+    load_components,
+    load_final_rules,
+    write_final_grades,
+)
+from grader.roster import load_roster
+
+RULES = FinalRules()
+
+
+def grade(exam="7", project="8", lab_test="8", lab_other="8", deduction="0", bonus_exam="0",
+          bonus_lab="0", attempt=1, rules=RULES):
+    return compute_final(Components(
+        "s", exam=D(exam), project=D(project), lab_test=D(lab_test),
+        other_labs=(D(lab_other),) if rules.other_labs else (),
+        presentation_deduction=D(deduction), bonus_exam=D(bonus_exam), bonus_lab=D(bonus_lab),
+        attempt=attempt), rules)
+
+
+def test_the_slides_rules_step_by_step():
+    r = grade(exam="6", project="9", lab_test="7", lab_other="8", deduction="0.5",
+              bonus_exam="0.3", bonus_lab="0.2")
+    # project 9 - 0.5 = 8.5; ML lab = (0.3*8.5 + 0.2*7)/0.5 = 7.9; lab = (7.9+8)/2 = 7.95
+    # lab + 0.2 = 8.15; exam + 0.3 = 6.3; final = 0.5*6.3 + 0.5*8.15 = 7.225 -> 7.23 -> 7
+    assert (r.ml_lab, r.lab, r.exam, r.final, r.grade) == (D("7.90"), D("8.15"), D("6.3"),
+                                                           D("7.23"), D("7"))
+    assert r.status == "passed"
+    assert r.steps == [
+        "project 9 - presentation deduction 0.5 = 8.50",
+        "ML lab = (0.3 x project 8.50 + 0.2 x lab test 7) / 0.5 = 7.90",
+        "lab = mean(ML lab 7.90, lab_other 8) = 7.95",
+        "exam 6 + bonus 0.3 = 6.30",
+        "lab 7.95 + bonus 0.2 = 8.15",
+        "minimum after bonus: exam 6.30 >= 5, lab 8.15 >= 5",
+        "final = 0.5 x exam 6.30 + 0.5 x lab 8.15 = 7.23",
+        "passed: grade 7",
+    ]
+
+
+@pytest.mark.parametrize("exam,status", [("4.99", "failed"), ("5.00", "passed"),
+                                         ("5", "passed")])
+def test_exam_minimum_boundary(exam, status):
+    r = grade(exam=exam, project="10", lab_test="10", lab_other="10")
+    assert r.status == status
+    if status == "failed":
+        assert r.reason == "exam 4.99 < 5" and r.grade == D("4")  # final 7.50 capped at 4
+        assert r.final == D("7.50")
+
+
+@pytest.mark.parametrize("ml,other,status", [("4.98", "5.00", "failed"),  # lab 4.99
+                                             ("5.00", "5.00", "passed"),  # lab 5.00
+                                             ("4.99", "5.00", "passed")])  # 4.995 -> 5.00
+def test_lab_minimum_boundary(ml, other, status):
+    r = grade(exam="10", project=ml, lab_test=ml, lab_other=other)
+    assert r.status == status
+    if status == "failed":
+        assert r.lab == D("4.99") and r.reason == "lab 4.99 < 5"
+
+
+def test_bonus_caps_and_first_attempt_only():
+    assert grade(exam="6", bonus_exam="1.00").exam == D("7.00")
+    capped = grade(exam="6", bonus_exam="1.2")
+    assert capped.exam == D("7.00")
+    assert "exam bonus 1.2 capped at 1" in capped.steps
+    assert grade(exam="9.5", bonus_exam="1").exam == D("10.00")  # never above 10
+    lab = grade(project="8", lab_test="8", lab_other="8", bonus_lab="1.4")
+    assert lab.lab == D("9.00") and "lab bonus 1.4 capped at 1" in lab.steps
+    retake = grade(exam="6", bonus_exam="1", bonus_lab="1", attempt=2)
+    assert retake.exam == D("6") and retake.lab == D("8.00")
+    assert any("attempt 2" in s for s in retake.steps)
+
+
+def test_bonus_can_lift_to_the_minimum_unless_configured_otherwise():
+    assert grade(exam="4.5", bonus_exam="0.5").status == "passed"
+    strict = FinalRules(threshold_after_bonus=False)
+    r = grade(exam="4.5", bonus_exam="0.5", rules=strict)
+    assert r.status == "failed" and r.reason == "exam 4.5 < 5"
+
+
+def test_presentation_deduction_cap_and_floor():
+    assert grade(project="8", deduction="2.00").ml_lab == D("6.80")  # (0.3*6 + 0.2*8)/0.5
+    capped = grade(project="8", deduction="2.5")
+    assert capped.ml_lab == D("6.80")
+    assert "presentation deduction 2.5 capped at 2" in capped.steps
+    assert grade(project="1", lab_test="10", deduction="2").ml_lab == D("4.00")  # floor at 0
+
+
+def test_final_rounding_half_up_and_missing_components():
+    assert grade(exam="6", project="7", lab_test="7", lab_other="7").grade == D("7")  # 6.50
+    assert grade(exam="5.98", project="7", lab_test="7", lab_other="7").grade == D("6")
+    two = grade(exam="5.98", project="7", lab_test="7", lab_other="7",
+                rules=FinalRules(grade_rounding="none"))
+    assert two.grade == D("6.49")
+    r = compute_final(Components("s", exam=D(9), project=None, lab_test=D(9),
+                                 other_labs=(None,)))
+    assert r.status == "incomplete" and r.reason == "missing: project, lab_other"
+
+
+def test_rules_from_course_toml(tmp_path):
+    (tmp_path / "course.toml").write_text(
+        '[competition]\nname = "x"\n\n[final]\nproject_weight = 0.6\nlab_test_weight = 0.4\n'
+        'other_labs = []\nmin_lab = 4.5\n', encoding="utf-8")
+    rules = load_final_rules(tmp_path)
+    assert rules.other_labs == () and rules.min_lab == D("4.5")
+    r = grade(exam="5", project="5", lab_test="3.5", rules=rules)  # ML lab = lab = 4.40
+    assert r.lab == D("4.40") and r.status == "failed"
+    assert grade(exam="5", project="5", lab_test="4", rules=rules).status == "passed"  # 4.60
+
+
+def test_bad_final_table_lists_every_problem(tmp_path):
+    (tmp_path / "course.toml").write_text(
+        '[competition]\nname = "x"\n[final]\nexam_wieght = 0.4\nmin_exam = "5"\n'
+        'bonus_first_attempt_only = 1\ngrade_rounding = "down"\n', encoding="utf-8")
+    with pytest.raises(CourseError) as err:
+        load_final_rules(tmp_path)
+    p = err.value.problems
+    assert len(p) == 4
+    assert p[0].startswith("course.toml:4  [final] exam_wieght: unknown key (did you mean "
+                           "'exam_weight'?)")
+    assert p[1].startswith("course.toml:5") and "expected a number" in p[1]
+    (tmp_path / "course.toml").write_text("[final]\nexam_weight = 0.6\n")
+    with pytest.raises(CourseError, match="problem") as err:
+        load_final_rules(tmp_path)
+    assert "must add up to 1" in err.value.problems[0]
+    (tmp_path / "course.toml").write_text('[competition]\nname = "x"\n')
+    assert load_final_rules(tmp_path) == FinalRules()  # no [final]: the slides' defaults
+
+
+@pytest.fixture
+def roster(tmp_path):
+    p = tmp_path / "roster.csv"
+    p.write_text("student,name,email,group\nana,Ana Popescu,ana@x.ro,231\n"
+                 "stefan,Ștefan Țurcanu,st@x.ro,231\nioana,Ioana Mărgărit,io@x.ro,232\n",
+                 encoding="utf-8")
+    return load_roster(p)
+
+
+def test_components_file_semicolons_decimal_commas_and_exports(tmp_path, roster):
+    p = tmp_path / "components.csv"
+    p.write_text("Student;Examen;Proiect;Test laborator;Lab other;Depunctare;Bonus exam;"
+                 "Bonus lab;Attempt\n"
+                 "ana;4,99;10;10;10;;;;1\n"
+                 "stefan;7,5;9;8;9;0,5;1,2;0,4;\n", encoding="utf-8")
+    comps = load_components(p, RULES, roster)
+    assert comps[0].exam == D("4.99") and comps[1].bonus_exam == D("1.2")
+    results = final_grades(comps, RULES, roster)
+    assert [(r.student, r.status) for r in results] == [
+        ("ana", "failed"), ("stefan", "passed"), ("ioana", "incomplete")]
+    csv_path, json_path = write_final_grades(results, tmp_path / "out", RULES, roster)
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    assert rows[1]["name"] == "Ștefan Țurcanu" and rows[1]["grade"] == "9"
+    assert "exam bonus 1.2 capped at 1" in rows[1]["steps"]
+    assert rows[2]["reason"] == "no row in components.csv"
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["rules"]["max_bonus_exam"] == "1" and data["rules"]["other_labs"] == ["lab_other"]
+    assert data["students"][0]["steps"][-1] == "failed (exam 4.99 < 5): grade 4"
+
+
+def test_malformed_components_listed_with_lines(tmp_path, roster):
+    p = tmp_path / "components.csv"
+    p.write_text("student,exam,project,lab_test,lab_other,attempt\n"
+                 "ana,11,9,9,9,1\n"
+                 "stefn,7,9,9,9,1\n"
+                 "ioana,seven,9,9,9,first\n"
+                 "ana,7,9,9,9,1\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster)
+    text = "\n".join(err.value.problems)
+    assert "components.csv:2  exam = 11 is out of range (0 to 10" in text
+    assert "components.csv:3  student 'stefn' is not in the roster (did you mean 'stefan'?)" \
+        in text
+    assert "components.csv:4  exam = 'seven' is not a number" in text
+    assert "components.csv:4  attempt = 'first'" in text
+    assert "components.csv:5  student 'ana' again (first on line 2)" in text
+    p.write_text("student,exam,project\nana,7,9\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster)
+    assert any("no 'lab_test' column" in x for x in err.value.problems)
