@@ -121,10 +121,12 @@ def resolve_backend(course: Course, override: str | None) -> str:
               file=sys.stderr)
         return name
     if name != "auto":
-        return name
+        from sandbox import resolve_backend as pick
+
+        return pick(name)  # fails early, with instructions, if it does not work here
     from sandbox import resolve_backend as pick
 
-    return pick("auto", image=course.sandbox.image or None)
+    return pick("auto")
 
 
 def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
@@ -178,8 +180,14 @@ def _run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: 
                say: Callable[[str], None]) -> None:
     executor = _make_executor(opts, course)
     progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"))
+    broken: list[str] = []
     try:
         for result in executor.map_unordered(tasks):
+            if result.verdict.get("status") == "sandbox_broken":
+                # the machine's fault, not the student's: store nothing so a rerun retries it
+                broken.append(f"{result.student}: {result.verdict.get('message')}")
+                progress.update(result.student, "sandbox failure")
+                continue
             _save_run_files(out, result)
             store.put_run(result.student, result.run_key, result.verdict,
                           output_error=result.output_error, started_at=result.started_at,
@@ -201,6 +209,14 @@ def _run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: 
         executor.close()
     finally:
         progress.close()
+    if broken:
+        from grader.errors import GraderError
+
+        store.log_event("sandbox_broken", broken)
+        raise GraderError(f"the sandbox failed on {len(broken)} run(s); their results were not "
+                          "stored", problems=broken[:10],
+                          hint="run 'grader sandbox check', fix the machine, then rerun the same "
+                               "command: finished runs are kept")
 
 
 # --- the stages after the runs -------------------------------------------------------------

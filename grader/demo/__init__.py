@@ -24,7 +24,7 @@ scale_bands_to = 150
 
 [sandbox]
 backend = "auto"
-time_limit_s = 20
+time_limit_s = 40
 memory_mb = 2048
 cpus = 1
 output_limit_mb = 16

@@ -76,7 +76,12 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
             env=dict(task.env), name=task.student,
             **({"python": task.python} if task.python else {}),
         )
-        verdict = sandbox.run(spec, backend=task.backend)
+        try:
+            verdict = sandbox.run(spec, backend=task.backend)
+        except sandbox.SandboxBroken as exc:
+            return RunResult(task.student, task.run_key,
+                             {"status": "sandbox_broken", "message": exc.message},
+                             None, None, started, time.time(), worker=socket.gethostname())
         csv_bytes, output_error = None, None
         if verdict.status == "ok":
             try:

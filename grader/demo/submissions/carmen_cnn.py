@@ -25,7 +25,7 @@ model = nn.Sequential(
 opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 loss_fn = nn.CrossEntropyLoss()
 
-for epoch in range(25):
+for epoch in range(12):
     model.train()
     perm = torch.randperm(len(X))
     for i in range(0, len(X), 64):
@@ -34,7 +34,7 @@ for epoch in range(25):
         loss = loss_fn(model(X[idx].to(device)), y[idx].to(device))
         loss.backward()
         opt.step()
-    if epoch % 5 == 4:
+    if epoch % 4 == 3:
         print(f"epoch {epoch + 1}: loss {loss.item():.4f}")
 
 model.eval()
