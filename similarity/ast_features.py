@@ -27,6 +27,8 @@ _CANON = {
 }
 _FLIP = {"Gt": "Lt", "GtE": "LtE"}
 _MAX_CHILDREN_SHAPE = 8  # bigger nodes (long bodies) would only give one-off shapes
+_MAX_SUBTREE = 40  # expression subtrees up to this many nodes are features of their own
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 class _Canonicalise(ast.NodeTransformer):
@@ -90,6 +92,37 @@ def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
         return None, f"syntax error near line {stop}; no structure could be parsed"
 
 
+def _serialise(node: ast.AST, budget: list[int]) -> str:
+    """Canonical text of a statement or expression without nested statement bodies."""
+    budget[0] -= 1
+    label = _label(node) or ""
+    if budget[0] <= 0:
+        return label
+    parts = []
+    for name, value in ast.iter_fields(node):
+        if name in _BODY_FIELDS:
+            continue
+        for c in (value if isinstance(value, list) else [value]):
+            if isinstance(c, ast.AST) and not isinstance(c, ast.stmt):
+                t = _serialise(c, budget)
+                if t:
+                    parts.append(t)
+    return f"{label}({','.join(parts)})" if parts else label
+
+
+def _subtree_features(tree: ast.AST) -> list[str]:
+    """Whole statements (headers only for compound ones) and mid-sized expressions."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            out.append("S:" + _serialise(node, [200]))
+        elif isinstance(node, ast.expr):
+            size = sum(1 for _ in ast.walk(node))
+            if 3 <= size <= _MAX_SUBTREE:
+                out.append("E:" + _serialise(node, [_MAX_SUBTREE + 1]))
+    return out
+
+
 def _h(s: str) -> int:
     return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little",
                           signed=True)
@@ -99,7 +132,8 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     """Bag of canonical AST features of a parsed file: stable 64-bit hash -> count.
 
     Features per node: its label; parent>label; grandparent>parent>label; and, for nodes with
-    at most 8 children, its shape ``label(sorted child labels)``.
+    at most 8 children, its shape ``label(sorted child labels)``. Subtrees: every statement
+    (without nested bodies) and every expression of 3 to 40 nodes, canonical and nameless.
 
     Parameters
     ----------
@@ -135,6 +169,10 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
             feats.append(f"{label}({','.join(sorted(kids))})")
         for c in children:
             stack.append((c, label, parent))
+    try:
+        feats.extend(_subtree_features(tree))
+    except RecursionError:
+        pass
     for f, c in Counter(feats).items():
         counts[_h(f)] += c
     return counts

@@ -54,7 +54,8 @@ class Pair:
     score : float
         Combined score in [0, 1] (see ``combine``).
     components : dict of str to float
-        ``fingerprints``, ``tokens``, ``ast``, ``text``, ``comments``, each in [0, 1].
+        ``fingerprints``, ``tokens``, ``ast``, ``text``, ``lexical``, ``comments``, each in
+        [0, 1].
     kind : str
         ``"peer"``, ``"archive"`` or ``"web"``.
     flagged : bool
@@ -110,8 +111,8 @@ class SimilarityResult:
 def combine(components: Mapping[str, np.ndarray], options: SimilarityOptions) -> np.ndarray:
     """The combined score from the components (arrays of the same shape).
 
-    ``s = sum_c w_c * component_c`` over ``fingerprints, tokens, ast, text`` (weights sum to
-    1), then shared rare comments raise it: ``s + comment_boost * comments * (1 - s)``.
+    ``s = sum_c w_c * component_c`` over ``fingerprints, tokens, ast, text, lexical``
+    (weights sum to 1), then shared rare comments raise it: ``s + comment_boost * comments * (1 - s)``.
     Every component is in [0, 1], so the score is too.
     """
     s = sum(options.weights[c] * components[c] for c in COMPONENTS)
@@ -146,7 +147,8 @@ class _Scorer:
         self.cm_size = np.asarray(self.cm.sum(axis=1)).ravel()
         self.unit = {"tokens": _row_normalise(mats["tokens"]),
                      "text": _row_normalise(mats["text"]),
-                     "ast": _tfidf(mats["ast"], class_rows)}
+                     "ast": _tfidf(mats["ast"], class_rows),
+                     "lexical": _tfidf(mats["lexical"], class_rows)}
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         """Every component for all pairs of rows ``ra`` x ``rb`` (dense arrays)."""

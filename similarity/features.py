@@ -24,7 +24,7 @@ from similarity.normalize import normalize_source, read_source
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "1"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "2"  # bump when normalisation or features change: old cache entries retire
 _WS = re.compile(r"\s+")
 
 
@@ -41,13 +41,14 @@ class FileFeatures:
     line_texts: list[str]  # each source line, whitespace-collapsed (for template removal)
     ast_keys: np.ndarray  # int64 feature hashes
     ast_counts: np.ndarray  # int32 counts
+    words: list[str] = field(default_factory=list)  # lexical signal (see normalize)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"v": FEATURE_VERSION, "tokens": self.tokens, "lines": self.lines.tolist(),
                 "comments": self.comments, "line_texts": self.line_texts,
                 "ast_keys": self.ast_keys.tolist(), "ast_counts": self.ast_counts.tolist(),
-                "notes": self.notes}
+                "words": self.words, "notes": self.notes}
 
     @classmethod
     def from_json(cls, name: str, digest: str, d: dict) -> FileFeatures:
@@ -57,7 +58,8 @@ class FileFeatures:
                    comments=[tuple(c) for c in d["comments"]],
                    text=" ".join(t for t in lt if t), line_texts=lt,
                    ast_keys=np.asarray(d["ast_keys"], dtype=np.int64),
-                   ast_counts=np.asarray(d["ast_counts"], dtype=np.int32), notes=d["notes"])
+                   ast_counts=np.asarray(d["ast_counts"], dtype=np.int32), words=d["words"],
+                   notes=d["notes"])
 
 
 def _digest(data: bytes, max_bytes: int) -> str:
@@ -99,7 +101,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
         text=" ".join(t for t in line_texts if t), line_texts=line_texts, ast_keys=keys,
         ast_counts=np.fromiter((counts[k] for k in keys.tolist()), dtype=np.int32,
                                count=keys.size),
-        notes=nf.notes,
+        words=nf.words, notes=nf.notes,
     )
 
 

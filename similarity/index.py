@@ -28,7 +28,7 @@ from similarity.string_kernels import char_ngram_matrix
 __all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices",
            "suppress_common", "FingerprintIndex", "SIGNALS"]
 
-SIGNALS = ("fingerprints", "tokens", "text", "ast", "comments")
+SIGNALS = ("fingerprints", "tokens", "text", "ast", "lexical", "comments")
 
 # Each normalised token becomes one character, so the string kernel runs over token n-grams.
 _VOCAB = sorted(_KEYWORDS | _BUILTINS | set(_token.EXACT_TOKEN_TYPES)
@@ -46,6 +46,7 @@ class Template:
     kgrams: np.ndarray  # sorted distinct k-gram hashes of the template
     comments: frozenset[str]
     ast: Counter
+    words: Counter
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Prepared:
     stream: str
     text: str
     ast: Counter
+    words: Counter  # hashed lexical words -> count, template subtracted
     comments: dict[str, str] = field(default_factory=dict)  # normalised -> as written
 
 
@@ -76,11 +78,13 @@ def build_template(subs: list[Submission], k: int) -> Template | None:
         return None
     hashes = [kgram_hashes(token_ids(f.tokens), k) for f in files]
     ast: Counter = Counter()
+    words: Counter = Counter()
     for f in files:
         ast.update(dict(zip(f.ast_keys.tolist(), f.ast_counts.tolist(), strict=True)))
+        words.update(f.words)
     return Template(
         kgrams=np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64),
-        comments=frozenset(c[1] for f in files for c in f.comments), ast=ast)
+        comments=frozenset(c[1] for f in files for c in f.comments), ast=ast, words=words)
 
 
 def _covered(n_tokens: int, starts: np.ndarray, k: int) -> np.ndarray:
@@ -107,6 +111,7 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
     """
     pfiles, fps, kgs, streams, texts = [], [], [], [], []
     ast: Counter = Counter()
+    words: Counter = Counter()
     comments: dict[str, str] = {}
     tcomments = template.comments if template else frozenset()
     for f in sub.files:
@@ -140,12 +145,16 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
         texts.append(" ".join(t for i, t in enumerate(f.line_texts, 1)
                               if t and i not in tmpl_lines))
         ast.update(dict(zip(f.ast_keys.tolist(), f.ast_counts.tolist(), strict=True)))
+        words.update(f.words)
     if template is not None:
         ast.subtract(template.ast)
         ast = +ast  # keep positive counts only
+        words.subtract(template.words)
+        words = +words
+    hashed: Counter = Counter({stable_hash64(w): c for w, c in words.items()})
     return Prepared(sub=sub, files=pfiles, fingerprints=_distinct(fps), kgrams=_distinct(kgs),
                     stream=FILE_SEP.join(streams), text="\n".join(texts), ast=ast,
-                    comments=comments)
+                    words=hashed, comments=comments)
 
 
 def _distinct(arrays: list[np.ndarray]) -> np.ndarray:
@@ -194,6 +203,7 @@ def build_matrices(prepared: list[Prepared], token_p, text_p) -> dict[str, sp.cs
         "text": char_ngram_matrix([p.text for p in prepared], tuple(text_p), "presence"
                                   ).astype(np.float32),
         "ast": _count_rows([p.ast for p in prepared]),
+        "lexical": _count_rows([p.words for p in prepared]),
         "comments": cm,
     }
 

@@ -49,6 +49,10 @@ class NormalizedFile:
         ``(first_line, last_line)`` (1-based) of each token.
     comments : list of tuple of (int, str, str)
         ``(line, normalised_text, original_text)`` of each comment, docstring and unusual string.
+    words : list of str
+        The lexical signal: identifier sub-words (``trainLoader`` -> ``train``, ``loader``),
+        number literals as written and every string literal's normalised text (except
+        docstrings, which are comments).
     notes : list of str
         What was done to read the file (not UTF-8, cut, syntax error fallback, ...).
     """
@@ -58,6 +62,7 @@ class NormalizedFile:
     tokens: list[str] = field(default_factory=list)
     lines: list[tuple[int, int]] = field(default_factory=list)
     comments: list[tuple[int, str, str]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -118,6 +123,14 @@ def _string_body(tok: str) -> str:
         return tok
     q, body = m.group(1), m.group(2)
     return body[: -len(q)] if body.endswith(q) else body
+
+
+_SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def name_words(name: str) -> list[str]:
+    """Lower-case sub-words of an identifier: ``trainLoader_2`` -> ``train``, ``loader``."""
+    return [w.lower() for w in _SUBWORD.findall(name) if len(w) > 1 and not w.isdigit()]
 
 
 def _name_token(s: str) -> str:
@@ -247,10 +260,15 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
                 drop_newline = True
                 continue  # docstrings are documentation, not structure
             tok = "STR"
+            if norm:
+                nf.words.append("s:" + norm[:100])
         elif ttype == tokenize.NAME:
             tok = _name_token(s)
+            if tok == "ID":
+                nf.words.extend(name_words(s))
         elif ttype == tokenize.NUMBER:
             tok = "NUM"
+            nf.words.append("n:" + s.lower())
         elif ttype == tokenize.OP:
             tok = s
         else:
