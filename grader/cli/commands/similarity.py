@@ -1,0 +1,92 @@
+"""``grader similarity PATH... --out DIR``: find shared code between submissions.
+
+Each immediate child of each PATH (a ``.py`` file or a folder) is one submission, named by
+its file stem or folder name. Writes ``pairs.csv``, ``pairs.json`` and ``clusters.csv`` and
+prints the top pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import SubmissionsError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                        help="folders whose immediate children are submissions")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--template", type=Path, default=None, metavar="P",
+                        help="starter code given to every student (file or folder)")
+    parser.add_argument("--archive", type=Path, default=None, metavar="P",
+                        help="folder of past years' submissions (compared with this year only)")
+    parser.add_argument("--web", type=Path, default=None, metavar="P",
+                        help="folder of known web sources (tutorials)")
+    parser.add_argument("--min-score", type=float, default=None, metavar="S",
+                        help="report pairs scoring at least S (default 0.15)")
+    parser.add_argument("--threshold", type=float, default=None, metavar="T",
+                        help="flag pairs scoring at least T (default 0.45)")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="cache per-file features here (re-runs read only new files)")
+    parser.add_argument("--top", type=int, default=10, metavar="N",
+                        help="print the N best pairs (default 10)")
+
+
+def collect(paths: list[Path]) -> dict[str, Path]:
+    """Student name -> submission path for every immediate child of every PATH."""
+    from similarity.corpora import children
+
+    problems, found, origin = [], {}, {}
+    for root in paths:
+        if not root.is_dir():
+            problems.append(f"{root}: not a folder")
+            continue
+        for name, p in children(root).items():
+            if name in found:
+                problems.append(f"{name}: both {origin[name]} and {p}")
+                continue
+            found[name], origin[name] = p, p
+    if problems:
+        raise SubmissionsError(
+            f"the submission folders have {len(problems)} problem"
+            f"{'s' * (len(problems) > 1)}", problems=problems,
+            hint="pass folders whose children are .py files or folders, one per student, "
+                 "with distinct names")
+    if not found:
+        raise SubmissionsError(f"no submissions found in {', '.join(map(str, paths))}",
+                               hint="each submission is a .py file or a folder of .py files")
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    from similarity import SimilarityOptions, compare, write_outputs
+
+    subs = collect(args.paths)
+    kw = {}
+    if args.min_score is not None:
+        kw["min_score"] = args.min_score
+    if args.threshold is not None:
+        kw["threshold"] = args.threshold
+    if "min_score" in kw and "threshold" not in kw:
+        kw["threshold"] = max(SimilarityOptions().threshold, kw["min_score"])
+    options = SimilarityOptions(**kw)
+    result = compare(subs, template=args.template, archive=args.archive, web=args.web,
+                     options=options, cache_dir=args.cache)
+    write_outputs(result, args.out)
+    flagged = [p for p in result.pairs if p.flagged]
+    print(f"{len(subs)} submissions, {len(result.pairs)} pairs >= {options.min_score:g}, "
+          f"{len(flagged)} flagged >= {options.threshold:g}, "
+          f"{len(result.clusters)} clusters ({result.stats['seconds']['total']:.1f} s)")
+    for p in result.pairs[: args.top]:
+        mark = "!" if p.flagged else " "
+        frag = (f"  {p.fragments[0].file_a}:{p.fragments[0].start_a}-{p.fragments[0].end_a}"
+                f" ~ {p.fragments[0].file_b}:{p.fragments[0].start_b}-{p.fragments[0].end_b}"
+                if p.fragments else "")
+        print(f"{mark} {p.score:.3f}  {p.a}  {p.b}  [{p.kind}]{frag}")
+    for name, notes in sorted(result.notes.items()):
+        for n in notes:
+            print(f"note: {name}: {n}", file=sys.stderr)
+    print(f"wrote {args.out / 'pairs.csv'}, pairs.json, clusters.csv")
+    return 0
