@@ -51,6 +51,7 @@ __all__ = [
     "final_grades",
     "load_components",
     "load_final_rules",
+    "load_project_grades",
     "write_final_grades",
 ]
 
@@ -95,6 +96,8 @@ class Components:
     bonus_lab: Decimal = Decimal("0")
     attempt: int = 1
     line: int = 0
+    #: where the project grade came from when not from components.csv
+    project_note: str = ""
 
 
 @dataclass
@@ -225,14 +228,59 @@ def _number(text: str) -> Decimal:
     return value
 
 
+def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Decimal]]:
+    """Project grades from a batch's ``grades.csv`` (``student, grade[, deduction]``).
+
+    Returns
+    -------
+    dict
+        Student → (grade or None when the cell is empty, the deduction already applied to it).
+
+    Raises
+    ------
+    InputFileError
+        A grade or deduction that is not a number, with its ``file:line``.
+    """
+    p = Path(path)
+    header, rows = read_table(p, "grades")
+    cols = resolve_columns(header, {"student": ("student",), "grade": ("grade",),
+                                    "deduction": ("deduction",)},
+                           ("student", "grade"), p, "grades")
+    out: dict[str, tuple[Decimal | None, Decimal]] = {}
+    problems: list[str] = []
+    for line, cells in rows:
+        def get(canon: str, cells: list[str] = cells) -> str:
+            i = cols.get(canon)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        try:
+            grade = _number(get("grade")) if get("grade") else None
+            deduction = _number(get("deduction")) if get("deduction") else Decimal(0)
+        except InvalidOperation:
+            problems.append(f"{p}:{line}  grade {get('grade')!r} or deduction "
+                            f"{get('deduction')!r} is not a number")
+            continue
+        out[get("student")] = (grade, deduction)
+    if problems:
+        raise InputFileError(f"grades {p} has {len(problems)} problem(s)", problems=problems,
+                             hint="pass the grades.csv written by 'grader run' or 'grader "
+                                  "grades'")
+    return out
+
+
 def load_components(path: str | Path, rules: FinalRules = FinalRules(),
-                    roster: Roster | None = None) -> list[Components]:
+                    roster: Roster | None = None,
+                    project_grades: dict[str, tuple[Decimal | None, Decimal]] | None = None
+                    ) -> list[Components]:
     """Read components.csv; check every row and report all problems at once.
 
     Columns: ``student, exam, project, lab_test`` and the ``other_labs`` columns (grades,
     0–``max_grade``; empty = not yet known), ``presentation_deduction``, ``bonus_exam``,
     ``bonus_lab`` (points ≥ 0; empty = 0; values above the caps are capped, and the step
     says so), ``attempt`` (1 = first exam session; empty or absent = 1).
+
+    With ``project_grades`` (see :func:`load_project_grades`) the ``project`` column may be
+    absent or empty: the batch's grade is used, and a deduction must not be given twice.
 
     Raises
     ------
@@ -246,8 +294,9 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
     for col in rules.other_labs:
         aliases[col] = (col,) + (("other_lab", "lab2", "laborator_2", "lab_2")
                                  if col == "lab_other" else ())
-    cols = resolve_columns(header, aliases, ("student", "exam", "project", "lab_test",
-                                             *rules.other_labs), p, "components")
+    required = ("student", "exam", "lab_test", *rules.other_labs)
+    cols = resolve_columns(header, aliases, required if project_grades is not None
+                           else (*required, "project"), p, "components")
     problems: list[str] = []
     out: list[Components] = []
     seen: dict[str, int] = {}
@@ -289,6 +338,15 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
                                 f"student {sid!r})")
                 continue
             values[canon] = value
+        project_note = ""
+        if values.get("project") is None and project_grades is not None \
+                and sid in project_grades:
+            values["project"], applied = project_grades[sid]
+            project_note = "from grades.csv" + (
+                f" (its deduction {_fmt(applied)} already applied)" if applied else "")
+            if applied and values.get("presentation_deduction"):
+                problems.append(f"{where}  presentation deduction given here and in grades.csv "
+                                f"(deduction {_fmt(applied)}) for {sid!r}; keep one")
         attempt_text = get("attempt")
         attempt = 1
         if attempt_text:
@@ -303,7 +361,8 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
             other_labs=tuple(values.get(c) for c in rules.other_labs),
             presentation_deduction=values.get("presentation_deduction") or Decimal(0),
             bonus_exam=values.get("bonus_exam") or Decimal(0),
-            bonus_lab=values.get("bonus_lab") or Decimal(0), attempt=attempt, line=line))
+            bonus_lab=values.get("bonus_lab") or Decimal(0), attempt=attempt, line=line,
+            project_note=project_note))
     if problems:
         raise InputFileError(f"components {p} has {len(problems)} problem(s)",
                              problems=problems,
@@ -345,6 +404,8 @@ def compute_final(c: Components, rules: FinalRules = FinalRules()) -> FinalGrade
         steps.append(f"cannot compute: {res.reason} not given yet")
         return res
     assert c.exam is not None and c.project is not None and c.lab_test is not None
+    if c.project_note:
+        steps.append(f"project {_fmt(c.project)} {c.project_note}")
     first = c.attempt == 1
     bonus_ok = first or not rules.bonus_first_attempt_only
 

@@ -16,6 +16,7 @@ from grader.final_grades import (
     final_grades,
     load_components,
     load_final_rules,
+    load_project_grades,
     write_final_grades,
 )
 from grader.roster import load_roster
@@ -191,3 +192,29 @@ def test_malformed_components_listed_with_lines(tmp_path, roster):
     with pytest.raises(InputFileError) as err:
         load_components(p, RULES, roster)
     assert any("no 'lab_test' column" in x for x in err.value.problems)
+
+
+def test_project_grade_from_the_batch_grades_csv(tmp_path, roster):
+    grades = tmp_path / "grades.csv"
+    grades.write_text("student,status,score,rank,grade,band,base_grade,deduction\n"
+                      "ana,ok,0.91,3,9,1-30,10,1\n"
+                      "stefan,ok,0.80,40,8,31-50,8,\n"
+                      "ioana,rejected,,,,,,\n", encoding="utf-8")
+    comps = tmp_path / "components.csv"
+    comps.write_text("student,exam,lab_test,lab_other\nana,7,8,9\nstefan,6,7,8\n"
+                     "ioana,9,9,9\n", encoding="utf-8")
+    rows = load_components(comps, RULES, roster, load_project_grades(grades))
+    results = {r.student: r for r in final_grades(rows, RULES, roster)}
+    assert results["ana"].steps[0] == "project 9 from grades.csv (its deduction 1 already applied)"
+    assert results["ana"].ml_lab == D("8.60")  # 0.6*9 + 0.4*8
+    assert results["stefan"].steps[0] == "project 8 from grades.csv"
+    assert results["ioana"].status == "incomplete" and "project" in results["ioana"].reason
+    comps.write_text("student,exam,lab_test,lab_other,presentation_deduction\nana,7,8,9,0.5\n",
+                     encoding="utf-8")
+    with pytest.raises(InputFileError, match="problem") as err:
+        load_components(comps, RULES, roster, load_project_grades(grades))
+    assert "components.csv:2  presentation deduction given here and in grades.csv" in \
+        err.value.problems[0]
+    with pytest.raises(InputFileError) as err:
+        load_components(comps, RULES, roster)  # without grades.csv, 'project' is required
+    assert any("no 'project' column" in x for x in err.value.problems)

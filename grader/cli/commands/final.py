@@ -12,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--components", required=True,
                         help="components.csv: student,exam,project,lab_test,lab_other,"
                              "presentation_deduction,bonus_exam,bonus_lab,attempt")
+    parser.add_argument("--project-grades", metavar="CSV",
+                        help="a batch's grades.csv: its grade fills empty 'project' cells")
     parser.add_argument("--out", required=True, help="where to write final_grades.csv/.json")
 
 
@@ -20,13 +22,15 @@ def run(args: argparse.Namespace) -> int:
         final_grades,
         load_components,
         load_final_rules,
+        load_project_grades,
         write_final_grades,
     )
     from grader.roster import load_roster
 
     rules = load_final_rules(args.course)
     roster = load_roster(args.roster)
-    components = load_components(args.components, rules, roster)
+    projects = load_project_grades(args.project_grades) if args.project_grades else None
+    components = load_components(args.components, rules, roster, projects)
     results = final_grades(components, rules, roster)
     csv_path, json_path = write_final_grades(results, args.out, rules, roster)
     counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "incomplete")}
