@@ -16,6 +16,7 @@ from similarity.index import Prepared, PreparedFile
 
 __all__ = ["Fragment", "align", "shared_comments"]
 
+_LAYOUT = frozenset({"NL", "IN", "DE"})
 _MAX_MULTIPLICITY = 4  # a k-gram repeated many times in a file matches at most this often
 
 
@@ -109,9 +110,18 @@ def align(pa: Prepared, pb: Prepared, ignore: np.ndarray, *, k: int, min_tokens:
             continue
         ua[x : x + n] = True
         ub[y : y + n] = True
+        # Line ranges from the first to the last real token: block ends (DEDENT) sit on the
+        # next statement's line and would stretch the fragment over code that differs.
+        ta = fa.features.tokens  # same tokens as in B: the k-grams matched
+        s0, e0 = x, x + n - 1
+        while s0 < e0 and ta[s0] in _LAYOUT:
+            s0 += 1
+        while e0 > s0 and ta[e0] in _LAYOUT:
+            e0 -= 1
+        s1, e1 = y + (s0 - x), y + (e0 - x)
         la, lb = fa.features.lines, fb.features.lines
-        out.append(Fragment(na, int(la[x, 0]), int(la[x + n - 1, 1]),
-                            nb, int(lb[y, 0]), int(lb[y + n - 1, 1]), int(n)))
+        out.append(Fragment(na, int(la[s0, 0]), int(la[e0, 1]),
+                            nb, int(lb[s1, 0]), int(lb[e1, 1]), int(n)))
         if len(out) >= max_fragments:
             break
     return out
