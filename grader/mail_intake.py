@@ -634,8 +634,10 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
         if student in roster and stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale)
             folders[student] = "removed"
-    manifest_path.write_text(json.dumps(
-        {"students": sorted(s for s, v in folders.items() if v != "removed")}, indent=1))
+    manifest = json.dumps({"students": sorted(s for s, v in folders.items()
+                                              if v != "removed")}, indent=1)
+    if not manifest_path.is_file() or manifest_path.read_text() != manifest:
+        manifest_path.write_text(manifest)
     report = Path(report_path) if report_path is not None else out.parent / REPORT_NAME
     report.parent.mkdir(parents=True, exist_ok=True)
     _write_report(report, outcomes)
