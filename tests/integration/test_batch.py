@@ -1,0 +1,191 @@
+"""Whole batches on the real bubblewrap sandbox: statuses, hostile neighbours, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader.batch import BatchOptions, run_batch
+from grader.course import load_course
+from tests.integration.batch_helpers import (
+    honest,
+    make_course,
+    read_grades,
+    tree_digest,
+    write_submissions,
+)
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
+OPTS = dict(similarity=False, reports=False, quiet=True)
+
+CASES = {
+    "good": honest(0.5),
+    "fair": honest(0.3),
+    "crash": "import json\njson.loads('{oops')\n",
+    "slow": "while True:\n    pass\n",
+    "hog": "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 1024 * 1024))\n",
+    "headerless": honest(0.5).replace('f.write("id,label\\n")', "pass"),
+    "notebook.ipynb": '{"cells": []}',
+}
+
+
+def test_every_status_end_to_end(tmp_path, bwrap_sandbox):
+    course = load_course(make_course(tmp_path / "course", time_limit_s=4, memory_mb=200))
+    subs = write_submissions(tmp_path / "subs", CASES)
+    summary = run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, **OPTS))
+    g = read_grades(tmp_path / "out")
+    assert {k: v["status"] for k, v in g.items()} == {
+        "good": "ok", "fair": "ok", "crash": "error", "slow": "timeout", "hog": "memory",
+        "headerless": "invalid_output", "notebook": "rejected"}
+    assert g["good"]["rank"] == "1" and float(g["good"]["score"]) == 1.0
+    assert float(g["fair"]["score"]) < 1.0 and g["fair"]["rank"] == "2"
+    assert "JSONDecodeError" in g["crash"]["message"]
+    assert "header" in g["headerless"]["message"] and g["headerless"]["grade"] == ""
+    assert "notebook" in g["notebook"]["message"]
+    for student in ("good", "crash", "slow", "hog"):
+        run = tmp_path / "out" / "runs" / student
+        verdict = json.loads((run / "verdict.json").read_text())
+        assert verdict["status"] == g[student]["status"]
+        assert (run / "stdout.txt").exists() and (run / "stderr.txt").exists()
+    assert "Traceback" in (tmp_path / "out" / "runs" / "crash" / "stderr.txt").read_text()
+    assert summary.counts["ok"] == 2 and summary.ran == 6
+    db = sqlite3.connect(tmp_path / "out" / "grading.db")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM grades").fetchone()[0] == 7
+
+
+HOSTILE = {
+    "peek_relative": '''
+import os, shutil
+for c in ["../hidden/test_labels.csv", "../../hidden/test_labels.csv",
+          os.path.join(os.environ["GRADER_DATA"], "..", "hidden", "test_labels.csv"),
+          "/proc/1/root/hidden/test_labels.csv"]:
+    if os.path.exists(c):
+        shutil.copy(c, os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"))
+        raise SystemExit(0)
+raise SystemExit("nothing found")
+''',
+    "search_everything": '''
+import os, shutil
+for root, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if root != "/" or d not in ("proc", "sys", "usr")]
+    if "test_labels.csv" in files:
+        shutil.copy(os.path.join(root, "test_labels.csv"),
+                    os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"))
+        break
+''',
+    "link_labels": '''
+import os
+os.symlink(os.path.abspath("../../hidden/test_labels.csv"),
+           os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"))
+''',
+    "vandal": '''
+import os, signal
+for target in [os.path.join(os.environ["GRADER_DATA"], "test.csv"), "/etc/passwd", "/x"]:
+    try:
+        open(target, "w").write("id,x\\n")
+    except OSError:
+        pass
+try:
+    os.kill(-1, signal.SIGKILL)
+except OSError:
+    pass
+''',
+    "forker": '''
+import os, time
+for _ in range(10000):
+    try:
+        os.fork()
+    except OSError:
+        break
+time.sleep(2)
+''',
+    "spammer": "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n",
+}
+
+
+def test_hostile_neighbours_do_not_change_honest_scores(tmp_path, bwrap_sandbox):
+    course_dir = make_course(tmp_path / "course", time_limit_s=6)
+    before = tree_digest(course_dir)
+    course = load_course(course_dir)
+    honest_only = {"good": honest(0.5), "fair": honest(0.3)}
+    run_batch(course, write_submissions(tmp_path / "a", honest_only), tmp_path / "out-a",
+              BatchOptions(jobs=2, **OPTS))
+    run_batch(course, write_submissions(tmp_path / "b", {**honest_only, **HOSTILE}),
+              tmp_path / "out-b", BatchOptions(jobs=2, **OPTS))
+    alone, mixed = read_grades(tmp_path / "out-a"), read_grades(tmp_path / "out-b")
+    for s in honest_only:
+        assert mixed[s]["status"] == "ok"
+        assert mixed[s]["score"] == alone[s]["score"] and mixed[s]["public_score"] == alone[s]["public_score"]
+    for s in HOSTILE:
+        assert mixed[s]["status"] != "ok" or float(mixed[s]["score"]) < 1.0, mixed[s]
+    assert mixed["link_labels"]["status"] == "invalid_output"
+    assert "link" in mixed["link_labels"]["message"]
+    assert tree_digest(course_dir) == before  # data, hidden labels and config untouched
+    out_size = sum(p.stat().st_size for p in (tmp_path / "out-b").rglob("*") if p.is_file())
+    assert out_size < 5 * 1024 * 1024  # the spammer's output was bounded
+
+
+def _run_keys(out):
+    db = sqlite3.connect(out / "grading.db")
+    return {r[0]: (r[1], r[2]) for r in db.execute("SELECT student, run_key, finished_at FROM runs")}
+
+
+def test_rerun_redoes_only_what_changed(tmp_path, bwrap_sandbox):
+    course = load_course(make_course(tmp_path / "course"))
+    subs = write_submissions(tmp_path / "subs", {"a": honest(0.5), "b": honest(0.4), "c": honest(0.2)})
+    out = tmp_path / "out"
+    assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 3
+    first = _run_keys(out)
+    again = run_batch(course, subs, out, BatchOptions(**OPTS))
+    assert again.ran == 0 and again.reused == 3 and _run_keys(out) == first
+    (subs / "b.py").write_text(honest(0.5))          # a changed submission
+    write_submissions(subs, {"late": honest(0.6)})   # a late one
+    (subs / "c.py").unlink()                         # a withdrawn one
+    third = run_batch(course, subs, out, BatchOptions(**OPTS))
+    assert third.ran == 2
+    keys = _run_keys(out)
+    assert keys["a"] == first["a"] and keys["b"] != first["b"] and "late" in keys
+    assert "c" not in keys and "c" not in read_grades(out)
+
+
+def test_sigkill_and_resume_loses_nothing(tmp_path, bwrap_sandbox):
+    course_dir = make_course(tmp_path / "course")
+    slow_honest = "import time\ntime.sleep(1.5)\n" + honest(0.5)
+    subs = write_submissions(tmp_path / "subs", {f"s{i}": slow_honest for i in range(6)})
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", "run", str(course_dir), "--submissions", str(subs),
+           "--out", str(out), "--jobs", "1", "--no-similarity", "--no-reports"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if (out / "grading.db").exists() and len(_safe_keys(out)) >= 2:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _safe_keys(out)
+    assert 2 <= len(before) < 6
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    after = _run_keys(out)
+    assert len(after) == 6
+    for student, key in before.items():
+        assert after[student] == key  # finished runs were not redone
+    assert all(r["status"] == "ok" for r in read_grades(out).values())
+
+
+def _safe_keys(out):
+    try:
+        return _run_keys(out)
+    except sqlite3.Error:
+        return {}
