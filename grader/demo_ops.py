@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 __all__ = [
@@ -113,6 +113,8 @@ def demo_message(sender: str, subject: str, date: datetime,
         else:
             msg.add_attachment(data, maintype="application", subtype="octet-stream",
                                filename=name)
+    if msg.is_multipart():
+        msg.set_boundary(f"==gradebox-{digest}==")  # the default boundary is random
     return msg
 
 
@@ -126,7 +128,12 @@ def write_mbox(messages: Iterable[EmailMessage], path: str | Path) -> Path:
     try:
         box.lock()
         for m in messages:
-            box.add(mailbox.mboxMessage(m))
+            entry = mailbox.mboxMessage(m)
+            # The envelope line carries the message's own date (not "now"): same input, same file.
+            when = parsedate_to_datetime(str(m["Date"])) if m["Date"] else _START
+            entry.set_from(parseaddr(str(m["From"] or ""))[1] or "MAILER-DAEMON",
+                           when.astimezone(UTC).timetuple())
+            box.add(entry)
         box.flush()
         box.unlock()
     finally:
