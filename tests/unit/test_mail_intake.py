@@ -320,3 +320,17 @@ def test_zip_limits_entry_count_and_lying_sizes():
     files, notes, _ = safe_unzip(_zip({f"m{i}.py": (bytes(range(256)) * 47)[:12_000]
                                        for i in range(10)}), "t.zip", LIMITS)
     assert len(files) == 8 and "total size limit" in notes[0]
+
+
+def test_mbox_message_without_date_uses_the_envelope_line(tmp_path):
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana Pop,ana@x.ro\n")
+    old = demo_message("ana@x.ro", "v1", T0, {"main.py": b"print(1)\n"})
+    new = demo_message("ana@x.ro", "v2", T0 + timedelta(days=2), {"main.py": b"print(2)\n"})
+    mbox = write_mbox([old, new], tmp_path / "in.mbox")  # envelope lines carry the dates
+    text = mbox.read_text().replace(f"Date: {new['Date']}\n", "")
+    mbox.write_text(text)
+    res = run_intake(mbox, load_roster(roster_path), tmp_path / "subs")
+    assert [o.status for o in res.outcomes] == ["superseded", "accepted"]
+    assert res.outcomes[1].date == T0 + timedelta(days=2)
+    assert "no valid Date header; used the mbox 'From ' line" in res.outcomes[1].notes
