@@ -212,7 +212,14 @@ def read_mailbox(path: str | Path, limits: IntakeLimits = IntakeLimits()
                                   "the mailbox from Thunderbird/Gmail Takeout as .mbox")
     box = mailbox.mbox(p, create=False)
     try:
-        for i, key in enumerate(box.iterkeys(), 1):
+        keys = list(box.iterkeys())
+        # mbox keeps (start, stop) offsets per message: check the size before reading it.
+        toc = getattr(box, "_toc", None) or {}
+        for i, key in enumerate(keys, 1):
+            start, stop = toc.get(key, (0, 0))
+            if stop - start > limits.max_message_bytes:
+                yield i, None, ""
+                continue
             raw = box.get_bytes(key)
             if len(raw) > limits.max_message_bytes:
                 yield i, None, ""

@@ -334,3 +334,17 @@ def test_mbox_message_without_date_uses_the_envelope_line(tmp_path):
     assert [o.status for o in res.outcomes] == ["superseded", "accepted"]
     assert res.outcomes[1].date == T0 + timedelta(days=2)
     assert "no valid Date header; used the mbox 'From ' line" in res.outcomes[1].notes
+
+
+def test_oversized_message_is_not_parsed(tmp_path):
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana Pop,ana@x.ro\n")
+    small = demo_message("ana@x.ro", "code", T0, {"main.py": b"print(1)\n"})
+    huge = demo_message("ana@x.ro", "data", T0 + timedelta(hours=1),
+                        {"main.py": b"print(2)\n", "train.pdf": b"%PDF" + b"x" * 40_000})
+    mbox = write_mbox([small, huge], tmp_path / "in.mbox")
+    res = run_intake(mbox, load_roster(roster_path), tmp_path / "subs",
+                     limits=IntakeLimits(max_message_bytes=20_000))
+    assert [o.status for o in res.outcomes] == ["accepted", "invalid"]
+    assert res.outcomes[1].reason == "message larger than 20000 bytes"
+    assert (tmp_path / "subs" / "ana" / "main.py").read_bytes() == b"print(1)\n"
