@@ -189,3 +189,29 @@ def _safe_keys(out):
         return _run_keys(out)
     except sqlite3.Error:
         return {}
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished(tmp_path, bwrap_sandbox):
+    import psutil
+
+    course_dir = make_course(tmp_path / "course", time_limit_s=60)
+    subs = write_submissions(tmp_path / "subs", {
+        "quick": honest(0.5), "sleeper1": "import time\ntime.sleep(50)\n",
+        "sleeper2": "import time\ntime.sleep(50)\n", "sleeper3": "import time\ntime.sleep(50)\n"})
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", "run", str(course_dir), "--submissions", str(subs),
+           "--out", str(out), "--jobs", "2", "--no-similarity", "--no-reports"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and "quick" not in _safe_keys(out):
+        time.sleep(0.1)
+    time.sleep(1.0)  # the sleepers are running now
+    sandboxes = psutil.Process(proc.pid).children(recursive=True)
+    assert sandboxes, "expected running sandboxes"
+    started = time.time()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and time.time() - started < 20
+    assert "finished results are kept" in err
+    assert not [p for p in sandboxes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert set(_run_keys(out)) == {"quick"}
