@@ -1,0 +1,142 @@
+"""Source code for the side-by-side view: read bounded, highlight per line, mark fragments.
+
+Pygments tokens are turned into one HTML string per source line (a multi-line string or
+docstring is split at its newlines), so every line can carry its own fragment colour. Each token
+is escaped here before it is wrapped in a span: the result is safe ``Markup``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+#: at most this much of one file is shown (a page stays light; the rest is noted)
+MAX_SOURCE_BYTES = 200_000
+#: distinct fragment colours (CSS classes frag-0 .. frag-N-1), reused cyclically
+FRAGMENT_COLOURS = 8
+
+
+@dataclass
+class SourceFile:
+    """One file of a submission, ready for the page."""
+
+    name: str
+    lines: list[Markup]
+    note: str = ""
+
+
+@dataclass
+class CodeLine:
+    number: int
+    html: Markup
+    frag: int | None = None  # index of the fragment covering this line
+
+
+@dataclass
+class CodeView:
+    """The files of one side of a pair, lines annotated with fragment indices."""
+
+    who: str
+    files: list[tuple[str, list[CodeLine], str]] = field(default_factory=list)
+    missing: str = ""
+
+
+def highlight_lines(text: str) -> list[Markup]:
+    """Python source → one escaped, Pygments-highlighted HTML string per line.
+
+    Examples
+    --------
+    >>> highlight_lines("x = '<b>'\\n")[0]
+    Markup('<span class="n">x</span> <span class="o">=</span> <span class="s1">&#39;&lt;b&gt;&#39;</span>')
+    """
+    from pygments.lexers import PythonLexer
+    from pygments.token import STANDARD_TYPES
+
+    lines: list[list[str]] = [[]]
+    for ttype, value in PythonLexer(stripnl=False, ensurenl=False).get_tokens(text):
+        css = STANDARD_TYPES.get(ttype)
+        while css is None and ttype.parent is not None:  # a sub-type Pygments has no class for
+            ttype = ttype.parent
+            css = STANDARD_TYPES.get(ttype)
+        for i, part in enumerate(value.split("\n")):
+            if i:
+                lines.append([])
+            if part:
+                esc = str(escape(part))
+                lines[-1].append(f'<span class="{css}">{esc}</span>' if css else esc)
+    if lines and not lines[-1] and text.endswith("\n"):
+        lines.pop()
+    return [Markup("".join(parts)) for parts in lines]
+
+
+def _read_bounded(path: Path) -> tuple[str, str]:
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_SOURCE_BYTES + 1)
+    note = ""
+    if len(raw) > MAX_SOURCE_BYTES:
+        raw, note = raw[:MAX_SOURCE_BYTES], f"only the first {MAX_SOURCE_BYTES // 1000} kB shown"
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    return text, note
+
+
+def source_files(path: Path | None, names: list[str] | None = None) -> tuple[list[SourceFile], str]:
+    """The ``.py`` files of a submission (a ``.py`` file or a folder), highlighted.
+
+    Returns the files and a note when the code could not be read (moved, deleted). Links are
+    never followed and names stay inside the folder.
+    """
+    if path is None:
+        return [], "the code is not available"
+    path = Path(path)
+    if path.is_symlink() or not path.exists():
+        return [], f"the code is no longer at {path}"
+    if path.is_file():
+        targets = [(path, path.name)]
+    else:
+        wanted = names if names else sorted(
+            p.relative_to(path).as_posix() for p in path.rglob("*.py")
+            if "__pycache__" not in p.parts)
+        root = path.resolve()
+        targets = []
+        for n in wanted:
+            p = path / n
+            if p.is_symlink() or not p.is_file() or root not in p.resolve().parents:
+                continue
+            targets.append((p, n))
+    out = []
+    for p, n in targets:
+        try:
+            text, note = _read_bounded(p)
+        except OSError as exc:
+            out.append(SourceFile(n, [], f"could not be read ({exc.strerror or exc})"))
+            continue
+        out.append(SourceFile(n, highlight_lines(text), note))
+    return out, ""
+
+
+def annotate(who: str, files: list[SourceFile], fragments: list[dict[str, Any]], side: str,
+             missing: str = "") -> CodeView:
+    """Mark every line that a fragment covers on ``side`` (``"a"`` or ``"b"``).
+
+    Fragments are dicts like ``similarity.Fragment.to_dict()``: ``file_a, start_a, end_a, file_b,
+    start_b, end_b, tokens`` (1-based, inclusive lines). Missing or malformed fields are
+    tolerated: a fragment without a file applies to the only file, one without lines is skipped.
+    """
+    marks: dict[tuple[str | None, int], int] = {}
+    single = files[0].name if len(files) == 1 else None
+    for i, f in enumerate(fragments):
+        fname = f.get(f"file_{side}") or single
+        try:
+            start, end = int(f.get(f"start_{side}")), int(f.get(f"end_{side}"))
+        except (TypeError, ValueError):
+            continue
+        for n in range(start, min(end, start + 100_000) + 1):
+            marks.setdefault((fname, n), i)
+    view = CodeView(who=who, missing=missing)
+    for sf in files:
+        lines = [CodeLine(n, html, marks.get((sf.name, n))) for n, html in enumerate(sf.lines, 1)]
+        view.files.append((sf.name, lines, sf.note))
+    return view

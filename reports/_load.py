@@ -1,0 +1,212 @@
+"""The store → what the pages show: one read of ``grading.db`` into plain view data.
+
+Reports compute nothing the store lacks (so ``grader report OUT_DIR`` gives the pages the batch
+did); this module only joins the store's tables per student and derives labels and file names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import StoreError
+
+#: statuses in the order grades.csv documents them (grader.status.Status)
+STATUS_ORDER = ("ok", "error", "timeout", "memory", "invalid_output", "rejected")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def page_name(name: str) -> str:
+    """A file-system- and URL-safe page stem for a student or source name.
+
+    Names made only of ``[A-Za-z0-9._-]`` are kept; any other name is slugged and given a
+    fixed blake2b suffix so two names never share a page (``"ana<b>"`` → ``"ana-b-1f2e3d4c"``).
+    """
+    slug = _SAFE.sub("-", name).strip("-.") or "x"
+    if slug == name and not name.startswith("."):
+        return name
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).hexdigest()
+    return f"{slug[:60]}-{digest}"
+
+
+def pair_page(a: str, b: str) -> str:
+    """``pairs/<a>__<b>.html`` (relative to reports/)."""
+    return f"pairs/{page_name(a)}__{page_name(b)}.html"
+
+
+def source_kind(name: str) -> str:
+    """``peer`` for a student, else the corpus named in ``archive:x`` / ``web:x``."""
+    head, sep, _ = name.partition(":")
+    return head if sep and head in ("archive", "web", "template") else "peer"
+
+
+def finite(v: Any) -> float | None:
+    """A float or None (NaN and missing both become None)."""
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+@dataclass
+class StudentRow:
+    """Everything known about one student, joined across the store's tables."""
+
+    student: str
+    page: str
+    status: str
+    accepted: bool
+    path: str
+    files: list[str]
+    entry: str | None
+    reason: str | None
+    hint: str | None
+    run: dict[str, Any] | None
+    score: dict[str, Any] | None
+    grade: dict[str, Any] | None
+    reproduction: dict[str, Any] | None
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def public(self) -> float | None:
+        return finite((self.score or {}).get("public_score"))
+
+    @property
+    def private(self) -> float | None:
+        return finite((self.score or {}).get("private_score"))
+
+    @property
+    def rank(self) -> int | None:
+        return (self.grade or {}).get("rank")
+
+    @property
+    def sim_max(self) -> float | None:
+        """The highest score of a flagged pair involving this student."""
+        flagged = [p["score"] for p in self.pairs if p.get("flagged")]
+        return max(flagged) if flagged else None
+
+    @property
+    def repro_flag(self) -> bool:
+        return bool((self.reproduction or {}).get("flagged"))
+
+    @property
+    def message(self) -> str:
+        """Why the run did not give a score (empty when it did)."""
+        if self.status == "ok":
+            return ""
+        if not self.accepted:
+            return self.reason or "rejected"
+        for src in (self.score, self.run, self.grade):
+            msg = (src or {}).get("message") or (src or {}).get("note")
+            if msg:
+                return str(msg)
+        return self.status
+
+
+@dataclass
+class Batch:
+    """The view data of one batch folder."""
+
+    out_dir: Path
+    meta: dict[str, Any]
+    students: list[StudentRow]
+    reference: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    clusters: list[list[str]]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.meta.get("config") or {}
+
+    @property
+    def release_private(self) -> bool:
+        return bool((self.config.get("reports") or {}).get("release_private", False))
+
+    @property
+    def release_similarity(self) -> bool:
+        return bool((self.config.get("reports") or {}).get("release_similarity", False))
+
+    @property
+    def metric(self) -> str:
+        return (self.config.get("competition") or {}).get("metric", "accuracy")
+
+    @property
+    def course(self) -> str:
+        return str(self.meta.get("course") or "course")
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(s.status for s in self.students)
+        known = {k: c[k] for k in STATUS_ORDER if c.get(k)}
+        return {**known, **{k: v for k, v in sorted(c.items()) if k not in known}}
+
+    def baseline(self) -> dict[str, Any] | None:
+        """The baseline's row: a reference model marked as baseline, else the stored number."""
+        for r in self.reference:
+            if r.get("is_baseline"):
+                return {"model": r["model"], "private_score": finite(r.get("private_score")),
+                        "public_score": finite(r.get("public_score"))}
+        value = finite(self.meta.get("baseline"))
+        if value is None:
+            return None
+        rule = (self.config.get("grading") or {}).get("baseline", "")
+        return {"model": str(rule) or "baseline", "private_score": value, "public_score": None}
+
+
+def load_batch(out_dir: Path) -> Batch:
+    """Read ``out_dir/grading.db`` into a :class:`Batch`.
+
+    Parameters
+    ----------
+    out_dir : Path
+        A batch output folder (``grader run --out``).
+
+    Raises
+    ------
+    StoreError
+        When the folder holds no ``grading.db``.
+    """
+    from grader.store import Store
+
+    db = Path(out_dir) / "grading.db"
+    if not db.is_file():
+        raise StoreError(f"no grading.db in {out_dir}",
+                         hint="pass the --out folder of 'grader run' or 'grader demo'")
+    with Store(db) as store:
+        meta = store.meta()
+        subs = store.submissions()
+        runs, scores = store.runs(), store.scores()
+        grades = {g["student"]: g for g in store.grades()}
+        repro = store.reproduction()
+        reference = store.reference()
+        pairs = store.similarity_pairs()
+        clusters = store.similarity_clusters()
+    by_student: dict[str, list[dict[str, Any]]] = {}
+    for p in pairs:
+        p["page"] = pair_page(p["a"], p["b"])
+        p["kind"] = p.get("kind") or "peer"
+        p["components"] = p.get("components") or {}
+        p["fragments"] = p.get("fragments") or []
+        p["shared_comments"] = p.get("shared_comments") or []
+        for who in (p["a"], p["b"]):
+            by_student.setdefault(who, []).append(p)
+    students = []
+    for s in subs:
+        name = s["student"]
+        score, grade = scores.get(name), grades.get(name)
+        status = (grade or score or {}).get("status") or (
+            "rejected" if not s["accepted"] else (runs.get(name) or {}).get("status", "pending"))
+        students.append(StudentRow(
+            student=name, page=page_name(name), status=status, accepted=bool(s["accepted"]),
+            path=s["path"], files=list(s.get("files") or []), entry=s.get("entry"),
+            reason=s.get("reason"), hint=s.get("hint"), run=runs.get(name), score=score,
+            grade=grade, reproduction=repro.get(name), pairs=by_student.get(name, [])))
+    students.sort(key=lambda r: (r.rank is None, r.rank or 0, r.student))
+    return Batch(Path(out_dir), meta, students, reference, pairs, clusters)

@@ -1,0 +1,341 @@
+"""Render a batch's pages from its store: one Jinja2 environment, every page self-contained.
+
+Pages: ``reports/index.html`` (instructor summary), ``reports/similarity.html`` and
+``reports/pairs/<a>__<b>.html`` (TA review), ``reports/students/<student>.{html,md,txt}``
+(student feedback). CSS, JavaScript and plots are inlined; a Content-Security-Policy forbids
+every fetch and admits only our own script (by hash), so a page works offline and text from a
+submission that slipped through escaping still could not run or phone home.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import shutil
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from reports import _code, exports, plots
+from reports._load import Batch, StudentRow, load_batch, page_name, source_kind
+
+#: rows per page of the long tables (the JavaScript pages through the rest)
+PAGE_SIZE = 50
+#: side-by-side pages are written for at most this many pairs (highest scores first)
+MAX_PAIR_PAGES = 2000
+#: lines of a log shown to a student
+LOG_TAIL_LINES = 60
+LOG_TAIL_CHARS = 8000
+COMPONENT_ORDER = ("fingerprints", "tokens", "ast", "text", "lexical", "comments")
+
+_STATIC = Path(__file__).with_name("static")
+
+
+def _autoescape(name: str | None) -> bool:
+    # HTML and Markdown (mail clients render it as HTML) are escaped; plain text is not
+    return not (name or "").endswith(".txt.j2")
+
+
+def make_environment() -> Environment:
+    """The one Jinja2 environment: autoescaped, ``StrictUndefined``, templates from the package."""
+    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=_autoescape,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["md_fence"] = _md_fence
+    env.filters["md_cell"] = _md_cell
+    return env
+
+
+def _md_fence(text: str) -> Markup:
+    """A fenced Markdown code block longer than any backtick run inside (content stays raw:
+    Markdown shows code blocks literally, and escaping there would show ``&lt;``)."""
+    longest, run = 0, 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return Markup(f"{fence}text\n{text}\n{fence}")
+
+
+def _md_cell(text: Any) -> Markup:
+    from markupsafe import escape
+
+    return Markup(str(escape(str(text))).replace("|", "\\|").replace("\n", " "))
+
+
+@lru_cache(maxsize=1)
+def _assets() -> tuple[Markup, Markup, str]:
+    """Inline CSS (ours + Pygments' classes), inline JS and the JS hash for the CSP."""
+    from pygments.formatters import HtmlFormatter
+
+    css = (_STATIC / "report.css").read_text(encoding="utf-8")
+    css += "\n" + HtmlFormatter(style="default").get_style_defs(".code")
+    js = (_STATIC / "report.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
+    return Markup(css), Markup(js), f"sha256-{digest}"
+
+
+def _when(t: Any) -> str:
+    if not isinstance(t, int | float):
+        return "–"
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _secs(s: float | None) -> str:
+    if s is None:
+        return "–"
+    return f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+# --- page contexts -------------------------------------------------------------------------
+
+def _index_context(b: Batch) -> dict[str, Any]:
+    runs = [s.run for s in b.students if s.run]
+    walls = [r["wall_s"] for r in runs if isinstance(r.get("wall_s"), int | float)]
+    mems = [r["peak_memory_mb"] for r in runs if isinstance(r.get("peak_memory_mb"), int | float)]
+    started, finished = b.meta.get("started_at"), b.meta.get("runs_finished_at")
+    base = b.baseline()
+    facts = [
+        ("metric", b.metric),
+        ("backend", b.meta.get("backend", "–")),
+        ("executor", b.meta.get("executor", "–")),
+        ("started", _when(started)),
+        ("runs finished", _when(finished)),
+        ("batch wall time", _secs(finished - started) if isinstance(started, int | float)
+         and isinstance(finished, int | float) else "–"),
+        ("runs", str(len(runs))),
+        ("sandbox time, total", _secs(sum(walls)) if walls else "–"),
+        ("run time, median / max", f"{_secs(statistics.median(walls))} / {_secs(max(walls))}"
+         if walls else "–"),
+        ("peak memory, max", f"{max(mems):.0f} MB" if mems else "–"),
+        ("baseline", f"{base['model']} ({base['private_score']:.4f})"
+         if base and base["private_score"] is not None else "–"),
+        ("submissions folder", b.meta.get("submissions_dir", "–")),
+    ]
+    grades = [g for s in b.students if (g := (s.grade or {}).get("grade")) is not None]
+    scores = [s.private for s in b.students if s.status == "ok" and s.private is not None]
+    refs = [(r["model"], r["private_score"]) for r in b.reference
+            if r.get("status") == "ok" and r.get("private_score") is not None
+            and not r.get("is_baseline")]
+    failed = [s for s in b.students if s.status != "ok"]
+    return dict(
+        page_kind="index", root="", audience="staff", students=b.students, counts=b.counts(),
+        facts=facts, config=b.config, metric=b.metric, scored=len(scores),
+        plot_grades=plots.grade_distribution(grades),
+        plot_scores=plots.score_distribution(
+            scores, metric=f"private {b.metric}",
+            baseline=base["private_score"] if base else None, references=refs),
+        reference=b.reference, baseline=base, failed=failed, page_size=PAGE_SIZE)
+
+
+def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
+    comps = [c for c in COMPONENT_ORDER if any(c in p["components"] for p in b.pairs)]
+    comps += sorted({c for p in b.pairs for c in p["components"]} - set(comps))
+    threshold = (b.config.get("similarity") or {}).get("threshold")
+    pairs = [{**p, "has_page": i in with_page} for i, p in enumerate(b.pairs)]
+    known = {s.student for s in b.students}
+    clusters = [[{"name": n, "page": page_name(n) if n in known else ""} for n in c]
+                for c in b.clusters]
+    return dict(
+        page_kind="similarity", root="", audience="staff", pairs=pairs, components=comps,
+        flagged=sum(1 for p in b.pairs if p.get("flagged")), threshold=threshold,
+        kinds=dict(sorted(Counter(p["kind"] for p in b.pairs).items())), clusters=clusters,
+        plot_pairs=plots.score_distribution([p["score"] for p in b.pairs], metric="pair score",
+                                            threshold=threshold, label="pair scores"),
+        page_size=PAGE_SIZE)
+
+
+class _Sources:
+    """Highlighted source per submission or corpus entry, each read and highlighted once."""
+
+    def __init__(self, b: Batch):
+        self.subs = {s.student: s for s in b.students}
+        sim = b.config.get("similarity") or {}
+        root = b.meta.get("course_root")
+        self.corpora = {k: (Path(root) / (sim.get(k) or k)) if root else None
+                        for k in ("web", "archive", "template")}
+        self.cache: dict[str, tuple[list[_code.SourceFile], str]] = {}
+
+    def get(self, name: str) -> tuple[list[_code.SourceFile], str]:
+        if name not in self.cache:
+            self.cache[name] = self._load(name)
+        return self.cache[name]
+
+    def _load(self, name: str) -> tuple[list[_code.SourceFile], str]:
+        if name in self.subs:
+            s = self.subs[name]
+            return _code.source_files(Path(s.path), s.files or None)
+        kind = source_kind(name)
+        folder = self.corpora.get(kind)
+        entry = name.partition(":")[2]
+        if folder is None or not entry or "/" in entry or entry.startswith("."):
+            return [], f"the code of {name} is not available to the report"
+        for cand in (folder / entry, folder / f"{entry}.py"):
+            if cand.exists() and not cand.is_symlink():
+                return _code.source_files(cand)
+        return [], f"the code of {name} is no longer in {folder}"
+
+
+def _pair_context(p: dict[str, Any], sources: _Sources) -> dict[str, Any]:
+    files_a, miss_a = sources.get(p["a"])
+    files_b, miss_b = sources.get(p["b"])
+    frags = [f for f in p["fragments"] if isinstance(f, dict)]
+    return dict(page_kind="pair", root="../", audience="staff",
+                pair={**p, "fragments": frags},
+                view_a=_code.annotate(p["a"], files_a, frags, "a", miss_a),
+                view_b=_code.annotate(p["b"], files_b, frags, "b", miss_b),
+                ncolours=_code.FRAGMENT_COLOURS)
+
+
+def _tail(text: str | None) -> str:
+    if not text:
+        return ""
+    lines = text.rstrip("\n").split("\n")[-LOG_TAIL_LINES:]
+    return "\n".join(lines)[-LOG_TAIL_CHARS:]
+
+
+def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
+    """What one student may see: their own data, the rank, and the course's reference points."""
+    g, run = s.grade or {}, s.run or {}
+    basis = "private" if b.release_private else "public"
+    key = f"{basis}_score"
+    mine = s.private if b.release_private else s.public
+    comparison = [{"name": "your submission", "score": mine, "you": True, "baseline": False}]
+    has_baseline_row = False
+    for r in b.reference:
+        v = r.get(key)
+        if r.get("status") == "ok" and isinstance(v, int | float):
+            comparison.append({"name": r["model"], "score": float(v), "you": False,
+                               "baseline": bool(r.get("is_baseline"))})
+            has_baseline_row |= bool(r.get("is_baseline"))
+    base = b.baseline()
+    if not has_baseline_row and base and base["private_score"] is not None:
+        label = f"baseline: {base['model']}" + ("" if b.release_private else " (private score)")
+        comparison.append({"name": label, "score": base["private_score"], "you": False,
+                           "baseline": True})
+    vals = [r["score"] for r in comparison if r["score"] is not None]
+    top = max(vals) if vals and max(vals) > 0 else 1.0
+    for r in comparison:
+        r["width"] = 0.0 if r["score"] is None else max(0.0, 100.0 * r["score"] / top)
+    comparison.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0)))
+    details = (s.score or {}).get("details") or {}
+    # the matrix covers the whole test set: before release it would reveal the private score
+    show_details = b.release_private and bool(details.get("confusion"))
+    similarity = None
+    if b.release_similarity:
+        similarity = []
+        for p in s.pairs:
+            other = p["b"] if p["a"] == s.student else p["a"]
+            kind = source_kind(other) if p["kind"] == "peer" else p["kind"]
+            source = {"web": f"a web source ({other.partition(':')[2] or other})",
+                      "archive": "a submission from a previous year",
+                      "template": "the starter code"}.get(kind, "another submission")
+            similarity.append({"source": source, "score": float(p["score"]),
+                               "flagged": bool(p.get("flagged"))})
+    sandbox = b.config.get("sandbox") or {}
+    limits = ", ".join(x for x in (
+        f"{sandbox['time_limit_s']:g} s" if isinstance(sandbox.get("time_limit_s"), int | float)
+        else "", f"{sandbox['memory_mb']} MB" if sandbox.get("memory_mb") else "") if x) or "–"
+    log = run.get("error_tail") or ""
+    return dict(
+        student=s.student, status=s.status, message=s.message,
+        hint=s.hint if not s.accepted else "", files=s.files, log_tail=_tail(log),
+        public=s.public, private=s.private, release_private=b.release_private,
+        rank=s.rank, ranked=ranked, band=g.get("band") or "", base_grade=g.get("base_grade"),
+        deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
+        above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
+        basis=basis, comparison=comparison,
+        details=details if show_details else None,
+        details_note=("The confusion matrix and per-class scores are shown once the private "
+                      "scores are released." if details else
+                      "No per-class details for this metric."),
+        wall_s=run.get("wall_s"), peak_memory_mb=run.get("peak_memory_mb"),
+        exit_code=run.get("exit_code"), limits=limits, similarity=similarity)
+
+
+# --- the whole batch -----------------------------------------------------------------------
+
+def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
+               columns: list[str] | None = None, moodle_item: str | None = None) -> dict[str, Any]:
+    """Render every page and export of the batch in ``out_dir`` from its store only.
+
+    Parameters
+    ----------
+    out_dir : Path
+        A batch folder holding ``grading.db``.
+    progress : callable, optional
+        Called with a one-line message after each group of pages.
+    columns : list of str, optional
+        Columns of ``exports/grades_columns.csv`` (names from ``reports.exports.COLUMNS``).
+    moodle_item : str, optional
+        The grade item's column name in ``exports/moodle.csv``.
+
+    Returns
+    -------
+    dict
+        ``index``, ``similarity`` (paths), ``students``, ``pairs`` (page counts), ``exports``
+        (paths) and ``seconds`` (float).
+
+    Examples
+    --------
+    >>> info = render_all(Path("out"))            # doctest: +SKIP
+    >>> info["index"]                             # doctest: +SKIP
+    PosixPath('out/reports/index.html')
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    out_dir = Path(out_dir)
+    b = load_batch(out_dir)
+    if columns is not None:
+        exports.check_columns(columns)
+    env = make_environment()
+    css, js, script_hash = _assets()
+    common = dict(course=b.course, css=css, js=js, script_hash=script_hash)
+    rep = out_dir / "reports"
+    for sub in ("students", "pairs"):  # pages of students or pairs no longer in the store go
+        if (rep / sub).is_dir():
+            shutil.rmtree(rep / sub)
+    (rep / "students").mkdir(parents=True, exist_ok=True)
+    (rep / "pairs").mkdir(parents=True, exist_ok=True)
+
+    def write(rel: str, template: str, ctx: dict[str, Any]) -> Path:
+        path = rep / rel
+        path.write_text(env.get_template(template).render(**common, **ctx), encoding="utf-8")
+        return path
+
+    index = write("index.html", "index.html.j2", _index_context(b))
+    say("reports: index.html")
+    with_page = {i for i, p in enumerate(b.pairs)
+                 if p.get("flagged") or p["fragments"]} if b.pairs else set()
+    with_page = set(sorted(with_page)[:MAX_PAIR_PAGES])
+    sim = write("similarity.html", "similarity.html.j2", _similarity_context(b, with_page))
+    sources = _Sources(b)
+    for i in sorted(with_page):
+        p = b.pairs[i]
+        write(p["page"], "pair.html.j2", _pair_context(p, sources))
+    say(f"reports: similarity.html, {len(with_page)} pair pages")
+    ranked = sum(1 for s in b.students if s.rank is not None)
+    for s in b.students:
+        fb = _feedback(b, s, ranked)
+        ctx = dict(page_kind="student", root="../", audience="student", fb=fb, metric=b.metric)
+        write(f"students/{s.page}.html", "student.html.j2", ctx)
+        write(f"students/{s.page}.md", "student.md.j2", ctx)
+        write(f"students/{s.page}.txt", "student.txt.j2", ctx)
+    say(f"reports: {len(b.students)} student pages (html, md, txt)")
+    written = [
+        exports.write_results_json(b, out_dir / "results.json"),
+        exports.write_moodle_csv(b, out_dir / "exports" / "moodle.csv", item=moodle_item),
+        exports.write_columns_csv(b, out_dir / "exports" / "grades_columns.csv",
+                                  columns or exports.DEFAULT_COLUMNS),
+    ]
+    say("reports: results.json, exports/moodle.csv, exports/grades_columns.csv")
+    return {"index": index, "similarity": sim, "students": len(b.students),
+            "pairs": len(with_page), "exports": written, "seconds": time.perf_counter() - t0}
