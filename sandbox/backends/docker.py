@@ -32,9 +32,10 @@ from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict, classify
 
 NAME = "docker"
-HOST_IMAGE = "gradebox/host-runtime:1"
+HOST_IMAGE = "gradebox/host-runtime:2"
 LABEL = "gradebox.run"
 OWNER_LABEL = "gradebox.owner"  # "<hostname>:<grader pid>", for sweeping after a crash
+_TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives")
 _local = threading.local()
 _swept = threading.Event()
@@ -57,10 +58,10 @@ def _owner() -> str:
 
 def _host_runtime_volumes(runtime: PythonRuntime, ws: Workspace) -> dict[str, dict]:
     vols: dict[str, dict] = {"/usr": {"bind": "/usr", "mode": "ro"}}
-    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        if os.path.exists("/" + top):
-            vols[os.path.realpath("/" + top)] = vols.get(os.path.realpath("/" + top), None) or {
-                "bind": "/" + top, "mode": "ro"}
+    for top in _TOP_LEVEL:
+        # merged-/usr hosts: the image already has /lib -> usr/lib links (see ensure_host_image)
+        if os.path.isdir("/" + top) and not os.path.islink("/" + top):
+            vols["/" + top] = {"bind": "/" + top, "mode": "ro"}
     for name in _ETC_FROM_HOST:
         if os.path.exists(f"/etc/{name}"):
             vols[f"/etc/{name}"] = {"bind": f"/etc/{name}", "mode": "ro"}
@@ -135,7 +136,11 @@ def sweep_stale() -> int:
 
 
 def ensure_host_image() -> str:
-    """Create the empty host-runtime image if it is missing (works offline); returns its tag."""
+    """Create the host-runtime image if it is missing (works offline); returns its tag.
+
+    The image holds no files, only the host's top-level links (``/lib -> usr/lib`` on
+    merged-/usr systems), so the bind-mounted ``/usr`` is seen exactly as on the host.
+    """
     import docker.errors
 
     c = client()
@@ -143,8 +148,12 @@ def ensure_host_image() -> str:
         c.images.get(HOST_IMAGE)
     except docker.errors.ImageNotFound:
         buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w"):
-            pass
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for top in _TOP_LEVEL:
+                if os.path.islink("/" + top):
+                    info = tarfile.TarInfo(top)
+                    info.type, info.linkname = tarfile.SYMTYPE, os.readlink("/" + top)
+                    tar.addfile(info)
         repo, tag = HOST_IMAGE.split(":")
         c.api.import_image_from_data(buf.getvalue(), repository=repo, tag=tag)
     return HOST_IMAGE
