@@ -16,6 +16,7 @@ import time
 
 from sandbox import _cgroup, _workspace
 from sandbox._backend import BackendInfo
+from sandbox._housekeeping import sweep_once
 from sandbox._process import run_process
 from sandbox._runtime import (
     CODE_DIR,
@@ -75,7 +76,7 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
           "--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
     f += bwrap_device_flags(spec.gpu_devices)
     f += ["--perms", "0755", "--dir", "/grader",
-          "--ro-bind", str(spec.data_dir), DATA_DIR,
+          "--ro-bind", str(spec.data_dir.resolve()), DATA_DIR,
           "--bind", str(ws.code), CODE_DIR,
           "--bind", str(ws.out), OUTPUT_DIR,
           "--chdir", CODE_DIR]
@@ -100,6 +101,7 @@ def command(spec: RunSpec, ws: Workspace, runtime: PythonRuntime) -> list[str]:
 
 def run(spec: RunSpec) -> Verdict:
     """Run ``spec`` under bubblewrap and return its verdict (the workspace is always removed)."""
+    sweep_once()
     runtime = python_runtime(spec.python)
     ws = _workspace.prepare(spec)
     cgroup = _cgroup.RunCgroup.create(spec.limits) if os.geteuid() == 0 else None

@@ -17,6 +17,7 @@ import time
 from sandbox import _cgroup, _workspace
 from sandbox._backend import BackendInfo
 from sandbox._errors import SandboxBroken
+from sandbox._housekeeping import sweep_once
 from sandbox._logs import BoundedLog, drain_pairs, start_drain
 from sandbox._runtime import (
     CODE_DIR,
@@ -166,9 +167,9 @@ def run(spec: RunSpec) -> Verdict:
 
     c = client()
     if not _swept.is_set():
-        sweep_stale()
-        _cgroup.sweep_stale()
         _swept.set()
+        sweep_stale()
+    sweep_once()
     image = spec.image or HOST_IMAGE
     runtime = python_runtime(spec.python) if image == HOST_IMAGE else None
     ws = _workspace.prepare(spec)

@@ -189,3 +189,42 @@ def test_cli_sandbox_check_reports_backends(bwrap_sandbox):
     report = json.loads(p.stdout)
     assert p.returncode == 0 and report["backends"]["bwrap"]["works"]
     assert report["auto"] in ("docker", "bwrap")
+
+
+def test_parallel_runs_from_a_thread_pool_stay_separate(sandbox_backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    src = ("import os, time\ntime.sleep(0.5)\nopen(os.environ['GRADER_OUTPUT'] + '/submission.csv',"
+           " 'w').write(os.environ['SEED'])\nprint(sorted(os.listdir('/tmp')))\n"
+           "open('/tmp/mine', 'w').write(os.environ['SEED'])\n")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: sandbox_backend.run(src, env={"SEED": str(i)}),
+                                range(4)))
+    for i, (v, out, _) in enumerate(results):
+        assert v.status == "ok", v.stderr
+        assert v.stdout == "[]\n"  # no run sees another's /tmp
+        assert (out / "submission.csv").read_text() == str(i)
+
+
+def test_stale_workspace_and_cgroup_of_a_dead_grader_are_swept(bwrap_sandbox):
+    import os
+
+    from sandbox import _cgroup, _workspace
+
+    if os.geteuid() != 0:
+        pytest.skip("cgroups and tmpfs workspaces need root")
+    dead = subprocess_dead_pid()
+    ws_dir = _workspace.BASE / f"{dead}-deadbeef"
+    (ws_dir / "code").mkdir(parents=True)
+    cg = _cgroup.ROOT / "pids" / _cgroup.PARENT / f"{dead}-deadbeef"
+    cg.mkdir(parents=True)
+    assert _workspace.sweep_stale() >= 1 and not ws_dir.exists()
+    assert _cgroup.sweep_stale() >= 1 and not cg.exists()
+
+
+def subprocess_dead_pid() -> int:
+    import subprocess
+
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
