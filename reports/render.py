@@ -257,6 +257,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         details_note=("The confusion matrix and per-class scores are shown once the private "
                       "scores are released." if details else
                       "No per-class details for this metric."),
+        rank_text=f"{s.rank} of {ranked}" if s.rank is not None else "–",
+        wall_text=f"{run['wall_s']:.1f} s" if isinstance(run.get("wall_s"), int | float) else "–",
+        memory_text=(f"{run['peak_memory_mb']:.0f} MB"
+                     if isinstance(run.get("peak_memory_mb"), int | float) else "–"),
         wall_s=run.get("wall_s"), peak_memory_mb=run.get("peak_memory_mb"),
         exit_code=run.get("exit_code"), limits=limits, similarity=similarity)
 

@@ -89,16 +89,18 @@
       l.addEventListener("mouseenter", function () { mark(l.getAttribute("data-frag"), true); });
       l.addEventListener("mouseleave", function () { mark(l.getAttribute("data-frag"), false); });
     });
-    document.querySelectorAll("[data-goto-frag]").forEach(function (a) {
-      a.addEventListener("click", function (ev) {
-        ev.preventDefault();
-        var f = a.getAttribute("data-goto-frag");
-        ["a", "b"].forEach(function (side) {
-          var first = document.querySelector('.side-' + side + ' .ln[data-frag="' + f + '"]');
-          if (first) first.scrollIntoView({ block: "center" });
-        });
+    // scroll each side's own box (not the window) to a fragment's first line
+    function show(f) {
+      ["a", "b"].forEach(function (side) {
+        var box = document.querySelector(".side-" + side);
+        var first = box && box.querySelector('.ln[data-frag="' + f + '"]');
+        if (first) box.scrollTop = Math.max(0, first.offsetTop - 40);
       });
+    }
+    document.querySelectorAll("[data-goto-frag]").forEach(function (a) {
+      a.addEventListener("click", function (ev) { ev.preventDefault(); show(a.getAttribute("data-goto-frag")); });
     });
+    if (document.querySelector(".side-a")) show("0");
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table[data-table]").forEach(setupTable);
