@@ -43,6 +43,7 @@ class BatchOptions:
     similarity: bool = True
     reports: bool = True
     adjustments: Path | None = None     # adjustments.csv (deductions)
+    kaggle_dir: Path | None = None      # <student>.csv: predictions uploaded to Kaggle
     quiet: bool = False
 
 
@@ -233,7 +234,7 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
         from grader.reference_stage import run_reference_stage
 
         run_reference_stage(course, store, scorer, out, budget_s=opts.reference_budget_s, say=say)
-    _reproduction_stage(course, store, scorer, out)
+    _reproduction_stage(course, store, scorer, out, opts.kaggle_dir)
     grade_rows = grade_batch(course, store, scorer, opts.adjustments)
     store.put_grades(grade_rows)
     summary.grades = store.grades()
@@ -405,8 +406,11 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
     return "\n".join(lines)
 
 
-def _reproduction_stage(course: Course, store: Store, scorer, out: Path) -> None:
-    """Compare each run's predictions with the file the student uploaded to Kaggle."""
+def _reproduction_stage(course: Course, store: Store, scorer, out: Path,
+                        kaggle_dir: Path | None) -> None:
+    """Compare each run's predictions with the file the student uploaded to Kaggle
+    (``kaggle_dir/<student>.csv``, else ``kaggle_submission.csv`` beside the code; never
+    shipped into the sandbox)."""
     try:
         from grader.reproduction import check_reproduction, load_kaggle_predictions
     except ImportError:
@@ -417,8 +421,10 @@ def _reproduction_stage(course: Course, store: Store, scorer, out: Path) -> None
     options = course.extra.get("reproduction", {})
     scores = store.scores()
     for sub in store.submissions():
-        kaggle = Path(sub["path"]) / KAGGLE_FILE
         student = sub["student"]
+        kaggle = Path(sub["path"]) / KAGGLE_FILE
+        if kaggle_dir is not None and (Path(kaggle_dir) / f"{student}.csv").is_file():
+            kaggle = Path(kaggle_dir) / f"{student}.csv"
         run_csv = out / "runs" / student / "submission.csv"
         if not sub["accepted"] or not kaggle.is_file() or scores.get(student, {}).get("status") != "ok":
             continue

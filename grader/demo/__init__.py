@@ -53,6 +53,10 @@ SAMPLES = {
     "vlad_notebook": "a Jupyter notebook (rejected)",
 }
 
+#: students whose code arrives by e-mail in the demo (through ``grader intake``); dan_nb's
+#: e-mail carries a Kaggle upload his code cannot reproduce, elena_logreg's a faithful one
+MAILED = ("dan_nb", "elena_logreg", "maria_mlp")
+
 
 def build_demo(dest: str | Path, *, n_train: int = 1200) -> tuple[Path, Path]:
     """Write the demo course and its submissions under ``dest``.
@@ -94,4 +98,42 @@ def build_demo(dest: str | Path, *, n_train: int = 1200) -> tuple[Path, Path]:
     shutil.copytree(HERE / "web", course / "web")
     shutil.copytree(HERE / "submissions", subs,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _write_mailbox(dest, subs, digits, ids, tr, te)
     return course, subs
+
+
+def _write_mailbox(dest: Path, subs: Path, digits, ids, tr, te) -> None:
+    """ops/roster.csv and ops/inbox.mbox: the MAILED students' code arrives by e-mail."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from grader.demo_ops import make_demo_mailbox, write_demo_roster
+
+    ops = dest / "ops"
+    if ops.exists():
+        shutil.rmtree(ops)
+    ops.mkdir()
+    students = sorted(SAMPLES)
+    write_demo_roster(students, ops / "roster.csv")
+    sources = {}
+    for sid in MAILED:
+        sources[sid] = (subs / f"{sid}.py").read_text(encoding="utf-8")
+        (subs / f"{sid}.py").unlink()
+    test = sorted(te)
+    X_tr, y_tr = digits.data[list(tr)], digits.target[list(tr)]
+    # elena uploaded what her code produces (the same model, here in-process)
+    scaler = StandardScaler().fit(X_tr)
+    faithful = LogisticRegression(C=0.5, max_iter=2000).fit(scaler.transform(X_tr), y_tr)
+    elena = faithful.predict(scaler.transform(digits.data[test]))
+    # dan uploaded far better predictions than his naive Bayes can make
+    rng = np.random.default_rng(5)
+    dan = digits.target[test].copy()
+    noisy = rng.choice(len(test), size=len(test) // 100, replace=False)
+    dan[noisy] = (dan[noisy] + 1) % 10
+
+    def as_csv(pred) -> str:
+        return "id,label\n" + "".join(f"{ids[i]},{int(p)}\n" for i, p in zip(test, pred))
+
+    make_demo_mailbox(sources, ops / "inbox.mbox",
+                      kaggle_csv={"dan_nb": as_csv(dan), "elena_logreg": as_csv(elena)})

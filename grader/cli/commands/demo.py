@@ -27,10 +27,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo course: {course_dir}\nsubmissions: {subs}")
     for name, what in SAMPLES.items():
         print(f"  {name:<16} {what}")
+    from grader.demo import MAILED
+    from grader.mail_intake import run_intake
+    from grader.roster import load_roster
+
+    print(f"\ne-mailed submissions ({', '.join(MAILED)}): {out / 'ops' / 'inbox.mbox'}")
+    intake = run_intake(out / "ops" / "inbox.mbox", load_roster(out / "ops" / "roster.csv"), subs,
+                        kaggle_dir=out / "kaggle", report_path=out / "ops" / "intake_report.csv")
+    print(intake.summary())
     course = load_course(course_dir)
     summary = run_batch(course, subs, out / "results", BatchOptions(
         backend=args.backend, jobs=args.jobs, reference=not args.no_reference,
-        reference_budget_s=20.0))
+        reference_budget_s=20.0, kaggle_dir=out / "kaggle"))
     results = out / "results"
     print(f"\nresults:   {results}\n  grades:    {results / 'grades.csv'}\n"
           f"  store:     {results / 'grading.db'}\n  runs:      {results / 'runs'}/<student>/\n"

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run the course's reference models into the batch")
     parser.add_argument("--adjustments", type=Path, default=None, metavar="CSV",
                         help="deductions: student,points,note (presentation, up to 2 points)")
+    parser.add_argument("--kaggle-dir", type=Path, default=None, metavar="DIR",
+                        help="<student>.csv: the predictions each student uploaded to Kaggle "
+                             "(reproduction check; 'grader intake --kaggle-dir' writes it)")
     parser.add_argument("--no-similarity", action="store_true")
     parser.add_argument("--no-reports", action="store_true")
 
@@ -40,6 +43,6 @@ def run(args: argparse.Namespace) -> int:
     run_batch(course, args.submissions, args.out, BatchOptions(
         backend=args.backend, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
         reference=args.reference, similarity=not args.no_similarity,
-        reports=not args.no_reports,
+        reports=not args.no_reports, kaggle_dir=args.kaggle_dir,
         adjustments=adjustments if adjustments.is_file() else None))
     return 0
