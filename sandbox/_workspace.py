@@ -25,6 +25,7 @@ from sandbox.spec import RunSpec
 SANDBOX_UID = 65534  # nobody: the student's program never runs as root
 BASE = Path(tempfile.gettempdir()) / "gradebox-sandbox"
 MAX_OUTPUT_FILES = 10_000
+MAX_DEPTH = 16
 _MS_NOSUID, _MS_NODEV = 2, 4
 _MNT_DETACH = 2
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -117,7 +118,8 @@ def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
 
     Regular files and folders are copied (opened with ``O_NOFOLLOW``), links are re-created
     as links with the same target (never followed: ``sandbox.outputs`` refuses them), and
-    anything else (fifos, sockets, devices) is dropped.
+    anything else (fifos, sockets, devices) is dropped. At most ``MAX_OUTPUT_FILES``
+    entries, ``MAX_DEPTH`` folder levels and ``max_bytes`` bytes are copied.
     """
     notes: list[str] = []
     total, count = 0, 0
@@ -125,24 +127,30 @@ def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
     for root, dirs, files in os.walk(ws.out, followlinks=False):
         rel = os.path.relpath(root, ws.out)
         target_dir = dest if rel == "." else dest / rel
-        target_dir.mkdir(exist_ok=True)
+        if rel.count(os.sep) >= MAX_DEPTH:
+            dirs[:] = []
+            notes.append(f"{rel}: folders nested too deep, not copied")
+            continue
         for name in dirs + files:
             src = os.path.join(root, name)
-            st = os.lstat(src)
-            dst = target_dir / name
             count += 1
             if count > MAX_OUTPUT_FILES:
                 notes.append(f"more than {MAX_OUTPUT_FILES} output files; the rest dropped")
                 return notes
-            if stat.S_ISLNK(st.st_mode):
-                os.symlink(os.readlink(src), dst)
-            elif stat.S_ISREG(st.st_mode):
-                if total + st.st_size > max_bytes:
+            try:
+                st = os.lstat(src)
+                if stat.S_ISDIR(st.st_mode):
+                    (target_dir / name).mkdir(exist_ok=True)
+                elif stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(src), target_dir / name)
+                elif not stat.S_ISREG(st.st_mode):
+                    notes.append(f"{os.path.join(rel, name)}: not a regular file, dropped")
+                elif total + st.st_size > max_bytes:
                     notes.append(f"{os.path.join(rel, name)}: dropped, output over the size limit")
-                    continue
-                total += _copy_nofollow(src, dst, max_bytes - total)
-            elif not stat.S_ISDIR(st.st_mode):
-                notes.append(f"{os.path.join(rel, name)}: not a regular file, dropped")
+                else:
+                    total += _copy_nofollow(src, target_dir / name, max_bytes - total)
+            except OSError as exc:
+                notes.append(f"{os.path.join(rel, name)}: not copied ({exc.strerror})")
     return notes
 
 

@@ -69,7 +69,7 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
     for name in _ETC_SYNTHETIC:
         f += ["--ro-bind", str(ws.etc / name), f"/etc/{name}"]
     for prefix in runtime.prefixes:
-        if not prefix.startswith("/usr/"):
+        if prefix != "/usr" and not prefix.startswith("/usr/"):
             f += _ancestors(prefix) + ["--ro-bind", prefix, prefix]
     f += ["--proc", "/proc", "--dev", "/dev",
           "--perms", "1777", "--size", tmp, "--tmpfs", "/tmp",

@@ -67,7 +67,7 @@ def _host_runtime_volumes(runtime: PythonRuntime, ws: Workspace) -> dict[str, di
         if os.path.exists(f"/etc/{name}"):
             vols[f"/etc/{name}"] = {"bind": f"/etc/{name}", "mode": "ro"}
     for prefix in runtime.prefixes:
-        if not prefix.startswith("/usr/"):
+        if prefix != "/usr" and not prefix.startswith("/usr/"):
             vols[prefix] = {"bind": prefix, "mode": "ro"}
     for name in ("passwd", "group"):
         vols[str(ws.etc / name)] = {"bind": f"/etc/{name}", "mode": "ro"}
@@ -88,8 +88,10 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
     bin_dir = runtime.bin_dir if runtime else "/opt/conda/bin"
     env = sandbox_env(spec, data=DATA_DIR, output=OUTPUT_DIR, bin_dir=bin_dir,
                       gpu_env=cuda_env(spec.gpu_devices, renumbered=True))
+    # a watchdog as PID 1: if the grader dies, the container still stops at the outer clock
+    watchdog = ["timeout", "-s", "KILL", f"{int(lim.outer_time_s)}s"]
     kw = dict(
-        image=image, command=[python, spec.entry], working_dir=CODE_DIR, environment=env,
+        image=image, command=[*watchdog, python, spec.entry], working_dir=CODE_DIR, environment=env,
         user=f"{ws.uid}:{ws.uid}", hostname="sandbox",
         network_mode="none", ipc_mode="private", read_only=True, privileged=False,
         cap_drop=["ALL"], security_opt=["no-new-privileges"],
