@@ -221,3 +221,32 @@ def test_read_submission_csv_refuses(tmp_path, kind, reason):
         read_submission_csv(p.parent, 100)
     assert e.value.reason == reason and "submission.csv" in e.value.message
     assert "SECRET" not in e.value.render()
+
+
+# ----------------------------------------------------------------------------- harvest
+
+
+def test_harvest_copies_data_keeps_links_as_links_and_bounds_size(tmp_path):
+    from sandbox._workspace import Workspace, harvest
+
+    out = tmp_path / "ws" / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "submission.csv").write_bytes(b"id,label\n")
+    (out / "sub" / "a.txt").write_bytes(b"a" * 10)
+    (out / "big.bin").write_bytes(b"b" * 1000)
+    (out / "link").symlink_to("/etc/shadow")
+    os.mkfifo(out / "pipe")
+    deep = out
+    for i in range(20):
+        deep = deep / f"d{i}"
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("deep")
+    ws = Workspace(tmp_path / "ws", tmp_path / "ws/code", out, tmp_path / "ws/etc", False, 0)
+    dest = tmp_path / "dest"
+    notes = harvest(ws, dest, max_bytes=500)
+    assert (dest / "submission.csv").read_bytes() == b"id,label\n"
+    assert (dest / "sub" / "a.txt").read_bytes() == b"a" * 10
+    assert not (dest / "big.bin").exists() and any("big.bin" in n for n in notes)
+    assert (dest / "link").is_symlink() and os.readlink(dest / "link") == "/etc/shadow"
+    assert not (dest / "pipe").exists() and any("pipe" in n for n in notes)
+    assert not list(dest.rglob("deep.txt")) and any("too deep" in n for n in notes)
