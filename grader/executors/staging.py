@@ -116,12 +116,20 @@ def unpack_once(staged: StagedData, root: Path | None = None) -> Path:
             if got != staged.data_hash:
                 raise DataUnavailable(f"staged data unpacked to {tmp} has hash {got}, expected "
                                       f"{staged.data_hash}")
+            _make_readable(tmp)  # the sandbox may run as another user; the data is public
             shutil.rmtree(target, ignore_errors=True)  # a half-finished earlier attempt
             tmp.rename(target)
             done.write_text(staged.data_hash)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _make_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644 (``mkdtemp`` makes the top folder private)."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def shared_matches(path: str, data_hash: str) -> bool:

@@ -83,6 +83,8 @@ def grades_table(out: Path) -> dict[str, tuple[str, str, str, str]]:
 
 
 def stored_runs(out: Path) -> dict[str, dict]:
+    if not (out / "grading.db").is_file():
+        return {}
     db = sqlite3.connect(f"file:{out / 'grading.db'}?mode=ro", uri=True, timeout=30)
     db.row_factory = sqlite3.Row
     try:
@@ -241,18 +243,6 @@ def test_gpu_runs_only_on_the_gpu_worker_one_at_a_time(cluster, tmp_path):
     # GPU=1 on the worker: each run starts after the previous one finished
     for before, after in zip(runs, runs[1:]):
         assert after["started_at"] >= before["finished_at"]
-
-
-def test_gpu_devices_come_from_the_worker_configuration():
-    from grader.executors.dask import worker_gpu_devices
-
-    assert worker_gpu_devices({"GRADER_GPU_DEVICES": "1, 3"}) == (1, 3)
-    assert worker_gpu_devices({"GRADER_GPU_DEVICES": "none"}) is None
-    assert worker_gpu_devices({"CUDA_VISIBLE_DEVICES": "2"}) == (2,)
-    # explicit configuration wins over what a job scheduler exported
-    assert worker_gpu_devices({"GRADER_GPU_DEVICES": "0", "CUDA_VISIBLE_DEVICES": "5"}) == (0,)
-    with pytest.raises(ValueError, match="GRADER_GPU_DEVICES='gpu0'"):
-        worker_gpu_devices({"GRADER_GPU_DEVICES": "gpu0"})
 
 
 class WorkerKiller(threading.Thread):
@@ -452,7 +442,7 @@ def test_data_is_staged_once_per_worker_by_content_hash(cluster, tmp_path):
     results = list(staged.map_unordered(tasks))
     staged.close()
     assert staged.placements_ == {course.data_hash: "stage"}
-    assert {r.verdict["status"] for r in results} == {"ok"}
+    assert {r.verdict["status"] for r in results} == {"ok"}, [r.verdict for r in results][:1]
     used = {r.worker.split("/")[-1] for r in results}
     for name in used:
         root = cluster.base / f"staging-{name}"
@@ -461,21 +451,3 @@ def test_data_is_staged_once_per_worker_by_content_hash(cluster, tmp_path):
         assert (copy / "test.csv").read_bytes() == (course.data_dir / "test.csv").read_bytes()
         assert sorted(p.name for p in root.iterdir() if not p.name.endswith(".lock")) == [
             course.data_hash, f"{course.data_hash}.ok"]  # one copy, no leftovers
-
-
-def test_staged_data_is_checked_against_its_hash(tmp_path):
-    from grader.executors.staging import DataUnavailable, StagedData, pack_data, unpack_once
-
-    data = tmp_path / "data"
-    (data / "images").mkdir(parents=True)
-    (data / "train.csv").write_text("id,label\n1,a\n")
-    (data / "images" / "1.txt").write_text("pixels")
-    from grader.course import _hash_tree
-
-    good = pack_data(data, _hash_tree(data))
-    copy = unpack_once(good, tmp_path / "cache")
-    assert (copy / "images" / "1.txt").read_text() == "pixels"
-    assert unpack_once(good, tmp_path / "cache") == copy  # cached: same folder
-    with pytest.raises(DataUnavailable, match="expected 0+"):
-        unpack_once(StagedData("0" * 32, good.blob), tmp_path / "cache")
-    assert not (tmp_path / "cache" / ("0" * 32)).exists()
