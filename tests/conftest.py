@@ -22,7 +22,10 @@ FOLDER_MARKERS = {"browser": "browser"}
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        try:
+            parts = Path(str(item.fspath)).resolve().relative_to(ROOT / "tests").parts
+        except ValueError:  # collected from outside tests/ (e.g. doctests)
+            parts = ()
         folder = parts[0] if len(parts) > 1 else ""
         if folder in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[folder])
