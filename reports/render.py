@@ -192,7 +192,7 @@ def _pair_context(p: dict[str, Any], sources: _Sources) -> dict[str, Any]:
                 pair={**p, "fragments": frags},
                 view_a=_code.annotate(p["a"], files_a, frags, "a", miss_a),
                 view_b=_code.annotate(p["b"], files_b, frags, "b", miss_b),
-                ncolours=_code.FRAGMENT_COLOURS)
+                ncolours=_code.FRAGMENT_COLOURS, code_block=_code.code_block)
 
 
 def _tail(text: str | None) -> str:

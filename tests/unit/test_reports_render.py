@@ -1,0 +1,194 @@
+"""render_all on a real SQLite store: the pages exist, escape submissions' text, keep students
+apart, follow the release settings, and come out the same when rendered again."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import render_all
+from reports._load import page_name, pair_page
+from reports._synthetic import HOSTILE_FILE, HOSTILE_LOG, make_batch
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "out"
+    names = make_batch(out, students=20, pairs=6)
+    info = render_all(out)
+    return out, names, info
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rel") / "out"
+    names = make_batch(out, students=12, pairs=4, release_private=True, release_similarity=True)
+    render_all(out)
+    return out, names
+
+
+def _html_pages(out: Path) -> list[Path]:
+    return sorted((out / "reports").rglob("*.html"))
+
+
+class _Scripts(HTMLParser):
+    """Counts elements that could run code or fetch something."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts = 0
+        self.bad: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts += 1
+        for k, v in attrs:
+            if k.startswith("on"):
+                self.bad.append(f"{tag} {k}={v}")
+            if k in ("src", "href") and v and re.match(r"^(https?:|//|javascript:)", v):
+                self.bad.append(f"{tag} {k}={v}")
+        if tag in ("img", "iframe", "object", "embed", "link"):
+            self.bad.append(tag)
+
+
+def test_every_page_and_export_is_written(rendered):
+    out, names, info = rendered
+    rep = out / "reports"
+    assert (rep / "index.html").is_file() and (rep / "similarity.html").is_file()
+    for s in names["students"]:
+        for ext in ("html", "md", "txt"):
+            assert (rep / "students" / f"{page_name(s)}.{ext}").is_file()
+    assert (rep / pair_page(*names["pair"])).is_file()
+    assert (rep / pair_page(*names["web_pair"])).is_file()
+    assert info["students"] == len(names["students"])
+    for p in info["exports"]:
+        assert p.is_file()
+
+
+def test_no_page_has_injected_markup_or_outside_references(rendered):
+    out, _, _ = rendered
+    for page in _html_pages(out):
+        text = page.read_text(encoding="utf-8")
+        parser = _Scripts()
+        parser.feed(text)
+        assert parser.scripts == 1, page  # ours, and nothing else
+        assert parser.bad == [], (page, parser.bad[:3])
+        assert "default-src 'none'" in text  # the CSP forbids every fetch
+
+
+def test_hostile_log_and_file_name_arrive_escaped(rendered):
+    out, names, _ = rendered
+    page = (out / "reports" / "students" / f"{page_name(names['hostile'])}.html").read_text()
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;.py" in page
+    assert HOSTILE_LOG not in page and HOSTILE_FILE not in page
+    index = (out / "reports" / "index.html").read_text()
+    assert HOSTILE_LOG not in index and "&lt;script&gt;alert" in index  # failed-runs table
+
+
+def test_student_page_holds_nothing_about_other_students(rendered):
+    out, names, _ = rendered
+    from grader.store import Store
+
+    with Store(out / "grading.db") as st:
+        scores = st.scores()
+    fmt = {s: {f"{v:.4f}" for v in (r["public_score"], r["private_score"]) if v is not None}
+           for s, r in scores.items()}
+    for me in names["students"]:
+        for ext in ("html", "md", "txt"):
+            text = (out / "reports" / "students" / f"{page_name(me)}.{ext}").read_text()
+            assert me in text
+            for other in names["students"]:
+                if other == me:
+                    continue
+                assert other not in text, (me, ext, other)
+                assert f"marker-{other}" not in text
+                assert not (fmt[other] - fmt[me]) & set(re.findall(r"\d\.\d{4}", text)), (me, other)
+
+
+def test_private_score_and_class_details_wait_for_release(rendered, released):
+    out, names, _ = rendered
+    best = names["ok"][0]
+    page = (out / "reports" / "students" / f"{best}.html").read_text()
+    assert 'id="public-score"' in page and 'id="private-score"' not in page
+    assert 'id="confusion"' not in page and "once the private scores are released" in page
+    assert 'id="similarity"' not in page
+    out2, names2 = released
+    page2 = (out2 / "reports" / "students" / f"{names2['ok'][0]}.html").read_text()
+    assert 'id="private-score"' in page2 and 'id="confusion"' in page2
+    assert 'id="per-class"' in page2 and "&lt;b&gt;bird&lt;/b&gt;" in page2
+
+
+def test_released_similarity_names_no_peer(released):
+    out, names = released
+    a, b = names["pair"]
+    for me, other in ((a, b), (b, a)):
+        text = (out / "reports" / "students" / f"{me}.html").read_text()
+        assert 'id="similarity"' in text and "another submission" in text and "0.93" in text
+        assert other not in text
+    web_student = names["web_pair"][0]
+    assert "a web source (tutorial)" in (out / "reports" / "students" /
+                                         f"{web_student}.md").read_text()
+
+
+def test_failed_runs_listed_with_their_reason(rendered):
+    out, names, _ = rendered
+    index = (out / "reports" / "index.html").read_text()
+    section = index[index.index('id="failed"'):]
+    for status, who in names["failed"].items():
+        row = section[section.index(f'data-student="{who}"'):]
+        row = row[:row.index("</tr>")]
+        assert f"st-{status}" in row
+    assert "stopped after 40 s" in section and "over the memory limit" in section
+    assert "only .py files are accepted" in section
+
+
+def test_reference_table_marks_the_baseline(rendered):
+    out, _, _ = rendered
+    index = (out / "reports" / "index.html").read_text()
+    row = index[index.index('class="baseline-row"'):]
+    row = row[:row.index("</tr>")]
+    assert "majority" in row and ">baseline<" in row
+
+
+def test_pair_page_marks_fragment_lines_on_both_sides(rendered):
+    out, names, _ = rendered
+    page = (out / "reports" / pair_page(*names["pair"])).read_text()
+    for side in ("a", "b"):
+        marked = re.findall(rf'id="{side}1-L(\d+)" data-frag="(\d+)"', page)
+        got = {int(n): int(f) for n, f in marked}
+        assert got == {**{n: 0 for n in range(1, 13)}, **{n: 1 for n in range(20, 29)}}
+    assert "frag-0" in page and "frag-1" in page
+    assert "&lt;script&gt;alert" in page  # the shared comments list, escaped
+    web = (out / "reports" / pair_page(*names["web_pair"])).read_text()
+    assert "web-tutorial" in web  # the web source's own code was found and shown
+
+
+def test_rendering_again_gives_identical_pages_and_drops_stale_ones(rendered):
+    out, _, _ = rendered
+    rep = out / "reports"
+    before = {p: p.read_bytes() for p in rep.rglob("*") if p.is_file()}
+    stale = rep / "students" / "gone-student.html"
+    stale.write_text("old")
+    render_all(out)
+    after = {p: p.read_bytes() for p in rep.rglob("*") if p.is_file()}
+    assert not stale.exists()
+    assert after == before
+
+
+def test_page_names_are_safe_and_distinct():
+    assert page_name("ana_knn") == "ana_knn"
+    odd = ["a<b>", "a>b<", "web:tutorial", "../etc", ".hidden", "x y"]
+    stems = [page_name(n) for n in odd]
+    assert len(set(stems)) == len(odd)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", s) and not s.startswith(".") for s in stems)
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    from grader.errors import StoreError
+
+    with pytest.raises(StoreError, match="no grading.db"):
+        render_all(tmp_path)
