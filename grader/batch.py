@@ -29,7 +29,8 @@ from grader.store import Store
 
 #: stdout/stderr kept per run in runs/<student>/ (the verdict's own bound applies first)
 GRADES_COLUMNS = ["student", "status", "score", "rank", "grade", "public_score", "band",
-                  "base_grade", "deduction", "above_baseline", "message"]
+                  "base_grade", "deduction", "above_baseline", "message", "reproduced",
+                  "kaggle_score", "kaggle_agreement"]
 
 
 @dataclass
@@ -364,6 +365,7 @@ def grade_batch(course: Course, store: Store, scorer, adjustments: Path | None) 
 
 def write_grades_csv(out: Path, store: Store) -> None:
     scores = store.scores()
+    repro = store.reproduction()
     with (out / "grades.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(GRADES_COLUMNS)
@@ -373,7 +375,7 @@ def write_grades_csv(out: Path, store: Store) -> None:
                         _fmt(g["grade"]), _fmt(sc.get("public_score")), g["band"],
                         _fmt(g["base_grade"]), _fmt(g["deduction"]),
                         "" if g["above_baseline"] is None else bool(g["above_baseline"]),
-                        g["note"]])
+                        g["note"], *_repro_cells(repro.get(g["student"]))])
     with (out / "leaderboard.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["rank", "student", "private_score", "public_score", "grade"])
@@ -382,6 +384,12 @@ def write_grades_csv(out: Path, store: Store) -> None:
                 sc = scores[g["student"]]
                 w.writerow([g["rank"], g["student"], _fmt(sc["private_score"]),
                             _fmt(sc["public_score"]), _fmt(g["grade"])])
+
+
+def _repro_cells(r: dict[str, Any] | None) -> list[str]:
+    if r is None:
+        return ["", "", ""]
+    return ["no" if r["flagged"] else "yes", _fmt(r["kaggle_score"]), _fmt(r["agreement"])]
 
 
 def _fmt(v: Any) -> str:
