@@ -247,6 +247,7 @@ class DaskExecutor:
         self._futures: dict[Any, RunTask] = {}
         self._cancelled = False
         self._starts: dict[str, list[str]] = defaultdict(list)
+        self._exhausted: set[str] = set()  # keys started more than 1 + retries times
         self._starts_lock = threading.Lock()
 
     # --- connection -----------------------------------------------------------------------
@@ -298,6 +299,8 @@ class DaskExecutor:
         msg = event[1]
         with self._starts_lock:
             self._starts[msg["key"]].append(msg["worker"])
+            if len(self._starts[msg["key"]]) > 1 + self.retries:
+                self._exhausted.add(msg["key"])
 
     def _attempts(self, key: str) -> list[str]:
         with self._starts_lock:
@@ -366,9 +369,13 @@ class DaskExecutor:
 
     def _give_up_exhausted(self, submitted: float) -> Iterator[RunResult]:
         """Runs that started more than ``1 + retries`` times: stop them, report an error."""
+        if not self._exhausted:  # the common case, checked without a lock
+            return
+        with self._starts_lock:
+            keys, self._exhausted = self._exhausted, set()
         for fut, task in list(self._futures.items()):
-            workers = self._attempts(fut.key)
-            if len(workers) > 1 + self.retries:
+            if fut.key in keys:
+                workers = self._attempts(fut.key)
                 del self._futures[fut]
                 fut.cancel()
                 yield _error_result(task, "error", _died_message(workers[:-1]), workers[:-1],

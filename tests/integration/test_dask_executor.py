@@ -273,8 +273,22 @@ class WorkerKiller(threading.Thread):
                 time.sleep(0.1)
 
 
-@pytest.mark.parametrize("kills", [1, 2])
-def test_worker_killed_mid_run(cluster, tmp_path, kills):
+@pytest.mark.parametrize(("kills", "allowed_failures"), [(1, 1), (2, 1), (2, 3)],
+                         ids=["retried", "killed-worker", "own-count"])
+def test_worker_killed_mid_run(cluster, tmp_path, kills, allowed_failures):
+    """(2, 3): a scheduler that would retry 3 times; the executor's own count stops at one."""
+
+    if allowed_failures != 1:
+        cluster = Cluster(tmp_path / "own-cluster").start(
+            {"w-1": {}, "w-2": {}}, allowed_failures=allowed_failures)
+    try:
+        _kill_mid_run(cluster, tmp_path, kills)
+    finally:
+        if allowed_failures != 1:
+            cluster.stop()
+
+
+def _kill_mid_run(cluster: Cluster, tmp_path: Path, kills: int) -> None:
     from grader.batch import run_batch
     from grader.course import load_course
 
