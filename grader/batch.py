@@ -55,6 +55,8 @@ class BatchSummary:
     ran: int = 0
     reused: int = 0
     grades: list[dict[str, Any]] = field(default_factory=list)
+    #: stages after the runs that failed (their error is in the store's events)
+    stage_errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         total = sum(self.counts.values())
@@ -234,20 +236,43 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
     if opts.reference:
         from grader.reference_stage import run_reference_stage
 
-        run_reference_stage(course, store, scorer, out, budget_s=opts.reference_budget_s, say=say)
-    _reproduction_stage(course, store, scorer, out, opts.kaggle_dir)
+        _guarded("reference models", store, summary, say, run_reference_stage, course, store,
+                 scorer, out, budget_s=opts.reference_budget_s, say=say)
+    _guarded("reproduction check", store, summary, say, _reproduction_stage, course, store,
+             scorer, out, opts.kaggle_dir)
     grade_rows = grade_batch(course, store, scorer, opts.adjustments)
     store.put_grades(grade_rows)
     summary.grades = store.grades()
     summary.counts = Counter(g["status"] for g in summary.grades)
     write_grades_csv(out, store)
     if opts.similarity and course.similarity.enabled:
-        _similarity_stage(course, store, out, say)
+        _guarded("similarity", store, summary, say, _similarity_stage, course, store, out, say)
     if opts.reports:
-        _reports_stage(out, say)
+        _guarded("reports", store, summary, say, _reports_stage, out, say)
     if not opts.quiet:
         print(leaderboard_text(store))
         print(summary.line())
+
+
+def _guarded(stage: str, store: Store, summary: BatchSummary, say: Callable[[str], None],
+             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a stage after the runs; its failure is reported and stored, never fatal: the
+    grades are already stored and the other stages still run."""
+    from grader.errors import GraderError
+
+    try:
+        return fn(*args, **kwargs)
+    except GraderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug in one stage must not lose the batch
+        import traceback
+
+        store.log_event("stage_failed", {"stage": stage, "error": repr(exc),
+                                         "traceback": traceback.format_exc()})
+        summary.stage_errors.append(stage)
+        say(f"warning: the {stage} stage failed ({type(exc).__name__}: {exc}); grades are kept. "
+            "The traceback is in grading.db (events); 'grader run' again retries it.")
+        return None
 
 
 def score_runs(store: Store, scorer, out: Path) -> list[dict[str, Any]]:

@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
                           hint="start one with 'dask scheduler' and pass tcp://HOST:8786")
     course = load_course(args.course)
     adjustments = args.adjustments or (course.root / "adjustments.csv")
-    run_batch(course, args.submissions, args.out, BatchOptions(
+    summary = run_batch(course, args.submissions, args.out, BatchOptions(
         backend=args.backend, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
         reference=args.reference, similarity=not args.no_similarity,
         reports=not args.no_reports, kaggle_dir=args.kaggle_dir,
         adjustments=adjustments if adjustments.is_file() else None))
-    return 0
+    return 2 if summary.stage_errors else 0
