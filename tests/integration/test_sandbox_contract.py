@@ -154,7 +154,6 @@ def test_verdict_round_trips_as_json(sandbox_backend):
     assert Verdict.from_dict(json.loads(json.dumps(v.to_dict()))) == v
 
 
-@pytest.mark.bwrap
 def test_none_backend_warns_and_runs(tmp_path, capfd):
     from tests.conftest import SandboxRunner
 
