@@ -116,12 +116,16 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
 
 
 def sweep_stale() -> int:
-    """Remove gradebox containers whose grader process died (on this host); returns how many."""
+    """Remove gradebox containers left by graders that died; returns how many.
+
+    A container of this host is stale when its grader process is gone. A running container
+    of another host (a grader in another container sharing this engine) is left alone;
+    stopped ones are removed.
+    """
     removed = 0
     host = socket.gethostname()
     for c in client().containers.list(all=True, filters={"label": LABEL}):
-        owner = c.labels.get(OWNER_LABEL, "")
-        h, _, pid = owner.rpartition(":")
+        h, _, pid = c.labels.get(OWNER_LABEL, "").rpartition(":")
         if h == host and pid.isdigit():
             try:
                 os.kill(int(pid), 0)
@@ -130,6 +134,8 @@ def sweep_stale() -> int:
                 pass
             except PermissionError:
                 continue
+        elif c.status == "running":
+            continue
         try:
             c.remove(force=True)
             removed += 1

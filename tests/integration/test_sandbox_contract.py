@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -206,8 +207,6 @@ def test_parallel_runs_from_a_thread_pool_stay_separate(sandbox_backend):
 
 
 def test_stale_workspace_and_cgroup_of_a_dead_grader_are_swept(bwrap_sandbox):
-    import os
-
     from sandbox import _cgroup, _workspace
 
     if os.geteuid() != 0:
@@ -227,3 +226,26 @@ def subprocess_dead_pid() -> int:
     p = subprocess.Popen(["true"])
     p.wait()
     return p.pid
+
+
+def test_docker_sweep_removes_containers_of_dead_graders(docker_sandbox):
+    import socket
+
+    from sandbox.backends import docker as dk
+
+    c = dk.client()
+    dead = subprocess_dead_pid()
+    mine = c.containers.create(dk.HOST_IMAGE, ["/usr/bin/true"], labels={
+        dk.LABEL: "1", dk.OWNER_LABEL: f"{socket.gethostname()}:{dead}"})
+    alive = c.containers.create(dk.HOST_IMAGE, ["/usr/bin/true"], labels={
+        dk.LABEL: "1", dk.OWNER_LABEL: f"{socket.gethostname()}:{os.getpid()}"})
+    try:
+        dk.sweep_stale()
+        ids = {x.id for x in c.containers.list(all=True, filters={"label": dk.LABEL})}
+        assert mine.id not in ids and alive.id in ids
+    finally:
+        for x in (mine, alive):
+            try:
+                x.remove(force=True)
+            except Exception:  # noqa: BLE001
+                pass
