@@ -195,7 +195,7 @@ def run(spec: RunSpec) -> Verdict:
             reader = start_drain(drain_pairs, stream, out, err)
             start = time.monotonic()
             container.start()
-        except docker.errors.DockerException as exc:
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise SandboxBroken(f"Docker could not start the container of {spec.name}: {exc}",
                                 hint="run 'grader sandbox check'") from exc
         timed_out = False
@@ -214,7 +214,10 @@ def run(spec: RunSpec) -> Verdict:
                 raise SandboxBroken(f"the container of {spec.name} did not stop: {exc}",
                                     hint="check 'docker ps' and the engine's log") from exc
         reader.join(timeout=10)
-        state = c.api.inspect_container(container.id)["State"]
+        try:
+            state = c.api.inspect_container(container.id)["State"]
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            state = {}
         oom = bool(state.get("OOMKilled")) or cgroup.oom_kills() > 0
         peak = cgroup.peak_memory_bytes()
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
@@ -222,8 +225,8 @@ def run(spec: RunSpec) -> Verdict:
         if container is not None:
             try:
                 container.remove(force=True)
-            except docker.errors.DockerException:
-                pass
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass  # swept by the next grader (labelled with our pid)
         cgroup.destroy()
         _workspace.cleanup(ws)
     stderr = err.text()
