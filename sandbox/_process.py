@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from sandbox._active import RunHandle
 from sandbox._cgroup import RunCgroup
 from sandbox._errors import SandboxBroken
 from sandbox._logs import BoundedLog, drain_stream, start_drain
@@ -54,7 +55,8 @@ def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None) -> list[
 
 
 def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
-                cgroup: RunCgroup | None, name: str) -> ProcessResult:
+                cgroup: RunCgroup | None, name: str,
+                handle: RunHandle | None = None) -> ProcessResult:
     """Run ``argv`` (already sandboxed) under the wall clock; kill everything at the limit.
 
     Raises
@@ -72,6 +74,8 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
     except OSError as exc:
         raise SandboxBroken(f"cannot start the sandbox for {name}: {exc}",
                             hint="run 'grader sandbox check'") from exc
+    if handle is not None:
+        handle.kill = lambda: _kill(proc if proc.poll() is None else None, cgroup)
     readers = [start_drain(drain_stream, proc.stdout, out),
                start_drain(drain_stream, proc.stderr, err)]
     timed_out = False
@@ -80,6 +84,8 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
     except subprocess.TimeoutExpired:
         timed_out = True
     wall = time.monotonic() - start
+    if handle is not None:
+        handle.kill = None
     # the process group only while its leader is unreaped (a reaped pid may be reused)
     _kill(proc if timed_out else None, cgroup)
     try:

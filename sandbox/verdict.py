@@ -68,7 +68,7 @@ def _signal_name(num: int) -> str:
 
 
 def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr: str,
-             time_s: float, memory_mb: int) -> tuple[str, str, str]:
+             time_s: float, memory_mb: int, cancelled: bool = False) -> tuple[str, str, str]:
     """Turn how a run ended into ``(status, message, error_tail)``; the only place that does.
 
     Parameters
@@ -83,9 +83,13 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
         The captured (possibly truncated) standard error.
     time_s, memory_mb : float, int
         The limits, quoted in the message.
+    cancelled : bool, default=False
+        The grader stopped the run (``sandbox.cancel_all``): not the program's fault.
     """
     tail = error_tail(stderr) if exit_code not in (0, None) or timed_out else ""
     exc = exception_line(stderr)
+    if cancelled:
+        return ERROR, "stopped by the grader before it finished (cancelled)", tail
     if timed_out:
         return TIMEOUT, f"stopped after the time limit of {time_s:g} s", tail
     if oom_killed or exc.startswith("MemoryError"):

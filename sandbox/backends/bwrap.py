@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import time
 
-from sandbox import _cgroup, _workspace
+from sandbox import _active, _cgroup, _workspace
 from sandbox._backend import BackendInfo
 from sandbox._housekeeping import sweep_once
 from sandbox._process import run_process
@@ -106,8 +106,10 @@ def run(spec: RunSpec) -> Verdict:
     ws = _workspace.prepare(spec)
     cgroup = _cgroup.RunCgroup.create(spec.limits) if os.geteuid() == 0 else None
     try:
-        res = run_process(command(spec, ws, runtime), env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-                          cwd=None, limits=spec.limits, cgroup=cgroup, name=spec.name)
+        with _active.track() as handle:
+            res = run_process(command(spec, ws, runtime),
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=None,
+                              limits=spec.limits, cgroup=cgroup, name=spec.name, handle=handle)
         peak = cgroup.peak_memory_bytes() if cgroup else None
         oom = bool(cgroup and cgroup.oom_kills())
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
@@ -118,7 +120,8 @@ def run(spec: RunSpec) -> Verdict:
     stderr = res.stderr.text()
     status, message, tail = classify(exit_code=res.exit_code, timed_out=res.timed_out,
                                      oom_killed=oom, stderr=stderr, time_s=spec.limits.time_s,
-                                     memory_mb=spec.limits.memory_mb)
+                                     memory_mb=spec.limits.memory_mb,
+                                     cancelled=handle.cancelled)
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),
                    backend=NAME, message=message, error_tail=tail, stdout=res.stdout.text(),
                    stderr=stderr, stdout_truncated=res.stdout.truncated,

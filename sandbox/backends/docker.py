@@ -14,7 +14,7 @@ import tarfile
 import threading
 import time
 
-from sandbox import _cgroup, _workspace
+from sandbox import _active, _cgroup, _workspace
 from sandbox._backend import BackendInfo
 from sandbox._errors import SandboxBroken
 from sandbox._housekeeping import sweep_once
@@ -170,9 +170,6 @@ def ensure_host_image() -> str:
 
 def run(spec: RunSpec) -> Verdict:
     """Run ``spec`` in a fresh container; the container and workspace are always removed."""
-    import docker.errors
-    import requests.exceptions
-
     c = client()
     if not _swept.is_set():
         _swept.set()
@@ -183,61 +180,83 @@ def run(spec: RunSpec) -> Verdict:
     ws = _workspace.prepare(spec)
     # the parent cgroup gives peak memory and OOM counts after the container is gone
     cgroup = _cgroup.RunCgroup.create(spec.limits)
-    container = None
     out, err = BoundedLog(spec.limits.log_bytes), BoundedLog(spec.limits.log_bytes)
     try:
         kw = container_kwargs(spec, ws, image=image, runtime=runtime,
                               cgroup_parent=cgroup.docker_parent if cgroup.paths else None)
+        with _active.track() as handle:
+            exit_code, timed_out, wall, oom = _run_container(c, kw, spec, handle, out, err)
+        oom = oom or cgroup.oom_kills() > 0
+        peak = cgroup.peak_memory_bytes()
+        notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
+    finally:
+        cgroup.destroy()
+        _workspace.cleanup(ws)
+    stderr = err.text()
+    status, message, tail = classify(exit_code=exit_code, timed_out=timed_out, oom_killed=oom,
+                                     stderr=stderr, time_s=spec.limits.time_s,
+                                     memory_mb=spec.limits.memory_mb,
+                                     cancelled=handle.cancelled)
+    return Verdict(status=status, exit_code=exit_code, wall_s=round(wall, 3), backend=NAME,
+                   message=message, error_tail=tail, stdout=out.text(), stderr=stderr,
+                   stdout_truncated=out.truncated, stderr_truncated=err.truncated,
+                   peak_memory_mb=None if peak is None else round(peak / 2**20, 1),
+                   gpu_devices=tuple(spec.gpu_devices), output_notes=notes)
+
+
+def _run_container(c, kw: dict, spec: RunSpec, handle, out: BoundedLog,
+                   err: BoundedLog) -> tuple[int | None, bool, float, bool]:
+    """Create, attach, start and wait for one container; always remove it.
+
+    Returns ``(exit_code, timed_out, wall_s, oom_killed)``.
+    """
+    import docker.errors
+    import requests.exceptions
+
+    engine_errors = (docker.errors.DockerException, requests.exceptions.RequestException)
+    container = None
+    try:
         try:
             container = c.containers.create(**kw)
+            # attached before start: no output is lost, and nothing goes to a log file
             stream = c.api.attach(container.id, stdout=True, stderr=True, stream=True,
                                   demux=True)
             reader = start_drain(drain_pairs, stream, out, err)
             start = time.monotonic()
+            handle.kill = container.kill
             container.start()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            if handle.cancelled:  # cancel_all() came while the container was starting
+                container.kill()
+        except engine_errors as exc:
             raise SandboxBroken(f"Docker could not start the container of {spec.name}: {exc}",
                                 hint="run 'grader sandbox check'") from exc
         timed_out = False
         try:
             exit_code = c.api.wait(container.id, timeout=spec.limits.time_s)["StatusCode"]
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            timed_out = True
-            exit_code = None
+            timed_out, exit_code = True, None
         wall = time.monotonic() - start
         if timed_out:
             try:
                 container.kill()
                 outer = max(5.0, spec.limits.outer_time_s - spec.limits.time_s)
                 exit_code = c.api.wait(container.id, timeout=outer)["StatusCode"]
-            except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            except engine_errors as exc:
                 raise SandboxBroken(f"the container of {spec.name} did not stop: {exc}",
                                     hint="check 'docker ps' and the engine's log") from exc
         reader.join(timeout=10)
         try:
-            state = c.api.inspect_container(container.id)["State"]
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
-            state = {}
-        oom = bool(state.get("OOMKilled")) or cgroup.oom_kills() > 0
-        peak = cgroup.peak_memory_bytes()
-        notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
+            oom = bool(c.api.inspect_container(container.id)["State"].get("OOMKilled"))
+        except engine_errors:
+            oom = False
+        return exit_code, timed_out, wall, oom
     finally:
+        handle.kill = None
         if container is not None:
             try:
                 container.remove(force=True)
-            except (docker.errors.DockerException, requests.exceptions.RequestException):
+            except engine_errors:
                 pass  # swept by the next grader (labelled with our pid)
-        cgroup.destroy()
-        _workspace.cleanup(ws)
-    stderr = err.text()
-    status, message, tail = classify(exit_code=exit_code, timed_out=timed_out, oom_killed=oom,
-                                     stderr=stderr, time_s=spec.limits.time_s,
-                                     memory_mb=spec.limits.memory_mb)
-    return Verdict(status=status, exit_code=exit_code, wall_s=round(wall, 3), backend=NAME,
-                   message=message, error_tail=tail, stdout=out.text(), stderr=stderr,
-                   stdout_truncated=out.truncated, stderr_truncated=err.truncated,
-                   peak_memory_mb=None if peak is None else round(peak / 2**20, 1),
-                   gpu_devices=tuple(spec.gpu_devices), output_notes=notes)
 
 
 def check(image: str | None = None) -> BackendInfo:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from sandbox import _workspace
+from sandbox import _active, _workspace
 from sandbox._backend import BackendInfo
 from sandbox._process import run_process
 from sandbox._runtime import python_runtime, sandbox_env
@@ -29,15 +29,17 @@ def run(spec: RunSpec) -> Verdict:
                           bin_dir=runtime.bin_dir, gpu_env=cuda_env(spec.gpu_devices,
                                                                     renumbered=False),
                           home=str(ws.code))
-        res = run_process([runtime.executable, spec.entry], env=env, cwd=str(ws.code),
-                          limits=spec.limits, cgroup=None, name=spec.name)
+        with _active.track() as handle:
+            res = run_process([runtime.executable, spec.entry], env=env, cwd=str(ws.code),
+                              limits=spec.limits, cgroup=None, name=spec.name, handle=handle)
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
     finally:
         _workspace.cleanup(ws)
     stderr = res.stderr.text()
     status, message, tail = classify(exit_code=res.exit_code, timed_out=res.timed_out,
                                      oom_killed=False, stderr=stderr, time_s=spec.limits.time_s,
-                                     memory_mb=spec.limits.memory_mb)
+                                     memory_mb=spec.limits.memory_mb,
+                                     cancelled=handle.cancelled)
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),
                    backend=NAME, message=message + " (unsandboxed)", error_tail=tail,
                    stdout=res.stdout.text(), stderr=stderr,

@@ -249,3 +249,22 @@ def test_docker_sweep_removes_containers_of_dead_graders(docker_sandbox):
                 x.remove(force=True)
             except Exception:  # noqa: BLE001
                 pass
+
+
+def test_cancel_all_stops_runs_in_flight(sandbox_backend):
+    import threading
+    import time as _time
+
+    from sandbox import cancel_all
+
+    result = {}
+    t = threading.Thread(target=lambda: result.update(
+        v=sandbox_backend.run("import time\nprint('up', flush=True)\ntime.sleep(60)\n")[0]))
+    start = _time.monotonic()
+    t.start()
+    _time.sleep(2.5)
+    assert cancel_all() == 1
+    t.join(timeout=30)
+    v = result["v"]
+    assert v.status == "error" and "cancelled" in v.message
+    assert _time.monotonic() - start < 20
