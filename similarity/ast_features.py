@@ -92,37 +92,6 @@ def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
         return None, f"syntax error near line {stop}; no structure could be parsed"
 
 
-def _serialise(node: ast.AST, budget: list[int]) -> str:
-    """Canonical text of a statement or expression without nested statement bodies."""
-    budget[0] -= 1
-    label = _label(node) or ""
-    if budget[0] <= 0:
-        return label
-    parts = []
-    for name, value in ast.iter_fields(node):
-        if name in _BODY_FIELDS:
-            continue
-        for c in (value if isinstance(value, list) else [value]):
-            if isinstance(c, ast.AST) and not isinstance(c, ast.stmt):
-                t = _serialise(c, budget)
-                if t:
-                    parts.append(t)
-    return f"{label}({','.join(parts)})" if parts else label
-
-
-def _subtree_features(tree: ast.AST) -> list[str]:
-    """Whole statements (headers only for compound ones) and mid-sized expressions."""
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt):
-            out.append("S:" + _serialise(node, [200]))
-        elif isinstance(node, ast.expr):
-            size = sum(1 for _ in ast.walk(node))
-            if 3 <= size <= _MAX_SUBTREE:
-                out.append("E:" + _serialise(node, [_MAX_SUBTREE + 1]))
-    return out
-
-
 def _h(s: str) -> int:
     return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little",
                           signed=True)
@@ -134,6 +103,7 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     Features per node: its label; parent>label; grandparent>parent>label; and, for nodes with
     at most 8 children, its shape ``label(sorted child labels)``. Subtrees: every statement
     (without nested bodies) and every expression of 3 to 40 nodes, canonical and nameless.
+    One pass over the tree (linear in its size).
 
     Parameters
     ----------
@@ -152,27 +122,52 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
         tree = _Canonicalise().visit(tree)
     except RecursionError:
         return counts
-    # Iterative walk (no recursion limit on deeply nested code): (node, parent, grandparent).
-    stack: list[tuple[ast.AST, str, str]] = [(tree, "^", "^")]
-    feats: list[str] = []
+    feats: Counter = Counter()
+    # Iterative post-order walk (no recursion limit on deeply nested code). Each entry:
+    # (node, parent label, grandparent label, children done?).
+    serial: dict[int, tuple[str, int]] = {}  # id(node) -> (canonical text, subtree size)
+    stack: list[tuple[ast.AST, str, str, bool]] = [(tree, "^", "^", False)]
     while stack:
-        node, parent, grand = stack.pop()
+        node, parent, grand, done = stack.pop()
         label = _label(node)
-        children = list(ast.iter_child_nodes(node))
+        if not done:
+            stack.append((node, parent, grand, True))
+            inner = label if label is not None else parent
+            outer = parent if label is not None else grand
+            for c in ast.iter_child_nodes(node):
+                stack.append((c, inner, outer, False))
+            continue
+        # Children are finished: their canonical texts are in ``serial``.
+        parts, size, kids = [], 1, []
+        for fname, value in ast.iter_fields(node):
+            for c in (value if isinstance(value, list) else [value]):
+                if not isinstance(c, ast.AST):
+                    continue
+                t, n = serial.pop(id(c), ("", 0))
+                if t:
+                    kids.append(t.split("(", 1)[0].removesuffix("#big"))
+                if fname in _BODY_FIELDS or isinstance(c, ast.stmt):
+                    continue  # nested statements are features of their own
+                size += n
+                if t:
+                    parts.append(t)
         if label is None:
             continue
-        feats.append(label)
-        feats.append(f"{parent}>{label}")
-        feats.append(f"{grand}>{parent}>{label}")
-        kids = [k for k in (_label(c) for c in children) if k is not None]
+        text = f"{label}({','.join(parts)})" if parts else label
+        if size > _MAX_SUBTREE:
+            text_for_parent = f"{label}#big"
+        else:
+            text_for_parent = text
+        serial[id(node)] = (text_for_parent, size)
+        feats[label] += 1
+        feats[f"{parent}>{label}"] += 1
+        feats[f"{grand}>{parent}>{label}"] += 1
         if 0 < len(kids) <= _MAX_CHILDREN_SHAPE:
-            feats.append(f"{label}({','.join(sorted(kids))})")
-        for c in children:
-            stack.append((c, label, parent))
-    try:
-        feats.extend(_subtree_features(tree))
-    except RecursionError:
-        pass
-    for f, c in Counter(feats).items():
+            feats[f"{label}({','.join(sorted(kids))})"] += 1
+        if isinstance(node, ast.stmt):
+            feats["S:" + text[:2000]] += 1
+        elif isinstance(node, ast.expr) and 3 <= size <= _MAX_SUBTREE:
+            feats["E:" + text] += 1
+    for f, c in feats.items():
         counts[_h(f)] += c
     return counts

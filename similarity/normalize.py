@@ -9,8 +9,8 @@ Comments, docstrings and unusual string literals (prose, long messages) are kept
 second signal: a copied comment is strong evidence of copying.
 
 Nothing is ever dropped: unreadable bytes are decoded with replacement, huge files are cut at
-a byte limit, and code that ``tokenize`` rejects goes through a tolerant regular-expression
-lexer that produces the same kinds of tokens.
+a byte limit, and the lexer (``lex``: ``tokenize``'s token kinds and layout rules in one regular
+expression, checked against ``tokenize`` in the tests) accepts code that ``tokenize`` rejects.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import keyword
 import re
 import tokenize
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["NormalizedFile", "read_source", "normalize_source", "normalize_comment"]
+__all__ = ["NormalizedFile", "read_source", "normalize_source", "normalize_comment", "lex",
+           "tokenize_reference"]
 
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
@@ -133,68 +135,98 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _SUBWORD.findall(name) if len(w) > 1 and not w.isdigit()]
 
 
-def _name_token(s: str) -> str:
-    return s if s in _KEYWORDS or s in _BUILTINS else "ID"
+@lru_cache(maxsize=1 << 16)
+def _name_info(s: str) -> tuple[str, tuple[str, ...]]:
+    """A name's token (itself for keywords and builtins, else ``ID``) and its sub-words."""
+    if s in _KEYWORDS or s in _BUILTINS:
+        return s, ()
+    return "ID", tuple(name_words(s))
 
 
-def _python_tokens(text: str) -> list[tuple[int, str, int, int]]:
-    """``(type, string, first_line, last_line)`` from the standard tokenizer (may raise)."""
-    out = []
-    for t in tokenize.generate_tokens(io.StringIO(text).readline):
-        out.append((t.type, t.string, t.start[0], t.end[0]))
-    return out
-
-
-# A tolerant lexer for code that ``tokenize`` rejects (unbalanced brackets, bad indentation,
-# unterminated strings, Python 2). Same token kinds; blocks from indentation of each line.
+# The lexer. One regular expression in the spirit of ``tokenize`` (same token kinds, same
+# INDENT/DEDENT/NEWLINE rules), but several times faster, and it never fails: unbalanced
+# brackets, bad indentation, unterminated strings and Python 2 all still give tokens. On valid
+# code it yields the same stream as ``tokenize`` (tested on hundreds of files).
 _LEX = re.compile(
     r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>(?:[rRbBuUfF]{0,2})(?:'''[\s\S]*?(?:'''|$(?![\s\S]))|\"\"\"[\s\S]*?(?:\"\"\"|$(?![\s\S]))
-        |'(?:\\.|[^'\\\n])*'?|"(?:\\.|[^"\\\n])*"?))
-  | (?P<number>(?:0[xXoObB])?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?[jJ]?|\.[0-9][0-9_]*)
-  | (?P<name>[^\W\d]\w*)
-  | (?P<op>\*\*=|//=|>>=|<<=|\.\.\.|->|:=|[-+*/%&|^@=<>!]=|\*\*|//|<<|>>|[-+*/%&|^~@=<>.,:;()\[\]{}])
-  | (?P<newline>\n)
-  | (?P<space>[ \t\f\r\\]+)
-  | (?P<other>.)
+    (\#[^\r\n]*)
+  | ((?:[rRbBuUfF]{1,2})?(?:'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)
+        |\"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
+        |'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?))
+  | ((?:0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?
+        |\.[0-9][0-9_]*(?:[eE][+-]?[0-9_]+)?)[jJ]?)
+  | ([^\W\d]\w*)
+  | (\*\*=|//=|>>=|<<=|\.\.\.|->|:=|[-+*/%&|^@=<>!]=|\*\*|//|<<|>>|[-+*/%&|^~@=<>.,:;()\[\]{}])
+  | (\r?\n)
+  | ([ \t\f\r]+|\\\r?\n)
+  | (.)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
+_GROUP_TYPE = {1: tokenize.COMMENT, 2: tokenize.STRING, 3: tokenize.NUMBER, 4: tokenize.NAME,
+               5: tokenize.OP, 8: tokenize.ERRORTOKEN}
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 
 
-def _fallback_tokens(text: str) -> list[tuple[int, str, int, int]]:
+def lex(text: str) -> list[tuple[int, str, int, int]]:
+    """``(type, string, first_line, last_line)`` tokens with ``tokenize``'s types and layout
+    rules (NEWLINE, INDENT, DEDENT; NL and ENDMARKER are not emitted). Never raises."""
     out: list[tuple[int, str, int, int]] = []
-    line, depth, indents, at_line_start = 1, 0, [0], True
+    append = out.append
+    line, depth, indents, bol = 1, 0, [0], True
+    newline_t, indent_t, dedent_t = tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT
     for m in _LEX.finditer(text):
-        kind, s = m.lastgroup, m.group()
-        first = line
-        line += s.count("\n")
-        if kind == "space":
+        g = m.lastindex
+        if g == 7:
+            if m.group(7)[0] == "\\":
+                line += 1
             continue
-        if kind == "newline":
-            if depth == 0 and out and out[-1][0] not in (tokenize.NEWLINE, tokenize.NL):
-                out.append((tokenize.NEWLINE, "\n", first, first))
-            at_line_start = True
+        if g == 6:
+            if depth == 0 and not bol:
+                append((newline_t, "", line, line))
+            line += 1
+            bol = depth == 0
             continue
-        if kind == "comment":
-            out.append((tokenize.COMMENT, s, first, first))
+        s = m.group(g)
+        if g == 1:
+            append((tokenize.COMMENT, s, line, line))
             continue
-        if at_line_start and depth == 0:
-            col = len(text[text.rfind("\n", 0, m.start()) + 1 : m.start()].expandtabs(8))
+        if bol:
+            start = m.start()
+            prefix = text[text.rfind("\n", 0, start) + 1 : start]
+            col = len(prefix.expandtabs(8)) if "\t" in prefix else len(prefix)
             if col > indents[-1]:
                 indents.append(col)
-                out.append((tokenize.INDENT, "", first, first))
+                append((indent_t, "", line, line))
             while col < indents[-1]:
                 indents.pop()
-                out.append((tokenize.DEDENT, "", first, first))
-        at_line_start = False
-        if kind == "op":
-            depth = max(0, depth + (s in "([{") - (s in ")]}"))
-        ttype = {"string": tokenize.STRING, "number": tokenize.NUMBER, "name": tokenize.NAME,
-                 "op": tokenize.OP}.get(kind, tokenize.ERRORTOKEN)
-        out.append((ttype, s, first, line))
+                append((dedent_t, "", line, line))
+            if col > indents[-1]:  # dedent to a column never opened: tolerate it
+                indents.append(col)
+            bol = False
+        first = line
+        if g == 2:
+            line += s.count("\n")
+        elif g == 5:
+            if s in _OPEN:
+                depth += 1
+            elif s in _CLOSE and depth:
+                depth -= 1
+        append((_GROUP_TYPE[g], s, first, line))
+    if not bol:
+        append((newline_t, "", line, line))
+    for _ in indents[1:]:
+        append((dedent_t, "", line, line))
     return out
+
+
+def tokenize_reference(text: str) -> list[tuple[int, str, int, int]]:
+    """The same as ``lex`` through the standard ``tokenize`` module (may raise on invalid
+    code); kept to check ``lex`` against it."""
+    skip = (tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER)
+    return [(t.type, "" if t.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+             else t.string, t.start[0], t.end[0])
+            for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in skip]
 
 
 def normalize_source(text: str, name: str = "<string>", notes: list[str] | None = None
@@ -220,14 +252,24 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
     ['ID', '=', 'ID', '*', 'NUM', 'NL']
     """
     nf = NormalizedFile(name=name, text=text, notes=list(notes or []))
-    try:
-        raw = _python_tokens(text)
-    except (tokenize.TokenError, IndentationError, SyntaxError, ValueError) as exc:
-        raw = _fallback_tokens(text)
-        nf.notes.append(f"not valid Python ({type(exc).__name__}); compared with a tolerant lexer")
+    raw = lex(text)
     prev_struct = True  # at the start of a statement (a bare string there is a docstring)
     drop_newline = False  # the NEWLINE ending a dropped docstring goes with it
+    tokens, lines = nf.tokens, nf.lines
     for i, (ttype, s, l0, l1) in enumerate(raw):
+        if ttype == tokenize.NAME:  # the commonest case first
+            tok, words = _name_info(s)
+            if words:
+                nf.words.extend(words)
+            tokens.append(tok)
+            lines.append((l0, l1))
+            prev_struct = False
+            continue
+        if ttype == tokenize.OP:
+            tokens.append(s)
+            lines.append((l0, l1))
+            prev_struct = False
+            continue
         if ttype == tokenize.COMMENT:
             body = s.lstrip("#").strip()
             norm = normalize_comment(body)
@@ -263,9 +305,9 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
             if norm:
                 nf.words.append("s:" + norm[:100])
         elif ttype == tokenize.NAME:
-            tok = _name_token(s)
-            if tok == "ID":
-                nf.words.extend(name_words(s))
+            tok, words = _name_info(s)
+            if words:
+                nf.words.extend(words)
         elif ttype == tokenize.NUMBER:
             tok = "NUM"
             nf.words.append("n:" + s.lower())

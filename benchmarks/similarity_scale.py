@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Scale of the plagiarism engine: all pairs of synthetic classes, and a class against a large
+archive through the fingerprint index. Time and peak memory, each size in its own process.
+
+Run with no arguments for the full sizes (classes of 1,000 and 5,000 submissions of 150-300
+lines; 300 submissions against a 50,000-file archive). ``--quick`` runs small sizes.
+
+Synthetic submissions are realistic in their overlap: every student shares the course's
+imports and data loading, a tenth share one of a few popular web snippets, 2% copy a peer
+(with renaming and reordering), and the rest is each student's own code, generated from a
+grammar of ML-script statements with the student's own identifiers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COMMON = '''import os
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.model_selection import train_test_split
+
+DATA = os.environ.get("GRADER_DATA", "data")
+OUT = os.environ.get("GRADER_OUTPUT", "out")
+train = pd.read_csv(os.path.join(DATA, "train.csv"))
+test = pd.read_csv(os.path.join(DATA, "test.csv"))
+'''
+
+WORDS = ("data model loss score feat batch epoch layer weight grad pred label value item count "
+         "total mean std norm scale rate step size index row col mask sample point dist kernel "
+         "tree node leaf split gain cost error acc best worst fold part chunk block buffer "
+         "frame table image pixel channel width height depth hidden output input result temp "
+         "alpha beta gamma delta sigma theta lam mu eps tol").split()
+FUNCS = ("np.mean np.sum np.max np.min np.argmax np.sqrt np.exp np.log np.abs np.dot np.clip "
+         "np.zeros np.ones np.arange np.concatenate np.unique np.sort np.argsort len range "
+         "float int abs max min sorted enumerate zip list dict print round sum "
+         "torch.tensor torch.relu torch.sigmoid torch.cat").split()
+
+
+class Gen:
+    """A random ML-script writer with its own vocabulary (one per student)."""
+
+    def __init__(self, seed: int):
+        self.r = random.Random(seed)
+        self.vocab = [self._ident() for _ in range(40)]
+
+    def _ident(self) -> str:
+        r = self.r
+        parts = r.sample(WORDS, r.choice((1, 2, 2, 3)))
+        return "_".join(parts) if r.random() < 0.8 else parts[0] + "".join(
+            p.title() for p in parts[1:])
+
+    def name(self) -> str:
+        return self.r.choice(self.vocab)
+
+    def expr(self, depth: int = 0) -> str:
+        r = self.r
+        c = r.random()
+        if depth > 2 or c < 0.3:
+            return self.name() if r.random() < 0.7 else str(r.choice((0, 1, 2, 10, 0.5, 1e-3,
+                                                                       255, 42)))
+        if c < 0.55:
+            return f"{self.expr(depth + 1)} {r.choice('+-*/')} {self.expr(depth + 1)}"
+        if c < 0.8:
+            args = ", ".join(self.expr(depth + 1) for _ in range(r.randint(1, 3)))
+            return f"{r.choice(FUNCS)}({args})"
+        if c < 0.9:
+            return f"{self.name()}[{self.expr(depth + 1)}]"
+        return f"{self.name()}.{r.choice(('shape', 'T', 'values', 'size', 'dtype'))}"
+
+    def block(self, indent: int, n: int, depth: int = 0) -> list[str]:
+        r, pad, out = self.r, "    " * indent, []
+        for _ in range(n):
+            c = r.random()
+            if depth < 2 and c < 0.15:
+                out.append(f"{pad}for {self.name()} in range({self.expr(2)}):")
+                out += self.block(indent + 1, r.randint(1, 4), depth + 1)
+            elif depth < 2 and c < 0.27:
+                out.append(f"{pad}if {self.expr(1)} {r.choice(('<', '>', '==', '>='))} "
+                           f"{self.expr(2)}:")
+                out += self.block(indent + 1, r.randint(1, 3), depth + 1)
+                if r.random() < 0.4:
+                    out.append(f"{pad}else:")
+                    out += self.block(indent + 1, r.randint(1, 2), depth + 1)
+            elif depth < 2 and c < 0.32:
+                out.append(f"{pad}while {self.name()} < {self.expr(2)}:")
+                out += self.block(indent + 1, r.randint(1, 3), depth + 1)
+            elif c < 0.4:
+                out.append(f"{pad}# {' '.join(r.sample(WORDS, r.randint(3, 7)))}")
+            elif c < 0.47:
+                out.append(f"{pad}print(\"{' '.join(r.sample(WORDS, 3))}:\", {self.expr(1)})")
+            elif c < 0.55:
+                out.append(f"{pad}{self.name()} += {self.expr(1)}")
+            else:
+                out.append(f"{pad}{self.name()} = {self.expr()}")
+        return out
+
+    def function(self) -> list[str]:
+        r = self.r
+        args = ", ".join(r.sample(self.vocab, r.randint(1, 3)))
+        body = self.block(1, r.randint(4, 10))
+        return [f"def {self._ident()}({args}):", *body, f"    return {self.expr(1)}", "", ""]
+
+
+def snippet_pool(n: int, seed: int) -> list[list[str]]:
+    """Popular web snippets (functions) that many students paste."""
+    return [Gen(seed * 1000 + i).function() for i in range(n)]
+
+
+def make_submission(i: int, pool: list[list[str]], target_lines: int) -> str:
+    g = Gen(i)
+    lines = COMMON.splitlines() + [""]
+    r = g.r
+    if r.random() < 0.1:
+        lines += r.choice(pool)
+    while len(lines) < target_lines:
+        lines += g.function()
+    lines += [f"{g.name()} = {g.expr()}", "print('done')"]
+    return "\n".join(lines) + "\n"
+
+
+def disguise(src: str, seed: int) -> str:
+    """A peer copy: identifiers renamed and functions reordered."""
+    r = random.Random(seed)
+    parts = src.split("\n\n\n")
+    head, funcs = parts[0], parts[1:]
+    r.shuffle(funcs)
+    out = "\n\n\n".join([head, *funcs])
+    for w in r.sample(WORDS, 12):
+        out = out.replace(w, w[::-1] + "x")
+    return out
+
+
+def write_class(folder: Path, n: int, seed: int, lines=(150, 300), copy_rate=0.02) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pool = snippet_pool(5, seed)
+    r = random.Random(seed)
+    srcs = []
+    for i in range(n):
+        if srcs and r.random() < copy_rate:
+            src = disguise(r.choice(srcs), seed + i)
+        else:
+            src = make_submission(seed * 1_000_000 + i, pool, r.randint(*lines))
+        srcs.append(src)
+        (folder / f"s{i:05d}.py").write_text(src)
+
+
+def child(args: argparse.Namespace) -> None:
+    from similarity import SimilarityOptions, compare
+
+    subs = {p.stem: p for p in sorted(Path(args.cls).iterdir())}
+    t = time.perf_counter()
+    r = compare(subs, archive=Path(args.archive) if args.archive else None,
+                options=SimilarityOptions())
+    dt = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+    print(json.dumps({"seconds": dt, "peak_mib": peak, "pairs": len(r.pairs),
+                      "flagged": sum(p.flagged for p in r.pairs), "stats": r.stats}))
+
+
+def measure(cls: Path, archive: Path | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--cls", str(cls)]
+    if archive:
+        cmd += ["--archive", str(archive)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,5000", help="class sizes for all pairs")
+    ap.add_argument("--archive-class", type=int, default=300)
+    ap.add_argument("--archive-size", type=int, default=50_000)
+    ap.add_argument("--quick", action="store_true", help="sizes 200,500 and a 2,000 archive")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cls", help=argparse.SUPPRESS)
+    ap.add_argument("--archive", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return 0
+    if args.quick:
+        args.sizes, args.archive_size = "200,500", 2000
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="simscale-"))
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    rows = []
+    try:
+        for n in sizes:
+            cls = work / f"class{n}"
+            if not cls.exists():
+                write_class(cls, n, seed=n)
+            m = measure(cls)
+            rows.append((f"all pairs, class of {n}", n * (n - 1) // 2, m))
+            print(f"  done: class of {n}: {m['seconds']:.1f} s", file=sys.stderr)
+        cls = work / f"class{args.archive_class}-a"
+        arch = work / f"archive{args.archive_size}"
+        if not cls.exists():
+            write_class(cls, args.archive_class, seed=7)
+        if not arch.exists():
+            write_class(arch, args.archive_size, seed=11, lines=(100, 200), copy_rate=0.0)
+            # Three past-year copies of this year's students must be found through the index.
+            for i in (3, 50, 150):
+                src = (cls / f"s{i:05d}.py").read_text()
+                (arch / f"old{i:05d}.py").write_text(disguise(src, i))
+        m = measure(cls, arch)
+        rows.append((f"class of {args.archive_class} vs archive of {args.archive_size}",
+                     args.archive_class * (args.archive_size + 3), m))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(f"{'run':44s} {'pairs':>12s} {'seconds':>8s} {'peak MiB':>9s} {'reported':>9s} "
+          f"{'flagged':>8s} {'s/1M pairs':>11s} {'vs 60 s':>8s} {'vs 4 GB':>8s}")
+    for name, npairs, m in rows:
+        print(f"{name:44s} {npairs:12d} {m['seconds']:8.1f} {m['peak_mib']:9.0f} "
+              f"{m['pairs']:9d} {m['flagged']:8d} {m['seconds'] / npairs * 1e6:11.2f} "
+              f"{m['seconds'] / 60:8.2f} {m['peak_mib'] / 4096:8.2f}")
+    for name, _, m in rows:
+        print(f"{name}: stages {json.dumps({k: round(v, 1) for k, v in m['stats']['seconds'].items()})}"
+              f", sources scored {m['stats']['sources_scored']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
