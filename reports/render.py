@@ -51,7 +51,22 @@ def make_environment() -> Environment:
                       keep_trailing_newline=True)
     env.filters["md_fence"] = _md_fence
     env.filters["md_cell"] = _md_cell
+    # number formatting as plain functions: called thousands of times, a macro is much slower
+    env.globals["num"] = _num_html
+    env.globals["fmt"] = lambda v, d=4: _num_text(v, d, "–")
+    env.globals["fmt_ascii"] = lambda v, d=4: _num_text(v, d, "-")
     return env
+
+
+_DASH = Markup('<span class="muted">–</span>')
+
+
+def _num_text(v: Any, digits: int, dash: str) -> str:
+    return dash if v is None else f"{v:.{digits}f}"
+
+
+def _num_html(v: Any, digits: int = 4) -> Markup | str:
+    return _DASH if v is None else f"{v:.{digits}f}"
 
 
 def _md_fence(text: str) -> Markup:
@@ -304,15 +319,16 @@ def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
     css, js, script_hash = _assets()
     common = dict(course=b.course, css=css, js=js, script_hash=script_hash)
     rep = out_dir / "reports"
-    for sub in ("students", "pairs"):  # pages of students or pairs no longer in the store go
-        if (rep / sub).is_dir():
-            shutil.rmtree(rep / sub)
-    (rep / "students").mkdir(parents=True, exist_ok=True)
-    (rep / "pairs").mkdir(parents=True, exist_ok=True)
+    for sub in ("students", "pairs"):
+        if (rep / sub).is_symlink():  # never write through a link planted in the folder
+            (rep / sub).unlink()
+        (rep / sub).mkdir(parents=True, exist_ok=True)
+    written: set[Path] = set()
 
     def write(rel: str, template: str, ctx: dict[str, Any]) -> Path:
         path = rep / rel
         path.write_text(env.get_template(template).render(**common, **ctx), encoding="utf-8")
+        written.add(path)
         return path
 
     index = write("index.html", "index.html.j2", _index_context(b))
@@ -334,7 +350,11 @@ def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
         write(f"students/{s.page}.md", "student.md.j2", ctx)
         write(f"students/{s.page}.txt", "student.txt.j2", ctx)
     say(f"reports: {len(b.students)} student pages (html, md, txt)")
-    written = [
+    for sub in ("students", "pairs"):  # pages of students or pairs no longer in the store go
+        for stale in (rep / sub).iterdir():
+            if stale not in written:
+                shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
+    exported = [
         exports.write_results_json(b, out_dir / "results.json"),
         exports.write_moodle_csv(b, out_dir / "exports" / "moodle.csv", item=moodle_item),
         exports.write_columns_csv(b, out_dir / "exports" / "grades_columns.csv",
@@ -342,4 +362,4 @@ def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
     ]
     say("reports: results.json, exports/moodle.csv, exports/grades_columns.csv")
     return {"index": index, "similarity": sim, "students": len(b.students),
-            "pairs": len(with_page), "exports": written, "seconds": time.perf_counter() - t0}
+            "pairs": len(with_page), "exports": exported, "seconds": time.perf_counter() - t0}
