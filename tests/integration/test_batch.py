@@ -34,6 +34,9 @@ CASES = {
     "hog": "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 1024 * 1024))\n",
     "headerless": honest(0.5).replace('f.write("id,label\\n")', "pass"),
     "notebook.ipynb": '{"cells": []}',
+    # output_limit_mb = 1: the write itself fails, whatever the program does
+    "oversized": honest(0.5) + "\nwith open(os.path.join(os.environ['GRADER_OUTPUT'], "
+                 "'submission.csv'), 'a') as f:\n    f.write('x' * 3_000_000)\n",
 }
 
 
@@ -44,7 +47,8 @@ def test_every_status_end_to_end(tmp_path, bwrap_sandbox):
     g = read_grades(tmp_path / "out")
     assert {k: v["status"] for k, v in g.items()} == {
         "good": "ok", "fair": "ok", "crash": "error", "slow": "timeout", "hog": "memory",
-        "headerless": "invalid_output", "notebook": "rejected"}
+        "headerless": "invalid_output", "notebook": "rejected", "oversized": "error"}
+    assert "File too large" in g["oversized"]["message"]
     assert g["good"]["rank"] == "1" and float(g["good"]["score"]) == 1.0
     assert float(g["fair"]["score"]) < 1.0 and g["fair"]["rank"] == "2"
     assert "JSONDecodeError" in g["crash"]["message"]
@@ -56,10 +60,10 @@ def test_every_status_end_to_end(tmp_path, bwrap_sandbox):
         assert verdict["status"] == g[student]["status"]
         assert (run / "stdout.txt").exists() and (run / "stderr.txt").exists()
     assert "Traceback" in (tmp_path / "out" / "runs" / "crash" / "stderr.txt").read_text()
-    assert summary.counts["ok"] == 2 and summary.ran == 6
+    assert summary.counts["ok"] == 2 and summary.ran == 7
     db = sqlite3.connect(tmp_path / "out" / "grading.db")
-    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 6
-    assert db.execute("SELECT count(*) FROM grades").fetchone()[0] == 7
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 7
+    assert db.execute("SELECT count(*) FROM grades").fetchone()[0] == 8
 
 
 HOSTILE = {
