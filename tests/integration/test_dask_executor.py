@@ -149,8 +149,10 @@ class Cluster:
         _stop(self.scheduler, signal.SIGKILL)
 
     def stop(self) -> None:
+        # without a scheduler a worker's graceful shutdown waits for it in vain
+        sig = signal.SIGTERM if self.scheduler and self.scheduler.poll() is None else signal.SIGKILL
         for proc in [*self.workers.values(), self.scheduler]:
-            _stop(proc, signal.SIGTERM)
+            _stop(proc, sig)
 
 
 def _stop(proc: subprocess.Popen | None, sig: int) -> None:
@@ -422,7 +424,8 @@ def test_late_submission_triggers_exactly_one_run(cluster, tmp_path):
     before = {s: r["finished_at"] for s, r in stored_runs(out).items()}
 
     add_submission(subs, "late", cut=120)
-    second = run_batch(course, subs, out, batch_options(cluster.address))
+    # --scheduler also takes a scheduler file (dask scheduler --scheduler-file)
+    second = run_batch(course, subs, out, batch_options(str(cluster.base / "scheduler.json")))
     assert (second.ran, second.reused) == (1, 3)
     after = stored_runs(out)
     assert set(after) == {*before, "late"}
