@@ -430,3 +430,25 @@ def test_kill_parent_and_kill_minus_one_stay_inside(sandbox_backend, course):
     finally:
         sentinel.kill()
         sentinel.wait()
+
+
+def test_honest_run_beside_bombs_is_unaffected(sandbox_backend, course):
+    from concurrent.futures import ThreadPoolExecutor
+
+    honest = ("import os, numpy as np\nx = np.arange(10**6).sum()\n"
+              "open(os.environ['GRADER_OUTPUT'] + '/submission.csv', 'w').write(f'id,label\\n10,{x}\\n')\n")
+    fork = {"main.py": f"import os, sys\nos.execv(sys.executable, [sys.executable, 'b{MARK}.py'])\n",
+            f"b{MARK}.py": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"}
+    mem = "x = []\nwhile True:\n    x.append(b'x' * (32 * 2**20))\n"
+    # the fork bomb burns its CPU share for 5 s while the others run (2 shared cores: the
+    # others get a generous clock so that only containment, not speed, is tested)
+    limits = [fast_limits(time_s=5, processes=32), fast_limits(time_s=40, memory_mb=256),
+              fast_limits(time_s=40)]
+    with ThreadPoolExecutor(3) as pool:
+        jobs = [pool.submit(_run, sandbox_backend, course, src, limits=lim)
+                for src, lim in zip((fork, mem, honest), limits, strict=True)]
+        (vf, _), (vm, _), (vh, out) = [j.result() for j in jobs]
+    assert vf.status in ("timeout", "error") and vm.status == "memory"
+    assert vh.status == "ok", vh.stderr
+    assert read_submission_csv(out, 1 << 20) == b"id,label\n10,499999500000\n"
+    assert not _marked_processes()
