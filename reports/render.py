@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports import _code, exports, plots
-from reports._load import Batch, StudentRow, load_batch, page_name, source_kind
+from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 
 #: rows per page of the long tables (the JavaScript pages through the rest)
 PAGE_SIZE = 50
@@ -62,11 +62,13 @@ _DASH = Markup('<span class="muted">–</span>')
 
 
 def _num_text(v: Any, digits: int, dash: str) -> str:
-    return dash if v is None else f"{v:.{digits}f}"
+    f = finite(v)  # missing, NaN or not a number: a dash, never an error
+    return dash if f is None else f"{f:.{digits}f}"
 
 
 def _num_html(v: Any, digits: int = 4) -> Markup | str:
-    return _DASH if v is None else f"{v:.{digits}f}"
+    f = finite(v)
+    return _DASH if f is None else f"{f:.{digits}f}"
 
 
 def _md_fence(text: str) -> Markup:
@@ -217,6 +219,21 @@ def _tail(text: str | None) -> str:
     return "\n".join(lines)[-LOG_TAIL_CHARS:]
 
 
+def _valid_details(d: Any) -> dict[str, Any] | None:
+    """Scoring details in the shape ``grader.scoring`` writes, or None (nothing is guessed)."""
+    if not isinstance(d, dict):
+        return None
+    classes, cm = d.get("classes"), d.get("confusion")
+    if not (isinstance(classes, list) and classes and isinstance(cm, list)
+            and len(cm) == len(classes)
+            and all(isinstance(r, list) and len(r) == len(classes) for r in cm)):
+        return None
+    per_class = [r for r in d.get("per_class") or [] if isinstance(r, dict)]
+    keys = ("label", "precision", "recall", "f1", "support")
+    return {"classes": classes, "confusion": cm,
+            "per_class": [{k: r.get(k) for k in keys} for r in per_class]}
+
+
 def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     """What one student may see: their own data, the rank, and the course's reference points."""
     g, run = s.grade or {}, s.run or {}
@@ -241,9 +258,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     for r in comparison:
         r["width"] = 0.0 if r["score"] is None else max(0.0, 100.0 * r["score"] / top)
     comparison.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0)))
-    details = (s.score or {}).get("details") or {}
+    details = _valid_details((s.score or {}).get("details"))
     # the matrix covers the whole test set: before release it would reveal the private score
-    show_details = b.release_private and bool(details.get("confusion"))
+    show_details = b.release_private and details is not None
     similarity = None
     if b.release_similarity:
         similarity = []
@@ -270,7 +287,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         basis=basis, comparison=comparison,
         details=details if show_details else None,
         details_note=("The confusion matrix and per-class scores are shown once the private "
-                      "scores are released." if details else
+                      "scores are released." if details is not None else
                       "No per-class details for this metric."),
         rank_text=f"{s.rank} of {ranked}" if s.rank is not None else "–",
         wall_text=f"{run['wall_s']:.1f} s" if isinstance(run.get("wall_s"), int | float) else "–",

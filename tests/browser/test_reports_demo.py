@@ -54,7 +54,6 @@ def _rows(page) -> dict[str, list[str]]:
 
 def test_demo_summary_shows_every_sample_case(demo, open_page):
     from grader.demo import SAMPLES
-
     from grader.store import Store
 
     with Store(demo / "grading.db") as st:

@@ -192,3 +192,39 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(StoreError, match="no grading.db"):
         render_all(tmp_path)
+
+
+def test_partial_and_malformed_store_still_renders(tmp_path):
+    """An interrupted batch (no grades), odd pair rows and bad details: pages, no traceback."""
+    from grader.store import Store
+
+    with Store(tmp_path / "grading.db") as st:
+        st.set_meta(config={"reports": {"release_private": True}})
+        st.put_submissions([
+            dict(student="a<b>", path=str(tmp_path / "gone"), entry="main.py", files=["main.py"],
+                 content_hash="x", accepted=True, reason=None, hint=None),
+            dict(student="bob", path=str(tmp_path / "bob.py"), entry="bob.py", files=["bob.py"],
+                 content_hash="y", accepted=True, reason=None, hint=None)])
+        (tmp_path / "bob.py").write_text("print('bob')\n")
+        st.put_run("bob", "k", {"status": "ok", "wall_s": 1.0}, output_error=None, started_at=0,
+                   finished_at=1)
+        st.put_scores([dict(student="bob", status="ok", message="", public_score=float("nan"),
+                            private_score=0.5, details={"classes": ["1"], "confusion": "bad"})])
+        st.put_similarity([
+            dict(a="a<b>", b="bob", score=0.9, kind=None, flagged=True, components=None,
+                 fragments=[{"file_a": 3}, "junk", {"start_a": "1", "end_a": "2"}],
+                 shared_comments=None),
+            dict(a="bob", b="archive:old", score=0.5, kind="archive", flagged=False,
+                 components={"x": 1}, fragments=[{}])], [["a<b>", "bob"]])
+    info = render_all(tmp_path)
+    rep = tmp_path / "reports"
+    assert info["students"] == 2 and info["pairs"] == 2
+    odd = (rep / "students" / f"{page_name('a<b>')}.html").read_text()
+    assert "a&lt;b&gt;" in odd and "pending" in odd  # not run yet
+    bob = (rep / "students" / "bob.html").read_text()
+    assert 'id="confusion"' not in bob  # malformed details are not drawn
+    assert 'id="private-score">0.5000<' in bob and 'id="public-score"><span class="muted">' in bob
+    pair = (rep / pair_page("a<b>", "bob")).read_text()
+    assert "no longer at" in pair and "print" in pair  # a's code is gone, bob's is shown
+    archive = (rep / pair_page("bob", "archive:old")).read_text()
+    assert "not available" in archive or "no longer" in archive
