@@ -163,6 +163,7 @@ def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
                 for c in b.clusters]
     return dict(
         page_kind="similarity", root="", audience="staff", pairs=pairs, components=comps,
+        student_pages={s.student: s.page for s in b.students},
         flagged=sum(1 for p in b.pairs if p.get("flagged")), threshold=threshold,
         kinds=dict(sorted(Counter(p["kind"] for p in b.pairs).items())), clusters=clusters,
         plot_pairs=plots.score_distribution([p["score"] for p in b.pairs], metric="pair score",

@@ -144,3 +144,28 @@ def test_student_page_shows_no_other_student(synthetic_reports, open_page):
         others = [s for s in names["students"] if s != me]
         assert not [o for o in others if o in text or f"marker-{o}" in text]
         v.assert_clean()
+
+
+@pytest.mark.slow
+def test_a_class_of_600_stays_usable(tmp_path, open_page):
+    """Search, sort and paging over 600 rows answer within a fraction of a second."""
+    from reports import render_all
+    from reports._synthetic import make_batch
+
+    names = make_batch(tmp_path / "out", students=600, pairs=30)
+    render_all(tmp_path / "out")
+    v = open_page(tmp_path / "out" / "reports" / "index.html")
+    page = v.page
+    assert len(_visible_rows(page, "leaderboard")) == 50
+    assert "of 600" in page.locator("[data-pager-for=leaderboard] .info").text_content()
+    target = names["ok"][432]
+    ms = page.evaluate("""(q) => { const s = document.querySelector('[data-search-for=leaderboard]');
+        const t = performance.now(); s.value = q; s.dispatchEvent(new Event('input'));
+        return performance.now() - t; }""", target)
+    assert [r[1] for r in _visible_rows(page, "leaderboard")] == [target]
+    sort_ms = page.evaluate("""() => { const b = document.querySelector('#leaderboard thead th:nth-child(4) button');
+        const s = document.querySelector('[data-search-for=leaderboard]'); s.value = '';
+        s.dispatchEvent(new Event('input')); const t = performance.now(); b.click();
+        return performance.now() - t; }""")
+    assert ms < 500 and sort_ms < 1000, (ms, sort_ms)
+    v.assert_clean()
