@@ -38,6 +38,19 @@ COMPONENT_ORDER = ("fingerprints", "tokens", "ast", "text", "lexical", "comments
 
 _STATIC = Path(__file__).with_name("static")
 
+#: what a student can do about each failure (the run contract is in DESIGN.md)
+STATUS_HINTS: dict[str, str] = {
+    "error": "run your program locally the way the grader does: GRADER_DATA set to a folder "
+             "holding train.csv and test.csv, GRADER_OUTPUT to an empty writable folder; fix "
+             "the error shown at the end of the log",
+    "timeout": "the run is stopped after {time}; train on less data or for fewer epochs, or "
+               "pick a cheaper model, and time it on a similar machine",
+    "memory": "the run may use at most {memory}; load the data in smaller pieces, use float32, "
+              "or a smaller model",
+    "invalid_output": "write $GRADER_OUTPUT/submission.csv with the header id,label and one row "
+                      "per id of test.csv, using only labels seen in train.csv",
+}
+
 
 def _autoescape(name: str | None) -> bool:
     # HTML and Markdown (mail clients render it as HTML) are escaped; plain text is not
@@ -278,9 +291,13 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         f"{sandbox['time_limit_s']:g} s" if isinstance(sandbox.get("time_limit_s"), int | float)
         else "", f"{sandbox['memory_mb']} MB" if sandbox.get("memory_mb") else "") if x) or "–"
     log = run.get("error_tail") or ""
+    time_s, mem = sandbox.get("time_limit_s"), sandbox.get("memory_mb")
+    hint = s.hint if not s.accepted else STATUS_HINTS.get(s.status, "").format(
+        time=f"{time_s:g} s" if isinstance(time_s, int | float) else "the time limit",
+        memory=f"{mem} MB" if mem else "the memory limit")
     return dict(
         student=s.student, status=s.status, message=s.message,
-        hint=s.hint if not s.accepted else "", files=s.files, log_tail=_tail(log),
+        hint=hint or "", files=s.files, log_tail=_tail(log),
         public=s.public, private=s.private, release_private=b.release_private,
         rank=s.rank, ranked=ranked, band=g.get("band") or "", base_grade=g.get("base_grade"),
         deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",

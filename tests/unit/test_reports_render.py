@@ -228,3 +228,14 @@ def test_partial_and_malformed_store_still_renders(tmp_path):
     assert "no longer at" in pair and "print" in pair  # a's code is gone, bob's is shown
     archive = (rep / pair_page("bob", "archive:old")).read_text()
     assert "not available" in archive or "no longer" in archive
+
+
+def test_each_failure_tells_the_student_what_to_do(rendered):
+    out, names, _ = rendered
+    expect = {"error": "GRADER_OUTPUT", "timeout": "stopped after 40 s",
+              "memory": "at most 2048 MB", "invalid_output": "header id,label",
+              "rejected": "save the notebook as main.py"}
+    for status, who in names["failed"].items():
+        for ext in ("html", "md", "txt"):
+            text = (out / "reports" / "students" / f"{page_name(who)}.{ext}").read_text()
+            assert "What to do:" in text and expect[status] in text, (status, ext)
