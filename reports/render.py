@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 import shutil
 import statistics
 import time
@@ -63,7 +64,7 @@ def make_environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["md_fence"] = _md_fence
-    env.filters["md_cell"] = _md_cell
+    env.filters["md"] = _md_text
     # number formatting as plain functions: called thousands of times, a macro is much slower
     env.globals["num"] = _num_html
     env.globals["fmt"] = lambda v, d=4: _num_text(v, d, "–")
@@ -95,10 +96,17 @@ def _md_fence(text: str) -> Markup:
     return Markup(f"{fence}text\n{text}\n{fence}")
 
 
-def _md_cell(text: Any) -> Markup:
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
+
+
+def _md_text(text: Any) -> Markup:
+    """Text from a submission as inert Markdown: HTML escaped, Markdown syntax backslashed
+    (a message cannot become a link, a heading or a table cell), one line."""
     from markupsafe import escape
 
-    return Markup(str(escape(str(text))).replace("|", "\\|").replace("\n", " "))
+    md = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+    return Markup(str(escape(md)))  # after the backslashes: entities keep their '#'
+
 
 
 @lru_cache(maxsize=1)

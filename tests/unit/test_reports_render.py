@@ -232,10 +232,22 @@ def test_partial_and_malformed_store_still_renders(tmp_path):
 
 def test_each_failure_tells_the_student_what_to_do(rendered):
     out, names, _ = rendered
-    expect = {"error": "GRADER_OUTPUT", "timeout": "stopped after 40 s",
+    expect = {"error": "empty writable folder", "timeout": "stopped after 40 s",
               "memory": "at most 2048 MB", "invalid_output": "header id,label",
               "rejected": "save the notebook as main.py"}
     for status, who in names["failed"].items():
         for ext in ("html", "md", "txt"):
             text = (out / "reports" / "students" / f"{page_name(who)}.{ext}").read_text()
             assert "What to do:" in text and expect[status] in text, (status, ext)
+
+
+def test_markdown_feedback_keeps_submission_text_inert(rendered):
+    out, names, _ = rendered
+    md = (out / "reports" / "students" / f"{page_name(names['hostile'])}.md").read_text()
+    fence = re.search(r"^(`{3,})text\n(.*?)\n\1$", md, re.S | re.M)
+    assert fence and HOSTILE_LOG in fence.group(2)  # the log is shown as code, verbatim
+    outside = md.replace(fence.group(0), "")
+    assert "<" not in outside and "&lt;script&gt;" in outside
+    from reports.render import _md_text
+
+    assert str(_md_text("[win](http://x) *b* a|b")) == r"\[win\](http://x) \*b\* a\|b"
