@@ -140,11 +140,15 @@ def main() -> int:
         address, procs = start_cluster(base, args.workers)
         startup = time.perf_counter() - t0
         rows: dict[str, list[dict]] = {"local": [], "dask": []}
-        for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both
-            rows["local"].append(measure(lambda: LocalExecutor(jobs=args.workers), tasks,
-                                         args.workers))
-            rows["dask"].append(measure(lambda: DaskExecutor(address, log=lambda s: None),
-                                        tasks, args.workers))
+        makers = {"local": lambda: LocalExecutor(jobs=args.workers),
+                  "dask": lambda: DaskExecutor(address, log=lambda s: None)}
+        for rep in range(args.repeats):  # interleaved, order alternating: drift hits both
+            for name in (("local", "dask") if rep % 2 == 0 else ("dask", "local")):
+                rows[name].append(measure(makers[name], tasks, args.workers))
+                r = rows[name][-1]
+                print(f"pass {rep + 1} {name:<5}: wall {r['wall_s']:.2f} s, run own "
+                      f"{r['own_s']:.3f} s, overhead {r['overhead_ms']:.1f} ms/task",
+                      file=sys.stderr)
     finally:
         stop_cluster(procs)
         shutil.rmtree(base, ignore_errors=True)
@@ -168,7 +172,8 @@ def main() -> int:
           f"({extra:+.1f} ms/task vs local); target <= 50 ms: "
           f"{'met' if med['dask']['overhead_ms'] <= 50 else 'NOT met'}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of the grader process: {peak:.0f} MiB")
+    print(f"peak memory of the grader process: {peak:.0f} MiB; load average now "
+          f"{os.getloadavg()[0]:.1f} (other users of the machine add noise)")
     return 0
 
 

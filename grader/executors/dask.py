@@ -52,6 +52,10 @@ START_TOPIC = "gradebox-run-start"
 _POLL_S = 0.02  # how often the grader checks for finished runs and exhausted retries
 
 
+class WorkerSandboxBroken(RuntimeError):
+    """The sandbox failed on a worker (the machine's fault): raised so that Dask retries."""
+
+
 class SchedulerUnavailable(GraderError):
     """The Dask scheduler cannot be reached, or went away during the batch."""
 
@@ -179,6 +183,9 @@ def run_on_worker(task: RunTask, staged: staging.StagedData | None = None) -> Ru
     data_dir = staging.worker_data_dir(task.data_dir, task.data_hash, staged)
     with _hold_gpus(task.limits.gpus) as devices:
         result = execute_run(task, gpu_devices=devices, data_dir=str(data_dir))
+    if result.verdict.get("status") == "sandbox_broken":
+        # the node's fault, not the student's: an exception makes Dask retry the run
+        raise WorkerSandboxBroken(result.verdict.get("message") or "the sandbox failed")
     result.worker = label
     return result
 

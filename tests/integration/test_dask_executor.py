@@ -468,3 +468,28 @@ def test_data_is_staged_once_per_worker_by_content_hash(cluster, tmp_path):
         assert (copy / "test.csv").read_bytes() == (course.data_dir / "test.csv").read_bytes()
         assert sorted(p.name for p in root.iterdir() if not p.name.endswith(".lock")) == [
             course.data_hash, f"{course.data_hash}.ok"]  # one copy, no leftovers
+
+
+def test_a_machine_side_failure_is_retried_then_reported_not_stored(cluster, tmp_path):
+    """A backend missing on the workers: Dask retries once; the batch stores nothing for it."""
+    from dataclasses import replace
+
+    from grader.batch import _make_task
+    from grader.course import load_course
+    from grader.executors.dask import DaskExecutor
+    from grader.intake import scan_submissions
+
+    course = load_course(make_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    add_submission(subs, "fine", cut=110)
+    add_submission(subs, "unlucky", cut=110)
+    tasks = {s.student: _make_task(s, course, "bwrap") for s in scan_submissions(subs)}
+    tasks["unlucky"] = replace(tasks["unlucky"], backend="no-such-backend")
+    ex = DaskExecutor(cluster.address)
+    results = {r.student: r for r in ex.map_unordered(list(tasks.values()))}
+    ex.close()
+    assert results["fine"].verdict["status"] == "ok" and results["fine"].attempts == 1
+    broken = results["unlucky"]
+    assert broken.verdict["status"] == "sandbox_broken" and broken.attempts == 2
+    assert "SandboxUnavailable" in broken.verdict["message"]
+    assert "no-such-backend" in broken.verdict["message"]
