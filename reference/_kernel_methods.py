@@ -26,7 +26,19 @@ def _string_gram(X, Z, **params):
     return string_kernel_matrix(list(X[:, 0]), list(Z[:, 0]), **params)
 
 
+def _require_y(est, y) -> None:
+    if y is None:
+        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+
+
 class _KernelBase(BaseEstimator):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.kernel == "string":  # one text column, not a numeric matrix
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        return tags
+
     def _validate(self, X, y=None, reset=True, **kw):
         if self.kernel == "string":
             X = check_array(X, dtype=None)
@@ -98,7 +110,13 @@ class KernelRidgeRegressor(RegressorMixin, _KernelBase):
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
             return scipy.linalg.lstsq(A, Y)[0]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def fit(self, X, y):
+        _require_y(self, y)
         X, y = self._validate(X, y, y_numeric=True, multi_output=True)
         self.X_fit_ = X
         self.dual_coef_ = self._solve(self._gram(X, X), np.asarray(y, dtype=np.float64))
@@ -117,7 +135,13 @@ class KernelRidgeClassifier(ClassifierMixin, KernelRidgeRegressor):
     ``KernelRidgeRegressor``.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        return tags
+
     def fit(self, X, y):
+        _require_y(self, y)
         X, y = self._validate(X, y)
         check_classification_targets(y)
         self._binarizer = LabelBinarizer(neg_label=-1, pos_label=1).fit(y)
@@ -169,6 +193,7 @@ class KernelSVC(ClassifierMixin, _KernelBase):
     def fit(self, X, y):
         if self.multiclass not in ("ovo", "ova"):
             raise ValueError(f"multiclass must be 'ovo' or 'ova', got {self.multiclass!r}")
+        _require_y(self, y)
         X, y = self._validate(X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)

@@ -24,6 +24,13 @@ def _distance(metric: str, p: float):
 
 
 class _KNNBase(BaseEstimator):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.metric == "levenshtein":  # one string per row, not a numeric matrix
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        return tags
+
     def _validate(self, X, y=None, reset=True):
         if self.metric in _STRING_METRICS:
             # Strings (or categories) are compared as they are; numbers need no conversion.
@@ -168,6 +175,11 @@ class KNNRegressor(RegressorMixin, _KNNBase):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.p = p
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def fit(self, X, y):
         self._check_params()

@@ -410,7 +410,8 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         return softmax(self._logits(X).astype(np.float64))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
