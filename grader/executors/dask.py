@@ -298,9 +298,21 @@ class DaskExecutor:
                       f"worker deaths; gradebox gives up after {self.retries} (start the "
                       "scheduler with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="
                       f"{self.retries} to stop the extra attempts early)")
-        if not client.scheduler_info(n_workers=-1).get("workers"):
-            self._say(f"note: no Dask workers are connected to {addr} yet; runs wait for them")
         return client
+
+    def _check_capacity(self, client, tasks: list[RunTask]) -> None:
+        """Say so when no connected worker can take the runs (they would wait silently)."""
+        workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        if not workers:
+            self._say(f"note: no Dask workers are connected to {self.scheduler_address} yet; "
+                      "runs wait for them")
+            return
+        need = max((t.limits.gpus for t in tasks), default=0)
+        have = max((w.get("resources", {}).get(GPU_RESOURCE, 0) for w in workers), default=0)
+        if need and have < need:
+            self._say(f"note: each run needs {GPU_RESOURCE}={need} but no connected worker "
+                      f"offers it (most: {have:g}); runs wait for a worker started with "
+                      f"--resources {GPU_RESOURCE}={need} (docs/cluster.md)")
 
     def _on_start(self, event: tuple[float, dict[str, Any]]) -> None:
         msg = event[1]
@@ -351,6 +363,7 @@ class DaskExecutor:
         # a task made without a data hash still needs one for checking and staging
         tasks = [t if t.data_hash else replace(t, data_hash=_hash_tree(Path(t.data_dir)))
                  for t in tasks]
+        self._check_capacity(client, tasks)
         staged = self._place_data(client, tasks)
         submitted = time.time()
         for t in tasks:

@@ -247,6 +247,25 @@ def test_gpu_runs_only_on_the_gpu_worker_one_at_a_time(cluster, tmp_path):
         assert after["started_at"] >= before["finished_at"]
 
 
+def test_runs_no_worker_can_take_are_reported(cluster, tmp_path):
+    from grader.batch import _make_task
+    from grader.course import load_course
+    from grader.executors.dask import DaskExecutor
+    from grader.intake import scan_submissions
+
+    course = load_course(make_course(tmp_path / "course", gpus=2))  # the GPU worker has 1
+    add_submission(tmp_path / "subs", "two-gpus")
+    tasks = [_make_task(s, course, "bwrap") for s in scan_submissions(tmp_path / "subs")]
+    notes: list[str] = []
+    ex = DaskExecutor(cluster.address, log=notes.append)
+    try:
+        ex._check_capacity(ex._connect(), tasks)
+    finally:
+        ex.close()
+    assert notes == ["note: each run needs GPU=2 but no connected worker offers it (most: 1); "
+                     "runs wait for a worker started with --resources GPU=2 (docs/cluster.md)"]
+
+
 class WorkerKiller(threading.Thread):
     """Kills (SIGKILL) the worker process running ``student`` each time a run of it starts,
     ``times`` times; the nanny restarts the worker, as on a real cluster."""
