@@ -107,7 +107,11 @@ def make_batch(out_dir: Path, *, students: int = 24, pairs: int = 8, seed: int =
         scores.append(dict(student=name, status="ok", message="", public_score=public,
                            private_score=private,
                            details={"classes": CLASSES, "per_class": per_class,
-                                    "confusion": conf}))
+                                    "confusion": conf,
+                                    # the public part's own matrix (shown before release)
+                                    "public": {"classes": CLASSES, "per_class": per_class,
+                                               "confusion": [[v // 3 for v in r]
+                                                             for r in conf]}}))
     ok = [s["student"] for s in scores if s["status"] == "ok"]
     grades = []
     for s in scores:
@@ -171,9 +175,10 @@ def make_batch(out_dir: Path, *, students: int = 24, pairs: int = 8, seed: int =
         ])
         st.put_grades(grades)
         st.put_similarity(peer_pairs, [[names[0], names[1]]])
-        st.put_reproduction([dict(student=ok[3], agreement=0.61, run_score=0.8,
-                                  kaggle_score=0.95, flagged=True,
-                                  message="the uploaded predictions differ from the run's")])
+        st.put_reproduction([dict(student=ok[min(3, len(ok) - 1)], agreement=0.61,
+                                  run_score=0.8, kaggle_score=0.95, flagged=True,
+                                  message="the uploaded predictions differ from the run's")]
+                            if ok else [])
     return {"students": names, "ok": ok, "failed": failed, "hostile": hostile,
             "pair": (names[0], names[1]), "web_pair": (names[2], "web:tutorial"),
             "out": out_dir}

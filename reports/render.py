@@ -280,9 +280,13 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     for r in comparison:
         r["width"] = 0.0 if r["score"] is None else max(0.0, 100.0 * r["score"] / top)
     comparison.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0)))
-    details = _valid_details((s.score or {}).get("details"))
-    # the matrix covers the whole test set: before release it would reveal the private score
-    show_details = b.release_private and details is not None
+    raw = (s.score or {}).get("details") or {}
+    # the stored matrix covers the whole test set: before release it would reveal the private
+    # score, so only a public-part matrix (``details["public"]``, same shape) is shown then
+    details = _valid_details(raw) if b.release_private else _valid_details(raw.get("public")
+                                                                         if isinstance(raw, dict)
+                                                                         else None)
+    scope = "whole test set" if b.release_private else "public part of the test set"
     similarity = None
     if b.release_similarity:
         similarity = []
@@ -311,9 +315,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
-        details=details if show_details else None,
+        details=details, details_scope=scope,
         details_note=("The confusion matrix and per-class scores are shown once the private "
-                      "scores are released." if details is not None else
+                      "scores are released." if _valid_details(raw) is not None else
                       "No per-class details for this metric."),
         rank_text=f"{s.rank} of {ranked}" if s.rank is not None else "–",
         wall_text=f"{run['wall_s']:.1f} s" if isinstance(run.get("wall_s"), int | float) else "–",

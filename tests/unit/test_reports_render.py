@@ -114,11 +114,21 @@ def test_private_score_and_class_details_wait_for_release(rendered, released):
     best = names["ok"][0]
     page = (out / "reports" / "students" / f"{best}.html").read_text()
     assert 'id="public-score"' in page and 'id="private-score"' not in page
-    assert 'id="confusion"' not in page and "once the private scores are released" in page
+    # before release only the public part's matrix is shown, never the whole-test-set one
+    assert 'id="confusion"' in page and "public part of the test set" in page
+    from grader.store import Store
+
+    with Store(out / "grading.db") as st:
+        details = st.scores()[best]["details"]
+    whole = {str(v) for row in details["confusion"] for v in row} - {
+        str(v) for row in details["public"]["confusion"] for v in row}
+    cells = set(re.findall(r"<td(?: class=\"diag\")?>(\d+)</td>", page))
+    assert cells and not cells & whole
     assert 'id="similarity"' not in page
     out2, names2 = released
     page2 = (out2 / "reports" / "students" / f"{names2['ok'][0]}.html").read_text()
     assert 'id="private-score"' in page2 and 'id="confusion"' in page2
+    assert "whole test set" in page2
     assert 'id="per-class"' in page2 and "&lt;b&gt;bird&lt;/b&gt;" in page2
 
 
@@ -251,3 +261,18 @@ def test_markdown_feedback_keeps_submission_text_inert(rendered):
     from reports.render import _md_text
 
     assert str(_md_text("[win](http://x) *b* a|b")) == r"\[win\](http://x) \*b\* a\|b"
+
+
+def test_without_a_public_matrix_nothing_is_shown_before_release(tmp_path):
+    from grader.store import Store
+
+    out = tmp_path / "out"
+    names = make_batch(out, students=8, pairs=2)
+    with Store(out / "grading.db") as st:
+        rows = list(st.scores().values())
+        for r in rows:
+            (r.get("details") or {}).pop("public", None)
+        st.put_scores(rows)
+    render_all(out)
+    page = (out / "reports" / "students" / f"{names['ok'][0]}.html").read_text()
+    assert 'id="confusion"' not in page and "once the private scores are released" in page
