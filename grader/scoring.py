@@ -189,6 +189,9 @@ class Scorer:
         private = self._fn(y[~mask], p[~mask]) if (~mask).any() else public
         details = self._details(y, p) if self.course.task == "classification" and \
             self.metric != "roc_auc" else {}
+        if details and mask.any():
+            # the public part's own matrix: what a student may see before the private release
+            details["public"] = self._details(y[mask], p[mask])
         return Score(public, private, details)
 
     def score_series(self, preds: pd.Series) -> Score:
