@@ -10,8 +10,12 @@ reported pairs only (``align``) -> clusters. No HTML here: reports/ draws the re
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from similarity.index import (
     FingerprintIndex,
     Prepared,
     build_matrices,
+    build_sparse,
     build_template,
     column_df,
     prepare,
@@ -32,11 +37,21 @@ from similarity.index import (
     suppressed_kgrams,
 )
 from similarity.options import COMPONENTS, SimilarityOptions
+from similarity.sketch import (
+    cosine_of_sets,
+    count_sketch,
+    csr_rows,
+    drop_common,
+    hashed_df,
+    ngram_hash_sets,
+    set_rows,
+)
 
 __all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combine"]
 
 Progress = Callable[[str, int, int], None]
-_COMMENT_FLOOR = 2.0  # one shared comment out of one gives 0.5, not 1
+_COMMENT_FLOOR = 2.0
+_PARALLEL_FROM = 64  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
 
 
 class SimilarityInputError(GraderError):
@@ -64,6 +79,9 @@ class Pair:
         Matching line ranges (for flagged and top pairs; see ``evidence_pairs``).
     shared_comments : list of str
         Comments, docstrings and unusual strings found in both.
+    estimated : bool
+        True when the string-kernel, AST and word components are sketch estimates (classes
+        beyond ``exact_pairs``, and only for pairs well below the threshold).
     """
 
     a: str
@@ -74,13 +92,14 @@ class Pair:
     flagged: bool
     fragments: list[Fragment] = field(default_factory=list)
     shared_comments: list[str] = field(default_factory=list)
+    estimated: bool = False
 
     def to_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "score": round(self.score, 6), "kind": self.kind,
                 "flagged": self.flagged,
                 "components": {k: round(v, 6) for k, v in self.components.items()},
                 "fragments": [f.to_dict() for f in self.fragments],
-                "shared_comments": list(self.shared_comments)}
+                "shared_comments": list(self.shared_comments), "estimated": self.estimated}
 
 
 @dataclass
@@ -136,7 +155,9 @@ def _tfidf(counts: sp.csr_matrix, class_rows: np.ndarray) -> sp.csr_matrix:
 
 
 class _Scorer:
-    """Holds the normalised signal matrices and scores blocks or lists of pairs."""
+    """Exact scoring: normalised sparse signal matrices, blocks or lists of pairs."""
+
+    estimated = False
 
     def __init__(self, mats: dict[str, sp.csr_matrix], class_rows: np.ndarray,
                  options: SimilarityOptions):
@@ -145,28 +166,25 @@ class _Scorer:
         self.fp_size = np.asarray(self.fp.sum(axis=1)).ravel()
         self.cm = mats["comments"].tocsr()
         self.cm_size = np.asarray(self.cm.sum(axis=1)).ravel()
-        self.unit = {"tokens": _row_normalise(mats["tokens"]),
-                     "text": _row_normalise(mats["text"]),
-                     "ast": _tfidf(mats["ast"], class_rows),
-                     "lexical": _tfidf(mats["lexical"], class_rows)}
+        self.unit = {name: (_tfidf(mats[name], class_rows) if name in ("ast", "lexical")
+                            else _row_normalise(mats[name]))
+                     for name in ("tokens", "text", "ast", "lexical") if name in mats}
 
-    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        """Every component for all pairs of rows ``ra`` x ``rb`` (dense arrays)."""
+    def _exact_sparse_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         def gram(m):
             return np.asarray((m[ra] @ m[rb].T).toarray(), dtype=np.float64)
-        out = {name: np.clip(gram(m), 0.0, 1.0) for name, m in self.unit.items()}
         floor = float(self.o.containment_floor)
+        out = {}
         denom = np.maximum(np.minimum.outer(self.fp_size[ra], self.fp_size[rb]), floor)
         out["fingerprints"] = np.minimum(gram(self.fp) / denom, 1.0)
         denom = np.maximum(np.minimum.outer(self.cm_size[ra], self.cm_size[rb]), _COMMENT_FLOOR)
         out["comments"] = np.minimum(gram(self.cm) / denom, 1.0)
         return out
 
-    def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-        """Every component for the listed pairs ``(r[i], c[i])``."""
+    def _exact_sparse_pairs(self, r: np.ndarray, c: np.ndarray, names) -> dict[str, np.ndarray]:
         def dot(m):
             return np.asarray(m[r].multiply(m[c]).sum(axis=1), dtype=np.float64).ravel()
-        out = {name: np.clip(dot(m), 0.0, 1.0) for name, m in self.unit.items()}
+        out = {name: np.clip(dot(self.unit[name]), 0.0, 1.0) for name in names}
         floor = float(self.o.containment_floor)
         out["fingerprints"] = np.minimum(
             dot(self.fp) / np.maximum(np.minimum(self.fp_size[r], self.fp_size[c]), floor), 1.0)
@@ -174,6 +192,72 @@ class _Scorer:
             dot(self.cm) / np.maximum(np.minimum(self.cm_size[r], self.cm_size[c]),
                                       _COMMENT_FLOOR), 1.0)
         return out
+
+    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        """Every component for all pairs of rows ``ra`` x ``rb`` (dense arrays)."""
+        out = {name: np.clip(np.asarray((m[ra] @ m[rb].T).toarray(), dtype=np.float64), 0, 1)
+               for name, m in self.unit.items()}
+        out.update(self._exact_sparse_block(ra, rb))
+        return out
+
+    def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        """Every component for the listed pairs ``(r[i], c[i])``."""
+        return self._exact_sparse_pairs(r, c, tuple(self.unit))
+
+    exact = pairs
+
+
+class _SketchScorer(_Scorer):
+    """Screening by count sketches for very large classes (see ``similarity.sketch``); the
+    fingerprint and comment components stay exact, and ``exact`` rescores chosen pairs."""
+
+    estimated = True
+    _SKETCHED = ("tokens", "text", "ast", "lexical")
+
+    def __init__(self, docs: list[Prepared], mats: dict[str, sp.csr_matrix],
+                 class_rows: np.ndarray, options: SimilarityOptions):
+        super().__init__(mats, class_rows, options)  # fingerprints, comments, ast, lexical
+        o = options
+        limit = max(o.max_class_share * class_rows.size, float(o.share_min_count))
+        self.sets = {}
+        for name, attr, p in (("tokens", "stream", o.token_p), ("text", "text", o.text_p)):
+            sets = ngram_hash_sets([getattr(d, attr) for d in docs], tuple(p))
+            self.sets[name] = drop_common(sets, hashed_df(sets, class_rows), limit)
+        dim = o.sketch_dim
+        self.sketch = {
+            "tokens": count_sketch(set_rows(self.sets["tokens"]), dim, 1),
+            "text": count_sketch(set_rows(self.sets["text"]), dim, 2),
+            "ast": count_sketch(csr_rows(self.unit["ast"]), dim, 3),
+            "lexical": count_sketch(csr_rows(self.unit["lexical"]), dim, 4),
+        }
+
+    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        out = {name: np.clip(e[ra] @ e[rb].T, 0.0, 1.0).astype(np.float64)
+               for name, e in self.sketch.items()}
+        out.update(self._exact_sparse_block(ra, rb))
+        return out
+
+    def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        out = {name: np.clip(np.einsum("ij,ij->i", e[r], e[c]), 0.0, 1.0).astype(np.float64)
+               for name, e in self.sketch.items()}
+        out.update(self._exact_sparse_pairs(r, c, ()))
+        return out
+
+    def exact(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        out = self._exact_sparse_pairs(r, c, ("ast", "lexical"))
+        for name in ("tokens", "text"):
+            sets = self.sets[name]
+            out[name] = np.array([cosine_of_sets(sets[i], sets[j])
+                                  for i, j in zip(r.tolist(), c.tolist(), strict=True)])
+        return out
+
+
+def _chunked(fn, r: np.ndarray, c: np.ndarray, size: int = 8192) -> dict[str, np.ndarray]:
+    """``fn(r, c)`` over chunks of pairs, so row gathers stay small."""
+    if r.size <= size:
+        return fn(r, c)
+    parts = [fn(r[i : i + size], c[i : i + size]) for i in range(0, r.size, size)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def _load_corpus(folder: Path | None, kind: str, o: SimilarityOptions, cache_dir: Path | None,
@@ -184,13 +268,44 @@ def _load_corpus(folder: Path | None, kind: str, o: SimilarityOptions, cache_dir
     if not folder.is_dir():
         raise SimilarityInputError(f"the {kind} corpus {folder} is not a folder",
                                    hint=f"pass a folder whose children are {kind} sources")
-    items = children(folder)
+    items = [(f"{kind}:{name}", kind, path) for name, path in children(folder).items()]
+    return _load_many(items, o, cache_dir, progress, f"read {kind}")
+
+
+def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> Submission:
+    name, kind, path, max_bytes, max_files, cache_dir = item
+    return load_submission(name, kind, path, max_bytes=max_bytes, max_files=max_files,
+                           cache_dir=cache_dir)
+
+
+def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
+               cache_dir: Path | None, progress: Progress | None, stage: str
+               ) -> list[Submission]:
+    """Read and featurise submissions, in worker processes when there are many.
+
+    The result is the same list in the same order whatever the number of workers.
+    """
+    jobs = [(name, kind, Path(path), o.max_file_bytes, o.max_files_per_submission, cache_dir)
+            for name, kind, path in items]
+    workers = o.workers or min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(jobs) >= _PARALLEL_FROM:
+        try:
+            ctx = multiprocessing.get_context("forkserver")
+            out = []
+            with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+                chunk = max(1, len(jobs) // (workers * 8))
+                for i, sub in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
+                    out.append(sub)
+                    if progress:
+                        progress(stage, i + 1, len(jobs))
+            return out
+        except (OSError, RuntimeError, AssertionError, BrokenProcessPool):
+            pass  # no worker processes here (e.g. inside a daemon): read them in this one
     out = []
-    for i, (name, path) in enumerate(items.items()):
-        out.append(load_submission(f"{kind}:{name}", kind, path, max_bytes=o.max_file_bytes,
-                                   max_files=o.max_files_per_submission, cache_dir=cache_dir))
+    for i, job in enumerate(jobs):
+        out.append(_load_one(job))
         if progress:
-            progress(f"read {kind}", i + 1, len(items))
+            progress(stage, i + 1, len(jobs))
     return out
 
 
@@ -257,13 +372,9 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         raise SimilarityInputError(
             f"{len(missing)} submission path{'s' * (len(missing) > 1)} do not exist",
             problems=missing, hint="each submission is a .py file or a folder of .py files")
-    klass: list[Submission] = []
-    for i, (name, path) in enumerate(sorted(submissions.items())):
-        klass.append(load_submission(str(name), "peer", Path(path),
-                                     max_bytes=o.max_file_bytes,
-                                     max_files=o.max_files_per_submission, cache_dir=cache_dir))
-        if progress:
-            progress("read submissions", i + 1, len(submissions))
+    klass = _load_many([(str(name), "peer", Path(path))
+                        for name, path in sorted(submissions.items())],
+                       o, cache_dir, progress, "read submissions")
     tmpl_subs = []
     if template is not None:
         tp = Path(template)
@@ -301,44 +412,69 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
 
     pairs: list[Pair] = []
     dropped: dict[str, int] = {}
+    n_pairs = n * (n - 1) // 2 + (n * used_src.size if not use_index else int(qr.size))
+    sketched = n_pairs > o.exact_pairs
     if len(docs) >= 2:
-        mats = build_matrices(docs, o.token_p, o.text_p)
+        if sketched:
+            mats = build_sparse(docs)
+        else:
+            mats = build_matrices(docs, o.token_p, o.text_p)
         dropped = suppress_common(mats, class_rows, max_share=o.max_class_share,
                                   min_count=o.share_min_count)
-        scorer = _Scorer(mats, class_rows, o)
-        found: list[tuple[int, int, float, dict[str, float]]] = []
+        scorer = (_SketchScorer(docs, mats, class_rows, o) if sketched
+                  else _Scorer(mats, class_rows, o))
+        found_r: list[np.ndarray] = []
+        found_c: list[np.ndarray] = []
+        found_v: list[dict[str, np.ndarray]] = []
 
-        def keep(ra, rb, comps, score, mask):
-            for i, j in zip(*np.nonzero(mask), strict=True):
-                found.append((int(ra[i]), int(rb[j]), float(score[i, j]),
-                              {c: float(comps[c][i, j]) for c in comps}))
+        def keep(ra, rb, comps, mask):
+            i, j = np.nonzero(mask)
+            found_r.append(ra[i])
+            found_c.append(rb[j])
+            found_v.append({c: v[i, j] for c, v in comps.items()})
 
         for lo in range(0, n, o.block_rows):
             ra = class_rows[lo : lo + o.block_rows]
             comps = scorer.block(ra, class_rows)
-            score = combine(comps, o)
             upper = ra[:, None] < class_rows[None, :]
-            keep(ra, class_rows, comps, score, upper & (score >= o.min_score))
+            keep(ra, class_rows, comps, upper & (combine(comps, o) >= o.min_score))
             if used_src.size and not use_index:
                 rb = np.arange(n, len(docs))
                 comps = scorer.block(ra, rb)
-                score = combine(comps, o)
-                keep(ra, rb, comps, score, score >= o.min_score)
+                keep(ra, rb, comps, combine(comps, o) >= o.min_score)
         if use_index and qr is not None and qr.size:
             pos = np.searchsorted(used_src, qc) + n
-            comps = scorer.pairs(qr, pos)
-            score = combine(comps, o)
-            for t in np.flatnonzero(score >= o.min_score).tolist():
-                found.append((int(qr[t]), int(pos[t]), float(score[t]),
-                              {c: float(comps[c][t]) for c in comps}))
+            comps = _chunked(scorer.pairs, qr, pos)
+            ok = combine(comps, o) >= o.min_score
+            found_r.append(qr[ok])
+            found_c.append(pos[ok])
+            found_v.append({c: v[ok] for c, v in comps.items()})
+        fr = np.concatenate(found_r) if found_r else np.zeros(0, dtype=np.int64)
+        fc = np.concatenate(found_c) if found_c else np.zeros(0, dtype=np.int64)
+        comps = {c: (np.concatenate([v[c] for v in found_v]) if found_v else np.zeros(0))
+                 for c in (*COMPONENTS, "comments")}
+        score = combine(comps, o)
+        estimated = np.full(fr.size, scorer.estimated)
+        if scorer.estimated:
+            # Pairs that could be flagged are scored exactly; the rest keep their estimate.
+            near = np.flatnonzero(score >= o.threshold - o.sketch_margin)
+            if near.size:
+                ex = _chunked(scorer.exact, fr[near], fc[near])
+                for c in comps:
+                    comps[c][near] = ex[c]
+                score[near] = combine({c: v[near] for c, v in comps.items()}, o)
+                estimated[near] = False
+        found = [(int(fr[t]), int(fc[t]), float(score[t]),
+                  {c: float(comps[c][t]) for c in comps}, bool(estimated[t]))
+                 for t in np.flatnonzero(score >= o.min_score).tolist()]
         t_score = time.perf_counter()
 
-        for i, j, s, comps in found:
+        for i, j, sc, cp, est in found:
             a, b = docs[i].sub, docs[j].sub
             kind = "peer" if b.kind == "peer" else b.kind
-            pairs.append(Pair(a=a.name, b=b.name, score=s,
-                              components={c: comps[c] for c in (*COMPONENTS, "comments")},
-                              kind=kind, flagged=s >= o.threshold))
+            pairs.append(Pair(a=a.name, b=b.name, score=sc,
+                              components={c: cp[c] for c in (*COMPONENTS, "comments")},
+                              kind=kind, flagged=sc >= o.threshold, estimated=est))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         by_name = {d.sub.name: d for d in docs}
         common_comments = _common_comments(prep, o)
@@ -354,6 +490,8 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     t_end = time.perf_counter()
     notes = {s.name: s.notes for s in klass + sources if s.notes}
     stats = {"submissions": n, "sources": len(sources), "sources_scored": int(used_src.size),
+             "sketched": bool(len(docs) >= 2 and sketched),
+             "estimated_pairs": sum(p.estimated for p in pairs),
              "archive_index": bool(use_index and src_prep), "pairs_reported": len(pairs),
              "flagged": sum(p.flagged for p in pairs), "suppressed_columns": dropped,
              "seconds": {"read": t_read - t0, "prepare": t_prep - t_read,

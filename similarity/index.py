@@ -25,7 +25,7 @@ from similarity.fingerprints import kgram_hashes, stable_hash64, token_ids, winn
 from similarity.normalize import _BUILTINS, _KEYWORDS
 from similarity.string_kernels import char_ngram_matrix
 
-__all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices",
+__all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices", "build_sparse",
            "suppress_common", "FingerprintIndex", "SIGNALS"]
 
 SIGNALS = ("fingerprints", "tokens", "text", "ast", "lexical", "comments")
@@ -158,7 +158,10 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
 
 
 def _distinct(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.unique(np.concatenate(arrays)) if arrays else np.zeros(0, dtype=np.int64)
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    a = np.sort(np.concatenate(arrays))
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if a.size else a
 
 
 def _binary_rows(sets: list[np.ndarray]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -186,6 +189,16 @@ def _count_rows(bags: list[Counter]) -> sp.csr_matrix:
                          shape=(len(bags), int(col.max()) + 1 if col.size else 0))
 
 
+def build_sparse(prepared: list[Prepared]) -> dict[str, sp.csr_matrix]:
+    """The signals that are sparse at any scale: fingerprints, comments, AST and words."""
+    fp, _ = _binary_rows([p.fingerprints for p in prepared])
+    cm, _ = _binary_rows([np.fromiter((stable_hash64(c) for c in sorted(p.comments)),
+                                      dtype=np.int64, count=len(p.comments)) for p in prepared])
+    return {"fingerprints": fp, "comments": cm,
+            "ast": _count_rows([p.ast for p in prepared]),
+            "lexical": _count_rows([p.words for p in prepared])}
+
+
 def build_matrices(prepared: list[Prepared], token_p, text_p) -> dict[str, sp.csr_matrix]:
     """One sparse row per prepared submission for each signal (see ``SIGNALS``).
 
@@ -193,18 +206,12 @@ def build_matrices(prepared: list[Prepared], token_p, text_p) -> dict[str, sp.cs
     from ``string_kernels.char_ngram_matrix`` (the same featuriser as the reference models'
     string kernels); ``ast`` holds raw counts.
     """
-    fp, _ = _binary_rows([p.fingerprints for p in prepared])
-    cm, _ = _binary_rows([np.fromiter((stable_hash64(c) for c in sorted(p.comments)),
-                                      dtype=np.int64, count=len(p.comments)) for p in prepared])
     return {
-        "fingerprints": fp,
+        **build_sparse(prepared),
         "tokens": char_ngram_matrix([p.stream for p in prepared], tuple(token_p), "presence"
                                     ).astype(np.float32),
         "text": char_ngram_matrix([p.text for p in prepared], tuple(text_p), "presence"
                                   ).astype(np.float32),
-        "ast": _count_rows([p.ast for p in prepared]),
-        "lexical": _count_rows([p.words for p in prepared]),
-        "comments": cm,
     }
 
 

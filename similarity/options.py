@@ -73,8 +73,21 @@ class SimilarityOptions:
         index proposes ``index_candidates`` sources per student.
     index_candidates : int, default=20
         Candidates per student from the archive/web index when it is used.
+    exact_pairs : int, default=200_000
+        Up to this many pairs, every component is computed exactly (string kernels through
+        ``string_kernels.char_ngram_matrix``). Beyond, the string-kernel, AST and word
+        components are screened by count sketches of ``sketch_dim`` dimensions and pairs within
+        ``sketch_margin`` of the threshold are rescored exactly (see ``similarity.sketch``).
+    sketch_dim : int, default=512
+        Dimensions of each count sketch (estimate error about ``1/sqrt(sketch_dim)``).
+    sketch_margin : float, default=0.1
+        Pairs whose estimated score is at least ``threshold - sketch_margin`` are rescored
+        exactly, so flags never rest on an estimate.
     evidence_pairs : int, default=500
         Fragments are aligned for every flagged pair and, beyond those, the best this many.
+    workers : int, default=0
+        Processes that read and featurise files (0: one per CPU, at most 8, and only from 64
+        submissions on; 1: none). Results do not depend on it.
     block_rows : int, default=512
         Rows per block of the all-pairs products (bounds memory at ``block_rows * n`` floats).
     """
@@ -96,7 +109,11 @@ class SimilarityOptions:
     max_fragments: int = 50
     exhaustive_pairs: int = 2_000_000
     index_candidates: int = 20
+    exact_pairs: int = 200_000
+    sketch_dim: int = 512
+    sketch_margin: float = 0.1
     evidence_pairs: int = 500
+    workers: int = 0
     block_rows: int = 512
 
     def __post_init__(self) -> None:
@@ -112,14 +129,16 @@ class SimilarityOptions:
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 problems.append(f"{name} = {v!r}: expected a whole number >= {low}")
 
-        for name in ("threshold", "min_score", "max_class_share", "comment_boost"):
+        for name in ("threshold", "min_score", "max_class_share", "comment_boost",
+                     "sketch_margin"):
             unit(name)
         for name, low in (("share_min_count", 1), ("k", 2), ("window", 1),
                           ("containment_floor", 1), ("max_file_bytes", 1024),
                           ("max_files_per_submission", 1), ("min_fragment_tokens", 1),
                           ("max_fragments", 1), ("exhaustive_pairs", 0),
                           ("index_candidates", 1), ("evidence_pairs", 0),
-                          ("block_rows", 1)):
+                          ("exact_pairs", 0), ("sketch_dim", 16),
+                          ("block_rows", 1), ("workers", 0)):
             positive(name, low)
         for name in ("token_p", "text_p"):
             v = getattr(self, name)

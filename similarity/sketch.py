@@ -1,0 +1,106 @@
+"""Sketches for very large classes: every pair screened by dense products of count sketches,
+the pairs near the threshold then scored exactly.
+
+For a class whose number of pairs exceeds ``SimilarityOptions.exact_pairs``, the exact
+string-kernel matrices (``string_kernels.char_ngram_matrix`` over every document) cost too much
+time and memory. Instead each document keeps its distinct n-gram hashes (stable 64-bit
+hashes, as the fingerprints), and each unit-length feature vector (presence of n-grams, tf-idf
+of AST features and words) is projected by a count sketch (Charikar, Chen and Farach-Colton
+2002) to ``dim`` dimensions: the dot product of two sketches estimates the cosine with
+standard deviation about ``1/sqrt(dim)``. The hash functions are fixed, so sketches are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from similarity.fingerprints import _mix, kgram_hashes
+
+__all__ = ["sorted_unique", "ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
+
+_DF_BUCKETS = 1 << 24  # class-frequency table: 16M counters, collisions add ~1 to a count
+
+
+def _codes(doc: str) -> np.ndarray:
+    return np.frombuffer(doc.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+
+
+def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarray]:
+    """Per document, the sorted distinct stable hashes of its character n-grams of every
+    length in ``lengths`` (the length is mixed into the hash, as separate columns would be)."""
+    out = []
+    for doc in docs:
+        ids = _codes(doc)
+        parts = []
+        for p in lengths:
+            h = kgram_hashes(ids, p)
+            if h.size:
+                parts.append(h ^ np.int64(p * 0x632BE59BD9B4E019 % (1 << 62)))
+        out.append(sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
+    return out
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy's hash-based unique is much slower on int64 here)."""
+    a = np.sort(a)
+    if a.size:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
+
+
+def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = _mix(keys.view(np.uint64) ^ np.uint64(salt))
+    return (h % np.uint64(size)).astype(np.int64)
+
+
+def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Document frequency table over ``rows``, indexed by ``_bucket(key, 0, _DF_BUCKETS)``."""
+    counts = np.zeros(_DF_BUCKETS, dtype=np.int64)
+    idx = rows.tolist()
+    for lo in range(0, len(idx), chunk):  # bounded memory: one chunk of keys at a time
+        part = [sets[i] for i in idx[lo : lo + chunk] if sets[i].size]
+        if part:
+            counts += np.bincount(_bucket(np.concatenate(part), 0, _DF_BUCKETS),
+                                  minlength=_DF_BUCKETS)
+    return counts
+
+
+def drop_common(sets: list[np.ndarray], df: np.ndarray, limit: float) -> list[np.ndarray]:
+    """Each set without the keys whose (hashed) class frequency exceeds ``limit``."""
+    return [s[df[_bucket(s, 0, _DF_BUCKETS)] <= limit] if s.size else s for s in sets]
+
+
+def count_sketch(rows: list[tuple[np.ndarray, np.ndarray]], dim: int, salt: int) -> np.ndarray:
+    """Dense ``(n, dim)`` float32 count sketches of sparse vectors ``(keys, weights)``."""
+    n = len(rows)
+    out = np.zeros(n * dim, dtype=np.float64)
+    for i, (keys, w) in enumerate(rows):
+        if keys.size == 0:
+            continue
+        b = _bucket(keys, salt, 2 * dim)
+        sign = np.where(b & 1, -1.0, 1.0)
+        out[i * dim : (i + 1) * dim] += np.bincount(b >> 1, weights=sign * w, minlength=dim)
+    return out.reshape(n, dim).astype(np.float32)
+
+
+def set_rows(sets: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Presence vectors of unit length: weight ``1/sqrt(|set|)`` on every key."""
+    return [(s, np.full(s.size, 1.0 / np.sqrt(s.size)) if s.size else np.zeros(0))
+            for s in sets]
+
+
+def csr_rows(m: sp.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The rows of a sparse matrix as ``(column ids, values)``."""
+    m = m.tocsr()
+    return [(m.indices[m.indptr[i]:m.indptr[i + 1]].astype(np.int64),
+             m.data[m.indptr[i]:m.indptr[i + 1]].astype(np.float64)) for i in range(m.shape[0])]
+
+
+def cosine_of_sets(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact presence cosine ``|A & B| / sqrt(|A| |B|)`` of two sorted distinct key arrays."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    return float(np.intersect1d(a, b, assume_unique=True).size / np.sqrt(a.size * b.size))
