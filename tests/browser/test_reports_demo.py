@@ -106,4 +106,4 @@ def test_demo_student_pages(demo, open_page):
             assert "KeyError" in v.page.locator("#log-tail").inner_text()
             v.screenshot("demo-student-error")
         if student == "ana_knn":
-            v.screenshot("demo-student")
+            v.screenshot("demo-student", full_page=True)
