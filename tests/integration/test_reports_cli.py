@@ -50,3 +50,12 @@ def test_report_with_a_bad_column_lists_the_valid_ones(batch):
     res = _grader("report", str(out), "--columns", "student,grde")
     assert res.returncode == 1 and "did you mean 'grade'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_report_accepts_the_demo_folder_itself(tmp_path):
+    """``grader demo --out D`` keeps its batch in D/results; ``grader report D`` finds it."""
+    make_batch(tmp_path / "results", students=8, pairs=2)
+    res = _grader("report", str(tmp_path), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "results" / "reports" / "index.html").is_file()
+    assert res.stderr == ""  # --quiet: only the final line, on stdout
