@@ -171,7 +171,7 @@ def child(args: argparse.Namespace) -> None:
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
         resource.RUSAGE_CHILDREN)
     # Peak memory: this process plus, as an upper bound, every worker at its own peak.
-    workers = min(os.cpu_count() or 1, 8) if len(subs) >= 64 else 0
+    workers = min(os.cpu_count() or 1, 8) if len(subs) >= 1000 else 0
     peak = (me.ru_maxrss + workers * kids.ru_maxrss) / 1024  # MiB on Linux
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     print(json.dumps({"seconds": dt, "cpu_s": cpu, "peak_mib": peak, "pairs": len(r.pairs),

@@ -37,19 +37,30 @@ class Fragment:
         return asdict(self)
 
 
+def _evidence_index(f: PreparedFile, ignore: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+    """Positions of a file's usable k-grams, and the same sorted by hash (computed once per
+    file, not once per pair)."""
+    key = id(ignore)
+    cached = getattr(f, "_evidence", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    idx = np.flatnonzero(~f.template & ~np.isin(f.hashes, ignore))
+    order = np.argsort(f.hashes[idx], kind="stable")
+    value = (idx, f.hashes[idx][order], idx[order])
+    f._evidence = (key, value)
+    return value
+
+
 def _runs(fa: PreparedFile, fb: PreparedFile, ignore: np.ndarray, k: int
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(start in A, start in B, length in tokens) of each maximal diagonal run of matches."""
-    ha, hb = fa.hashes, fb.hashes
-    ok_a = ~fa.template & ~np.isin(ha, ignore)
-    ok_b = ~fb.template & ~np.isin(hb, ignore)
-    ia = np.flatnonzero(ok_a)
-    jb = np.flatnonzero(ok_b)
-    if ia.size == 0 or jb.size == 0:
+    ha = fa.hashes
+    ia, _, _ = _evidence_index(fa, ignore)
+    _, sb, pb = _evidence_index(fb, ignore)
+    if ia.size == 0 or sb.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
-    order = np.argsort(hb[jb], kind="stable")
-    sb, pb = hb[jb][order], jb[order]
     lo = np.searchsorted(sb, ha[ia], side="left")
     hi = np.minimum(np.searchsorted(sb, ha[ia], side="right"), lo + _MAX_MULTIPLICITY)
     cnt = hi - lo

@@ -51,7 +51,7 @@ __all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combi
 
 Progress = Callable[[str, int, int], None]
 _COMMENT_FLOOR = 2.0
-_PARALLEL_FROM = 64  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
+_PARALLEL_FROM = 1000  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
 
 
 class SimilarityInputError(GraderError):

@@ -86,7 +86,7 @@ class SimilarityOptions:
     evidence_pairs : int, default=500
         Fragments are aligned for every flagged pair and, beyond those, the best this many.
     workers : int, default=0
-        Processes that read and featurise files (0: one per CPU, at most 8, and only from 64
+        Processes that read and featurise files (0: one per CPU, at most 8, and only from 1,000
         submissions on; 1: none). Results do not depend on it.
     block_rows : int, default=512
         Rows per block of the all-pairs products (bounds memory at ``block_rows * n`` floats).

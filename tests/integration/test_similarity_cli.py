@@ -1,0 +1,67 @@
+"""``grader similarity`` as a user runs it: a real subprocess on real folders, including the
+embedded demo (its renamed copy and pasted tutorial must be the top two findings, and no
+honest pair may reach the threshold)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "grader" / "demo"
+
+
+def grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_demo_copy_and_tutorial_are_the_top_two(tmp_path):
+    if not (DEMO / "submissions").is_dir():
+        pytest.skip("the embedded demo is not in this checkout")
+    out = tmp_path / "sim"
+    res = grader("similarity", str(DEMO / "submissions"), "--out", str(out),
+                 "--template", str(DEMO / "starter"), "--web", str(DEMO / "web"))
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(open(out / "pairs.csv", encoding="utf-8")))
+    assert rows and list(rows[0])[:3] == ["a", "b", "score"]
+    top = {frozenset((r["a"], r["b"])) for r in rows[:2]}
+    assert frozenset(("tudor_tutorial", "web:mlp_tutorial")) in top
+    assert frozenset(("ana_knn", "sorin_copy")) in top
+    flagged = [r for r in rows if r["flagged"] == "true"]
+    assert len(flagged) == 2, flagged  # no honest pair reaches the threshold
+    doc = json.loads((out / "pairs.json").read_text(encoding="utf-8"))
+    assert all(p["fragments"] for p in doc["pairs"][:2])
+    assert doc["clusters"] == [["ana_knn", "sorin_copy"]]
+    assert (out / "clusters.csv").is_file()
+    assert "tudor_tutorial" in res.stdout and "wrote" in res.stdout
+
+
+def test_cli_reads_every_child_and_reports_user_errors(tmp_path):
+    a, b = tmp_path / "year1", tmp_path / "year2"
+    a.mkdir()
+    b.mkdir()
+    src = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n" \
+          "    return total / len(xs)\n\nprint(mean([1, 2, 3]))\n"
+    (a / "ana.py").write_text(src)
+    (b / "bob").mkdir()
+    (b / "bob" / "main.py").write_text(src.replace("total", "acc"))
+    (b / "notes.txt").write_text("not a submission")
+    out = tmp_path / "out"
+    res = grader("similarity", str(a), str(b), "--out", str(out), "--min-score", "0.2")
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(open(out / "pairs.csv")))
+    assert [(r["a"], r["b"]) for r in rows] == [("ana", "bob")]
+    # A missing folder and a duplicate name: one message listing both, exit 1, no traceback.
+    (b / "ana.py").write_text(src)
+    res = grader("similarity", str(a), str(b), str(tmp_path / "nope"), "--out", str(out))
+    assert res.returncode == 1
+    assert "error[invalid-submissions]" in res.stderr and "Traceback" not in res.stderr
+    assert "nope" in res.stderr and "ana" in res.stderr
+    res = grader("similarity", str(a), "--out", str(out), "--min-score", "2")
+    assert res.returncode == 1 and "min_score" in res.stderr and "Traceback" not in res.stderr
