@@ -229,3 +229,20 @@ def test_cache_reuses_features_and_gives_the_same_result(tmp_path):
     assert pair(second, "cris", "dan").flagged
     a, b = pair(first, "ana", "bob"), pair(second, "ana", "bob")
     assert np.isclose(a.score, b.score, atol=0.05)
+
+
+def test_sketch_screening_flags_the_same_pairs_as_exact_scoring(tmp_path):
+    from tests.unit.test_similarity_heldout import COPIES, HONEST
+
+    files = {f"{k}.py": v for k, v in HONEST.items()}
+    files.update({f"{k}.py": v for k, (_, v) in COPIES.items()})
+    subs = write(tmp_path / "s", files)
+    exact = compare(subs, options=SimilarityOptions())
+    sketched = compare(subs, options=SimilarityOptions(exact_pairs=0))
+    assert sketched.stats["sketched"] and not exact.stats["sketched"]
+    fe = {(p.a, p.b): p.score for p in exact.pairs if p.flagged}
+    fs = {(p.a, p.b): p.score for p in sketched.pairs if p.flagged}
+    assert fe.keys() == fs.keys() and len(fe) >= 5
+    for k in fe:  # flagged pairs are rescored exactly, not estimated
+        assert fs[k] == pytest.approx(fe[k], abs=0.02)
+    assert not any(p.estimated for p in sketched.pairs if p.flagged)
