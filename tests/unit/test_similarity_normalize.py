@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tokenize
 
 import numpy as np
 import pytest
@@ -148,3 +149,29 @@ def test_ast_features_see_through_control_flow_rewrites():
         return dot / np.sqrt(sum(v * v for v in x.values()) * sum(v * v for v in y.values()))
 
     assert cos(a, b) > 0.6 > cos(a, c)
+
+
+def test_lexer_gives_tokenize_stream_on_valid_code():
+    from pathlib import Path
+
+    from similarity.normalize import lex, tokenize_reference
+    from tests.unit.test_similarity_heldout import COPIES, HONEST
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*HONEST.values(), *(v for _, v in COPIES.values()), SRC,
+               "x = 1 \\\n    + 2\nif x:\n\tpass\nclass A(\n  B):\n    '''doc'''\n",
+               "s = f'{a!r:>{w}}' + rb'\\x00' + '''multi\nline'''\n", "lam = [i for i in ()]"]
+    sources += [p.read_text(encoding="utf-8") for d in ("similarity", "grader", "sandbox")
+                for p in sorted((root / d).rglob("*.py"))]
+    irplag = root.parent / "shared" / "benchmarks" / "irplag-python" / "files"
+    if irplag.is_dir():
+        sources += [p.read_text(encoding="utf-8") for p in sorted(irplag.glob("*.py"))]
+    checked = 0
+    for src in sources:
+        try:
+            ref = tokenize_reference(src)
+        except (SyntaxError, tokenize.TokenError):
+            continue
+        assert lex(src) == ref
+        checked += 1
+    assert checked >= 40
