@@ -78,7 +78,7 @@ def _make_task(sub: Submission, course: Course, backend: str) -> RunTask:
         student=sub.student, run_key=run_key(sub, course, backend), files=files, entry=sub.entry,
         data_dir=str(course.data_dir), limits=course.sandbox.limits(), backend=backend,
         python=course.sandbox.python, env={"GRADER_SEED": str(course.seed)},
-        data_hash=course.data_hash,
+        data_hash=course.data_hash, image=course.sandbox.image,
     )
 
 

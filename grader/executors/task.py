@@ -33,6 +33,8 @@ class RunTask:
     env: dict[str, str] = field(default_factory=dict)
     #: content hash of the data folder (for workers that stage data by hash)
     data_hash: str = ""
+    #: Docker image ("" = the host-runtime image)
+    image: str = ""
 
     @property
     def needs_gpu(self) -> bool:
@@ -73,7 +75,7 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
         spec = sandbox.RunSpec(
             code_dir=code, entry=task.entry, data_dir=Path(data_dir or task.data_dir),
             output_dir=out, limits=task.limits, gpu_devices=tuple(gpu_devices),
-            env=dict(task.env), name=task.student,
+            env=dict(task.env), name=task.student, image=task.image,
             **({"python": task.python} if task.python else {}),
         )
         try:
