@@ -15,13 +15,15 @@ __all__ = ["SimilarityOptions", "SimilarityOptionsError", "DEFAULT_WEIGHTS", "CO
 
 # The combined score is a weighted mean of these structural components (see docs/similarity.md).
 COMPONENTS: tuple[str, ...] = ("fingerprints", "tokens", "ast", "text", "lexical")
-# Equal weights: no component is trusted more than another a priori (see docs/similarity.md).
+# Structure first: the three signals that renaming cannot touch share three quarters of the
+# weight equally; the two surface signals (defeated by renaming, the commonest disguise, but
+# decisive against coincidental structural likeness) share the last quarter.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "fingerprints": 0.20,  # winnowed token k-grams: long verbatim-structure runs (localised)
-    "tokens": 0.20,  # string kernel over the normalised token stream: short runs, reordering
-    "ast": 0.20,  # order-free AST node n-grams and subtrees: reordering, control-flow rewrites
-    "text": 0.20,  # string kernel over the raw text: names, literals, comments kept as written
-    "lexical": 0.20,  # tf-idf of identifier sub-words and literals: idiosyncratic vocabulary
+    "fingerprints": 0.25,  # winnowed token k-grams: long verbatim-structure runs (localised)
+    "tokens": 0.25,  # string kernel over the normalised token stream: short runs, reordering
+    "ast": 0.25,  # order-free AST node n-grams and subtrees: reordering, control-flow rewrites
+    "text": 0.125,  # string kernel over the raw text: names, literals, comments kept as written
+    "lexical": 0.125,  # tf-idf of identifier sub-words and literals: idiosyncratic vocabulary
 }
 
 
