@@ -5,6 +5,10 @@ Run with no arguments: ``.venv/bin/python benchmarks/sandbox_overhead.py``
 (optional: ``--repeats N``). Prints the machine, versions, the median and spread of the
 wall time per run, the overhead over the bare subprocess and the ratios.
 Targets: bwrap <= 0.3 s, Docker <= 1 s of overhead per run.
+
+Then a whole batch: ``--batch N`` (default 200) trivial submissions graded end to end
+(intake, sandboxed runs on 2 slots, scoring, grading, similarity; no reports) on each working
+backend, in seconds per submission. Target: 200 submissions in <= 90 s on 2 cores (bwrap).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def sandboxed(backend: str):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--batch", type=int, default=200,
+                    help="submissions in the end-to-end batch (0 to skip)")
     args = ap.parse_args(argv)
     from sandbox import available_backends
 
@@ -97,7 +103,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n:<8} {med:8.3f} {q[0]:8.3f} {q[-1]:8.3f} {over:9.3f} {med / med_bare:7.2f} {verdict}")
     if "bwrap" in times and "docker" in times:
         print(f"docker / bwrap ratio: {statistics.median(times['docker']) / statistics.median(times['bwrap']):.2f}")
+    if args.batch:
+        print(f"\nend-to-end batch: {args.batch} trivial submissions, 2 slots")
+        print(f"{'backend':<8} {'seconds':>8} {'s/sub':>7} target")
+        for n in runners:
+            if n == "bare":
+                continue
+            took, counts = batch(n, args.batch)
+            verdict = f"<= 90 s for 200: {'met' if took * 200 / args.batch <= 90 else 'MISSED'}"
+            print(f"{n:<8} {took:8.1f} {took / args.batch:7.3f} {verdict}  {dict(counts)}")
     return 0
+
+
+def batch(backend: str, n: int):
+    """Grade ``n`` stdlib-only submissions end to end; returns (seconds, status counts)."""
+    from grader.batch import BatchOptions, run_batch
+    from grader.course import load_course
+    from tests.integration.batch_helpers import honest, make_course, write_submissions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        course = load_course(make_course(base / "course", backend=backend))
+        subs = write_submissions(base / "subs", {f"s{i:04d}": honest(0.2 + (i % 60) / 100)
+                                                 for i in range(n)})
+        t = time.perf_counter()
+        summary = run_batch(course, subs, base / "out",
+                            BatchOptions(jobs=2, reports=False, quiet=True))
+        return time.perf_counter() - t, summary.counts
 
 
 if __name__ == "__main__":
