@@ -38,12 +38,18 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
     models = models or options.get("models")
     budget_s = float(options.get("budget_s", budget_s))
 
-    def progress(message: str) -> None:
-        say(f"reference: {message}")
+    def progress(result) -> None:
+        if isinstance(result, str):
+            say(f"reference: {result}")
+            return
+        score = "" if result.validation_score is None else \
+            f" validation {result.validation_score:.4f}"
+        say(f"reference: {result.model}: {result.status}{score} "
+            f"(fit {result.fit_s:.1f} s){' — ' + result.message if result.message else ''}")
 
     results = run_references(train, test, course.data_dir, task=course.task, models=models,
                              budget_s=budget_s, seed=course.seed, validation_df=validation,
-                             progress=progress)
+                             progress=progress, modality=course.competition.modality)
     rows = []
     baseline = course.grading.baseline
     for r in results:
