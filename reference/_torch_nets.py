@@ -321,8 +321,11 @@ def _device(name: str):
 
 def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
     """SGD with momentum; early stopping keeps the weights of the best validation loss."""
+    import time
+
     import torch
 
+    started = time.perf_counter()
     torch.manual_seed(seed)
     device = _device(est.device)
     model = model.to(device)
@@ -359,9 +362,10 @@ def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
             loss = loss_fn(model(Xt[idx]), yt[idx])
             loss.backward()
             opt.step()
-            total += float(loss) * idx.numel()
+            total += loss.item() * idx.numel()
         sched.step()
         curve.append(total / max(1, len(perm)))
+        out_of_time = est.max_time_s is not None and time.perf_counter() - started > est.max_time_s
         if not np.isfinite(curve[-1]):
             raise ValueError("training diverged (loss is not finite); lower learning_rate")
         if n_val:
@@ -375,6 +379,8 @@ def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
                 bad += 1
                 if bad >= est.patience:
                     break
+        if out_of_time:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -441,6 +447,8 @@ class TorchMLPClassifier(_TorchClassifier):
         with the lowest validation loss; stop after ``patience`` epochs without improvement.
     validation_fraction : float, default=0.1
     patience : int, default=10
+    max_time_s : float or None, default=None
+        Stop training after the epoch that passes this many seconds (a time budget).
     device : str, default="auto"
         "auto" is the GPU when present, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -462,6 +470,7 @@ class TorchMLPClassifier(_TorchClassifier):
         early_stopping=True,
         validation_fraction=0.1,
         patience=10,
+        max_time_s=None,
         device="auto",
         random_state=None,
     ):
@@ -477,6 +486,7 @@ class TorchMLPClassifier(_TorchClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.max_time_s = max_time_s
         self.device = device
         self.random_state = random_state
 
@@ -527,7 +537,7 @@ class TorchCNNClassifier(_TorchClassifier):
         How each row of ``X`` is an image; ``None`` infers it (``infer_image_shape``).
         Three-channel rows are read channels-last (H, W, C), as images flatten.
     learning_rate, momentum, weight_decay, batch_size, max_epochs, early_stopping,
-    validation_fraction, patience, device, random_state
+    validation_fraction, patience, max_time_s, device, random_state
         As in ``TorchMLPClassifier``.
     augment_shift : int, default=0
         Random translation by up to this many pixels during training (0 = none).
@@ -546,6 +556,7 @@ class TorchCNNClassifier(_TorchClassifier):
         early_stopping=True,
         validation_fraction=0.1,
         patience=8,
+        max_time_s=None,
         device="auto",
         augment_shift=0,
         random_state=None,
@@ -560,6 +571,7 @@ class TorchCNNClassifier(_TorchClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.max_time_s = max_time_s
         self.device = device
         self.augment_shift = augment_shift
         self.random_state = random_state

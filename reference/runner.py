@@ -1,0 +1,409 @@
+"""Run the course's models on a competition's data, each with a small validation search.
+
+The runner sees the training data (and an optional validation set) and the test features,
+never the hidden test labels: it returns each model's test predictions, and the grader scores
+them with the same scorer (public/private split) as the students' submissions.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reference.features import (
+    detect_modality,
+    load_images,
+    tabular_features,
+    text_column,
+)
+from reference.features.detect import image_column
+from reference.models import MODEL_TASKS, make_model
+
+__all__ = ["DEFAULT_MODELS", "SEARCH_SPACES", "ReferenceResult", "run_references"]
+
+#: The models run by default, per task and modality, cheapest first.
+DEFAULT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("classification", "tabular"): (
+        "majority",
+        "stratified",
+        "gaussian_nb",
+        "multinomial_nb",
+        "bernoulli_nb",
+        "knn",
+        "lda",
+        "perceptron",
+        "linear_softmax",
+        "linear_hinge",
+        "kernel_ridge_ova",
+        "svm_ovo",
+        "svm_ova",
+        "mlp",
+    ),
+    ("classification", "images"): (
+        "majority",
+        "stratified",
+        "gaussian_nb",
+        "multinomial_nb",
+        "bernoulli_nb",
+        "knn",
+        "lda",
+        "perceptron",
+        "linear_softmax",
+        "linear_hinge",
+        "kernel_ridge_ova",
+        "svm_ovo",
+        "mlp",
+        "cnn",
+    ),
+    ("classification", "text"): ("majority", "stratified", "string_kernel_svm", "knn_levenshtein"),
+    ("regression", "tabular"): ("mean", "knn_regressor", "kernel_ridge"),
+    ("regression", "images"): ("mean", "knn_regressor", "kernel_ridge"),
+    ("regression", "text"): ("mean",),
+}
+
+#: Candidate hyper-parameters per model, tried in order while the model's budget lasts.
+SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
+    "multinomial_nb": [{"n_bins": b} for b in (5, 10, 3, 20)],
+    "bernoulli_nb": [{"alpha": a} for a in (1.0, 0.1)],
+    "knn": [{"n_neighbors": k, "metric": m} for k in (5, 1, 3, 9) for m in ("l2", "l1")],
+    "knn_regressor": [{"n_neighbors": k} for k in (5, 10, 3, 1)],
+    "knn_levenshtein": [{"n_neighbors": k} for k in (1, 3, 5)],
+    "perceptron": [{"alpha": a, "penalty": p} for a, p in ((0.0001, None), (0.0001, "l2"))],
+    "linear_softmax": [{"reg": r} for r in (1e-4, 1e-3, 1e-2)],
+    "linear_hinge": [{"reg": r, "learning_rate": 0.01} for r in (1e-4, 1e-3, 1e-2)],
+    "kernel_ridge_ova": [
+        {"kernel": "rbf", "kernel_params": {"sigma": s}, "lam": lam}
+        for s in (None, 2.0)
+        for lam in (1.0, 0.1)
+    ]
+    + [{"kernel": "linear", "lam": 10.0}],
+    "kernel_ridge": [
+        {"kernel": "rbf", "kernel_params": {"sigma": s}, "lam": lam}
+        for s in (None, 2.0)
+        for lam in (1.0, 0.1)
+    ],
+    "svm_ovo": [{"kernel_params": {"sigma": s}, "C": c} for s in (None,) for c in (1.0, 10.0)]
+    + [{"kernel": "polynomial", "kernel_params": {"degree": 2}, "C": 1.0}],
+    "svm_ova": [{"kernel_params": {"sigma": None}, "C": c} for c in (1.0, 10.0)],
+    "string_kernel_svm": [
+        {"kernel_params": {"p": p, "kind": k}, "C": c}
+        for p in ((3, 4, 5), (2, 3))
+        for k in ("intersection", "presence")
+        for c in (1.0, 10.0)
+    ],
+    "mlp": [{"hidden_layer_sizes": h, "dropout": d} for h, d in (((256,), 0.2), ((128, 64), 0.0))],
+    "cnn": [{"architecture": "simple"}, {"architecture": "resnet"}],
+}
+
+#: Kernel and neighbour models are quadratic in the training rows: cap what they see.
+MAX_TRAIN_ROWS: dict[str, int] = {
+    "kernel_ridge": 4000,
+    "kernel_ridge_ova": 4000,
+    "svm_ovo": 8000,
+    "svm_ova": 5000,
+    "string_kernel_svm": 3000,
+    "knn_levenshtein": 2000,
+    "perceptron": 200_000,
+}
+#: Models that want standardised tabular features (distance, kernel and gradient models).
+_SCALED = {
+    "knn",
+    "knn_regressor",
+    "kernel_ridge",
+    "kernel_ridge_ova",
+    "svm_ovo",
+    "svm_ova",
+    "perceptron",
+    "linear_softmax",
+    "linear_hinge",
+    "lda",
+}
+#: Models that take the raw documents (text modality).
+_TEXT_MODELS = {"string_kernel_svm", "knn_levenshtein", "majority", "stratified", "mean"}
+
+
+@dataclass
+class ReferenceResult:
+    """One reference model's outcome.
+
+    ``predictions`` is indexed by test id (None unless ``status == "ok"``); the validation
+    score is accuracy (classification) or negative mean squared error (regression), measured
+    on the validation set used to choose ``params``.
+    """
+
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    predictions: pd.Series | None = None
+    validation_score: float | None = None
+    fit_s: float = 0.0
+    predict_s: float = 0.0
+    status: str = "ok"  # ok | error | skipped
+    message: str = ""
+
+
+def _score(task: str, y_true, y_pred) -> float:
+    if task == "classification":
+        return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+    return -float(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2))
+
+
+def _resolve_params(params: dict[str, Any], X: np.ndarray, scaled: bool) -> dict[str, Any]:
+    """Fill data-dependent defaults: an RBF ``sigma=None`` becomes ``sqrt(n_features * var / 2)``,
+    i.e. sklearn's ``gamma="scale"`` (``1 / (n_features * var)``); var is 1 once standardised."""
+    out = dict(params)
+    kp = out.get("kernel_params")
+    if isinstance(kp, dict) and "sigma" in kp and kp["sigma"] is None:
+        var = 1.0 if scaled else (float(X.var()) if X.size else 1.0)
+        out["kernel_params"] = {**kp, "sigma": float(np.sqrt(max(X.shape[1] * var, 1e-12) / 2))}
+    return out
+
+
+def _estimator(name: str, params: dict[str, Any], seed: int, modality: str, time_left: float):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    est = make_model(name, **params)
+    extra = {}
+    est_params = est.get_params()
+    if "random_state" in est_params:
+        extra["random_state"] = seed
+    if "max_time_s" in est_params:
+        extra["max_time_s"] = max(1.0, time_left)
+    est.set_params(**extra)
+    if modality == "tabular" and name in _SCALED:
+        return make_pipeline(StandardScaler(), est)
+    return est
+
+
+def _features(train_df, test_df, val_df, data_dir, modality, cache_dir):
+    frames = [train_df, test_df] + ([val_df] if val_df is not None else [])
+    if modality == "images":
+        col = image_column(train_df)
+        return [
+            load_images(f[col].astype(str).tolist(), data_dir, cache_dir=cache_dir) for f in frames
+        ]
+    if modality == "text":
+        return text_column(*frames)
+    return tabular_features(*frames)
+
+
+def _subsample(n: int, cap: int | None, y, task: str, seed: int) -> np.ndarray:
+    idx = np.arange(n)
+    if cap is None or n <= cap:
+        return idx
+    from sklearn.model_selection import train_test_split
+
+    strat = y if task == "classification" and _stratifiable(y) else None
+    keep, _ = train_test_split(idx, train_size=cap, random_state=seed, stratify=strat)
+    return np.sort(keep)
+
+
+def _stratifiable(y) -> bool:
+    _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+    return len(counts) > 1 and counts.min() >= 2
+
+
+def _run_one(
+    name,
+    X_tr,
+    y_tr,
+    X_val,
+    y_val,
+    X_all,
+    y_all,
+    X_test,
+    test_ids,
+    *,
+    task,
+    modality,
+    budget_s,
+    seed,
+) -> ReferenceResult:
+    started = time.perf_counter()
+    candidates = SEARCH_SPACES.get(name, [{}])
+    cap = MAX_TRAIN_ROWS.get(name)
+    sub = _subsample(len(y_tr), cap, y_tr, task, seed)
+    best: tuple[float, dict] | None = None
+    errors = []
+    for params in candidates:
+        elapsed = time.perf_counter() - started
+        if best is not None and elapsed > budget_s / 2:
+            break  # keep half the budget for the final fit on all the training data
+        resolved = _resolve_params(params, X_tr, modality == "tabular" and name in _SCALED)
+        try:
+            est = _estimator(name, resolved, seed, modality, (budget_s - elapsed) / 2)
+            est.fit(X_tr[sub], y_tr[sub])
+            score = _score(task, y_val, est.predict(X_val))
+        except Exception as exc:  # a model failing on odd data is a result, not a crash
+            errors.append(f"{params}: {type(exc).__name__}: {exc}")
+            continue
+        if best is None or score > best[0]:
+            best = (score, resolved)
+    if best is None:
+        return ReferenceResult(name, status="error", message="; ".join(errors)[:2000])
+    score, params = best
+    try:
+        t0 = time.perf_counter()
+        final_sub = _subsample(len(y_all), cap, y_all, task, seed)
+        time_left = budget_s - (t0 - started)
+        est = _estimator(name, params, seed, modality, time_left)
+        est.fit(X_all[final_sub], y_all[final_sub])
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pred = est.predict(X_test)
+        predict_s = time.perf_counter() - t0
+    except Exception as exc:
+        return ReferenceResult(
+            name,
+            params,
+            status="error",
+            validation_score=score,
+            message=f"final fit: {type(exc).__name__}: {exc}",
+        )
+    msg = f"trained on {len(final_sub)} of {len(y_all)} rows" if len(final_sub) < len(y_all) else ""
+    return ReferenceResult(
+        name,
+        _jsonable(params),
+        pd.Series(pred, index=test_ids, name="label"),
+        score,
+        fit_s,
+        predict_s,
+        "ok",
+        msg,
+    )
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    def conv(v):
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, tuple | list):
+            return [conv(x) for x in v]
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    return conv(params)
+
+
+def run_references(
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    data_dir: str | Path | None,
+    *,
+    task: str = "classification",
+    models: list[str] | None = None,
+    budget_s: float = 60,
+    seed: int = 0,
+    validation_df: pd.DataFrame | None = None,
+    progress: Callable[[ReferenceResult], None] | None = None,
+    modality: str = "auto",
+    cache_dir: str | Path | None = None,
+) -> list[ReferenceResult]:
+    """Fit every reference model and predict the test set.
+
+    Parameters
+    ----------
+    train_df : DataFrame
+        ``id``, ``label`` and the feature columns (or one column naming image files).
+    test_df : DataFrame
+        ``id`` and the same feature columns; never a label.
+    data_dir : path or None
+        The folder image paths are relative to (``None`` for tabular or text data).
+    task : {"classification", "regression"}, default="classification"
+    models : list of str or None, default=None
+        Names from ``reference.MODELS``; ``None`` runs ``DEFAULT_MODELS[task, modality]``.
+    budget_s : float, default=60
+        Seconds per model for its search and final fit. A fit in progress is not interrupted
+        (neural networks stop at the end of an epoch), so a model can overrun a little.
+    seed : int, default=0
+        Seeds the validation split, subsampling and every model's ``random_state``.
+    validation_df : DataFrame or None, default=None
+        Labelled validation data (``validation.csv``); ``None`` holds out 20 % of train.
+        The chosen parameters are refitted on train plus validation.
+    progress : callable or None, default=None
+        Called with each ``ReferenceResult`` as it finishes.
+    modality : {"auto", "tabular", "images", "text"}, default="auto"
+    cache_dir : path or None, default=None
+        Where decoded images are cached by content hash.
+
+    Returns
+    -------
+    list of ReferenceResult, one per model, in the order run.
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    for name, df in (("train", train_df), ("test", test_df)):
+        if "id" not in df.columns:
+            raise ValueError(f"{name} data has no 'id' column")
+    if "label" not in train_df.columns:
+        raise ValueError("train data has no 'label' column")
+    if modality == "auto":
+        modality = detect_modality(train_df, data_dir)
+    names = list(models) if models else list(DEFAULT_MODELS[(task, modality)])
+    for n in names:
+        make_model(n)  # unknown names fail here, before any work
+    feats = _features(train_df, test_df, validation_df, data_dir, modality, cache_dir)
+    X_train, X_test = feats[0], feats[1]
+    y_train = train_df["label"].to_numpy()
+    if task == "regression":
+        y_train = y_train.astype(float)
+    if validation_df is not None:
+        X_val, y_val = feats[2], validation_df["label"].to_numpy()
+        X_tr, y_tr = X_train, y_train
+        X_all = np.concatenate([X_train, X_val])
+        y_all = np.concatenate([y_train, y_val.astype(y_train.dtype)])
+    else:
+        from sklearn.model_selection import train_test_split
+
+        strat = y_train if task == "classification" and _stratifiable(y_train) else None
+        tr, va = train_test_split(
+            np.arange(len(y_train)), test_size=0.2, random_state=seed, stratify=strat
+        )
+        X_tr, y_tr, X_val, y_val = X_train[tr], y_train[tr], X_train[va], y_train[va]
+        X_all, y_all = X_train, y_train
+    test_ids = pd.Index(test_df["id"], name="id")
+    results = []
+    for name in names:
+        if MODEL_TASKS[name] != task:
+            res = ReferenceResult(
+                name, status="skipped", message=f"a {MODEL_TASKS[name]} model; the task is {task}"
+            )
+        elif modality == "text" and name not in _TEXT_MODELS:
+            res = ReferenceResult(
+                name, status="skipped", message="needs numeric features; the data is text"
+            )
+        else:
+            try:
+                res = _run_one(
+                    name,
+                    X_tr,
+                    y_tr,
+                    X_val,
+                    y_val,
+                    X_all,
+                    y_all,
+                    X_test,
+                    test_ids,
+                    task=task,
+                    modality=modality,
+                    budget_s=budget_s,
+                    seed=seed,
+                )
+            except Exception as exc:  # one broken model never stops the others
+                res = ReferenceResult(
+                    name,
+                    status="error",
+                    message=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"[:2000],
+                )
+        results.append(res)
+        if progress is not None:
+            progress(res)
+    return results
