@@ -69,6 +69,10 @@ def test_demo_summary_shows_every_sample_case(demo, open_page):
         assert rows[student][6] == status, (student, rows[student])
     assert rows["ana_knn"][7].startswith("⚑") and rows["sorin_copy"][7].startswith("⚑")
     assert float(rows["florin_offbyone"][5]) < 5  # below the baseline
+    if rows["dan_nb"][6] == "ok":  # his Kaggle upload is not what his code gives
+        assert "not reproduced" in rows["dan_nb"][8]
+    if rows["elena_logreg"][6] == "ok":
+        assert rows["elena_logreg"][8] == "reproduced"
     failed = v.page.locator("#failed-table").inner_text()
     for student in EXPECTED_STATUS:
         assert student in failed
