@@ -100,8 +100,9 @@ class Gen:
             elif depth < 2 and c < 0.32:
                 out.append(f"{pad}while {self.name()} < {self.expr(2)}:")
                 out += self.block(indent + 1, r.randint(1, 3), depth + 1)
-            elif c < 0.4:
+            elif c < 0.4:  # a comment, then a statement (a block is never only comments)
                 out.append(f"{pad}# {' '.join(r.sample(WORDS, r.randint(3, 7)))}")
+                out.append(f"{pad}{self.name()} = {self.expr()}")
             elif c < 0.47:
                 out.append(f"{pad}print(\"{' '.join(r.sample(WORDS, 3))}:\", {self.expr(1)})")
             elif c < 0.55:

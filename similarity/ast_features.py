@@ -31,13 +31,10 @@ _MAX_SUBTREE = 40  # expression subtrees up to this many nodes are features of t
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-class _Canonicalise(ast.NodeTransformer):
+def _augmented_as_assign(node: ast.AugAssign) -> ast.Assign:
     """``x op= v`` -> ``x = x op v`` so both spellings give the same features."""
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
-        self.generic_visit(node)
-        value = ast.BinOp(left=node.target, op=node.op, right=node.value)
-        return ast.Assign(targets=[node.target], value=value)
+    value = ast.BinOp(left=node.target, op=node.op, right=node.value)
+    return ast.Assign(targets=[node.target], value=value)
 
 
 def _label(node: ast.AST) -> str | None:
@@ -118,24 +115,24 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     counts: Counter = Counter()
     if tree is None:
         return counts
-    try:
-        tree = _Canonicalise().visit(tree)
-    except RecursionError:
-        return counts
     feats: Counter = Counter()
     # Iterative post-order walk (no recursion limit on deeply nested code). Each entry:
     # (node, parent label, grandparent label, children done?).
     serial: dict[int, tuple[str, int]] = {}  # id(node) -> (canonical text, subtree size)
-    stack: list[tuple[ast.AST, str, str, bool]] = [(tree, "^", "^", False)]
+    # ``key`` is the id of the node as its parent knows it (an AugAssign stands in for the
+    # Assign it is rewritten to).
+    stack: list[tuple[ast.AST, str, str, bool, int]] = [(tree, "^", "^", False, id(tree))]
     while stack:
-        node, parent, grand, done = stack.pop()
+        node, parent, grand, done, key = stack.pop()
+        if not done and isinstance(node, ast.AugAssign):
+            node = _augmented_as_assign(node)
         label = _label(node)
         if not done:
-            stack.append((node, parent, grand, True))
+            stack.append((node, parent, grand, True, key))
             inner = label if label is not None else parent
             outer = parent if label is not None else grand
             for c in ast.iter_child_nodes(node):
-                stack.append((c, inner, outer, False))
+                stack.append((c, inner, outer, False, id(c)))
             continue
         # Children are finished: their canonical texts are in ``serial``.
         parts, size, kids = [], 1, []
@@ -143,7 +140,7 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
             for c in (value if isinstance(value, list) else [value]):
                 if not isinstance(c, ast.AST):
                     continue
-                t, n = serial.pop(id(c), ("", 0))
+                t, n = serial.get(id(c), ("", 0))
                 if t:
                     kids.append(t.split("(", 1)[0].removesuffix("#big"))
                 if fname in _BODY_FIELDS or isinstance(c, ast.stmt):
@@ -158,7 +155,7 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
             text_for_parent = f"{label}#big"
         else:
             text_for_parent = text
-        serial[id(node)] = (text_for_parent, size)
+        serial[key] = (text_for_parent, size)
         feats[label] += 1
         feats[f"{parent}>{label}"] += 1
         feats[f"{grand}>{parent}>{label}"] += 1

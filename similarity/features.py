@@ -24,7 +24,7 @@ from similarity.normalize import normalize_source, read_source
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "3"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "4"  # bump when normalisation or features change: old cache entries retire
 _WS = re.compile(r"\s+")
 
 

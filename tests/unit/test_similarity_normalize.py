@@ -149,6 +149,8 @@ def test_ast_features_see_through_control_flow_rewrites():
         return dot / np.sqrt(sum(v * v for v in x.values()) * sum(v * v for v in y.values()))
 
     assert cos(a, b) > 0.6 > cos(a, c)
+    assert bag("for i in r:\n    x += i\n") == bag("for i in r:\n    x = x + i\n")
+    assert bag("if a > b:\n    pass\n") == bag("if b < a:\n    pass\n")
 
 
 def test_lexer_gives_tokenize_stream_on_valid_code():
