@@ -18,6 +18,19 @@ def test_gpu_devices_come_from_the_worker_configuration():
         worker_gpu_devices({"GRADER_GPU_DEVICES": "gpu0"})
 
 
+def test_a_worker_shares_its_gpus_out_one_run_at_a_time(monkeypatch):
+    from grader.executors.dask import _hold_gpus
+
+    monkeypatch.setenv("GRADER_GPU_DEVICES", "0,1")
+    with _hold_gpus(1) as first, _hold_gpus(1) as second:
+        assert {first, second} == {(0,), (1,)}  # two threads of one worker: own devices
+    with _hold_gpus(0) as none:
+        assert none == ()
+    monkeypatch.setenv("GRADER_GPU_DEVICES", "")  # advertises GPU, has none
+    with pytest.raises(RuntimeError, match="has 0 GPU\\(s\\)"), _hold_gpus(1):
+        pass
+
+
 def test_staged_data_is_checked_against_its_hash(tmp_path):
     from grader.course import _hash_tree
     from grader.executors.staging import DataUnavailable, StagedData, pack_data, unpack_once
