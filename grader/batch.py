@@ -254,8 +254,8 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
         print(summary.line())
 
 
-def _guarded(stage: str, store: Store, summary: BatchSummary, say: Callable[[str], None],
-             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _guarded(stage: str, store: Store, summary: BatchSummary, warn: Callable[[str], None],
+             fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Run a stage after the runs; its failure is reported and stored, never fatal: the
     grades are already stored and the other stages still run."""
     from grader.errors import GraderError
@@ -270,7 +270,7 @@ def _guarded(stage: str, store: Store, summary: BatchSummary, say: Callable[[str
         store.log_event("stage_failed", {"stage": stage, "error": repr(exc),
                                          "traceback": traceback.format_exc()})
         summary.stage_errors.append(stage)
-        say(f"warning: the {stage} stage failed ({type(exc).__name__}: {exc}); grades are kept. "
+        warn(f"warning: the {stage} stage failed ({type(exc).__name__}: {exc}); grades are kept. "
             "The traceback is in grading.db (events); 'grader run' again retries it.")
         return None
 
@@ -513,4 +513,6 @@ def _reports_stage(out: Path, say: Callable[[str], None]) -> None:
         from reports import render_all
     except ImportError:
         return
-    render_all(out)
+    pages = render_all(out)
+    say(f"reports: {out / 'reports' / 'index.html'} ({len(pages.get('students', []) or [])} "
+        f"student pages, {len(pages.get('pairs', []) or [])} pair pages)")
