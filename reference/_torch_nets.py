@@ -32,8 +32,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "maxout")
 
 
-def conv_output_size(W: int, F: int, S: int = 1, P: int = 0) -> int:
+def conv_output_size(W: int, F: int, S: int = 1, P: int = 0, *, strict: bool = True) -> int:
     """Spatial output size ``(W - F + 2P) / S + 1`` of a conv or pool layer.
+
+    ``strict=False`` floors a fractional size as PyTorch does (used inside ResNet blocks,
+    whose stride-2 3 x 3 convs with padding 1 halve even widths that way).
 
     Raises
     ------
@@ -46,7 +49,7 @@ def conv_output_size(W: int, F: int, S: int = 1, P: int = 0) -> int:
     32
     """
     span = W - F + 2 * P
-    if span < 0 or span % S:
+    if span < 0 or (strict and span % S):
         raise ValueError(
             f"a {F}x{F} filter with stride {S} and padding {P} does not fit an input of "
             f"width {W}: (W - F + 2P) / S + 1 = {span / S + 1:.2f}"
@@ -153,7 +156,11 @@ def build_cnn(layers: list[tuple], input_shape: tuple[int, int, int], n_classes:
             K = args[0]
             S = args[1] if len(args) > 1 else 1
             m = _residual_block(shape[0], K, S)
-            shape = (K, conv_output_size(shape[1], 3, S, 1), conv_output_size(shape[2], 3, S, 1))
+            shape = (
+                K,
+                conv_output_size(shape[1], 3, S, 1, strict=False),
+                conv_output_size(shape[2], 3, S, 1, strict=False),
+            )
         elif kind == "bn":
             m = nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
         elif kind == "dropout":

@@ -18,6 +18,10 @@ def feature_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c not in _RESERVED]
 
 
+def _is_string_column(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
 def _is_file_column(values: pd.Series, data_dir: Path | None) -> bool:
     sample = values.dropna().astype(str).head(20)
     if sample.empty or not sample.str.lower().str.endswith(IMAGE_SUFFIXES).all():
@@ -35,7 +39,7 @@ def detect_modality(df: pd.DataFrame, data_dir: str | Path | None = None) -> str
     'tabular'
     """
     cols = feature_columns(df)
-    strings = [c for c in cols if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    strings = [c for c in cols if _is_string_column(df[c])]
     for c in strings:
         if _is_file_column(df[c], None if data_dir is None else Path(data_dir)):
             return "images"
@@ -51,6 +55,6 @@ def detect_modality(df: pd.DataFrame, data_dir: str | Path | None = None) -> str
 def image_column(df: pd.DataFrame) -> str:
     """The column naming image files."""
     for c in feature_columns(df):
-        if df[c].dtype == object and _is_file_column(df[c], None):
+        if _is_string_column(df[c]) and _is_file_column(df[c], None):
             return c
     raise ValueError(f"no column names image files ({', '.join(IMAGE_SUFFIXES)})")

@@ -245,3 +245,16 @@ def test_registry():
     assert set(MODEL_TASKS) == set(MODELS)
     with pytest.raises(KeyError, match="did you mean 'knn'"):
         make_model("knm")
+
+
+@pytest.mark.parametrize("name", ["simple", "alexnet", "vgg", "resnet"])
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 32, 32), (1, 1, 5)])
+def test_presets_build_and_their_summary_matches_a_forward_pass(name, shape):
+    import torch
+
+    from reference._torch_nets import architecture, build_cnn
+
+    model, summary = build_cnn(architecture(name, shape), shape, n_classes=4)
+    out = model.eval()(torch.zeros(2, *shape))
+    assert tuple(out.shape) == (2, 4) == (2, *summary[-1].out_shape)
+    assert sum(i.params for i in summary) == sum(p.numel() for p in model.parameters())
