@@ -491,7 +491,8 @@ def _similarity_stage(course: Course, store: Store, out: Path, say: Callable[[st
         **({"threshold": sim.threshold} if sim.threshold is not None else {}))
     result = compare(subs, template=course.optional_dir(sim.template, "starter"),
                      archive=course.optional_dir(sim.archive, "archive"),
-                     web=course.optional_dir(sim.web, "web"), options=options)
+                     web=course.optional_dir(sim.web, "web"), options=options,
+                     cache_dir=out / "similarity" / "cache")
     (out / "similarity").mkdir(exist_ok=True)
     similarity.write_outputs(result, out / "similarity")
     store.put_similarity([_pair_dict(p) for p in result.pairs], result.clusters)
@@ -514,5 +515,5 @@ def _reports_stage(out: Path, say: Callable[[str], None]) -> None:
     except ImportError:
         return
     pages = render_all(out)
-    say(f"reports: {out / 'reports' / 'index.html'} ({len(pages.get('students', []) or [])} "
-        f"student pages, {len(pages.get('pairs', []) or [])} pair pages)")
+    say(f"reports: {out / 'reports' / 'index.html'} ({pages.get('students')} student pages, "
+        f"{pages.get('pairs')} pair pages, {pages.get('seconds', 0):.1f} s)")
