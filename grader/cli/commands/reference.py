@@ -1,0 +1,85 @@
+"""``grader reference``: every course model on a course's data, scored like the students."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("course", type=Path, metavar="COURSE_DIR")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="batch folder: grading.db and reference.csv go here",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="reference models to run (default: those suited to the task and "
+        "data; see reference.MODELS)",
+    )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=60.0,
+        metavar="N",
+        help="seconds per model for its search and final fit (default 60)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.course import load_course
+    from grader.errors import GraderError
+    from grader.reference_stage import run_reference_stage
+    from grader.scoring import Scorer
+    from grader.store import Store
+    from reference import MODELS
+
+    course = load_course(args.course)
+    unknown = [m for m in args.models or [] if m not in MODELS]
+    if unknown:
+        import difflib
+
+        problems = []
+        for m in unknown:
+            close = difflib.get_close_matches(m, MODELS, n=1)
+            problems.append(f"{m!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise GraderError(
+            f"unknown reference model(s): {', '.join(unknown)}",
+            problems=problems,
+            hint=f"known models: {', '.join(MODELS)}",
+        )
+    if args.budget_s <= 0:
+        raise GraderError(f"--budget-s must be positive, got {args.budget_s}")
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    scorer = Scorer(course)
+    with Store(out / "grading.db") as store:
+        try:
+            rows = run_reference_stage(
+                course, store, scorer, out, budget_s=args.budget_s, models=args.models, say=say
+            )
+        except (KeyError, ValueError) as exc:  # bad data for the models: a user's problem
+            raise GraderError(
+                f"the reference models could not run on {course.data_dir}: {exc}",
+                hint="check train.csv/test.csv against the course folder layout in README.md",
+            ) from exc
+    ok = [r for r in rows if r["status"] == "ok"]
+    sign = 1.0 if scorer.greater_is_better else -1.0
+    scored = [r for r in ok if r["private_score"] is not None]
+    best = max(scored, key=lambda r: sign * r["private_score"], default=None)
+    line = f"reference: {len(ok)} of {len(rows)} models ran — see {out / 'reference.csv'}"
+    if best is not None:
+        line += f"; best {best['model']} {best['private_score']:.4f}"
+    print(line)
+    return 0
