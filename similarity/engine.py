@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -333,7 +333,8 @@ def _clusters(pairs: list[Pair]) -> list[list[str]]:
 def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
             archive: Path | None = None, web: Path | None = None,
             options: SimilarityOptions | None = None, progress: Progress | None = None,
-            cache_dir: Path | None = None) -> SimilarityResult:
+            cache_dir: Path | None = None,
+            focus: Collection[str] | None = None) -> SimilarityResult:
     """Compare a class's submissions with each other and with archive and web sources.
 
     Parameters
@@ -354,6 +355,10 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     cache_dir : Path, optional
         Per-file features are cached here by content hash: a late submission is compared with
         everyone without re-reading the others.
+    focus : collection of str, optional
+        Score only the pairs involving these students (e.g. a late submission), against
+        everyone and every source. Common-code suppression and weights still come from the
+        whole class, so these pairs score exactly as in a full run.
 
     Returns
     -------
@@ -367,6 +372,11 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     """
     o = options if options is not None else SimilarityOptions()
     t0 = time.perf_counter()
+    focus_set = None if focus is None else {str(f) for f in focus}
+    if focus_set is not None and not focus_set <= {str(k) for k in submissions}:
+        unknown = sorted(focus_set - {str(k) for k in submissions})
+        raise SimilarityInputError("focus names students that are not among the submissions",
+                                   problems=unknown, hint="focus takes submission names")
     missing = [f"{name}: {p}" for name, p in submissions.items() if not Path(p).exists()]
     if missing:
         raise SimilarityInputError(
@@ -433,16 +443,25 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
             found_c.append(rb[j])
             found_v.append({c: v[i, j] for c, v in comps.items()})
 
-        for lo in range(0, n, o.block_rows):
-            ra = class_rows[lo : lo + o.block_rows]
+        # Rows whose pairs are scored: everyone, or only the focus students (late submissions:
+        # suppression and idf still come from the whole class, so scores are the same).
+        focus_rows = class_rows if focus_set is None else np.array(
+            [i for i, s in enumerate(klass) if s.name in focus_set], dtype=np.int64)
+        in_focus = np.zeros(n, dtype=bool)
+        in_focus[focus_rows] = True
+        for lo in range(0, focus_rows.size, o.block_rows):
+            ra = focus_rows[lo : lo + o.block_rows]
             comps = scorer.block(ra, class_rows)
-            upper = ra[:, None] < class_rows[None, :]
-            keep(ra, class_rows, comps, upper & (combine(comps, o) >= o.min_score))
+            # Each pair once: (i, j) with i < j, or j outside the focus (swapped below).
+            once = (ra[:, None] < class_rows[None, :]) | (
+                (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
+            keep(ra, class_rows, comps, once & (combine(comps, o) >= o.min_score))
             if used_src.size and not use_index:
                 rb = np.arange(n, len(docs))
                 comps = scorer.block(ra, rb)
                 keep(ra, rb, comps, combine(comps, o) >= o.min_score)
         if use_index and qr is not None and qr.size:
+            qr, qc = qr[in_focus[qr]], qc[in_focus[qr]]
             pos = np.searchsorted(used_src, qc) + n
             comps = _chunked(scorer.pairs, qr, pos)
             ok = combine(comps, o) >= o.min_score
@@ -451,6 +470,8 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
             found_v.append({c: v[ok] for c, v in comps.items()})
         fr = np.concatenate(found_r) if found_r else np.zeros(0, dtype=np.int64)
         fc = np.concatenate(found_c) if found_c else np.zeros(0, dtype=np.int64)
+        swap = (fc < n) & (fc < fr)  # peer pairs name the alphabetically first student as a
+        fr, fc = np.where(swap, fc, fr), np.where(swap, fr, fc)
         comps = {c: (np.concatenate([v[c] for v in found_v]) if found_v else np.zeros(0))
                  for c in (*COMPONENTS, "comments")}
         score = combine(comps, o)

@@ -246,3 +246,22 @@ def test_sketch_screening_flags_the_same_pairs_as_exact_scoring(tmp_path):
     for k in fe:  # flagged pairs are rescored exactly, not estimated
         assert fs[k] == pytest.approx(fe[k], abs=0.02)
     assert not any(p.estimated for p in sketched.pairs if p.flagged)
+
+
+def test_focus_scores_a_late_submission_exactly_as_a_full_run(tmp_path):
+    from tests.unit.test_similarity_heldout import COPIES, HONEST
+
+    files = {f"{k}.py": v for k, v in HONEST.items()}
+    files.update({f"{k}.py": v for k, (_, v) in COPIES.items()})
+    subs = write(tmp_path / "s", files)
+    web = tmp_path / "web"
+    write(web, {"tutorial.py": CNN_A})
+    full = compare(subs, web=web, options=SimilarityOptions(min_score=0.0))
+    late = compare(subs, web=web, options=SimilarityOptions(min_score=0.0),
+                   focus=["copy_loops", "cnn_b"])
+    involved = {(p.a, p.b): p.score for p in full.pairs if {"copy_loops", "cnn_b"} & {p.a, p.b}}
+    got = {(p.a, p.b): p.score for p in late.pairs}
+    assert got.keys() == involved.keys()
+    assert all(got[k] == pytest.approx(v, abs=1e-9) for k, v in involved.items())
+    with pytest.raises(SimilarityInputError):
+        compare(subs, focus=["nobody"])
