@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from similarity.ast_features import ast_feature_counts, parse_tolerant
-from similarity.normalize import normalize_source, read_source
+from similarity.normalize import CHAR_TOKEN, TOKEN_CHAR, normalize_source, read_source
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
@@ -45,7 +46,11 @@ class FileFeatures:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"v": FEATURE_VERSION, "tokens": self.tokens, "lines": self.lines.tolist(),
+        # Tokens as one string of their characters when the vocabulary covers them (fast
+        # to load), else as a list.
+        chars = [TOKEN_CHAR.get(t) for t in self.tokens]
+        toks = "".join(chars) if all(chars) else self.tokens
+        return {"v": FEATURE_VERSION, "tokens": toks, "lines": self.lines.ravel().tolist(),
                 "comments": self.comments, "line_texts": self.line_texts,
                 "ast_keys": self.ast_keys.tolist(), "ast_counts": self.ast_counts.tolist(),
                 "words": self.words, "notes": self.notes}
@@ -53,7 +58,9 @@ class FileFeatures:
     @classmethod
     def from_json(cls, name: str, digest: str, d: dict) -> FileFeatures:
         lt = d["line_texts"]
-        return cls(name=name, digest=digest, tokens=d["tokens"],
+        toks = d["tokens"]
+        return cls(name=name, digest=digest,
+                   tokens=[CHAR_TOKEN[c] for c in toks] if isinstance(toks, str) else toks,
                    lines=np.asarray(d["lines"], dtype=np.int32).reshape(-1, 2),
                    comments=[tuple(c) for c in d["comments"]],
                    text=" ".join(t for t in lt if t), line_texts=lt,
@@ -64,7 +71,9 @@ class FileFeatures:
 
 def _digest(data: bytes, max_bytes: int) -> str:
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"gradebox-similarity-features:{FEATURE_VERSION}:{max_bytes}\0".encode())
+    # The Python version is part of the key: its keywords and builtins shape the tokens.
+    h.update(f"gradebox-similarity-features:{FEATURE_VERSION}:{max_bytes}:"
+             f"{sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     h.update(data)
     return h.hexdigest()
 

@@ -12,7 +12,6 @@ inverted index (a sparse fingerprint-by-source matrix) used for large archives.
 
 from __future__ import annotations
 
-import token as _token
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,7 +21,8 @@ import scipy.sparse as sp
 from similarity.corpora import Submission
 from similarity.features import FileFeatures
 from similarity.fingerprints import kgram_hashes, stable_hash64, token_ids, winnow
-from similarity.normalize import _BUILTINS, _KEYWORDS
+from similarity.normalize import TOKEN_CHAR as _CHAR
+from similarity.normalize import UNKNOWN_CHAR as _UNKNOWN
 from similarity.string_kernels import char_ngram_matrix
 
 __all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices", "build_sparse",
@@ -30,11 +30,6 @@ __all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices"
 
 SIGNALS = ("fingerprints", "tokens", "text", "ast", "lexical", "comments")
 
-# Each normalised token becomes one character, so the string kernel runs over token n-grams.
-_VOCAB = sorted(_KEYWORDS | _BUILTINS | set(_token.EXACT_TOKEN_TYPES)
-                | {"ID", "NUM", "STR", "NL", "IN", "DE", "?"})
-_CHAR = {t: chr(0x4E00 + i) for i, t in enumerate(_VOCAB)}
-_UNKNOWN = chr(0x4E00 + len(_VOCAB))
 SEP = "\x1f"  # stands for removed (template) code: n-grams never bridge a gap
 FILE_SEP = "\x1e"  # between the files of a multi-file submission
 

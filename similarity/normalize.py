@@ -19,6 +19,7 @@ import builtins
 import io
 import keyword
 import re
+import token
 import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,13 @@ __all__ = ["NormalizedFile", "read_source", "normalize_source", "normalize_comme
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Tokens that only carry layout (or nothing): never part of the structural stream.
+# Each normalised token is also one character (a closed vocabulary), so the token stream is a
+# string: the string kernel runs over token n-grams, and the cache stores one short string.
+_VOCAB = sorted(_KEYWORDS | _BUILTINS | set(token.EXACT_TOKEN_TYPES)
+                | {"ID", "NUM", "STR", "NL", "IN", "DE", "?"})
+TOKEN_CHAR: dict[str, str] = {t: chr(0x4E00 + i) for i, t in enumerate(_VOCAB)}
+CHAR_TOKEN: dict[str, str] = {c: t for t, c in TOKEN_CHAR.items()}
+UNKNOWN_CHAR = chr(0x4E00 + len(_VOCAB))
 _SKIP = {tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.COMMENT}
 _STRUCT = {tokenize.NEWLINE: "NL", tokenize.INDENT: "IN", tokenize.DEDENT: "DE"}
 
