@@ -156,6 +156,8 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
         else:
             text_for_parent = text
         serial[key] = (text_for_parent, size)
+        if node is tree:
+            continue  # every file has a module: it is no evidence of anything
         feats[label] += 1
         feats[f"{parent}>{label}"] += 1
         feats[f"{grand}>{parent}>{label}"] += 1

@@ -25,7 +25,7 @@ from similarity.normalize import CHAR_TOKEN, TOKEN_CHAR, normalize_source, read_
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "4"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "5"  # bump when normalisation or features change: old cache entries retire
 _WS = re.compile(r"\s+")
 
 

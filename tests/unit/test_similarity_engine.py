@@ -265,3 +265,10 @@ def test_focus_scores_a_late_submission_exactly_as_a_full_run(tmp_path):
     assert all(got[k] == pytest.approx(v, abs=1e-9) for k, v in involved.items())
     with pytest.raises(SimilarityInputError):
         compare(subs, focus=["nobody"])
+
+
+@pytest.mark.parametrize("exact_pairs", [200_000, 0])
+def test_empty_files_share_nothing(tmp_path, exact_pairs):
+    subs = write(tmp_path / "s", {"a.py": "", "b.py": "\n\n", "c.py": "# just a comment\n"})
+    r = compare(subs, options=SimilarityOptions(min_score=0.0, exact_pairs=exact_pairs))
+    assert all(p.score == 0.0 for p in r.pairs)
