@@ -142,7 +142,9 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=128
     max_epochs : int, default=100
     tol : float, default=1e-6
-        Stop when an epoch lowers the full training loss by less than this.
+        An epoch that lowers the best full training loss by less than this is stale.
+    n_iter_no_change : int, default=5
+        Stop after this many stale epochs in a row.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights and the shuffling.
 
@@ -166,6 +168,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         batch_size=128,
         max_epochs=100,
         tol=1e-6,
+        n_iter_no_change=5,
         random_state=None,
     ):
         self.loss = loss
@@ -176,6 +179,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -191,7 +195,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         b = np.zeros(k)
         vW, vb = np.zeros_like(W), np.zeros_like(b)
         bs = max(1, min(int(self.batch_size), n))
-        prev = np.inf
+        best_loss, stale = np.inf, 0
         self.loss_curve_ = []
         for epoch in range(int(self.max_epochs)):
             lr = self.learning_rate / (1.0 + epoch * self.decay)
@@ -212,9 +216,15 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
                     f"training diverged at epoch {epoch + 1}; lower learning_rate "
                     f"(now {self.learning_rate}) or scale the features"
                 )
-            if prev - full < self.tol and epoch > 0:
-                break
-            prev = full
+            # Stop after n_iter_no_change epochs in a row without a tol improvement (one noisy
+            # epoch of SGD must not end training).
+            if full > best_loss - self.tol:
+                stale += 1
+                if stale >= self.n_iter_no_change:
+                    break
+            else:
+                stale = 0
+            best_loss = min(best_loss, full)
         self.n_iter_ = epoch + 1
         self.coef_, self.intercept_ = W, b
         return self

@@ -24,31 +24,53 @@ class BinnedMultinomialNB(ClassifierMixin, BaseEstimator):
         Laplace smoothing of ``MultinomialNB``.
     value_range : tuple of float or None, default=None
         ``(low, high)`` of the edges, e.g. ``(0, 255)``; ``None`` takes the training min/max.
+    per_feature : bool, default=False
+        Bin each feature into ``n_bins`` equal intervals of its own training range (sklearn's
+        ``KBinsDiscretizer(strategy="uniform")``; for tabular columns on different scales)
+        instead of the lab's edges over one range for all values (pixels).
 
     Attributes
     ----------
-    bin_edges_ : ndarray of shape (n_bins,)
+    bin_edges_ : ndarray of shape (n_bins,), or (n_features, n_bins + 1) with ``per_feature``
     nb_ : MultinomialNB
     classes_ : ndarray of shape (n_classes,)
     """
 
-    def __init__(self, *, n_bins=5, alpha=1.0, value_range=None):
+    def __init__(self, *, n_bins=5, alpha=1.0, value_range=None, per_feature=False):
         self.n_bins = n_bins
         self.alpha = alpha
         self.value_range = value_range
+        self.per_feature = per_feature
 
     def _bins(self, X):
-        return np.clip(np.digitize(X, self.bin_edges_) - 1, 0, len(self.bin_edges_) - 1)
+        edges = self.bin_edges_
+        if edges.ndim == 1:
+            return np.clip(np.digitize(X, edges) - 1, 0, len(edges) - 1)
+        # Equal-width edges per column: the bin index is computed arithmetically.
+        low, width = edges[:, 0], edges[:, 1] - edges[:, 0]
+        return np.clip(np.floor((X - low) / width), 0, edges.shape[1] - 2).astype(np.int64)
 
     def fit(self, X, y):
         if not isinstance(self.n_bins, int | np.integer) or self.n_bins < 2:
             raise ValueError(f"n_bins must be an int >= 2, got {self.n_bins!r}")
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        low, high = self.value_range if self.value_range is not None else (X.min(), X.max())
-        if high <= low:
-            high = low + 1.0  # a constant input: every value lands in bin 0
-        self.bin_edges_ = np.linspace(low, high, self.n_bins)
+        if self.value_range is not None:
+            low, high = (np.float64(v) for v in self.value_range)
+        elif self.per_feature:
+            low, high = X.min(axis=0), X.max(axis=0)
+        else:
+            low, high = X.min(), X.max()
+        high = np.where(high > low, high, low + 1.0)  # a constant input: all in bin 0
+        if self.per_feature:  # n_bins intervals per column (sklearn's KBinsDiscretizer)
+            self.bin_edges_ = np.linspace(
+                np.broadcast_to(low, X.shape[1]),
+                np.broadcast_to(high, X.shape[1]),
+                self.n_bins + 1,
+                axis=-1,
+            )
+        else:  # the lab's np.linspace(low, high, n_bins) edges over all values
+            self.bin_edges_ = np.linspace(float(low), float(high), self.n_bins)
         self.nb_ = MultinomialNB(alpha=self.alpha).fit(self._bins(X), y)
         self.classes_ = self.nb_.classes_
         return self

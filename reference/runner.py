@@ -70,7 +70,8 @@ DEFAULT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
 
 #: Candidate hyper-parameters per model, tried in order while the model's budget lasts.
 SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
-    "multinomial_nb": [{"n_bins": b} for b in (5, 10, 3, 20)],
+    "multinomial_nb": [{"n_bins": b, "per_feature": f} for b in (5, 10) for f in (False, True)]
+    + [{"n_bins": 20, "per_feature": True}],
     "bernoulli_nb": [{"alpha": a} for a in (1.0, 0.1)],
     "knn": [{"n_neighbors": k, "metric": m} for k in (5, 1, 3, 9) for m in ("l2", "l1")],
     "knn_regressor": [{"n_neighbors": k} for k in (5, 10, 3, 1)],

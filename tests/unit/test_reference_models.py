@@ -219,6 +219,23 @@ def test_string_kernel_svm_and_multinomial_bins():
     assert nb.predict([[20, 5], [255, 200]]).tolist() == [0, 1]
 
 
+def test_multinomial_nb_per_feature_bins_match_kbins_discretizer():
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 3)) * [1.0, 100.0, 10.0]
+    y = (X[:, 0] + X[:, 1] / 100 > 1).astype(int)
+    ours = make_model("multinomial_nb", n_bins=4, per_feature=True).fit(X, y)
+    theirs = make_pipeline(
+        KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="uniform"), MultinomialNB()
+    ).fit(X, y)
+    Xq = rng.random((50, 3)) * [1.0, 100.0, 10.0]
+    np.testing.assert_array_equal(ours._bins(Xq), theirs[0].transform(Xq))
+    np.testing.assert_array_equal(ours.predict(Xq), theirs.predict(Xq))
+
+
 def test_registry():
     assert {
         "majority",
