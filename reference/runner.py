@@ -126,6 +126,8 @@ _SCALED = {
     "linear_hinge",
     "lda",
 }
+#: Edit distance costs O(len_x * len_z) per pair: beyond this mean length it cannot fit a budget.
+LEVENSHTEIN_MAX_MEAN_CHARS = 64
 #: Models that take the raw documents (text modality).
 _TEXT_MODELS = {"string_kernel_svm", "knn_levenshtein", "majority", "stratified", "mean"}
 
@@ -204,6 +206,10 @@ def _subsample(n: int, cap: int | None, y, task: str, seed: int) -> np.ndarray:
     strat = y if task == "classification" and _stratifiable(y) else None
     keep, _ = train_test_split(idx, train_size=cap, random_state=seed, stratify=strat)
     return np.sort(keep)
+
+
+def _mean_chars(X: np.ndarray) -> float:
+    return float(np.mean([len(str(v)) for v in np.asarray(X).ravel()])) if np.size(X) else 0.0
 
 
 def _stratifiable(y) -> bool:
@@ -380,6 +386,13 @@ def run_references(
         elif modality == "text" and name not in _TEXT_MODELS:
             res = ReferenceResult(
                 name, status="skipped", message="needs numeric features; the data is text"
+            )
+        elif name == "knn_levenshtein" and _mean_chars(X_train) > LEVENSHTEIN_MAX_MEAN_CHARS:
+            res = ReferenceResult(
+                name,
+                status="skipped",
+                message=f"texts average {_mean_chars(X_train):.0f} characters; edit distance "
+                f"is quadratic in length (limit {LEVENSHTEIN_MAX_MEAN_CHARS})",
             )
         else:
             try:

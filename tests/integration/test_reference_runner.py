@@ -191,6 +191,21 @@ def test_text_models_with_string_kernels():
     assert by["knn_levenshtein"].status == "ok"
 
 
+def test_levenshtein_knn_is_skipped_on_long_texts():
+    words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit"]
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "id": range(30),
+            "label": [i % 2 for i in range(30)],
+            "text": [" ".join(rng.choice(words, 40)) for _ in range(30)],
+        }
+    )
+    train, test = _split(df)
+    (res,) = run_references(train, test.drop(columns="label"), None, models=["knn_levenshtein"])
+    assert res.status == "skipped" and "quadratic" in res.message
+
+
 def test_regression_models_beat_the_mean():
     X, y = load_diabetes(return_X_y=True)
     df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
