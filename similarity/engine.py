@@ -76,7 +76,7 @@ class Pair:
     flagged : bool
         ``score >= options.threshold``.
     fragments : list of Fragment
-        Matching line ranges (for flagged and top pairs; see ``evidence_pairs``).
+        Matching line ranges (for the best ``evidence_pairs`` pairs).
     shared_comments : list of str
         Comments, docstrings and unusual strings found in both.
     estimated : bool
@@ -500,8 +500,8 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         by_name = {d.sub.name: d for d in docs}
         common_comments = _common_comments(prep, o)
         for rank, p in enumerate(pairs):
-            if not (p.flagged or rank < o.evidence_pairs):
-                continue
+            if rank >= o.evidence_pairs:
+                break  # pairs are sorted: the rest get no evidence
             pa, pb = by_name[p.a], by_name[p.b]
             p.fragments = align(pa, pb, common_kgrams, k=o.k,
                                 min_tokens=o.min_fragment_tokens, max_fragments=o.max_fragments)

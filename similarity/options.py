@@ -85,8 +85,9 @@ class SimilarityOptions:
     sketch_margin : float, default=0.1
         Pairs whose estimated score is at least ``threshold - sketch_margin`` are rescored
         exactly, so flags never rest on an estimate.
-    evidence_pairs : int, default=500
-        Fragments are aligned for every flagged pair and, beyond those, the best this many.
+    evidence_pairs : int, default=1000
+        Fragments and shared comments are computed for the best this many pairs (every
+        flagged pair in any class with fewer flagged pairs; a TA reads no more).
     workers : int, default=0
         Processes that read and featurise files (0: one per CPU, at most 8, and only from 1,000
         submissions on; 1: none). Results do not depend on it.
@@ -114,7 +115,7 @@ class SimilarityOptions:
     exact_pairs: int = 200_000
     sketch_dim: int = 512
     sketch_margin: float = 0.1
-    evidence_pairs: int = 500
+    evidence_pairs: int = 1000
     workers: int = 0
     block_rows: int = 512
 
