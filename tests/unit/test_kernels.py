@@ -15,7 +15,7 @@ from sklearn.metrics.pairwise import (
 
 from reference import distances, kernels
 from reference.kernels import KERNELS, kernel_diag
-from tests.conftest import need  # noqa: E402
+from tests.conftest import need
 
 # The course folder shared by the team sits next to the repository (../shared).
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "course" / "worked_examples.json"

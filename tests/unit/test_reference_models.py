@@ -24,7 +24,7 @@ from reference._torch_nets import (
     infer_image_shape,
     vgg16_layers,
 )
-from tests.conftest import need  # noqa: E402
+from tests.conftest import need
 
 # The course folder shared by the team sits next to the repository (../shared).
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "course" / "worked_examples.json"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from similarity.string_kernels import char_ngram_matrix, ngram_lengths, string_kernel_matrix
-from tests.conftest import need  # noqa: E402
+from tests.conftest import need
 
 # The course folder shared by the team sits next to the repository (../shared).
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "course" / "worked_examples.json"
