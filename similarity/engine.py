@@ -485,17 +485,17 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
                     comps[c][near] = ex[c]
                 score[near] = combine({c: v[near] for c, v in comps.items()}, o)
                 estimated[near] = False
-        found = [(int(fr[t]), int(fc[t]), float(score[t]),
-                  {c: float(comps[c][t]) for c in comps}, bool(estimated[t]))
-                 for t in np.flatnonzero(score >= o.min_score).tolist()]
+        ok = np.flatnonzero(score >= o.min_score)
+        names = (*COMPONENTS, "comments")
+        # Plain Python values in one conversion per column (not one per pair and component).
+        cols = [comps[c][ok].tolist() for c in names]
         t_score = time.perf_counter()
-
-        for i, j, sc, cp, est in found:
+        for i, j, sc, est, *vals in zip(fr[ok].tolist(), fc[ok].tolist(), score[ok].tolist(),
+                                        estimated[ok].tolist(), *cols, strict=True):
             a, b = docs[i].sub, docs[j].sub
-            kind = "peer" if b.kind == "peer" else b.kind
             pairs.append(Pair(a=a.name, b=b.name, score=sc,
-                              components={c: cp[c] for c in (*COMPONENTS, "comments")},
-                              kind=kind, flagged=sc >= o.threshold, estimated=est))
+                              components=dict(zip(names, vals, strict=True)),
+                              kind=b.kind, flagged=sc >= o.threshold, estimated=est))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         by_name = {d.sub.name: d for d in docs}
         common_comments = _common_comments(prep, o)
