@@ -147,7 +147,7 @@ def _pairs(n_train: int):
         ),
         (
             "multinomial_nb (5 bins)",
-            make_model("multinomial_nb", n_bins=5),
+            make_model("multinomial_nb", n_bins=5, per_feature=True),
             make_pipeline(
                 KBinsDiscretizer(5, encode="ordinal", strategy="uniform"), MultinomialNB()
             ),
@@ -170,9 +170,7 @@ def _pairs(n_train: int):
         ),
         (
             "linear_hinge",
-            make_model(
-                "linear_hinge", reg=1e-3, learning_rate=0.01, random_state=0, max_epochs=200
-            ),
+            make_model("linear_hinge", reg=1e-3, random_state=0, max_epochs=200),
             LinearSVC(),
         ),
         (

@@ -78,7 +78,7 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
     "knn_levenshtein": [{"n_neighbors": k} for k in (1, 3, 5)],
     "perceptron": [{"alpha": a, "penalty": p} for a, p in ((0.0001, None), (0.0001, "l2"))],
     "linear_softmax": [{"reg": r} for r in (1e-4, 1e-3, 1e-2)],
-    "linear_hinge": [{"reg": r, "learning_rate": 0.01} for r in (1e-4, 1e-3, 1e-2)],
+    "linear_hinge": [{"reg": r} for r in (1e-4, 1e-3, 1e-2)],
     "kernel_ridge_ova": [
         {"kernel": "rbf", "kernel_params": {"sigma": s}, "lam": lam}
         for s in (None, 2.0)

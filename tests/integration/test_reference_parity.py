@@ -65,9 +65,7 @@ def _pairs(n_train: int):
             1.0,
         ),
         "linear_hinge": (
-            make_model(
-                "linear_hinge", reg=1e-3, learning_rate=0.01, random_state=0, max_epochs=200
-            ),
+            make_model("linear_hinge", reg=1e-3, random_state=0, max_epochs=200),
             LinearSVC(),
             1.5,
         ),
