@@ -44,6 +44,9 @@ MODELS: dict[str, Callable[..., BaseEstimator]] = {
     "svm_ovo": partial(KernelSVC, multiclass="ovo"),
     "svm_ova": partial(KernelSVC, multiclass="ova"),
     "string_kernel_svm": partial(KernelSVC, kernel="string", kernel_params={"p": (3, 4, 5)}),
+    "string_kernel_ridge": partial(
+        KernelRidgeClassifier, kernel="string", kernel_params={"p": (3, 4, 5)}
+    ),
     "lda": LinearDiscriminantAnalysis,
     "perceptron": Perceptron,
     "linear_hinge": partial(LinearGDClassifier, loss="hinge"),

@@ -62,7 +62,13 @@ DEFAULT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
         "mlp",
         "cnn",
     ),
-    ("classification", "text"): ("majority", "stratified", "string_kernel_svm", "knn_levenshtein"),
+    ("classification", "text"): (
+        "majority",
+        "stratified",
+        "string_kernel_svm",
+        "string_kernel_ridge",
+        "knn_levenshtein",
+    ),
     ("regression", "tabular"): ("mean", "knn_regressor", "kernel_ridge"),
     ("regression", "images"): ("mean", "knn_regressor", "kernel_ridge"),
     ("regression", "text"): ("mean",),
@@ -99,6 +105,11 @@ SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
         for k in ("intersection", "presence")
         for c in (1.0, 10.0)
     ],
+    "string_kernel_ridge": [
+        {"kernel_params": {"p": p, "kind": "intersection"}, "lam": lam}
+        for p in ((3, 4, 5), (2, 3))
+        for lam in (1.0, 0.1)
+    ],
     "mlp": [{"hidden_layer_sizes": h, "dropout": d} for h, d in (((256,), 0.2), ((128, 64), 0.0))],
     "cnn": [{"architecture": "simple"}, {"architecture": "resnet"}],
 }
@@ -110,6 +121,7 @@ MAX_TRAIN_ROWS: dict[str, int] = {
     "svm_ovo": 8000,
     "svm_ova": 5000,
     "string_kernel_svm": 3000,
+    "string_kernel_ridge": 3000,
     "knn_levenshtein": 2000,
     "perceptron": 200_000,
 }
@@ -129,7 +141,14 @@ _SCALED = {
 #: Edit distance costs O(len_x * len_z) per pair: beyond this mean length it cannot fit a budget.
 LEVENSHTEIN_MAX_MEAN_CHARS = 64
 #: Models that take the raw documents (text modality).
-_TEXT_MODELS = {"string_kernel_svm", "knn_levenshtein", "majority", "stratified", "mean"}
+_TEXT_MODELS = {
+    "string_kernel_svm",
+    "string_kernel_ridge",
+    "knn_levenshtein",
+    "majority",
+    "stratified",
+    "mean",
+}
 
 
 @dataclass
@@ -168,7 +187,14 @@ def _resolve_params(params: dict[str, Any], X: np.ndarray, scaled: bool) -> dict
     return out
 
 
-def _estimator(name: str, params: dict[str, Any], seed: int, modality: str, time_left: float):
+def _estimator(
+    name: str,
+    params: dict[str, Any],
+    seed: int,
+    modality: str,
+    time_left: float,
+    fixed: dict[str, Any] | None = None,
+):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -179,6 +205,7 @@ def _estimator(name: str, params: dict[str, Any], seed: int, modality: str, time
         extra["random_state"] = seed
     if "max_time_s" in est_params:
         extra["max_time_s"] = max(1.0, time_left)
+    extra.update({k: v for k, v in (fixed or {}).items() if k in est_params})
     est.set_params(**extra)
     if modality == "tabular" and name in _SCALED:
         return make_pipeline(StandardScaler(), est)
@@ -189,12 +216,19 @@ def _features(train_df, test_df, val_df, data_dir, modality, cache_dir):
     frames = [train_df, test_df] + ([val_df] if val_df is not None else [])
     if modality == "images":
         col = image_column(train_df)
-        return [
-            load_images(f[col].astype(str).tolist(), data_dir, cache_dir=cache_dir) for f in frames
+        loaded = [
+            load_images(
+                f[col].astype(str).tolist(), data_dir, cache_dir=cache_dir, return_shape=True
+            )
+            for f in frames
         ]
+        shapes = {shape for _, shape in loaded}
+        if len(shapes) > 1:
+            raise ValueError(f"train and test images differ in shape: {sorted(shapes)}")
+        return [X for X, _ in loaded], {"image_shape": loaded[0][1]}
     if modality == "text":
-        return text_column(*frames)
-    return tabular_features(*frames)
+        return text_column(*frames), {}
+    return tabular_features(*frames), {}
 
 
 def _subsample(n: int, cap: int | None, y, task: str, seed: int) -> np.ndarray:
@@ -232,6 +266,7 @@ def _run_one(
     modality,
     budget_s,
     seed,
+    fixed,
 ) -> ReferenceResult:
     started = time.perf_counter()
     candidates = SEARCH_SPACES.get(name, [{}])
@@ -245,7 +280,7 @@ def _run_one(
             break  # keep half the budget for the final fit on all the training data
         resolved = _resolve_params(params, X_tr, modality == "tabular" and name in _SCALED)
         try:
-            est = _estimator(name, resolved, seed, modality, (budget_s - elapsed) / 2)
+            est = _estimator(name, resolved, seed, modality, (budget_s - elapsed) / 2, fixed)
             est.fit(X_tr[sub], y_tr[sub])
             score = _score(task, y_val, est.predict(X_val))
         except Exception as exc:  # a model failing on odd data is a result, not a crash
@@ -260,7 +295,7 @@ def _run_one(
         t0 = time.perf_counter()
         final_sub = _subsample(len(y_all), cap, y_all, task, seed)
         time_left = budget_s - (t0 - started)
-        est = _estimator(name, params, seed, modality, time_left)
+        est = _estimator(name, params, seed, modality, time_left, fixed)
         est.fit(X_all[final_sub], y_all[final_sub])
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -277,7 +312,9 @@ def _run_one(
     msg = f"trained on {len(final_sub)} of {len(y_all)} rows" if len(final_sub) < len(y_all) else ""
     return ReferenceResult(
         name,
-        _jsonable(params),
+        _jsonable(
+            {**params, **{k: v for k, v in fixed.items() if k in make_model(name).get_params()}}
+        ),
         pd.Series(pred, index=test_ids, name="label"),
         score,
         fit_s,
@@ -357,7 +394,7 @@ def run_references(
     names = list(models) if models else list(DEFAULT_MODELS[(task, modality)])
     for n in names:
         make_model(n)  # unknown names fail here, before any work
-    feats = _features(train_df, test_df, validation_df, data_dir, modality, cache_dir)
+    feats, fixed = _features(train_df, test_df, validation_df, data_dir, modality, cache_dir)
     X_train, X_test = feats[0], feats[1]
     y_train = train_df["label"].to_numpy()
     if task == "regression":
@@ -410,6 +447,7 @@ def run_references(
                     modality=modality,
                     budget_s=budget_s,
                     seed=seed,
+                    fixed=fixed,
                 )
             except Exception as exc:  # one broken model never stops the others
                 res = ReferenceResult(

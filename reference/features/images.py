@@ -27,8 +27,12 @@ def _decode(path: Path) -> np.ndarray:
 
 
 def load_images(
-    names: Sequence[str], data_dir: str | Path, *, cache_dir: str | Path | None = None
-) -> np.ndarray:
+    names: Sequence[str],
+    data_dir: str | Path,
+    *,
+    cache_dir: str | Path | None = None,
+    return_shape: bool = False,
+) -> np.ndarray | tuple[np.ndarray, tuple[int, int, int]]:
     """Images under ``data_dir`` as rows of a float32 array in [0, 1].
 
     Grey images give ``H * W`` values per row; colour ones ``H * W * 3`` (channels last). All
@@ -37,7 +41,9 @@ def load_images(
 
     Returns
     -------
-    ndarray of shape (n_images, H * W[ * 3]), dtype float32
+    X : ndarray of shape (n_images, H * W[ * 3]), dtype float32
+    shape : tuple (C, H, W), only if ``return_shape``
+        One image's shape, channels first (what ``TorchCNNClassifier(image_shape=...)`` takes).
     """
     data_dir = Path(data_dir)
     paths = [_resolve(data_dir, str(n)) for n in names]
@@ -48,17 +54,26 @@ def load_images(
             h.update(str(name).encode() + b"\0" + hashlib.blake2b(path.read_bytes()).digest())
         cache_file = Path(cache_dir) / f"images-{h.hexdigest()}.npy"
         if cache_file.is_file():
-            return np.load(cache_file, allow_pickle=False)
+            return _flat(np.load(cache_file, allow_pickle=False), return_shape)
     arrays = [_decode(p) for p in paths]
     if any(a.ndim == 3 for a in arrays) and any(a.ndim == 2 for a in arrays):
         arrays = [np.repeat(a[..., None], 3, axis=2) if a.ndim == 2 else a for a in arrays]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"images differ in size {sorted(shapes)[:3]}; resize them to one size")
-    X = np.stack([a.reshape(-1) for a in arrays]) if arrays else np.zeros((0, 0), np.float32)
+    X = np.stack(arrays) if arrays else np.zeros((0, 0, 0), np.float32)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(".tmp.npy")
         np.save(tmp, X, allow_pickle=False)
         tmp.replace(cache_file)  # atomic: a concurrent reader never sees half a file
-    return X
+    return _flat(X, return_shape)
+
+
+def _flat(images: np.ndarray, return_shape: bool):
+    """(n, H, W[, 3]) → rows of H * W[ * 3] values, and the (C, H, W) of one image."""
+    X = images.reshape(images.shape[0], -1)
+    if not return_shape:
+        return X
+    C = images.shape[3] if images.ndim == 4 else 1
+    return X, (C, int(images.shape[1]), int(images.shape[2]))

@@ -152,6 +152,30 @@ def test_image_models_run_on_files(digits_images):
     assert _accuracy(by["knn"], test) > 0.9
 
 
+@pytest.mark.slow
+def test_cnn_on_non_square_colour_images(tmp_path):
+    from PIL import Image
+
+    data = tmp_path / "data"
+    (data / "img").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(60):
+        label = i % 2
+        pixels = rng.integers(0, 60, size=(6, 10, 3), dtype=np.uint8)
+        pixels[:, : 5 if label else 10, 0] += 150  # class 1: red on the left half only
+        Image.fromarray(pixels, mode="RGB").save(data / f"img/{i}.png")
+        rows.append({"id": i, "path": f"img/{i}.png", "label": label})
+    df = pd.DataFrame(rows)
+    X, shape = load_images(df["path"], data, return_shape=True)
+    assert shape == (3, 6, 10) and X.shape == (60, 180)
+    train, test = _split(df)
+    (res,) = run_references(train, test.drop(columns="label"), data, models=["cnn"], budget_s=15)
+    assert res.status == "ok", res.message
+    assert res.params["image_shape"] == [3, 6, 10]  # the files' shape, not a guess from 180
+    assert _accuracy(res, test) > 0.9
+
+
 def test_text_models_with_string_kernels():
     rng = np.random.default_rng(0)
     ro = [
@@ -181,13 +205,15 @@ def test_text_models_with_string_kernels():
         train,
         test.drop(columns="label"),
         None,
-        models=["majority", "string_kernel_svm", "knn_levenshtein", "knn"],
+        models=["majority", "string_kernel_svm", "string_kernel_ridge", "knn_levenshtein", "knn"],
         budget_s=20,
     )
     by = {r.model: r for r in results}
     assert by["knn"].status == "skipped"
     assert by["string_kernel_svm"].status == "ok", by["string_kernel_svm"].message
     assert _accuracy(by["string_kernel_svm"], test) > 0.9
+    assert by["string_kernel_ridge"].status == "ok", by["string_kernel_ridge"].message
+    assert _accuracy(by["string_kernel_ridge"], test) > 0.9
     assert by["knn_levenshtein"].status == "ok"
 
 
