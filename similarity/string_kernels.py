@@ -17,7 +17,8 @@ indices ``1..a`` and ``1..b`` have in common. So all three kernels are one spars
 
 P-grams are identified exactly (no hashing, so no collisions): characters are ranked within the
 alphabet seen in the call, and a p-gram is the base-|alphabet| number of its ranks. Columns are
-numbered within one call, so pass every document that must share a vocabulary in the same call.
+numbered within one call (by first appearance), so pass every document that must share a
+vocabulary in the same call.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["KINDS", "char_ngram_matrix", "string_kernel_matrix", "ngram_lengths"]
@@ -191,24 +193,27 @@ def char_ngram_matrix(
     vocabulary: list = []
     for n in lengths:
         doc, pos, code = _ngram_codes(ranks, starts, n, alphabet)
+        # pandas.factorize numbers the distinct codes by first appearance with a hash table,
+        # several times faster than np.unique's sort on millions of windows.
         if kind == "intersection":
             # One int64 key per (p-gram, occurrence): dense p-gram id * (max occurrences) + t.
-            _, code_id = np.unique(code, return_inverse=True)
-            code_id = code_id.reshape(-1)
+            code_id = pd.factorize(code)[0].astype(np.int64)
             occ = _occurrence_index(doc, code_id)
-            key = code_id * (int(occ.max(initial=0)) + 1) + occ
-            uniq, first, col = np.unique(key, return_index=True, return_inverse=True)
+            col = pd.factorize(code_id * (int(occ.max(initial=0)) + 1) + occ)[0]
         else:
-            uniq, first, col = np.unique(code, return_index=True, return_inverse=True)
+            col = pd.factorize(code)[0]
             occ = None
+        n_cols = int(col.max(initial=-1)) + 1
         block = sp.csr_matrix(
-            (np.ones(col.size), (doc, col)), shape=(len(docs), len(first)), dtype=np.float64
+            (np.ones(col.size), (doc, col)), shape=(len(docs), n_cols), dtype=np.float64
         )
         block.sum_duplicates()
         if kind == "presence":
             block.data[:] = 1.0
         blocks.append(block)
         if return_vocabulary:
+            first = np.full(n_cols, col.size, dtype=np.int64)
+            np.minimum.at(first, col, np.arange(col.size))  # each column's first window
             grams = [
                 "".join(map(chr, alphabet_chars[ranks[s : s + n]])) for s in pos[first].tolist()
             ]
