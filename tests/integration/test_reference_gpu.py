@@ -1,0 +1,23 @@
+"""The torch reference models on a GPU, when the machine has one."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from reference import make_model
+from tests.conftest import need
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_torch_models_train_on_the_gpu(name):
+    import torch
+
+    need(torch.cuda.is_available(), "no CUDA device visible to torch")
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    model = make_model(name, random_state=0, max_epochs=20).fit(Xtr, ytr)  # device="auto"
+    assert next(model.model_.parameters()).device.type == "cuda"
+    assert model.score(Xte, yte) > 0.95
