@@ -546,8 +546,6 @@ class TorchCNNClassifier(_TorchClassifier):
     learning_rate, momentum, weight_decay, batch_size, max_epochs, early_stopping,
     validation_fraction, patience, max_time_s, device, random_state
         As in ``TorchMLPClassifier``.
-    augment_shift : int, default=0
-        Random translation by up to this many pixels during training (0 = none).
     """
 
     def __init__(
@@ -565,7 +563,6 @@ class TorchCNNClassifier(_TorchClassifier):
         patience=8,
         max_time_s=None,
         device="auto",
-        augment_shift=0,
         random_state=None,
     ):
         self.architecture = architecture
@@ -580,7 +577,6 @@ class TorchCNNClassifier(_TorchClassifier):
         self.patience = patience
         self.max_time_s = max_time_s
         self.device = device
-        self.augment_shift = augment_shift
         self.random_state = random_state
 
     def _prepare(self, X):
@@ -609,21 +605,5 @@ class TorchCNNClassifier(_TorchClassifier):
         torch.manual_seed(seed)
         model, self.layers_ = build_cnn(layers, shape, max(len(self.classes_), 2))
         Xp = self._prepare(X)
-        if self.augment_shift:
-            Xp, yi = _shifted_copies(Xp, yi, int(self.augment_shift))
         self.model_, self.loss_curve_ = _train(model, Xp, yi, self, seed)
         return self
-
-
-def _shifted_copies(X: np.ndarray, y: np.ndarray, shift: int):
-    """The images plus copies translated by +-shift pixels along each axis (zero fill)."""
-    out, labels = [X], [y]
-    for axis in (2, 3):
-        for d in (-shift, shift):
-            moved = np.roll(X, d, axis=axis)
-            sl = [slice(None)] * 4
-            sl[axis] = slice(0, d) if d > 0 else slice(d, None)
-            moved[tuple(sl)] = X.min()
-            out.append(moved)
-            labels.append(y)
-    return np.concatenate(out), np.concatenate(labels)
