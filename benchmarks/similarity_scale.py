@@ -169,12 +169,13 @@ def child(args: argparse.Namespace) -> None:
     r = compare(subs, archive=Path(args.archive) if args.archive else None,
                 options=SimilarityOptions())
     dt = time.perf_counter() - t
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
+    me = resource.getrusage(resource.RUSAGE_SELF)
     # Peak memory: this process plus, as an upper bound, every worker at its own peak.
-    workers = min(os.cpu_count() or 1, 8) if len(subs) >= 1000 else 0
+    workers = min(os.cpu_count() or 1, 8) if len(subs) >= 1000 or args.archive else 0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = (me.ru_maxrss + workers * kids.ru_maxrss) / 1024  # MiB on Linux
-    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    # Worker processes are the forkserver's children, not ours: they report their CPU time.
+    cpu = r.stats["cpu_seconds"]["this_process"] + r.stats["cpu_seconds"]["workers"]
     print(json.dumps({"seconds": dt, "cpu_s": cpu, "peak_mib": peak, "pairs": len(r.pairs),
                       "flagged": sum(p.flagged for p in r.pairs), "stats": r.stats}))
 

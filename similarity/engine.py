@@ -51,6 +51,7 @@ __all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combi
 
 Progress = Callable[[str, int, int], None]
 _COMMENT_FLOOR = 2.0
+_WORKER_CPU = [0.0]  # CPU seconds spent in worker processes (not in this process's rusage)
 _PARALLEL_FROM = 1000  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
 
 
@@ -272,10 +273,13 @@ def _load_corpus(folder: Path | None, kind: str, o: SimilarityOptions, cache_dir
     return _load_many(items, o, cache_dir, progress, f"read {kind}")
 
 
-def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> Submission:
+def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> tuple[Submission, float]:
+    """One submission read and featurised, and the CPU seconds it took (workers report it)."""
     name, kind, path, max_bytes, max_files, cache_dir = item
-    return load_submission(name, kind, path, max_bytes=max_bytes, max_files=max_files,
-                           cache_dir=cache_dir)
+    c = time.process_time()
+    sub = load_submission(name, kind, path, max_bytes=max_bytes, max_files=max_files,
+                          cache_dir=cache_dir)
+    return sub, time.process_time() - c
 
 
 def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
@@ -294,8 +298,9 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
             out = []
             with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
                 chunk = max(1, len(jobs) // (workers * 8))
-                for i, sub in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
+                for i, (sub, cpu) in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
                     out.append(sub)
+                    _WORKER_CPU[0] += cpu
                     if progress:
                         progress(stage, i + 1, len(jobs))
             return out
@@ -303,7 +308,7 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
             pass  # no worker processes here (e.g. inside a daemon): read them in this one
     out = []
     for i, job in enumerate(jobs):
-        out.append(_load_one(job))
+        out.append(_load_one(job)[0])
         if progress:
             progress(stage, i + 1, len(jobs))
     return out
@@ -371,7 +376,7 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     0.93
     """
     o = options if options is not None else SimilarityOptions()
-    t0 = time.perf_counter()
+    t0, cpu0, wcpu0 = time.perf_counter(), time.process_time(), _WORKER_CPU[0]
     focus_set = None if focus is None else {str(f) for f in focus}
     if focus_set is not None and not focus_set <= {str(k) for k in submissions}:
         unknown = sorted(focus_set - {str(k) for k in submissions})
@@ -517,7 +522,9 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
              "flagged": sum(p.flagged for p in pairs), "suppressed_columns": dropped,
              "seconds": {"read": t_read - t0, "prepare": t_prep - t_read,
                          "score": t_score - t_prep, "evidence": t_end - t_score,
-                         "total": t_end - t0}}
+                         "total": t_end - t0},
+             "cpu_seconds": {"this_process": time.process_time() - cpu0,
+                             "workers": _WORKER_CPU[0] - wcpu0}}
     return SimilarityResult(pairs=pairs, clusters=_clusters(pairs), notes=notes, stats=stats,
                             options=o)
 

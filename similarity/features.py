@@ -21,11 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from similarity.ast_features import ast_feature_counts, parse_tolerant
-from similarity.normalize import CHAR_TOKEN, TOKEN_CHAR, normalize_source, read_source
+from similarity.normalize import (
+    CHAR_TOKEN,
+    UNKNOWN_CHAR,
+    normalize_source,
+    read_source,
+    token_stream,
+)
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "5"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "6"  # bump when normalisation or features change: old cache entries retire
 _WS = re.compile(r"\s+")
 
 
@@ -43,13 +49,13 @@ class FileFeatures:
     ast_keys: np.ndarray  # int64 feature hashes
     ast_counts: np.ndarray  # int32 counts
     words: list[str] = field(default_factory=list)  # lexical signal (see normalize)
+    stream: str = ""  # the tokens as one string, one character each (normalize.TOKEN_CHAR)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         # Tokens as one string of their characters when the vocabulary covers them (fast
         # to load), else as a list.
-        chars = [TOKEN_CHAR.get(t) for t in self.tokens]
-        toks = "".join(chars) if all(chars) else self.tokens
+        toks = self.stream if UNKNOWN_CHAR not in self.stream else self.tokens
         return {"v": FEATURE_VERSION, "tokens": toks, "lines": self.lines.ravel().tolist(),
                 "comments": self.comments, "line_texts": self.line_texts,
                 "ast_keys": self.ast_keys.tolist(), "ast_counts": self.ast_counts.tolist(),
@@ -59,8 +65,8 @@ class FileFeatures:
     def from_json(cls, name: str, digest: str, d: dict) -> FileFeatures:
         lt = d["line_texts"]
         toks = d["tokens"]
-        return cls(name=name, digest=digest,
-                   tokens=[CHAR_TOKEN[c] for c in toks] if isinstance(toks, str) else toks,
+        tokens = [CHAR_TOKEN[c] for c in toks] if isinstance(toks, str) else toks
+        return cls(name=name, digest=digest, tokens=tokens, stream=token_stream(tokens),
                    lines=np.asarray(d["lines"], dtype=np.int32).reshape(-1, 2),
                    comments=[tuple(c) for c in d["comments"]],
                    text=" ".join(t for t in lt if t), line_texts=lt,
@@ -105,7 +111,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
     keys = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
     line_texts = [_WS.sub(" ", ln).strip() for ln in text.splitlines()]
     return FileFeatures(
-        name=name, digest=digest, tokens=nf.tokens,
+        name=name, digest=digest, tokens=nf.tokens, stream=token_stream(nf.tokens),
         lines=np.asarray(nf.lines, dtype=np.int32).reshape(-1, 2), comments=nf.comments,
         text=" ".join(t for t in line_texts if t), line_texts=line_texts, ast_keys=keys,
         ast_counts=np.fromiter((counts[k] for k in keys.tolist()), dtype=np.int32,

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["stable_hash64", "token_ids", "kgram_hashes", "winnow"]
+__all__ = ["stable_hash64", "token_ids", "stream_ids", "kgram_hashes", "winnow"]
 
 _BASE = np.uint64(0x100000001B3)  # an odd multiplier (the 64-bit FNV prime)
 
@@ -31,6 +31,20 @@ def _token_id(tok: str) -> int:
 def token_ids(tokens: list[str]) -> np.ndarray:
     """Each token's stable 64-bit id, shape (n_tokens,), dtype uint64."""
     return np.fromiter((_token_id(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+
+
+def stream_ids(stream: str) -> np.ndarray:
+    """``token_ids`` of a token stream string (``normalize.token_stream``), vectorised."""
+    from similarity.normalize import _VOCAB, TOKEN_CHAR_BASE
+
+    global _STREAM_IDS
+    if _STREAM_IDS is None:  # the id of every vocabulary token, then of the unknown one
+        _STREAM_IDS = token_ids([*_VOCAB, "\x00unknown"])
+    codes = np.frombuffer(stream.encode("utf-32-le"), dtype=np.uint32)
+    return _STREAM_IDS[codes - TOKEN_CHAR_BASE]
+
+
+_STREAM_IDS: np.ndarray | None = None
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

@@ -20,9 +20,7 @@ import scipy.sparse as sp
 
 from similarity.corpora import Submission
 from similarity.features import FileFeatures
-from similarity.fingerprints import kgram_hashes, stable_hash64, token_ids, winnow
-from similarity.normalize import TOKEN_CHAR as _CHAR
-from similarity.normalize import UNKNOWN_CHAR as _UNKNOWN
+from similarity.fingerprints import kgram_hashes, stable_hash64, stream_ids, winnow
 from similarity.string_kernels import char_ngram_matrix
 
 __all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices", "build_sparse",
@@ -71,7 +69,7 @@ def build_template(subs: list[Submission], k: int) -> Template | None:
     files = [f for s in subs for f in s.files]
     if not files:
         return None
-    hashes = [kgram_hashes(token_ids(f.tokens), k) for f in files]
+    hashes = [kgram_hashes(stream_ids(f.stream), k) for f in files]
     ast: Counter = Counter()
     words: Counter = Counter()
     for f in files:
@@ -110,7 +108,7 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
     comments: dict[str, str] = {}
     tcomments = template.comments if template else frozenset()
     for f in sub.files:
-        h = kgram_hashes(token_ids(f.tokens), k)
+        h = kgram_hashes(stream_ids(f.stream), k)
         in_t = (np.isin(h, template.kgrams, assume_unique=False) if template is not None
                 and template.kgrams.size else np.zeros(h.size, dtype=bool))
         pfiles.append(PreparedFile(f, h, in_t))
@@ -119,11 +117,13 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
         kgs.append(h[~in_t])
         n = len(f.tokens)
         cov = _covered(n, np.flatnonzero(in_t), k) if in_t.any() else np.zeros(n, dtype=bool)
-        chars = [SEP if c else _CHAR.get(t, _UNKNOWN) for t, c in zip(f.tokens, cov, strict=True)]
-        stream = "".join(chars)
-        while SEP + SEP in stream:
-            stream = stream.replace(SEP * 8, SEP).replace(SEP + SEP, SEP)
-        streams.append(stream)
+        if cov.any():  # template tokens become one separator per removed run
+            codes = np.frombuffer(f.stream.encode("utf-32-le"), dtype=np.uint32).copy()
+            codes[cov] = ord(SEP)
+            keep = np.concatenate(([True], ~(cov[1:] & cov[:-1])))
+            streams.append(codes[keep].tobytes().decode("utf-32-le"))
+        else:
+            streams.append(f.stream)
         # Text: drop lines whose every token is template code, and template comments.
         tmpl_lines: set[int] = set()
         if cov.any():

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["NormalizedFile", "read_source", "normalize_source", "normalize_comment", "lex",
-           "tokenize_reference"]
+           "tokenize_reference", "token_stream", "TOKEN_CHAR", "CHAR_TOKEN"]
 
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
@@ -38,6 +38,13 @@ _VOCAB = sorted(_KEYWORDS | _BUILTINS | set(token.EXACT_TOKEN_TYPES)
 TOKEN_CHAR: dict[str, str] = {t: chr(0x4E00 + i) for i, t in enumerate(_VOCAB)}
 CHAR_TOKEN: dict[str, str] = {c: t for t, c in TOKEN_CHAR.items()}
 UNKNOWN_CHAR = chr(0x4E00 + len(_VOCAB))
+TOKEN_CHAR_BASE = 0x4E00
+
+
+def token_stream(tokens: list[str]) -> str:
+    """The tokens as one string of their characters (``TOKEN_CHAR``)."""
+    get = TOKEN_CHAR.get
+    return "".join([get(t, UNKNOWN_CHAR) for t in tokens])
 _SKIP = {tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.COMMENT}
 _STRUCT = {tokenize.NEWLINE: "NL", tokenize.INDENT: "IN", tokenize.DEDENT: "DE"}
 

@@ -56,7 +56,7 @@ def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
     return (h % np.uint64(size)).astype(np.int64)
 
 
-def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 256) -> np.ndarray:
+def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 2048) -> np.ndarray:
     """Document frequency table over ``rows``, indexed by ``_bucket(key, 0, _DF_BUCKETS)``."""
     counts = np.zeros(_DF_BUCKETS, dtype=np.int64)
     idx = rows.tolist()
