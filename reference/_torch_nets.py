@@ -82,31 +82,9 @@ def _activation(name: str):
 
 
 def _residual_block(in_ch: int, out_ch: int, stride: int):
-    import torch.nn as nn
+    from reference._torch_layers import BasicBlock
 
-    class BasicBlock(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(
-                nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False),
-                nn.BatchNorm2d(out_ch),
-                nn.ReLU(),
-                nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False),
-                nn.BatchNorm2d(out_ch),
-            )
-            self.shortcut = (
-                nn.Identity()
-                if stride == 1 and in_ch == out_ch
-                else nn.Sequential(
-                    nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch)
-                )
-            )
-            self.act = nn.ReLU()
-
-        def forward(self, x):
-            return self.act(self.body(x) + self.shortcut(x))
-
-    return BasicBlock()
+    return BasicBlock(in_ch, out_ch, stride)
 
 
 def build_cnn(layers: list[tuple], input_shape: tuple[int, int, int], n_classes: int | None = None):
@@ -268,23 +246,6 @@ def architecture(name: str, input_shape: tuple[int, int, int]) -> list[tuple]:
     raise ValueError(f"architecture must be simple, alexnet, vgg or resnet, got {name!r}")
 
 
-class _Maxout:
-    """Factory for a maxout unit ``max(W1 x + b1, ..., Wk x + bk)`` (k linear pieces)."""
-
-    def __new__(cls, in_f: int, out_f: int, pieces: int = 2):
-        import torch.nn as nn
-
-        class Maxout(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.linear = nn.Linear(in_f, out_f * pieces)
-
-            def forward(self, x):
-                return self.linear(x).view(x.shape[0], out_f, pieces).max(dim=2).values
-
-        return Maxout()
-
-
 def build_mlp(
     n_in: int,
     hidden: tuple[int, ...],
@@ -304,7 +265,9 @@ def build_mlp(
     width = n_in
     for h in hidden:
         if activation == "maxout":
-            mods.append(_Maxout(width, h))
+            from reference._torch_layers import Maxout
+
+            mods.append(Maxout(width, h))
         else:
             mods.append(nn.Linear(width, h))
         if batch_norm:

@@ -276,3 +276,15 @@ def test_presets_build_and_their_summary_matches_a_forward_pass(name, shape):
     out = model.eval()(torch.zeros(2, *shape))
     assert tuple(out.shape) == (2, 4) == (2, *summary[-1].out_shape)
     assert sum(i.params for i in summary) == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("kw", [{"name": "cnn_resnet"}, {"name": "mlp", "activation": "maxout"}])
+def test_trained_networks_with_custom_layers_pickle(kw):
+    import pickle
+
+    params = {k: v for k, v in kw.items() if k != "name"}
+    X = np.random.default_rng(0).random((40, 16))
+    y = np.arange(40) % 2
+    model = make_model(kw["name"], max_epochs=2, device="cpu", random_state=0, **params).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
