@@ -94,6 +94,32 @@ def _h(s: str) -> int:
                           signed=True)
 
 
+def _subclasses(base: type) -> set[type]:
+    out = set()
+    for c in base.__subclasses__():
+        out |= {c} | _subclasses(c)
+    return out
+
+
+# Contexts and operators are part of their parent's label: never walked on their own.
+_SKIP_TYPES = frozenset(_subclasses(ast.expr_context) | _subclasses(ast.operator)
+                        | _subclasses(ast.boolop) | _subclasses(ast.unaryop)
+                        | _subclasses(ast.cmpop))
+_DYNAMIC = (ast.Constant, ast.Call, ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare)
+_STATIC: dict[type, str | None] = {}  # labels that depend only on the node's type
+
+
+def _fast_label(node: ast.AST) -> str | None:
+    t = type(node)
+    try:
+        return _STATIC[t]
+    except KeyError:
+        label = _label(node)
+        if not isinstance(node, _DYNAMIC):
+            _STATIC[t] = label
+        return label
+
+
 def ast_feature_counts(tree: ast.AST | None) -> Counter:
     """Bag of canonical AST features of a parsed file: stable 64-bit hash -> count.
 
@@ -115,58 +141,60 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     counts: Counter = Counter()
     if tree is None:
         return counts
-    feats: Counter = Counter()
-    # Iterative post-order walk (no recursion limit on deeply nested code). Each entry:
-    # (node, parent label, grandparent label, children done?).
-    serial: dict[int, tuple[str, int]] = {}  # id(node) -> (canonical text, subtree size)
-    # ``key`` is the id of the node as its parent knows it (an AugAssign stands in for the
-    # Assign it is rewritten to).
-    stack: list[tuple[ast.AST, str, str, bool, int]] = [(tree, "^", "^", False, id(tree))]
+    feats: Counter = Counter()  # tuple keys, tagged by kind; hashed once per distinct key
+    AST, stmt, expr, skip = ast.AST, ast.stmt, ast.expr, _SKIP_TYPES
+    body_fields = _BODY_FIELDS
+    # id(node) as its parent knows it -> (canonical text, subtree size, label). An AugAssign
+    # stands in for the Assign it is rewritten to, under the AugAssign's id.
+    serial: dict[int, tuple[str, int, str]] = {}
+    # Iterative post-order walk (no recursion limit on deeply nested code). Entries:
+    # (node, parent label, grandparent label, children or None on the way down, key).
+    stack: list = [(tree, "^", "^", None, id(tree))]
     while stack:
-        node, parent, grand, done, key = stack.pop()
-        if not done and isinstance(node, ast.AugAssign):
-            node = _augmented_as_assign(node)
-        label = _label(node)
-        if not done:
-            stack.append((node, parent, grand, True, key))
-            inner = label if label is not None else parent
-            outer = parent if label is not None else grand
-            for c in ast.iter_child_nodes(node):
-                stack.append((c, inner, outer, False, id(c)))
+        node, parent, grand, children, key = stack.pop()
+        if children is None:
+            if type(node) is ast.AugAssign:
+                node = _augmented_as_assign(node)
+            label = _fast_label(node)
+            inner, outer = (label, parent) if label is not None else (parent, grand)
+            children = []
+            for fname in node._fields:
+                v = getattr(node, fname, None)
+                if type(v) is list:
+                    children.extend((fname, c) for c in v
+                                    if isinstance(c, AST) and type(c) not in skip)
+                elif isinstance(v, AST) and type(v) not in skip:
+                    children.append((fname, v))
+            stack.append((node, parent, grand, children, key))
+            stack.extend((c, inner, outer, None, id(c)) for _, c in children)
             continue
-        # Children are finished: their canonical texts are in ``serial``.
-        parts, size, kids = [], 1, []
-        for fname, value in ast.iter_fields(node):
-            for c in (value if isinstance(value, list) else [value]):
-                if not isinstance(c, ast.AST):
-                    continue
-                t, n = serial.get(id(c), ("", 0))
-                if t:
-                    kids.append(t.split("(", 1)[0].removesuffix("#big"))
-                if fname in _BODY_FIELDS or isinstance(c, ast.stmt):
-                    continue  # nested statements are features of their own
-                size += n
-                if t:
-                    parts.append(t)
+        label = _fast_label(node)
         if label is None:
             continue
+        parts, size, kids = [], 1, []
+        for fname, c in children:
+            ent = serial.get(id(c))
+            if ent is None:
+                continue  # operators and contexts: already in this node's label
+            kids.append(ent[2])
+            if fname in body_fields or isinstance(c, stmt):
+                continue  # nested statements are features of their own
+            size += ent[1]
+            parts.append(ent[0])
         text = f"{label}({','.join(parts)})" if parts else label
-        if size > _MAX_SUBTREE:
-            text_for_parent = f"{label}#big"
-        else:
-            text_for_parent = text
-        serial[key] = (text_for_parent, size)
+        serial[key] = (text if size <= _MAX_SUBTREE else label + "#big", size, label)
         if node is tree:
             continue  # every file has a module: it is no evidence of anything
-        feats[label] += 1
-        feats[f"{parent}>{label}"] += 1
-        feats[f"{grand}>{parent}>{label}"] += 1
+        feats[("L", label)] += 1
+        feats[("P", parent, label)] += 1
+        feats[("G", grand, parent, label)] += 1
         if 0 < len(kids) <= _MAX_CHILDREN_SHAPE:
-            feats[f"{label}({','.join(sorted(kids))})"] += 1
-        if isinstance(node, ast.stmt):
-            feats["S:" + text[:2000]] += 1
-        elif isinstance(node, ast.expr) and 3 <= size <= _MAX_SUBTREE:
-            feats["E:" + text] += 1
+            kids.sort()
+            feats[("H", label, *kids)] += 1
+        if isinstance(node, stmt):
+            feats[("S", text[:2000])] += 1
+        elif 3 <= size <= _MAX_SUBTREE and isinstance(node, expr):
+            feats[("E", text)] += 1
     for f, c in feats.items():
-        counts[_h(f)] += c
+        counts[_h("\x1f".join(f))] += c
     return counts

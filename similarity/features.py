@@ -31,7 +31,7 @@ from similarity.normalize import (
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "6"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "7"  # bump when normalisation or features change: old cache entries retire
 _WS = re.compile(r"\s+")
 
 
