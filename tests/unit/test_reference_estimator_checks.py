@@ -43,12 +43,11 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
 
 
 _BIG_CNNS = ("cnn_alexnet", "cnn_vgg", "cnn_resnet")
-_BIG_REASON = (
-    "dropout 0.5 and a deep network trained for 15 epochs on the check's 2-feature blobs "
-    "need not reach its 0.83 accuracy bar (seen for cnn_alexnet)"
-)
-for _name in _BIG_CNNS:
-    EXPECTED_FAILED[_name] = {"check_classifiers_train": _BIG_REASON}
+# cnn_vgg and cnn_resnet pass every check (seen: 102 passed, 2 skipped in 5 min on 2 cores).
+EXPECTED_FAILED["cnn_alexnet"] = {
+    "check_classifiers_train": "AlexNet-style dropout 0.5 before two wide FC layers, trained "
+    "15 epochs on the check's 2-feature blobs, stays under its 0.83 accuracy bar",
+}
 
 _NAMES: dict[int, str] = {}
 
