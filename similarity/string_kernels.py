@@ -235,18 +235,22 @@ def _gram(A: sp.csr_matrix, B: sp.csr_matrix) -> np.ndarray:
     A p-gram present in most documents (indentation, ``self.``) makes the sparse product cost
     the square of its document frequency, so such columns are multiplied densely.
     """
-    df = np.asarray((A != 0).sum(axis=0)).ravel() + np.asarray((B != 0).sum(axis=0)).ravel()
-    n = A.shape[0] + B.shape[0]
-    dense_cols = np.flatnonzero(df > max(32, n // 16))
-    # Cap the dense block at ~256 MB for the two operands together.
-    budget = max(1, (256 << 20) // (8 * max(n, 1)))
+    same = A is B
+    df = np.diff(A.tocsc().indptr) + (0 if same else np.diff(B.tocsc().indptr))
+    n = A.shape[0] + (0 if same else B.shape[0])
+    dense_cols = np.flatnonzero(df > max(16, n // 16))
+    # Cap the dense block at ~256 MB for the operands together.
+    budget = max(1, (256 << 20) // (8 * max(A.shape[0] + B.shape[0], 1)))
     if dense_cols.size > budget:
         dense_cols = dense_cols[np.argsort(df[dense_cols])[::-1][:budget]]
     sparse_mask = np.ones(A.shape[1], dtype=bool)
     sparse_mask[dense_cols] = False
-    K = np.asarray((A[:, sparse_mask] @ B[:, sparse_mask].T).toarray(), dtype=np.float64)
+    As = A[:, sparse_mask]
+    Bs = As if same else B[:, sparse_mask]
+    K = np.asarray((As @ Bs.T).toarray(), dtype=np.float64)
     if dense_cols.size:
-        K += A[:, dense_cols].toarray() @ B[:, dense_cols].toarray().T
+        Ad = A[:, dense_cols].toarray()
+        K += Ad @ (Ad if same else B[:, dense_cols].toarray()).T
     return K
 
 
