@@ -92,3 +92,23 @@ def test_custom_bands_from_config():
     rows = grade_scores(pd.Series({"a": 4, "b": 3, "c": 2, "d": 1}), cfg, greater_is_better=True,
                         baseline=None)
     assert [r.grade for r in rows] == [10, 10, 7, 7]
+
+
+def test_adjustments_file(tmp_path):
+    from grader.errors import InputFileError
+    from grader.grading import load_adjustments
+
+    good = tmp_path / "adjustments.csv"
+    good.write_text("student,points,note\nana,1.5,slides missing\nbob,0,\n")
+    assert load_adjustments(good, 2.0) == {"ana": (1.5, "slides missing"), "bob": (0.0, "")}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("student,points,note\nana,three,x\nbob,2.5,\nana,1,\n")
+    with pytest.raises(InputFileError) as info:
+        load_adjustments(bad, 2.0)
+    text = info.value.render()
+    assert "bad.csv:2" in text and "not a number" in text
+    assert "bad.csv:3" in text and "outside 0..2" in text
+    missing = tmp_path / "cols.csv"
+    missing.write_text("who,how_much\nana,1\n")
+    with pytest.raises(InputFileError, match="student,points"):
+        load_adjustments(missing, 2.0)
