@@ -7,6 +7,7 @@ against ``numerical_gradient`` in the tests.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -145,6 +146,8 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         An epoch that lowers the best full training loss by less than this is stale.
     n_iter_no_change : int, default=5
         Stop after this many stale epochs in a row.
+    max_time_s : float or None, default=None
+        Stop after the epoch that passes this many seconds (a time budget).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights and the shuffling.
 
@@ -169,6 +172,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         max_epochs=100,
         tol=1e-6,
         n_iter_no_change=5,
+        max_time_s=None,
         random_state=None,
     ):
         self.loss = loss
@@ -180,6 +184,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_time_s = max_time_s
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -196,6 +201,7 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
         vW, vb = np.zeros_like(W), np.zeros_like(b)
         bs = max(1, min(int(self.batch_size), n))
         best_loss, stale = np.inf, 0
+        started = time.perf_counter()
         self.loss_curve_ = []
         for epoch in range(int(self.max_epochs)):
             lr = self.learning_rate / (1.0 + epoch * self.decay)
@@ -225,6 +231,8 @@ class LinearGDClassifier(ClassifierMixin, BaseEstimator):
             else:
                 stale = 0
             best_loss = min(best_loss, full)
+            if self.max_time_s is not None and time.perf_counter() - started > self.max_time_s:
+                break
         self.n_iter_ = epoch + 1
         self.coef_, self.intercept_ = W, b
         return self
