@@ -49,7 +49,8 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
 
     results = run_references(train, test, course.data_dir, task=course.task, models=models,
                              budget_s=budget_s, seed=course.seed, validation_df=validation,
-                             progress=progress, modality=course.competition.modality)
+                             progress=progress, modality=course.competition.modality,
+                             cache_dir=out / "cache")
     rows = []
     baseline = course.grading.baseline
     for r in results:
