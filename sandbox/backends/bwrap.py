@@ -68,12 +68,13 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
         f += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for name in _ETC_SYNTHETIC:
         f += ["--ro-bind", str(ws.etc / name), f"/etc/{name}"]
-    for prefix in runtime.prefixes:
-        if prefix != "/usr" and not prefix.startswith("/usr/"):
-            f += _ancestors(prefix) + ["--ro-bind", prefix, prefix]
     f += ["--proc", "/proc", "--dev", "/dev",
           "--perms", "1777", "--size", tmp, "--tmpfs", "/tmp",
           "--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    # after the tmpfs mounts: a runtime installed under /tmp (a CI checkout) stays visible
+    for prefix in runtime.prefixes:
+        if prefix != "/usr" and not prefix.startswith("/usr/"):
+            f += _ancestors(prefix) + ["--ro-bind", prefix, prefix]
     f += bwrap_device_flags(spec.gpu_devices)
     f += ["--perms", "0755", "--dir", "/grader",
           "--ro-bind", str(spec.data_dir.resolve()), DATA_DIR,
