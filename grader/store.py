@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS similarity_clusters (
 CREATE TABLE IF NOT EXISTS reproduction (
     student TEXT PRIMARY KEY, agreement REAL, run_score REAL, kaggle_score REAL,
     flagged INTEGER NOT NULL, message TEXT, checked_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS final_grades (
+    student TEXT PRIMARY KEY, final REAL, grade REAL, status TEXT NOT NULL, reason TEXT,
+    record TEXT NOT NULL, steps TEXT NOT NULL, computed_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT);
 """
@@ -236,6 +239,25 @@ class Store:
 
     def reproduction(self) -> dict[str, dict[str, Any]]:
         return {r["student"]: dict(r) for r in self.db.execute("SELECT * FROM reproduction")}
+
+
+    # --- final course grades ------------------------------------------------------------
+
+    def put_final_grades(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Rows of ``grader final``: student, final, grade, status, reason, record, steps."""
+        now = time.time()
+        with self.transaction():
+            self.db.execute("DELETE FROM final_grades")
+            self.db.executemany(
+                "INSERT INTO final_grades VALUES (:student, :final, :grade, :status, :reason,"
+                " :record, :steps, :computed_at)",
+                [{**r, "record": json.dumps(r["record"], ensure_ascii=False),
+                  "steps": json.dumps(r["steps"], ensure_ascii=False), "computed_at": now}
+                 for r in rows])
+
+    def final_grades(self) -> list[dict[str, Any]]:
+        return [_row(r, json_cols=("record", "steps")) for r in
+                self.db.execute("SELECT * FROM final_grades ORDER BY student")]
 
 
 def _row(r: sqlite3.Row, json_cols: tuple[str, ...] = ()) -> dict[str, Any]:

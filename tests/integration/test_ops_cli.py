@@ -79,6 +79,12 @@ def test_final_cli_writes_grades_and_reports_bad_files(tmp_path, capsys):
     assert "presentation deduction 2 capped at 1.5" in rows["ana-popescu"]["steps"]
     assert rows["stefan-turcanu"]["status"] == "failed"
     assert (out / "final_grades.json").is_file()
+    from grader.store import Store
+
+    with Store(out / "grading.db") as store:
+        stored = {r["student"]: r for r in store.final_grades()}
+    assert stored["ana-popescu"]["grade"] == 9 and stored["stefan-turcanu"]["status"] == "failed"
+    assert any("capped at 1.5" in step for step in stored["ana-popescu"]["steps"])
 
     comps.write_text("student,exam,project,lab_test,lab_other\nana-popescu,8,9,x,10\n")
     rc = main(["final", str(course), "--roster", str(roster), "--components", str(comps),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     components = load_components(args.components, rules, roster, projects)
     results = final_grades(components, rules, roster)
     csv_path, json_path = write_final_grades(results, args.out, rules, roster)
+    _store(results, Path(args.out) / "grading.db")
     counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "incomplete")}
     for r in results:
         if r.status != "passed":
@@ -41,3 +43,17 @@ def run(args: argparse.Namespace) -> int:
           f"{counts['failed']} failed, {counts['incomplete']} incomplete — see {csv_path} "
           f"and {json_path.name}")
     return 0
+
+
+def _store(results, db_path: Path) -> None:
+    """Keep the final grades in the store too (beside a batch's, when --out is its folder)."""
+    from grader.store import Store
+
+    def num(v):
+        return None if v is None else float(v)
+
+    with Store(db_path) as store:
+        store.put_final_grades([dict(
+            student=r.student, final=num(r.final), grade=num(r.grade), status=r.status,
+            reason=r.reason, record={k: str(v) for k, v in r.inputs.items()},
+            steps=list(r.steps)) for r in results])
