@@ -261,16 +261,31 @@ def _chunked(fn, r: np.ndarray, c: np.ndarray, size: int = 8192) -> dict[str, np
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def _load_corpus(folder: Path | None, kind: str, o: SimilarityOptions, cache_dir: Path | None,
-                 progress: Progress | None) -> list[Submission]:
+def _corpus_items(folder: Path | None, kind: str) -> list[tuple[str, str, Path]]:
+    """``(name, kind, path)`` of every source in a corpus folder (nothing is read yet)."""
     if folder is None:
         return []
     folder = Path(folder)
     if not folder.is_dir():
         raise SimilarityInputError(f"the {kind} corpus {folder} is not a folder",
                                    hint=f"pass a folder whose children are {kind} sources")
-    items = [(f"{kind}:{name}", kind, path) for name, path in children(folder).items()]
-    return _load_many(items, o, cache_dir, progress, f"read {kind}")
+    return [(f"{kind}:{name}", kind, path) for name, path in children(folder).items()]
+
+
+_INDEX_CHUNK = 2000  # sources featurised at a time while building the index (bounded memory)
+
+
+def _indexed_fingerprints(items: list[tuple[str, str, Path]], tmpl, o: SimilarityOptions,
+                          cache_dir: Path | None, progress: Progress | None) -> list[np.ndarray]:
+    """Each source's fingerprints, read a chunk at a time; everything else is dropped, so a
+    50,000-file archive never sits in memory. Candidates are read again in full later."""
+    out: list[np.ndarray] = []
+    for lo in range(0, len(items), _INDEX_CHUNK):
+        for sub in _load_many(items[lo : lo + _INDEX_CHUNK], o, cache_dir, None, "index"):
+            out.append(prepare(sub, tmpl, o.k, o.window).fingerprints)
+        if progress:
+            progress("index sources", min(lo + _INDEX_CHUNK, len(items)), len(items))
+    return out
 
 
 def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> tuple[Submission, float]:
@@ -399,31 +414,34 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         tmpl_subs = [load_submission("template", "template", tp, max_bytes=o.max_file_bytes,
                                      max_files=o.max_files_per_submission,
                                      cache_dir=cache_dir)]
-    sources = (_load_corpus(archive, "archive", o, cache_dir, progress)
-               + _load_corpus(web, "web", o, cache_dir, progress))
+    src_items = _corpus_items(archive, "archive") + _corpus_items(web, "web")
     t_read = time.perf_counter()
-
     tmpl = build_template(tmpl_subs, o.k)
     prep = [prepare(s, tmpl, o.k, o.window) for s in klass]
-    src_prep = [prepare(s, tmpl, o.k, o.window) for s in sources]
     n = len(prep)
     class_rows = np.arange(n)
     common_kgrams = suppressed_kgrams(prep, class_rows, max_share=o.max_class_share,
                                       min_count=o.share_min_count)
 
     # Which (student, source) pairs are scored: all of them, or the index's candidates.
-    use_index = n * len(src_prep) > o.exhaustive_pairs
-    if use_index and src_prep:
-        idx = FingerprintIndex([p.fingerprints for p in src_prep]).build()
+    use_index = n * len(src_items) > o.exhaustive_pairs
+    if use_index and src_items:
+        idx = FingerprintIndex(_indexed_fingerprints(src_items, tmpl, o, cache_dir,
+                                                     progress)).build()
         queries = [np.setdiff1d(p.fingerprints, common_kgrams, assume_unique=True)
                    for p in prep]
         qr, qc, _ = idx.query(queries, o.index_candidates)
         used_src = np.unique(qc)
+        del idx
     else:
-        used_src = np.arange(len(src_prep))
+        used_src = np.arange(len(src_items))
         qr = qc = None
-    docs: list[Prepared] = prep + [src_prep[i] for i in used_src.tolist()]
-    t_prep = time.perf_counter()
+    # The sources that are scored, read in full (again, for the index's candidates).
+    sources = _load_many([src_items[i] for i in used_src.tolist()], o, cache_dir, progress,
+                         "read sources")
+    src_prep = [prepare(s, tmpl, o.k, o.window) for s in sources]
+    docs: list[Prepared] = prep + src_prep
+    t_prep = time.perf_counter()  # "prepare" includes indexing and reading the sources
 
     pairs: list[Pair] = []
     dropped: dict[str, int] = {}
@@ -515,7 +533,7 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         t_score = time.perf_counter()
     t_end = time.perf_counter()
     notes = {s.name: s.notes for s in klass + sources if s.notes}
-    stats = {"submissions": n, "sources": len(sources), "sources_scored": int(used_src.size),
+    stats = {"submissions": n, "sources": len(src_items), "sources_scored": int(used_src.size),
              "sketched": bool(len(docs) >= 2 and sketched),
              "estimated_pairs": sum(p.estimated for p in pairs),
              "archive_index": bool(use_index and src_prep), "pairs_reported": len(pairs),
