@@ -477,27 +477,97 @@ def _reproduction_stage(course: Course, store: Store, scorer, out: Path,
 
 
 def _similarity_stage(course: Course, store: Store, out: Path, say: Callable[[str], None]) -> None:
+    """Compare the class. When only some submissions are new or changed since the last run
+    (a late submission), only the pairs involving them are scored (``focus``); the others
+    keep their stored scores and evidence."""
     try:
         import similarity
         compare = similarity.compare
     except (ImportError, AttributeError):
         say("similarity: engine not available, skipped")
         return
-    subs = {s["student"]: Path(s["path"]) for s in store.submissions() if s["accepted"]}
+    rows = [s for s in store.submissions() if s["accepted"]]
+    subs = {s["student"]: Path(s["path"]) for s in rows}
+    hashes = {s["student"]: s["content_hash"] for s in rows}
     if len(subs) < 2:
         return
     sim = course.similarity
+    corpora = {k: course.optional_dir(v, default) for k, v, default in (
+        ("template", sim.template, "starter"), ("archive", sim.archive, "archive"),
+        ("web", sim.web, "web"))}
+    settings = hashlib.blake2b(json.dumps(
+        [course.describe()["similarity"],
+         {k: _tree_hash(v) for k, v in corpora.items()}], sort_keys=True).encode(),
+        digest_size=16).hexdigest()
+    previous = store.meta().get("similarity_inputs") or {}
+    focus: set[str] | None = None
+    if previous.get("settings") == settings and (out / "similarity" / "pairs.csv").exists():
+        old = previous.get("hashes", {})
+        changed = {s for s in subs if old.get(s) != hashes[s]}
+        removed = set(old) - set(subs)
+        if not changed and not removed:
+            say("similarity: no submission changed, previous results kept")
+            return
+        if len(changed) <= len(subs) // 2:
+            focus = changed
     options = similarity.SimilarityOptions(
         **({"threshold": sim.threshold} if sim.threshold is not None else {}))
-    result = compare(subs, template=course.optional_dir(sim.template, "starter"),
-                     archive=course.optional_dir(sim.archive, "archive"),
-                     web=course.optional_dir(sim.web, "web"), options=options,
-                     cache_dir=out / "similarity" / "cache")
+    result = compare(subs, **corpora, options=options, cache_dir=out / "similarity" / "cache",
+                     focus=sorted(focus) if focus is not None else None)
+    if focus is not None:
+        result = _merge_pairs(result, store, keep=set(subs) - focus)
+        say(f"similarity: {len(focus)} new or changed submission(s) compared with everyone; "
+            "other pairs kept")
     (out / "similarity").mkdir(exist_ok=True)
     similarity.write_outputs(result, out / "similarity")
     store.put_similarity([_pair_dict(p) for p in result.pairs], result.clusters)
+    store.set_meta(similarity_inputs={"settings": settings, "hashes": hashes})
     flagged = [p for p in result.pairs if p.flagged]
     say(f"similarity: {len(result.pairs)} pairs, {len(flagged)} above the threshold")
+
+
+def _tree_hash(folder: Path | None) -> str:
+    from grader.course import _hash_tree
+
+    return _hash_tree(folder) if folder is not None and folder.is_dir() else \
+        (hashlib.blake2b(folder.read_bytes()).hexdigest() if folder and folder.is_file() else "")
+
+
+def _merge_pairs(result, store: Store, keep: set[str]):
+    """The focused result plus the stored pairs among students in ``keep`` (unchanged)."""
+    from dataclasses import replace
+
+    from similarity import Fragment, Pair
+
+    def unchanged(p: dict) -> bool:
+        return p["a"] in keep and (p["b"] in keep or p["kind"] != "peer")
+
+    old = [Pair(a=p["a"], b=p["b"], score=p["score"], components=p["components"],
+                kind=p["kind"], flagged=bool(p["flagged"]),
+                fragments=[Fragment(**f) for f in p["fragments"]],
+                shared_comments=p["shared_comments"])
+           for p in store.similarity_pairs() if unchanged(p)]
+    pairs = sorted(old + list(result.pairs), key=lambda p: (-p.score, p.a, p.b))
+    return replace(result, pairs=pairs, clusters=_clusters(pairs))
+
+
+def _clusters(pairs) -> list[list[str]]:
+    """Students linked by flagged peer pairs (connected components), largest first."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for p in pairs:
+        if p.flagged and p.kind == "peer":
+            parent[root(p.a)] = root(p.b)
+    groups: dict[str, list[str]] = {}
+    for x in parent:
+        groups.setdefault(root(x), []).append(x)
+    return sorted((sorted(g) for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g))
 
 
 def _pair_dict(p) -> dict[str, Any]:

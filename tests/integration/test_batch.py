@@ -219,3 +219,43 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished(tmp_path, bwrap_sandbox):
     assert "finished results are kept" in err
     assert not [p for p in sandboxes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert set(_run_keys(out)) == {"quick"}
+
+
+def test_late_submission_is_compared_without_redoing_the_class(tmp_path, bwrap_sandbox):
+    import csv as _csv
+
+    course = load_course(make_course(tmp_path / "course"))
+    base = honest(0.5)
+    variants = {"ana": base, "bob": base.replace("rows", "lines"),
+                "cri": honest(0.3) + "\nprint('a different ending', len(rows))\n",
+                "dan": "import os\nprint(sorted(os.listdir(os.environ['GRADER_DATA'])))\n"}
+    subs = write_submissions(tmp_path / "subs", variants)
+    out = tmp_path / "out"
+    opts = dict(reports=False, quiet=True)
+    run_batch(course, subs, out, BatchOptions(**opts))
+    first = (out / "similarity" / "pairs.csv").read_text()
+    said: list[str] = []
+    again = run_batch(course, subs, out, BatchOptions(**opts), log=said.append)
+    assert again.ran == 0 and any("no submission changed" in s for s in said)
+    # a late copy of ana's program, renamed
+    write_submissions(subs, {"eve": base.replace("rows", "records")})
+    said.clear()
+    late = run_batch(course, subs, out, BatchOptions(**opts), log=said.append)
+    assert late.ran == 1
+    assert any("1 new or changed submission(s) compared with everyone" in s for s in said)
+    with (out / "similarity" / "pairs.csv").open() as f:
+        pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
+    assert pairs[frozenset(("ana", "eve"))]["flagged"] == "true"
+    # the old pairs were kept as they were
+    with open(tmp_path / "first.csv", "w") as f:
+        f.write(first)
+    with (tmp_path / "first.csv").open() as f:
+        for r in _csv.DictReader(f):
+            assert pairs[frozenset((r["a"], r["b"]))]["score"] == r["score"]
+    # and the newcomer's pairs score as in a full run on a fresh output folder
+    run_batch(course, subs, tmp_path / "full", BatchOptions(**opts))
+    with (tmp_path / "full" / "similarity" / "pairs.csv").open() as f:
+        full = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
+    for key, row in full.items():
+        if "eve" in key:
+            assert pairs[key]["score"] == row["score"]
