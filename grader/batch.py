@@ -251,6 +251,8 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
         _guarded("reports", store, summary, say, _reports_stage, out, say)
     if not opts.quiet:
         print(leaderboard_text(store))
+        if store.reference():
+            print(reference_text(store))
         print(summary.line())
 
 
@@ -436,6 +438,20 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
                      f"{'' if pub is None else f'{pub:.4f}':>8} "
                      f"{'' if grade is None else f'{grade:g}':>5}  {g['status']}"
                      + (f"  ({g['note'][:60]})" if g["status"] != "ok" and g["note"] else ""))
+    return "\n".join(lines)
+
+
+def reference_text(store: Store) -> str:
+    """The reference models' table, best first, the baseline marked."""
+    rows = sorted(store.reference(), key=lambda r: -(r["private_score"] or -1e9))
+    lines = [f"\nreference models{'':<10} {'private':>8} {'public':>8}  fit s"]
+    for r in rows:
+        mark = "  (baseline)" if r["is_baseline"] else ""
+        if r["private_score"] is None:
+            lines.append(f"  {r['model']:<24} {r['status']}: {r['message'][:60]}")
+            continue
+        lines.append(f"  {r['model']:<24} {r['private_score']:8.4f} {r['public_score']:8.4f} "
+                     f"{r['fit_s'] or 0:6.1f}{mark}")
     return "\n".join(lines)
 
 
