@@ -526,8 +526,11 @@ def _similarity_stage(course: Course, store: Store, out: Path, say: Callable[[st
             return
         if len(changed) <= len(subs) // 2:
             focus = changed
-    options = similarity.SimilarityOptions(
-        **({"threshold": sim.threshold} if sim.threshold is not None else {}))
+    # a course threshold below the engine's default min_score lowers min_score with it
+    options = similarity.SimilarityOptions(**(
+        {"threshold": sim.threshold,
+         "min_score": min(similarity.SimilarityOptions().min_score, sim.threshold)}
+        if sim.threshold is not None else {}))
     result = compare(subs, **corpora, options=options, cache_dir=out / "similarity" / "cache",
                      focus=sorted(focus) if focus is not None else None)
     if focus is not None:
