@@ -176,7 +176,9 @@ def _pairs(n_train: int):
         ),
         (
             "mlp (128)",
-            make_model("mlp", random_state=0, device="cpu"),
+            # like MLPClassifier's default: all the data, no early-stopping split
+            make_model("mlp", early_stopping=False, max_epochs=200, random_state=0,
+                       device="cpu"),
             MLPClassifier((128,), random_state=0, max_iter=500),
         ),
     ]

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -69,6 +70,12 @@ def _pairs(n_train: int):
             LinearSVC(),
             1.5,
         ),
+        # MLPClassifier trains on all the data (no early stopping) by default: so does ours here
+        "mlp": (
+            make_model("mlp", early_stopping=False, max_epochs=200, random_state=0, device="cpu"),
+            MLPClassifier((128,), random_state=0, max_iter=500),
+            1.0,
+        ),
     }
 
 
@@ -77,6 +84,7 @@ _SLOW = {
     ("digits", "linear_hinge"),
     ("digits", "svm_ova"),
     ("digits", "kernel_ridge_ova"),
+    ("digits", "mlp"),
 }
 CASES = [
     pytest.param(ds, name, marks=[pytest.mark.slow] if (ds, name) in _SLOW else [])
