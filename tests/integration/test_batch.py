@@ -205,7 +205,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished(tmp_path, bwrap_sandbox):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "grader", "run", str(course_dir), "--submissions", str(subs),
            "--out", str(out), "--jobs", "2", "--no-similarity", "--no-reports"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # as from a terminal: a shell starts background jobs (CI runners) with SIGINT ignored
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline and "quick" not in _safe_keys(out):
         time.sleep(0.1)
@@ -217,7 +219,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished(tmp_path, bwrap_sandbox):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and time.time() - started < 20
     assert "finished results are kept" in err
-    assert not [p for p in sandboxes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    _, alive = psutil.wait_procs(sandboxes, timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     assert set(_run_keys(out)) == {"quick"}
 
 
