@@ -413,6 +413,10 @@ def write_grades_csv(out: Path, store: Store) -> None:
                             _fmt(sc["public_score"]), _fmt(g["grade"])])
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def _repro_cells(r: dict[str, Any] | None) -> list[str]:
     if r is None:
         return ["", "", ""]
@@ -437,7 +441,7 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
                      f"{'' if priv is None else f'{priv:.4f}':>8} "
                      f"{'' if pub is None else f'{pub:.4f}':>8} "
                      f"{'' if grade is None else f'{grade:g}':>5}  {g['status']}"
-                     + (f"  ({g['note'][:60]})" if g["status"] != "ok" and g["note"] else ""))
+                     + (f"  ({_clip(g['note'], 90)})" if g["status"] != "ok" and g["note"] else ""))
     return "\n".join(lines)
 
 
