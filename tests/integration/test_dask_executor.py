@@ -341,7 +341,15 @@ def _kill_mid_run(cluster: Cluster, tmp_path: Path, kills: int) -> None:
         assert run["status"] == "error"
         assert "failed 2 time(s)" in run["message"] and "given up after one retry" in run["message"]
         assert grades_table(tmp_path / "out")[victim][0] == "error"
-    assert all(runs[f"bystander-{k}"]["attempts"] == 1 for k in range(3))
+    for k in range(3):
+        bystander = runs[f"bystander-{k}"]
+        assert bystander["status"] == "ok"
+        if bystander["attempts"] > 1:
+            # Dask keeps a finished result on its worker until the client fetches it: a
+            # bystander that finished on the victim's worker just before the kill is lost with
+            # it and recomputed, never anything on a worker that stayed up.
+            first = json.loads(bystander["verdict"])["dask_attempts"][0]
+            assert bystander["attempts"] == 2 and first in killer.killed, bystander
 
 
 def _grader_run(course: Path, subs: Path, out: Path, address: str) -> list[str]:
