@@ -59,7 +59,7 @@ class SimilarityInputError(GraderError):
     reference = "invalid-similarity-input"
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """Two submissions (or a student and a source) with their score and evidence.
 
@@ -509,17 +509,22 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
                 score[near] = combine({c: v[near] for c, v in comps.items()}, o)
                 estimated[near] = False
         ok = np.flatnonzero(score >= o.min_score)
+        # Highest first, ties by names: sorted here by name ranks, so the (possibly 100,000s
+        # of) Pair objects are made once, in order, and never sorted as objects.
+        name_rank = np.empty(len(docs), dtype=np.int64)
+        name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
+        ok = ok[np.lexsort((name_rank[fc[ok]], name_rank[fr[ok]], -score[ok]))]
         names = (*COMPONENTS, "comments")
         # Plain Python values in one conversion per column (not one per pair and component).
         cols = [comps[c][ok].tolist() for c in names]
         t_score = time.perf_counter()
-        for i, j, sc, est, *vals in zip(fr[ok].tolist(), fc[ok].tolist(), score[ok].tolist(),
-                                        estimated[ok].tolist(), *cols, strict=True):
-            a, b = docs[i].sub, docs[j].sub
-            pairs.append(Pair(a=a.name, b=b.name, score=sc,
-                              components=dict(zip(names, vals, strict=True)),
-                              kind=b.kind, flagged=sc >= o.threshold, estimated=est))
-        pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+        subs = [d.sub for d in docs]
+        thr = o.threshold
+        pairs = [Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
+                      sc >= thr, estimated=est)
+                 for i, j, sc, est, *vals in zip(fr[ok].tolist(), fc[ok].tolist(),
+                                                 score[ok].tolist(), estimated[ok].tolist(),
+                                                 *cols, strict=True)]
         by_name = {d.sub.name: d for d in docs}
         common_comments = _common_comments(prep, o)
         for rank, p in enumerate(pairs):
