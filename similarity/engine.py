@@ -226,8 +226,8 @@ class _SketchScorer(_Scorer):
             self.sets[name] = drop_common(sets, hashed_df(sets, class_rows), limit)
         dim = o.sketch_dim
         self.sketch = {
-            "tokens": count_sketch(set_rows(self.sets["tokens"]), dim, 1),
-            "text": count_sketch(set_rows(self.sets["text"]), dim, 2),
+            "tokens": count_sketch(set_rows(self.sets["tokens"]), dim, 1, mixed=True),
+            "text": count_sketch(set_rows(self.sets["text"]), dim, 2, mixed=True),
             "ast": count_sketch(csr_rows(self.unit["ast"]), dim, 3),
             "lexical": count_sketch(csr_rows(self.unit["lexical"]), dim, 4),
         }

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from similarity.corpora import Submission
@@ -138,7 +140,7 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
             else:
                 comments.setdefault(norm, orig)
         texts.append(" ".join(t for i, t in enumerate(f.line_texts, 1)
-                              if t and i not in tmpl_lines))
+                              if t and i not in tmpl_lines) if tmpl_lines else f.text)
         ast.update(dict(zip(f.ast_keys.tolist(), f.ast_counts.tolist(), strict=True)))
         words.update(f.words)
     if template is not None:
@@ -146,10 +148,15 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
         ast = +ast  # keep positive counts only
         words.subtract(template.words)
         words = +words
-    hashed: Counter = Counter({stable_hash64(w): c for w, c in words.items()})
+    hashed: Counter = Counter({_word_hash(w): c for w, c in words.items()})
     return Prepared(sub=sub, files=pfiles, fingerprints=_distinct(fps), kgrams=_distinct(kgs),
                     stream=FILE_SEP.join(streams), text="\n".join(texts), ast=ast,
                     words=hashed, comments=comments)
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_hash(word: str) -> int:
+    return stable_hash64(word)  # the same words recur across a class: hash each once
 
 
 def _distinct(arrays: list[np.ndarray]) -> np.ndarray:
@@ -159,11 +166,21 @@ def _distinct(arrays: list[np.ndarray]) -> np.ndarray:
     return a[np.concatenate(([True], a[1:] != a[:-1]))] if a.size else a
 
 
+def factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and each key's position among them, like
+    ``np.unique(keys, return_inverse=True)`` but by hashing (pandas): ~6x faster on the
+    millions of feature keys of a large class."""
+    if keys.size == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(keys, sort=True)
+    return np.asarray(uniques, dtype=keys.dtype), codes.astype(np.int64, copy=False)
+
+
 def _binary_rows(sets: list[np.ndarray]) -> tuple[sp.csr_matrix, np.ndarray]:
     """One 0/1 row per array of int64 keys; returns the matrix and the column keys."""
     lens = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
     allk = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
-    keys, col = np.unique(allk, return_inverse=True)
+    keys, col = factorize(allk)
     rows = np.repeat(np.arange(len(sets)), lens)
     m = sp.csr_matrix((np.ones(allk.size, dtype=np.float32), (rows, col.reshape(-1))),
                       shape=(len(sets), keys.size))
@@ -177,7 +194,7 @@ def _count_rows(bags: list[Counter]) -> sp.csr_matrix:
     vals = [np.fromiter(b.values(), dtype=np.float32, count=len(b)) for b in bags]
     lens = np.fromiter((k.size for k in keys), dtype=np.int64, count=len(keys))
     allk = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    _, col = np.unique(allk, return_inverse=True)
+    _, col = factorize(allk)
     rows = np.repeat(np.arange(len(bags)), lens)
     data = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
     return sp.csr_matrix((data, (rows, col.reshape(-1))),
@@ -239,9 +256,8 @@ def suppressed_kgrams(prepared: list[Prepared], class_rows: np.ndarray, *, max_s
     limit = max(max_share * class_rows.size, float(min_count))
     if not class_rows.size:
         return np.zeros(0, dtype=np.int64)
-    allk = np.concatenate([prepared[i].kgrams for i in class_rows])
-    keys, counts = np.unique(allk, return_counts=True)
-    return keys[counts > limit]
+    keys, codes = factorize(np.concatenate([prepared[i].kgrams for i in class_rows]))
+    return keys[np.bincount(codes, minlength=keys.size) > limit]
 
 
 class FingerprintIndex:

@@ -14,11 +14,12 @@ deterministic.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
-from similarity.fingerprints import _mix, kgram_hashes
+from similarity.fingerprints import _BASE, _mix
 
-__all__ = ["sorted_unique", "ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
+__all__ = ["ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
 
 _DF_BUCKETS = 1 << 24  # class-frequency table: 16M counters, collisions add ~1 to a count
 
@@ -28,26 +29,31 @@ def _codes(doc: str) -> np.ndarray:
 
 
 def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarray]:
-    """Per document, the sorted distinct stable hashes of its character n-grams of every
-    length in ``lengths`` (the length is mixed into the hash, as separate columns would be)."""
+    """Per document, the distinct stable hashes (in no set order) of its character n-grams of every
+    length in ``lengths`` (the length is mixed into the hash, as separate columns would be).
+
+    The same values as ``kgram_hashes(ids, p)`` for each ``p``, but one rolling pass serves
+    every length: the polynomial of length ``p + 1`` extends that of length ``p``.
+    """
+    wanted = sorted(set(lengths))
+    salts = {p: np.uint64(p * 0x632BE59BD9B4E019 % (1 << 62)) for p in wanted}
     out = []
-    for doc in docs:
-        ids = _codes(doc)
-        parts = []
-        for p in lengths:
-            h = kgram_hashes(ids, p)
-            if h.size:
-                parts.append(h ^ np.int64(p * 0x632BE59BD9B4E019 % (1 << 62)))
-        out.append(sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
+    with np.errstate(over="ignore"):
+        for doc in docs:
+            ids = _codes(doc)
+            parts = []
+            h = np.zeros(ids.size, dtype=np.uint64)
+            for j in range(1, wanted[-1] + 1):  # h[i] covers ids[i .. i + j - 1]
+                n = ids.size - j + 1
+                if n <= 0:
+                    break
+                h = h[:n] * _BASE + ids[j - 1 : j - 1 + n]
+                if j in salts:
+                    parts.append((_mix(h) ^ salts[j]).view(np.int64))
+            # distinct by hashing (pandas): three times faster than sorting, and no use here
+            # needs the keys in order
+            out.append(pd.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
     return out
-
-
-def sorted_unique(a: np.ndarray) -> np.ndarray:
-    """``np.unique`` by sorting (numpy's hash-based unique is much slower on int64 here)."""
-    a = np.sort(a)
-    if a.size:
-        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
-    return a
 
 
 def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
@@ -56,31 +62,42 @@ def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
     return (h % np.uint64(size)).astype(np.int64)
 
 
+def _df_bucket(keys: np.ndarray) -> np.ndarray:
+    # n-gram keys are splitmix64 outputs already: their low bits are a fair bucket as they are
+    return (keys & (_DF_BUCKETS - 1)).astype(np.intp)
+
+
 def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Document frequency table over ``rows``, indexed by ``_bucket(key, 0, _DF_BUCKETS)``."""
+    """Document frequency table over ``rows``, indexed by the low 24 bits of each (already
+    mixed) n-gram hash."""
     counts = np.zeros(_DF_BUCKETS, dtype=np.int64)
     idx = rows.tolist()
     for lo in range(0, len(idx), chunk):  # bounded memory: one chunk of keys at a time
         part = [sets[i] for i in idx[lo : lo + chunk] if sets[i].size]
         if part:
-            counts += np.bincount(_bucket(np.concatenate(part), 0, _DF_BUCKETS),
-                                  minlength=_DF_BUCKETS)
+            counts += np.bincount(_df_bucket(np.concatenate(part)), minlength=_DF_BUCKETS)
     return counts
 
 
 def drop_common(sets: list[np.ndarray], df: np.ndarray, limit: float) -> list[np.ndarray]:
     """Each set without the keys whose (hashed) class frequency exceeds ``limit``."""
-    return [s[df[_bucket(s, 0, _DF_BUCKETS)] <= limit] if s.size else s for s in sets]
+    return [s[df[_df_bucket(s)] <= limit] if s.size else s for s in sets]
 
 
-def count_sketch(rows: list[tuple[np.ndarray, np.ndarray]], dim: int, salt: int) -> np.ndarray:
-    """Dense ``(n, dim)`` float32 count sketches of sparse vectors ``(keys, weights)``."""
+def count_sketch(rows: list[tuple[np.ndarray, np.ndarray]], dim: int, salt: int,
+                 mixed: bool = False) -> np.ndarray:
+    """Dense ``(n, dim)`` float32 count sketches of sparse vectors ``(keys, weights)``.
+
+    ``mixed=True`` says the keys are well-spread hashes already (n-gram hashes): bits 32 and
+    up then serve as bucket and sign, which is much cheaper than hashing every key again.
+    """
     n = len(rows)
     out = np.zeros(n * dim, dtype=np.float64)
     for i, (keys, w) in enumerate(rows):
         if keys.size == 0:
             continue
-        b = _bucket(keys, salt, 2 * dim)
+        b = (((keys.view(np.uint64) >> np.uint64(32)) % np.uint64(2 * dim)).astype(np.int64)
+             if mixed else _bucket(keys, salt, 2 * dim))
         sign = np.where(b & 1, -1.0, 1.0)
         out[i * dim : (i + 1) * dim] += np.bincount(b >> 1, weights=sign * w, minlength=dim)
     return out.reshape(n, dim).astype(np.float32)
@@ -100,7 +117,7 @@ def csr_rows(m: sp.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def cosine_of_sets(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact presence cosine ``|A & B| / sqrt(|A| |B|)`` of two sorted distinct key arrays."""
+    """Exact presence cosine ``|A & B| / sqrt(|A| |B|)`` of two arrays of distinct keys."""
     if a.size == 0 or b.size == 0:
         return 0.0
     return float(np.intersect1d(a, b, assume_unique=True).size / np.sqrt(a.size * b.size))
