@@ -13,7 +13,10 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import re
 from collections import Counter
+from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 __all__ = ["ast_feature_counts", "parse_tolerant"]
 
@@ -105,19 +108,103 @@ def _subclasses(base: type) -> set[type]:
 _SKIP_TYPES = frozenset(_subclasses(ast.expr_context) | _subclasses(ast.operator)
                         | _subclasses(ast.boolop) | _subclasses(ast.unaryop)
                         | _subclasses(ast.cmpop))
+
+# Fast forms of ``_label`` for the node types whose label depends on the node; anything they
+# do not know (subclasses, odd values) goes to ``_label`` itself.
+_CONST_LABEL = {str: "Str", bytes: "Str", bool: "Bool", type(None): "None", int: "Num",
+                float: "Num", complex: "Num", type(...): "Num"}
+_BUILTIN_CALL = {n: f"Call:{n}" for n in _BUILTINS}
+_OP_NAME = {t: t.__name__ for t in _SKIP_TYPES}
+
+
+def _constant_label(node: ast.Constant) -> str | None:
+    return _CONST_LABEL.get(type(node.value)) or _label(node)
+
+
+def _call_label(node: ast.Call) -> str | None:
+    f = node.func
+    t = type(f)
+    if t is ast.Name:
+        return _BUILTIN_CALL.get(f.id, "Call")  # type: ignore[attr-defined]
+    if t is ast.Attribute:
+        return f"Call:.{f.attr}"  # type: ignore[attr-defined]
+    return _label(node)
+
+
+def _binop_label(node: ast.BinOp) -> str | None:
+    name = _OP_NAME.get(type(node.op))
+    return f"BinOp:{name}" if name is not None else _label(node)
+
+
+_LABEL_FN = {ast.Constant: _constant_label, ast.Call: _call_label, ast.BinOp: _binop_label}
 _DYNAMIC = (ast.Constant, ast.Call, ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare)
-_STATIC: dict[type, str | None] = {}  # labels that depend only on the node's type
+# ASDL field types that never hold a walked node (names, literals, contexts, operators).
+_LEAF_FIELD_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context",
+                               "operator", "boolop", "unaryop", "cmpop"})
+_SIGNATURE = re.compile(r"^\w+\((.*)\)$")
+
+# Per node type: (label or None when it depends on the node, the function giving it then,
+# (field name, whether the field is a body) for each field that may hold child nodes,
+# is a statement, is an expression).
+_TypeInfo = tuple[str | None, Callable[[ast.AST], str | None] | None,
+                  tuple[tuple[str, bool], ...], bool, bool]
 
 
-def _fast_label(node: ast.AST) -> str | None:
-    t = type(node)
-    try:
-        return _STATIC[t]
-    except KeyError:
-        label = _label(node)
-        if not isinstance(node, _DYNAMIC):
-            _STATIC[t] = label
-        return label
+def _type_info(t: type) -> _TypeInfo:
+    dynamic = issubclass(t, _DYNAMIC)
+    label = None if dynamic else _label(ast.AST.__new__(t))
+    fn = (_LABEL_FN.get(t, _label) if dynamic else None)
+    # Fields that may hold child nodes, from the ASDL signature in the class docstring
+    # (``Name(identifier id, expr_context ctx)``): skipping the others saves a getattr
+    # each. Without a readable signature, every field is looked at.
+    names: tuple[str, ...] = tuple(t._fields)
+    m = _SIGNATURE.match((t.__doc__ or "").strip())
+    if m:
+        decl = [a.split() for a in m.group(1).split(",") if a.strip()]
+        if [d[-1] for d in decl] == list(names):
+            names = tuple(d[-1] for d in decl if d[0].rstrip("*?") not in _LEAF_FIELD_TYPES)
+    return (label, fn, tuple((f, f in _BODY_FIELDS) for f in names), issubclass(t, ast.stmt),
+            issubclass(t, ast.expr))
+
+
+_INFO: dict[type, _TypeInfo] = {t: _type_info(t) for t in _subclasses(ast.AST) - _SKIP_TYPES}
+
+
+def _info(t: type) -> _TypeInfo:
+    info = _INFO.get(t)
+    if info is None:  # a node class made after import
+        info = _INFO[t] = _type_info(t)
+    return info
+
+
+# Stable hash of every feature seen, per feature kind: the same keys recur in every file, so
+# most files need few blake2b calls. Each cache is emptied when it reaches _HASH_CACHE_MAX.
+_HASH_CACHE_MAX = 1 << 17
+_HASHES: dict[str, dict] = {kind: {} for kind in "LPGHSE"}
+
+
+def _hashes(kind: str, keys: Iterable) -> list[int]:
+    """The stable hash of each feature key of one kind (a string or a tuple of strings):
+    blake2b of ``kind`` and the key's parts joined by U+001F."""
+    cache = _HASHES[kind]
+    keys = list(keys)
+    hs = list(map(cache.get, keys))
+    if None in hs:
+        if len(cache) + len(keys) > _HASH_CACHE_MAX:
+            cache.clear()
+        for i, h in enumerate(hs):
+            if h is None:
+                key = keys[i]
+                hs[i] = cache[key] = _h(f"{kind}\x1f{key}" if type(key) is str
+                                        else "\x1f".join((kind, *key)))
+    return hs
+
+
+class _TooDeep(Exception):
+    """The tree is deeper than the recursive walk is allowed to go."""
+
+
+_MAX_RECURSION = 300  # deeper trees take the iterative walk (no RecursionError)
 
 
 def ast_feature_counts(tree: ast.AST | None) -> Counter:
@@ -138,63 +225,149 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     collections.Counter
         ``{feature_hash: count}``; hashes are blake2b, stable across processes.
     """
-    counts: Counter = Counter()
     if tree is None:
-        return counts
-    feats: Counter = Counter()  # tuple keys, tagged by kind; hashed once per distinct key
-    AST, stmt, expr, skip = ast.AST, ast.stmt, ast.expr, _SKIP_TYPES
-    body_fields = _BODY_FIELDS
-    # id(node) as its parent knows it -> (canonical text, subtree size, label). An AugAssign
-    # stands in for the Assign it is rewritten to, under the AugAssign's id.
-    serial: dict[int, tuple[str, int, str]] = {}
-    # Iterative post-order walk (no recursion limit on deeply nested code). Entries:
-    # (node, parent label, grandparent label, children or None on the way down, key).
+        return Counter()
+    # The walk lists plain string and tuple keys (counted in C by ``Counter``), hashed once
+    # per distinct key at the end. Labels and parent>label pairs are taken from the listed
+    # grandparent>parent>label triples.
+    bags: tuple[list, list, list, list] = ([], [], [], [])  # G, H, S, E
+    try:
+        _walk_recursive(tree, bags)
+    except (_TooDeep, RecursionError):
+        bags = ([], [], [], [])
+        _walk_iterative(tree, bags)
+    triple_list = bags[0]
+    bags_by_kind = (("L", Counter(map(itemgetter(2), triple_list))),
+                    ("P", Counter(map(itemgetter(1, 2), triple_list))),
+                    *zip("GHSE", map(Counter, bags)))
+    hashes: list[int] = []
+    values: list[int] = []
+    for kind, bag in bags_by_kind:
+        hashes += _hashes(kind, bag)
+        values += bag.values()
+    counts = Counter(dict(zip(hashes, values)))
+    if len(counts) < len(hashes):  # two features share a hash: add up their counts
+        counts = Counter()
+        for h, c in zip(hashes, values):
+            counts[h] += c
+    return counts
+
+
+def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
+    """Fill ``bags`` by a recursive walk (the fast one); raises ``_TooDeep`` on deep trees."""
+    add_triple, add_shape, add_stmt, add_expr = (b.append for b in bags)
+    AST, AugAssign, skip, infos = ast.AST, ast.AugAssign, _SKIP_TYPES, _INFO
+    max_subtree, max_shape, max_depth = _MAX_SUBTREE, _MAX_CHILDREN_SHAPE, _MAX_RECURSION
+
+    def visit(node: ast.AST, parent: str, grand: str, depth: int
+              ) -> tuple[str, str | None, int]:
+        """-> (label, subtree text or None for a statement, subtree size)."""
+        if depth > max_depth:
+            raise _TooDeep
+        t = type(node)
+        if t is AugAssign:
+            node = _augmented_as_assign(node)  # type: ignore[arg-type]
+            t = ast.Assign
+        try:
+            label, label_fn, fields, is_stmt, is_expr = infos[t]
+        except KeyError:
+            label, label_fn, fields, is_stmt, is_expr = _info(t)
+        if label is None:
+            label = label_fn(node)  # type: ignore[misc]
+        if not fields and depth:  # a leaf (Name, Constant, Pass, ...)
+            add_triple((grand, parent, label))
+            if is_stmt:
+                add_stmt(label)
+                return label, None, 1
+            return label, label, 1
+        kids: list[str] = []
+        parts: list[str] = []
+        size = 1
+        for fname, in_body in fields:
+            v = getattr(node, fname, None)
+            if v is None:
+                continue
+            if type(v) is list:
+                for c in v:
+                    if isinstance(c, AST) and type(c) not in skip:
+                        k_label, k_text, k_size = visit(c, label, parent, depth + 1)
+                        kids.append(k_label)
+                        if k_text is not None and not in_body:
+                            size += k_size
+                            parts.append(k_text)
+            elif isinstance(v, AST) and type(v) not in skip:
+                k_label, k_text, k_size = visit(v, label, parent, depth + 1)
+                kids.append(k_label)
+                if k_text is not None and not in_body:
+                    size += k_size
+                    parts.append(k_text)
+        if not depth:
+            return label, None, size  # every file has a module: it is no evidence of anything
+        add_triple((grand, parent, label))
+        if 0 < len(kids) <= max_shape:
+            kids.sort()
+            add_shape((label, *kids))
+        if is_stmt:
+            add_stmt(f"{label}({','.join(parts)})"[:2000] if parts else label)
+            return label, None, size  # nested statements are features of their own
+        if size > max_subtree:
+            return label, label + "#big", size
+        if not parts:
+            return label, label, size
+        text = f"{label}({','.join(parts)})"
+        if size >= 3 and is_expr:
+            add_expr(text)
+        return label, text, size
+
+    visit(tree, "^", "^", 0)
+
+
+def _walk_iterative(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
+    """The same as ``_walk_recursive`` with an explicit stack: any depth, somewhat slower."""
+    add_triple, add_shape, add_stmt, add_expr = (b.append for b in bags)
+    AST, skip = ast.AST, _SKIP_TYPES
+    # id(node) as its parent knows it -> (label, text or None for a statement, size). An
+    # AugAssign stands in for the Assign it is rewritten to, under the AugAssign's id.
+    serial: dict[int, tuple[str, str | None, int]] = {}
+    # Post-order walk. Entries: (node, parent label, grandparent label, children or None on
+    # the way down, key).
     stack: list = [(tree, "^", "^", None, id(tree))]
     while stack:
         node, parent, grand, children, key = stack.pop()
+        if type(node) is ast.AugAssign:
+            node = _augmented_as_assign(node)
+        label, label_fn, fields, is_stmt, is_expr = _info(type(node))
+        if label is None:
+            label = label_fn(node)  # type: ignore[misc]
         if children is None:
-            if type(node) is ast.AugAssign:
-                node = _augmented_as_assign(node)
-            label = _fast_label(node)
-            inner, outer = (label, parent) if label is not None else (parent, grand)
             children = []
-            for fname in node._fields:
+            for fname, in_body in fields:
                 v = getattr(node, fname, None)
                 if type(v) is list:
-                    children.extend((fname, c) for c in v
+                    children.extend((in_body, c) for c in v
                                     if isinstance(c, AST) and type(c) not in skip)
                 elif isinstance(v, AST) and type(v) not in skip:
-                    children.append((fname, v))
+                    children.append((in_body, v))
             stack.append((node, parent, grand, children, key))
-            stack.extend((c, inner, outer, None, id(c)) for _, c in children)
-            continue
-        label = _fast_label(node)
-        if label is None:
+            stack.extend((c, label, parent, None, id(c)) for _, c in children)
             continue
         parts, size, kids = [], 1, []
-        for fname, c in children:
-            ent = serial.get(id(c))
-            if ent is None:
-                continue  # operators and contexts: already in this node's label
-            kids.append(ent[2])
-            if fname in body_fields or isinstance(c, stmt):
-                continue  # nested statements are features of their own
-            size += ent[1]
-            parts.append(ent[0])
-        text = f"{label}({','.join(parts)})" if parts else label
-        serial[key] = (text if size <= _MAX_SUBTREE else label + "#big", size, label)
+        for in_body, c in children:
+            k_label, k_text, k_size = serial[id(c)]
+            kids.append(k_label)
+            if k_text is not None and not in_body:
+                size += k_size
+                parts.append(k_text)
         if node is tree:
-            continue  # every file has a module: it is no evidence of anything
-        feats[("L", label)] += 1
-        feats[("P", parent, label)] += 1
-        feats[("G", grand, parent, label)] += 1
+            continue
+        text = f"{label}({','.join(parts)})" if parts else label
+        serial[key] = (label, None if is_stmt else text if size <= _MAX_SUBTREE
+                       else label + "#big", size)
+        add_triple((grand, parent, label))
         if 0 < len(kids) <= _MAX_CHILDREN_SHAPE:
             kids.sort()
-            feats[("H", label, *kids)] += 1
-        if isinstance(node, stmt):
-            feats[("S", text[:2000])] += 1
-        elif 3 <= size <= _MAX_SUBTREE and isinstance(node, expr):
-            feats[("E", text)] += 1
-    for f, c in feats.items():
-        counts[_h("\x1f".join(f))] += c
-    return counts
+            add_shape((label, *kids))
+        if is_stmt:
+            add_stmt(text[:2000])
+        elif 3 <= size <= _MAX_SUBTREE and is_expr:
+            add_expr(text)

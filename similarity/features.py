@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,6 @@ from similarity.normalize import (
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
 FEATURE_VERSION = "7"  # bump when normalisation or features change: old cache entries retire
-_WS = re.compile(r"\s+")
 
 
 @dataclass
@@ -108,14 +107,19 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
     if note and not any(n.startswith("not valid Python") for n in nf.notes):
         nf.notes.append(note)
     counts = ast_feature_counts(tree)
-    keys = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-    line_texts = [_WS.sub(" ", ln).strip() for ln in text.splitlines()]
+    keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
+    order = np.argsort(keys)  # keys are distinct: any sort gives the same order
+    # " ".join(ln.split()) is the regex ``\s+`` -> " " and strip(), several times faster
+    # (``str.split`` and ``re``'s ``\s`` agree on what is whitespace).
+    line_texts = [" ".join(ln.split()) for ln in text.splitlines()]
+    lines = nf.lines
     return FileFeatures(
         name=name, digest=digest, tokens=nf.tokens, stream=token_stream(nf.tokens),
-        lines=np.asarray(nf.lines, dtype=np.int32).reshape(-1, 2), comments=nf.comments,
-        text=" ".join(t for t in line_texts if t), line_texts=line_texts, ast_keys=keys,
-        ast_counts=np.fromiter((counts[k] for k in keys.tolist()), dtype=np.int32,
-                               count=keys.size),
+        lines=np.fromiter(chain.from_iterable(lines), dtype=np.int32,
+                          count=2 * len(lines)).reshape(-1, 2),
+        comments=nf.comments, text=" ".join(t for t in line_texts if t),
+        line_texts=line_texts, ast_keys=keys[order], ast_counts=values[order],
         words=nf.words, notes=nf.notes,
     )
 
