@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["NormalizedFile", "read_source", "normalize_source", "normalize_comment", "lex",
-           "tokenize_reference", "token_stream", "TOKEN_CHAR", "CHAR_TOKEN"]
+__all__ = ["NormalizedFile", "read_source", "decode_source", "normalize_source",
+           "normalize_comment", "lex", "tokenize_reference", "token_stream", "TOKEN_CHAR",
+           "CHAR_TOKEN"]
 
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
@@ -100,9 +101,14 @@ def read_source(path: Path, max_bytes: int) -> tuple[str, list[str]]:
     notes : list of str
         One short sentence per repair made.
     """
-    notes: list[str] = []
     with open(path, "rb") as fh:
         data = fh.read(max_bytes + 1)
+    return decode_source(data, max_bytes)
+
+
+def decode_source(data: bytes, max_bytes: int) -> tuple[str, list[str]]:
+    """``read_source`` on bytes already read (``max_bytes + 1`` of them tell a longer file)."""
+    notes: list[str] = []
     if len(data) > max_bytes:
         data = data[:max_bytes]
         cut = data.rfind(b"\n")
