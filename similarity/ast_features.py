@@ -14,7 +14,7 @@ import ast
 import builtins
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, _count_elements
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 
@@ -237,15 +237,17 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
         bags = ([], [], [], [])
         _walk_iterative(tree, bags)
     triple_list = bags[0]
-    bags_by_kind = (("L", Counter(map(itemgetter(2), triple_list))),
-                    ("P", Counter(map(itemgetter(1, 2), triple_list))),
-                    *zip("GHSE", map(Counter, bags)))
+    bags_by_kind = (("L", map(itemgetter(2), triple_list)),
+                    ("P", map(itemgetter(1, 2), triple_list)), *zip("GHSE", bags))
     hashes: list[int] = []
     values: list[int] = []
-    for kind, bag in bags_by_kind:
+    for kind, keys in bags_by_kind:
+        bag: dict = {}
+        _count_elements(bag, keys)  # Counter's own C loop, without Counter's set-up
         hashes += _hashes(kind, bag)
         values += bag.values()
-    counts = Counter(dict(zip(hashes, values)))
+    counts: Counter = Counter()
+    dict.update(counts, zip(hashes, values))
     if len(counts) < len(hashes):  # two features share a hash: add up their counts
         counts = Counter()
         for h, c in zip(hashes, values):
@@ -274,12 +276,6 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
             label, label_fn, fields, is_stmt, is_expr = _info(t)
         if label is None:
             label = label_fn(node)  # type: ignore[misc]
-        if not fields and depth:  # a leaf (Name, Constant, Pass, ...)
-            add_triple((grand, parent, label))
-            if is_stmt:
-                add_stmt(label)
-                return label, None, 1
-            return label, label, 1
         kids: list[str] = []
         parts: list[str] = []
         size = 1
@@ -287,16 +283,24 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
             v = getattr(node, fname, None)
             if v is None:
                 continue
-            if type(v) is list:
-                for c in v:
-                    if isinstance(c, AST) and type(c) not in skip:
-                        k_label, k_text, k_size = visit(c, label, parent, depth + 1)
-                        kids.append(k_label)
-                        if k_text is not None and not in_body:
-                            size += k_size
-                            parts.append(k_text)
-            elif isinstance(v, AST) and type(v) not in skip:
-                k_label, k_text, k_size = visit(v, label, parent, depth + 1)
+            for c in v if type(v) is list else (v,):
+                ct = type(c)
+                if ct in skip or not isinstance(c, AST):
+                    continue
+                leaf = infos.get(ct)
+                if leaf is not None and not leaf[2]:
+                    # A leaf child (Name, Constant, Pass, ...), inlined: half the nodes
+                    # are leaves, and a call each would cost more than all the rest.
+                    k_label = leaf[0] or leaf[1](c)  # type: ignore[misc]
+                    add_triple((parent, label, k_label))
+                    kids.append(k_label)
+                    if leaf[3]:
+                        add_stmt(k_label)
+                    elif not in_body:
+                        size += 1
+                        parts.append(k_label)
+                    continue
+                k_label, k_text, k_size = visit(c, label, parent, depth + 1)
                 kids.append(k_label)
                 if k_text is not None and not in_body:
                     size += k_size

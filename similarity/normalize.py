@@ -281,70 +281,139 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
     ['ID', '=', 'ID', '*', 'NUM', 'NL']
     """
     nf = NormalizedFile(name=name, text=text, notes=list(notes or []))
-    raw = lex(text)
+    # ``lex`` and the normalisation in one loop (no intermediate token list): the same
+    # layout rules as ``lex``, checked against it in the tests.
+    tokens, lines, words, comments = nf.tokens, nf.lines, nf.words, nf.comments
+    add_token, add_lines = tokens.append, lines.append
+    opening, closing, name_info = _OPEN, _CLOSE, _name_info
+    line, depth, indents, bol = 1, 0, [0], True
     prev_struct = True  # at the start of a statement (a bare string there is a docstring)
-    drop_newline = False  # the NEWLINE ending a dropped docstring goes with it
-    tokens, lines = nf.tokens, nf.lines
-    for i, (ttype, s, l0, l1) in enumerate(raw):
-        if ttype == tokenize.NAME:  # the commonest case first
-            tok, words = _name_info(s)
-            if words:
-                nf.words.extend(words)
-            tokens.append(tok)
-            lines.append((l0, l1))
+    # A string at the start of a statement is a docstring when a NEWLINE comes next (comments
+    # aside): until then it waits here as (line span, normalised text, body, comments index).
+    pending: tuple[int, int, str, str, int] | None = None
+    for m in _LEX.finditer(text):
+        g = m.lastindex
+        if g == 4:  # a name: the commonest token first
+            if bol or pending is not None:
+                prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+                bol, pending = False, None
+            tok, ws = name_info(m[4])
+            if ws:
+                words.extend(ws)
+            add_token(tok)
+            add_lines((line, line))
             prev_struct = False
             continue
-        if ttype == tokenize.OP:
-            tokens.append(s)
-            lines.append((l0, l1))
+        if g == 5:
+            if bol or pending is not None:
+                prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+                bol, pending = False, None
+            tok = m[5]
+            if tok in opening:
+                depth += 1
+            elif tok in closing and depth:
+                depth -= 1
+            add_token(tok)
+            add_lines((line, line))
             prev_struct = False
             continue
-        if ttype == tokenize.COMMENT:
+        if g == 6:
+            if depth == 0 and not bol:
+                if pending is not None:  # a docstring: it and its NEWLINE leave the stream
+                    _docstring(comments, pending)
+                    pending = None
+                else:
+                    add_token("NL")
+                    add_lines((line, line))
+                    prev_struct = True
+            line += 1
+            bol = depth == 0
+            continue
+        if g == 7:
+            if m[7][0] == "\\":
+                line += 1
+            continue
+        s = m[g]
+        if g == 1:
             body = s.lstrip("#").strip()
             norm = normalize_comment(body)
             if norm and _is_prose(norm):
-                nf.comments.append((l0, norm, body))
+                comments.append((line, norm, body))
             continue
-        if ttype in _SKIP:
-            continue
-        if ttype in _STRUCT:
-            if drop_newline and ttype == tokenize.NEWLINE:
-                drop_newline = False
-                continue
-            drop_newline = False
-            nf.tokens.append(_STRUCT[ttype])
-            nf.lines.append((l0, l1))
-            prev_struct = True
-            continue
-        if ttype == tokenize.STRING:
+        if bol or pending is not None:
+            prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+            bol, pending = False, None
+        if g == 2:
+            first = line
+            line += s.count("\n")
             body = _string_body(s)
             norm = normalize_comment(body)
-            j = i + 1
-            while j < len(raw) and raw[j][0] in (tokenize.NL, tokenize.COMMENT):
-                j += 1
-            nxt = raw[j] if j < len(raw) else None
-            is_doc = prev_struct and (nxt is None or nxt[0] in (tokenize.NEWLINE,
-                                                                 tokenize.ENDMARKER))
-            if norm and (is_doc or _is_prose(norm)):
-                nf.comments.append((l0, norm, body.strip()[:200]))
-            if is_doc:
-                drop_newline = True
-                continue  # docstrings are documentation, not structure
-            tok = "STR"
+            if prev_struct:
+                pending = (first, line, norm, body, len(comments))
+                continue
+            if norm and _is_prose(norm):
+                comments.append((first, norm, body.strip()[:200]))
+            add_token("STR")
+            add_lines((first, line))
             if norm:
-                nf.words.append("s:" + norm[:100])
-        elif ttype == tokenize.NAME:
-            tok, words = _name_info(s)
-            if words:
-                nf.words.extend(words)
-        elif ttype == tokenize.NUMBER:
-            tok = "NUM"
-            nf.words.append("n:" + s.lower())
-        elif ttype == tokenize.OP:
-            tok = s
+                words.append("s:" + norm[:100])
+        elif g == 3:
+            add_token("NUM")
+            add_lines((line, line))
+            words.append("n:" + s.lower())
         else:
-            tok = "?"  # stray characters ($, ?, backticks): kept so positions stay honest
-        nf.tokens.append(tok)
-        nf.lines.append((l0, l1))
+            add_token("?")  # stray characters ($, ?, backticks): kept so positions stay honest
+            add_lines((line, line))
         prev_struct = False
+    if not bol:
+        if pending is not None:
+            _docstring(comments, pending)
+        else:
+            add_token("NL")
+            add_lines((line, line))
+    for _ in indents[1:]:
+        add_token("DE")
+        add_lines((line, line))
     return nf
+
+
+def _docstring(comments: list[tuple[int, str, str]], pending: tuple[int, int, str, str, int]
+               ) -> None:
+    """A pending string turned out to be a docstring: only its comment entry stays."""
+    first, _, norm, body, at = pending
+    if norm:
+        comments.insert(at, (first, norm, body.strip()[:200]))
+
+
+def _layout(nf: NormalizedFile, m: re.Match, g: int, text: str, line: int, indents: list[int],
+            bol: bool, pending: tuple[int, int, str, str, int] | None, prev_struct: bool
+            ) -> bool:
+    """Before a token: the pending string (not a docstring, as a token follows it on the same
+    logical line) and, at the beginning of a line, INDENT/DEDENT tokens. Returns whether the
+    token starts a statement."""
+    if pending is not None:
+        first, last, norm, body, at = pending
+        if norm and _is_prose(norm):
+            nf.comments.insert(at, (first, norm, body.strip()[:200]))
+        nf.tokens.append("STR")
+        nf.lines.append((first, last))
+        if norm:
+            nf.words.append("s:" + norm[:100])
+        prev_struct = False
+    if bol:  # the same indentation rules as ``lex``
+        start = m.start(g)
+        prefix = text[text.rfind("\n", 0, start) + 1 : start]
+        col = len(prefix.expandtabs(8)) if "\t" in prefix else len(prefix)
+        if col > indents[-1]:
+            indents.append(col)
+            nf.tokens.append("IN")
+            nf.lines.append((line, line))
+            prev_struct = True
+        while col < indents[-1]:
+            indents.pop()
+            nf.tokens.append("DE")
+            nf.lines.append((line, line))
+            prev_struct = True
+        if col > indents[-1]:  # dedent to a column never opened: tolerate it
+            indents.append(col)
+    return prev_struct
