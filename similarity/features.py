@@ -27,6 +27,7 @@ from similarity.normalize import (
     UNKNOWN_CHAR,
     decode_source,
     normalize_source,
+    read_bounded,
     token_stream,
 )
 
@@ -155,8 +156,7 @@ def extract_file(path: Path, name: str, *, max_bytes: int,
     -------
     FileFeatures
     """
-    with open(path, "rb") as fh:
-        data = fh.read(max_bytes + 1)
+    data = read_bounded(path, max_bytes)
     digest = _digest(data, max_bytes)
     entry = cache_dir / digest[:2] / f"{digest}.json" if cache_dir is not None else None
     if entry is not None and entry.is_file():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import io
 import keyword
+import os
 import re
 import token
 import tokenize
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["NormalizedFile", "read_source", "decode_source", "normalize_source",
+__all__ = ["NormalizedFile", "read_source", "read_bounded", "decode_source", "normalize_source",
            "normalize_comment", "lex", "tokenize_reference", "token_stream", "TOKEN_CHAR",
            "CHAR_TOKEN"]
 
@@ -101,9 +102,19 @@ def read_source(path: Path, max_bytes: int) -> tuple[str, list[str]]:
     notes : list of str
         One short sentence per repair made.
     """
+    return decode_source(read_bounded(path, max_bytes), max_bytes)
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The first ``max_bytes + 1`` bytes of a file (all of a shorter one)."""
     with open(path, "rb") as fh:
-        data = fh.read(max_bytes + 1)
-    return decode_source(data, max_bytes)
+        # read(n) allocates n bytes before reading: ask for the file's size instead of a
+        # megabyte per small file (a file that grew meanwhile is read on to the bound).
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(min(max_bytes + 1, size + 1))
+        if len(data) > size:
+            data += fh.read(max_bytes + 1 - len(data))
+    return data
 
 
 def decode_source(data: bytes, max_bytes: int) -> tuple[str, list[str]]:
