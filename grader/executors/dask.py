@@ -150,16 +150,25 @@ def _worker_label() -> str:
     return f"{host}/{w.name}"
 
 
-def _log_start(label: str, student: str) -> None:
+def _log_start(label: str, student: str) -> str | None:
+    """Log this attempt's start on the scheduler; returns the task's key (None outside Dask)."""
     from distributed import get_worker
 
     try:
         w = get_worker()
-        key = w.get_current_task()
+        key = str(w.get_current_task())
     except (ValueError, AttributeError, KeyError):
-        return
-    w.log_event(START_TOPIC, {"key": str(key), "worker": label, "address": w.address,
+        return None
+    w.log_event(START_TOPIC, {"key": key, "worker": label, "address": w.address,
                               "pid": os.getpid(), "student": student})
+    return key
+
+
+def _cancel_runs(keys: list[str]) -> int:
+    """On a worker: kill the sandboxes of these tasks that are in flight (``client.run``)."""
+    from sandbox._active import cancel_tagged
+
+    return cancel_tagged([k for k in keys if k])
 
 
 def run_on_worker(task: RunTask, staged: staging.StagedData | None = None) -> RunResult:
@@ -178,10 +187,13 @@ def run_on_worker(task: RunTask, staged: staging.StagedData | None = None) -> Ru
         Only for machine-side failures (data unavailable, GPU misconfigured, no sandbox
         backend on this worker); the student's failures are verdicts inside the result.
     """
+    from sandbox._active import tagged
+
     label = _worker_label()
-    _log_start(label, task.student)
+    key = _log_start(label, task.student)
     data_dir = staging.worker_data_dir(task.data_dir, task.data_hash, staged)
-    with _hold_gpus(task.limits.gpus) as devices:
+    # the sandbox carries the task's key, so the grader's Ctrl-C can stop exactly this run
+    with _hold_gpus(task.limits.gpus) as devices, tagged(key or ""):
         result = execute_run(task, gpu_devices=devices, data_dir=str(data_dir))
     if result.verdict.get("status") == "sandbox_broken":
         # the node's fault, not the student's: an exception makes Dask retry the run
@@ -253,6 +265,7 @@ class DaskExecutor:
         self._client = None
         self._futures: dict[Any, RunTask] = {}
         self._cancelled = False
+        self.killed_in_flight_ = 0  # sandboxes killed on the workers by cancel()
         self._starts: dict[str, list[str]] = defaultdict(list)
         self._exhausted: set[str] = set()  # keys started more than 1 + retries times
         self._starts_lock = threading.Lock()
@@ -434,13 +447,15 @@ class DaskExecutor:
                  "command: finished runs are not run again")
 
     def cancel(self) -> None:
-        """Drop queued runs. Runs already inside a sandbox finish on their workers (bounded
-        by the time limit) and their results are discarded."""
+        """Drop queued runs and kill the sandboxes of runs in flight on the workers (only
+        this batch's: the workers may serve other batches too); their results are discarded."""
         self._cancelled = True
         client = self._client
         if client is not None and self._futures:
+            keys = [str(f.key) for f in self._futures]
             try:
                 client.cancel(list(self._futures), force=True)
+                self.killed_in_flight_ = sum(client.run(_cancel_runs, keys).values())
             except Exception:  # the scheduler may be the reason we are cancelling
                 pass
         self._futures.clear()

@@ -4,8 +4,9 @@ SQLite store.
 
 Covers: the same grades as the local executor; GPU runs placed only on the GPU worker, one at
 a time; a worker killed mid-run (retried once, then an ``error`` verdict); the grader killed
-with SIGKILL and restarted (finished runs are not redone); the scheduler lost (clean stop,
-then resume); a late submission (exactly one new run); staged data.
+with SIGKILL and restarted (finished runs are not redone); Ctrl-C (this batch's sandboxes on the
+workers killed at once, a neighbour batch's left alone); the scheduler lost (clean stop, then
+resume); a late submission (exactly one new run); staged data.
 """
 
 from __future__ import annotations
@@ -391,6 +392,87 @@ def test_sigkilled_batch_resumes_without_rerunning_finished_runs(cluster, tmp_pa
     for student, finished in before.items():  # not run again
         assert after[student]["finished_at"] == finished
     assert all(s == "ok" for s, *_ in grades_table(out).values())
+
+
+def _sandboxes_by_worker(workers: dict[str, subprocess.Popen]) -> dict[str, list]:
+    """Per worker, the sandbox processes it started (bwrap and the program inside)."""
+    import psutil
+
+    found = {}
+    for name, w in workers.items():
+        try:
+            kids = psutil.Process(w.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        procs = [p for p in kids if _is_sandbox(p)]
+        if procs:
+            found[name] = procs
+    return found
+
+
+def _is_sandbox(proc) -> bool:
+    import psutil
+
+    try:
+        return "bwrap" in proc.name() or any("main.py" in a for a in proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def test_ctrl_c_kills_this_batchs_runs_on_the_workers(tmp_path):
+    """Ctrl-C on the grader stops the sandboxes already running on the workers at once (not
+    at their time limit), and only this batch's: another batch on the same workers goes on."""
+    import psutil
+
+    _need_engines()
+    own = Cluster(tmp_path / "cluster").start({f"w-{k}": {} for k in range(4)})
+    try:
+        course = make_course(tmp_path / "course")
+        subs, out = tmp_path / "subs", tmp_path / "out"
+        add_submission(subs, "quick", cut=110)
+        for k in range(2):
+            add_submission(subs, f"sleeper-{k}", cut=104 + k, sleep=50)
+        # a neighbour's batch (its own output folder) shares the workers
+        n_subs, n_out = tmp_path / "n-subs", tmp_path / "n-out"
+        add_submission(n_subs, "neighbour", cut=108, sleep=25)
+        neighbour = subprocess.Popen(_grader_run(course, n_subs, n_out, own.address),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=CHILD_ENV, start_new_session=True)
+        deadline = time.time() + 60
+        while not _sandboxes_by_worker(own.workers):
+            assert time.time() < deadline, "the neighbour's run did not start"
+            time.sleep(0.1)
+        (n_worker,) = _sandboxes_by_worker(own.workers)
+        # as from a terminal: a shell starts background jobs (CI runners) with SIGINT ignored
+        proc = subprocess.Popen(_grader_run(course, subs, out, own.address),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=CHILD_ENV,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            _wait_for_runs(out, 1, proc)  # "quick" is done; the sleepers are in their sandboxes
+            deadline = time.time() + 30
+            while len(mine := {w: ps for w, ps in _sandboxes_by_worker(own.workers).items()
+                               if w != n_worker}) < 2:
+                assert time.time() < deadline, "the sleepers did not start"
+                time.sleep(0.1)
+            sleepers = [p for ps in mine.values() for p in ps]
+            started = time.time()
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            _stop(proc, signal.SIGKILL)
+        assert proc.returncode == 130, err
+        assert "killing running sandboxes" in err
+        _, alive = psutil.wait_procs(sleepers, timeout=15)
+        assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+        assert time.time() - started < 30  # the sleepers had 50 s to go
+        assert set(stored_runs(out)) == {"quick"}
+        # the neighbour's run was not touched: it finishes and is graded
+        n_err = neighbour.communicate(timeout=120)[1]
+        assert neighbour.returncode == 0, n_err
+        assert grades_table(n_out)["neighbour"][0] == "ok"
+    finally:
+        own.stop()
 
 
 def test_scheduler_loss_stops_cleanly_and_a_rerun_resumes(tmp_path):
