@@ -446,7 +446,9 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     pairs: list[Pair] = []
     dropped: dict[str, int] = {}
     n_pairs = n * (n - 1) // 2 + (n * used_src.size if not use_index else int(qr.size))
-    sketched = n_pairs > o.exact_pairs
+    # The exact string-kernel matrices cost memory per document, not per scored pair: a class
+    # checked against thousands of index candidates is sketched like a class that size.
+    sketched = max(n_pairs, len(docs) * (len(docs) - 1) // 2) > o.exact_pairs
     if len(docs) >= 2:
         if sketched:
             mats = build_sparse(docs)

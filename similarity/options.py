@@ -77,7 +77,9 @@ class SimilarityOptions:
         Candidates per student from the archive/web index when it is used.
     exact_pairs : int, default=200_000
         Up to this many pairs, every component is computed exactly (string kernels through
-        ``string_kernels.char_ngram_matrix``). Beyond, the string-kernel, AST and word
+        ``string_kernels.char_ngram_matrix``); the documents count too (a class with the
+        sources read in full: at most as many as a class with this many pairs has, about 630,
+        since the exact matrices grow with the documents). Beyond, the string-kernel, AST and word
         components are screened by count sketches of ``sketch_dim`` dimensions and pairs within
         ``sketch_margin`` of the threshold are rescored exactly (see ``similarity.sketch``).
     sketch_dim : int, default=512
