@@ -15,6 +15,9 @@ import json
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -85,6 +88,30 @@ def _digest(data: bytes, max_bytes: int) -> str:
     return h.hexdigest()
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0  # threads inside _gc_paused; the first turns the collector off, the last on
+_gc_was_enabled = False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Cyclic GC off for the duration (process-wide, so counted across threads: one thread's
+    file done does not turn it back on under another's)."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def extract_text(text: str, name: str = "<string>", notes: list[str] | None = None,
                  digest: str = "") -> FileFeatures:
     """Features of source text.
@@ -108,18 +135,13 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
     # frees them), but the thousands of nodes ast.parse allocates set off cyclic collections
     # that traverse the whole heap, a third of the time per file once the engine's imports
     # (numpy, pandas) are loaded. So the collector waits until the file is done.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_paused():
         nf = normalize_source(text, name, notes)
         tree, note = parse_tolerant(text)
         if note and not any(n.startswith("not valid Python") for n in nf.notes):
             nf.notes.append(note)
         counts = ast_feature_counts(tree)
         del tree
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
     order = np.argsort(keys)  # keys are distinct: any sort gives the same order
