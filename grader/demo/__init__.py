@@ -108,7 +108,7 @@ def _write_mailbox(dest: Path, subs: Path, digits, ids, tr, te) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from grader.demo_ops import make_demo_mailbox, write_demo_roster
+    from grader.demo.ops import make_demo_mailbox, write_demo_roster
 
     ops = dest / "ops"
     if ops.exists():

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from grader.cli import main
-from grader.demo_ops import make_demo_mailbox, write_demo_roster
+from grader.demo.ops import make_demo_mailbox, write_demo_roster
 from grader.intake import Rejection, Submission, scan_submissions
-from grader.reproduction import check_reproduction, load_kaggle_predictions
+from grader.ops.reproduction import check_reproduction, load_kaggle_predictions
 
 SOURCES = {
     "ana-popescu": "print('ana')\n",

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from grader.errors import CourseError, InputFileError
-from grader.final_grades import (
+from grader.ops.final_grades import (
     Components,
     FinalRules,
     compute_final,
@@ -19,7 +19,7 @@ from grader.final_grades import (
     load_project_grades,
     write_final_grades,
 )
-from grader.roster import load_roster
+from grader.ops.roster import load_roster
 
 RULES = FinalRules()
 

@@ -12,16 +12,16 @@ from email.message import EmailMessage
 
 import pytest
 
-from grader.demo_ops import demo_message, write_mbox
+from grader.demo.ops import demo_message, write_mbox
 from grader.errors import InputFileError
-from grader.mail_intake import (
+from grader.ops.mail_intake import (
     IPYNB_REASON,
     IntakeLimits,
     parse_deadline,
     run_intake,
     safe_unzip,
 )
-from grader.roster import load_roster
+from grader.ops.roster import load_roster
 
 T0 = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
 DEADLINE = datetime(2026, 1, 18, 23, 59, 59, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import mailbox
 
-from grader.demo_ops import make_demo_mailbox, write_demo_roster
-from grader.roster import load_roster
+from grader.demo.ops import make_demo_mailbox, write_demo_roster
+from grader.ops.roster import load_roster
 
 SOURCES = {"ana-popescu": "print(1)\n", "stefan-turcanu": "print(2)\n"}
 

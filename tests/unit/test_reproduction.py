@@ -10,7 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from grader.errors import InputFileError
-from grader.reproduction import check_reproduction, load_kaggle_predictions
+from grader.ops.reproduction import check_reproduction, load_kaggle_predictions
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from grader.errors import InputFileError
-from grader.roster import fold_text, load_roster
+from grader.ops.roster import fold_text, load_roster
 
 ROSTER = """\
 student,name,email,kaggle,group

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     for name, what in SAMPLES.items():
         print(f"  {name:<16} {what}")
     from grader.demo import MAILED
-    from grader.mail_intake import run_intake
-    from grader.roster import load_roster
+    from grader.ops.mail_intake import run_intake
+    from grader.ops.roster import load_roster
 
     print(f"\ne-mailed submissions ({', '.join(MAILED)}): {out / 'ops' / 'inbox.mbox'}")
     intake = run_intake(out / "ops" / "inbox.mbox", load_roster(out / "ops" / "roster.csv"), subs,

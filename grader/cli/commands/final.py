@@ -19,14 +19,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.final_grades import (
+    from grader.ops.final_grades import (
         final_grades,
         load_components,
         load_final_rules,
         load_project_grades,
         write_final_grades,
     )
-    from grader.roster import load_roster
+    from grader.ops.roster import load_roster
 
     rules = load_final_rules(args.course)
     roster = load_roster(args.roster)

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.batch import baseline_score, optimum_score
     from grader.course import load_course
     from grader.grading import grade_scores, load_adjustments
-    from grader.leaderboard import load_score_table
+    from grader.ops.leaderboard import load_score_table
     from grader.scoring import Scorer
     from grader.store import Store
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     scorer = Scorer(course)
     roster = None
     if args.roster:
-        from grader.roster import load_roster
+        from grader.ops.roster import load_roster
 
         roster = load_roster(args.roster)
     table = load_score_table(args.leaderboard, roster=roster,

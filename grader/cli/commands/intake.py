@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.mail_intake import parse_deadline, run_intake
-    from grader.roster import load_roster
+    from grader.ops.mail_intake import parse_deadline, run_intake
+    from grader.ops.roster import load_roster
 
     roster = load_roster(args.roster)
     deadline = parse_deadline(args.deadline) if args.deadline else None

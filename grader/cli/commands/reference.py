@@ -34,9 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grader.batch.reference import run_reference_stage
     from grader.course import load_course
     from grader.errors import GraderError
-    from grader.reference_stage import run_reference_stage
     from grader.scoring import Scorer
     from grader.store import Store
     from reference import MODELS

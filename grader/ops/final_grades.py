@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import CourseError, InputFileError
-from grader.roster import Roster, read_table, resolve_columns
+from grader.ops.roster import Roster, read_table, resolve_columns
 
 __all__ = [
     "Components",

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.batch.progress import Progress
 from grader.course import Course
 from grader.executors.task import RunResult, RunTask
 from grader.intake import Rejection, Submission, scan_submissions
-from grader.progress import Progress
 from grader.status import Status
 from grader.store import Store
 
@@ -234,7 +234,7 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
     score_rows = score_runs(store, scorer, out)
     store.put_scores(score_rows)
     if opts.reference:
-        from grader.reference_stage import run_reference_stage
+        from grader.batch.reference import run_reference_stage
 
         _guarded("reference models", store, summary, say, run_reference_stage, course, store,
                  scorer, out, budget_s=opts.reference_budget_s, say=say)
@@ -465,7 +465,7 @@ def _reproduction_stage(course: Course, store: Store, scorer, out: Path,
     (``kaggle_dir/<student>.csv``, else ``kaggle_submission.csv`` beside the code; never
     shipped into the sandbox)."""
     try:
-        from grader.reproduction import check_reproduction, load_kaggle_predictions
+        from grader.ops.reproduction import check_reproduction, load_kaggle_predictions
     except ImportError:
         return
     from grader.intake import KAGGLE_FILE

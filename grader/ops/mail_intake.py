@@ -35,7 +35,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 
 from grader.errors import InputFileError
-from grader.roster import Roster
+from grader.ops.roster import Roster
 
 __all__ = [
     "IPYNB_HINT",
@@ -581,7 +581,7 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
     mailbox_path : str or Path
         An ``.mbox`` file or a folder of ``.eml`` files.
     roster : Roster
-        Maps sender addresses to students (see :func:`grader.roster.load_roster`).
+        Maps sender addresses to students (see :func:`grader.ops.roster.load_roster`).
     out : str or Path
         The submissions folder; ``out/<student>/`` receives the accepted message's files.
     keep : {"latest", "first"}, default="latest"
