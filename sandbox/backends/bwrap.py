@@ -27,6 +27,7 @@ from sandbox._runtime import (
     sandbox_env,
 )
 from sandbox._workspace import Workspace
+from sandbox.errors import SandboxBroken
 from sandbox.gpus import bwrap_device_flags, cuda_env, detect_gpus
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict, classify
@@ -82,7 +83,7 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
           "--bind", str(ws.out), OUTPUT_DIR,
           "--chdir", CODE_DIR]
     env = sandbox_env(spec, data=DATA_DIR, output=OUTPUT_DIR, bin_dir=runtime.bin_dir,
-                      gpu_env=cuda_env(spec.gpu_devices, renumbered=False))
+                      gpu_env=cuda_env(spec.gpu_devices))  # CUDA numbers from 0
     for k, v in env.items():
         f += ["--setenv", k, v]
     return f
@@ -100,13 +101,25 @@ def command(spec: RunSpec, ws: Workspace, runtime: PythonRuntime) -> list[str]:
             runtime.executable, spec.entry]
 
 
+def _check_gpu_limits(spec: RunSpec, cgroup) -> None:
+    """GPU runs need a memory cgroup: the RLIMIT_AS fallback breaks CUDA's start-up, whose
+    virtual reservations are far larger than any memory limit."""
+    if spec.gpu_devices and "memory" not in (cgroup.controls if cgroup else set()):
+        raise SandboxBroken(
+            f"cannot run {spec.name} on a GPU under bubblewrap: no memory cgroup here "
+            f"(cgroup {_cgroup.detect().version}), and an address-space limit breaks CUDA",
+            hint="run the grader as root on a host with the memory controller (cgroup v2 "
+                 "delegated, or v1), or use the Docker backend; 'grader sandbox check' says which")
+
+
 def run(spec: RunSpec) -> Verdict:
     """Run ``spec`` under bubblewrap and return its verdict (the workspace is always removed)."""
     sweep_once()
     runtime = python_runtime(spec.python)
     ws = _workspace.prepare(spec)
-    cgroup = _cgroup.RunCgroup.create(spec.limits) if os.geteuid() == 0 else None
+    cgroup = _cgroup.create(spec.limits) if os.geteuid() == 0 else None
     try:
+        _check_gpu_limits(spec, cgroup)
         with _active.track() as handle:
             res = run_process(command(spec, ws, runtime),
                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=None,
@@ -153,11 +166,9 @@ def check() -> BackendInfo:
     if p.returncode != 0:
         return BackendInfo(NAME, False, f"bwrap cannot create namespaces: {p.stderr.strip()} "
                            "(enable unprivileged user namespaces or run as root)")
-    cg = _cgroup.available() if os.geteuid() == 0 else {}
-    missing = [c for c in _cgroup.CONTROLLERS if not cg.get(c)]
     details = {"version": subprocess.run([exe, "--version"], capture_output=True,
                                          text=True).stdout.strip(),
                "startup_s": f"{time.monotonic() - t:.3f}",
-               "cgroups": "v1: " + ", ".join(c for c in _cgroup.CONTROLLERS if cg.get(c))
-               if not missing else f"missing {', '.join(missing)}: rlimit fallback"}
+               "cgroups": _cgroup.describe()["limits"] if os.geteuid() == 0
+               else "none without root: rlimit fallback, no GPU runs"}
     return BackendInfo(NAME, True, "", detect_gpus(), details)

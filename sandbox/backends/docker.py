@@ -28,7 +28,7 @@ from sandbox._runtime import (
     sandbox_env,
 )
 from sandbox._workspace import Workspace
-from sandbox.gpus import cuda_env, detect_gpus, docker_device_requests
+from sandbox.gpus import detect_gpus, docker_device_requests, docker_gpu_env
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict, classify
 
@@ -87,7 +87,7 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
     python = runtime.executable if runtime else "python3"
     bin_dir = runtime.bin_dir if runtime else "/opt/conda/bin"
     env = sandbox_env(spec, data=DATA_DIR, output=OUTPUT_DIR, bin_dir=bin_dir,
-                      gpu_env=cuda_env(spec.gpu_devices, renumbered=True))
+                      gpu_env=docker_gpu_env(spec.gpu_devices))
     # a watchdog as PID 1: if the grader dies, the container still stops at the outer clock
     watchdog = ["timeout", "-s", "KILL", f"{int(lim.outer_time_s)}s"]
     kw = dict(
