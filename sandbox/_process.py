@@ -55,9 +55,11 @@ def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None) -> list[
 
 
 def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
-                cgroup: RunCgroup | None, name: str,
-                handle: RunHandle | None = None) -> ProcessResult:
+                cgroup: RunCgroup | None, name: str, handle: RunHandle | None = None,
+                pass_fds: tuple[int, ...] = ()) -> ProcessResult:
     """Run ``argv`` (already sandboxed) under the wall clock; kill everything at the limit.
+
+    ``pass_fds`` are inherited by the command (e.g. bwrap's ``--seccomp FD``); no other is.
 
     Raises
     ------
@@ -70,7 +72,7 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
     try:
         proc = subprocess.Popen(launcher(argv, limits, cgroup), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                cwd=cwd, process_group=0, close_fds=True)
+                                cwd=cwd, process_group=0, close_fds=True, pass_fds=pass_fds)
     except OSError as exc:
         raise SandboxBroken(f"cannot start the sandbox for {name}: {exc}",
                             hint="run 'grader sandbox check'") from exc

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import time
 
-from sandbox import _active, _cgroup, _workspace
+from sandbox import _active, _cgroup, _keyring, _workspace, seccomp
 from sandbox._backend import BackendInfo
 from sandbox._housekeeping import sweep_once
 from sandbox._process import run_process
@@ -89,16 +89,22 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
     return f
 
 
-def command(spec: RunSpec, ws: Workspace, runtime: PythonRuntime) -> list[str]:
-    """The full ``bwrap ... -- [setpriv ...] python entry`` command line."""
+def command(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
+            seccomp_fd: int) -> list[str]:
+    """The full ``[keyring step] bwrap ... --seccomp FD -- [setpriv ...] python entry`` line.
+
+    ``seccomp_fd`` holds ``sandbox.seccomp``'s filter (inherited by bwrap, which installs it
+    just before ``setpriv``); the keyring step gives the run a new, empty session keyring.
+    """
     as_root = os.geteuid() == 0
     drop = []
     if as_root:
         # become the unprivileged user with no capabilities that could be regained
         drop = ["setpriv", f"--reuid={ws.uid}", f"--regid={ws.uid}", "--clear-groups",
                 "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
-    return ["bwrap", *bwrap_flags(spec, ws, runtime, as_root=as_root), "--", *drop,
-            runtime.executable, spec.entry]
+    return [*_keyring.fresh_session_prefix(), "bwrap",
+            *bwrap_flags(spec, ws, runtime, as_root=as_root), "--seccomp", str(seccomp_fd),
+            "--", *drop, runtime.executable, spec.entry]
 
 
 def _check_gpu_limits(spec: RunSpec, cgroup) -> None:
@@ -120,10 +126,11 @@ def run(spec: RunSpec) -> Verdict:
     cgroup = _cgroup.create(spec.limits) if os.geteuid() == 0 else None
     try:
         _check_gpu_limits(spec, cgroup)
-        with _active.track() as handle:
-            res = run_process(command(spec, ws, runtime),
+        with _active.track() as handle, seccomp.filter_pipe() as seccomp_fd:
+            res = run_process(command(spec, ws, runtime, seccomp_fd=seccomp_fd),
                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=None,
-                              limits=spec.limits, cgroup=cgroup, name=spec.name, handle=handle)
+                              limits=spec.limits, cgroup=cgroup, name=spec.name, handle=handle,
+                              pass_fds=(seccomp_fd,))
         peak = cgroup.peak_memory_bytes() if cgroup else None
         oom = bool(cgroup and cgroup.oom_kills())
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
@@ -159,10 +166,16 @@ def check() -> BackendInfo:
         argv += ["--unshare-user"]
     t = time.monotonic()
     try:
-        p = subprocess.run(argv + ["--", "/usr/bin/true"], capture_output=True, text=True,
-                           timeout=20)
+        with seccomp.filter_pipe() as fd:  # the run's filter too: the kernel must accept it
+            p = subprocess.run(argv + ["--seccomp", str(fd), "--", "/usr/bin/true"],
+                               capture_output=True, text=True, timeout=20, pass_fds=(fd,))
+    except ValueError as exc:
+        return BackendInfo(NAME, False, f"{exc}: add its system call table to sandbox/seccomp.py")
     except (OSError, subprocess.SubprocessError) as exc:
         return BackendInfo(NAME, False, f"bwrap failed to start: {exc}")
+    if p.returncode != 0 and "seccomp" in p.stderr.lower():
+        return BackendInfo(NAME, False, f"the kernel refused the seccomp filter: "
+                           f"{p.stderr.strip()} (a kernel with CONFIG_SECCOMP_FILTER is needed)")
     if p.returncode != 0:
         return BackendInfo(NAME, False, f"bwrap cannot create namespaces: {p.stderr.strip()} "
                            "(enable unprivileged user namespaces or run as root)")
