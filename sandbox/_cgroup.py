@@ -107,17 +107,13 @@ def v2_parent(v2_root: Path, name: str = PARENT) -> V2Parent:
     v1 (hybrid hosts) or refused is left out and named in ``reason``.
     """
     offered = _tokens(v2_root / "cgroup.controllers")
-    for c in CONTROLLERS:
-        if c in offered:
-            _write(v2_root / "cgroup.subtree_control", f"+{c}")
+    _enable(v2_root, [c for c in CONTROLLERS if c in offered])
     parent = v2_root / name
     try:
         parent.mkdir(exist_ok=True)
     except OSError as exc:
         return V2Parent(None, (), f"cannot create {parent}: {exc.strerror}")
-    for c in CONTROLLERS:
-        if c in _tokens(parent / "cgroup.controllers") or c in offered:
-            _write(parent / "cgroup.subtree_control", f"+{c}")
+    _enable(parent, [c for c in CONTROLLERS if c in offered])
     enabled = tuple(c for c in CONTROLLERS if c in _tokens(parent / "cgroup.subtree_control"))
     missing = [c for c in CONTROLLERS if c not in enabled]
     reason = ""
@@ -125,6 +121,16 @@ def v2_parent(v2_root: Path, name: str = PARENT) -> V2Parent:
         reason = (f"controllers {', '.join(missing)} not delegated to {parent} (offered at "
                   f"{v2_root}: {' '.join(offered) or 'none'})")
     return V2Parent(parent, enabled, reason)
+
+
+def _enable(cgroup: Path, controllers: list[str]) -> None:
+    """Enable ``controllers`` for ``cgroup``'s children: all in one write (the kernel applies
+    it whole), else one by one so that a refused one does not block the others."""
+    if not controllers or _write(cgroup / "cgroup.subtree_control",
+                                 " ".join(f"+{c}" for c in controllers)):
+        return
+    for c in controllers:
+        _write(cgroup / "cgroup.subtree_control", f"+{c}")
 
 
 @functools.lru_cache(maxsize=8)

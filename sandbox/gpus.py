@@ -306,8 +306,10 @@ def device_nodes(ids: Sequence[GpuId], host: GpuHost | None = None) -> list[Path
     nodes += [host.dev_root / n for n in REQUIRED_SHARED_NODES]
     problems += [p for p in map(_char_node_problem, nodes) if p]
     if problems:
+        # the problems also go into the message: a run's verdict keeps only the message
         raise GpuUnavailable(f"the GPU device nodes for GPU(s) {', '.join(map(str, ids))} are "
-                             "not usable", problems=problems, hint=NODE_HINT)
+                             f"not usable: {'; '.join(problems)}", problems=problems,
+                             hint=NODE_HINT)
     nodes += [host.dev_root / n for n in OPTIONAL_SHARED_NODES
               if _char_node_problem(host.dev_root / n) is None]
     return nodes
