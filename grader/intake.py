@@ -9,7 +9,9 @@ points are rejected with a reason and a hint, never run.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,7 @@ MAX_PY_BYTES = 2 * 1024 * 1024
 MAX_FILES = 50
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ARCHIVES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
+_COPY_HINT = "copy the files themselves into the submission folder (cp, not ln or cp -l)"
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,42 @@ def _reject(student: str, path: Path, found: list[str], reason: str, hint: str) 
     return Rejection(student, path, reason, hint, tuple(found))
 
 
+def _not_plain(rel: str, st: os.stat_result) -> str | None:
+    """Why an entry is not a folder or a regular file with one link (None: it is)."""
+    if stat.S_ISLNK(st.st_mode):
+        return f"{rel} is a symbolic link"
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return f"{rel} is not a regular file"
+    if st.st_nlink != 1:
+        # a second name of a file elsewhere (e.g. the hidden labels) would be run as code
+        return f"{rel} is a hard link (one of {st.st_nlink} names of the same file)"
+    return None
+
+
+def _odd_entries(folder: Path) -> list[str]:
+    """Every link, hard link or special file in ``folder`` (not followed), with why."""
+    odd: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in sorted(dirs + files):
+            full = os.path.join(root, name)
+            why = _not_plain(os.path.relpath(full, folder), os.lstat(full))
+            if why:
+                odd.append(why)
+    return odd
+
+
 def _check_py(student: str, path: Path, root: Path, name: str, found: list[str]) -> Rejection | None:
     file = root / name
     if file.is_symlink():
         return _reject(student, path, found, f"{name} is a symbolic link",
                        "send the file itself, not a link")
+    odd = _not_plain(name, file.lstat())
+    if odd:
+        return _reject(student, path, found, f"{odd}; only regular files with one link are "
+                       "accepted", _COPY_HINT)
     size = file.stat().st_size
     if size == 0 or not file.read_bytes().strip():
         return _reject(student, path, found, f"{name} is empty", "resubmit the file with your code")
@@ -90,6 +124,9 @@ def _check_py(student: str, path: Path, root: Path, name: str, found: list[str])
 
 def read_submission(student: str, path: Path) -> Submission | Rejection:
     """Validate one student's entry (a folder or a single ``.py``)."""
+    if path.is_symlink():
+        return _reject(student, path, [path.name], f"{path.name} is a symbolic link",
+                       "put the student's folder or file itself in the submissions folder")
     if path.is_file():
         if path.suffix != ".py":
             return _reject(student, path, [path.name], _why_not_py(path.name),
@@ -102,6 +139,10 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
 
     files = sorted(str(p.relative_to(path)) for p in path.rglob("*")
                    if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts)
+    odd = _odd_entries(path)
+    if odd:
+        return _reject(student, path, files, f"{'; '.join(odd)}; only regular files with one "
+                       "link are accepted", _COPY_HINT)
     py = [f for f in files if f.endswith(".py")]
     other = [f for f in files if not f.endswith(".py") and Path(f).suffix.lower() not in DOC_SUFFIXES
              and Path(f).name != KAGGLE_FILE]

@@ -8,6 +8,7 @@ import time
 
 from grader.errors import SandboxUnavailable
 from sandbox._backend import BackendInfo
+from sandbox._codecopy import CodeRefused
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict
 
@@ -82,7 +83,8 @@ def run(spec: RunSpec, backend: str = "auto") -> Verdict:
     -------
     Verdict
         ``status`` is ``ok``, ``error``, ``timeout`` or ``memory``; the student's failures are
-        verdicts, never exceptions.
+        verdicts, never exceptions. A submission holding links or special files is not run
+        (``error``, the message names them).
 
     Raises
     ------
@@ -92,7 +94,11 @@ def run(spec: RunSpec, backend: str = "auto") -> Verdict:
         If the backend failed while running (the machine needs attention).
     """
     name = resolve_backend(backend)
-    return importlib.import_module(BACKENDS[name]).run(spec)
+    try:
+        return importlib.import_module(BACKENDS[name]).run(spec)
+    except CodeRefused as exc:  # links or special files in the submission: never run
+        return Verdict(status="error", exit_code=None, wall_s=0.0, backend=name,
+                       message=exc.message)
 
 
 def available_backends(fresh: bool = True) -> dict[str, dict]:

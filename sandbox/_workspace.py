@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox._codecopy import CodeRefused, copy_code
 from sandbox._errors import SandboxBroken
 from sandbox.spec import RunSpec
 
@@ -83,7 +84,13 @@ def _write_etc(etc: Path, uid: int) -> None:
 
 
 def prepare(spec: RunSpec) -> Workspace:
-    """Create the run's workspace: mount, copy the code (links copied as links), chown."""
+    """Create the run's workspace: mount, copy the code, chown.
+
+    Raises
+    ------
+    CodeRefused
+        If the submission holds links or special files (nothing is left behind).
+    """
     root_user = os.geteuid() == 0
     uid = SANDBOX_UID if root_user else os.geteuid()
     BASE.mkdir(mode=0o711, exist_ok=True)
@@ -98,12 +105,15 @@ def prepare(spec: RunSpec) -> Workspace:
             code_bytes = _tree_bytes(spec.code_dir)
             mounted = _mount_tmpfs(code, code_bytes + spec.limits.tmp_mb * 1024 * 1024)
             mounted = _mount_tmpfs(out, spec.limits.output_bytes) and mounted
-        # symlinks=True: a link in the submission is resolved inside the sandbox, never here
-        shutil.copytree(spec.code_dir, code, symlinks=True, dirs_exist_ok=True)
+        # only folders and single-link regular files: never a link to the grader's files
+        copy_code(spec.code_dir, code, spec.name)
         _write_etc(root / "etc", uid)
         if root_user:
             _chown_tree(code, uid)
             os.lchown(out, uid, uid)
+    except CodeRefused:
+        cleanup(Workspace(root, code, out, root / "etc", mounted, uid))
+        raise
     except OSError as exc:
         cleanup(Workspace(root, code, out, root / "etc", mounted, uid))
         raise SandboxBroken(
