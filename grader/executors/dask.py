@@ -44,9 +44,13 @@ from grader.executors.task import RunResult, RunTask, execute_run
 
 #: the Dask resource a GPU run requests, one unit per GPU (``dask worker --resources GPU=1``)
 GPU_RESOURCE = "GPU"
-#: on a worker: the host GPU indices it may hand out, e.g. ``0`` or ``2,3``; ``none`` means
-#: "advertise GPU for placement but run without devices" (tests, dry runs on CPU nodes)
+#: on a worker: the host GPUs it may hand out, e.g. ``0``, ``2,3`` or UUIDs (``GPU-...``,
+#: ``MIG-...``); ``none`` means "advertise GPU for placement but run without devices" (tests,
+#: dry runs on CPU nodes)
 GPU_DEVICES_ENV = "GRADER_GPU_DEVICES"
+#: on a worker: the folder of the host-wide GPU locks (default: sandbox.gpus.default_lock_dir),
+#: shared by every worker process of the host (``--nworkers k``) and every grader there
+GPU_LOCK_DIR_ENV = "GRADER_GPU_LOCK_DIR"
 #: event topic each attempt logs on the scheduler when it starts (attempt counting)
 START_TOPIC = "gradebox-run-start"
 _POLL_S = 0.02  # how often the grader checks for finished runs and exhausted retries
@@ -65,23 +69,25 @@ class SchedulerUnavailable(GraderError):
 
 # --------------------------------------------------------------------------- worker side
 
-def worker_gpu_devices(environ: Mapping[str, str] | None = None) -> tuple[int, ...] | None:
-    """The host GPU indices this worker may give to runs.
+def worker_gpu_devices(environ: Mapping[str, str] | None = None
+                       ) -> tuple[int | str, ...] | None:
+    """The host GPUs this worker may give to runs (indices or UUIDs).
 
-    Read, in order, from ``$GRADER_GPU_DEVICES`` (``"0,1"``; ``"none"`` for placement
-    without devices), from ``$CUDA_VISIBLE_DEVICES`` when it lists plain indices (as
-    ``CUDA_VISIBLE_DEVICES=1 dask worker ...`` or a Slurm GPU allocation sets it), else from
-    the devices found on the machine.
+    Read, in order, from ``$GRADER_GPU_DEVICES`` (``"0,1"``, ``"GPU-...,MIG-..."``; ``"none"``
+    for placement without devices), from ``$CUDA_VISIBLE_DEVICES`` (as
+    ``CUDA_VISIBLE_DEVICES=1 dask worker ...`` or a Slurm GPU allocation sets it: indices,
+    GPU or MIG UUIDs), else from the devices found on the machine. Worker processes of one
+    host never share a GPU: each run also takes host-wide locks (:func:`_hold_gpus`).
 
     Returns
     -------
-    tuple of int, or None
+    tuple of int or str, or None
         None means "none": GPU runs are placed here but get no devices.
 
     Raises
     ------
     ValueError
-        If ``$GRADER_GPU_DEVICES`` is not a comma-separated list of indices or ``none``.
+        If ``$GRADER_GPU_DEVICES`` or ``$CUDA_VISIBLE_DEVICES`` is not a list of GPUs.
 
     Examples
     --------
@@ -89,21 +95,24 @@ def worker_gpu_devices(environ: Mapping[str, str] | None = None) -> tuple[int, .
     (2, 3)
     >>> worker_gpu_devices({"GRADER_GPU_DEVICES": "none"}) is None
     True
+    >>> worker_gpu_devices({"CUDA_VISIBLE_DEVICES": "GPU-5d5b,MIG-c6d4"})
+    ('GPU-5d5b', 'MIG-c6d4')
     """
+    from sandbox.gpus import parse_gpu_list
+
     env = os.environ if environ is None else environ
-    raw = env.get(GPU_DEVICES_ENV)
-    if raw is not None:
+    for name in (GPU_DEVICES_ENV, "CUDA_VISIBLE_DEVICES"):
+        raw = env.get(name)
+        if raw is None or (name != GPU_DEVICES_ENV and not raw.strip()):
+            continue
         raw = raw.strip()
-        if raw.lower() == "none":
+        if name == GPU_DEVICES_ENV and raw.lower() == "none":
             return None
         try:
-            return tuple(int(x) for x in raw.split(",") if x.strip())
-        except ValueError:
-            raise ValueError(f"{GPU_DEVICES_ENV}={raw!r} on this worker: expected GPU indices "
-                             "such as '0' or '0,1', or 'none'") from None
-    cuda = env.get("CUDA_VISIBLE_DEVICES", "").strip()
-    if cuda and re.fullmatch(r"\d+(,\d+)*", cuda):
-        return tuple(int(x) for x in cuda.split(","))
+            return parse_gpu_list(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}={raw!r} on this worker: {exc}; or set "
+                             f"{GPU_DEVICES_ENV}=none") from None
     from sandbox.gpus import detect_gpus
 
     return tuple(detect_gpus())
@@ -123,12 +132,14 @@ def _hold_gpus(per_run: int) -> Iterator[tuple[int, ...]]:
     if devices is None:
         yield ()
         return
-    from sandbox.gpus import GpuPool
+    from sandbox.gpus import GpuPool, default_lock_dir
 
+    lock_dir = os.environ.get(GPU_LOCK_DIR_ENV) or default_lock_dir()
     with _pools_lock:
         pool = _pools.get(per_run)
         if pool is None or pool.devices != devices:
-            pool = _pools[per_run] = GpuPool(devices, per_run=per_run)
+            # host-wide locks: the other worker processes of this host hold their own pools
+            pool = _pools[per_run] = GpuPool(devices, per_run=per_run, lock_dir=lock_dir)
     if per_run > len(devices):
         raise RuntimeError(
             f"this worker advertises the {GPU_RESOURCE} resource but has {len(devices)} GPU(s) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 
 from grader.executors.task import RunResult, RunTask, execute_run
 
@@ -14,24 +15,59 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, gpu_slots: list[tuple[int, ...]] | None = None):
+    def __init__(self, jobs: int = 1, gpu_slots: list[tuple[int | str, ...]] | None = None):
         if gpu_slots:
             jobs = min(jobs, len(gpu_slots))
         self.jobs = max(1, jobs)
+        self.gpu_slots = list((gpu_slots or [()] * self.jobs)[: self.jobs])
         self._slots: queue.Queue[tuple[int, ...]] = queue.Queue()
         for devices in (gpu_slots or [()] * self.jobs)[: self.jobs]:
             self._slots.put(devices)
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="slot")
         self._futures: set[Future] = set()
 
+    @classmethod
+    def for_gpus(cls, jobs: int | None, gpus_per_run: int, *,
+                 backend: str) -> LocalExecutor:
+        """Slots planned by ``sandbox.gpus.plan_slots``: each slot its own GPUs, checked
+        (devices, and their nodes for bubblewrap) before any run.
+
+        Raises
+        ------
+        sandbox.gpus.GpuUnavailable
+            If the machine cannot give every slot ``gpus_per_run`` GPUs of its own.
+        """
+        from sandbox.gpus import plan_slots
+
+        slots = plan_slots(gpus_per_run, jobs, need_nodes=backend == "bwrap")
+        return cls(jobs=len(slots), gpu_slots=slots if gpus_per_run else None)
+
+    def _check_gpus(self, tasks: list[RunTask]) -> None:
+        """A GPU run never goes to a slot without enough GPUs (no silent CPU fallback)."""
+        need = max((t.limits.gpus for t in tasks), default=0)
+        short = [s for s in self.gpu_slots if len(s) < need]
+        if need and short:
+            from sandbox.gpus import GpuUnavailable, detect_gpus
+
+            raise GpuUnavailable(
+                f"each run needs {need} GPU(s) ([sandbox] gpus = {need}) but {len(short)} of "
+                f"the {self.jobs} local slot(s) have fewer (slots: {self.gpu_slots}; GPUs "
+                f"found here: {detect_gpus() or 'none'}); runs are never moved to the CPU",
+                hint="grade on a GPU machine with --jobs at most GPUs / gpus, use --executor "
+                     "dask with GPU workers, or set [sandbox] gpus = 0")
+
     def _run_in_slot(self, task: RunTask) -> RunResult:
         devices = self._slots.get()
         try:
-            return execute_run(task, gpu_devices=devices if task.needs_gpu else ())
+            mine = devices if task.needs_gpu else ()
+            # host-wide: another grader or Dask worker of this machine never shares the GPU
+            with _hold(mine) if mine else nullcontext():
+                return execute_run(task, gpu_devices=mine)
         finally:
             self._slots.put(devices)
 
     def map_unordered(self, tasks: list[RunTask]) -> Iterator[RunResult]:
+        self._check_gpus(tasks)
         pending = {self._pool.submit(self._run_in_slot, t) for t in tasks}
         self._futures = pending
         while pending:
@@ -49,6 +85,12 @@ class LocalExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _hold(devices):
+    from sandbox.gpus import hold
+
+    return hold(devices)
 
 
 def kill_children() -> None:
