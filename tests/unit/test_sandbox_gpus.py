@@ -227,3 +227,20 @@ def test_a_gpu_held_elsewhere_waits_until_released(tmp_path):
     assert held == mine == (0,) and released == "released"
     assert t_mine - t_other >= 0.9  # waited for the other process to let go
     assert list(Path(tmp_path).glob("*.lock"))
+
+
+def test_sandbox_check_reports_cgroup_version_and_nodes(host, monkeypatch, capsys):
+    import argparse
+
+    from grader.cli.commands import sandbox as cmd
+
+    monkeypatch.setattr(gpus, "HOST", host)
+    (host.dev_root / "nvidia-uvm").unlink()
+    report = cmd._host_report()
+    assert report["cgroup"]["version"] in ("v1", "v2", "hybrid (limits through v1)", "none")
+    assert [(g["index"], g["node"]) for g in report["gpus"]][:2] == [
+        (0, "/dev/nvidia2"), (1, "/dev/nvidia3")]
+    assert report["gpu_problems"] == [f"{host.dev_root}/nvidia-uvm is missing"]
+    cmd._check(argparse.Namespace(json=False))
+    out = capsys.readouterr().out
+    assert out.startswith("cgroup: ") and "gpu 1: GPU-bbbbbbbb" in out and "nvidia-uvm" in out

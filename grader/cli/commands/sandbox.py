@@ -30,9 +30,16 @@ def _check(args: argparse.Namespace) -> int:
 
     report = available_backends()
     auto = next((n for n in AUTO_ORDER if report[n]["works"]), None)
+    host = _host_report()
     if args.json:
-        print(json.dumps({"backends": report, "auto": auto}, indent=2))
+        print(json.dumps({"backends": report, "auto": auto, **host}, indent=2))
         return 0 if auto else 3
+    print(f"cgroup: {host['cgroup']['version']} — {host['cgroup']['limits']}")
+    for g in host["gpus"]:
+        print(f"gpu {g['index']}: {g['uuid']} bus {g['pci_bus_id']} node {g['node']}"
+              + (f" MIG {', '.join(g['mig'])}" if g["mig"] else ""))
+    if host["gpu_problems"]:
+        print("gpu nodes: NOT usable by bubblewrap: " + "; ".join(host["gpu_problems"]))
     for name, info in report.items():
         mark = "ok  " if info["works"] else "NO  "
         gpus = ",".join(map(str, info["gpus"])) or "none"
@@ -41,6 +48,23 @@ def _check(args: argparse.Namespace) -> int:
             print(f"        {k}: {v}")
     print(f"auto -> {auto or 'nothing works (install docker.io or bubblewrap)'}")
     return 0 if auto else 3
+
+
+def _host_report() -> dict:
+    """The cgroup version and each GPU's UUID and device node (index != minor)."""
+    from sandbox import _cgroup, gpus
+
+    found = gpus.inventory()
+    rows = [{"index": d.index, "uuid": d.uuid, "pci_bus_id": d.pci_bus_id, "mig": list(d.mig_uuids),
+             "node": f"/dev/nvidia{d.minor}" if d.minor is not None else "unknown"}
+            for d in found]
+    problems: list[str] = []
+    if found:
+        try:
+            gpus.device_nodes([d.index for d in found])
+        except gpus.GpuUnavailable as exc:
+            problems = exc.problems or [exc.message]
+    return {"cgroup": _cgroup.describe(), "gpus": rows, "gpu_problems": problems}
 
 
 def _build(args: argparse.Namespace) -> int:
