@@ -43,7 +43,7 @@ with open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w") as f
 
 def make_inputs(base: Path, n: int, backend: str):
     """A tiny course and ``n`` submissions → the run tasks the batch would make."""
-    from grader.batch import _make_task
+    from grader.batch import make_task as _make_task
     from grader.course import load_course
     from grader.intake import scan_submissions
 

@@ -1,6 +1,6 @@
 """How long ``reports.render_all`` takes for a class of 500 (target: at most 10 s).
 
-Fills a real SQLite store through the ``Store`` API (``reports._synthetic.make_batch``: every
+Fills a real SQLite store through the ``Store`` API (``tests.synthetic_batch.make_batch``: every
 status, reference models, 1500 reported pairs of which about 500 carry fragments — the
 similarity engine's default evidence budget — and real code files), then renders everything
 three times in fresh processes (imports included, as ``grader report`` pays them) and reports
@@ -29,8 +29,8 @@ TARGET_S = 10.0
 _CHILD = """
 import json, resource, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
-from reports import render_all
-info = render_all(__import__('pathlib').Path(sys.argv[1]))
+from grader.batch.outputs import render_reports
+info = render_reports(__import__('pathlib').Path(sys.argv[1]))
 print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                   "render_s": info["seconds"], "pairs": info["pairs"],
                   "students": info["students"],
@@ -45,7 +45,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from reports._synthetic import make_batch
+    from tests.synthetic_batch import make_batch
 
     with tempfile.TemporaryDirectory(prefix="reports-scale-") as tmp:
         out = Path(tmp) / "out"

@@ -269,7 +269,7 @@ def _parse_section(name: str, table: Any, text: str, problems: list[str]) -> dic
     return out
 
 
-def _hash_tree(folder: Path) -> str:
+def hash_tree(folder: Path) -> str:
     """Content hash of every file under ``folder`` (names and bytes), in a fixed order."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -389,7 +389,7 @@ def load_course(path: str | Path) -> Course:
         json.dumps(course.describe(), sort_keys=True, default=str).encode(), digest_size=16
     ).hexdigest()
     object.__setattr__(course, "config_hash", config_hash)
-    object.__setattr__(course, "data_hash", _hash_tree(root / "data"))
+    object.__setattr__(course, "data_hash", hash_tree(root / "data"))
     return course
 
 

@@ -1,30 +1,23 @@
-"""Errors a user can cause, each with what went wrong, where, and what to do next.
+"""Errors a user can cause in the grading pipeline and the course operations.
 
-The CLI maps these to exit codes in one place (``grader.cli.main``); tracebacks are shown
-only with ``--debug``.
+Each engine has its own (``sandbox.SandboxError``, ``similarity.SimilarityError``,
+``reports.ReportsError``); all stand on ``diagnostics.Diagnostic``. The CLI maps them to exit
+codes in one table (``grader.cli.EXIT_CODES``); tracebacks are shown only with ``--debug``.
 """
 
 from __future__ import annotations
 
+from diagnostics import Diagnostic
+from sandbox.errors import SandboxUnavailable
 
-class GraderError(Exception):
-    """An error the user can fix: a message, optional per-item problems and a hint."""
+__all__ = ["GraderError", "CourseError", "SubmissionsError", "InputFileError",
+           "SandboxUnavailable", "StoreError"]
+
+
+class GraderError(Diagnostic):
+    """An error the user can fix in the pipeline's inputs or state."""
 
     reference = "grader-error"
-    exit_code = 1
-
-    def __init__(self, message: str, *, problems: list[str] | None = None, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.problems = list(problems or [])
-        self.hint = hint
-
-    def render(self) -> str:
-        lines = [f"error[{self.reference}]: {self.message}"]
-        lines += [f"  {p}" for p in self.problems]
-        if self.hint:
-            lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
 
 
 class CourseError(GraderError):
@@ -41,11 +34,5 @@ class InputFileError(GraderError):
     reference = "invalid-file"
 
 
-class SandboxUnavailable(GraderError):
-    reference = "no-sandbox"
-    exit_code = 3
-
-
 class StoreError(GraderError):
     reference = "store"
-    exit_code = 4

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from grader.course import GradingConfig
-from grader.errors import InputFileError
+from grader.errors import CourseError, InputFileError
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,51 @@ def _scaled_grade(score: float, config: GradingConfig, baseline: float | None,
     gain = (score - baseline) if greater_is_better else (baseline - score)
     t = 1.0 if span <= 0 else min(max(gain / span, 0.0), 1.0)
     return round(5.0 + (config.max_grade - 5.0) * t, 2)
+
+
+def resolve_baseline(value: float | str, reference: list[dict], *,
+                     majority: Callable[[], float]) -> tuple[float, str]:
+    """The baseline's private score and where it comes from (``[grading] baseline``).
+
+    Parameters
+    ----------
+    value : float or str
+        A fixed score, a reference model's name, or ``"majority"``.
+    reference : list of dict
+        The stored reference models (``model``, ``status``, ``private_score``).
+    majority : callable
+        Scores the training labels' most frequent class on the test set (called only when
+        the baseline is ``"majority"``).
+
+    Raises
+    ------
+    CourseError
+        When the value names no model that ran.
+    """
+    if isinstance(value, int | float):
+        return float(value), f"fixed baseline {value:g}"
+    table = {r["model"]: r for r in reference if r["status"] == "ok"}
+    if value in table:
+        return table[value]["private_score"], f"reference model '{value}'"
+    if value in ("majority", "most_frequent"):
+        return majority(), "majority class of the training labels"
+    raise CourseError(f"baseline '{value}' is not a number and no reference model of that name ran",
+                      hint="set [grading] baseline to a number or run 'grader reference' (or "
+                           "'grader run --reference') first")
+
+
+def resolve_optimum(value: float | str | None, reference: list[dict], *,
+                    greater_is_better: bool) -> float | None:
+    """The score that earns the maximum under ``accuracy_scaled`` (``[grading] optimum``):
+    a number, a reference model's name, or ``"best"`` (the best reference model)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    table = [r for r in reference if r["status"] == "ok" and r["private_score"] is not None]
+    if value == "best" and table:
+        pick = max if greater_is_better else min
+        return pick(r["private_score"] for r in table)
+    named = [r for r in table if r["model"] == value]
+    return named[0]["private_score"] if named else None
 
 
 def load_adjustments(path: Path, max_points: float) -> dict[str, tuple[float, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -122,6 +123,19 @@ class Scorer:
             public, _ = train_test_split(ids, train_size=frac, random_state=self.course.seed,
                                          stratify=strat)
         return pd.Series(np.isin(ids, public), index=self.truth.index)
+
+    def majority_score(self) -> float:
+        """The private score of predicting the training labels' most frequent class for
+        every test id (the mean of the training targets for regression): the default
+        baseline. Ties between classes go to the first label in sorted order."""
+        _, labels = read_id_column(self.course.data_dir / "train.csv", need_label=True,
+                                   course_file="data/train.csv")
+        if self.course.task == "regression":
+            value = str(float(np.mean([float(x) for x in labels])))
+        else:
+            counts = Counter(labels)
+            value = sorted(counts, key=lambda k: (-counts[k], k))[0]
+        return self.score(pd.Series(value, index=self.truth.index)).private
 
     def parse(self, raw: bytes) -> pd.Series:
         """``submission.csv`` bytes → predictions indexed by id, or :class:`OutputInvalid`."""

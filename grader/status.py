@@ -1,14 +1,7 @@
-"""The status of a submission, exactly the strings written to grades.csv."""
+"""The status of a submission (defined once, in ``sandbox.status``; re-exported here)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from sandbox.status import STATUS_ORDER, Status
 
-
-class Status(StrEnum):
-    OK = "ok"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    MEMORY = "memory"
-    INVALID_OUTPUT = "invalid_output"
-    REJECTED = "rejected"
+__all__ = ["Status", "STATUS_ORDER"]

@@ -228,6 +228,13 @@ class Store:
 
     # --- reproduction -------------------------------------------------------------------
 
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the reports show, as plain data (``reports.render_all`` takes it)."""
+        return {"meta": self.meta(), "submissions": self.submissions(), "runs": self.runs(),
+                "scores": self.scores(), "grades": self.grades(),
+                "reproduction": self.reproduction(), "reference": self.reference(),
+                "pairs": self.similarity_pairs(), "clusters": self.similarity_clusters()}
+
     def put_reproduction(self, rows: Iterable[dict[str, Any]]) -> None:
         now = time.time()
         with self.transaction():

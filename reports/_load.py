@@ -10,14 +10,13 @@ import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.errors import StoreError
+from sandbox.status import STATUS_ORDER
 
-#: statuses in the order grades.csv documents them (grader.status.Status)
-STATUS_ORDER = ("ok", "error", "timeout", "memory", "invalid_output", "rejected")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -160,34 +159,26 @@ class Batch:
         return {"model": str(rule) or "baseline", "private_score": value, "public_score": None}
 
 
-def load_batch(out_dir: Path) -> Batch:
-    """Read ``out_dir/grading.db`` into a :class:`Batch`.
+def load_batch(out_dir: Path, snapshot: Mapping[str, Any]) -> Batch:
+    """Join a batch's stored data into a :class:`Batch` (the view data of the pages).
 
     Parameters
     ----------
     out_dir : Path
-        A batch output folder (``grader run --out``).
-
-    Raises
-    ------
-    StoreError
-        When the folder holds no ``grading.db``.
+        The batch output folder (pages are written under ``out_dir/reports``).
+    snapshot : mapping
+        The store's content as plain data (``grader.store.Store.snapshot()``): ``meta``,
+        ``submissions``, ``runs``, ``scores``, ``grades``, ``reproduction``, ``reference``,
+        ``pairs``, ``clusters``.
     """
-    from grader.store import Store
-
-    db = Path(out_dir) / "grading.db"
-    if not db.is_file():
-        raise StoreError(f"no grading.db in {out_dir}",
-                         hint="pass the --out folder of 'grader run' or 'grader demo'")
-    with Store(db) as store:
-        meta = store.meta()
-        subs = store.submissions()
-        runs, scores = store.runs(), store.scores()
-        grades = {g["student"]: g for g in store.grades()}
-        repro = store.reproduction()
-        reference = store.reference()
-        pairs = store.similarity_pairs()
-        clusters = store.similarity_clusters()
+    meta = dict(snapshot.get("meta") or {})
+    subs = list(snapshot.get("submissions") or [])
+    runs, scores = dict(snapshot.get("runs") or {}), dict(snapshot.get("scores") or {})
+    grades = {g["student"]: g for g in snapshot.get("grades") or []}
+    repro = dict(snapshot.get("reproduction") or {})
+    reference = list(snapshot.get("reference") or [])
+    pairs = [dict(p) for p in snapshot.get("pairs") or []]
+    clusters = list(snapshot.get("clusters") or [])
     by_student: dict[str, list[dict[str, Any]]] = {}
     for p in pairs:
         p["page"] = pair_page(p["a"], p["b"])

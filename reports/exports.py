@@ -1,7 +1,7 @@
 """Exports of a batch for other systems: Moodle's gradebook CSV, a CSV with chosen columns,
 and ``results.json`` (everything the pages show, as data).
 
-``grades.csv`` itself is written by the batch (``grader.batch.write_grades_csv``); these files
+``grades.csv`` itself is written by the batch (``grader.batch.outputs.write_grades_csv``); these files
 sit next to it and, like the pages, are made from the store only.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.errors import GraderError
 from reports._load import Batch, StudentRow, finite
+from reports.errors import ReportsError
 
 __all__ = ["COLUMNS", "DEFAULT_COLUMNS", "write_moodle_csv", "write_columns_csv",
            "write_results_json", "results_document"]
@@ -77,7 +77,7 @@ def check_columns(columns: Sequence[str]) -> list[str]:
             close = difflib.get_close_matches(c, COLUMNS, n=1)
             problems.append(f"unknown column '{c}'" + (f" (did you mean '{close[0]}'?)"
                                                        if close else ""))
-        raise GraderError(f"the export columns have {len(problems) or 1} problem(s)",
+        raise ReportsError(f"the export columns have {len(problems) or 1} problem(s)",
                           problems=problems or ["no column given"],
                           hint="choose from: " + ", ".join(COLUMNS))
     return cols
@@ -95,7 +95,7 @@ def write_columns_csv(batch: Batch, path: Path, columns: Sequence[str] = DEFAULT
 
     Raises
     ------
-    GraderError
+    ReportsError
         When a column name is unknown (the message lists the valid ones).
     """
     cols = check_columns(columns)

@@ -17,7 +17,7 @@ import shutil
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -329,14 +329,18 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
 
 # --- the whole batch -----------------------------------------------------------------------
 
-def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
+def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
+               progress: Callable[[str], None] | None = None,
                columns: list[str] | None = None, moodle_item: str | None = None) -> dict[str, Any]:
-    """Render every page and export of the batch in ``out_dir`` from its store only.
+    """Render every page and export of the batch in ``out_dir`` from its stored data only.
 
     Parameters
     ----------
     out_dir : Path
-        A batch folder holding ``grading.db``.
+        The batch folder; pages go to ``out_dir/reports``, exports beside them.
+    snapshot : mapping
+        The batch's store as plain data (``grader.store.Store.snapshot()``); reports read
+        nothing else, so re-rendering gives the pages the batch did.
     progress : callable, optional
         Called with a one-line message after each group of pages.
     columns : list of str, optional
@@ -352,14 +356,14 @@ def render_all(out_dir: Path, *, progress: Callable[[str], None] | None = None,
 
     Examples
     --------
-    >>> info = render_all(Path("out"))            # doctest: +SKIP
+    >>> info = render_all(Path("out"), store.snapshot())  # doctest: +SKIP
     >>> info["index"]                             # doctest: +SKIP
     PosixPath('out/reports/index.html')
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     out_dir = Path(out_dir)
-    b = load_batch(out_dir)
+    b = load_batch(out_dir, snapshot)
     if columns is not None:
         exports.check_columns(columns)
     env = make_environment()

@@ -2,13 +2,13 @@
 
 Public names: ``run``, ``RunSpec``, ``Limits``, ``Verdict``, ``available_backends``, plus
 ``GpuPool``/``detect_gpus`` (GPU assignment), ``read_submission_csv``/``OutputError``
-(reading outputs as data), ``SandboxBroken`` and ``cancel_all`` (stop every run in flight,
+(reading outputs as data), ``SandboxError`` (and its ``SandboxUnavailable``, ``SandboxBroken``) and ``cancel_all`` (stop every run in flight,
 e.g. on Ctrl-C).
 """
 
 from sandbox._active import cancel_all
-from sandbox._errors import SandboxBroken
 from sandbox._run import available_backends, resolve_backend, run
+from sandbox.errors import SandboxBroken, SandboxError, SandboxUnavailable
 from sandbox.gpus import GpuPool, detect_gpus
 from sandbox.limits import Limits
 from sandbox.outputs import OutputError, read_submission_csv
@@ -18,5 +18,5 @@ from sandbox.verdict import Verdict
 __all__ = [
     "Limits", "RunSpec", "Verdict", "run", "available_backends", "resolve_backend",
     "GpuPool", "detect_gpus", "OutputError", "read_submission_csv", "SandboxBroken",
-    "cancel_all",
+    "SandboxError", "SandboxUnavailable", "cancel_all",
 ]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from sandbox._active import RunHandle
 from sandbox._cgroup import RunCgroup
-from sandbox._errors import SandboxBroken
 from sandbox._logs import BoundedLog, drain_stream, start_drain
+from sandbox.errors import SandboxBroken
 from sandbox.limits import Limits
 
 LAUNCH_FAILED = 125

@@ -6,9 +6,9 @@ import importlib
 import threading
 import time
 
-from grader.errors import SandboxUnavailable
 from sandbox._backend import BackendInfo
 from sandbox._codecopy import CodeRefused
+from sandbox.errors import SandboxUnavailable
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict
 
@@ -90,7 +90,7 @@ def run(spec: RunSpec, backend: str = "auto") -> Verdict:
     ------
     SandboxUnavailable
         If the backend does not work on this machine.
-    sandbox._errors.SandboxBroken
+    sandbox.errors.SandboxBroken
         If the backend failed while running (the machine needs attention).
     """
     name = resolve_backend(backend)

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox._errors import SandboxBroken
+from sandbox.errors import SandboxBroken
 from sandbox.spec import RunSpec
 
 # Where the run's folders appear inside a sandbox (host paths are never shown).
@@ -47,7 +47,8 @@ def python_runtime(python: str) -> PythonRuntime:
     SandboxBroken
         If ``python`` cannot be started.
     """
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    # not realpath: venvs made from the same interpreter share it, but not their packages
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
         prefix, base, real = sys.prefix, sys.base_prefix, os.path.realpath(sys.executable)
     else:
         try:

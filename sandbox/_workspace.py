@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox._codecopy import CodeRefused, copy_code
-from sandbox._errors import SandboxBroken
+from sandbox.errors import SandboxBroken
 from sandbox.spec import RunSpec
 
 SANDBOX_UID = 65534  # nobody: the student's program never runs as root

@@ -12,12 +12,12 @@ import os
 import stat
 from pathlib import Path
 
-from grader.errors import GraderError
+from sandbox.errors import SandboxError
 
 SUBMISSION_CSV = "submission.csv"
 
 
-class OutputError(GraderError):
+class OutputError(SandboxError):
     """The run's ``submission.csv`` cannot be read; ``message`` is meant for the student.
 
     Attributes

@@ -6,6 +6,8 @@ import re
 import signal
 from dataclasses import asdict, dataclass, field
 
+from sandbox.status import Status
+
 
 @dataclass
 class Verdict:
@@ -39,7 +41,8 @@ class Verdict:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-OK, ERROR, TIMEOUT, MEMORY = "ok", "error", "timeout", "memory"
+OK, ERROR, TIMEOUT, MEMORY = Status.OK.value, Status.ERROR.value, Status.TIMEOUT.value, \
+    Status.MEMORY.value
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b.*$")
 
 

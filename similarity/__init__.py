@@ -12,13 +12,15 @@ See docs/similarity.md for how the score is built.
 """
 
 from similarity.align import Fragment
-from similarity.engine import Pair, SimilarityInputError, SimilarityResult, combine, compare
-from similarity.options import SimilarityOptions, SimilarityOptionsError
+from similarity.clusters import clusters
+from similarity.engine import Pair, SimilarityResult, combine, compare
+from similarity.errors import SimilarityError, SimilarityInputError, SimilarityOptionsError
+from similarity.options import SimilarityOptions
 from similarity.outputs import write_outputs
 from similarity.string_kernels import char_ngram_matrix, string_kernel_matrix
 
 __all__ = [
-    "SimilarityOptions", "SimilarityOptionsError", "SimilarityInputError", "compare",
+    "SimilarityOptions", "SimilarityError", "SimilarityOptionsError", "SimilarityInputError", "compare",
     "combine", "SimilarityResult", "Pair", "Fragment", "write_outputs",
-    "string_kernel_matrix", "char_ngram_matrix",
+    "string_kernel_matrix", "char_ngram_matrix", "clusters",
 ]

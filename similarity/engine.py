@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from grader.errors import GraderError
 from similarity.align import Fragment, align, shared_comments
+from similarity.clusters import clusters
 from similarity.corpora import Submission, children, load_submission
+from similarity.errors import SimilarityInputError
 from similarity.index import (
     FingerprintIndex,
     Prepared,
@@ -53,10 +54,6 @@ Progress = Callable[[str, int, int], None]
 _COMMENT_FLOOR = 2.0
 _WORKER_CPU = [0.0]  # CPU seconds spent in worker processes (not in this process's rusage)
 _PARALLEL_FROM = 1000  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
-
-
-class SimilarityInputError(GraderError):
-    reference = "invalid-similarity-input"
 
 
 @dataclass(slots=True)
@@ -329,27 +326,6 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
     return out
 
 
-def _clusters(pairs: list[Pair]) -> list[list[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for p in pairs:
-        if p.flagged and p.kind == "peer":
-            ra, rb = find(p.a), find(p.b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for x in parent:
-        groups.setdefault(find(x), []).append(x)
-    return sorted((sorted(g) for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g))
-
-
 def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
             archive: Path | None = None, web: Path | None = None,
             options: SimilarityOptions | None = None, progress: Progress | None = None,
@@ -550,7 +526,7 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
                          "total": t_end - t0},
              "cpu_seconds": {"this_process": time.process_time() - cpu0,
                              "workers": _WORKER_CPU[0] - wcpu0}}
-    return SimilarityResult(pairs=pairs, clusters=_clusters(pairs), notes=notes, stats=stats,
+    return SimilarityResult(pairs=pairs, clusters=clusters(pairs), notes=notes, stats=stats,
                             options=o)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from grader.errors import GraderError
+from similarity.errors import SimilarityOptionsError
 
 __all__ = ["SimilarityOptions", "SimilarityOptionsError", "DEFAULT_WEIGHTS", "COMPONENTS"]
 
@@ -25,10 +25,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.125,  # string kernel over the raw text: names, literals, comments kept as written
     "lexical": 0.125,  # tf-idf of identifier sub-words and literals: idiosyncratic vocabulary
 }
-
-
-class SimilarityOptionsError(GraderError):
-    reference = "invalid-similarity-options"
 
 
 @dataclass(frozen=True)
@@ -170,6 +166,22 @@ class SimilarityOptions:
                 problems=problems,
                 hint="every option and its default is listed in docs/similarity.md",
             )
+
+    @classmethod
+    def resolve(cls, *, threshold: float | None = None, min_score: float | None = None,
+                **others) -> SimilarityOptions:
+        """Options from a threshold and/or a ``min_score``, the one place their conflict is
+        settled: a threshold below the default ``min_score`` lowers ``min_score`` with it, and a
+        ``min_score`` above the default threshold raises the threshold with it (flagged pairs are
+        always reported). Both given: taken as given (and checked)."""
+        default = cls()
+        if threshold is None and min_score is not None:
+            threshold = max(default.threshold, min_score)
+        if min_score is None and threshold is not None:
+            min_score = min(default.min_score, threshold)
+        given = {k: v for k, v in (("threshold", threshold), ("min_score", min_score))
+                 if v is not None}
+        return cls(**given, **others)
 
     def to_dict(self) -> dict:
         """The options as plain data (for the run's record and the cache key)."""

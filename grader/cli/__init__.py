@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import NamedTuple
 
-from grader.errors import GraderError
+from diagnostics import Diagnostic
 
 
 class CommandInfo(NamedTuple):
@@ -47,6 +47,29 @@ COMMANDS: dict[str, CommandInfo] = {
 }
 
 
+#: every error a user can cause, by its class (matched along the class's MRO, most specific
+#: first) → the exit code. The one place that decides exit codes; tracebacks only with --debug.
+EXIT_CODES: dict[str, int] = {
+    "grader.errors.StoreError": 4,
+    "grader.executors.dask.SchedulerUnavailable": 5,
+    "sandbox.errors.SandboxError": 3,
+    "grader.errors.GraderError": 1,
+    "similarity.errors.SimilarityError": 1,
+    "reports.errors.ReportsError": 1,
+    "diagnostics.Diagnostic": 1,
+}
+INTERRUPTED = 130
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an error, from :data:`EXIT_CODES`."""
+    for cls in type(exc).__mro__:
+        code = EXIT_CODES.get(f"{cls.__module__}.{cls.__qualname__}")
+        if code is not None:
+            return code
+    return 1
+
+
 def _build_parser(verb: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader",
@@ -77,12 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.verb].module)
     try:
         return int(module.run(args) or 0)
-    except GraderError as exc:
+    except Diagnostic as exc:
         if args.debug:
             traceback.print_exc()
         print(exc.render(), file=sys.stderr)
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted: finished results are kept; run the same command to resume",
               file=sys.stderr)
-        return 130
+        return INTERRUPTED

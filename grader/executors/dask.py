@@ -64,7 +64,6 @@ class SchedulerUnavailable(GraderError):
     """The Dask scheduler cannot be reached, or went away during the batch."""
 
     reference = "dask-scheduler"
-    exit_code = 5
 
 
 # --------------------------------------------------------------------------- worker side
@@ -381,11 +380,11 @@ class DaskExecutor:
         """
         from distributed import as_completed
 
-        from grader.course import _hash_tree
+        from grader.course import hash_tree
 
         client = self._connect()
         # a task made without a data hash still needs one for checking and staging
-        tasks = [t if t.data_hash else replace(t, data_hash=_hash_tree(Path(t.data_dir)))
+        tasks = [t if t.data_hash else replace(t, data_hash=hash_tree(Path(t.data_dir)))
                  for t in tasks]
         self._check_capacity(client, tasks)
         staged = self._place_data(client, tasks)

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course import _hash_tree as hash_tree  # the same hash course.data_hash uses
+from grader.course import hash_tree  # the same hash course.data_hash uses
 
 #: the placements :class:`~grader.executors.dask.DaskExecutor` accepts
 PLACEMENTS = ("auto", "shared", "stage")

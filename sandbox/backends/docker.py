@@ -16,7 +16,6 @@ import time
 
 from sandbox import _active, _cgroup, _workspace
 from sandbox._backend import BackendInfo
-from sandbox._errors import SandboxBroken
 from sandbox._housekeeping import sweep_once
 from sandbox._logs import BoundedLog, drain_pairs, start_drain
 from sandbox._runtime import (
@@ -28,6 +27,7 @@ from sandbox._runtime import (
     sandbox_env,
 )
 from sandbox._workspace import Workspace
+from sandbox.errors import SandboxBroken
 from sandbox.gpus import detect_gpus, docker_device_requests, docker_gpu_env
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict, classify

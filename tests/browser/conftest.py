@@ -85,12 +85,12 @@ def open_page(chromium):
 @pytest.fixture(scope="module")
 def synthetic_reports(tmp_path_factory):
     """A synthetic batch (120 students: more than one page of the leaderboard), rendered."""
-    from reports import render_all
-    from reports._synthetic import make_batch
+    from grader.batch.outputs import render_reports
+    from tests.synthetic_batch import make_batch
 
     out = tmp_path_factory.mktemp("browser") / "out"
     names = make_batch(out, students=120, pairs=40, release_private=True,
                        release_similarity=True)
-    render_all(out)
+    render_reports(out)
     return out / "reports", names
 

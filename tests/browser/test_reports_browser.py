@@ -122,7 +122,7 @@ def test_side_by_side_highlights_matching_lines_in_matching_colours(synthetic_re
 
 def test_hostile_text_is_shown_as_text(synthetic_reports, open_page):
     rep, names = synthetic_reports
-    from reports._synthetic import HOSTILE_FILE, HOSTILE_LOG
+    from tests.synthetic_batch import HOSTILE_FILE, HOSTILE_LOG
 
     v = open_page(rep / "students" / f"{page_name(names['hostile'])}.html")
     page = v.page
@@ -149,11 +149,11 @@ def test_student_page_shows_no_other_student(synthetic_reports, open_page):
 @pytest.mark.slow
 def test_a_class_of_600_stays_usable(tmp_path, open_page):
     """Search, sort and paging over 600 rows answer within a fraction of a second."""
-    from reports import render_all
-    from reports._synthetic import make_batch
+    from grader.batch.outputs import render_reports
+    from tests.synthetic_batch import make_batch
 
     names = make_batch(tmp_path / "out", students=600, pairs=30)
-    render_all(tmp_path / "out")
+    render_reports(tmp_path / "out")
     v = open_page(tmp_path / "out" / "reports" / "index.html")
     page = v.page
     assert len(_visible_rows(page, "leaderboard")) == 50

@@ -29,9 +29,9 @@ def demo(tmp_path_factory):
     ``GRADEBOX_DEMO_RESULTS`` (re-rendered from its store, which is what is under test)."""
     existing = os.environ.get("GRADEBOX_DEMO_RESULTS")
     if existing:
-        from reports import render_all
+        from grader.batch.outputs import render_reports
 
-        render_all(Path(existing))
+        render_reports(Path(existing))
         return Path(existing)
     from sandbox.backends import bwrap
 

@@ -249,7 +249,7 @@ def test_gpu_runs_only_on_the_gpu_worker_one_at_a_time(cluster, tmp_path):
 
 
 def test_runs_no_worker_can_take_are_reported(cluster, tmp_path):
-    from grader.batch import _make_task
+    from grader.batch import make_task as _make_task
     from grader.course import load_course
     from grader.executors.dask import DaskExecutor
     from grader.intake import scan_submissions
@@ -547,7 +547,7 @@ def test_late_submission_triggers_exactly_one_run(cluster, tmp_path):
 
 
 def test_data_is_staged_once_per_worker_by_content_hash(cluster, tmp_path):
-    from grader.batch import _make_task
+    from grader.batch import make_task as _make_task
     from grader.course import load_course
     from grader.executors.dask import DaskExecutor
     from grader.intake import scan_submissions
@@ -583,7 +583,7 @@ def test_a_machine_side_failure_is_retried_then_reported_not_stored(cluster, tmp
     """A backend missing on the workers: Dask retries once; the batch stores nothing for it."""
     from dataclasses import replace
 
-    from grader.batch import _make_task
+    from grader.batch import make_task as _make_task
     from grader.course import load_course
     from grader.executors.dask import DaskExecutor
     from grader.intake import scan_submissions

@@ -32,7 +32,7 @@ def test_a_worker_shares_its_gpus_out_one_run_at_a_time(monkeypatch):
 
 
 def test_staged_data_is_checked_against_its_hash(tmp_path):
-    from grader.course import _hash_tree
+    from grader.course import hash_tree
     from grader.executors.staging import DataUnavailable, StagedData, pack_data, unpack_once
 
     data = tmp_path / "data"
@@ -40,7 +40,7 @@ def test_staged_data_is_checked_against_its_hash(tmp_path):
     (data / "train.csv").write_text("id,label\n1,a\n")
     (data / "images" / "1.txt").write_text("pixels")
 
-    good = pack_data(data, _hash_tree(data))
+    good = pack_data(data, hash_tree(data))
     copy = unpack_once(good, tmp_path / "cache")
     assert (copy / "images" / "1.txt").read_text() == "pixels"
     assert unpack_once(good, tmp_path / "cache") == copy  # cached: same folder
@@ -50,13 +50,13 @@ def test_staged_data_is_checked_against_its_hash(tmp_path):
 
 
 def test_shared_path_must_hold_the_same_data(tmp_path):
-    from grader.course import _hash_tree
+    from grader.course import hash_tree
     from grader.executors.staging import DataUnavailable, worker_data_dir
 
     data = tmp_path / "data"
     data.mkdir()
     (data / "train.csv").write_text("id,label\n1,a\n")
-    right = _hash_tree(data)
+    right = hash_tree(data)
     assert worker_data_dir(str(data), right, None) == data
     with pytest.raises(DataUnavailable, match="holds different files"):
         worker_data_dir(str(data), "f" * 32, None)

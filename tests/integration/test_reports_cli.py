@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from reports._synthetic import make_batch
 from tests.conftest import ROOT
+from tests.synthetic_batch import make_batch
 
 
 def _grader(*args: str) -> subprocess.CompletedProcess:

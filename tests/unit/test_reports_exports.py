@@ -7,17 +7,19 @@ import json
 
 import pytest
 
-from grader.errors import GraderError
+from grader.store import Store
 from reports import exports
 from reports._load import load_batch
-from reports._synthetic import make_batch
+from reports.errors import ReportsError
+from tests.synthetic_batch import make_batch
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("exp") / "out"
     names = make_batch(out, students=12, pairs=4)
-    return load_batch(out), names
+    with Store(out / "grading.db") as store:
+        return load_batch(out, store.snapshot()), names
 
 
 def _rows(path):
@@ -47,7 +49,7 @@ def test_columns_csv_follows_the_chosen_columns(batch, tmp_path):
 
 def test_unknown_columns_are_all_reported_with_suggestions(batch, tmp_path):
     b, _ = batch
-    with pytest.raises(GraderError) as exc:
+    with pytest.raises(ReportsError) as exc:
         exports.write_columns_csv(b, tmp_path / "c.csv", ["student", "grde", "nope"])
     text = exc.value.render()
     assert "'grde' (did you mean 'grade'?)" in text and "'nope'" in text

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from reports import render_all
+from grader.batch.outputs import render_reports
 from reports._load import page_name, pair_page
-from reports._synthetic import HOSTILE_FILE, HOSTILE_LOG, make_batch
+from tests.synthetic_batch import HOSTILE_FILE, HOSTILE_LOG, make_batch
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("rep") / "out"
     names = make_batch(out, students=20, pairs=6)
-    info = render_all(out)
+    info = render_reports(out)
     return out, names, info
 
 
@@ -26,7 +26,7 @@ def rendered(tmp_path_factory):
 def released(tmp_path_factory):
     out = tmp_path_factory.mktemp("rel") / "out"
     names = make_batch(out, students=12, pairs=4, release_private=True, release_similarity=True)
-    render_all(out)
+    render_reports(out)
     return out, names
 
 
@@ -183,7 +183,7 @@ def test_rendering_again_gives_identical_pages_and_drops_stale_ones(rendered):
     before = {p: p.read_bytes() for p in rep.rglob("*") if p.is_file()}
     stale = rep / "students" / "gone-student.html"
     stale.write_text("old")
-    render_all(out)
+    render_reports(out)
     after = {p: p.read_bytes() for p in rep.rglob("*") if p.is_file()}
     assert not stale.exists()
     assert after == before
@@ -201,7 +201,7 @@ def test_missing_store_is_a_clear_error(tmp_path):
     from grader.errors import StoreError
 
     with pytest.raises(StoreError, match="no grading.db"):
-        render_all(tmp_path)
+        render_reports(tmp_path)
 
 
 def test_partial_and_malformed_store_still_renders(tmp_path):
@@ -226,7 +226,7 @@ def test_partial_and_malformed_store_still_renders(tmp_path):
                  shared_comments=None),
             dict(a="bob", b="archive:old", score=0.5, kind="archive", flagged=False,
                  components={"x": 1}, fragments=[{}])], [["a<b>", "bob"]])
-    info = render_all(tmp_path)
+    info = render_reports(tmp_path)
     rep = tmp_path / "reports"
     assert info["students"] == 2 and info["pairs"] == 2
     odd = (rep / "students" / f"{page_name('a<b>')}.html").read_text()
@@ -273,6 +273,6 @@ def test_without_a_public_matrix_nothing_is_shown_before_release(tmp_path):
         for r in rows:
             (r.get("details") or {}).pop("public", None)
         st.put_scores(rows)
-    render_all(out)
+    render_reports(out)
     page = (out / "reports" / "students" / f"{names['ok'][0]}.html").read_text()
     assert 'id="confusion"' not in page and "once the private scores are released" in page

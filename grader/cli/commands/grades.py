@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 
@@ -21,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from grader.batch import baseline_score, optimum_score
+    from grader.batch.outputs import write_grades_csv
+    from grader.batch.scores import baseline_score, optimum_score
     from grader.course import load_course
     from grader.grading import grade_scores, load_adjustments
     from grader.ops.leaderboard import load_score_table
@@ -53,14 +53,8 @@ def run(args: argparse.Namespace) -> int:
         store.put_grades([dict(student=r.student, status="ok", rank=r.rank, band=r.band,
                                base_grade=r.base_grade, deduction=r.deduction, grade=r.grade,
                                above_baseline=int(r.above_baseline), note=r.note) for r in rows])
-    with (out / "grades.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["student", "status", "score", "rank", "grade", "band", "base_grade",
-                    "deduction", "above_baseline", "leaderboard_name", "message"])
-        for r in rows:
-            w.writerow([r.student, "ok", f"{table.scores[r.student]:.6g}", r.rank, f"{r.grade:g}",
-                        r.band, f"{r.base_grade:g}", f"{r.deduction:g}", r.above_baseline,
-                        table.source_names.get(r.student, r.student), r.note])
+        write_grades_csv(out, store, leaderboard_names={
+            s: table.source_names.get(s, s) for s in table.scores})
     print(f"{len(rows)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
           f"{baseline:.4g} ({source}); bands for {len(rows)} participants")
     for note in table.matched_notes:

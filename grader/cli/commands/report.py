@@ -23,14 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports import render_all
+    from grader.batch.outputs import render_reports
 
     out = args.out_dir
     if (out / "results" / "grading.db").is_file() and not (out / "grading.db").is_file():
         out = out / "results"  # the demo's folder: the batch lives in results/
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     columns = args.columns.split(",") if args.columns else None
-    info = render_all(out, progress=say, columns=columns, moodle_item=args.moodle_item)
+    info = render_reports(out, progress=say, columns=columns, moodle_item=args.moodle_item)
     print(f"rendered {info['students']} student pages and {info['pairs']} pair pages in "
           f"{info['seconds']:.1f} s — see {info['index']}")
     return 0

@@ -64,14 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from similarity import SimilarityOptions, compare, write_outputs
 
     subs = collect(args.paths)
-    kw = {}
-    if args.min_score is not None:
-        kw["min_score"] = args.min_score
-    if args.threshold is not None:
-        kw["threshold"] = args.threshold
-    if "min_score" in kw and "threshold" not in kw:
-        kw["threshold"] = max(SimilarityOptions().threshold, kw["min_score"])
-    options = SimilarityOptions(**kw)
+    options = SimilarityOptions.resolve(threshold=args.threshold, min_score=args.min_score)
     result = compare(subs, template=args.template, archive=args.archive, web=args.web,
                      options=options, cache_dir=args.cache)
     write_outputs(result, args.out)

@@ -1,0 +1,135 @@
+"""The run stage: one sandboxed run per new or changed submission, results into the store.
+
+A run is redone only when its key (submission content, data, sandbox settings, backend)
+differs from the stored one, so a batch resumes after a crash and a rerun redoes only what
+changed. Executors return results; only this process writes the store and ``runs/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.batch.options import BatchOptions
+from grader.batch.progress import Progress
+from grader.course import Course
+from grader.errors import GraderError
+from grader.executors.task import RunResult, RunTask
+from grader.intake import Submission
+from grader.status import Status
+from grader.store import Store
+
+__all__ = ["run_key", "make_task", "make_executor", "resolve_backend", "run_tasks",
+           "save_run_files"]
+
+
+def run_key(sub: Submission, course: Course, backend: str) -> str:
+    """What a run depends on: code, data, sandbox settings and backend."""
+    parts = [sub.content_hash, sub.entry, course.data_hash,
+             json.dumps(course.describe()["sandbox"], sort_keys=True), backend]
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def make_task(sub: Submission, course: Course, backend: str) -> RunTask:
+    """The executor's task for one submission (its files read into memory)."""
+    files = {name: (sub.code_dir / name).read_bytes() for name in sub.files}
+    return RunTask(
+        student=sub.student, run_key=run_key(sub, course, backend), files=files, entry=sub.entry,
+        data_dir=str(course.data_dir), limits=course.sandbox.limits(), backend=backend,
+        python=course.sandbox.python, env={"GRADER_SEED": str(course.seed)},
+        data_hash=course.data_hash, image=course.sandbox.image,
+    )
+
+
+def make_executor(opts: BatchOptions, course: Course):
+    """The local pool (one slot per GPU group, else ``--jobs``) or the Dask executor."""
+    gpus = course.sandbox.gpus
+    if opts.executor == "dask":
+        from grader.executors.dask import DaskExecutor
+
+        return DaskExecutor(opts.scheduler)
+    from grader.executors.local import LocalExecutor
+
+    slots = None
+    if gpus:
+        from sandbox import gpus as gpu_mod
+
+        devices = gpu_mod.detect_gpus()
+        slots = [tuple(devices[i:i + gpus]) for i in range(0, len(devices) - gpus + 1, gpus)]
+    jobs = opts.jobs or (len(slots) if slots else 1)
+    return LocalExecutor(jobs=jobs, gpu_slots=slots)
+
+
+def resolve_backend(course: Course, override: str | None) -> str:
+    """The concrete backend for this batch ('auto' picks once, at the start)."""
+    from sandbox import resolve_backend as pick
+
+    name = override or course.sandbox.backend
+    if name == "none":
+        print("WARNING: running WITHOUT a sandbox (--backend none): submissions can read the "
+              "hidden labels, the network and your files. Use this only for trusted code.",
+              file=sys.stderr)
+        return name
+    return pick(name)  # fails early, with instructions, if it does not work here
+
+
+def save_run_files(out_dir: Path, result: RunResult) -> None:
+    """runs/<student>/: truncated logs, the predictions and the sandbox's verdict."""
+    folder = out_dir / "runs" / result.student
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    v = result.verdict
+    (folder / "stdout.txt").write_text(v.get("stdout") or "", encoding="utf-8", errors="replace")
+    (folder / "stderr.txt").write_text(v.get("stderr") or "", encoding="utf-8", errors="replace")
+    if result.submission_csv is not None:
+        (folder / "submission.csv").write_bytes(result.submission_csv)
+    slim = {k: val for k, val in v.items() if k not in ("stdout", "stderr")}
+    slim["output_error"] = result.output_error
+    (folder / "verdict.json").write_text(json.dumps(slim, indent=2), encoding="utf-8")
+
+
+def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: Store, out: Path,
+              say: Callable[[str], None]) -> None:
+    """Run ``tasks`` on the executor, storing each result as it arrives."""
+    executor = make_executor(opts, course)
+    progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"))
+    broken: list[str] = []
+    try:
+        for result in executor.map_unordered(tasks):
+            if result.verdict.get("status") == "sandbox_broken":
+                # the machine's fault, not the student's: store nothing so a rerun retries it
+                broken.append(f"{result.student}: {result.verdict.get('message')}")
+                progress.update(result.student, "sandbox failure")
+                continue
+            save_run_files(out, result)
+            store.put_run(result.student, result.run_key, result.verdict,
+                          output_error=result.output_error, started_at=result.started_at,
+                          finished_at=result.finished_at, attempts=result.attempts,
+                          worker=result.worker)
+            status = result.verdict["status"]
+            if status == "ok" and result.output_error:
+                status = Status.INVALID_OUTPUT.value
+            progress.update(result.student, status, result.verdict.get("wall_s"))
+    except KeyboardInterrupt:
+        progress.close()
+        say("stopping: killing running sandboxes; finished results are kept")
+        executor.cancel()
+        raise
+    except BaseException:
+        executor.cancel()
+        raise
+    else:
+        executor.close()
+    finally:
+        progress.close()
+    if broken:
+        store.log_event("sandbox_broken", broken)
+        raise GraderError(f"the sandbox failed on {len(broken)} run(s); their results were not "
+                          "stored", problems=broken[:10],
+                          hint="run 'grader sandbox check', fix the machine, then rerun the same "
+                               "command: finished runs are kept")

@@ -1,0 +1,93 @@
+"""The score and grade stages: each valid run's predictions scored on the hidden labels, then
+ranked and graded by the course's rules (``grader.grading``)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from grader.course import Course
+from grader.grading import grade_scores, load_adjustments, resolve_baseline, resolve_optimum
+from grader.scoring import OutputInvalid, Scorer
+from grader.status import Status
+from grader.store import Store
+
+__all__ = ["score_runs", "grade_batch", "baseline_score", "optimum_score"]
+
+
+def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
+    """One score row per submission that has a result: its status, message and scores."""
+    rows = []
+    runs = store.runs()
+    for sub in store.submissions():
+        student = sub["student"]
+        row = dict(student=student, public_score=None, private_score=None, details={})
+        if not sub["accepted"]:
+            rows.append({**row, "status": Status.REJECTED.value, "message": sub["reason"]})
+            continue
+        run = runs.get(student)
+        if run is None:
+            continue  # not run yet (an interrupted batch): no row until it runs
+        if run["status"] != "ok":
+            rows.append({**row, "status": run["status"], "message": run["message"]})
+            continue
+        if run["output_error"]:
+            rows.append({**row, "status": Status.INVALID_OUTPUT.value,
+                         "message": run["output_error"]})
+            continue
+        try:
+            preds = scorer.parse((out / "runs" / student / "submission.csv").read_bytes())
+        except OutputInvalid as exc:
+            rows.append({**row, "status": Status.INVALID_OUTPUT.value, "message": str(exc)})
+            continue
+        except OSError as exc:
+            rows.append({**row, "status": Status.INVALID_OUTPUT.value,
+                         "message": f"submission.csv could not be read back: {exc.strerror}"})
+            continue
+        score = scorer.score(preds)
+        rows.append({**row, "status": Status.OK.value, "message": "",
+                     "public_score": score.public, "private_score": score.private,
+                     "details": score.details})
+    return rows
+
+
+def baseline_score(course: Course, store: Store, scorer: Scorer) -> tuple[float | None, str]:
+    """The baseline's private score and where it comes from."""
+    return resolve_baseline(course.grading.baseline, store.reference(),
+                            majority=scorer.majority_score)
+
+
+def optimum_score(course: Course, store: Store) -> float | None:
+    """The optimum of ``accuracy_scaled`` (a number, a model's score or the best model's)."""
+    from grader.scoring import greater_is_better
+
+    return resolve_optimum(course.grading.optimum, store.reference(),
+                           greater_is_better=greater_is_better(course.metric))
+
+
+def grade_batch(course: Course, store: Store, scorer: Scorer,
+                adjustments: Path | None) -> list[dict[str, Any]]:
+    """Grade rows for every scored submission (rank, band, grade, deduction, note)."""
+    scores = store.scores()
+    baseline, _ = baseline_score(course, store, scorer)
+    store.set_meta(baseline=baseline)
+    deductions = load_adjustments(adjustments, course.grading.max_deduction) if adjustments else {}
+    valid = pd.Series({s: r["private_score"] for s, r in scores.items()
+                       if r["status"] == Status.OK.value and r["private_score"] is not None
+                       and not math.isnan(r["private_score"])}, dtype=float)
+    graded = {g.student: g for g in grade_scores(
+        valid, course.grading, greater_is_better=scorer.greater_is_better, baseline=baseline,
+        optimum=optimum_score(course, store), deductions=deductions)}
+    rows = []
+    for student, sc in scores.items():
+        g = graded.get(student)
+        rows.append(dict(
+            student=student, status=sc["status"], rank=g.rank if g else None,
+            band=g.band if g else "", base_grade=g.base_grade if g else None,
+            deduction=g.deduction if g else 0.0, grade=g.grade if g else None,
+            above_baseline=None if g is None else int(g.above_baseline),
+            note=(g.note if g else sc["message"]) or ""))
+    return rows

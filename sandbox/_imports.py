@@ -1,0 +1,81 @@
+"""Import names and the distributions that provide them.
+
+Most distributions are imported under their own name; the table below holds the ones an ML
+course meets that are not (``cv2`` comes from ``opencv-python-headless``). A built
+environment's own metadata (``top_level.txt``, RECORD) comes first; this table names what to
+add to ``environment/requirements.txt`` for a module the environment lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+#: import name -> the distribution to declare for it
+KNOWN_DISTRIBUTIONS: dict[str, str] = {
+    "cv2": "opencv-python-headless",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "bs4": "beautifulsoup4",
+    "Bio": "biopython",
+    "dateutil": "python-dateutil",
+    "google.protobuf": "protobuf",
+    "tensorflow": "tensorflow",
+    "keras": "keras",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "catboost": "catboost",
+    "timm": "timm",
+    "torchvision": "torchvision",
+    "torchaudio": "torchaudio",
+    "mpl_toolkits": "matplotlib",
+    "pylab": "matplotlib",
+    "attr": "attrs",
+    "jwt": "pyjwt",
+    "serial": "pyserial",
+    "magic": "python-magic",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "Levenshtein": "levenshtein",
+    "imblearn": "imbalanced-learn",
+    "umap": "umap-learn",
+    "hdbscan": "hdbscan",
+    "gensim": "gensim",
+    "nltk": "nltk",
+    "spacy": "spacy",
+    "transformers": "transformers",
+}
+
+_NO_MODULE = re.compile(r"^(?:ModuleNotFoundError|ImportError): No module named '?([\w.]+)'?")
+
+
+def distribution_for(module: str, top_level: dict[str, list[str]] | None = None) -> str:
+    """The distribution that provides top-level ``module`` (its own name when unknown)."""
+    if top_level and top_level.get(module):
+        return top_level[module][0]
+    return KNOWN_DISTRIBUTIONS.get(module, module.replace("_", "-"))
+
+
+def missing_module(exception_line: str) -> str:
+    """The top-level module of ``ModuleNotFoundError: No module named 'a.b'`` (``"a"``), or ``""``."""
+    m = _NO_MODULE.match(exception_line.strip())
+    return m.group(1).split(".")[0] if m else ""
+
+
+def local_modules(code_dir: Path, files: Iterable[str] | None = None) -> set[str]:
+    """Modules the submission itself provides: its ``.py`` files and folders (top level)."""
+    names = list(files) if files is not None else [
+        str(p.relative_to(code_dir)) for p in code_dir.rglob("*.py")]
+    out = set()
+    for rel in names:
+        parts = Path(rel).parts
+        if not parts:
+            continue
+        out.add(parts[0] if len(parts) > 1 else Path(parts[0]).stem)
+        # a file in a subfolder may be imported from its own folder (sys.path[0] is the entry's)
+        if len(parts) > 1:
+            out.add(Path(parts[-1]).stem)
+    return out
