@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 
+from sandbox._imports import distribution_for, missing_module
 from sandbox.status import Status
 
 
@@ -13,8 +15,9 @@ from sandbox.status import Status
 class Verdict:
     """What the sandbox says about a run.
 
-    ``status`` is one of ``ok``, ``error``, ``timeout``, ``memory``. ``message`` is one
-    line for humans; ``error_tail`` holds the exception and the last traceback lines.
+    ``status`` is one of ``ok``, ``error``, ``timeout``, ``memory``, ``missing_package``.
+    ``message`` is one line for humans; ``error_tail`` holds the exception and the last
+    traceback lines.
     """
 
     status: str
@@ -43,6 +46,7 @@ class Verdict:
 
 OK, ERROR, TIMEOUT, MEMORY = Status.OK.value, Status.ERROR.value, Status.TIMEOUT.value, \
     Status.MEMORY.value
+MISSING_PACKAGE = Status.MISSING_PACKAGE.value
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b.*$")
 
 
@@ -71,7 +75,8 @@ def _signal_name(num: int) -> str:
 
 
 def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr: str,
-             time_s: float, memory_mb: int, cancelled: bool = False) -> tuple[str, str, str]:
+             time_s: float, memory_mb: int, cancelled: bool = False,
+             provided: Collection[str] | None = None) -> tuple[str, str, str]:
     """Turn how a run ended into ``(status, message, error_tail)``; the only place that does.
 
     Parameters
@@ -88,6 +93,10 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
         The limits, quoted in the message.
     cancelled : bool, default=False
         The grader stopped the run (``sandbox.cancel_all``): not the program's fault.
+    provided : collection of str, optional
+        The top-level modules the run could import (course environment and the submission's
+        own files): a ``ModuleNotFoundError`` for any other is ``missing_package``, the
+        environment's gap rather than the student's crash. None: not known.
     """
     tail = error_tail(stderr) if exit_code not in (0, None) or timed_out else ""
     exc = exception_line(stderr)
@@ -104,6 +113,12 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
     sig = -exit_code if exit_code < 0 else exit_code - 128 if exit_code > 128 else 0
     if sig:
         return ERROR, f"killed by {_signal_name(sig)} (exit code {exit_code})", tail
+    missing = missing_module(exc)
+    if missing and provided is not None and missing not in provided:
+        return MISSING_PACKAGE, (
+            f"imports {missing}, which the course environment does not provide: the instructor "
+            f"may add {distribution_for(missing)} to environment/requirements.txt (then "
+            "'grader sandbox build'), or the program must do without it"), tail
     if exc:
         return ERROR, f"exited with code {exit_code}: {exc}", tail
     return ERROR, f"exited with code {exit_code}", tail

@@ -27,6 +27,7 @@ from sandbox._runtime import (
     sandbox_env,
 )
 from sandbox._workspace import Workspace
+from sandbox.environment import masked_paths, provided_modules
 from sandbox.errors import SandboxBroken
 from sandbox.gpus import bwrap_device_flags, cuda_env, detect_gpus
 from sandbox.spec import RunSpec
@@ -76,6 +77,8 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
     for prefix in runtime.prefixes:
         if prefix != "/usr" and not prefix.startswith("/usr/"):
             f += _ancestors(prefix) + ["--ro-bind", prefix, prefix]
+    for hidden in masked_paths(runtime.executable):  # a course environment's base packages
+        f += ["--perms", "0555", "--size", "4096", "--tmpfs", hidden]
     f += bwrap_device_flags(spec.gpu_devices)
     f += ["--perms", "0755", "--dir", "/grader",
           "--ro-bind", str(spec.data_dir.resolve()), DATA_DIR,
@@ -142,7 +145,8 @@ def run(spec: RunSpec) -> Verdict:
     status, message, tail = classify(exit_code=res.exit_code, timed_out=res.timed_out,
                                      oom_killed=oom, stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
-                                     cancelled=handle.cancelled)
+                                     cancelled=handle.cancelled,
+                                     provided=provided_modules(runtime.executable, spec.code_dir))
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),
                    backend=NAME, message=message, error_tail=tail, stdout=res.stdout.text(),
                    stderr=stderr, stdout_truncated=res.stdout.truncated,

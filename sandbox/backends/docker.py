@@ -27,6 +27,7 @@ from sandbox._runtime import (
     sandbox_env,
 )
 from sandbox._workspace import Workspace
+from sandbox.environment import masked_paths, provided_modules
 from sandbox.errors import SandboxBroken
 from sandbox.gpus import detect_gpus, docker_device_requests, docker_gpu_env
 from sandbox.spec import RunSpec
@@ -103,7 +104,9 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
                  Ulimit(name="nproc", soft=lim.processes * 8, hard=lim.processes * 8),
                  Ulimit(name="core", soft=0, hard=0),
                  Ulimit(name="nofile", soft=4096, hard=4096)],
-        tmpfs={"/tmp": f"size={lim.tmp_mb}m,mode=1777,nosuid,nodev"},
+        tmpfs={"/tmp": f"size={lim.tmp_mb}m,mode=1777,nosuid,nodev",
+               # a course environment's base interpreter packages: not the course's
+               **{p: "size=4k,mode=0555,ro" for p in masked_paths(python) if runtime}},
         shm_size=lim.tmp_mb * 1024 * 1024, volumes=vols,
         device_requests=docker_device_requests(spec.gpu_devices),
         labels={LABEL: "1", OWNER_LABEL: _owner(), "gradebox.name": spec.name[:60]},
@@ -196,7 +199,9 @@ def run(spec: RunSpec) -> Verdict:
     status, message, tail = classify(exit_code=exit_code, timed_out=timed_out, oom_killed=oom,
                                      stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
-                                     cancelled=handle.cancelled)
+                                     cancelled=handle.cancelled,
+                                     provided=provided_modules(runtime.executable, spec.code_dir)
+                                     if runtime else None)
     return Verdict(status=status, exit_code=exit_code, wall_s=round(wall, 3), backend=NAME,
                    message=message, error_tail=tail, stdout=out.text(), stderr=stderr,
                    stdout_truncated=out.truncated, stderr_truncated=err.truncated,
