@@ -157,7 +157,8 @@ def pip_failure(output: str, reqs: Requirements, stage: str) -> EnvironmentFileE
         where = reqs.where(name) or f"{reqs.source}: {name} (needed by another package)"
         versions = re.search(r"\(from versions: ([^)]*)\)", text)
         known = versions.group(1).strip() if versions else ""
-        why = (f"no such version; available: {known[-200:]}" if known and known != "none"
+        latest = ", ".join(known.split(", ")[-8:])
+        why = (f"no such version; the latest available: {latest}" if known and known != "none"
                else "no such package on the package index (a typo?)")
         return EnvironmentFileError(
             f"pip cannot install {name} ({stage} the course environment)",

@@ -113,8 +113,9 @@ def read_requirements(course_root: Path) -> Requirements:
         try:
             req = Requirement(line)
         except InvalidRequirement as exc:
-            problems.append(f"{where}\n    not a requirement pip can read ({exc}); write e.g. "
-                            "scikit-image==0.26.0 or 'numpy>=2,<3'")
+            reason = str(exc).splitlines()[0]
+            problems.append(f"{where}\n    not a requirement pip can read ({reason}); write e.g. "
+                            "scikit-image==0.26.0 or numpy>=2,<3")
             continue
         name = canonicalize_name(req.name)
         if name in seen:

@@ -15,9 +15,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = sub.add_parser("check", help="report which sandbox backends work on this machine")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
-    build = sub.add_parser("build", help="build the course image from sandbox/images/Dockerfile")
+    build = sub.add_parser("build", help="build a course's environment (COURSE), or the course "
+                                         "image from sandbox/images/Dockerfile")
+    build.add_argument("course", nargs="?", type=Path, default=None,
+                       help="course folder: build its environment/requirements.txt (or the "
+                            "default ML set) for both backends, once per lock")
     build.add_argument("--tag", default=COURSE_IMAGE, help=f"image tag [{COURSE_IMAGE}]")
-    build.add_argument("--base", default=None, help="override the CUDA PyTorch base image")
+    build.add_argument("--base", default=None, help="override the CUDA PyTorch base image; with "
+                       "COURSE: also build the environment's Docker image from it")
+    build.add_argument("--upgrade", action="store_true",
+                       help="with COURSE: resolve the requirements again (newer versions)")
+    build.add_argument("--cache-dir", type=Path, default=None,
+                       help="with COURSE: where environments live [~/.cache/gradebox/"
+                            "environments, or $GRADEBOX_ENV_CACHE]")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +78,10 @@ def _host_report() -> dict:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.course is not None:
+        from grader.cli.commands._sandbox_env import build_course_environment
+
+        return build_course_environment(args)
     from sandbox.backends import docker as dk
 
     info = dk.check()
