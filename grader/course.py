@@ -24,6 +24,7 @@ METRICS = ("accuracy", "macro_f1", "mse", "mae", "kendall_tau", "roc_auc")
 POLICIES = ("rank_bands", "accuracy_scaled")
 BACKENDS = ("auto", "docker", "bwrap", "none")
 MODALITIES = ("auto", "tabular", "images", "text")
+PREFLIGHT_MODES = ("warn", "reject")
 
 #: The course's table (slides, "Sistem de notare"): (first place of the band, max grade).
 #: Places 1-30 → 10, 31-50 → 9, 51-90 → 8, 91-120 → 7, 121-150 → 6, 151 and later → 5.
@@ -73,6 +74,8 @@ class SandboxConfig:
     output_limit_mb: int = 64
     processes: int = 256
     log_kb: int = 256
+    #: imports the course environment lacks: "warn" (report them) or "reject" (never run)
+    preflight: str = "warn"
 
     def limits(self) -> Limits:
         return Limits(
@@ -168,6 +171,7 @@ _CHOICES = {
     ("competition", "modality"): MODALITIES,
     ("grading", "policy"): POLICIES,
     ("sandbox", "backend"): BACKENDS,
+    ("sandbox", "preflight"): PREFLIGHT_MODES,
 }
 _EXAMPLES = {
     "memory_mb": "a whole number of megabytes, e.g. 8192",

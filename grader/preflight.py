@@ -1,0 +1,184 @@
+"""Pre-flight: every submission's imports checked against the course environment, before any run.
+
+Each ``.py`` file is parsed with ``ast`` (never run): ``import x``, ``import x.y as z``,
+``from x import y``, imports inside functions, ``if`` blocks and ``try`` blocks. Relative
+imports and the student's own modules are fine, as is the standard library. What remains and
+the environment cannot import is reported per student, with the distribution to declare
+(``cv2`` -> ``opencv-python-headless``). ``[sandbox] preflight = "reject"`` turns such
+submissions away before any run; ``"warn"`` (the default) only reports them. An import guarded
+by ``try: ... except ImportError`` is reported but never rejects: the program copes without it.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sandbox.environment import Environment, distribution_for, importable_modules, local_modules
+
+MODES = ("warn", "reject")
+_GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+@dataclass(frozen=True)
+class ImportUse:
+    """One import statement's top-level module, where it is, and whether it is guarded."""
+
+    module: str
+    file: str
+    line: int
+    guarded: bool = False
+
+
+@dataclass(frozen=True)
+class MissingImport:
+    module: str
+    #: the distribution to add to environment/requirements.txt
+    distribution: str
+    file: str
+    line: int
+    guarded: bool = False
+
+
+@dataclass(frozen=True)
+class StudentPreflight:
+    """One student's result: the imports the environment lacks, and files not parsed."""
+
+    student: str
+    missing: tuple[MissingImport, ...] = ()
+    unparsed: tuple[str, ...] = ()
+    rejected: bool = False
+
+    @property
+    def message(self) -> str:
+        """One line for the instructor (and the student, when rejected)."""
+        if not self.missing:
+            return ""
+        parts = [f"{m.module} ({m.file}:{m.line}{', optional' if m.guarded else ''}; "
+                 f"package {m.distribution})" for m in self.missing]
+        lead = "rejected before running: imports" if self.rejected else "imports"
+        return (f"{lead} {', '.join(parts)}, not in the course environment; the instructor may "
+                "add the package to environment/requirements.txt")
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """Every student's pre-flight, as plain data for the store and the reports."""
+
+    mode: str
+    environment: str
+    students: tuple[StudentPreflight, ...] = field(default_factory=tuple)
+
+    @property
+    def flagged(self) -> list[StudentPreflight]:
+        return [s for s in self.students if s.missing]
+
+    @property
+    def rejected(self) -> dict[str, str]:
+        """student -> reason, for the students turned away (``reject`` mode only)."""
+        return {s.student: s.message for s in self.students if s.rejected}
+
+    def summary(self) -> str:
+        """The lines shown at the top of the batch output."""
+        flagged = self.flagged
+        if not flagged:
+            return f"pre-flight: every submission's imports are in {self.environment}"
+        missing = sorted({m.distribution for s in flagged for m in s.missing})
+        lines = [f"pre-flight ({self.mode}): {len(flagged)} submission(s) import packages "
+                 f"{self.environment} lacks: {', '.join(missing)}"]
+        lines += [f"  {s.student}: {s.message}" for s in flagged]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _guarded(handlers: list[ast.ExceptHandler]) -> bool:
+    for h in handlers:
+        if h.type is None:
+            return True
+        names = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        if any(isinstance(n, ast.Name) and n.id in _GUARDS for n in names):
+            return True
+    return False
+
+
+def imports_of(source: str, file: str = "main.py") -> list[ImportUse]:
+    """The absolute imports of ``source`` (top-level module names), in order of lines.
+
+    Raises
+    ------
+    SyntaxError
+        If ``source`` is not valid Python.
+    """
+    found: list[ImportUse] = []
+
+    def visit(node: ast.AST, guarded: bool) -> None:
+        if isinstance(node, ast.Import):
+            found.extend(ImportUse(a.name.split(".")[0], file, node.lineno, guarded)
+                         for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(ImportUse(node.module.split(".")[0], file, node.lineno, guarded))
+        if isinstance(node, ast.Try | ast.TryStar):
+            inner = guarded or _guarded(node.handlers)
+            for child in node.body:
+                visit(child, inner)
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                visit(child, guarded)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, guarded)
+
+    visit(ast.parse(source, filename=file), False)
+    return sorted(found, key=lambda u: u.line)
+
+
+def check_student(student: str, files: dict[str, str], modules: Iterable[str],
+                  top_level: dict[str, list[str]] | None = None, *,
+                  mode: str = "warn") -> StudentPreflight:
+    """One student's pre-flight from their files (relative path -> source text)."""
+    available = set(modules) | local_modules(Path("."), files) | {"__future__"}
+    missing: list[MissingImport] = []
+    unparsed: list[str] = []
+    seen: set[tuple[str, bool]] = set()
+    for rel in sorted(files):
+        try:
+            uses = imports_of(files[rel], rel)
+        except (SyntaxError, ValueError) as exc:
+            unparsed.append(f"{rel}: {type(exc).__name__} on line {getattr(exc, 'lineno', '?')}")
+            continue
+        for use in uses:
+            if use.module in available or (use.module, use.guarded) in seen:
+                continue
+            seen.add((use.module, use.guarded))
+            missing.append(MissingImport(use.module, distribution_for(use.module, top_level),
+                                         use.file, use.line, use.guarded))
+    rejected = mode == "reject" and any(not m.guarded for m in missing)
+    return StudentPreflight(student, tuple(missing), tuple(unparsed), rejected)
+
+
+def run_preflight(submissions: Iterable, env: Environment, *,
+                  mode: str = "warn") -> PreflightReport:
+    """Check every submission (``grader.intake.Submission``) against ``env``.
+
+    When ``env`` is not built, the grader's own interpreter is what runs students' code, so
+    its modules are the ones checked.
+    """
+    if mode not in MODES:
+        raise ValueError(f"preflight mode must be one of {MODES}, not {mode!r}")
+    modules = env.modules if env.built else importable_modules(sys.executable)
+    top_level = env.top_level if env.built else None
+    where = (f"the course environment ({env.source})" if env.built
+             else "the grader's own environment (no course environment built)")
+    results = []
+    for sub in submissions:
+        files = {}
+        for rel in sub.files:
+            if rel.endswith(".py"):
+                files[rel] = (Path(sub.code_dir) / rel).read_text(encoding="utf-8",
+                                                                  errors="replace")
+        results.append(check_student(sub.student, files, modules, top_level, mode=mode))
+    return PreflightReport(mode, where, tuple(results))
