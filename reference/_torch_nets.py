@@ -20,6 +20,8 @@ each layer's output shape and parameter count (``cnn_summary``).
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,31 +283,110 @@ def build_mlp(
     return nn.Sequential(*mods)
 
 
+#: share of the GPU's free memory the training set may take; larger sets stay in host
+#: memory (pinned) and travel batch by batch
+GPU_DATA_FRACTION = 0.25
+
+
 def _device(name: str):
+    """``"auto"``, a torch device (``"cpu"``, ``"cuda:1"``) or a GPU's UUID (``"GPU-..."``,
+    as the grader's GPU pool names a device: CUDA's own numbering may differ)."""
     import torch
 
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    elif str(name).upper().startswith(("GPU-", "MIG-")):
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            if str(name).lower() in (f"gpu-{props.uuid}".lower(), f"mig-{props.uuid}".lower()):
+                dev = torch.device("cuda", i)
+                break
+        else:
+            raise ValueError(f"no CUDA device with UUID {name} is visible to torch")
+    else:
+        dev = torch.device(name)
+    if dev.type == "cuda":
+        # cuBLAS reads this when its first handle is made: before any CUDA matmul
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return dev
+
+
+@contextmanager
+def _deterministic(device):
+    """Deterministic cuDNN and CUDA kernels while training on a GPU (warn-only where an op has
+    no deterministic kernel); the process's settings are restored afterwards. The CPU is
+    deterministic already and is left untouched."""
+    import torch
+
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    saved = (cudnn.deterministic, cudnn.benchmark, torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled())
+    cudnn.deterministic, cudnn.benchmark = True, False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = saved[0], saved[1]
+        torch.use_deterministic_algorithms(saved[2], warn_only=saved[3])
+
+
+def _fits_on_device(X: np.ndarray, device) -> bool:
+    """Whether the whole training set may live on ``device`` (always on the CPU)."""
+    import torch
+
+    if device.type != "cuda":
+        return True
+    free, _total = torch.cuda.mem_get_info(device)
+    return X.nbytes <= GPU_DATA_FRACTION * free
 
 
 def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
     """SGD with momentum; early stopping keeps the weights of the best validation loss."""
+
+
+    device = _device(est.device)
+    with _deterministic(device):
+        return _train_on(model, X, y, est, seed, device)
+
+
+def _train_on(model, X: np.ndarray, y: np.ndarray, est, seed: int, device):
     import time
 
     import torch
 
     started = time.perf_counter()
     torch.manual_seed(seed)
-    device = _device(est.device)
     model = model.to(device)
     rng = np.random.default_rng(seed)
     n = X.shape[0]
     n_val = int(round(est.validation_fraction * n)) if est.early_stopping and n >= 20 else 0
     order = rng.permutation(n)
     val, tr = order[:n_val], order[n_val:]
-    Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
-    yt = torch.as_tensor(y, dtype=torch.int64, device=device)
+    # on a GPU the data is bounded by its memory: a large set stays pinned in host memory
+    resident = _fits_on_device(X, device)
+    home = device if resident else torch.device("cpu")
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=home)
+    yt = torch.as_tensor(y, dtype=torch.int64, device=home)
+    if not resident:
+        Xt, yt = Xt.pin_memory(), yt.pin_memory()
+
+    def rows(idx):
+        if resident:
+            return Xt[idx], yt[idx]
+        idx = idx.cpu()
+        return Xt[idx].to(device, non_blocking=True), yt[idx].to(device, non_blocking=True)
+
+    def val_loss() -> float:
+        if resident:
+            return float(loss_fn(model(Xt[val]), yt[val]))
+        total = 0.0
+        for s in range(0, len(val), 1024):
+            xb, yb = rows(torch.as_tensor(val[s : s + 1024]))
+            total += float(loss_fn(model(xb), yb)) * len(yb)
+        return total / max(1, len(val))
     opt = torch.optim.SGD(
         model.parameters(),
         lr=est.learning_rate,
@@ -329,7 +410,8 @@ def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
             ):
                 continue  # batch norm cannot train on one example
             opt.zero_grad()
-            loss = loss_fn(model(Xt[idx]), yt[idx])
+            xb, yb = rows(idx)
+            loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
             total += loss.item() * idx.numel()
@@ -341,7 +423,7 @@ def _train(model, X: np.ndarray, y: np.ndarray, est, seed: int):
         if n_val:
             model.eval()
             with torch.no_grad():
-                v = float(loss_fn(model(Xt[val]), yt[val]))
+                v = val_loss()
             if v < best - 1e-6:
                 best, bad = v, 0
                 best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}

@@ -350,6 +350,7 @@ def run_references(
     progress: Callable[[ReferenceResult], None] | None = None,
     modality: str = "auto",
     cache_dir: str | Path | None = None,
+    device: str | None = None,
 ) -> list[ReferenceResult]:
     """Fit every reference model and predict the test set.
 
@@ -377,6 +378,9 @@ def run_references(
     modality : {"auto", "tabular", "images", "text"}, default="auto"
     cache_dir : path or None, default=None
         Where decoded images are cached by content hash.
+    device : str or None, default=None
+        Where the neural networks train: ``"cpu"``, or the UUID (``"GPU-..."``) of the GPU
+        the grader's pool handed out; None keeps each model's default (``"auto"``).
 
     Returns
     -------
@@ -395,6 +399,8 @@ def run_references(
     for n in names:
         make_model(n)  # unknown names fail here, before any work
     feats, fixed = _features(train_df, test_df, validation_df, data_dir, modality, cache_dir)
+    if device is not None:
+        fixed = {**fixed, "device": device}  # only models with a device parameter take it
     X_train, X_test = feats[0], feats[1]
     y_train = train_df["label"].to_numpy()
     if task == "regression":
