@@ -1,0 +1,157 @@
+"""The course environment on the real backends: built once (cached across test sessions under
+test-artifacts/environments), students' code runs on it, undeclared imports are
+``missing_package``, gradebox's own packages are out of reach, bad requirements name the line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox.environment import (
+    EnvironmentFileError,
+    EnvironmentNotBuilt,
+    build_environment,
+    load_environment,
+    require_environment,
+)
+from tests.conftest import ROOT, fast_limits
+
+CACHE = ROOT / "test-artifacts" / "environments"
+#: scikit-image and a small pinned pure-Python extra
+REQUIREMENTS = "# the course's packages\nscikit-image==0.26.0\ntabulate==0.8.10  # tables\n"
+
+
+def _course(folder: Path, requirements: str | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "course.toml").write_text('[competition]\nname = "env-test"\n')
+    if requirements is not None:
+        (folder / "environment").mkdir(exist_ok=True)
+        (folder / "environment" / "requirements.txt").write_text(requirements)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def course_env(tmp_path_factory):
+    """One built environment shared by every test (the build is timed once)."""
+    course = _course(tmp_path_factory.mktemp("env-course"), REQUIREMENTS)
+    result = build_environment(course, cache_dir=CACHE)
+    print(f"\ncourse environment: built={result.built} resolved={result.resolved} "
+          f"{result.seconds:.1f} s")
+    return course, result
+
+
+def test_build_writes_the_lock_and_a_second_build_does_nothing(course_env):
+    course, first = course_env
+    env = first.environment
+    lock = (course / "environment" / "requirements.lock").read_text()
+    assert "scikit-image==0.26.0" in lock and "tabulate==0.8.10" in lock
+    assert "numpy==" in lock  # dependencies are resolved and pinned too
+    assert env.lock == lock and Path(env.python).is_file()
+    assert dict(env.packages)["scikit-image"] == "0.26.0"
+    assert {"skimage", "tabulate", "numpy", "json"} <= env.modules
+    assert env.top_level["skimage"] == ["scikit-image"]
+    t = time.monotonic()
+    again = build_environment(course, cache_dir=CACHE)
+    assert not again.built and not again.resolved and time.monotonic() - t < 10
+    assert again.environment.python == env.python
+    assert require_environment(course, cache_dir=CACHE).python == env.python
+
+
+def test_same_requirements_elsewhere_reuse_the_resolution_and_the_build(course_env, tmp_path):
+    _, first = course_env
+    other = _course(tmp_path / "copy", REQUIREMENTS.replace("# tables", ""))
+    again = build_environment(other, cache_dir=CACHE)
+    assert not again.built and not again.resolved
+    assert again.environment.key == first.environment.key
+
+
+def test_declared_but_not_built_refuses_with_the_command(course_env, tmp_path):
+    course, _ = course_env
+    with pytest.raises(EnvironmentNotBuilt) as err:
+        require_environment(course, cache_dir=tmp_path / "empty-cache")
+    text = err.value.render()
+    assert "not built" in text and f"grader sandbox build {course}" in text
+
+
+def test_undeclared_course_uses_the_default_set_only_when_built(tmp_path):
+    course = _course(tmp_path / "plain", None)
+    env = require_environment(course, cache_dir=tmp_path / "cache")
+    assert not env.declared and not env.built and env.python == ""
+    assert env.source == "the default ML set"
+
+
+def _runner(runner, env):
+    return dataclasses.replace(runner, python=env.python)
+
+
+def test_declared_packages_import_and_run_ok(sandbox_backend, course_env):
+    env = course_env[1].environment
+    v, out, _ = _runner(sandbox_backend, env).run({
+        "main.py": "import skimage, tabulate, numpy as np\nfrom helper import K\n"
+                   "import os\nprint(skimage.__version__, tabulate.__version__, K)\n"
+                   "open(os.path.join(os.environ['GRADER_OUTPUT'], 'submission.csv'), 'w')"
+                   ".write('id,label\\n1,cat\\n')\n",
+        "helper.py": "K = 3\n"}, limits=fast_limits(memory_mb=1024))
+    assert v.status == "ok", v.stderr
+    assert v.stdout.split() == ["0.26.0", "0.8.10", "3"]
+
+
+def test_undeclared_import_is_missing_package(sandbox_backend, course_env):
+    env = course_env[1].environment
+    v, _, _ = _runner(sandbox_backend, env).run("import numpy\nimport cv2\n",
+                                                limits=fast_limits(memory_mb=1024))
+    assert v.status == "missing_package", (v.status, v.stderr)
+    assert "imports cv2" in v.message and "opencv-python-headless" in v.message
+    assert "environment/requirements.txt" in v.message
+    # a student's own bug stays an error
+    v, _, _ = _runner(sandbox_backend, env).run("from numpy import no_such_name\n")
+    assert v.status == "error"
+
+
+@pytest.mark.parametrize("module", ["grader", "dask", "jinja2"])
+def test_gradebox_packages_are_not_importable(sandbox_backend, course_env, module):
+    env = course_env[1].environment
+    # the base interpreter's own site-packages (which hold jinja2 on some machines) are hidden
+    sneaky = ("import site, sys\nsys.path[:0] = site.getsitepackages([sys.base_prefix])\n"
+              f"sys.path.insert(0, {str(ROOT)!r})\nimport {module}\n")
+    v, _, _ = _runner(sandbox_backend, env).run(sneaky)
+    assert v.status == "missing_package", (v.status, v.stderr)
+    assert f"No module named '{module}'" in v.stderr
+
+
+def test_typo_unavailable_version_and_unparsable_line_name_the_line(tmp_path):
+    cache = tmp_path / "cache"
+    cases = {
+        "typo": ("numpy\nscikit-imagge==0.26.0\n", "requirements.txt:2  scikit-imagge==0.26.0",
+                 "no such package"),
+        "version": ("tabulate==0.0.77\n", "requirements.txt:1  tabulate==0.0.77",
+                    "no such version"),
+        "parse": ("numpy\n\nscikit-learn=>1.2\n", "requirements.txt:3  scikit-learn=>1.2",
+                  "not a requirement pip can read"),
+    }
+    for name, (text, where, why) in cases.items():
+        course = _course(tmp_path / name, text)
+        with pytest.raises(EnvironmentFileError) as err:
+            build_environment(course, cache_dir=cache)
+        rendered = err.value.render()
+        assert where in rendered and why in rendered, rendered
+        assert not (course / "environment" / "requirements.lock").exists()
+        # before any run: the batch's check says the same
+        with pytest.raises(EnvironmentFileError if name == "parse" else EnvironmentNotBuilt):
+            require_environment(course, cache_dir=cache)
+
+
+def test_cli_build_is_cached(course_env):
+    course, _ = course_env
+    p = subprocess.run([sys.executable, "-m", "grader", "sandbox", "build", str(course),
+                        "--cache-dir", str(CACHE)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "already built (nothing to do)" in p.stdout
+    env = load_environment(course, cache_dir=CACHE)
+    assert str(env.path) in p.stdout

@@ -1,0 +1,139 @@
+"""Pre-flight: import forms, the name -> distribution mapping, warn and reject modes."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from grader.course import load_course
+from grader.intake import scan_submissions
+from grader.preflight import check_student, imports_of, run_preflight
+from sandbox.environment import Environment, distribution_for, importable_modules
+
+#: a small environment: numpy and scikit-image (and the standard library)
+MODULES = set(sys.stdlib_module_names) | {"numpy", "skimage", "PIL"}
+TOP_LEVEL = {"numpy": ["numpy"], "skimage": ["scikit-image"], "PIL": ["pillow"]}
+
+FORMS = '''
+import os, json
+import numpy as np
+import cv2.data as cvd
+from sklearn.svm import SVC
+from . import sibling
+from .helpers import f
+from mymod import thing
+if os.environ.get("FAST"):
+    import lightgbm
+def train():
+    from xgboost import XGBClassifier
+try:
+    import torchvision
+except ImportError:
+    torchvision = None
+try:
+    import tqdm
+finally:
+    pass
+'''
+
+
+def test_import_forms_are_found_with_their_lines():
+    uses = {(u.module, u.line, u.guarded) for u in imports_of(FORMS)}
+    assert ("numpy", 3, False) in uses and ("os", 2, False) in uses and ("json", 2, False) in uses
+    assert ("cv2", 4, False) in uses  # nested and aliased: the top-level module counts
+    assert ("sklearn", 5, False) in uses
+    assert ("lightgbm", 10, False) in uses and ("xgboost", 12, False) in uses  # if / def
+    assert ("torchvision", 14, True) in uses  # guarded by except ImportError
+    assert ("tqdm", 18, False) in uses  # try/finally does not guard
+    # relative imports are the student's own
+    assert not any(u.module in ("sibling", "helpers", "") for u in imports_of(FORMS))
+
+
+def test_missing_imports_name_the_distribution_and_skip_local_modules():
+    res = check_student("ana", {"main.py": FORMS, "mymod.py": "thing = 1\n"}, MODULES, TOP_LEVEL)
+    missing = {m.module: m for m in res.missing}
+    assert set(missing) == {"cv2", "sklearn", "lightgbm", "xgboost", "torchvision", "tqdm"}
+    assert missing["cv2"].distribution == "opencv-python-headless"
+    assert missing["sklearn"].distribution == "scikit-learn"
+    assert (missing["cv2"].file, missing["cv2"].line) == ("main.py", 4)
+    assert missing["torchvision"].guarded and not missing["cv2"].guarded
+    assert not res.rejected  # warn mode
+    assert "cv2 (main.py:4; package opencv-python-headless)" in res.message
+
+
+def test_mapping_prefers_the_environments_metadata():
+    assert distribution_for("PIL") == "pillow" and distribution_for("skimage") == "scikit-image"
+    assert distribution_for("yaml") == "pyyaml" and distribution_for("bs4") == "beautifulsoup4"
+    assert distribution_for("some_pkg") == "some-pkg"
+    assert distribution_for("cv2", {"cv2": ["opencv-contrib-python"]}) == "opencv-contrib-python"
+
+
+def test_multi_file_submission_uses_its_own_modules_and_subfolders():
+    files = {"main.py": "from model import build\nimport utils.io\nimport skimage\n",
+             "model.py": "import PIL.Image\nimport numpy\n",
+             "utils/io.py": "import pandas\n"}
+    res = check_student("lucia", files, MODULES, TOP_LEVEL)
+    assert [(m.module, m.file, m.line) for m in res.missing] == [("pandas", "utils/io.py", 1)]
+
+
+def test_reject_mode_rejects_unguarded_missing_imports_only():
+    guarded = "try:\n    import cv2\nexcept ImportError:\n    cv2 = None\n"
+    assert not check_student("a", {"main.py": guarded}, MODULES, mode="reject").rejected
+    hard = check_student("b", {"main.py": "import cv2\n"}, MODULES, mode="reject")
+    assert hard.rejected and hard.message.startswith("rejected before running: imports cv2")
+    clean = check_student("c", {"main.py": "import numpy\n"}, MODULES, mode="reject")
+    assert not clean.rejected and clean.missing == ()
+
+
+def test_unparsable_file_is_noted_not_fatal():
+    res = check_student("d", {"main.py": "import cv2\n", "bad.py": "def (:\n"}, MODULES)
+    assert res.unparsed and res.unparsed[0].startswith("bad.py: SyntaxError")
+    assert [m.module for m in res.missing] == ["cv2"]
+
+
+def test_run_preflight_on_intake_submissions(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / "main.py").write_text("import numpy\nimport cv2\n")
+    (subs / "bob.py").write_text("import os\n")
+    env = Environment(tmp_path, True, "environment/requirements.txt", python="/x/bin/python",
+                      modules=frozenset(MODULES), top_level=TOP_LEVEL)
+    report = run_preflight(scan_submissions(subs), env, mode="reject")
+    assert report.rejected == {"ana": report.students[0].message}
+    assert [s.student for s in report.flagged] == ["ana"]
+    assert "1 submission(s) import packages" in report.summary()
+    assert "opencv-python-headless" in report.summary()
+    data = report.to_dict()
+    assert data["students"][0]["missing"][0]["module"] == "cv2"
+    with pytest.raises(ValueError):
+        run_preflight([], env, mode="strict")
+
+
+def test_unbuilt_environment_checks_the_graders_interpreter(tmp_path):
+    env = Environment(tmp_path, False, "the default ML set")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text("import numpy\nimport cv2_not_installed\n")
+    report = run_preflight(scan_submissions(subs), env)
+    assert "numpy" in importable_modules(sys.executable)
+    assert [m.module for m in report.students[0].missing] == ["cv2_not_installed"]
+    assert "grader's own environment" in report.environment
+
+
+def test_course_toml_preflight_key(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "data" / "train.csv").write_text("id,label\n1,a\n")
+    (tmp_path / "data" / "test.csv").write_text("id\n2\n")
+    (tmp_path / "hidden" / "test_labels.csv").write_text("id,label\n2,a\n")
+    (tmp_path / "course.toml").write_text('[competition]\nname = "x"\n')
+    assert load_course(tmp_path).sandbox.preflight == "warn"
+    (tmp_path / "course.toml").write_text('[competition]\nname = "x"\n[sandbox]\n'
+                                          'preflight = "reject"\n')
+    assert load_course(tmp_path).sandbox.preflight == "reject"
+    (tmp_path / "course.toml").write_text('[competition]\nname = "x"\n[sandbox]\n'
+                                          'preflight = "rejectt"\n')
+    with pytest.raises(Exception, match="problem") as err:
+        load_course(tmp_path)
+    assert 'did you mean "reject"' in err.value.render()
