@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the course slides' worked examples with exact values (copied from the course folder)
+WORKED_EXAMPLES = ROOT / "tests" / "fixtures" / "worked_examples.json"
 HEAVY_FIXTURES = {"bwrap_sandbox", "docker_sandbox", "sandbox_backend", "dask_client"}
 FIXTURE_MARKERS = {"bwrap_sandbox": "bwrap", "docker_sandbox": "docker"}
 FOLDER_MARKERS = {"browser": "browser"}

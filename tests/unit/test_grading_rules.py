@@ -1,23 +1,19 @@
 """The course's grading rules: the band table, scaling, ties, the baseline gate, deductions."""
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from grader.course import GradingConfig
 from grader.grading import band_for, competition_ranks, grade_scores, scaled_bands
+from tests.conftest import WORKED_EXAMPLES
 
-EXAMPLES = json.loads((Path(__file__).parents[2].parent / "shared" / "course" /
-                       "worked_examples.json").read_text()) if (
-    Path(__file__).parents[2].parent / "shared" / "course" / "worked_examples.json").exists() else None
+EXAMPLES = json.loads(WORKED_EXAMPLES.read_text())
 
 
 def course_table():
-    """The slides' table as (first, last, grade), from worked_examples.json when present."""
-    if EXAMPLES is None:
-        return [(1, 30, 10), (31, 50, 9), (51, 90, 8), (91, 120, 7), (121, 150, 6), (151, None, 5)]
+    """The slides' table as (first, last, grade), from the worked examples."""
     return [(b["places"][0], b["places"][1], b["max_grade"])
             for b in EXAMPLES["grading_rules"]["rank_bands_max_grade"]]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +14,13 @@ from sklearn.metrics.pairwise import (
 
 from reference import distances, kernels
 from reference.kernels import KERNELS, kernel_diag
-from tests.conftest import need
+from tests.conftest import WORKED_EXAMPLES
 
-# The course folder shared by the team sits next to the repository (../shared).
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "course" / "worked_examples.json"
+EXAMPLES = WORKED_EXAMPLES
 
 
 @pytest.fixture(scope="module")
 def worked() -> dict:
-    need(EXAMPLES.exists(), f"the course's worked examples are not at {EXAMPLES}")
     return json.loads(EXAMPLES.read_text())
 
 

@@ -165,9 +165,6 @@ def test_lexer_gives_tokenize_stream_on_valid_code():
                "s = f'{a!r:>{w}}' + rb'\\x00' + '''multi\nline'''\n", "lam = [i for i in ()]"]
     sources += [p.read_text(encoding="utf-8") for d in ("similarity", "grader", "sandbox")
                 for p in sorted((root / d).rglob("*.py"))]
-    irplag = root.parent / "shared" / "benchmarks" / "irplag-python" / "files"
-    if irplag.is_dir():
-        sources += [p.read_text(encoding="utf-8") for p in sorted(irplag.glob("*.py"))]
     checked = 0
     for src in sources:
         try:

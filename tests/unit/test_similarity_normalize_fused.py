@@ -78,10 +78,8 @@ def _reference(text: str) -> tuple[list, list, list, list]:
 def test_one_loop_normalisation_matches_lex_then_normalise():
     sources = [p.read_text(encoding="utf-8", errors="replace")
                for d in ("similarity", "tests/unit") for p in sorted((ROOT / d).glob("*.py"))]
-    irplag = ROOT.parent / "shared" / "benchmarks" / "irplag-python" / "files"
-    if irplag.is_dir():
-        sources += [p.read_text(encoding="utf-8", errors="replace")
-                    for p in sorted(irplag.glob("*.py"))[:150]]
+    sources += [p.read_text(encoding="utf-8", errors="replace")
+                for p in sorted((ROOT / "grader" / "demo").rglob("*.py"))]
     pieces = ["'s'", '"""doc string here"""', "# a comment with words\n", "#x\n", "\n", "    ",
               "\t", "x", "(", ")", ";", "\\\n", "'''a b c'''", "def f():", "if x:", " ", "1",
               "'long prose string with many words'", "$", "\r\n", "[", "]", "f'{x}'", "'''"]

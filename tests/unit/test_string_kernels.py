@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from similarity.string_kernels import char_ngram_matrix, ngram_lengths, string_kernel_matrix
-from tests.conftest import need
+from tests.conftest import WORKED_EXAMPLES
 
-# The course folder shared by the team sits next to the repository (../shared).
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "course" / "worked_examples.json"
+EXAMPLES = WORKED_EXAMPLES
 
 
 @pytest.fixture(scope="module")
 def worked() -> dict:
-    need(EXAMPLES.exists(), f"the course's worked examples are not at {EXAMPLES}")
     return json.loads(EXAMPLES.read_text())["string_kernels"]
 
 
