@@ -1,0 +1,575 @@
+r"""Behavioural evidence of copying from hidden-test predictions (answer-copying indices).
+
+Two students who copied share their *wrong* answers. How unlikely is it that two independent
+students share this many identical wrong answers, given each one's error rate, each test id's
+difficulty and how popular each wrong label is on that id? This is Wollack's omega / the
+generalized binomial test of answer copying, brought to ML predictions.
+
+Classification null model
+-------------------------
+Rows are the students and the reference models, columns the test ids ``k``.
+
+* Error matrix ``E[i, k] = 1`` when row ``i`` is wrong on ``k`` (a missing prediction counts
+  as wrong, but is never a wrong *label*, so it never matches anything).
+* Error propensity and difficulty, a Rasch model fitted by alternating Newton steps with a
+  ridge prior (so ids everybody gets right or wrong stay finite)::
+
+      p[i, k] = P(E[i, k] = 1) = sigmoid(theta[i] + beta[k])
+
+* Popularity of each wrong label ``w != truth[k]`` on id ``k`` across the class AND the
+  reference models: the label shares ``q[k, :]`` get a Dirichlet prior with a pseudo-count
+  ``alpha = A / (C - 1)`` on each of the ``C - 1`` wrong classes (``A = 1``), and the counts
+  are LEAVE-PAIR-OUT: for the pair ``(i, j)`` the counts ``c[k, w]`` of wrong labels lose the
+  pair's own two answers, giving ``c'[k, w]`` and ``n'[k] = sum_w c'[k, w]``. The chance
+  that two independent wrong answers on ``k`` agree is the posterior predictive
+  ``E[sum_w q[k, w]**2]``::
+
+      q'[k, w] = (c'[k, w] + alpha) / (n'[k] + A)                     (smoothed share)
+      m'[k]    = sum_w (c'[k, w] + alpha) (c'[k, w] + alpha + 1) / ((n'[k] + A) (n'[k] + A + 1))
+
+  (the plug-in ``sum_w q'**2`` underestimates agreement in small classes). Without the
+  leave-pair-out, in a small class two copiers would make their own wrong label look popular.
+
+* Expected identical wrong answers and the unconditional test::
+
+      lambda[i, j] = sum_k p[i, k] p[j, k] m'[k]
+      p_u = P(Poisson(lambda / phi_u) >= same_wrong / phi_u)
+
+  ``same_wrong`` is Poisson-binomial under the null; the Poisson tail bounds it from above
+  (conservative). ``lambda`` is the dense product ``P diag(m) P^T`` plus corrections on the
+  ids where ``i`` or ``j`` is wrong (``m'`` differs from ``m`` only there), every term a
+  dense or one-hot sparse matrix product, so all pairs of a block cost a few BLAS calls.
+* A guard conditional on the ids both got wrong (multiclass only: with two classes every
+  shared wrong answer is the same label)::
+
+      mu[i, j] = sum_{k both wrong, labelled} m'[k]
+      p_c = P(Binomial(n_both / phi_c, mu / n_both) >= same_wrong / phi_c)
+
+  It does not depend on the Rasch fit, so two honest models that err on the same ids more
+  often than a Rasch model predicts (same model family, same features) are not flagged for
+  that alone. Where ``p_u < 1e-3`` the reported ``p_value`` is ``max(p_u, p_c)``, elsewhere
+  ``p_u``; both events have probability at most ``alpha`` under the null, so the reported
+  value is a valid (conservative) p-value, and ``p_c`` is computed only for the few pairs
+  that need it.
+* Class calibration ``phi_u, phi_c >= 1``: ``(Q3(z) / 0.6745) ** 2`` over (a sample of) the
+  class's pairs, ``z = (same_wrong - expected) / sd``. Under the null it is 1; when the whole
+  class shares more than the model says (everybody predicts one constant label; many
+  students fit the same default model), every count is divided by it, a design effect.
+  ``fit(..., calibrate=False)`` turns it off.
+
+Regression (``task="regression"``: mse, mae; roc_auc with probabilities)
+------------------------------------------------------------------------
+Residuals ``r_i = pred_i - truth`` (centred per student, missing values at the centre). The
+class explains its own mean residual, taken LEAVE-PAIR-OUT ``M = (sum_rows r - r_i - r_j) /
+(n_rows - 2)``; the evidence is the partial correlation ``rho`` of ``r_i`` and ``r_j`` given
+``M`` and ``p = P(Z >= atanh(rho) sqrt(n_ids - 4) / sigma_0)``, Fisher's z, with the class's
+empirical null spread ``sigma_0 >= 1`` (robust SD of z over the class's pairs, as above).
+``both_wrong``, ``same_wrong`` and ``expected`` are 0; ``correlation`` holds ``rho``.
+
+Explained agreement
+-------------------
+Pair ``(i, j)`` is explained by reference ``M`` in ``explainers`` when both students agree
+with ``M`` on at least ``near_exact`` of the ids (regression: within ``1e-3`` of the label
+range on that share of ids, and correlation >= 0.999). Only a near-exact match explains: a
+copy whose source merely resembles a default model is still a copy. Explained pairs keep
+their p-value and get ``behaviour = 0``.
+
+Score
+-----
+``behaviour = clip((-log10 p - 3) / 9, 0, 1)``: 0 for p >= 1e-3, 1 for p <= 1e-12; the
+behaviour-alone flag at 0.45 is p <= 10**-7.05.
+
+Examples
+--------
+>>> m = BehaviourModel.fit({"a": [0, 1, 2, 2], "b": [0, 1, 2, 1]}, [0, 1, 2, 0])
+>>> out = m.block(np.arange(2), np.arange(2))
+>>> int(out["both_wrong"][0, 1]), int(out["same_wrong"][0, 1])
+(1, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from similarity.behaviour_encode import MISSING, BehaviourInputError, LabelCodes, to_floats
+from similarity.behaviour_null import (
+    behaviour_score,
+    binomial_tail,
+    dispersion,
+    fit_rasch,
+    poisson_tail,
+    sigmoid,
+)
+from similarity.behaviour_products import BlockProducts
+
+__all__ = ["BehaviourModel", "BehaviourInputError", "KEYS", "TASKS"]
+
+TASKS = ("classification", "regression")
+# Keys of the dicts that block() and pairs() return.
+KEYS = ("both_wrong", "same_wrong", "expected", "expected_given_both", "p_value", "behaviour",
+        "explained", "correlation")
+PSEUDO_COUNT = 1.0  # A: total pseudo-count spread over the C - 1 wrong classes of an id
+GUARD_BELOW = 1e-3  # the conditional guard is computed where the unconditional p is below this
+CALIBRATION_PAIRS = 2000  # pairs sampled (seeded) to calibrate the class's dispersion
+REGRESSION_CORR = 0.999  # explained (regression): correlation with the reference at least this
+REGRESSION_TOL = 1e-3  # ...and within this share of the label range on near_exact of the ids
+_CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
+
+
+class BehaviourModel:
+    """Fitted null model of independent students over one test set.
+
+    Build it with :meth:`fit`; then :meth:`block` scores all pairs of two row sets, and
+    :meth:`pairs` listed pairs (rows index ``names``).
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}, default="classification"
+    near_exact : float, default=0.99
+        Share of ids on which both students must match a reference for it to explain them.
+    calibrate : bool, default=True
+        Calibrate the null's spread to the class (``dispersion``); see the module docstring.
+
+    Attributes
+    ----------
+    names : list of str
+        The students, in row order.
+    n_ids : int
+    ids : list
+        The test ids (``fit(ids=...)``, else ``0 .. n_ids - 1``).
+    explainer_names : list of str
+        The references that can explain agreement; ``explained`` indexes this list.
+    n_classes : int
+        Distinct labels seen (classification).
+    dispersion : dict
+        ``{"unconditional": phi_u, "conditional": phi_c}`` (classification) or
+        ``{"correlation": sigma_0}`` (regression); 1 means the class is as the model says.
+    error_rate : ndarray of shape (n_students,)
+        Share of ids each student got wrong (missing counts as wrong); regression: RMSE.
+    """
+
+    def __init__(self, *, task: str = "classification", near_exact: float = 0.99,
+                 calibrate: bool = True) -> None:
+        self.task = task
+        self.near_exact = near_exact
+        self.calibrate = calibrate
+
+    # ------------------------------------------------------------------ fitting
+    @classmethod
+    def fit(cls, predictions: Mapping[str, Sequence], truth: Sequence, *,
+            task: str = "classification", references: Mapping[str, Sequence] | None = None,
+            explainers: Collection[str] = (), ids: Sequence | None = None,
+            near_exact: float = 0.99, calibrate: bool = True) -> BehaviourModel:
+        """Fit the null model to one class's predictions on the hidden test set.
+
+        Parameters
+        ----------
+        predictions : mapping of str to sequence of shape (n_ids,)
+            Each student's predicted label per test id, aligned with ``truth`` (None where a
+            prediction is missing). Only valid runs: the caller skips failed ones.
+        truth : sequence of shape (n_ids,)
+            The hidden labels (classification) or values (regression); none missing.
+        task : {"classification", "regression"}, default="classification"
+        references : mapping of str to sequence of shape (n_ids,), optional
+            Reference models' predictions: they count in the class's wrong-label popularity
+            (and the regression class mean) and may explain agreement.
+        explainers : collection of str, default=()
+            The names in ``references`` that can explain a pair's agreement.
+        ids : sequence of shape (n_ids,), optional
+            Test ids, for :meth:`shared_wrong`.
+        near_exact : float, default=0.99
+        calibrate : bool, default=True
+
+        Returns
+        -------
+        BehaviourModel
+
+        Raises
+        ------
+        BehaviourInputError
+            Lengths differ, a label is missing from ``truth``, an explainer is not a
+            reference, or (regression) a value is not a number; the message names it.
+        """
+        return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
+            predictions, truth, references or {}, explainers, ids)
+
+    def _fit(self, predictions, truth, references, explainers, ids) -> BehaviourModel:
+        if self.task not in TASKS:
+            raise BehaviourInputError(f"unknown task {self.task!r}; use one of {TASKS}")
+        if not 0.0 < self.near_exact <= 1.0:
+            raise BehaviourInputError(f"near_exact must be in (0, 1], got {self.near_exact}")
+        missing = [e for e in explainers if e not in references]
+        if missing:
+            raise BehaviourInputError(
+                f"explainer(s) {missing} are not among the references {sorted(references)}; "
+                "pass their predictions in references=")
+        self.names = [str(s) for s in predictions]
+        self.reference_names = [str(s) for s in references]
+        self.explainer_names = [str(e) for e in explainers]
+        try:
+            k = len(truth)
+        except TypeError:
+            raise BehaviourInputError("truth must be a sequence of hidden labels") from None
+        self.n_ids = k
+        self.ids = list(range(k)) if ids is None else list(ids)
+        if len(self.ids) != k:
+            raise BehaviourInputError(f"{len(self.ids)} ids for {k} hidden labels; give one "
+                                      "id per hidden label, in the same order")
+        if self.task == "classification":
+            self._fit_classification(predictions, truth, references)
+        else:
+            self._fit_regression(predictions, truth, references)
+        self._calibrate()
+        return self
+
+    def _fit_classification(self, predictions, truth, references) -> None:
+        k = self.n_ids
+        vocab = LabelCodes()
+        t = vocab.encode(truth, k, "truth (the hidden labels)")
+        if (t == MISSING).any():
+            at = int(np.argmax(t == MISSING))
+            raise BehaviourInputError(f"truth: the hidden label of id {self.ids[at]!r} is "
+                                      "missing; every test id needs its label")
+        rows = [vocab.encode(v, k, f"student {s!r}") for s, v in predictions.items()]
+        rows += [vocab.encode(v, k, f"reference {r!r}") for r, v in references.items()]
+        codes = np.vstack(rows) if rows else np.zeros((0, k), np.int32)
+        self._labels = vocab.labels
+        self._truth = t
+        c = max(len(vocab.labels), 2)
+        self.n_classes = len(vocab.labels)
+        self._alpha = PSEUDO_COUNT / (c - 1)
+
+        wrong = codes != t[None, :]  # missing counts as wrong ...
+        labelled = wrong & (codes != MISSING)  # ... but is no wrong label
+        theta, beta = fit_rasch(wrong.astype(np.float32))
+        ns = len(self.names)
+        self.theta, self.beta = theta[:ns], beta
+        # Wrong labels per (id, label) column: only the columns that occur are kept.
+        r_idx, k_idx = np.nonzero(labelled)
+        flat = k_idx.astype(np.int64) * c + codes[r_idx, k_idx]
+        cols, inv, counts = np.unique(flat, return_inverse=True, return_counts=True)
+        col_id = (cols // c).astype(np.intp)
+        n_k = np.bincount(col_id, weights=counts, minlength=k)
+        d_k = n_k + PSEUDO_COUNT
+        # S~ = sum_w (c + alpha)(c + alpha + 1) over the C - 1 wrong labels of the id.
+        s_k = (np.bincount(col_id, weights=counts.astype(np.float64) ** 2, minlength=k)
+               + 2 * self._alpha * n_k + (c - 1) * self._alpha ** 2 + d_k)
+        self._n, self._S, self._D = n_k, s_k, d_k
+        self._w0 = (s_k / (d_k * (d_k + 1))).astype(np.float32)
+        self._w1 = np.where(n_k >= 1, 1 / np.maximum((d_k - 1) * d_k, 1e-9), 0).astype(np.float32)
+        self._w2 = np.where(n_k >= 2, 1 / np.maximum((d_k - 2) * (d_k - 1), 1e-9),
+                            0).astype(np.float32)
+        self._n_cols = len(cols)
+
+        stu = r_idx < ns  # per-student arrays; the references only fed the counts and the fit
+        self._codes = codes[:ns]
+        self._E = wrong[:ns]
+        self._U = labelled[:ns]
+        col = np.full((ns, k), -1, np.int32)
+        col[r_idx[stu], k_idx[stu]] = inv.reshape(-1)[stu]
+        self._col = col
+        g = np.zeros((ns, k), np.float32)  # h = 2 (c[k, own label] + alpha) where wrong
+        g[r_idx[stu], k_idx[stu]] = 2 * (counts[inv.reshape(-1)[stu]] + self._alpha)
+        self._G = g
+        self._products = BlockProducts(
+            sigmoid(theta[:ns, None] + beta[None, :]), self._U, self._E, g, col, len(cols),
+            s_k, self._w0, self._w1, self._w2)
+        self.error_rate = wrong[:ns].mean(1) if k else np.zeros(ns)
+
+        # Agreement with each explainer: share of ids with the same (non-missing) label.
+        ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
+        agree = np.zeros((ns, len(self.explainer_names)))
+        for e, name in enumerate(self.explainer_names):
+            ref = codes[ref_rows[name]]
+            agree[:, e] = ((self._codes == ref[None, :]) & (ref[None, :] != MISSING)).mean(1) \
+                if k else 0.0
+        self._agree = agree
+        self._ok = agree >= self.near_exact
+
+    def _fit_regression(self, predictions, truth, references) -> None:
+        k = self.n_ids
+        t = to_floats(truth, k, "truth (the hidden values)")
+        if np.isnan(t).any():
+            at = int(np.argmax(np.isnan(t)))
+            raise BehaviourInputError(f"truth: the hidden value of id {self.ids[at]!r} is "
+                                      "missing; every test id needs its value")
+        rows = [to_floats(v, k, f"student {s!r}") for s, v in predictions.items()]
+        rows += [to_floats(v, k, f"reference {r!r}") for r, v in references.items()]
+        pred = np.vstack(rows) if rows else np.zeros((0, k))
+        ns = len(self.names)
+        self._truth_values = t
+        self._pred = pred[:ns]
+        self.n_classes = 0
+        res = pred - t[None, :]
+        valid = ~np.isnan(res)
+        cnt = np.maximum(valid.sum(1, keepdims=True), 1)
+        res = np.where(valid, res, 0.0)
+        self.error_rate = np.sqrt((res ** 2).sum(1) / cnt[:, 0])[:ns]
+        res -= np.where(valid, res.sum(1, keepdims=True) / cnt, 0.0)  # centred; missing at 0
+        self._R = res[:ns]
+        total = res.sum(0)
+        self._t = self._R @ total
+        self._nrm = np.einsum("ij,ij->i", self._R, self._R)
+        self._TT = float(total @ total)
+        self._n_rows = pred.shape[0]
+
+        span = float(t.max() - t.min()) if k else 0.0
+        tol = REGRESSION_TOL * (span if span > 0 else 1.0)
+        ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
+        agree = np.zeros((ns, len(self.explainer_names)))
+        ok = np.zeros(agree.shape, bool)
+        for e, name in enumerate(self.explainer_names):
+            ref = pred[ref_rows[name]]
+            close = np.abs(self._pred - ref[None, :]) <= tol  # NaN compares False
+            agree[:, e] = close.mean(1) if k else 0.0
+            ok[:, e] = (agree[:, e] >= self.near_exact) & (_corr_rows(self._pred, ref)
+                                                           >= REGRESSION_CORR)
+        self._agree, self._ok = agree, ok
+
+    def _calibrate(self) -> None:
+        """Estimate the class's dispersion from a seeded sample of its pairs."""
+        ones = {"unconditional": 1.0, "conditional": 1.0} if self.task == "classification" \
+            else {"correlation": 1.0}
+        self.dispersion = dict(ones)
+        n = len(self.names)
+        if not self.calibrate or n < 2:
+            return
+        total = n * (n - 1) // 2
+        if total <= CALIBRATION_PAIRS:
+            r, c = np.triu_indices(n, 1)
+        else:
+            rng = np.random.default_rng(0)
+            r = rng.integers(0, n, CALIBRATION_PAIRS)
+            c = (r + rng.integers(1, n, CALIBRATION_PAIRS)) % n
+        raw = self._raw_pairs(r, c)
+        if self.task == "classification":
+            x, lam, mu, nb = raw["same_wrong"], raw["expected"], raw["expected_given_both"], \
+                raw["n_labelled"]
+            pbar = np.where(nb > 0, mu / np.maximum(nb, 1), 0)
+            self.dispersion["unconditional"] = dispersion(x, lam, lam)
+            self.dispersion["conditional"] = dispersion(x, mu, nb * pbar * (1 - pbar))
+        else:
+            z = raw["z"]
+            mad = float(np.median(np.abs(z - np.median(z)))) / 0.6745 if len(z) else 1.0
+            self.dispersion["correlation"] = max(1.0, mad)
+
+    # ------------------------------------------------------------------ scoring
+    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        """All pairs ``ra x rb`` (row indices into ``names``), as 2-D arrays.
+
+        Returns
+        -------
+        dict of str to ndarray of shape (len(ra), len(rb))
+            ``KEYS``: ``both_wrong``, ``same_wrong``, ``explained`` (int; ``explained`` indexes
+            ``explainer_names``, -1 for none), ``expected``, ``expected_given_both``,
+            ``p_value``, ``behaviour``, ``correlation`` (float). The diagonal ``i == i`` is
+            meaningless.
+        """
+        ra = np.asarray(ra, np.intp).reshape(-1)
+        rb = np.asarray(rb, np.intp).reshape(-1)
+        if self.task == "classification":
+            raw = self._class_block(ra, rb)
+        else:
+            raw = self._regression_block(ra, rb)
+        raw["explained"] = self._explained(ra[:, None], rb[None, :])
+        return self._finish(raw)
+
+    def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        """Listed pairs ``(r[t], c[t])``, as 1-D arrays with the keys of :meth:`block`."""
+        r = np.asarray(r, np.intp).reshape(-1)
+        c = np.asarray(c, np.intp).reshape(-1)
+        if r.shape != c.shape:
+            raise ValueError(f"pairs(): {len(r)} rows but {len(c)} columns")
+        raw = self._raw_pairs(r, c)
+        raw["explained"] = self._explained(r, c)
+        return self._finish(raw)
+
+    def _finish(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        shape = raw["explained"].shape
+        out = {"explained": raw["explained"]}
+        if self.task == "classification":
+            x = raw["same_wrong"]
+            out["both_wrong"] = np.rint(raw["both_wrong"]).astype(np.int64)
+            out["same_wrong"] = np.rint(x).astype(np.int64)
+            x = out["same_wrong"].astype(np.float64)
+            lam = raw["expected"].astype(np.float64)
+            mu = raw["expected_given_both"].astype(np.float64)
+            p = poisson_tail(x, lam, self.dispersion["unconditional"])
+            if self.n_classes > 2:
+                need = p < GUARD_BELOW
+                if need.any():
+                    pc = binomial_tail(x[need], np.rint(raw["n_labelled"][need]), mu[need],
+                                       self.dispersion["conditional"])
+                    p[need] = np.maximum(p[need], pc)
+            out.update(expected=lam, expected_given_both=mu, p_value=p,
+                       correlation=np.zeros(shape))
+        else:
+            z = raw["z"] / self.dispersion["correlation"]
+            zero = np.zeros(shape, np.int64)
+            out.update(both_wrong=zero, same_wrong=zero.copy(), expected=np.zeros(shape),
+                       expected_given_both=np.zeros(shape), p_value=stats.norm.sf(z),
+                       correlation=raw["rho"])
+        beh = behaviour_score(out["p_value"])
+        beh[out["explained"] >= 0] = 0.0
+        out["behaviour"] = beh
+        return {key: out[key] for key in KEYS}
+
+    def _explained(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Index of the best reference both rows match near-exactly, else -1 (broadcasts)."""
+        shape = np.broadcast(r, c).shape
+        best = np.full(shape, -1, np.int64)
+        best_agree = np.full(shape, -1.0)
+        for e in range(len(self.explainer_names)):
+            both = self._ok[r, e] & self._ok[c, e]
+            agree = np.minimum(self._agree[r, e], self._agree[c, e])
+            better = both & (agree > best_agree)
+            best[better] = e
+            best_agree[better] = agree[better]
+        return best
+
+    # -- classification: all pairs of a block by matrix products
+    def _class_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        return self._products.block(ra, rb)
+
+    # -- listed pairs, element by element (an independent route to the same numbers)
+    def _raw_pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        k = max(self.n_ids, 1)
+        step = max(1, _CHUNK // k)
+        parts = [self._raw_pairs_chunk(r[i:i + step], c[i:i + step])
+                 for i in range(0, len(r), step)]
+        if not parts:
+            parts = [self._raw_pairs_chunk(r, c)]
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def _raw_pairs_chunk(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        if self.task == "regression":
+            return self._regression_pairs(r, c)
+        ui, uj = self._U[r], self._U[c]
+        same = ui & uj & (self._col[r] == self._col[c])
+        d = self._D[None, :] - ui - uj
+        s = (self._S[None, :] - ui * self._G[r] - uj * self._G[c] + 2.0 * same)
+        m = np.where(d > 0, s / np.where(d > 0, d * (d + 1), 1.0), 0.0)  # m'_k of this pair
+        both = ui & uj
+        return {"same_wrong": same.sum(1).astype(np.float64),
+                "both_wrong": (self._E[r] & self._E[c]).sum(1).astype(np.float64),
+                "n_labelled": both.sum(1).astype(np.float64),
+                "expected": np.einsum("ij,ij->i", self._p(r) * self._p(c), m),
+                "expected_given_both": (m * both).sum(1)}
+
+    def _p(self, rows: np.ndarray) -> np.ndarray:
+        """Rasch error probabilities of these students (kept as a + b, not twice)."""
+        return self._products.a[rows] + self._products.b[rows]
+
+    # -- regression
+    def _regression_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+        gram = self._R[ra] @ self._R[rb].T
+        return self._partial(gram, ra[:, None], rb[None, :])
+
+    def _regression_pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        gram = np.einsum("ij,ij->i", self._R[r], self._R[c])
+        return self._partial(gram, r, c)
+
+    def _partial(self, gram: np.ndarray, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
+        """Partial correlation of r_i, r_j given the leave-pair-out class mean, and Fisher z."""
+        ni, nj, ti, tj = self._nrm[i], self._nrm[j], self._t[i], self._t[j]
+        others = self._n_rows - 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = gram / np.sqrt(ni * nj)
+            controls = 0
+            if others >= 1:
+                im = (ti - ni - gram) / others
+                jm = (tj - gram - nj) / others
+                mm = (self._TT - 2 * ti - 2 * tj + ni + nj + 2 * gram) / others ** 2
+                good = mm > 1e-12 * np.maximum(ni, nj)
+                rim = np.where(good, im / np.sqrt(ni * mm), 0.0)
+                rjm = np.where(good, jm / np.sqrt(nj * mm), 0.0)
+                rho = (rho - rim * rjm) / np.sqrt((1 - rim ** 2) * (1 - rjm ** 2))
+                controls = 1
+        rho = np.nan_to_num(np.clip(rho, -1.0, 1.0), nan=0.0)
+        dof = max(self.n_ids - 3 - controls, 1)
+        z = np.arctanh(np.clip(rho, -0.999999, 0.999999)) * np.sqrt(dof)
+        return {"rho": rho, "z": z}
+
+    # ------------------------------------------------------------------ evidence for a TA
+    def _row(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"no student {name!r} in this behavioural model "
+                           f"({len(self.names)} students)") from None
+
+    def shared_wrong(self, a: str, b: str, limit: int = 50) -> list[dict]:
+        """The pair's shared wrong answers, most telling first.
+
+        Classification: the ids both got wrong, identical wrong labels first, rarest (by the
+        class's leave-pair-out popularity) first. Each dict has ``id, truth, pred_a, pred_b,
+        same`` and ``popularity`` (share of the class's other wrong answers on that id with
+        this label; None unless ``same``). Regression: the ids with the largest product of the
+        two centred residuals (both off in the same direction), with ``residual_a/_b``.
+        """
+        i, j = self._row(a), self._row(b)
+        if self.task == "regression":
+            prod = self._R[i] * self._R[j]
+            order = np.argsort(-prod, kind="stable")[:limit]
+            t = self._truth_values
+            return [{"id": self.ids[k], "truth": float(t[k]), "pred_a": _num(self._pred[i, k]),
+                     "pred_b": _num(self._pred[j, k]), "residual_a": float(self._R[i, k]),
+                     "residual_b": float(self._R[j, k])} for k in order if prod[k] > 0]
+        both = np.nonzero(self._E[i] & self._E[j])[0]
+        same = self._U[i, both] & self._U[j, both] & (self._col[i, both] == self._col[j, both])
+        cnt = self._G[i, both] / 2 - self._alpha  # class count of i's label on the id
+        own = self._U[i, both].astype(int) + self._U[j, both]  # the pair's own answers out
+        pop = np.where(same, (cnt - 2 + self._alpha) / (self._n[both] - own + PSEUDO_COUNT), 1)
+        order = np.lexsort((both, pop, ~same))[:limit]
+        labels = self._labels
+        out = []
+        for t in order:
+            k = both[t]
+            ca, cb = self._codes[i, k], self._codes[j, k]
+            out.append({"id": self.ids[k], "truth": labels[self._truth[k]],
+                        "pred_a": None if ca == MISSING else labels[ca],
+                        "pred_b": None if cb == MISSING else labels[cb],
+                        "same": bool(same[t]),
+                        "popularity": float(pop[t]) if same[t] else None})
+        return out
+
+    def describe(self, a: str, b: str) -> str:
+        """One sentence for a TA on what the pair's behavioural evidence means."""
+        i, j = self._row(a), self._row(b)
+        o = {key: v[0] for key, v in self.pairs(np.array([i]), np.array([j])).items()}
+        if o["explained"] >= 0:
+            e = int(o["explained"])
+            share = 100 * min(self._agree[i, e], self._agree[j, e])
+            return (f"agreement explained by {self.explainer_names[e]}: both match its "
+                    f"predictions on {share:.1f} % of ids")
+        p = f"p = {o['p_value']:.1g}"
+        if self.task == "regression":
+            return (f"residuals correlate (r = {o['correlation']:.2f}) beyond what the class "
+                    f"shares, over {self.n_ids} ids ({p})")
+        d = self.dispersion
+        spread = ""
+        if max(d.values()) > 1.0:
+            spread = f"; counts scaled for this class's spread (x{max(d.values()):.1f})"
+        return (f"{o['same_wrong']} identical wrong answers out of {o['both_wrong']} ids both "
+                f"got wrong; expected {o['expected']:.1f} for two independent students with "
+                f"these error rates ({o['expected_given_both']:.1f} given the ids both got "
+                f"wrong) ({p}{spread})")
+
+
+def _num(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def _corr_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of ``x`` with ``y`` over the ids both have (NaN: -1)."""
+    out = np.full(len(x), -1.0)
+    for i, row in enumerate(x):
+        ok = ~np.isnan(row) & ~np.isnan(y)
+        if ok.sum() >= 2 and row[ok].std() > 0 and y[ok].std() > 0:
+            out[i] = float(np.corrcoef(row[ok], y[ok])[0, 1])
+        elif ok.sum() >= 1 and np.array_equal(row[ok], y[ok]):
+            out[i] = 1.0  # constant and equal: as correlated as can be
+    return out
