@@ -75,6 +75,11 @@ def greater_is_better(metric: str) -> bool:
     return METRICS[metric][1]
 
 
+#: the longest id or label accepted in ``submission.csv`` (below the csv module's own limit,
+#: 131,072, so a long field is our message, not a ``csv.Error``)
+MAX_FIELD_CHARS = 1000
+
+
 class OutputInvalid(Exception):
     """``submission.csv`` does not follow the run contract; the message is for the student."""
 
@@ -138,27 +143,13 @@ class Scorer:
         return self.score(pd.Series(value, index=self.truth.index)).private
 
     def parse(self, raw: bytes) -> pd.Series:
-        """``submission.csv`` bytes → predictions indexed by id, or :class:`OutputInvalid`."""
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise OutputInvalid(f"submission.csv is not UTF-8 text (byte {exc.start})") from None
-        rows = list(csv.reader(io.StringIO(text)))
-        if not rows:
-            raise OutputInvalid("submission.csv is empty; write the header 'id,label' and one row "
-                                "per test id")
-        header = [h.strip() for h in rows[0]]
-        if header != ["id", "label"]:
-            raise OutputInvalid(f"submission.csv header is {','.join(rows[0])!r}; expected 'id,label'")
-        ids, labels = [], []
-        for lineno, row in enumerate(rows[1:], 2):
-            if not row:
-                continue
-            if len(row) != 2:
-                raise OutputInvalid(f"submission.csv line {lineno} has {len(row)} fields; expected 2 "
-                                    "(id,label)")
-            ids.append(row[0].strip())
-            labels.append(row[1].strip())
+        """``submission.csv`` bytes → predictions indexed by id, or :class:`OutputInvalid`.
+
+        The file is untrusted data: ``\\n``, ``\\r\\n`` and ``\\r`` line endings are all accepted,
+        fields are bounded (:data:`MAX_FIELD_CHARS`), and every malformed input raises
+        :class:`OutputInvalid` with a reason for the student, never anything else.
+        """
+        ids, labels = self._rows(raw)
         preds = pd.Series(labels, index=pd.Index(ids, name="id"), name="label")
         dup = preds.index[preds.index.duplicated()].unique()
         if len(dup):
@@ -176,6 +167,51 @@ class Scorer:
         preds = preds.reindex(expected)
         self._check_labels(preds)
         return preds
+
+    def _rows(self, raw: bytes) -> tuple[list[str], list[str]]:
+        """The (id, label) columns of ``submission.csv``, checked for shape and size."""
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise OutputInvalid(f"submission.csv is not UTF-8 text (byte {exc.start})") from None
+        if "\0" in text:
+            raise OutputInvalid(f"submission.csv contains a NUL byte (character "
+                                f"{text.index(chr(0)) + 1}); write plain text")
+        # newline=None: universal newlines, so \r-only and \r\n files read like \n ones
+        reader = csv.reader(io.StringIO(text, newline=None))
+        max_rows = 2 * len(self.truth) + 1000  # bounds memory; duplicates are reported below
+        ids: list[str] = []
+        labels: list[str] = []
+        header: list[str] | None = None
+        try:
+            for row in reader:
+                _check_field_sizes(row, reader.line_num)
+                if header is None:
+                    header = row
+                    continue
+                if not row:
+                    continue
+                if len(row) != 2:
+                    raise OutputInvalid(f"submission.csv line {reader.line_num} has {len(row)} "
+                                        "fields; expected 2 (id,label)")
+                if len(ids) >= max_rows:
+                    raise OutputInvalid(f"submission.csv has more than {max_rows} rows for "
+                                        f"{len(self.truth)} test ids; write one row per test id")
+                ids.append(row[0].strip())
+                labels.append(row[1].strip())
+        except csv.Error as exc:
+            line = max(reader.line_num, 1)
+            if "field larger than field limit" in str(exc):
+                raise OutputInvalid(_too_long(line)) from None
+            raise OutputInvalid(f"submission.csv line {line} is not valid CSV ({exc}); "
+                                "write it with Python's csv module or pandas.to_csv") from None
+        if header is None:
+            raise OutputInvalid("submission.csv is empty; write the header 'id,label' and one row "
+                                "per test id")
+        if [h.strip() for h in header] != ["id", "label"]:
+            shown = ",".join(header)[:80]
+            raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
+        return ids, labels
 
     def _check_labels(self, preds: pd.Series) -> None:
         if self.course.task == "regression" or self.metric == "roc_auc":
@@ -195,7 +231,22 @@ class Scorer:
                                 f"{bad[0]!r}; allowed: {shown}")
 
     def score(self, preds: pd.Series) -> Score:
-        """Public and private score of validated predictions (from :meth:`parse`)."""
+        """Public and private score of validated predictions (from :meth:`parse`).
+
+        A metric that cannot be computed on these predictions is :class:`OutputInvalid`
+        (the student's ``invalid_output``), never an exception past the run.
+        """
+        try:
+            return self._score(preds)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise OutputInvalid(f"submission.csv could not be scored with {self.metric}: "
+                                f"{str(exc)[:200]}; check the labels' format") from None
+
+    def evaluate(self, raw: bytes) -> Score:
+        """:meth:`parse` then :meth:`score`: raises only :class:`OutputInvalid`."""
+        return self.score(self.parse(raw))
+
+    def _score(self, preds: pd.Series) -> Score:
         y = self.truth.to_numpy()
         p = preds.reindex(self.truth.index).to_numpy()
         mask = self.public_mask.to_numpy()
@@ -226,6 +277,16 @@ class Scorer:
             # rows: true label, columns: predicted label (scikit-learn's convention)
             "confusion": confusion_matrix(y, p, labels=classes).tolist(),
         }
+
+
+def _check_field_sizes(row: list[str], line: int) -> None:
+    if any(len(f) > MAX_FIELD_CHARS for f in row):
+        raise OutputInvalid(_too_long(line))
+
+
+def _too_long(line: int) -> str:
+    return (f"submission.csv line {line} has a field longer than {MAX_FIELD_CHARS:,} characters; "
+            "ids and labels are short values")
 
 
 def _finite(v: str) -> bool:
