@@ -3,11 +3,15 @@
 The one base class below every package (grader, sandbox, similarity, reports): each package
 defines its own error types on it, and the ``grader`` command line maps them to exit codes in
 one table (``grader.cli.EXIT_CODES``). This package imports nothing of gradebox's.
+
+``diagnostics.text`` neutralises untrusted text for terminals and CSV cells, in one place.
 """
 
 from __future__ import annotations
 
-__all__ = ["Diagnostic"]
+from diagnostics.text import csv_safe, csv_writer, terminal_safe
+
+__all__ = ["Diagnostic", "terminal_safe", "csv_safe", "csv_writer"]
 
 
 class Diagnostic(Exception):

@@ -1,0 +1,97 @@
+"""Untrusted text (student files, e-mail headers, leaderboard names) made harmless for the two
+places it reaches a person outside HTML: a terminal and a spreadsheet.
+
+One function each, used by every writer: :func:`terminal_safe` before a terminal line,
+:func:`csv_safe` (or :func:`csv_writer`, which applies it to every cell) before a CSV cell.
+HTML needs neither: the Jinja2 environment autoescapes.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import IO, Any
+
+__all__ = ["terminal_safe", "csv_safe", "csv_writer", "FORMULA_PREFIXES"]
+
+#: OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# bidirectional overrides and isolates (Trojan Source) reorder what the eye reads
+_BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
+         *map(chr, range(0x2066, 0x206A))}
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): show the byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _unsafe(ch: str) -> bool:
+    # Cc: C0/C1 controls incl. ESC, CR, LF, BEL; Cs: lone surrogates (unprintable, and they
+    # make print() raise); Zl/Zp: line breaks of their own; plus the bidi controls
+    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI
+
+
+def terminal_safe(text: Any) -> str:
+    """``text`` with every control character shown escaped, safe to print on one line.
+
+    Escape sequences (``\\x1b]0;title\\x07``, clear-screen), carriage returns and new lines
+    that could forge other lines, bidi overrides and undecodable bytes become visible
+    backslash escapes; everything printable, any script included, is kept as it is.
+
+    Examples
+    --------
+    >>> terminal_safe("ana\\x1b]0;pwned\\x07")
+    'ana\\\\x1b]0;pwned\\\\x07'
+    >>> terminal_safe("ștefan țurcanu")
+    'ștefan țurcanu'
+    """
+    s = str(text)
+    if s.isprintable():  # the common case, and fast
+        return s
+    return "".join(_escape(ch) if _unsafe(ch) else ch for ch in s)
+
+
+def csv_safe(cell: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP): text starting with ``=``,
+    ``+``, ``-``, ``@``, tab or CR gets a leading ``'``; numbers, and text that is a plain
+    number such as ``-0.5``, are kept as they are.
+
+    Examples
+    --------
+    >>> csv_safe("=cmd|' /C calc'!A0")
+    "'=cmd|' /C calc'!A0"
+    >>> csv_safe("-0.5"), csv_safe(-0.5), csv_safe("ana")
+    ('-0.5', -0.5, 'ana')
+    """
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_PREFIXES):
+        return cell
+    if _NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell
+
+
+class _SafeWriter:
+    """A ``csv.writer`` whose every cell goes through :func:`csv_safe`."""
+
+    def __init__(self, fh: IO[str], **fmt: Any):
+        self._w = csv.writer(fh, **fmt)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._w.writerow([csv_safe(c) for c in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(fh: IO[str], **fmt: Any) -> _SafeWriter:
+    """``csv.writer(fh, **fmt)`` with :func:`csv_safe` applied to every cell it writes."""
+    return _SafeWriter(fh, **fmt)
