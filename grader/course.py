@@ -25,6 +25,8 @@ POLICIES = ("rank_bands", "accuracy_scaled")
 BACKENDS = ("auto", "docker", "bwrap", "none")
 MODALITIES = ("auto", "tabular", "images", "text")
 PREFLIGHT_MODES = ("warn", "reject")
+INTEGRITY_SCOPES = ("both", "named")
+INTEGRITY_WORDS = ("zero", "none")
 
 #: The course's table (slides, "Sistem de notare"): (first place of the band, max grade).
 #: Places 1-30 → 10, 31-50 → 9, 51-90 → 8, 91-120 → 7, 121-150 → 6, 151 and later → 5.
@@ -102,6 +104,16 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class IntegrityConfig:
+    """What a TA's confirmed similarity finding does to the project grade."""
+
+    #: "zero" (the project grade becomes 0), "none" (recorded, grade kept) or points deducted
+    confirmed: float | str = "zero"
+    #: "both" students of a confirmed pair, or only those the TA "named" in the decision
+    applies_to: str = "both"
+
+
+@dataclass(frozen=True)
 class Course:
     """A validated course folder. Paths are absolute."""
 
@@ -111,6 +123,7 @@ class Course:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
     #: tables passed through untouched for other parts (e.g. ``[final]``, ``[reproduction]``)
     extra: dict[str, Any] = field(default_factory=dict)
     config_hash: str = ""
@@ -149,6 +162,7 @@ class Course:
         d = {k: asdict(v) for k, v in (
             ("competition", self.competition), ("grading", self.grading),
             ("sandbox", self.sandbox), ("similarity", self.similarity), ("reports", self.reports),
+            ("integrity", self.integrity),
         )}
         d.update(self.extra)
         return d
@@ -162,6 +176,7 @@ _SECTIONS: dict[str, type] = {
     "sandbox": SandboxConfig,
     "similarity": SimilarityConfig,
     "reports": ReportsConfig,
+    "integrity": IntegrityConfig,
 }
 #: tables owned by other parts of gradebox, validated there
 _PASS_THROUGH = ("final", "reproduction", "reference")
@@ -172,6 +187,7 @@ _CHOICES = {
     ("grading", "policy"): POLICIES,
     ("sandbox", "backend"): BACKENDS,
     ("sandbox", "preflight"): PREFLIGHT_MODES,
+    ("integrity", "applies_to"): INTEGRITY_SCOPES,
 }
 _EXAMPLES = {
     "memory_mb": "a whole number of megabytes, e.g. 8192",
@@ -186,6 +202,7 @@ _EXAMPLES = {
     "optimum": 'a number (e.g. 0.98) or a reference model name (e.g. "best")',
     "bands": "a list of [first_place, max_grade] pairs, e.g. [[1, 10], [31, 9], [51, 8]]",
     "threshold": "a score between 0 and 1, e.g. 0.6",
+    "confirmed": '"zero", "none" or a number of points deducted, e.g. 3',
 }
 
 
@@ -209,6 +226,10 @@ def _check_type(section: str, key: str, value: Any, default: Any) -> str | None:
     expected = _EXAMPLES.get(key)
     if key in ("baseline", "optimum"):
         ok = isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool))
+        return None if ok else f"expected {expected}"
+    if key == "confirmed":
+        ok = value in INTEGRITY_WORDS or (isinstance(value, int | float)
+                                          and not isinstance(value, bool) and value >= 0)
         return None if ok else f"expected {expected}"
     if key == "threshold":
         ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
@@ -387,6 +408,7 @@ def load_course(path: str | Path) -> Course:
         sandbox=SandboxConfig(**parsed.get("sandbox", {})),
         similarity=SimilarityConfig(**parsed.get("similarity", {})),
         reports=ReportsConfig(**parsed.get("reports", {})),
+        integrity=IntegrityConfig(**parsed.get("integrity", {})),
         extra=extra,
     )
     config_hash = hashlib.blake2b(

@@ -22,7 +22,6 @@ Rules (slides, "Sistem de notare"):
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader.course import GradingConfig
-from grader.errors import CourseError, InputFileError
+from grader.course import GradingConfig, IntegrityConfig
+from grader.errors import CourseError
 
 
 @dataclass(frozen=True)
@@ -190,29 +189,75 @@ def load_adjustments(path: Path, max_points: float) -> dict[str, tuple[float, st
     """``adjustments.csv`` (student, points, note) → student → (points, note).
 
     ``points`` are deducted; each is between 0 and ``max_points`` (the slides: up to 2).
+    The file is read by :func:`grader.adjustments.read_adjustments` (the user-table rules).
     """
-    problems, out = [], {}
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        fields = [h.strip() for h in reader.fieldnames or []]
-        if "student" not in fields or "points" not in fields:
-            raise InputFileError(f"{path.name} needs the columns student,points[,note]; found "
-                                 f"{','.join(fields) or 'nothing'}", hint="write the header "
-                                 "'student,points,note'")
-        for lineno, row in enumerate(reader, 2):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            try:
-                points = float(row["points"])
-            except ValueError:
-                problems.append(f"{path.name}:{lineno}  points {row['points']!r} is not a number")
-                continue
-            if not 0 <= points <= max_points:
-                problems.append(f"{path.name}:{lineno}  points {points:g} outside 0..{max_points:g}")
-                continue
-            if row["student"] in out:
-                problems.append(f"{path.name}:{lineno}  {row['student']} appears twice")
-            out[row["student"]] = (points, row.get("note", ""))
-    if problems:
-        raise InputFileError(f"{path.name} has {len(problems)} problem(s)", problems=problems,
-                             hint=f"one row per student, points between 0 and {max_points:g}")
+    from grader.adjustments import read_adjustments
+
+    return {a.student: (a.points, a.note) for a in read_adjustments(path, max_points)}
+
+
+def apply_integrity(rows: list[dict], decisions: list[dict], policy: IntegrityConfig
+                    ) -> list[dict]:
+    """The TAs' decisions on similarity pairs applied to grade rows (``[integrity]``).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Grade rows (``student``, ``grade``; ``pre_integrity`` when already applied once: the
+        grade before any decision, so applying again after a changed decision starts over).
+    decisions : list of dict
+        The current decisions (``Store.decisions()``): ``lo``, ``hi``, ``state``, ``note``,
+        ``reviewer``, ``named``.
+    policy : IntegrityConfig
+        ``confirmed``: ``"zero"`` (grade 0), ``"none"`` (recorded only) or points deducted
+        (once per student, never below 0); ``applies_to``: ``"both"`` students of a confirmed
+        pair or only the ``named`` ones (a decision naming nobody applies to both).
+
+    Returns
+    -------
+    list of dict
+        New rows with ``grade``, ``pre_integrity`` and ``integrity`` (the outcome and the TAs'
+        notes, empty when no decision concerns the student).
+
+    Examples
+    --------
+    >>> rows = [{"student": "ana", "grade": 8.0}, {"student": "dan", "grade": 9.0}]
+    >>> d = [{"lo": "ana", "hi": "dan", "state": "confirmed", "note": "same code",
+    ...       "reviewer": "ta1", "named": ["ana"]}]
+    >>> [r["grade"] for r in apply_integrity(rows, d, IntegrityConfig("zero", "named"))]
+    [0.0, 9.0]
+    """
+    confirmed: dict[str, list[str]] = {}
+    discuss: dict[str, list[str]] = {}
+    for d in decisions:
+        pair = [d["lo"], d["hi"]]
+        if d["state"] == "confirmed":
+            named = [n for n in d.get("named") or [] if n in pair]
+            targets = named if policy.applies_to == "named" and named else pair
+            for who in targets:
+                other = pair[1] if who == pair[0] else pair[0]
+                confirmed.setdefault(who, []).append(_finding(other, d))
+        elif d["state"] == "needs_discussion":
+            for who in pair:
+                other = pair[1] if who == pair[0] else pair[0]
+                discuss.setdefault(who, []).append(_finding(other, d))
+    out = []
+    for r in rows:
+        before = r.get("pre_integrity", r.get("grade"))
+        grade, parts = before, []
+        if r["student"] in confirmed:
+            if before is not None and policy.confirmed == "zero":
+                grade = 0.0
+            elif before is not None and isinstance(policy.confirmed, int | float):
+                grade = max(0.0, round(before - float(policy.confirmed), 2))
+            change = "" if grade == before else f", grade {before:g} -> {grade:g}"
+            parts.append(f"confirmed{change}: " + "; ".join(confirmed[r["student"]]))
+        if r["student"] in discuss:
+            parts.append("needs discussion: " + "; ".join(discuss[r["student"]]))
+        out.append({**r, "grade": grade, "pre_integrity": before, "integrity": " | ".join(parts)})
     return out
+
+
+def _finding(other: str, d: dict) -> str:
+    note = f" - {d['note']}" if d.get("note") else ""
+    return f"with {other} ({d.get('reviewer') or 'a TA'}){note}"

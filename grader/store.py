@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS final_grades (
     record TEXT NOT NULL, steps TEXT NOT NULL, computed_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS decisions (
+    lo TEXT NOT NULL, hi TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL,
+    state TEXT NOT NULL, note TEXT NOT NULL, reviewer TEXT NOT NULL, named TEXT NOT NULL,
+    decided_at REAL NOT NULL, PRIMARY KEY (lo, hi, kind, version));
+CREATE TABLE IF NOT EXISTS feedback_sent (
+    student TEXT NOT NULL, address TEXT NOT NULL, digest TEXT NOT NULL, message_id TEXT,
+    sent_at REAL NOT NULL, PRIMARY KEY (student, digest));
 """
 
 
@@ -67,8 +74,16 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        self._add_columns()
         with self.transaction():
             self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _add_columns(self) -> None:
+        """Columns added after a store was first written (older grading.db files)."""
+        have = {r["name"] for r in self.db.execute("PRAGMA table_info(grades)")}
+        for col, decl in (("integrity", "TEXT NOT NULL DEFAULT ''"), ("pre_integrity", "REAL")):
+            if col not in have:
+                self.db.execute(f"ALTER TABLE grades ADD COLUMN {col} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -173,9 +188,12 @@ class Store:
         with self.transaction():
             self.db.execute("DELETE FROM grades")
             self.db.executemany(
-                "INSERT INTO grades VALUES (:student, :status, :rank, :band, :base_grade,"
-                " :deduction, :grade, :above_baseline, :note, :graded_at)",
-                [{**r, "graded_at": now} for r in rows])
+                "INSERT INTO grades (student, status, rank, band, base_grade, deduction, grade,"
+                " above_baseline, note, graded_at, integrity, pre_integrity) VALUES (:student,"
+                " :status, :rank, :band, :base_grade, :deduction, :grade, :above_baseline, :note,"
+                " :graded_at, :integrity, :pre_integrity)",
+                [{"integrity": "", "pre_integrity": r.get("grade"), **r, "graded_at": now}
+                 for r in rows])
 
     def grades(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(
@@ -233,7 +251,8 @@ class Store:
         return {"meta": self.meta(), "submissions": self.submissions(), "runs": self.runs(),
                 "scores": self.scores(), "grades": self.grades(),
                 "reproduction": self.reproduction(), "reference": self.reference(),
-                "pairs": self.similarity_pairs(), "clusters": self.similarity_clusters()}
+                "pairs": self.similarity_pairs(), "clusters": self.similarity_clusters(),
+                "decisions": self.decisions()}
 
     def put_reproduction(self, rows: Iterable[dict[str, Any]]) -> None:
         now = time.time()
@@ -247,6 +266,77 @@ class Store:
     def reproduction(self) -> dict[str, dict[str, Any]]:
         return {r["student"]: dict(r) for r in self.db.execute("SELECT * FROM reproduction")}
 
+    # --- TAs' decisions on similarity pairs (an append-only history) --------------------
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """The current decision of every decided pair (its latest version)."""
+        return [_row(r, json_cols=("named",)) for r in self.db.execute(
+            "SELECT d.* FROM decisions d JOIN (SELECT lo, hi, kind, MAX(version) AS v"
+            " FROM decisions GROUP BY lo, hi, kind) m ON d.lo = m.lo AND d.hi = m.hi"
+            " AND d.kind = m.kind AND d.version = m.v ORDER BY d.lo, d.hi, d.kind")]
+
+    def decision_history(self, lo: str, hi: str, kind: str) -> list[dict[str, Any]]:
+        """Every version of one pair's decision, oldest first."""
+        return [_row(r, json_cols=("named",)) for r in self.db.execute(
+            "SELECT * FROM decisions WHERE lo = ? AND hi = ? AND kind = ? ORDER BY version",
+            (lo, hi, kind))]
+
+    def add_decisions(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """Append decisions in one transaction (all or none).
+
+        Each row has ``lo, hi, kind, state, note, reviewer, named`` and ``expected_version``
+        (the version the reviewer saw, 0 for none; None: on top of whatever is current).
+        Returns, per row, the stored row, or None when the pair's current version is not
+        the expected one (another reviewer decided meanwhile). When any row is None nothing
+        is stored and the other rows come back with ``stored=False``.
+        """
+        now = time.time()
+        rows = list(rows)
+        out: list[dict[str, Any] | None] = []
+        try:
+            with self.transaction():
+                for r in rows:
+                    cur = self.db.execute(
+                        "SELECT COALESCE(MAX(version), 0) FROM decisions WHERE lo = ? AND hi = ?"
+                        " AND kind = ?", (r["lo"], r["hi"], r["kind"])).fetchone()[0]
+                    if r.get("expected_version") is not None and r["expected_version"] != cur:
+                        out.append(None)
+                        continue
+                    row = dict(lo=r["lo"], hi=r["hi"], kind=r["kind"], version=cur + 1,
+                               state=r["state"], note=r["note"], reviewer=r["reviewer"],
+                               named=list(r["named"]), decided_at=r.get("decided_at") or now)
+                    self.db.execute(
+                        "INSERT INTO decisions VALUES (:lo, :hi, :kind, :version, :state, :note,"
+                        " :reviewer, :named, :decided_at)",
+                        {**row, "named": json.dumps(row["named"])})
+                    out.append(row)
+                if None in out:
+                    raise _Stale
+        except _Stale:
+            return [None if o is None else {**o, "stored": False} for o in out]
+        return out
+
+    def set_integrity(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Update the grade and integrity outcome of graded students (``grade``,
+        ``integrity``, ``note`` per ``student``); ``pre_integrity`` stays as graded."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE grades SET grade = :grade, integrity = :integrity WHERE student = :student",
+                [{"student": r["student"], "grade": r["grade"], "integrity": r["integrity"]}
+                 for r in rows])
+
+    # --- feedback e-mails sent ------------------------------------------------------------
+
+    def feedback_sent(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(student, digest of the message's content) → when and to whom it was sent."""
+        return {(r["student"], r["digest"]): dict(r)
+                for r in self.db.execute("SELECT * FROM feedback_sent")}
+
+    def mark_sent(self, student: str, address: str, digest: str, message_id: str) -> None:
+        """Record one sent message (its own transaction: a crash after it loses nothing)."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO feedback_sent VALUES (?, ?, ?, ?, ?)",
+                            (student, address, digest, message_id, time.time()))
 
     # --- final course grades ------------------------------------------------------------
 
@@ -265,6 +355,10 @@ class Store:
     def final_grades(self) -> list[dict[str, Any]]:
         return [_row(r, json_cols=("record", "steps")) for r in
                 self.db.execute("SELECT * FROM final_grades ORDER BY student")]
+
+
+class _Stale(Exception):
+    """Rolls back a batch of decisions of which one was made on a stale version."""
 
 
 def _row(r: sqlite3.Row, json_cols: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -18,7 +18,7 @@ __all__ = ["GRADES_COLUMNS", "write_grades_csv", "leaderboard_text", "reference_
 #: the columns of grades.csv (DESIGN.md promises the first five)
 GRADES_COLUMNS = ["student", "status", "score", "rank", "grade", "public_score", "band",
                   "base_grade", "deduction", "above_baseline", "message", "reproduced",
-                  "kaggle_score", "kaggle_agreement"]
+                  "kaggle_score", "kaggle_agreement", "integrity"]
 
 
 def write_grades_csv(out: Path, store: Store, *,
@@ -40,7 +40,7 @@ def write_grades_csv(out: Path, store: Store, *,
                    _fmt(g["grade"]), _fmt(sc.get("public_score")), g["band"],
                    _fmt(g["base_grade"]), _fmt(g["deduction"]),
                    "" if g["above_baseline"] is None else bool(g["above_baseline"]),
-                   g["note"], *_repro_cells(repro.get(g["student"]))]
+                   g["note"], *_repro_cells(repro.get(g["student"])), g.get("integrity") or ""]
             if leaderboard_names is not None:
                 row.append(leaderboard_names.get(g["student"], g["student"]))
             w.writerow(row)

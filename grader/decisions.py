@@ -1,0 +1,281 @@
+"""TAs' decisions on similarity pairs: confirmed, dismissed or needs discussion.
+
+A decision is keyed by the pair's two names in sorted order plus its kind (``peer``, ``web``,
+``archive``, ``template``), never by a row number or a score, so it still applies after a late
+submission re-runs the similarity stage. The store keeps every version (an audit trail); the
+latest is the current one. A reviewer decides *on top of* the version they saw: when another
+TA decided the same pair meanwhile, :func:`decide` refuses with :class:`DecisionConflict`
+naming who decided and when, and nothing is stored.
+
+The outcome reaches the grades through ``[integrity]`` (:func:`grader.grading.apply_integrity`),
+re-applied by :func:`reapply` whenever a decision changes and by ``grader report``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.course import IntegrityConfig
+from grader.errors import GraderError, InputFileError
+from grader.grading import apply_integrity
+from grader.store import Store
+
+__all__ = ["STATES", "CSV_COLUMNS", "DecisionConflict", "PairRef", "pair_key", "decide",
+           "reapply", "policy_of", "export_csv", "import_csv", "when"]
+
+#: the decision states, in the order the review page offers them
+STATES = ("confirmed", "dismissed", "needs_discussion")
+#: the columns of ``grader review export`` (``import`` needs ``a, b, state, reviewer``)
+CSV_COLUMNS = ["a", "b", "kind", "score", "flagged", "state", "note", "reviewer", "named",
+               "version", "decided_at"]
+_FORMULA = ("=", "+", "-", "@")
+
+
+class DecisionConflict(GraderError):
+    """Another reviewer decided the pair after this reviewer loaded it."""
+
+    reference = "decision-conflict"
+
+
+@dataclass(frozen=True)
+class PairRef:
+    """A pair as decisions know it: ``lo < hi`` by name, and its kind."""
+
+    lo: str
+    hi: str
+    kind: str
+
+    def label(self) -> str:
+        return f"{self.lo} ~ {self.hi} ({self.kind})"
+
+
+def pair_key(a: str, b: str, kind: str | None = None) -> PairRef:
+    """The key of a pair, whichever way round its names come.
+
+    Examples
+    --------
+    >>> pair_key("dan", "ana", "peer")
+    PairRef(lo='ana', hi='dan', kind='peer')
+    """
+    lo, hi = sorted((a, b))
+    return PairRef(lo, hi, kind or "peer")
+
+
+def when(t: float | None) -> str:
+    """A decision's time as people read it (UTC, to the second)."""
+    if t is None:
+        return ""
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def policy_of(meta: dict[str, Any]) -> IntegrityConfig:
+    """The ``[integrity]`` policy stored with the batch (defaults when it has none)."""
+    table = (meta.get("config") or {}).get("integrity") or {}
+    return IntegrityConfig(**{k: v for k, v in table.items()
+                              if k in IntegrityConfig.__dataclass_fields__})
+
+
+def _pairs(store: Store) -> dict[PairRef, dict[str, Any]]:
+    return {pair_key(p["a"], p["b"], p["kind"]): p for p in store.similarity_pairs()}
+
+
+def _check(ref: PairRef, state: str, reviewer: str, named: list[str],
+           pairs: dict[PairRef, dict[str, Any]]) -> list[str]:
+    """Why a decision cannot be stored (empty when it can)."""
+    problems = []
+    if ref not in pairs:
+        problems.append(f"no pair {ref.label()} in this batch's similarity results (was a "
+                        "submission removed or renamed?)")
+    if state not in STATES:
+        problems.append(f"state {state!r} is not one of {', '.join(STATES)}")
+    if not reviewer.strip():
+        problems.append("the reviewer's name is empty")
+    stray = [n for n in named if n not in (ref.lo, ref.hi)]
+    if stray:
+        problems.append(f"named {', '.join(map(repr, stray))} not in the pair "
+                        f"{ref.lo} ~ {ref.hi}")
+    return problems
+
+
+def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: str = "",
+           reviewer: str, named: list[str] | None = None,
+           expected_version: int | None) -> dict[str, Any]:
+    """Store one decision (and re-apply the grades), on top of ``expected_version``.
+
+    Parameters
+    ----------
+    store : Store
+        The batch's store.
+    a, b, kind : str
+        The pair (either order) and its kind.
+    state : {"confirmed", "dismissed", "needs_discussion"}
+    note, reviewer : str
+        Free text, and who decides (required).
+    named : list of str, optional
+        The students of the pair the finding is about (``[integrity] applies_to = "named"``).
+    expected_version : int or None
+        The version the reviewer saw (0: undecided). None stores on top of any version.
+
+    Raises
+    ------
+    DecisionConflict
+        Another reviewer stored a newer version: the message says who, when and what.
+    GraderError
+        The pair is unknown, the state is not one of :data:`STATES`, or the reviewer is empty.
+    """
+    ref = pair_key(a, b, kind)
+    named = sorted(set(named or []))
+    problems = _check(ref, state, reviewer, named, _pairs(store))
+    if problems:
+        raise GraderError(f"decision on {ref.label()} not stored", problems=problems,
+                          hint="pick one of the states and give your name")
+    [row] = store.add_decisions([dict(lo=ref.lo, hi=ref.hi, kind=ref.kind, state=state,
+                                      note=note.strip(), reviewer=reviewer.strip(), named=named,
+                                      expected_version=expected_version)])
+    if row is None:
+        cur = store.decision_history(ref.lo, ref.hi, ref.kind)[-1]
+        raise DecisionConflict(
+            f"{cur['reviewer']} decided {ref.label()} at {when(cur['decided_at'])} "
+            f"({cur['state']}) after you opened it; your decision was not stored",
+            hint="read their decision and note, then decide again if you still disagree")
+    reapply(store)
+    return row
+
+
+def reapply(store: Store) -> list[dict[str, Any]]:
+    """Re-apply every current decision to the stored grades (from their pre-decision grade),
+    by the batch's ``[integrity]`` policy. Returns the updated grade rows."""
+    rows = apply_integrity(store.grades(), store.decisions(), policy_of(store.meta()))
+    store.set_integrity(rows)
+    return rows
+
+
+# --- CSV for TAs who work offline --------------------------------------------------------
+
+def _cell(text: Any) -> str:
+    s = "" if text is None else str(text)
+    return "'" + s if s.startswith(_FORMULA) else s  # spreadsheets would run it as a formula
+
+
+def _uncell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:2] in _FORMULA else text
+
+
+def export_csv(store: Store, path: Path) -> int:
+    """Every pair with a decision or a flag (the current decision, if any) → CSV; the TA
+    fills ``state``, ``note``, ``reviewer``. Returns the number of rows."""
+    current = {PairRef(d["lo"], d["hi"], d["kind"]): d for d in store.decisions()}
+    rows = []
+    for ref, p in _pairs(store).items():
+        d = current.get(ref)
+        if d is None and not p.get("flagged"):
+            continue
+        d = d or {}
+        rows.append([_cell(ref.lo), _cell(ref.hi), ref.kind, f"{p['score']:.4f}",
+                     "yes" if p.get("flagged") else "no", d.get("state", ""),
+                     _cell(d.get("note", "")), _cell(d.get("reviewer", "")),
+                     ";".join(d.get("named") or []), d.get("version", 0),
+                     when(d.get("decided_at"))])
+    rows.sort(key=lambda r: (-float(r[3]), r[0], r[1]))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        w.writerows(rows)
+    return len(rows)
+
+
+def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
+    """Decisions from a CSV (``a, b, state, reviewer`` and optionally ``kind, note, named,
+    version``), all or nothing. Rows with an empty state, or equal to the current decision,
+    are skipped. Returns the stored decisions.
+
+    Raises
+    ------
+    InputFileError
+        Listing every bad row by line: an unknown student, a pair that no longer exists, a
+        malformed row, a state not in :data:`STATES`, a pair given twice, or a stale version.
+        Nothing is stored then.
+    """
+    from grader.ops.roster import read_table, resolve_columns
+
+    path = Path(path)
+    header, table = read_table(path, "decisions")
+    aliases = {c: (c,) for c in CSV_COLUMNS}
+    cols = resolve_columns(header, aliases, ("a", "b", "state", "reviewer"), path, "decisions")
+    students = {s["student"] for s in store.submissions()}
+    pairs = _pairs(store)
+    current = {PairRef(d["lo"], d["hi"], d["kind"]): d for d in store.decisions()}
+    problems: list[str] = []
+    todo: list[dict[str, Any]] = []
+    seen: dict[PairRef, int] = {}
+    for line, cells in table:
+        def get(c: str, cells: list[str] = cells) -> str:
+            i = cols.get(c)
+            return _uncell(cells[i].strip()) if i is not None and i < len(cells) else ""
+
+        where = f"{path.name}:{line}"
+        if len(cells) > len(header):
+            problems.append(f"{where}  {len(cells)} cells for {len(header)} columns (a note "
+                            "with a comma needs quotes)")
+            continue
+        a, b, state = get("a"), get("b"), get("state").lower().replace(" ", "_")
+        if not state:
+            continue
+        if not a or not b:
+            problems.append(f"{where}  the pair needs both names (a={a!r}, b={b!r})")
+            continue
+        unknown = [n for n in (a, b) if ":" not in n and n not in students]
+        if unknown:
+            problems.append(f"{where}  {', '.join(map(repr, unknown))} is not a student of "
+                            "this batch")
+            continue
+        kinds = [r.kind for r in pairs if (r.lo, r.hi) == tuple(sorted((a, b)))]
+        ref = pair_key(a, b, get("kind") or (kinds[0] if len(kinds) == 1 else None))
+        named = sorted({n.strip() for n in get("named").split(";") if n.strip()})
+        why = _check(ref, state, get("reviewer"), named, pairs)
+        if ref in seen:
+            why.append(f"the pair is also on line {seen[ref]}")
+        version = get("version")
+        if version and not version.isdigit():
+            why.append(f"version {version!r} is not a whole number")
+        if why:
+            problems.extend(f"{where}  {w}" for w in why)
+            continue
+        seen[ref] = line
+        cur = current.get(ref)
+        if cur and (cur["state"], cur["note"], cur["reviewer"], cur["named"]) == (
+                state, get("note"), get("reviewer"), named):
+            continue  # the export read back unchanged
+        todo.append(dict(lo=ref.lo, hi=ref.hi, kind=ref.kind, state=state, note=get("note"),
+                         reviewer=get("reviewer"), named=named, line=line,
+                         expected_version=int(version) if version else None))
+    if problems:
+        raise InputFileError(f"decisions {path} has {len(problems)} problem(s); nothing was "
+                             "stored", problems=problems,
+                             hint="fix the rows named above and import the file again "
+                                  "('grader review export' writes a file to start from)")
+    stored = store.add_decisions(todo)
+    stale = [r for r, s in zip(todo, stored, strict=True) if s is None]
+    if stale:
+        raise InputFileError(
+            f"decisions {path}: {len(stale)} pair(s) were decided by someone else after the "
+            "export; nothing was stored",
+            problems=[f"{path.name}:{r['line']}  {PairRef(r['lo'], r['hi'], r['kind']).label()} "
+                      f"is now at version {current_version(store, r)}, the file has "
+                      f"{r['expected_version']}" for r in stale],
+            hint="export again, copy your decisions into the new file, and import it")
+    if stored:
+        reapply(store)
+    return [s for s in stored if s is not None]
+
+
+def current_version(store: Store, r: dict[str, Any]) -> int:
+    """The current version of a decision row's pair (0 when undecided)."""
+    history = store.decision_history(r["lo"], r["hi"], r["kind"])
+    return history[-1]["version"] if history else 0
