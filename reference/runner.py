@@ -3,13 +3,22 @@
 The runner sees the training data (and an optional validation set) and the test features,
 never the hidden test labels: it returns each model's test predictions, and the grader scores
 them with the same scorer (public/private split) as the students' submissions.
+
+Same data, same predictions: every model tries all its candidates and trains to a fixed
+budget of epochs or iterations from fixed seeds, with a fixed number of threads (PyTorch and
+BLAS give different bits with different thread counts). The time budget is only a safety
+deadline: a model that reaches it is returned with ``status="deadline"``, because what it
+learnt depends on the machine's speed. ``model_fingerprint`` names everything a model's result
+depends on besides the data, so that callers can cache results.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +35,18 @@ from reference.features import (
 from reference.features.detect import image_column
 from reference.models import MODEL_TASKS, make_model
 
-__all__ = ["DEFAULT_MODELS", "SEARCH_SPACES", "ReferenceResult", "run_references"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "DEFAULT_THREADS",
+    "SEARCH_SPACES",
+    "ReferenceResult",
+    "model_fingerprint",
+    "run_references",
+]
+
+#: Threads for PyTorch and BLAS while the models train: a fixed count, so that the same data
+#: gives the same bits on any machine (a different count changes the order of float sums).
+DEFAULT_THREADS = 1
 
 #: The models run by default, per task and modality, cheapest first.
 DEFAULT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -74,7 +94,7 @@ DEFAULT_MODELS: dict[tuple[str, str], tuple[str, ...]] = {
     ("regression", "text"): ("mean",),
 }
 
-#: Candidate hyper-parameters per model, tried in order while the model's budget lasts.
+#: Candidate hyper-parameters per model, all tried in order; the best on validation is refitted.
 SEARCH_SPACES: dict[str, list[dict[str, Any]]] = {
     "multinomial_nb": [{"n_bins": b, "per_feature": f} for b in (5, 10) for f in (False, True)]
     + [{"n_bins": 20, "per_feature": True}],
@@ -166,8 +186,12 @@ class ReferenceResult:
     validation_score: float | None = None
     fit_s: float = 0.0
     predict_s: float = 0.0
-    status: str = "ok"  # ok | error | skipped
+    #: ok | error | skipped | deadline (the safety deadline stopped it: its predictions are
+    #: kept for information but depend on the machine's speed)
+    status: str = "ok"
     message: str = ""
+    #: seconds for the whole model: search, final fit and prediction
+    elapsed_s: float = 0.0
 
 
 def _score(task: str, y_true, y_pred) -> float:
@@ -251,6 +275,25 @@ def _stratifiable(y) -> bool:
     return len(counts) > 1 and counts.min() >= 2
 
 
+def _candidates(name: str, overrides: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The model's search space with the caller's fixed parameters on every candidate
+    (candidates made identical by them are tried once)."""
+    out: list[dict[str, Any]] = []
+    for params in SEARCH_SPACES.get(name, [{}]):
+        merged = {**params, **(overrides or {})}
+        if merged not in out:
+            out.append(merged)
+    return out
+
+
+def _deadline_message(budget_s: float, where: str) -> str:
+    return (
+        f"reached the safety deadline of {budget_s:g} s {where}: what it learnt depends on the "
+        "machine's speed, so it is never a baseline or optimum; raise the deadline (budget_s) "
+        "or lower the model's epochs"
+    )
+
+
 def _run_one(
     name,
     X_tr,
@@ -267,20 +310,29 @@ def _run_one(
     budget_s,
     seed,
     fixed,
+    overrides=None,
 ) -> ReferenceResult:
     started = time.perf_counter()
-    candidates = SEARCH_SPACES.get(name, [{}])
+
+    def time_left() -> float:
+        return budget_s - (time.perf_counter() - started)
+
+    candidates = _candidates(name, overrides)
     cap = MAX_TRAIN_ROWS.get(name)
     sub = _subsample(len(y_tr), cap, y_tr, task, seed)
     best: tuple[float, dict] | None = None
     errors = []
-    for params in candidates:
-        elapsed = time.perf_counter() - started
-        if best is not None and elapsed > budget_s / 2:
-            break  # keep half the budget for the final fit on all the training data
+    for i, params in enumerate(candidates):
+        if time_left() <= 0:  # the safety limit, never the search's plan: all candidates run
+            return ReferenceResult(
+                name,
+                status="deadline",
+                message=_deadline_message(budget_s, f"after {i} of {len(candidates)} candidates"),
+                elapsed_s=time.perf_counter() - started,
+            )
         resolved = _resolve_params(params, X_tr, modality == "tabular" and name in _SCALED)
         try:
-            est = _estimator(name, resolved, seed, modality, (budget_s - elapsed) / 2, fixed)
+            est = _estimator(name, resolved, seed, modality, time_left(), fixed)
             est.fit(X_tr[sub], y_tr[sub])
             score = _score(task, y_val, est.predict(X_val))
         except Exception as exc:  # a model failing on odd data is a result, not a crash
@@ -289,13 +341,26 @@ def _run_one(
         if best is None or score > best[0]:
             best = (score, resolved)
     if best is None:
-        return ReferenceResult(name, status="error", message="; ".join(errors)[:2000])
+        return ReferenceResult(
+            name,
+            status="error",
+            message="; ".join(errors)[:2000],
+            elapsed_s=time.perf_counter() - started,
+        )
     score, params = best
+    if time_left() <= 0:
+        return ReferenceResult(
+            name,
+            _jsonable(params),
+            status="deadline",
+            validation_score=score,
+            message=_deadline_message(budget_s, "before the final fit"),
+            elapsed_s=time.perf_counter() - started,
+        )
     try:
         t0 = time.perf_counter()
         final_sub = _subsample(len(y_all), cap, y_all, task, seed)
-        time_left = budget_s - (t0 - started)
-        est = _estimator(name, params, seed, modality, time_left, fixed)
+        est = _estimator(name, params, seed, modality, time_left(), fixed)
         est.fit(X_all[final_sub], y_all[final_sub])
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -308,8 +373,12 @@ def _run_one(
             status="error",
             validation_score=score,
             message=f"final fit: {type(exc).__name__}: {exc}",
+            elapsed_s=time.perf_counter() - started,
         )
     msg = f"trained on {len(final_sub)} of {len(y_all)} rows" if len(final_sub) < len(y_all) else ""
+    status = "ok"
+    if time_left() < 0:  # a network stops at the first epoch end past the deadline
+        status, msg = "deadline", _deadline_message(budget_s, "in the final fit")
     return ReferenceResult(
         name,
         _jsonable(
@@ -319,8 +388,9 @@ def _run_one(
         score,
         fit_s,
         predict_s,
-        "ok",
+        status,
         msg,
+        time.perf_counter() - started,
     )
 
 
@@ -351,6 +421,8 @@ def run_references(
     modality: str = "auto",
     cache_dir: str | Path | None = None,
     device: str | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    threads: int | None = DEFAULT_THREADS,
 ) -> list[ReferenceResult]:
     """Fit every reference model and predict the test set.
 
@@ -366,8 +438,10 @@ def run_references(
     models : list of str or None, default=None
         Names from ``reference.MODELS``; ``None`` runs ``DEFAULT_MODELS[task, modality]``.
     budget_s : float, default=60
-        Seconds per model for its search and final fit. A fit in progress is not interrupted
-        (neural networks stop at the end of an epoch), so a model can overrun a little.
+        The safety deadline of each model, in seconds (search, final fit and prediction).
+        Models train to fixed epochs or iterations, not to this time; a model still working
+        at the deadline stops (a network at the end of its epoch, other models once the
+        current fit ends) and is returned with ``status="deadline"``.
     seed : int, default=0
         Seeds the validation split, subsampling and every model's ``random_state``.
     validation_df : DataFrame or None, default=None
@@ -381,10 +455,24 @@ def run_references(
     device : str or None, default=None
         Where the neural networks train: ``"cpu"``, or the UUID (``"GPU-..."``) of the GPU
         the grader's pool handed out; None keeps each model's default (``"auto"``).
+    params : dict or None, default=None
+        Model name -> fixed parameters set on every candidate of its search, e.g.
+        ``{"cnn": {"max_epochs": 5}}``. Unknown parameter names raise ``ValueError``.
+    threads : int or None, default=DEFAULT_THREADS
+        Threads for PyTorch and BLAS while the models run (restored afterwards); ``None``
+        leaves the process's settings, giving up bit-identical results across machines.
 
     Returns
     -------
     list of ReferenceResult, one per model, in the order run.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"id": [1, 2, 3, 4], "x": [0, 1, 0, 1], "label": list("abab")})
+    >>> test = pd.DataFrame({"id": [5, 6], "x": [1, 0]})
+    >>> [r.status for r in run_references(train, test, None, models=["majority"])]
+    ['ok']
     """
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
@@ -398,6 +486,7 @@ def run_references(
     names = list(models) if models else list(DEFAULT_MODELS[(task, modality)])
     for n in names:
         make_model(n)  # unknown names fail here, before any work
+    check_params(params or {})
     feats, fixed = _features(train_df, test_df, validation_df, data_dir, modality, cache_dir)
     if device is not None:
         fixed = {**fixed, "device": device}  # only models with a device parameter take it
@@ -420,6 +509,14 @@ def run_references(
         X_tr, y_tr, X_val, y_val = X_train[tr], y_train[tr], X_train[va], y_train[va]
         X_all, y_all = X_train, y_train
     test_ids = pd.Index(test_df["id"], name="id")
+    with fixed_threads(threads, torch=any(_uses_torch(n) for n in names)):
+        return _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test,
+                        test_ids, task=task, modality=modality, budget_s=budget_s, seed=seed,
+                        fixed=fixed, params=params or {}, progress=progress)
+
+
+def _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test, test_ids, *,
+             task, modality, budget_s, seed, fixed, params, progress) -> list[ReferenceResult]:
     results = []
     for name in names:
         if MODEL_TASKS[name] != task:
@@ -454,6 +551,7 @@ def run_references(
                     budget_s=budget_s,
                     seed=seed,
                     fixed=fixed,
+                    overrides=params.get(name),
                 )
             except Exception as exc:  # one broken model never stops the others
                 res = ReferenceResult(
@@ -465,3 +563,127 @@ def run_references(
         if progress is not None:
             progress(res)
     return results
+
+
+def check_params(params: dict[str, dict[str, Any]]) -> None:
+    """Check fixed parameters per model (``run_references(params=...)``) before any work.
+
+    Raises
+    ------
+    ValueError
+        Naming every unknown model or parameter, with the parameters the model has.
+    """
+    problems = []
+    for name, fixed in params.items():
+        if not isinstance(fixed, dict):
+            problems.append(f"{name}: expected a table of parameters, got {fixed!r}")
+            continue
+        known = make_model(name).get_params()  # KeyError with a did-you-mean for a bad name
+        for key in fixed:
+            if key not in known or key == "random_state":
+                import difflib
+
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                settable = ", ".join(k for k in sorted(known) if k != "random_state")
+                problems.append(f"{name}: unknown parameter {key!r}{hint}; it has: {settable}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _uses_torch(name: str) -> bool:
+    from reference._torch_nets import _TorchClassifier
+
+    return isinstance(make_model(name), _TorchClassifier)
+
+
+@contextmanager
+def fixed_threads(threads: int | None, *, torch: bool = False) -> Iterator[None]:
+    """Run with ``threads`` BLAS threads (and PyTorch intra-op threads when ``torch``);
+    the process's settings come back afterwards. ``None`` changes nothing."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        if not torch:
+            yield
+            return
+        import torch as _torch
+
+        saved = _torch.get_num_threads()
+        _torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            _torch.set_num_threads(saved)
+
+
+def model_fingerprint(
+    name: str,
+    *,
+    task: str,
+    modality: str,
+    seed: int,
+    params: dict[str, Any] | None = None,
+    threads: int | None = DEFAULT_THREADS,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Everything a model's result depends on besides the data and the safety deadline.
+
+    Two runs with equal fingerprints on equal data give equal predictions (on the same
+    kind of device): the search space, training-row cap and fixed parameters, the seed, the
+    thread count, the device, this package's code and the numeric libraries' versions. A
+    cache keyed by it and a hash of the data retrains only what changed.
+
+    Examples
+    --------
+    >>> fp = model_fingerprint("knn", task="classification", modality="tabular", seed=0)
+    >>> fp["model"], fp["candidates"][0]
+    ('knn', {'n_neighbors': 5, 'metric': 'l2'})
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    torch = _uses_torch(name)
+    libraries = ["numpy", "scipy", "scikit-learn"] + (["torch"] if torch else [])
+    versions = {}
+    for lib in libraries:
+        try:
+            versions[lib] = version(lib)
+        except PackageNotFoundError:
+            versions[lib] = None
+    return {
+        "model": name,
+        "task": task,
+        "modality": modality,
+        "seed": int(seed),
+        "candidates": _jsonable({"c": _candidates(name, params)})["c"],
+        "max_train_rows": MAX_TRAIN_ROWS.get(name),
+        "scaled": name in _SCALED,
+        "threads": threads,
+        # where "auto" trains: a GPU's float sums differ from the CPU's
+        "device": (device or _auto_device()) if torch else None,
+        "code": _code_digest(),
+        "libraries": versions,
+    }
+
+
+def _auto_device() -> str:
+    """What ``device="auto"`` picks here, without importing torch (the NVIDIA driver's
+    control node exists exactly where CUDA can run)."""
+    return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def _code_digest() -> str:
+    """A hash of this package's sources: a changed model or feature extractor retrains."""
+    if not _CODE_DIGEST:
+        h = hashlib.blake2b(digest_size=16)
+        root = Path(__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        _CODE_DIGEST.append(h.hexdigest())
+    return _CODE_DIGEST[0]
