@@ -15,17 +15,17 @@ comparisons and stops at the first level that finds anything. One hit is a match
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
 from grader.errors import InputFileError
+from grader.ops import tables
+from grader.ops.tables import resolve_columns
 
 __all__ = [
     "HEADER_ALIASES",
@@ -36,9 +36,6 @@ __all__ = [
     "load_roster",
     "read_table",
 ]
-
-# A roster is a few hundred rows; anything far larger is the wrong file.
-MAX_TABLE_BYTES = 20 * 1024 * 1024
 
 # Student ids become folder names, so they must be safe path components.
 STUDENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -199,6 +196,8 @@ class Roster:
 
     students: tuple[Student, ...]
     path: str = "roster.csv"
+    #: remarks from reading the file that are not errors (an 8-bit encoding guessed)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.students)
@@ -260,86 +259,11 @@ class Roster:
 # --------------------------------------------------------------------------- reading
 
 
-def _header_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", fold_text(text)).strip("_")
-
-
 def read_table(path: str | Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a small user CSV: UTF-8 (BOM tolerated), ``,`` ``;`` or tab separated.
-
-    Returns
-    -------
-    header : list of str
-        The header cells, stripped.
-    rows : list of (line, cells)
-        Every non-blank data row with its 1-based line number in the file.
-
-    Raises
-    ------
-    InputFileError
-        The file is missing, too large, not UTF-8 or empty.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"{what} file {str(p)!r} does not exist",
-                             hint=f"pass the path of the {what} CSV file")
-    if p.stat().st_size > MAX_TABLE_BYTES:
-        raise InputFileError(f"{p}: {what} file is larger than {MAX_TABLE_BYTES >> 20} MiB",
-                             hint=f"is this really the {what}?")
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputFileError(f"{p}:{line}: {what} file is not UTF-8 text",
-                             hint="save it from the spreadsheet as 'CSV UTF-8'") from None
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
-    if not first:
-        raise InputFileError(f"{p}: {what} file is empty", hint="it needs a header row")
-    # The header row decides the separator: Romanian spreadsheets export with ';'.
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            cells = [c.strip() for c in cells]
-            if header is None:
-                header = cells
-            else:
-                rows.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise InputFileError(f"{p}:{reader.line_num}: {what} file is not valid CSV: {exc}",
-                             hint="check the quotes on that line") from None
-    return header or [], rows
-
-
-def resolve_columns(header: Sequence[str], aliases: dict[str, tuple[str, ...]],
-                    required: Iterable[str], path: Path | str,
-                    what: str) -> dict[str, int]:
-    """Map canonical column names to header positions; raise listing every problem."""
-    keys = [_header_key(h) for h in header]
-    found: dict[str, int] = {}
-    problems: list[str] = []
-    for canon, names in aliases.items():
-        hits = [i for i, k in enumerate(keys) if k in names or k == canon]
-        if len(hits) > 1:
-            problems.append(f"{path}:1  columns {', '.join(repr(header[i]) for i in hits)} "
-                            f"all mean '{canon}'; keep one")
-        elif hits:
-            found[canon] = hits[0]
-    for canon in required:
-        if canon not in found:
-            problems.append(f"{path}:1  no '{canon}' column (accepted names: "
-                            f"{', '.join(aliases[canon][:6])})")
-    if problems:
-        raise InputFileError(f"{what} file {path} has {len(problems)} problem(s) in its header",
-                             problems=problems + [f"header seen: {', '.join(header)}"],
-                             hint=f"the {what} needs a header row; see docs/operations.md")
-    return found
+    """The header and ``(line, cells)`` rows of a user CSV (:func:`grader.ops.tables.read_table`:
+    UTF-8/UTF-16/cp1250, ``,`` ``;`` or tab separated)."""
+    table = tables.read_table(path, what)
+    return table.header, table.rows
 
 
 def load_roster(path: str | Path) -> Roster:
@@ -361,8 +285,8 @@ def load_roster(path: str | Path) -> Roster:
         With one ``file:line`` entry per problem: a missing id or name, an id unusable as
         a folder name, a bad address, or an id, address or Kaggle team given twice.
     """
-    p = Path(path)
-    header, rows = read_table(p, "roster")
+    table = tables.read_table(path, "roster")
+    p, header, rows = table.path, table.header, table.rows
     cols = resolve_columns(header, HEADER_ALIASES, ("student", "name"), p, "roster")
     problems: list[str] = []
     students: list[Student] = []
@@ -406,4 +330,4 @@ def load_roster(path: str | Path) -> Roster:
                              hint="fix these rows and run again; nothing was changed")
     if not students:
         raise InputFileError(f"roster {p} has no students", hint="add one row per student")
-    return Roster(tuple(students), str(p))
+    return Roster(tuple(students), str(p), tuple(table.notes))
