@@ -235,4 +235,16 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
     if not entries:
         raise SubmissionsError(f"submissions folder {root} is empty",
                                hint="put one folder or .py file per student in it")
-    return [read_submission(s, p) for s, p in entries.items()]
+    return [_read_guarded(s, p) for s, p in entries.items()]
+
+
+def _read_guarded(student: str, path: Path) -> Submission | Rejection:
+    """``read_submission``, where any failure becomes this student's rejection: one odd
+    entry never stops the class."""
+    try:
+        return read_submission(student, path)
+    except Exception as exc:  # noqa: BLE001 - one student's files must not stop the batch
+        return Rejection(student, path, f"the grader could not read this submission "
+                         f"({type(exc).__name__}: {exc})",
+                         "check the files (names, permissions, encoding) and send them again; "
+                         "if they look fine, report this to the course staff")

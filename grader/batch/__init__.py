@@ -62,8 +62,8 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
         accepted = [e for e in entries if isinstance(e, Submission)]
         store.delete_runs_except(e.student for e in accepted)
         done = store.finished_run_keys()
-        tasks = [t for t in (make_task(s, course, backend) for s in accepted)
-                 if done.get(t.student) != t.run_key]
+        tasks = [t for t in (_task_or_failure(s, course, backend, store) for s in accepted)
+                 if t is not None and done.get(t.student) != t.run_key]
         summary.reused = len(accepted) - len(tasks)
         say(f"{course.name}: {len(entries)} submissions ({len(entries) - len(accepted)} rejected), "
             f"{len(tasks)} to run, {summary.reused} already graded; backend {backend}, "
@@ -74,6 +74,21 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
         store.set_meta(runs_finished_at=time.time())
         finish_batch(course, store, out, opts, say, summary)
     return summary
+
+
+def _task_or_failure(sub: Submission, course: Course, backend: str, store: Store):
+    """The run task of ``sub``, or None after storing why it could not be made (its files
+    vanished or cannot be read): that student's ``error``, retried by the next rerun."""
+    try:
+        return make_task(sub, course, backend)
+    except Exception as exc:  # noqa: BLE001 - one student's files must not stop the batch
+        now = time.time()
+        store.put_run(sub.student, "", {
+            "status": "error", "exit_code": None, "wall_s": 0.0, "backend": backend,
+            "message": f"the grader could not prepare this submission's run "
+                       f"({type(exc).__name__}: {exc}); rerun the batch once the files are "
+                       "readable"}, output_error=None, started_at=now, finished_at=now)
+        return None
 
 
 def _submission_rows(entries: list[Submission | Rejection]) -> list[dict[str, Any]]:

@@ -106,7 +106,11 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                 broken.append(f"{result.student}: {result.verdict.get('message')}")
                 progress.update(result.student, "sandbox failure")
                 continue
-            save_run_files(out, result)
+            try:
+                save_run_files(out, result)
+            except Exception as exc:  # noqa: BLE001 - the logs are lost, the verdict is kept
+                result.output_error = result.output_error or (
+                    f"the grader could not save this run's files ({type(exc).__name__}: {exc})")
             store.put_run(result.student, result.run_key, result.verdict,
                           output_error=result.output_error, started_at=result.started_at,
                           finished_at=result.finished_at, attempts=result.attempts,

@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from grader.course import Course
-from grader.grading import grade_scores, load_adjustments, resolve_baseline, resolve_optimum
+from grader.grading import (
+    apply_integrity,
+    grade_scores,
+    load_adjustments,
+    resolve_baseline,
+    resolve_optimum,
+)
 from grader.scoring import OutputInvalid, Scorer
 from grader.status import Status
 from grader.store import Store
@@ -40,6 +46,7 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
             continue
         try:
             preds = scorer.parse((out / "runs" / student / "submission.csv").read_bytes())
+            score = scorer.score(preds)
         except OutputInvalid as exc:
             rows.append({**row, "status": Status.INVALID_OUTPUT.value, "message": str(exc)})
             continue
@@ -47,7 +54,11 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
             rows.append({**row, "status": Status.INVALID_OUTPUT.value,
                          "message": f"submission.csv could not be read back: {exc.strerror}"})
             continue
-        score = scorer.score(preds)
+        except Exception as exc:  # noqa: BLE001 - one student's output must not stop the batch
+            rows.append({**row, "status": Status.ERROR.value,
+                         "message": f"the grader failed while scoring this submission "
+                                    f"({type(exc).__name__}: {exc})"})
+            continue
         rows.append({**row, "status": Status.OK.value, "message": "",
                      "public_score": score.public, "private_score": score.private,
                      "details": score.details})
@@ -90,4 +101,4 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
             deduction=g.deduction if g else 0.0, grade=g.grade if g else None,
             above_baseline=None if g is None else int(g.above_baseline),
             note=(g.note if g else sc["message"]) or ""))
-    return rows
+    return apply_integrity(rows, store.decisions(), course.integrity)

@@ -57,11 +57,26 @@ class RunResult:
 
 def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
                 data_dir: str | None = None) -> RunResult:
-    """Run one submission in the sandbox and collect its output as data."""
+    """Run one submission in the sandbox and collect its output as data. Never raises: a
+    failure of the grader itself becomes this run's ``error`` (retried by the next rerun)."""
+    started = time.time()
+    try:
+        return _execute(task, gpu_devices, data_dir, started)
+    except Exception as exc:  # noqa: BLE001 - one student's run must not stop the batch
+        # the grader's fault, not the student's: no finished run key, so a rerun retries it
+        return RunResult(task.student, "", {
+            "status": "error", "exit_code": None, "wall_s": 0.0, "backend": task.backend,
+            "message": f"the grader failed while running this submission "
+                       f"({type(exc).__name__}: {exc}); not the student's fault: rerun the "
+                       "batch to retry it"}, None, None, started, time.time(),
+            worker=socket.gethostname())
+
+
+def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
+             started: float) -> RunResult:
     import sandbox
     from sandbox.outputs import OutputError, read_submission_csv
 
-    started = time.time()
     work = Path(tempfile.mkdtemp(prefix=f"gradebox-{task.student[:40]}-"))
     try:
         code, out = work / "code", work / "output"
