@@ -15,6 +15,7 @@ ALLOWED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GRADER_DATA", "GRADE
                "PYTHONUNBUFFERED", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
                "CUDA_DEVICE_ORDER", "SEED",
+               "NVIDIA_VISIBLE_DEVICES",  # Docker: "void" for gpus = 0 (no GPU mounted)
                "PWD", "HOSTNAME"}  # set by the shell/runtime inside, not by the grader
 
 CONTRACT = r"""
@@ -56,6 +57,7 @@ def test_run_contract(sandbox_backend):
     assert env["GRADER_DATA"] == "/grader/data" and env["GRADER_OUTPUT"] == "/grader/output"
     assert env["SEED"] == "7" and env["OMP_NUM_THREADS"] == "2"
     assert env["CUDA_VISIBLE_DEVICES"] == ""
+    assert env.get("NVIDIA_VISIBLE_DEVICES", "void") == "void"  # Docker sets it, bwrap needn't
     # a new PID namespace: the program sees only its own processes
     assert max(info["pids"]) < 10 and len(info["pids"]) <= 3
     assert (out / "submission.csv").read_text() == "id,label\n1,cat\n2,dog\n"
