@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnostics.text import terminal_safe
 from grader.errors import SubmissionsError
+from grader.names import ID_RULE, id_problem, normalize_id, stand_in_id, undecodable
 
 #: files a student may send besides code; kept, never run, not part of the hash
 DOC_SUFFIXES = {".pdf", ".md", ".txt"}
@@ -23,7 +24,6 @@ DOC_SUFFIXES = {".pdf", ".md", ".txt"}
 KAGGLE_FILE = "kaggle_submission.csv"
 MAX_PY_BYTES = 2 * 1024 * 1024
 MAX_FILES = 50
-_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ARCHIVES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
 _COPY_HINT = "copy the files themselves into the submission folder (cp, not ln or cp -l)"
 
@@ -49,16 +49,19 @@ class Rejection:
     found: tuple[str, ...] = field(default_factory=tuple)
 
     def render(self) -> str:
-        return (f"rejected: {self.student} ({self.path})\n  found: {', '.join(self.found) or 'nothing'}"
-                f"\n  reason: {self.reason}\n  hint: {self.hint}")
+        """The rejection as the terminal shows it (student-made text shown escaped)."""
+        found = terminal_safe(", ".join(self.found) or "nothing")
+        return (f"rejected: {terminal_safe(self.student)} ({terminal_safe(self.path)})\n"
+                f"  found: {found}\n  reason: {terminal_safe(self.reason)}\n"
+                f"  hint: {terminal_safe(self.hint)}")
 
 
 def hash_files(root: Path, names: list[str], *, single: bool = False) -> str:
     """Content hash of a submission: file names and bytes (a single file: bytes only, since
-    its name is the student's)."""
+    its name is the student's). Names are hashed as the bytes on disk."""
     h = hashlib.blake2b(digest_size=16)
-    for name in sorted(names):
-        label = b"<single>" if single else name.encode()
+    for name in sorted(names, key=os.fsencode):
+        label = b"<single>" if single else os.fsencode(name)
         h.update(label + b"\0" + (root / name).read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -139,6 +142,12 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
 
     files = sorted(str(p.relative_to(path)) for p in path.rglob("*")
                    if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts)
+    bad_names = [terminal_safe(f) for f in files if undecodable(f)]
+    if bad_names:
+        return _reject(student, path, [terminal_safe(f) for f in files],
+                       f"file name(s) not valid UTF-8: {', '.join(bad_names)} (undecodable bytes "
+                       "shown as \\xNN)", "rename the files using plain letters and digits "
+                       "(e.g. utils.py) and resubmit")
     odd = _odd_entries(path)
     if odd:
         return _reject(student, path, files, f"{'; '.join(odd)}; only regular files with one "
@@ -217,25 +226,37 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
                                hint="pass the folder with one entry per student")
     entries: dict[str, Path] = {}
     problems: list[str] = []
-    for child in sorted(root.iterdir()):
+    odd_names: list[Rejection] = []
+    for child in sorted(root.iterdir(), key=lambda p: os.fsencode(p.name)):
         if child.name.startswith(".") or child.name == "__pycache__":
             continue
-        student = child.stem if child.is_file() else child.name
-        if not _NAME_OK.match(student):
-            problems.append(f"{child}: the name {student!r} cannot be a student id "
-                            "(letters, digits, '.', '_' and '-' only)")
+        student = normalize_id(child.stem if child.is_file() else child.name)
+        why = id_problem(student)
+        if why:  # this student's entry is rejected; the others are graded
+            odd_names.append(_bad_name(child, why))
             continue
         if student in entries:
-            problems.append(f"{child} and {entries[student]} both belong to {student!r}")
+            problems.append(f"{terminal_safe(child)} and {terminal_safe(entries[student])} both "
+                            f"belong to {terminal_safe(student)!r}")
             continue
         entries[student] = child
     if problems:
         raise SubmissionsError(f"{root} has {len(problems)} problem(s)", problems=problems,
                                hint="rename the entries so each student has exactly one")
-    if not entries:
+    if not entries and not odd_names:
         raise SubmissionsError(f"submissions folder {root} is empty",
                                hint="put one folder or .py file per student in it")
-    return [_read_guarded(s, p) for s, p in entries.items()]
+    found = [_read_guarded(s, p) for s, p in entries.items()] + odd_names
+    return sorted(found, key=lambda e: e.student)
+
+
+def _bad_name(child: Path, why: str) -> Rejection:
+    """The rejection of an entry whose name is no student id, under a safe stand-in id."""
+    shown = terminal_safe(child.name)
+    return Rejection(stand_in_id(child.name), child,
+                     f"the name {shown!r} cannot be a student id: {why}; allowed: {ID_RULE}",
+                     "rename the file or folder to the student's id (e.g. ana-popescu or "
+                     "ștefan_țurcanu) and run again", (shown,))
 
 
 def _read_guarded(student: str, path: Path) -> Submission | Rejection:

@@ -24,6 +24,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from grader.errors import InputFileError
+from grader.names import ID_RULE, id_problem
 from grader.ops import tables
 from grader.ops.tables import resolve_columns
 
@@ -37,8 +38,7 @@ __all__ = [
     "read_table",
 ]
 
-# Student ids become folder names, so they must be safe path components.
-STUDENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Student ids become folder names: one rule for the roster and intake (grader.names).
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "student": ("student", "student_id", "studentid", "id", "sid", "username", "user",
@@ -303,12 +303,13 @@ def load_roster(path: str | Path) -> Roster:
                             "quote values that contain the separator")
             continue
         sid, name = cell(cells, "student"), _collapse(cell(cells, "name"))
+        sid = unicodedata.normalize("NFC", sid)
         if not sid:
             problems.append(f"{where}  empty student id; every row needs one")
             continue
-        if not STUDENT_ID_RE.match(sid):
-            problems.append(f"{where}  student id {sid!r} is not usable as a folder name; use "
-                            "letters, digits, '.', '_' or '-' (e.g. 'ana-popescu')")
+        if id_problem(sid):
+            problems.append(f"{where}  student id {sid!r} is not usable as a folder name "
+                            f"({id_problem(sid)}); use {ID_RULE} (e.g. 'ana-popescu')")
         if not name:
             problems.append(f"{where}  student {sid!r} has no name")
         emails = tuple(e for e in re.split(r"[;,\s]+", cell(cells, "email")) if e)
