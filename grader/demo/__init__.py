@@ -34,6 +34,17 @@ template = "starter"
 web = "web"
 """
 
+#: what the demo's programs may import (``environment/requirements.txt``): pinned to the
+#: versions the grader itself uses; torch 2.13.0 is the CPU wheel
+REQUIREMENTS = """\
+# The packages students' programs may import (built by `grader sandbox build COURSE`).
+numpy==2.4.6
+pandas==3.1.1
+scikit-learn==1.9.1
+scipy==1.17.1
+torch==2.13.0
+"""
+
 #: what each sample submission shows (printed by ``grader demo``)
 SAMPLES = {
     "ana_knn": "k-NN (good)",
@@ -94,6 +105,8 @@ def build_demo(dest: str | Path, *, n_train: int = 1200) -> tuple[Path, Path]:
     write(course / "hidden" / "test_labels.csv", ["id", "label"],
           ([ids[i], int(digits.target[i])] for i in sorted(te)))
     (course / "course.toml").write_text(COURSE_TOML, encoding="utf-8")
+    (course / "environment").mkdir()
+    (course / "environment" / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
     shutil.copytree(HERE / "starter", course / "starter")
     shutil.copytree(HERE / "web", course / "web")
     shutil.copytree(HERE / "submissions", subs,

@@ -35,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
     intake = run_intake(out / "ops" / "inbox.mbox", load_roster(out / "ops" / "roster.csv"), subs,
                         kaggle_dir=out / "kaggle", report_path=out / "ops" / "intake_report.csv")
     print(intake.summary())
+    from sandbox.environment import build_environment
+
+    built = build_environment(course_dir, log=print)  # once per lock; later demos reuse it
+    print(f"course environment: {'built' if built.built else 'already built'} "
+          f"({built.seconds:.0f} s): {built.environment.path}")
     course = load_course(course_dir)
     summary = run_batch(course, subs, out / "results", BatchOptions(
         backend=args.backend, jobs=args.jobs, reference=not args.no_reference,
