@@ -2,7 +2,8 @@
 
 The sandbox produces the run statuses (``ok``, ``error``, ``timeout``, ``memory``,
 ``missing_package``); the pipeline adds the ones it decides (``invalid_output`` when the
-output breaks the run contract, ``rejected`` at intake). They live here, below every package
+output breaks the run contract, ``rejected`` at intake, ``absent`` for a roster student with
+no leaderboard row in ``grader grades``). They live here, below every package
 that uses them.
 """
 
@@ -22,6 +23,8 @@ class Status(StrEnum):
     MISSING_PACKAGE = "missing_package"
     INVALID_OUTPUT = "invalid_output"
     REJECTED = "rejected"
+    #: a roster student with no row on the imported leaderboard (``grader grades``)
+    ABSENT = "absent"
 
 
 #: the statuses in the order grades.csv documents them

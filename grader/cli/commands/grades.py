@@ -1,9 +1,16 @@
-"""``grader grades``: grades from a score table (a Kaggle leaderboard export)."""
+"""``grader grades``: grades from a score table (a Kaggle leaderboard export).
+
+Every input is checked before anything is written (``grader.validate``). The store gets what
+the reports need to render a grades-only batch completely: one submissions row per student
+(the leaderboard is where their work was submitted), scores, grades, and the course config;
+roster students with no leaderboard row get the status ``absent``.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,56 +19,96 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Kaggle export (TeamId,TeamName,SubmissionDate,Score) or student,score")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
-                        help="roster.csv to map Kaggle team names to student ids")
+                        help="roster.csv to map Kaggle team names to student ids; its students "
+                             "with no leaderboard row are graded 'absent'")
     parser.add_argument("--adjustments", type=Path, default=None, metavar="CSV",
                         help="deductions: student,points,note")
 
 
+def _store_rows(table: Any, graded: list[Any], lb: Path) -> dict[str, list[dict[str, Any]]]:
+    """The submissions, scores and grades rows of a leaderboard (and its absent students)."""
+    from grader.status import Status
+
+    where = f"leaderboard {lb.name}"
+    subs, scores, grades = [], [], []
+    for s, score in table.scores.items():
+        team = table.team_ids.get(s)
+        found = [f"{where}, line {table.lines.get(s, '?')}: {table.source_names.get(s, s)!r}"
+                 + (f" (TeamId {team})" if team else "")]
+        subs.append(dict(student=s, path=str(lb), entry=None, files=found, content_hash=None,
+                         accepted=True, reason=None, hint=None))
+        scores.append(dict(student=s, status=Status.OK.value, message="", public_score=None,
+                           private_score=score, details={}))
+    for r in graded:
+        grades.append(dict(student=r.student, status=Status.OK.value, rank=r.rank, band=r.band,
+                           base_grade=r.base_grade, deduction=r.deduction, grade=r.grade,
+                           above_baseline=int(r.above_baseline), note=r.note))
+    why = f"no row on the {where} matches you"
+    hint = ("if you took part, tell the instructor your Kaggle team name (it goes in the "
+            "roster's kaggle column)")
+    for s in table.absent:
+        subs.append(dict(student=s, path=str(lb), entry=None, files=[], content_hash=None,
+                         accepted=False, reason=why, hint=hint))
+        scores.append(dict(student=s, status=Status.ABSENT.value, message=why,
+                           public_score=None, private_score=None, details={}))
+        grades.append(dict(student=s, status=Status.ABSENT.value, rank=None, band="",
+                           base_grade=None, deduction=0.0, grade=None, above_baseline=None,
+                           note=why))
+    return {"submissions": subs, "scores": scores, "grades": grades}
+
+
 def run(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
     import pandas as pd
 
     from grader.batch.outputs import write_grades_csv
     from grader.batch.scores import baseline_score, optimum_score
-    from grader.course import load_course
-    from grader.grading import grade_scores, load_adjustments
-    from grader.ops.leaderboard import load_score_table
+    from grader.grading import grade_scores
     from grader.scoring import Scorer
     from grader.store import Store
+    from grader.validate import check_inputs, stored_reference_models
 
-    course = load_course(args.course)
+    # the whole input is checked before the output folder or its store is touched
+    checked = check_inputs(args.course, adjustments=args.adjustments, roster=args.roster,
+                           leaderboard=args.leaderboard,
+                           reference_models=stored_reference_models(args.out))
+    for note in checked.notes:
+        print(f"note: {note}", file=sys.stderr)
+    course, table = checked.course, checked.scores
     scorer = Scorer(course)
-    roster = None
-    if args.roster:
-        from grader.ops.roster import load_roster
-
-        roster = load_roster(args.roster)
-    table = load_score_table(args.leaderboard, roster=roster,
-                             greater_is_better=scorer.greater_is_better)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     with Store(out / "grading.db") as store:
         baseline, source = baseline_score(course, store, scorer)
-        adjustments = load_adjustments(args.adjustments, course.grading.max_deduction) \
-            if args.adjustments else {}
-        rows = grade_scores(pd.Series(table.scores, dtype=float), course.grading,
-                            greater_is_better=scorer.greater_is_better, baseline=baseline,
-                            optimum=optimum_score(course, store), deductions=adjustments)
-        store.set_meta(course=course.name, leaderboard=str(args.leaderboard.resolve()),
-                       baseline=baseline)
-        store.put_scores([dict(student=s, status="ok", message="", public_score=None,
-                               private_score=v, details={}) for s, v in table.scores.items()])
-        store.put_grades([dict(student=r.student, status="ok", rank=r.rank, band=r.band,
-                               base_grade=r.base_grade, deduction=r.deduction, grade=r.grade,
-                               above_baseline=int(r.above_baseline), note=r.note) for r in rows])
+        graded = grade_scores(pd.Series(table.scores, dtype=float), course.grading,
+                              greater_is_better=scorer.greater_is_better, baseline=baseline,
+                              optimum=optimum_score(course, store),
+                              deductions=checked.deductions())
+        rows = _store_rows(table, graded, args.leaderboard.resolve())
+        store.set_meta(course=course.name, course_root=str(course.root),
+                       config_hash=course.config_hash, data_hash=course.data_hash,
+                       config=course.describe(), leaderboard=str(args.leaderboard.resolve()),
+                       submissions_dir=f"(Kaggle leaderboard) {args.leaderboard.resolve()}",
+                       backend="– (scores from a leaderboard)",
+                       executor="–", baseline=baseline, graded_at=time.time())
+        store.put_submissions(rows["submissions"])
+        store.put_scores(rows["scores"])
+        store.put_grades(rows["grades"])
         write_grades_csv(out, store, leaderboard_names={
-            s: table.source_names.get(s, s) for s in table.scores})
-    print(f"{len(rows)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
-          f"{baseline:.4g} ({source}); bands for {len(rows)} participants")
+            **{s: "" for s in table.absent},
+            **{s: table.source_names.get(s, s) for s in table.scores}})
+    print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
+          f"{baseline:.4g} ({source}); bands for {len(graded)} participants")
     for note in table.matched_notes:
         print(f"  matched {note}")
     if table.unmatched:
         print(f"{len(table.unmatched)} row(s) not graded:")
         for line in table.unmatched:
             print(f"  {line}")
-    print(f"grades: {out / 'grades.csv'}")
+    if table.absent:
+        print(f"{len(table.absent)} roster student(s) absent from the leaderboard: "
+              f"{', '.join(table.absent)}")
+    print(f"grades: {out / 'grades.csv'}  (reports: grader report {out})")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -32,17 +33,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from grader.batch import BatchOptions, run_batch
-    from grader.course import load_course
     from grader.errors import GraderError
+    from grader.validate import check_inputs, stored_reference_models
 
     if args.executor == "dask" and not args.scheduler:
         raise GraderError("--executor dask needs --scheduler ADDRESS",
                           hint="start one with 'dask scheduler' and pass tcp://HOST:8786")
-    course = load_course(args.course)
-    adjustments = args.adjustments or (course.root / "adjustments.csv")
+    adjustments = args.adjustments or (args.course / "adjustments.csv")
+    if not args.adjustments and not adjustments.is_file():
+        adjustments = None
+    # every input checked whole before the first run; nothing is run or written on an error
+    checked = check_inputs(args.course, args.submissions, adjustments=adjustments,
+                           reference_models=None if args.reference
+                           else stored_reference_models(args.out), kaggle_dir=args.kaggle_dir)
+    for note in checked.notes:
+        print(f"note: {note}", file=sys.stderr)
+    course = checked.course
     summary = run_batch(course, args.submissions, args.out, BatchOptions(
         backend=args.backend, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
         reference=args.reference, similarity=not args.no_similarity,
         reports=not args.no_reports, kaggle_dir=args.kaggle_dir,
-        adjustments=adjustments if adjustments.is_file() else None))
+        adjustments=Path(adjustments) if adjustments else None))
     return 2 if summary.stage_errors else 0

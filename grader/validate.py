@@ -1,0 +1,264 @@
+"""The instructor's whole input, checked before the first run: one error listing every problem.
+
+``grader run`` and ``grader grades`` call :func:`check_inputs` before anything is run or
+written. It reads ``course.toml`` (and the names in it: reference models, corpus folders), the
+submissions folder, the roster, the leaderboard and ``adjustments.csv``, and raises one
+:class:`~grader.errors.InputFileError` whose problems each name the file and line or row, what
+is wrong, a did-you-mean where one fits, and what to write instead. Nothing is ignored
+silently: a deduction for an id no student has is an error, not a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diagnostics import Diagnostic
+from grader.adjustments import Adjustment, read_adjustments
+from grader.course import Course, _line_of, load_course
+from grader.errors import InputFileError
+from grader.intake import Rejection, Submission, scan_submissions
+from grader.ops.tables import did_you_mean
+
+__all__ = ["CheckedInputs", "check_inputs", "course_problems", "stored_reference_models"]
+
+#: names ``[grading] baseline`` accepts besides a reference model's (no model run needed)
+BASELINE_BUILTINS = ("majority", "most_frequent")
+#: names ``[grading] optimum`` accepts besides a reference model's
+OPTIMUM_BUILTINS = ("best",)
+#: ``[similarity]`` keys that name a folder of the course, with their defaults
+CORPUS_KEYS = (("template", "starter"), ("archive", "archive"), ("web", "web"))
+
+
+@dataclass
+class CheckedInputs:
+    """What :func:`check_inputs` read, so the caller does not read it again."""
+
+    course: Course
+    submissions: list[Submission | Rejection] = field(default_factory=list)
+    roster: Any = None
+    scores: Any = None
+    adjustments: list[Adjustment] = field(default_factory=list)
+    #: remarks that are not errors (a table read as cp1250, ...), to print as notes
+    notes: list[str] = field(default_factory=list)
+
+    def deductions(self) -> dict[str, tuple[float, str]]:
+        """student → (points, note), as :func:`grader.grading.grade_scores` takes them."""
+        return {a.student: (a.points, a.note) for a in self.adjustments}
+
+
+def _absorb(exc: Diagnostic) -> list[str]:
+    """A loader's error as problem lines: its message, its own problems, its fix."""
+    lines = [exc.message] + [f"    {p}" for p in exc.problems]
+    if exc.hint:
+        lines[-1] += f"\n    fix: {exc.hint}"
+    return ["\n".join(lines)]
+
+
+def _model_names() -> tuple[Collection[str], dict[str, str]]:
+    from reference import MODEL_TASKS, MODELS
+
+    return MODELS, MODEL_TASKS
+
+
+def _model_problem(course: Course, text: str, key: str, value: str,
+                   builtins: tuple[str, ...], available: Collection[str] | None) -> str | None:
+    """Why ``[grading] <key> = "<value>"`` cannot be resolved after the runs, or None."""
+    where = f"course.toml:{_line_of(text, 'grading', key) or '?'}  [grading] {key} = \"{value}\""
+    if value in builtins:
+        if value == "best" and available is not None and not available:
+            return (f"{where}\n    \"best\" is the best reference model, but none will have "
+                    "run: add --reference (or run 'grader reference COURSE --out OUT' first)")
+        return None
+    models, tasks = _model_names()
+    if value not in models:
+        close = did_you_mean(value, [*models, *builtins], quote='"')
+        return (f"{where}\n    not a reference model{close}; write a number (e.g. 0.85) or one "
+                f"of: {', '.join([*builtins, *sorted(models)])}")
+    if tasks.get(value) != course.task:
+        return (f"{where}\n    {value} is a {tasks.get(value)} model but metric "
+                f"\"{course.metric}\" is {course.task}; pick a {course.task} model")
+    if available is not None and value not in available:
+        return (f"{where}\n    needs the score of reference model {value}, which will not have "
+                "run: add --reference (or run 'grader reference COURSE --out OUT' first), or "
+                "write a number")
+    return None
+
+
+def course_problems(course: Course, *, reference_models: Collection[str] | None = None
+                    ) -> list[str]:
+    """Problems in the names ``course.toml`` gives: reference models and corpus folders.
+
+    Parameters
+    ----------
+    course : Course
+        A course that :func:`grader.course.load_course` accepted.
+    reference_models : collection of str, optional
+        The models whose scores this batch will have (stored, or run by ``--reference``);
+        None when unknown (then only the names are checked).
+    """
+    toml = course.root / "course.toml"
+    text = toml.read_text(encoding="utf-8", errors="replace") if toml.is_file() else ""
+    problems: list[str] = []
+    g = course.grading
+    if isinstance(g.baseline, str):
+        problems.append(_model_problem(course, text, "baseline", g.baseline, BASELINE_BUILTINS,
+                                       reference_models))
+    if isinstance(g.optimum, str) and g.policy == "accuracy_scaled":
+        problems.append(_model_problem(course, text, "optimum", g.optimum, OPTIMUM_BUILTINS,
+                                       reference_models))
+    listed = (course.extra.get("reference") or {}).get("models") or []
+    if isinstance(listed, list) and listed:
+        models, _ = _model_names()
+        for name in listed:
+            if str(name) not in models:
+                problems.append(
+                    f"course.toml:{_line_of(text, 'reference', 'models') or '?'}  [reference] "
+                    f"models: \"{name}\"\n    not a reference model"
+                    f"{did_you_mean(str(name), models, quote=chr(34))}; known: "
+                    f"{', '.join(sorted(models))}")
+    folders = sorted(p.name for p in course.root.iterdir() if p.is_dir())
+    for key, default in CORPUS_KEYS:
+        value = getattr(course.similarity, key)
+        if value and not (course.root / value).exists():
+            problems.append(
+                f"course.toml:{_line_of(text, 'similarity', key) or '?'}  [similarity] {key} = "
+                f"\"{value}\"\n    no such folder in {course.root}"
+                f"{did_you_mean(value, folders, quote=chr(34))}; fix the name, or delete the "
+                f"line to use \"{default}/\" when it exists")
+    return [p for p in problems if p]
+
+
+def stored_reference_models(out_dir: str | Path) -> set[str]:
+    """The reference models with a score in ``out_dir/grading.db`` (none without a store;
+    a missing store is not created)."""
+    db = Path(out_dir) / "grading.db"
+    if not db.is_file():
+        return set()
+    from grader.store import Store
+
+    with Store(db) as store:
+        return {r["model"] for r in store.reference() if r["status"] == "ok"}
+
+
+def _unknown_ids(adjustments: Iterable[Adjustment], path: Path, known: Collection[str],
+                 who: str) -> list[str]:
+    return [f"{path}:{a.line}  student {a.student!r} is not {who}"
+            f"{did_you_mean(a.student, known)}; correct the id or delete the row (a deduction "
+            "for an unknown id would be ignored)"
+            for a in adjustments if a.student not in known]
+
+
+def _read_class_tables(checked: CheckedInputs, roster: Any, leaderboard: str | Path | None,
+                       known: dict[str, set[str]], problems: list[str]) -> bool:
+    """Read the roster and the leaderboard into ``checked``; False when one failed."""
+    if isinstance(roster, str | Path):
+        from grader.ops.roster import load_roster
+
+        try:
+            roster = load_roster(roster)
+        except Diagnostic as exc:
+            problems += _absorb(exc)
+            return False  # the leaderboard's names cannot be placed without it
+        checked.notes += roster.notes
+    checked.roster = roster
+    if roster is not None:
+        known["in the roster"] = set(roster.ids)
+    if leaderboard is None:
+        return True
+    from grader.ops.leaderboard import load_score_table
+    from grader.scoring import greater_is_better
+
+    try:
+        checked.scores = load_score_table(
+            leaderboard, roster=roster, greater_is_better=greater_is_better(
+                checked.course.metric) if checked.course else True)
+    except Diagnostic as exc:
+        problems += _absorb(exc)
+        return False
+    checked.notes += checked.scores.notes
+    known["on the leaderboard"] = set(checked.scores.scores)
+    return True
+
+
+def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None = None, *,
+                 adjustments: str | Path | None = None, roster: Any = None,
+                 leaderboard: str | Path | None = None,
+                 reference_models: Collection[str] | None = None,
+                 kaggle_dir: str | Path | None = None) -> CheckedInputs:
+    """Check everything the instructor gave before anything runs; raise once with every problem.
+
+    Parameters
+    ----------
+    course : Course, str or Path
+        A loaded course, or its folder (then ``course.toml``'s own problems join the list).
+    submissions_dir : str or Path, optional
+        The submissions folder (``grader run``).
+    adjustments : str or Path, optional
+        ``adjustments.csv``; every id must be a student of the submissions, roster or
+        leaderboard.
+    roster : Roster, str or Path, optional
+        The roster, loaded or as a file.
+    leaderboard : str or Path, optional
+        A Kaggle export or ``student,score`` table (``grader grades``).
+    reference_models : collection of str, optional
+        The reference models whose scores the batch will have; None when unknown.
+    kaggle_dir : str or Path, optional
+        The folder of predictions uploaded to Kaggle (``grader run --kaggle-dir``).
+
+    Returns
+    -------
+    CheckedInputs
+        The course, submissions, roster, score table and adjustments as read, and notes.
+
+    Raises
+    ------
+    InputFileError
+        One error whose problems each name the file and line/row and the fix.
+
+    Examples
+    --------
+    >>> check_inputs("course", "submissions", adjustments="course/adjustments.csv")
+    ... # doctest: +SKIP
+    """
+    problems: list[str] = []
+    loaded: Course | None = course if isinstance(course, Course) else None
+    if loaded is None:
+        try:
+            loaded = load_course(course)
+        except Diagnostic as exc:
+            problems += _absorb(exc)
+    if loaded is not None:
+        problems += course_problems(loaded, reference_models=reference_models)
+    checked = CheckedInputs(course=loaded)  # type: ignore[arg-type]
+    known: dict[str, set[str]] = {}
+    complete = True  # every table that names students was read (else ids are not checked)
+    if submissions_dir is not None:
+        try:
+            checked.submissions = scan_submissions(submissions_dir)
+            known["among the submissions"] = {e.student for e in checked.submissions}
+        except Diagnostic as exc:
+            problems += _absorb(exc)
+            complete = False
+    if kaggle_dir is not None and not Path(kaggle_dir).is_dir():
+        problems.append(f"--kaggle-dir {kaggle_dir}: no such folder; pass the folder of "
+                        "<student>.csv files that 'grader intake --kaggle-dir' wrote")
+    if roster is not None or leaderboard is not None:
+        complete &= _read_class_tables(checked, roster, leaderboard, known, problems)
+    if adjustments is not None:
+        max_points = loaded.grading.max_deduction if loaded else float("inf")
+        try:
+            checked.adjustments = read_adjustments(adjustments, max_points)
+        except Diagnostic as exc:
+            problems += _absorb(exc)
+        if complete and known:
+            problems += _unknown_ids(checked.adjustments, Path(adjustments),
+                                     set().union(*known.values()), " or ".join(known))
+    if problems:
+        raise InputFileError(
+            f"{len(problems)} problem(s) in the input; nothing was run or written",
+            problems=problems,
+            hint="fix each problem above (file:line, what to write instead) and run again")
+    return checked
