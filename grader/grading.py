@@ -166,6 +166,7 @@ def resolve_baseline(value: float | str, reference: list[dict], *,
         return table[value]["private_score"], f"reference model '{value}'"
     if value in ("majority", "most_frequent"):
         return majority(), "majority class of the training labels"
+    _refuse_unusable("baseline", value, reference)
     raise CourseError(f"baseline '{value}' is not a number and no reference model of that name ran",
                       hint="set [grading] baseline to a number or run 'grader reference' (or "
                            "'grader run --reference') first")
@@ -182,7 +183,21 @@ def resolve_optimum(value: float | str | None, reference: list[dict], *,
         pick = max if greater_is_better else min
         return pick(r["private_score"] for r in table)
     named = [r for r in table if r["model"] == value]
+    if not named:
+        _refuse_unusable("optimum", value, reference)
     return named[0]["private_score"] if named else None
+
+
+def _refuse_unusable(role: str, value: str, reference: list[dict]) -> None:
+    """A stored model that did not finish cleanly (e.g. stopped by the safety deadline,
+    so its score depends on the machine's speed) is never a baseline or optimum."""
+    for r in reference:
+        if r["model"] == value and r["status"] != "ok":
+            raise CourseError(f"[grading] {role} = \"{value}\": the reference model {value} "
+                              f"ended with status '{r['status']}': {r.get('message') or ''}",
+                              hint="raise [reference] budget_s or lower the model's epochs "
+                                   "([reference.params.<model>] max_epochs), or name another "
+                                   "model, then run 'grader reference' again")
 
 
 def load_adjustments(path: Path, max_points: float) -> dict[str, tuple[float, str]]:

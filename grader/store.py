@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS reference (
     model TEXT PRIMARY KEY, params TEXT, public_score REAL, private_score REAL,
     validation_score REAL, fit_s REAL, predict_s REAL, status TEXT NOT NULL, message TEXT,
     is_baseline INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reference_cache (
+    cache_key TEXT PRIMARY KEY, model TEXT NOT NULL, params TEXT, validation_score REAL,
+    fit_s REAL, predict_s REAL, elapsed_s REAL, status TEXT NOT NULL, message TEXT,
+    deadline_s REAL NOT NULL, predictions TEXT, trained_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS similarity_pairs (
     a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL, kind TEXT, flagged INTEGER,
     components TEXT, fragments TEXT, shared_comments TEXT, created_at REAL NOT NULL,
@@ -215,6 +219,32 @@ class Store:
     def reference(self) -> list[dict[str, Any]]:
         return [_row(r, json_cols=("params",)) for r in self.db.execute(
             "SELECT * FROM reference ORDER BY private_score IS NULL, model")]
+
+    def cached_reference(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Trained reference models by cache key (data, model, parameters, code): their
+        parameters, predictions (a JSON list in test.csv's order), timings and status."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        return {r["cache_key"]: _row(r, json_cols=("params", "predictions")) for r in
+                self.db.execute(f"SELECT * FROM reference_cache WHERE cache_key IN ({marks})",
+                                keys)}
+
+    def put_cached_reference(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Store freshly trained models; each replaces its model's older entries (a model is
+        cached for its latest data and parameters only, so the store does not grow)."""
+        rows = list(rows)
+        with self.transaction():
+            self.db.executemany("DELETE FROM reference_cache WHERE model = ?",
+                                [(r["model"],) for r in rows])
+            self.db.executemany(
+                "INSERT INTO reference_cache VALUES (:cache_key, :model, :params,"
+                " :validation_score, :fit_s, :predict_s, :elapsed_s, :status, :message,"
+                " :deadline_s, :predictions, :trained_at)",
+                [{**r, "params": json.dumps(r.get("params") or {}, sort_keys=True),
+                  "predictions": None if r.get("predictions") is None
+                  else json.dumps(r["predictions"])} for r in rows])
 
     # --- similarity ---------------------------------------------------------------------
 

@@ -1,19 +1,118 @@
 """The reference models on a course's data, scored like the students, into the store.
 
 The models are the course's own (``reference.MODELS``), trusted code, so they run in the
-grader's process; each gets a time budget for its small validation-based search. They never
-see the hidden labels: the runner returns test predictions and the grader's scorer scores them.
+grader's process. They never see the hidden labels: the runner returns test predictions and
+the grader's scorer scores them.
+
+Same input, same grade: each model trains to fixed epochs or iterations from fixed seeds
+(``reference.runner``), and its predictions are cached in the store under a key made of the
+data's hash, the model's fingerprint (search space, fixed parameters, seed, threads, device,
+code and library versions) and gradebox's version. A rerun retrains only the models whose key
+changed and scores the others from the store, so the store carries the grades from machine to
+machine. The time budget is a safety deadline: a model that reaches it is marked ``deadline``
+and is never a baseline or optimum.
+
+``course.toml`` may tune the stage in ``[reference]``: ``models`` (names), ``budget_s`` (the
+safety deadline per model, seconds), ``threads`` (BLAS/PyTorch threads while training) and
+``[reference.params.<model>]`` (parameters fixed on every candidate, e.g. ``max_epochs``).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.course import Course
+from grader.errors import CourseError
 from grader.store import Store
+
+__all__ = ["DEFAULT_DEADLINE_S", "ReferenceOptions", "reference_options",
+           "run_reference_stage", "write_reference_csv"]
+
+#: The safety deadline per model when neither the caller nor course.toml sets one (seconds).
+DEFAULT_DEADLINE_S = 600.0
+#: Statuses whose predictions may stand for the model (a deadline's depend on the machine).
+_USABLE = "ok"
+
+
+@dataclass(frozen=True)
+class ReferenceOptions:
+    """``[reference]`` of course.toml, checked (``reference_options``)."""
+
+    models: list[str] | None = None
+    budget_s: float | None = None
+    threads: int | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def reference_options(course: Course) -> ReferenceOptions:
+    """The course's ``[reference]`` table, every key checked at once.
+
+    Raises
+    ------
+    CourseError
+        Listing each unknown key, unknown model or parameter and bad value, with the fix.
+    """
+    import difflib
+
+    from reference import MODELS
+    from reference.runner import check_params
+
+    table = course.extra.get("reference", {}) or {}
+    problems: list[str] = []
+    keys = {"models", "budget_s", "threads", "params"}
+    for key in table:
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"[reference] {key}: unknown key{hint}; known: "
+                            f"{', '.join(sorted(keys))}")
+    models = table.get("models")
+    if models is not None:
+        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+            problems.append(f'[reference] models = {models!r}: expected a list of model names, '
+                            'e.g. ["majority", "knn", "cnn"]')
+            models = None
+        else:
+            for m in models:
+                if m not in MODELS:
+                    close = difflib.get_close_matches(m, MODELS, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(f"[reference] models: unknown model {m!r}{hint}")
+    budget = table.get("budget_s")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or budget <= 0):
+        problems.append(f"[reference] budget_s = {budget!r}: expected a positive number of "
+                        "seconds (the safety deadline of each model), e.g. 600")
+    threads = table.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        problems.append(f"[reference] threads = {threads!r}: expected a whole number >= 1 "
+                        "(1, the default, gives the same bits on every machine)")
+    params = table.get("params", {})
+    if not isinstance(params, dict):
+        problems.append("[reference] params: expected tables, e.g. [reference.params.cnn] "
+                        "max_epochs = 10")
+        params = {}
+    for name, fixed in params.items():
+        try:
+            check_params({name: fixed})
+        except (KeyError, ValueError) as exc:
+            problems.append(f"[reference.params.{name}] {exc.args[0] if exc.args else exc}")
+    if problems:
+        raise CourseError(f"course.toml [reference] has {len(problems)} problem(s)",
+                          problems=problems,
+                          hint="see the [reference] keys in grader/batch/reference.py's "
+                               "docstring and the model names in reference.MODELS")
+    return ReferenceOptions(models=models, budget_s=None if budget is None else float(budget),
+                            threads=threads, params=params)
 
 
 def _read_csv(path: Path):
@@ -23,65 +122,194 @@ def _read_csv(path: Path):
     return pd.read_csv(path, dtype={"id": str, "label": str}, keep_default_na=False)
 
 
+def _gradebox_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gradebox")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def cache_key(course: Course, fingerprint: dict[str, Any]) -> str:
+    """The store's key of one model's result: data hash, fingerprint, gradebox version."""
+    blob = json.dumps({"data": course.data_hash, "gradebox": _gradebox_version(),
+                       "fingerprint": fingerprint}, sort_keys=True, default=str)
+    return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+
+
+def _reusable(row: dict[str, Any] | None, deadline_s: float) -> bool:
+    """A cached result stands unless it could come out differently now: a deadline hit
+    under a shorter deadline than today's, or an out-of-memory error."""
+    if row is None:
+        return False
+    if row["status"] == "deadline":
+        return deadline_s <= row["deadline_s"]
+    return not (row["status"] == "error" and "MemoryError" in (row["message"] or ""))
+
+
+def _cache_row(result, key: str, deadline_s: float) -> dict[str, Any]:
+    preds = None if result.predictions is None else result.predictions.tolist()
+    return dict(cache_key=key, model=result.model, params=result.params,
+                validation_score=result.validation_score, fit_s=result.fit_s,
+                predict_s=result.predict_s, elapsed_s=result.elapsed_s, status=result.status,
+                message=result.message or "", deadline_s=deadline_s, predictions=preds,
+                trained_at=time.time())
+
+
 def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
-                        budget_s: float = 60.0, models: list[str] | None = None,
-                        say: Callable[[str], None] | None = None) -> list[dict]:
-    """Run, score and store every reference model; write ``reference.csv``."""
-    from reference.runner import run_references
+                        budget_s: float = DEFAULT_DEADLINE_S, models: list[str] | None = None,
+                        say: Callable[[str], None] | None = None, retrain: bool = False,
+                        device: str | None = None) -> list[dict]:
+    """Train (or take from the store) and score every reference model; write ``reference.csv``.
+
+    Parameters
+    ----------
+    course, store, scorer, out
+        The batch's course, store, scorer and output folder.
+    budget_s : float, default=DEFAULT_DEADLINE_S
+        The safety deadline per model when course.toml sets no ``[reference] budget_s``.
+    models : list of str or None
+        Overrides ``[reference] models`` and the defaults for the data's modality.
+    say : callable or None
+        Receives one progress line per model (default: stderr).
+    retrain : bool, default=False
+        Ignore the store's cached results (they are replaced).
+    device : str or None
+        Where the networks train (``run_references(device=...)``); None: their default.
+
+    Returns
+    -------
+    list of dict, one row per model as stored in the ``reference`` table.
+
+    Raises
+    ------
+    CourseError
+        For a bad ``[reference]`` table, or when ``[grading] baseline`` or ``optimum`` names
+        a model that did not finish cleanly (the store and reference.csv are written first).
+    """
+    from reference.features import detect_modality
+    from reference.runner import DEFAULT_MODELS, DEFAULT_THREADS, model_fingerprint
 
     say = say or (lambda s: print(s, file=sys.stderr))
+    options = reference_options(course)
     train = _read_csv(course.data_dir / "train.csv")
     test = _read_csv(course.data_dir / "test.csv")
     validation_path = course.data_dir / "validation.csv"
     validation = _read_csv(validation_path) if validation_path.is_file() else None
-    options = course.extra.get("reference", {})
-    models = models or options.get("models")
-    budget_s = float(options.get("budget_s", budget_s))
+    modality = course.competition.modality
+    if modality == "auto":
+        modality = detect_modality(train, course.data_dir)
+    names = list(dict.fromkeys(models or options.models
+                               or DEFAULT_MODELS[(course.task, modality)]))
+    deadline = options.budget_s or float(budget_s)
+    threads = options.threads or DEFAULT_THREADS
+    keys = {n: cache_key(course, model_fingerprint(
+        n, task=course.task, modality=modality, seed=course.seed,
+        params=options.params.get(n), threads=threads, device=device)) for n in names}
+    stored = {} if retrain else store.cached_reference(keys.values())
+    cached = {n: stored[k] for n, k in keys.items() if _reusable(stored.get(k), deadline)}
+    todo = [n for n in names if n not in cached]
+    say(f"reference: {len(cached)} of {len(names)} model(s) unchanged since trained, taken "
+        f"from the store" + (f"; training {', '.join(todo)}" if todo else ""))
+    for n in names:
+        if n in cached:
+            _say_result(say, cached[n], cached=True)
+    fresh: dict[str, dict[str, Any]] = {}
+    if todo:
+        from reference.runner import run_references
 
-    def progress(result) -> None:
-        if isinstance(result, str):
-            say(f"reference: {result}")
-            return
-        score = "" if result.validation_score is None else \
-            f" validation {result.validation_score:.4f}"
-        say(f"reference: {result.model}: {result.status}{score} "
-            f"(fit {result.fit_s:.1f} s){' — ' + result.message if result.message else ''}")
-
-    results = run_references(train, test, course.data_dir, task=course.task, models=models,
-                             budget_s=budget_s, seed=course.seed, validation_df=validation,
-                             progress=progress, modality=course.competition.modality,
-                             cache_dir=out / "cache")
-    rows = []
-    baseline = course.grading.baseline
-    for r in results:
-        row = dict(model=r.model, params=r.params, public_score=None, private_score=None,
-                   validation_score=r.validation_score, fit_s=r.fit_s, predict_s=r.predict_s,
-                   status=r.status, message=r.message or "",
-                   is_baseline=int(isinstance(baseline, str) and r.model == baseline))
-        if r.status == "ok" and r.predictions is not None:
-            preds = r.predictions.copy()
-            preds.index = preds.index.astype(str)
-            score = scorer.score_series(preds.astype(str) if course.task == "classification"
-                                        else preds)
-            row.update(public_score=score.public, private_score=score.private)
-        rows.append(row)
+        results = run_references(
+            train, test, course.data_dir, task=course.task, models=todo, budget_s=deadline,
+            seed=course.seed, validation_df=validation,
+            progress=lambda r: _say_result(say, _cache_row(r, "", deadline), cached=False),
+            modality=modality, cache_dir=out / "cache",
+            params={n: p for n, p in options.params.items() if n in todo}, threads=threads,
+            device=device)
+        fresh = {r.model: _cache_row(r, keys[r.model], deadline) for r in results}
+        store.put_cached_reference(fresh.values())
+    entries = [cached.get(n) or fresh[n] for n in names]
+    rows = [_score_row(e, course, scorer, test) for e in entries]
     store.put_reference(rows)
+    store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
+                                  "deadline_s": deadline})
     write_reference_csv(out / "reference.csv", rows)
+    _check_roles(course, rows, say)
     return rows
 
 
-def write_reference_csv(path: Path, rows: list[dict]) -> None:
-    import json
+def _say_result(say: Callable[[str], None], e: dict[str, Any], *, cached: bool) -> None:
+    score = "" if e["validation_score"] is None else f" validation {e['validation_score']:.4f}"
+    how = (f"from the store, trained {_when(e['trained_at'])}" if cached
+           else f"fit {e['fit_s'] or 0:.1f} s")
+    say(f"reference: {e['model']}: {e['status']}{score} ({how})"
+        f"{' — ' + e['message'] if e['message'] else ''}")
 
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def _score_row(e: dict[str, Any], course: Course, scorer, test) -> dict[str, Any]:
+    """The ``reference`` table's row: the entry scored on the hidden labels."""
+    import pandas as pd
+
+    baseline = course.grading.baseline
+    row = dict(model=e["model"], params=e["params"], public_score=None, private_score=None,
+               validation_score=e["validation_score"], fit_s=e["fit_s"],
+               predict_s=e["predict_s"], status=e["status"], message=e["message"] or "",
+               is_baseline=int(isinstance(baseline, str) and e["model"] == baseline
+                               and e["status"] == _USABLE),
+               trained_at=e["trained_at"])
+    preds = e["predictions"]
+    if preds is not None and len(preds) == len(test):
+        series = pd.Series(preds, index=test["id"].astype(str).to_numpy(), name="label")
+        score = scorer.score_series(series.astype(str) if course.task == "classification"
+                                    else series)
+        row.update(public_score=score.public, private_score=score.private)
+    return row
+
+
+def _check_roles(course: Course, rows: list[dict], say: Callable[[str], None]) -> None:
+    """A model that did not finish cleanly is never the baseline or the optimum: a named one
+    is an error; ``optimum = "best"`` passes over it and says so."""
+    unusable = {r["model"]: r for r in rows if r["status"] != _USABLE}
+    problems = []
+    for role in ("baseline", "optimum"):
+        value = getattr(course.grading, role)
+        if value == "best":
+            for r in unusable.values():
+                if r["private_score"] is not None:
+                    say(f"reference: optimum \"best\" passes over {r['model']} "
+                        f"({r['status']}: {r['message']})")
+        elif isinstance(value, str) and value in unusable:
+            r = unusable[value]
+            problems.append(f"[grading] {role} = \"{value}\": the reference model {value} "
+                            f"ended with status '{r['status']}': {r['message']}")
+    if problems:
+        raise CourseError(
+            "a reference model named as baseline or optimum cannot be used", problems=problems,
+            hint="raise [reference] budget_s (the safety deadline) or lower the model's epochs "
+                 "([reference.params.<model>] max_epochs), or name another model; see "
+                 "reference.csv")
+
+
+def write_reference_csv(path: Path, rows: list[dict]) -> None:
+    """``reference.csv``: one row per model, best private score first; ``status`` is
+    ``deadline`` for a model stopped by the safety deadline (never a baseline or optimum)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["model", "params", "public_score", "private_score", "validation_score",
-                    "fit_s", "predict_s", "status", "baseline", "message"])
-        for r in sorted(rows, key=lambda r: -(r["private_score"] or -1e9)):
+                    "fit_s", "predict_s", "status", "baseline", "message", "trained_at"])
+        for r in sorted(rows, key=lambda r: (r["private_score"] is None,
+                                             -(r["private_score"] or 0.0), r["model"])):
+            trained = r.get("trained_at")
             w.writerow([r["model"], json.dumps(r["params"], sort_keys=True, default=str),
                         _f(r["public_score"]), _f(r["private_score"]), _f(r["validation_score"]),
                         _f(r["fit_s"]), _f(r["predict_s"]), r["status"],
-                        "yes" if r["is_baseline"] else "", r["message"]])
+                        "yes" if r["is_baseline"] else "", r["message"],
+                        "" if trained is None else time.strftime(
+                            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(trained))])
 
 
 def _f(v) -> str:

@@ -1,4 +1,7 @@
-"""``grader reference``: every course model on a course's data, scored like the students."""
+"""``grader reference``: every course model on a course's data, scored like the students.
+
+Models whose data, parameters and code are unchanged since they were trained into the same
+``--out`` store are taken from it, not retrained (``--retrain`` trains them all again)."""
 
 from __future__ import annotations
 
@@ -27,14 +30,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget-s",
         type=float,
-        default=60.0,
+        default=None,
         metavar="N",
-        help="seconds per model for its search and final fit (default 60)",
+        help="safety deadline per model in seconds where course.toml sets no [reference] "
+        "budget_s (default 600); "
+        "models train to fixed epochs, and one still training at the deadline is marked "
+        "'deadline' and never used as baseline or optimum",
+    )
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train every model again instead of taking unchanged ones from the store",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.batch.reference import run_reference_stage
+    from grader.batch.reference import DEFAULT_DEADLINE_S, run_reference_stage
     from grader.course import load_course
     from grader.errors import GraderError
     from grader.scoring import Scorer
@@ -55,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             problems=problems,
             hint=f"known models: {', '.join(MODELS)}",
         )
-    if args.budget_s <= 0:
+    if args.budget_s is not None and args.budget_s <= 0:
         raise GraderError(f"--budget-s must be positive, got {args.budget_s}")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -67,7 +78,14 @@ def run(args: argparse.Namespace) -> int:
     with Store(out / "grading.db") as store:
         try:
             rows = run_reference_stage(
-                course, store, scorer, out, budget_s=args.budget_s, models=args.models, say=say
+                course,
+                store,
+                scorer,
+                out,
+                budget_s=args.budget_s or DEFAULT_DEADLINE_S,
+                models=args.models,
+                say=say,
+                retrain=args.retrain,
             )
         except (KeyError, ValueError) as exc:  # bad data for the models: a user's problem
             raise GraderError(
@@ -79,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     scored = [r for r in ok if r["private_score"] is not None]
     best = max(scored, key=lambda r: sign * r["private_score"], default=None)
     line = f"reference: {len(ok)} of {len(rows)} models ran — see {out / 'reference.csv'}"
+    late = [r["model"] for r in rows if r["status"] == "deadline"]
+    if late:
+        line += f"; stopped by the safety deadline (never a baseline or optimum): {', '.join(late)}"
     if best is not None:
         line += f"; best {best['model']} {best['private_score']:.4f}"
     print(line)
