@@ -9,6 +9,6 @@ Public API::
 """
 
 from reports.errors import ReportsError
-from reports.render import make_environment, render_all
+from reports.render import make_environment, render_all, render_page
 
-__all__ = ["render_all", "make_environment", "ReportsError"]
+__all__ = ["render_all", "render_page", "make_environment", "ReportsError"]

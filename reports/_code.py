@@ -34,6 +34,7 @@ class CodeLine:
     number: int
     html: Markup
     frag: int | None = None  # index of the fragment covering this line
+    starter: bool = False  # the line is in the starter/template code (not plagiarism)
 
 
 @dataclass
@@ -144,6 +145,39 @@ def annotate(who: str, files: list[SourceFile], fragments: list[dict[str, Any]],
     return view
 
 
+def starter_lines(folder: Path | None) -> frozenset[str]:
+    """The non-trivial lines of the starter/template code, whitespace-collapsed."""
+    if folder is None or not folder.is_dir() or folder.is_symlink():
+        return frozenset()
+    out = set()
+    for path in sorted(folder.rglob("*.py")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            text, _ = _read_bounded(path)
+        except OSError:
+            continue
+        out.update(_norm(line) for line in text.split("\n"))
+    return frozenset(x for x in out if len(x) >= 6)  # "pass", "else:" are everyone's
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
+
+
+def mark_starter(view: CodeView, starter: frozenset[str]) -> int:
+    """Mark the lines of ``view`` that appear in the starter code; returns how many."""
+    count = 0
+    if not starter:
+        return 0
+    for _name, lines, _note in view.files:
+        for ln in lines:
+            if _norm(ln.html.striptags()) in starter:
+                ln.starter = True
+                count += 1
+    return count
+
+
 def code_block(view: CodeView, side: str) -> Markup:
     """The lines of one side as HTML (built here, not in Jinja: a pair page has thousands of
     lines and this is the hot loop). Every piece is escaped ``Markup`` or a number."""
@@ -154,12 +188,14 @@ def code_block(view: CodeView, side: str) -> Markup:
         out.append(str(head))
         out.append(str(Markup('<div class="code highlight" data-file="{}">').format(name)))
         for ln in lines:
+            # "lno", not "no": Pygments styles .no (constants) dark red
+            start = ' starter" title="in the starter code' if ln.starter else ""
             if ln.frag is None:
-                out.append(f'<div class="ln" id="{side}{fi}-L{ln.number}"><span class="no">'
+                out.append(f'<div class="ln{start}" id="{side}{fi}-L{ln.number}"><span class="lno">'
                            f'{ln.number}</span><span class="src">{ln.html}</span></div>')
             else:
-                out.append(f'<div class="ln match frag-{ln.frag % FRAGMENT_COLOURS}" '
-                           f'id="{side}{fi}-L{ln.number}" data-frag="{ln.frag}"><span class="no">'
+                out.append(f'<div class="ln match frag-{ln.frag % FRAGMENT_COLOURS}{start}" '
+                           f'id="{side}{fi}-L{ln.number}" data-frag="{ln.frag}"><span class="lno">'
                            f'{ln.number}</span><span class="src">{ln.html}</span></div>')
         out.append("</div>")
     return Markup("\n".join(out))

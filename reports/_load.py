@@ -159,6 +159,18 @@ class Batch:
         return {"model": str(rule) or "baseline", "private_score": value, "public_score": None}
 
 
+def _attach_decision(p: dict[str, Any], decisions: Mapping[tuple, dict[str, Any]]) -> None:
+    """The TAs' current decision on a pair (``decision``, ``decision_state``: "" when none);
+    a dismissed pair is no longer ``flagged`` (``engine_flagged`` keeps what the engine said)."""
+    lo, hi = sorted((p["a"], p["b"]))
+    d = decisions.get((lo, hi, p["kind"]))
+    p["decision"] = d
+    p["decision_state"] = d["state"] if d else ""
+    p["engine_flagged"] = bool(p.get("flagged"))
+    if p["decision_state"] == "dismissed":
+        p["flagged"] = False
+
+
 def load_batch(out_dir: Path, snapshot: Mapping[str, Any]) -> Batch:
     """Join a batch's stored data into a :class:`Batch` (the view data of the pages).
 
@@ -169,7 +181,7 @@ def load_batch(out_dir: Path, snapshot: Mapping[str, Any]) -> Batch:
     snapshot : mapping
         The store's content as plain data (``grader.store.Store.snapshot()``): ``meta``,
         ``submissions``, ``runs``, ``scores``, ``grades``, ``reproduction``, ``reference``,
-        ``pairs``, ``clusters``.
+        ``pairs``, ``clusters`` and ``decisions`` (the TAs' current decisions, optional).
     """
     meta = dict(snapshot.get("meta") or {})
     subs = list(snapshot.get("submissions") or [])
@@ -179,15 +191,21 @@ def load_batch(out_dir: Path, snapshot: Mapping[str, Any]) -> Batch:
     reference = list(snapshot.get("reference") or [])
     pairs = [dict(p) for p in snapshot.get("pairs") or []]
     clusters = list(snapshot.get("clusters") or [])
+    decisions = {(d["lo"], d["hi"], d["kind"]): d for d in snapshot.get("decisions") or []}
     by_student: dict[str, list[dict[str, Any]]] = {}
     for p in pairs:
         p["page"] = pair_page(p["a"], p["b"])
         p["kind"] = p.get("kind") or "peer"
+        _attach_decision(p, decisions)
         p["components"] = p.get("components") or {}
         p["fragments"] = p.get("fragments") or []
         p["shared_comments"] = p.get("shared_comments") or []
         for who in (p["a"], p["b"]):
             by_student.setdefault(who, []).append(p)
+    if any(p["decision_state"] == "dismissed" for p in pairs):
+        from similarity.clusters import clusters as linked  # a dismissed pair links nobody
+
+        clusters = linked(pairs)
     students = []
     for s in subs:
         name = s["student"]

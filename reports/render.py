@@ -36,6 +36,19 @@ MAX_PAIR_PAGES = 2000
 LOG_TAIL_LINES = 60
 LOG_TAIL_CHARS = 8000
 COMPONENT_ORDER = ("fingerprints", "tokens", "ast", "text", "lexical", "comments")
+#: what each component of a pair's score measures, in words (docs/similarity.md)
+COMPONENT_MEANING: dict[str, str] = {
+    "fingerprints": "long runs of the same code structure (winnowed token sequences); renaming "
+                    "variables does not hide them",
+    "tokens": "short runs of the same token sequence, also when blocks are reordered",
+    "ast": "the same syntax-tree shapes (loops, calls, expressions), in any order",
+    "text": "the same raw text: names, literals and comments exactly as written",
+    "lexical": "the same unusual identifiers and literals (shared vocabulary)",
+    "comments": "rare comments and strings found in both; they raise the score",
+}
+#: the decision states a TA can give a pair (grader.decisions.STATES), with their labels
+DECISION_LABELS: dict[str, str] = {"confirmed": "confirmed", "dismissed": "dismissed",
+                                   "needs_discussion": "needs discussion"}
 
 _STATIC = Path(__file__).with_name("static")
 
@@ -171,13 +184,25 @@ def _index_context(b: Batch) -> dict[str, Any]:
         plot_scores=plots.score_distribution(
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
-        reference=b.reference, baseline=base, failed=failed, page_size=PAGE_SIZE)
+        reference=b.reference, baseline=base, failed=failed, page_size=PAGE_SIZE,
+        integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
+        integrity_policy=b.config.get("integrity") or {})
+
+
+def _threshold(b: Batch) -> float:
+    """The flagging threshold the batch used: ``[similarity] threshold`` or the engine's."""
+    value = (b.config.get("similarity") or {}).get("threshold")
+    if value is None:
+        from similarity.options import SimilarityOptions
+
+        value = SimilarityOptions().threshold
+    return float(value)
 
 
 def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
     comps = [c for c in COMPONENT_ORDER if any(c in p["components"] for p in b.pairs)]
     comps += sorted({c for p in b.pairs for c in p["components"]} - set(comps))
-    threshold = (b.config.get("similarity") or {}).get("threshold")
+    threshold = _threshold(b)
     pairs = [{**p, "has_page": i in with_page} for i, p in enumerate(b.pairs)]
     known = {s.student for s in b.students}
     clusters = [[{"name": n, "page": page_name(n) if n in known else ""} for n in c]
@@ -186,6 +211,8 @@ def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
         page_kind="similarity", root="", audience="staff", pairs=pairs, components=comps,
         student_pages={s.student: s.page for s in b.students},
         flagged=sum(1 for p in b.pairs if p.get("flagged")), threshold=threshold,
+        decided=Counter(p["decision_state"] for p in b.pairs if p["decision_state"]),
+        decision_labels=DECISION_LABELS,
         kinds=dict(sorted(Counter(p["kind"] for p in b.pairs).items())), clusters=clusters,
         plot_pairs=plots.score_distribution([p["score"] for p in b.pairs], metric="pair score",
                                             threshold=threshold, label="pair scores"),
@@ -199,9 +226,19 @@ class _Sources:
         self.subs = {s.student: s for s in b.students}
         sim = b.config.get("similarity") or {}
         root = b.meta.get("course_root")
-        self.corpora = {k: (Path(root) / (sim.get(k) or k)) if root else None
-                        for k in ("web", "archive", "template")}
+        # the folders the similarity stage read (grader.batch.similarity: template is starter/)
+        self.corpora = {k: (Path(root) / (sim.get(k) or default)) if root else None
+                        for k, default in (("web", "web"), ("archive", "archive"),
+                                           ("template", "starter"))}
         self.cache: dict[str, tuple[list[_code.SourceFile], str]] = {}
+        self._starter: frozenset[str] | None = None
+
+    @property
+    def starter(self) -> frozenset[str]:
+        """The starter code's lines (read once)."""
+        if self._starter is None:
+            self._starter = _code.starter_lines(self.corpora["template"])
+        return self._starter
 
     def get(self, name: str) -> tuple[list[_code.SourceFile], str]:
         if name not in self.cache:
@@ -223,15 +260,29 @@ class _Sources:
         return [], f"the code of {name} is no longer in {folder}"
 
 
-def _pair_context(p: dict[str, Any], sources: _Sources) -> dict[str, Any]:
+def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, Any]:
     files_a, miss_a = sources.get(p["a"])
     files_b, miss_b = sources.get(p["b"])
     frags = [f for f in p["fragments"] if isinstance(f, dict)]
+    view_a = _code.annotate(p["a"], files_a, frags, "a", miss_a)
+    view_b = _code.annotate(p["b"], files_b, frags, "b", miss_b)
+    starter = 0
+    if p["kind"] != "template":  # against the starter itself every line would be marked
+        starter = sum(_code.mark_starter(v, sources.starter) for v in (view_a, view_b))
+    known = {s.student for s in b.students}
     return dict(page_kind="pair", root="../", audience="staff",
-                pair={**p, "fragments": frags},
-                view_a=_code.annotate(p["a"], files_a, frags, "a", miss_a),
-                view_b=_code.annotate(p["b"], files_b, frags, "b", miss_b),
-                ncolours=_code.FRAGMENT_COLOURS, code_block=_code.code_block)
+                pair={**p, "fragments": frags}, view_a=view_a, view_b=view_b,
+                ncolours=_code.FRAGMENT_COLOURS, code_block=_code.code_block,
+                threshold=_threshold(b), meaning=COMPONENT_MEANING, weights=_weights(),
+                starter_count=starter, decision_labels=DECISION_LABELS,
+                students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
+                decision=p["decision"], when=_when)
+
+
+def _weights() -> dict[str, float]:
+    from similarity.options import DEFAULT_WEIGHTS
+
+    return dict(DEFAULT_WEIGHTS)
 
 
 def _tail(text: str | None) -> str:
@@ -297,7 +348,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                       "archive": "a submission from a previous year",
                       "template": "the starter code"}.get(kind, "another submission")
             similarity.append({"source": source, "score": float(p["score"]),
-                               "flagged": bool(p.get("flagged"))})
+                               "flagged": bool(p.get("flagged")),
+                               "confirmed": p["decision_state"] == "confirmed"})
     sandbox = b.config.get("sandbox") or {}
     limits = ", ".join(x for x in (
         f"{sandbox['time_limit_s']:g} s" if isinstance(sandbox.get("time_limit_s"), int | float)
@@ -324,7 +376,21 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         memory_text=(f"{run['peak_memory_mb']:.0f} MB"
                      if isinstance(run.get("peak_memory_mb"), int | float) else "–"),
         wall_s=run.get("wall_s"), peak_memory_mb=run.get("peak_memory_mb"),
-        exit_code=run.get("exit_code"), limits=limits, similarity=similarity)
+        exit_code=run.get("exit_code"), limits=limits, similarity=similarity,
+        integrity=_integrity_for_student(g) if b.release_similarity else "")
+
+
+def _integrity_for_student(g: Mapping[str, Any]) -> str:
+    """A confirmed finding as the student reads it: the outcome for their own grade only (the
+    stored outcome names the other student and the TAs' notes, which stay with the staff)."""
+    if not str(g.get("integrity") or "").startswith("confirmed"):
+        return ""
+    before, after = finite(g.get("pre_integrity")), finite(g.get("grade"))
+    change = (f" Under the course's rules your project grade is {after:g} (it would be "
+              f"{before:g} otherwise)." if before is not None and after is not None
+              and before != after else "")
+    return ("The course staff reviewed the similarity finding about your submission and "
+            "confirmed it." + change)
 
 
 # --- the whole batch -----------------------------------------------------------------------
@@ -368,7 +434,7 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
         exports.check_columns(columns)
     env = make_environment()
     css, js, script_hash = _assets()
-    common = dict(course=b.course, css=css, js=js, script_hash=script_hash)
+    common = dict(course=b.course, css=css, js=js, script_hash=script_hash, review=None)
     rep = out_dir / "reports"
     for sub in ("students", "pairs"):
         if (rep / sub).is_symlink():  # never write through a link planted in the folder
@@ -391,7 +457,7 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
     sources = _Sources(b)
     for i in sorted(with_page):
         p = b.pairs[i]
-        write(p["page"], "pair.html.j2", _pair_context(p, sources))
+        write(p["page"], "pair.html.j2", _pair_context(b, p, sources))
     say(f"reports: similarity.html, {len(with_page)} pair pages")
     ranked = sum(1 for s in b.students if s.rank is not None)
     for s in b.students:
@@ -414,3 +480,54 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
     say("reports: results.json, exports/moodle.csv, exports/grades_columns.csv")
     return {"index": index, "similarity": sim, "students": len(b.students),
             "pairs": len(with_page), "exports": exported, "seconds": time.perf_counter() - t0}
+
+
+def render_page(out_dir: Path, snapshot: Mapping[str, Any], rel: str, *,
+                review: Mapping[str, Any] | None = None, script: bool = True) -> str | None:
+    """One page of the batch, rendered in memory from ``snapshot`` (what ``render_all`` would
+    write at ``reports/<rel>``), or None when the batch has no such page.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The batch folder.
+    snapshot : mapping
+        The store's content (``Store.snapshot()``).
+    rel : str
+        ``index.html``, ``similarity.html``, ``pairs/<a>__<b>.html`` or
+        ``students/<student>.html`` (``.txt`` for the plain-text feedback).
+    review : mapping, optional
+        The review app's additions: ``action`` (where the decision form posts), ``csrf``,
+        ``reviewer`` (the default name), ``message`` (a conflict to show), ``history`` (the
+        pair's decisions, oldest first). Every pair gets a page then.
+    script : bool, default=True
+        False leaves the JavaScript out (e-mail: clients drop it anyway).
+    """
+    b = load_batch(Path(out_dir), snapshot)
+    env = make_environment()
+    css, js, script_hash = _assets()
+    common = dict(course=b.course, css=css, js=js if script else "", script_hash=script_hash,
+                  review=review)
+    if rel == "index.html":
+        ctx, template = _index_context(b), "index.html.j2"
+    elif rel == "similarity.html":
+        every = set(range(len(b.pairs))) if review is not None else {
+            i for i, p in enumerate(b.pairs) if p.get("flagged") or p["fragments"]}
+        ctx, template = _similarity_context(b, every), "similarity.html.j2"
+    elif rel.startswith("pairs/"):
+        pair = next((p for p in b.pairs if p["page"] == rel), None)
+        if pair is None:
+            return None
+        ctx, template = _pair_context(b, pair, _Sources(b)), "pair.html.j2"
+    elif rel.startswith("students/") and rel.endswith((".html", ".txt")):
+        stem, _, ext = rel[len("students/"):].rpartition(".")
+        student = next((s for s in b.students if s.page == stem), None)
+        if student is None:
+            return None
+        ranked = sum(1 for s in b.students if s.rank is not None)
+        ctx = dict(page_kind="student", root="../", audience="student",
+                   fb=_feedback(b, student, ranked), metric=b.metric)
+        template = f"student.{ext}.j2"
+    else:
+        return None
+    return env.get_template(template).render(**common, **ctx)

@@ -20,10 +20,14 @@
     var thr = document.querySelector('[data-threshold-for="' + id + '"]');
     var pager = document.querySelector('[data-pager-for="' + id + '"]');
     var counter = document.querySelector('[data-count-for="' + id + '"]');
+    var decisionSel = document.querySelector('[data-decision-for="' + id + '"]');
+    var flaggedBox = document.querySelector('[data-flagged-for="' + id + '"]');
     function matches(row) {
       if (state.query && (row.getAttribute("data-text") || row.textContent).toLowerCase().indexOf(state.query) < 0) return false;
       var s = parseFloat(row.getAttribute("data-score"));
       if (!isNaN(s) && s < state.threshold) return false;
+      if (decisionSel && decisionSel.value && row.getAttribute("data-decision") !== decisionSel.value) return false;
+      if (flaggedBox && flaggedBox.checked && row.getAttribute("data-flagged") !== "1") return false;
       return true;
     }
     function apply() {
@@ -74,6 +78,10 @@
       thr.addEventListener("input", onThr);
       var v0 = parseFloat(thr.value); state.threshold = isNaN(v0) ? -Infinity : v0;
     }
+    [decisionSel, flaggedBox].forEach(function (el) {
+      if (!el) return;
+      el.addEventListener("change", function () { state.page = 0; apply(); });
+    });
     if (pager) {
       pager.querySelector(".prev").addEventListener("click", function () { state.page -= 1; apply(); });
       pager.querySelector(".next").addEventListener("click", function () { state.page += 1; apply(); });
@@ -89,8 +97,10 @@
       l.addEventListener("mouseenter", function () { mark(l.getAttribute("data-frag"), true); });
       l.addEventListener("mouseleave", function () { mark(l.getAttribute("data-frag"), false); });
     });
-    // scroll each side's own box (not the window) to a fragment's first line
-    function show(f) {
+    // scroll each side's own box to a fragment's first line; on a click, the page too
+    function show(f, page) {
+      var sbs = document.getElementById("side-by-side");
+      if (page && sbs) sbs.scrollIntoView({ block: "start" });
       ["a", "b"].forEach(function (side) {
         var box = document.querySelector(".side-" + side);
         var first = box && box.querySelector('.ln[data-frag="' + f + '"]');
@@ -98,9 +108,9 @@
       });
     }
     document.querySelectorAll("[data-goto-frag]").forEach(function (a) {
-      a.addEventListener("click", function (ev) { ev.preventDefault(); show(a.getAttribute("data-goto-frag")); });
+      a.addEventListener("click", function (ev) { ev.preventDefault(); show(a.getAttribute("data-goto-frag"), true); });
     });
-    if (document.querySelector(".side-a")) show("0");
+    if (document.querySelector(".side-a")) show("0", false);
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table[data-table]").forEach(setupTable);
