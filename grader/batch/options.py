@@ -19,7 +19,7 @@ class BatchOptions:
     executor: str = "local"             # local | dask
     scheduler: str | None = None        # Dask scheduler address
     reference: bool = False             # run the reference models into the batch
-    reference_budget_s: float = 30.0
+    reference_budget_s: float = 600.0  # safety deadline per model; [reference] budget_s wins
     similarity: bool = True
     reports: bool = True
     adjustments: Path | None = None     # adjustments.csv (deductions)
