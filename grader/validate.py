@@ -75,8 +75,9 @@ def _model_problem(course: Course, text: str, key: str, value: str,
     models, tasks = _model_names()
     if value not in models:
         close = did_you_mean(value, [*models, *builtins], quote='"')
+        fits = sorted(m for m in models if m not in builtins and tasks.get(m) == course.task)
         return (f"{where}\n    not a reference model{close}; write a number (e.g. 0.85) or one "
-                f"of: {', '.join([*builtins, *sorted(models)])}")
+                f"of: {', '.join([*builtins, *fits])}")
     if tasks.get(value) != course.task:
         return (f"{where}\n    {value} is a {tasks.get(value)} model but metric "
                 f"\"{course.metric}\" is {course.task}; pick a {course.task} model")

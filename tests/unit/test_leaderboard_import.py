@@ -55,3 +55,95 @@ def test_malformed_leaderboard(tmp_path, capsys):
     lb = write(tmp_path / "s.csv", [["student", "score"], ["a", "high"]])
     assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(tmp_path / "o")]) == 1
     assert "s.csv:2" in capsys.readouterr().err
+
+
+# --- the Kaggle path loses nothing (issue 14, item 3) ----------------------------------------
+
+KAGGLE = [["TeamId", "TeamName", "SubmissionDate", "Score"],
+          [101, "Ana Pop", "2026-01-10", 0.91],
+          [104, "mihai", "2026-01-10", 0.80],
+          [105, "mihai", "2026-01-11", 0.70]]
+
+
+def kaggle_case(tmp_path, roster_rows):
+    course = make_course(tmp_path / "c", toml='[competition]\nname = "t"\n[grading]\n'
+                                              'baseline = 0.5\n')
+    lb = write(tmp_path / "lb.csv", KAGGLE)
+    roster = write(tmp_path / "roster.csv", [["student", "name", "kaggle"], *roster_rows])
+    return course, lb, roster
+
+
+def test_two_teams_with_one_name_are_an_error_listing_the_team_ids(tmp_path, capsys):
+    course, lb, _ = kaggle_case(tmp_path, [])
+    out = tmp_path / "out"
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "lb.csv:3,4" in err and "TeamId 104" in err and "TeamId 105" in err
+    assert "never merged" in err and "roster's kaggle column" in err
+    assert not out.exists()  # nothing written
+
+
+def test_a_roster_name_does_not_merge_two_teams_either(tmp_path, capsys):
+    course, lb, roster = kaggle_case(tmp_path, [["ana", "Ana Pop", ""],
+                                                ["mihai_i", "Mihai Ionescu", "mihai"]])
+    out = tmp_path / "out"
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--roster", str(roster),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "roster student 'mihai_i'" in err and "TeamId 104" in err and "TeamId 105" in err
+    assert not out.exists()
+
+
+def test_team_ids_in_the_roster_resolve_the_collision_and_absent_students_are_listed(
+        tmp_path, capsys):
+    course, lb, roster = kaggle_case(tmp_path, [["ana", "Ana Pop", ""],
+                                                ["mihai_i", "Mihai Ionescu", "104"],
+                                                ["mihai_p", "Mihai Popa", "#105"],
+                                                ["dan", "Dan Dinu", ""]])
+    out = tmp_path / "out"
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--roster", str(roster),
+                 "--out", str(out)]) == 0
+    assert "absent from the leaderboard: dan" in capsys.readouterr().out
+    g = read(out / "grades.csv")
+    assert (g["mihai_i"]["score"], g["mihai_p"]["score"]) == ("0.8", "0.7")
+    assert g["dan"]["status"] == "absent" and g["dan"]["grade"] == "" and g["dan"]["rank"] == ""
+    assert "no row on the leaderboard lb.csv" in g["dan"]["message"]
+    assert g["dan"]["leaderboard_name"] == "" and g["mihai_p"]["leaderboard_name"] == "mihai"
+
+
+def test_report_on_a_grades_only_output_is_complete(tmp_path, capsys):
+    course, lb, roster = kaggle_case(tmp_path, [["ana", "Ana Pop", ""],
+                                                ["mihai_i", "Mihai Ionescu", "104"],
+                                                ["mihai_p", "Mihai Popa", "105"],
+                                                ["dan", "Dan Dinu", ""]])
+    out = tmp_path / "out"
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--roster", str(roster),
+                 "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    assert "4 student pages" in capsys.readouterr().out
+    pages = out / "reports" / "students"
+    assert sorted(p.stem for p in pages.glob("*.html")) == ["ana", "dan", "mihai_i", "mihai_p"]
+    assert "absent" in (pages / "dan.html").read_text()
+    assert "tell the instructor your Kaggle team name" in (pages / "dan.html").read_text()
+    with (out / "exports" / "moodle.csv").open() as f:
+        moodle = {r["Username"]: r for r in csv.DictReader(f)}
+    assert set(moodle) == {"ana", "dan", "mihai_i", "mihai_p"}
+    assert moodle["ana"]["t project"] == "10.00" and moodle["dan"]["t project"] == ""
+    assert moodle["dan"]["Feedback"].startswith("absent:")
+    index = (out / "reports" / "index.html").read_text()
+    assert "Every submission ran and produced a valid output." not in index
+    assert "dan" in index
+
+
+def test_unknown_adjustment_id_on_the_kaggle_path(tmp_path, capsys):
+    course, lb, roster = kaggle_case(tmp_path, [["ana", "Ana Pop", ""],
+                                                ["mihai_i", "Mihai Ionescu", "104"],
+                                                ["mihai_p", "Mihai Popa", "105"]])
+    adj = tmp_path / "adjustments.csv"
+    adj.write_text("student,points,note\nmihai_pp,1,late\n")
+    out = tmp_path / "out"
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--roster", str(roster),
+                 "--adjustments", str(adj), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "adjustments.csv:2  student 'mihai_pp' is not in the roster or on the leaderboard" in err
+    assert "did you mean 'mihai_p'?" in err and not out.exists()
