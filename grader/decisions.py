@@ -19,20 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import FORMULA_PREFIXES, csv_writer
 from grader.course import IntegrityConfig
 from grader.errors import GraderError, InputFileError
 from grader.grading import apply_integrity
 from grader.store import Store
 
 __all__ = ["STATES", "CSV_COLUMNS", "DecisionConflict", "PairRef", "pair_key", "decide",
-           "reapply", "policy_of", "export_csv", "import_csv", "when"]
+           "reapply", "policy_of", "export_csv", "import_csv", "when", "refresh_grades_csv"]
 
 #: the decision states, in the order the review page offers them
 STATES = ("confirmed", "dismissed", "needs_discussion")
 #: the columns of ``grader review export`` (``import`` needs ``a, b, state, reviewer``)
 CSV_COLUMNS = ["a", "b", "kind", "score", "flagged", "state", "note", "reviewer", "named",
                "version", "decided_at"]
-_FORMULA = ("=", "+", "-", "@")
 
 
 class DecisionConflict(GraderError):
@@ -156,13 +156,10 @@ def reapply(store: Store) -> list[dict[str, Any]]:
 
 # --- CSV for TAs who work offline --------------------------------------------------------
 
-def _cell(text: Any) -> str:
-    s = "" if text is None else str(text)
-    return "'" + s if s.startswith(_FORMULA) else s  # spreadsheets would run it as a formula
-
-
 def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:2] in _FORMULA else text
+    """A cell as written, without the quote ``csv_safe`` put before a formula."""
+    return text[1:] if text.startswith("'") and text[1:2] and text[1] in FORMULA_PREFIXES \
+        else text
 
 
 def export_csv(store: Store, path: Path) -> int:
@@ -175,16 +172,16 @@ def export_csv(store: Store, path: Path) -> int:
         if d is None and not p.get("flagged"):
             continue
         d = d or {}
-        rows.append([_cell(ref.lo), _cell(ref.hi), ref.kind, f"{p['score']:.4f}",
+        rows.append([ref.lo, ref.hi, ref.kind, f"{p['score']:.4f}",
                      "yes" if p.get("flagged") else "no", d.get("state", ""),
-                     _cell(d.get("note", "")), _cell(d.get("reviewer", "")),
+                     d.get("note", ""), d.get("reviewer", ""),
                      ";".join(d.get("named") or []), d.get("version", 0),
                      when(d.get("decided_at"))])
     rows.sort(key=lambda r: (-float(r[3]), r[0], r[1]))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)  # a note or name starting with '=' must not run as a formula
         w.writerow(CSV_COLUMNS)
         w.writerows(rows)
     return len(rows)
@@ -279,3 +276,18 @@ def current_version(store: Store, r: dict[str, Any]) -> int:
     """The current version of a decision row's pair (0 when undecided)."""
     history = store.decision_history(r["lo"], r["hi"], r["kind"])
     return history[-1]["version"] if history else 0
+
+
+def refresh_grades_csv(out: Path, store: Store) -> None:
+    """Rewrite ``grades.csv`` from the store after a decision, keeping the
+    ``leaderboard_name`` column that ``grader grades`` added (the names are not stored)."""
+    from grader.batch.outputs import write_grades_csv
+
+    path = Path(out) / "grades.csv"
+    names: dict[str, str] | None = None
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if "leaderboard_name" in (reader.fieldnames or []):
+                names = {r["student"]: r["leaderboard_name"] for r in reader}
+    write_grades_csv(Path(out), store, leaderboard_names=names)

@@ -29,8 +29,23 @@ def run(args: argparse.Namespace) -> int:
     if (out / "results" / "grading.db").is_file() and not (out / "grading.db").is_file():
         out = out / "results"  # the demo's folder: the batch lives in results/
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr))
+    _reapply_decisions(out)
     columns = args.columns.split(",") if args.columns else None
     info = render_reports(out, progress=say, columns=columns, moodle_item=args.moodle_item)
     print(f"rendered {info['students']} student pages and {info['pairs']} pair pages in "
           f"{info['seconds']:.1f} s — see {info['index']}")
     return 0
+
+
+def _reapply_decisions(out: Path) -> None:
+    """The TAs' current decisions applied to the stored grades, and grades.csv rewritten
+    (nothing is re-run: the grades before any decision are kept in the store)."""
+    from grader.decisions import reapply, refresh_grades_csv
+    from grader.store import Store
+
+    if not (out / "grading.db").is_file():
+        return  # render_reports says what is missing
+    with Store(out / "grading.db") as store:
+        if store.grades():
+            reapply(store)
+            refresh_grades_csv(out, store)
