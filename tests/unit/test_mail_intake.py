@@ -332,8 +332,9 @@ def test_mbox_message_without_date_uses_the_envelope_line(tmp_path):
     mbox.write_text(text)
     res = run_intake(mbox, load_roster(roster_path), tmp_path / "subs")
     assert [o.status for o in res.outcomes] == ["superseded", "accepted"]
-    assert res.outcomes[1].date == T0 + timedelta(days=2)
-    assert "no valid Date header; used the mbox 'From ' line" in res.outcomes[1].notes
+    # the receiving time comes from the envelope whether or not there is a Date header
+    assert res.outcomes[1].received == T0 + timedelta(days=2) and res.outcomes[1].date is None
+    assert res.outcomes[1].received_from == "mbox 'From ' line"
 
 
 def test_oversized_message_is_not_parsed(tmp_path):
