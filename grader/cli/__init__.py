@@ -44,6 +44,12 @@ COMMANDS: dict[str, CommandInfo] = {
     "final": CommandInfo(
         "grader.cli.commands.final", "compute final course grades from their components"
     ),
+    "review": CommandInfo(
+        "grader.cli.commands.review", "the TAs' review app: decide similarity pairs"
+    ),
+    "feedback": CommandInfo(
+        "grader.cli.commands.feedback", "e-mail each student their feedback page"
+    ),
 }
 
 
