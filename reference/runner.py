@@ -469,8 +469,8 @@ def run_references(
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"id": [1, 2, 3, 4], "x": [0, 1, 0, 1], "label": list("abab")})
-    >>> test = pd.DataFrame({"id": [5, 6], "x": [1, 0]})
+    >>> train = pd.DataFrame({"id": range(10), "x": [0, 1] * 5, "label": list("ab") * 5})
+    >>> test = pd.DataFrame({"id": [10, 11], "x": [1, 0]})
     >>> [r.status for r in run_references(train, test, None, models=["majority"])]
     ['ok']
     """

@@ -19,7 +19,6 @@ safety deadline per model, seconds), ``threads`` (BLAS/PyTorch threads while tra
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import csv_writer
 from grader.course import Course
 from grader.errors import CourseError
 from grader.store import Store
@@ -279,7 +279,7 @@ def _check_roles(course: Course, rows: list[dict], say: Callable[[str], None]) -
         value = getattr(course.grading, role)
         if value == "best":
             for r in unusable.values():
-                if r["private_score"] is not None:
+                if r["status"] != "skipped":
                     say(f"reference: optimum \"best\" passes over {r['model']} "
                         f"({r['status']}: {r['message']})")
         elif isinstance(value, str) and value in unusable:
@@ -298,7 +298,7 @@ def write_reference_csv(path: Path, rows: list[dict]) -> None:
     """``reference.csv``: one row per model, best private score first; ``status`` is
     ``deadline`` for a model stopped by the safety deadline (never a baseline or optimum)."""
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)
         w.writerow(["model", "params", "public_score", "private_score", "validation_score",
                     "fit_s", "predict_s", "status", "baseline", "message", "trained_at"])
         for r in sorted(rows, key=lambda r: (r["private_score"] is None,
