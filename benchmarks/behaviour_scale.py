@@ -5,7 +5,9 @@ peak memory on simulated classes, each size in its own process.
 Run with no arguments for the full sizes (1,000 students x 10,000 test ids; 5,000 students x
 2,000 ids), ``--quick`` for small ones. All pairs are scored as the similarity engine does:
 ``block(ra, rb)`` over row blocks of 512 (``rb`` = the rows from ``ra``'s first on, so each
-pair once). Every class holds planted copies (a student's predictions with 2 % of the ids
+pair once). ``one_gemm_s`` is the time of one float32 product of the class's size (n x
+n x n_ids) on the same machine in the same process, so runs on a busy machine compare: the
+all-pairs work is about a dozen such products for half the pairs. Every class holds planted copies (a student's predictions with 2 % of the ids
 changed), so the run also prints how many copies are flagged (behaviour >= 0.45) and how many
 other pairs are.
 
@@ -78,8 +80,13 @@ def run_one(n: int, k: int, block: int) -> dict:
         flagged.update((int(ra[i]), int(rb[j])) for i, j in hit)
     pairs_s = time.perf_counter() - t0
     copy_set = set(copies)
+    # The same machine's BLAS on one product of the class's size: all-pairs time in its units.
+    x = np.ones((n, k), np.float32)
+    t0 = time.perf_counter()
+    _ = x[: min(block, n)] @ x.T
+    gemm_s = (time.perf_counter() - t0) * n / min(block, n)
     return {"students": n, "ids": k, "pairs": n * (n - 1) // 2, "fit_s": round(fit_s, 2),
-            "all_pairs_s": round(pairs_s, 2),
+            "all_pairs_s": round(pairs_s, 2), "one_gemm_s": round(gemm_s, 3),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "copies_flagged": f"{len(copy_set & flagged)}/{len(copy_set)}",
             "other_pairs_flagged": len(flagged - copy_set),

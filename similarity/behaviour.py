@@ -375,7 +375,7 @@ class BehaviourModel:
         else:
             raw = self._regression_block(ra, rb)
         raw["explained"] = self._explained(ra[:, None], rb[None, :])
-        return self._finish(raw)
+        return self._finish(raw, ra[:, None], rb[None, :])
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         """Listed pairs ``(r[t], c[t])``, as 1-D arrays with the keys of :meth:`block`."""
@@ -385,9 +385,11 @@ class BehaviourModel:
             raise ValueError(f"pairs(): {len(r)} rows but {len(c)} columns")
         raw = self._raw_pairs(r, c)
         raw["explained"] = self._explained(r, c)
-        return self._finish(raw)
+        return self._finish(raw, r, c)
 
-    def _finish(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def _finish(self, raw: dict[str, np.ndarray], r: np.ndarray,
+                c: np.ndarray) -> dict[str, np.ndarray]:
+        """p-values, scores and int counts from the raw sums of pairs ``(r, c)`` (broadcast)."""
         shape = raw["explained"].shape
         out = {"explained": raw["explained"]}
         if self.task == "classification":
@@ -396,12 +398,22 @@ class BehaviourModel:
             out["same_wrong"] = np.rint(x).astype(np.int64)
             x = out["same_wrong"].astype(np.float64)
             lam = raw["expected"].astype(np.float64)
-            mu = raw["expected_given_both"].astype(np.float64)
             p = poisson_tail(x, lam, self.dispersion["unconditional"])
+            if "expected_given_both" in raw:
+                mu = raw["expected_given_both"].astype(np.float64)
+                n_lab = raw["n_labelled"]
+            else:  # a block: the conditional sums only where the guard needs them
+                mu = np.full(shape, np.nan)
+                n_lab = np.zeros(shape)
+                at = np.nonzero(p < GUARD_BELOW) if self.n_classes > 2 else ()
+                if at and len(at[0]):
+                    rr, cc = np.broadcast_to(r, shape)[at], np.broadcast_to(c, shape)[at]
+                    sub = self._raw_pairs(rr, cc)
+                    mu[at], n_lab[at] = sub["expected_given_both"], sub["n_labelled"]
             if self.n_classes > 2:
                 need = p < GUARD_BELOW
                 if need.any():
-                    pc = binomial_tail(x[need], np.rint(raw["n_labelled"][need]), mu[need],
+                    pc = binomial_tail(x[need], np.rint(n_lab[need]), mu[need],
                                        self.dispersion["conditional"])
                     p[need] = np.maximum(p[need], pc)
             out.update(expected=lam, expected_given_both=mu, p_value=p,

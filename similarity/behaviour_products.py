@@ -11,9 +11,9 @@ and per-id ``S~[k]``, ``D[k]`` (see ``similarity.behaviour``), the leave-pair-ou
 
     lambda = (a w0 + b (S~ - h) w1)_A a_B' + a_A (b (S~ - h) w1)_B' + (b (S~ - h) w2)_A b_B'
              - b_A (b h w2)_B' + 2 sum_{same} (p sqrt(w2))_A (p sqrt(w2))_B
-    mu     = (u (S~ - h) w2)_A u_B' - u_A (u h w2)_B' + 2 sum_{same} sqrt(w2)_A sqrt(w2)_B
 
-The ``[same]`` sums and the ``same_wrong`` count run over one-hot (id, wrong label) columns:
+The conditional sums (``mu``, over the ids both got wrong) are needed only for the few pairs
+whose unconditional p-value is small, and come from the element-wise route. The ``[same]`` sums and the ``same_wrong`` count run over one-hot (id, wrong label) columns:
 columns that many students share go through dense BLAS, the long tail of rare ones through a
 sparse product (its cost grows with the square of a column's count).
 """
@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 __all__ = ["BlockProducts"]
 
-DENSE_SHARE = 0.02  # an (id, label) column held by this share of students goes dense ...
+DENSE_SHARE = 0.1  # an (id, label) column held by this share of students goes dense ...
 DENSE_MIN = 8  # ... and by at least this many
 
 
@@ -56,65 +56,37 @@ class BlockProducts:
         self.l0 = self.a * w0 + self.x
         self.y = self.b * sh * w2
         self.z = self.b * h * w2
-        self.uc = uf * sh * w2
-        self.uh = uf * h * w2
         del sh, uf
-        self.u, self.e, self.col = u, e, col
-        self.rw2 = np.sqrt(2 * w2).astype(np.float32)
-        counts = np.bincount(col[col >= 0], minlength=n_cols)
+        self.e = e
+        # One-hot (student, id x wrong label) matrices with values 1 and p sqrt(2 w2), split
+        # into the popular columns (dense BLAS) and the long tail (sparse), built once.
+        rr, kk = np.nonzero(col >= 0)
+        cc = col[rr, kk]
+        counts = np.bincount(cc, minlength=n_cols)
         dense = counts >= max(DENSE_MIN, DENSE_SHARE * len(p))
-        self.slot = np.where(dense, np.cumsum(dense) - 1, -1)  # column -> dense slot or -1
-        self.rare = np.where(~dense, np.cumsum(~dense) - 1, -1)  # column -> sparse slot or -1
-        self.n_dense, self.n_rare = int(dense.sum()), int((~dense).sum())
+        slot = np.where(dense, np.cumsum(dense) - 1, np.cumsum(~dense) - 1)[cc]
+        values = (np.ones(len(rr), np.float32), self.b[rr, kk] * np.sqrt(2 * w2)[kk])
+        self.onehots = []
+        for part, width in ((dense[cc], int(dense.sum())), (~dense[cc], int((~dense).sum()))):
+            shape = (len(p), width)
+            self.onehots.append([sp.csr_matrix((v[part], (rr[part], slot[part])), shape=shape)
+                                 for v in values])
+        self.n_dense = int(dense.sum())
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        """``expected``, ``expected_given_both``, ``same_wrong``, ``n_labelled``, ``both_wrong``
-        for all pairs ``ra x rb`` (float arrays of shape (len(ra), len(rb)))."""
-        ua, ub = self.u[ra].astype(np.float32), self.u[rb].astype(np.float32)
-        ba, bb = self.b[ra], self.b[rb]
+        """``expected`` (lambda), ``same_wrong`` and ``both_wrong`` for all pairs ``ra x rb``
+        (float32 arrays of shape (len(ra), len(rb)))."""
         lam = self.l0[ra] @ self.a[rb].T
         lam += self.a[ra] @ self.x[rb].T
-        lam += self.y[ra] @ bb.T
-        lam -= ba @ self.z[rb].T
-        mu = self.uc[ra] @ ub.T
-        mu -= ua @ self.uh[rb].T
-        n_lab = ua @ ub.T
-        del ua, ub
+        lam += self.y[ra] @ self.b[rb].T
+        lam -= self.b[ra] @ self.z[rb].T
         both = self.e[ra].astype(np.float32) @ self.e[rb].astype(np.float32).T
-        same = np.zeros_like(lam)
-        for onehot in (self._dense, self._sparse):
-            (a1, ap, aw), (b1, bp, bw) = onehot(ra), onehot(rb)
-            same += _dot(a1, b1)
-            lam += _dot(ap, bp)
-            mu += _dot(aw, bw)
-        return {"expected": lam, "expected_given_both": mu, "same_wrong": same,
-                "n_labelled": n_lab, "both_wrong": both}
-
-    def _entries(self, rows: np.ndarray, slots: np.ndarray):
-        col = self.col[rows]
-        rr, kk = np.nonzero(col >= 0)
-        ss = slots[col[rr, kk]]
-        keep = ss >= 0
-        rr, kk, ss = rr[keep], kk[keep], ss[keep]
-        w = self.rw2[kk]
-        p = self.b[rows[rr], kk]  # where wrong, p = b
-        return rr, ss, (np.ones(len(rr), np.float32), p * w, w)
-
-    def _dense(self, rows: np.ndarray):
-        """Dense one-hots over the popular columns: values 1, p sqrt(2 w2), sqrt(2 w2)."""
-        rr, ss, values = self._entries(rows, self.slot)
-        out = []
-        for v in values:
-            m = np.zeros((len(rows), self.n_dense), np.float32)
-            m[rr, ss] = v
-            out.append(m)
-        return out
-
-    def _sparse(self, rows: np.ndarray):
-        """Sparse one-hots over the rare columns, the same three values."""
-        rr, ss, values = self._entries(rows, self.rare)
-        shape = (len(rows), self.n_rare)
-        return [sp.csr_matrix((v, (rr, ss)), shape=shape) for v in values]
+        (d1, dp), (s1, spp) = self.onehots
+        same = d1[ra].toarray() @ d1[rb].toarray().T
+        lam += dp[ra].toarray() @ dp[rb].toarray().T
+        same += (s1[ra] @ s1[rb].T).toarray()
+        lam += (spp[ra] @ spp[rb].T).toarray()
+        return {"expected": lam, "same_wrong": same, "both_wrong": both}
 
 
 def _dot(x, y) -> np.ndarray:
