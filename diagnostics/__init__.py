@@ -44,4 +44,6 @@ class Diagnostic(Exception):
         lines += [f"  {p}" for p in self.problems]
         if self.hint:
             lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
+        # messages quote students' file names, e-mail headers, table cells: each line is
+        # made terminal-safe (the line breaks between them are ours)
+        return "\n".join(terminal_safe(part) for line in lines for part in line.split("\n"))

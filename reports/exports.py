@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import csv_safe
 from reports._load import Batch, StudentRow, finite
 from reports.errors import ReportsError
 
@@ -57,12 +58,7 @@ def _cell(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return f"{v:.6g}"
-    return _no_formula(str(v))
-
-
-def _no_formula(s: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: student text is prefixed."""
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    return csv_safe(str(v))  # spreadsheets run = + - @ cells as formulas (OWASP)
 
 
 def check_columns(columns: Sequence[str]) -> list[str]:
@@ -130,8 +126,8 @@ def write_moodle_csv(batch: Batch, path: Path, *, item: str | None = None) -> Pa
                 feedback += f"; {note}" if note else ""
             else:
                 feedback = f"{s.status}: {s.message}"
-            w.writerow([_no_formula(s.student), "" if grade is None else f"{grade:.2f}",
-                        _no_formula(feedback)])
+            w.writerow([csv_safe(s.student), "" if grade is None else f"{grade:.2f}",
+                        csv_safe(feedback)])
     return path
 
 

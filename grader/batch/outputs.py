@@ -4,11 +4,11 @@ used by ``grader run`` and ``grader grades``), the terminal tables, and the HTML
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import csv_writer, terminal_safe
 from grader.errors import StoreError
 from grader.store import Store
 
@@ -32,7 +32,7 @@ def write_grades_csv(out: Path, store: Store, *,
     repro = store.reproduction()
     columns = GRADES_COLUMNS + (["leaderboard_name"] if leaderboard_names is not None else [])
     with (out / "grades.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)  # every cell csv_safe: names, messages, team names
         w.writerow(columns)
         for g in store.grades():
             sc = scores.get(g["student"], {})
@@ -45,7 +45,7 @@ def write_grades_csv(out: Path, store: Store, *,
                 row.append(leaderboard_names.get(g["student"], g["student"]))
             w.writerow(row)
     with (out / "leaderboard.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_writer(f)
         w.writerow(["rank", "student", "private_score", "public_score", "grade"])
         for g in store.grades():
             if g["rank"] is not None:
@@ -79,11 +79,12 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
     for g in store.grades()[:limit]:
         sc = scores.get(g["student"], {})
         priv, pub, grade = sc.get("private_score"), sc.get("public_score"), g["grade"]
-        lines.append(f"{g['rank'] or '-':>4}  {g['student']:<24} "
+        lines.append(f"{g['rank'] or '-':>4}  {terminal_safe(g['student']):<24} "
                      f"{'' if priv is None else f'{priv:.4f}':>8} "
                      f"{'' if pub is None else f'{pub:.4f}':>8} "
                      f"{'' if grade is None else f'{grade:g}':>5}  {g['status']}"
-                     + (f"  ({_clip(g['note'], 90)})" if g["status"] != "ok" and g["note"] else ""))
+                     + (f"  ({_clip(terminal_safe(g['note']), 90)})"
+                        if g["status"] != "ok" and g["note"] else ""))
     return "\n".join(lines)
 
 
@@ -94,7 +95,7 @@ def reference_text(store: Store) -> str:
     for r in rows:
         mark = "  (baseline)" if r["is_baseline"] else ""
         if r["private_score"] is None:
-            lines.append(f"  {r['model']:<24} {r['status']}: {r['message'][:60]}")
+            lines.append(f"  {r['model']:<24} {r['status']}: {terminal_safe(r['message'][:60])}")
             continue
         lines.append(f"  {r['model']:<24} {r['private_score']:8.4f} {r['public_score']:8.4f} "
                      f"{r['fit_s'] or 0:6.1f}{mark}")

@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from typing import TextIO
 
+from diagnostics.text import terminal_safe
+
 
 class Progress:
     """Prints ``[ 12/150] ok 10 · error 1 · timeout 1`` as results arrive.
@@ -36,7 +38,7 @@ class Progress:
             self.stream.write("\r\033[K" + self._line())
         else:
             took = f" ({seconds:.1f} s)" if seconds is not None else ""
-            self.stream.write(f"{self._line()} — {student}: {status}{took}\n")
+            self.stream.write(f"{self._line()} — {terminal_safe(student)}: {status}{took}\n")
         self.stream.flush()
 
     def close(self) -> None:

@@ -3,9 +3,10 @@ with sample submissions covering every case a real class produces."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
+
+from diagnostics.text import csv_writer
 
 HERE = Path(__file__).parent
 
@@ -94,7 +95,7 @@ def build_demo(dest: str | Path, *, n_train: int = 1200) -> tuple[Path, Path]:
 
     def write(path: Path, header: list[str], rows) -> None:
         with path.open("w", newline="") as f:
-            w = csv.writer(f)
+            w = csv_writer(f)
             w.writerow(header)
             w.writerows(rows)
 

@@ -6,7 +6,6 @@ Message-IDs derived with blake2b from the content, no randomness.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import mailbox
@@ -16,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr, parsedate_to_datetime
 from pathlib import Path
+
+from diagnostics.text import csv_writer
 
 __all__ = [
     "COURSE_ADDRESS",
@@ -73,7 +74,7 @@ def write_demo_roster(students: Iterable[str], path: str | Path, *,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf, lineterminator="\n")
     writer.writerow(["student", "name", "email", "kaggle", "group"])
     for i, sid in enumerate(students):
         name = (names or {}).get(sid) or demo_name(sid, i)

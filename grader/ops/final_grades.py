@@ -40,6 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import csv_safe
 from grader.errors import CourseError, InputFileError
 from grader.ops.roster import Roster, read_table, resolve_columns
 
@@ -543,7 +544,7 @@ def write_final_grades(results: list[FinalGrade], out_dir: str | Path,
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({k: csv_safe(v) for k, v in rec.items()} for rec in records)
     payload = {"rules": rules.describe(),
                "students": [{**rec, "steps": r.steps} for rec, r in zip(records, results,
                                                                         strict=True)]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from diagnostics.text import terminal_safe
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("course", help="the course folder (its course.toml [final] table "
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "incomplete")}
     for r in results:
         if r.status != "passed":
-            print(f"  {r.student}: {r.status} ({r.reason})")
+            print(terminal_safe(f"  {r.student}: {r.status} ({r.reason})"))
     print(f"final grades for {len(results)} students: {counts['passed']} passed, "
           f"{counts['failed']} failed, {counts['incomplete']} incomplete — see {csv_path} "
           f"and {json_path.name}")

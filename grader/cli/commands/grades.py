@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from diagnostics.text import terminal_safe
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("course", type=Path, metavar="COURSE_DIR")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                            leaderboard=args.leaderboard,
                            reference_models=stored_reference_models(args.out))
     for note in checked.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(terminal_safe(f"note: {note}"), file=sys.stderr)
     course, table = checked.course, checked.scores
     scorer = Scorer(course)
     out = args.out
@@ -102,11 +104,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
           f"{baseline:.4g} ({source}); bands for {len(graded)} participants")
     for note in table.matched_notes:
-        print(f"  matched {note}")
+        print(terminal_safe(f"  matched {note}"))
     if table.unmatched:
         print(f"{len(table.unmatched)} row(s) not graded:")
         for line in table.unmatched:
-            print(f"  {line}")
+            print(terminal_safe(f"  {line}"))
     if table.absent:
         print(f"{len(table.absent)} roster student(s) absent from the leaderboard: "
               f"{', '.join(table.absent)}")

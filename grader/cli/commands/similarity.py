@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from diagnostics.text import terminal_safe
 from grader.errors import SubmissionsError
 
 
@@ -77,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
         frag = (f"  {p.fragments[0].file_a}:{p.fragments[0].start_a}-{p.fragments[0].end_a}"
                 f" ~ {p.fragments[0].file_b}:{p.fragments[0].start_b}-{p.fragments[0].end_b}"
                 if p.fragments else "")
-        print(f"{mark} {p.score:.3f}  {p.a}  {p.b}  [{p.kind}]{frag}")
+        print(terminal_safe(f"{mark} {p.score:.3f}  {p.a}  {p.b}  [{p.kind}]{frag}"))
     for name, notes in sorted(result.notes.items()):
         for n in notes:
-            print(f"note: {name}: {n}", file=sys.stderr)
+            print(terminal_safe(f"note: {name}: {n}"), file=sys.stderr)
     print(f"wrote {args.out / 'pairs.csv'}, pairs.json, clusters.csv")
     return 0
