@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
+from diagnostics.text import csv_writer
 from similarity.engine import SimilarityResult
 from similarity.options import COMPONENTS
 
@@ -31,7 +31,7 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "pairs.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csv_writer(fh)  # every cell csv_safe: submission names come from students
         w.writerow(PAIRS_COLUMNS)
         for p in result.pairs:
             w.writerow([p.a, p.b, f"{p.score:.4f}",
@@ -43,7 +43,7 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
     with open(out_dir / "pairs.json", "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1, ensure_ascii=False)
     with open(out_dir / "clusters.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csv_writer(fh)
         w.writerow(("cluster", "size", "student"))
         for i, group in enumerate(result.clusters, 1):
             for s in group:
