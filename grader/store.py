@@ -66,6 +66,16 @@ CREATE TABLE IF NOT EXISTS feedback_sent (
     sent_at REAL NOT NULL, PRIMARY KEY (student, digest));
 """
 
+#: (table, column, declaration) added after a store was first written: older grading.db files
+#: get them on open
+_ADDED_COLUMNS = (
+    ("grades", "integrity", "TEXT NOT NULL DEFAULT ''"),
+    ("grades", "pre_integrity", "REAL"),
+    ("similarity_pairs", "code", "REAL"),  # the code score alone (score: code and behaviour)
+    ("similarity_pairs", "reason", "TEXT NOT NULL DEFAULT ''"),  # code | behaviour | both
+    ("similarity_pairs", "behaviour", "TEXT"),  # JSON: the behavioural evidence, or null
+)
+
 
 class Store:
     """A batch's ``grading.db``. Use as a context manager or call :meth:`close`."""
@@ -84,10 +94,10 @@ class Store:
 
     def _add_columns(self) -> None:
         """Columns added after a store was first written (older grading.db files)."""
-        have = {r["name"] for r in self.db.execute("PRAGMA table_info(grades)")}
-        for col, decl in (("integrity", "TEXT NOT NULL DEFAULT ''"), ("pre_integrity", "REAL")):
+        for table, col, decl in _ADDED_COLUMNS:
+            have = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if col not in have:
-                self.db.execute(f"ALTER TABLE grades ADD COLUMN {col} {decl}")
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -231,6 +241,15 @@ class Store:
                 self.db.execute(f"SELECT * FROM reference_cache WHERE cache_key IN ({marks})",
                                 keys)}
 
+    def reference_predictions(self) -> dict[str, list]:
+        """The test predictions (test.csv's order) of the reference models that ran ``ok``
+        in this batch, by model, from the cache that trained them."""
+        rows = self.db.execute(
+            "SELECT c.model, c.predictions FROM reference_cache c JOIN reference r"
+            " ON r.model = c.model WHERE r.status = 'ok' AND c.predictions IS NOT NULL"
+            " ORDER BY c.model")
+        return {r["model"]: json.loads(r["predictions"]) for r in rows}
+
     def put_cached_reference(self, rows: Iterable[dict[str, Any]]) -> None:
         """Store freshly trained models; each replaces its model's older entries (a model is
         cached for its latest data and parameters only, so the store does not grow)."""
@@ -254,9 +273,13 @@ class Store:
             self.db.execute("DELETE FROM similarity_pairs")
             self.db.execute("DELETE FROM similarity_clusters")
             self.db.executemany(
-                "INSERT INTO similarity_pairs VALUES (:a, :b, :score, :kind, :flagged, :components,"
-                " :fragments, :shared_comments, :created_at)",
+                "INSERT INTO similarity_pairs (a, b, score, kind, flagged, components, fragments,"
+                " shared_comments, created_at, code, reason, behaviour) VALUES (:a, :b, :score,"
+                " :kind, :flagged, :components, :fragments, :shared_comments, :created_at,"
+                " :code, :reason, :behaviour)",
                 [{**p, "flagged": int(p.get("flagged", 0)),
+                  "code": p.get("code", p.get("score")), "reason": p.get("reason") or "",
+                  "behaviour": None if p.get("behaviour") is None else json.dumps(p["behaviour"]),
                   "components": json.dumps(p.get("components") or {}),
                   "fragments": json.dumps(p.get("fragments") or []),
                   "shared_comments": json.dumps(p.get("shared_comments") or []),
@@ -265,7 +288,8 @@ class Store:
                                 [(i, s) for i, c in enumerate(clusters, 1) for s in c])
 
     def similarity_pairs(self) -> list[dict[str, Any]]:
-        return [_row(r, json_cols=("components", "fragments", "shared_comments")) for r in
+        return [_row(r, json_cols=("components", "fragments", "shared_comments", "behaviour"))
+                for r in
                 self.db.execute("SELECT * FROM similarity_pairs ORDER BY score DESC, a, b")]
 
     def similarity_clusters(self) -> list[list[str]]:

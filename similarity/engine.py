@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,12 +49,24 @@ from similarity.sketch import (
     set_rows,
 )
 
-__all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combine"]
+__all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combine",
+           "final_score", "BehaviourEvidence"]
 
 Progress = Callable[[str, int, int], None]
-_COMMENT_FLOOR = 2.0
+
+
+class BehaviourEvidence(Protocol):
+    """What ``compare`` needs of a behaviour model (``similarity.behaviour.BehaviourModel``):
+    the students it has valid runs of, and the evidence of all pairs of two row sets."""
+
+    names: list[str]
+    explainer_names: list[str]
+
+    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]: ...
+
+_COMMENT_FLOOR = 2.0  # one shared comment out of one gives 0.5, not 1
 _WORKER_CPU = [0.0]  # CPU seconds spent in worker processes (not in this process's rusage)
-_PARALLEL_FROM = 1000  # below this many submissions, starting worker processes is not worth it  # one shared comment out of one gives 0.5, not 1
+_PARALLEL_FROM = 1000  # below this many submissions, starting worker processes is not worth it
 
 
 @dataclass(slots=True)
@@ -80,6 +93,16 @@ class Pair:
     estimated : bool
         True when the string-kernel, AST and word components are sketch estimates (classes
         beyond ``exact_pairs``, and only for pairs well below the threshold).
+    code : float
+        The code score alone (``combine`` of the components); ``score`` equals it unless
+        behavioural evidence was given (see ``final_score``).
+    reason : str
+        Why the pair is flagged: ``"code"``, ``"behaviour"``, ``"both"``, or ``""``.
+    behaviour : dict or None
+        The behavioural evidence of a peer pair of two valid runs: ``behaviour`` (score in
+        [0, 1]), ``same_wrong``, ``both_wrong``, ``expected`` (same_wrong expected of two
+        independent students), ``p_value`` and ``explained`` (index of the standard model that
+        explains the agreement, or -1); None without runs.
     """
 
     a: str
@@ -91,11 +114,23 @@ class Pair:
     fragments: list[Fragment] = field(default_factory=list)
     shared_comments: list[str] = field(default_factory=list)
     estimated: bool = False
+    code: float | None = None
+    reason: str = ""
+    behaviour: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.code is None:
+            self.code = self.score
+        if self.flagged and not self.reason:
+            self.reason = "code"
 
     def to_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "score": round(self.score, 6), "kind": self.kind,
-                "flagged": self.flagged,
+                "flagged": self.flagged, "code": round(self.code, 6), "reason": self.reason,
                 "components": {k: round(v, 6) for k, v in self.components.items()},
+                "behaviour": None if self.behaviour is None else {
+                    k: (round(v, 6) if isinstance(v, float) else v)
+                    for k, v in self.behaviour.items()},
                 "fragments": [f.to_dict() for f in self.fragments],
                 "shared_comments": list(self.shared_comments), "estimated": self.estimated}
 
@@ -329,8 +364,8 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
 def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
             archive: Path | None = None, web: Path | None = None,
             options: SimilarityOptions | None = None, progress: Progress | None = None,
-            cache_dir: Path | None = None,
-            focus: Collection[str] | None = None) -> SimilarityResult:
+            cache_dir: Path | None = None, focus: Collection[str] | None = None,
+            behaviour: BehaviourEvidence | None = None) -> SimilarityResult:
     """Compare a class's submissions with each other and with archive and web sources.
 
     Parameters
@@ -355,6 +390,10 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         Score only the pairs involving these students (e.g. a late submission), against
         everyone and every source. Common-code suppression and weights still come from the
         whole class, so these pairs score exactly as in a full run.
+    behaviour : BehaviourEvidence, optional
+        A fitted model of the students' hidden-test predictions (``similarity.behaviour``):
+        every peer pair of two valid runs also gets the behavioural evidence, and the final
+        score combines both kinds (see ``final_score``).
 
     Returns
     -------
@@ -367,7 +406,51 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     0.93
     """
     o = options if options is not None else SimilarityOptions()
-    t0, cpu0, wcpu0 = time.perf_counter(), time.process_time(), _WORKER_CPU[0]
+    clock = _Clock()
+    focus_set = _check_inputs(submissions, focus)
+    corpus = _read_corpus(submissions, template, archive, web, o, cache_dir, progress)
+    clock.mark("read")
+    _prepare_corpus(corpus, o, cache_dir, progress)
+    clock.mark("prepare")
+    found, dropped = _score_all_pairs(corpus, o, focus_set, behaviour)
+    pairs = _make_pairs(corpus, found, o, getattr(behaviour, "explainer_names", []))
+    clock.mark("score")
+    _attach_evidence(corpus, pairs, o)
+    clock.mark("evidence")
+    notes = {s.name: s.notes for s in corpus.klass + corpus.sources if s.notes}
+    stats = {"submissions": corpus.n, "sources": len(corpus.src_items),
+             "sources_scored": int(corpus.used_src.size), "sketched": found.sketched,
+             "estimated_pairs": sum(p.estimated for p in pairs),
+             "archive_index": bool(corpus.use_index and corpus.sources),
+             "pairs_reported": len(pairs), "flagged": sum(p.flagged for p in pairs),
+             "noise_floor": found.floor, "suppressed_columns": dropped,
+             "behaviour": behaviour is not None, **clock.stats()}
+    return SimilarityResult(pairs=pairs, clusters=clusters(pairs), notes=notes, stats=stats,
+                            options=o)
+
+
+class _Clock:
+    """Wall and CPU seconds per phase of ``compare`` (workers' CPU counted apart)."""
+
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.cpu0, self.wcpu0 = time.process_time(), _WORKER_CPU[0]
+        self.seconds: dict[str, float] = {}
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = now - self.last
+        self.last = now
+
+    def stats(self) -> dict:
+        return {"seconds": {**self.seconds, "total": self.last - self.t0},
+                "cpu_seconds": {"this_process": time.process_time() - self.cpu0,
+                                "workers": _WORKER_CPU[0] - self.wcpu0}}
+
+
+def _check_inputs(submissions: Mapping[str, Path],
+                  focus: Collection[str] | None) -> set[str] | None:
+    """The focus as a set (None: everyone); unknown names and missing paths are errors."""
     focus_set = None if focus is None else {str(f) for f in focus}
     if focus_set is not None and not focus_set <= {str(k) for k in submissions}:
         unknown = sorted(focus_set - {str(k) for k in submissions})
@@ -378,6 +461,34 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
         raise SimilarityInputError(
             f"{len(missing)} submission path{'s' * (len(missing) > 1)} do not exist",
             problems=missing, hint="each submission is a .py file or a folder of .py files")
+    return focus_set
+
+
+@dataclass
+class _Corpus:
+    """What ``compare`` works on: the class, the template and the scored sources."""
+
+    klass: list[Submission]
+    template: list[Submission]
+    src_items: list[tuple[str, str, Path]]
+    prep: list[Prepared] = field(default_factory=list)
+    sources: list[Submission] = field(default_factory=list)
+    docs: list[Prepared] = field(default_factory=list)  # the class, then the scored sources
+    common_kgrams: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    use_index: bool = False
+    used_src: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: (student row, source position) candidates from the archive/web index, when used
+    index_pairs: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.klass)
+
+
+def _read_corpus(submissions: Mapping[str, Path], template: Path | None, archive: Path | None,
+                 web: Path | None, o: SimilarityOptions, cache_dir: Path | None,
+                 progress: Progress | None) -> _Corpus:
+    """Phase 1: read and featurise the class and the template; list the sources."""
     klass = _load_many([(str(name), "peer", Path(path))
                         for name, path in sorted(submissions.items())],
                        o, cache_dir, progress, "read submissions")
@@ -391,143 +502,286 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
                                      max_files=o.max_files_per_submission,
                                      cache_dir=cache_dir)]
     src_items = _corpus_items(archive, "archive") + _corpus_items(web, "web")
-    t_read = time.perf_counter()
-    tmpl = build_template(tmpl_subs, o.k)
-    prep = [prepare(s, tmpl, o.k, o.window) for s in klass]
-    n = len(prep)
-    class_rows = np.arange(n)
-    common_kgrams = suppressed_kgrams(prep, class_rows, max_share=o.max_class_share,
-                                      min_count=o.share_min_count)
+    return _Corpus(klass, tmpl_subs, src_items)
 
-    # Which (student, source) pairs are scored: all of them, or the index's candidates.
-    use_index = n * len(src_items) > o.exhaustive_pairs
-    if use_index and src_items:
-        idx = FingerprintIndex(_indexed_fingerprints(src_items, tmpl, o, cache_dir,
+
+def _prepare_corpus(c: _Corpus, o: SimilarityOptions, cache_dir: Path | None,
+                    progress: Progress | None) -> None:
+    """Phase 2: subtract the template, find the class's common k-grams, choose the sources
+    to score (all of them, or the index's candidates) and read those in full."""
+    tmpl = build_template(c.template, o.k)
+    c.prep = [prepare(s, tmpl, o.k, o.window) for s in c.klass]
+    class_rows = np.arange(c.n)
+    c.common_kgrams = suppressed_kgrams(c.prep, class_rows, max_share=o.max_class_share,
+                                        min_count=o.share_min_count)
+    c.use_index = c.n * len(c.src_items) > o.exhaustive_pairs
+    if c.use_index and c.src_items:
+        idx = FingerprintIndex(_indexed_fingerprints(c.src_items, tmpl, o, cache_dir,
                                                      progress)).build()
-        queries = [np.setdiff1d(p.fingerprints, common_kgrams, assume_unique=True)
-                   for p in prep]
+        queries = [np.setdiff1d(p.fingerprints, c.common_kgrams, assume_unique=True)
+                   for p in c.prep]
         qr, qc, _ = idx.query(queries, o.index_candidates)
-        used_src = np.unique(qc)
+        c.used_src = np.unique(qc)
+        c.index_pairs = (qr, qc)
         del idx
     else:
-        used_src = np.arange(len(src_items))
-        qr = qc = None
-    # The sources that are scored, read in full (again, for the index's candidates).
-    sources = _load_many([src_items[i] for i in used_src.tolist()], o, cache_dir, progress,
-                         "read sources")
-    src_prep = [prepare(s, tmpl, o.k, o.window) for s in sources]
-    docs: list[Prepared] = prep + src_prep
-    t_prep = time.perf_counter()  # "prepare" includes indexing and reading the sources
+        c.used_src = np.arange(len(c.src_items))
+    # the scored sources, read in full (again, for the index's candidates)
+    c.sources = _load_many([c.src_items[i] for i in c.used_src.tolist()], o, cache_dir,
+                           progress, "read sources")
+    c.docs = c.prep + [prepare(s, tmpl, o.k, o.window) for s in c.sources]
 
-    pairs: list[Pair] = []
-    dropped: dict[str, int] = {}
-    n_pairs = n * (n - 1) // 2 + (n * used_src.size if not use_index else int(qr.size))
+
+@dataclass
+class _Found:
+    """Every kept pair as parallel arrays (rows of ``_Corpus.docs``), before ``Pair``s."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    comps: dict[str, np.ndarray]      # the code components
+    code: np.ndarray                  # the code score (``combine``)
+    behaviour: dict[str, np.ndarray]  # the behavioural evidence (empty without runs)
+    score: np.ndarray                 # the final score
+    estimated: np.ndarray
+    sketched: bool = False
+    floor: float = 0.0
+
+
+_BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
+                   "agreement")
+
+
+def final_score(code: np.ndarray, behaviour: np.ndarray | None) -> np.ndarray:
+    """One score from both kinds of evidence: ``1 - (1 - code) * (1 - behaviour)``.
+
+    Either kind alone at the threshold reaches it, and two moderate kinds together do too
+    (code 0.3 and behaviour 0.25 give 0.475). Without behaviour it is the code score.
+    """
+    if behaviour is None:
+        return code
+    return 1.0 - (1.0 - code) * (1.0 - behaviour)
+
+
+def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | None,
+                     behaviour: BehaviourEvidence | None) -> tuple[_Found, dict[str, int]]:
+    """Phase 3: every component of every pair (blocks of rows), the behaviour of peer pairs,
+    the final score; pairs under the class's noise floor are dropped as they are made."""
+    n, docs = c.n, c.docs
+    empty = np.zeros(0, dtype=np.int64)
+    if len(docs) < 2:
+        return _Found(empty, empty, {k: np.zeros(0) for k in (*COMPONENTS, "comments")},
+                      np.zeros(0), {}, np.zeros(0), np.zeros(0, dtype=bool)), {}
+    class_rows = np.arange(n)
+    n_pairs = n * (n - 1) // 2 + (n * c.used_src.size if not c.use_index
+                                  else int(c.index_pairs[0].size))
     # The exact string-kernel matrices cost memory per document, not per scored pair: a class
     # checked against thousands of index candidates is sketched like a class that size.
     sketched = max(n_pairs, len(docs) * (len(docs) - 1) // 2) > o.exact_pairs
-    if len(docs) >= 2:
-        if sketched:
-            mats = build_sparse(docs)
-        else:
-            mats = build_matrices(docs, o.token_p, o.text_p)
-        dropped = suppress_common(mats, class_rows, max_share=o.max_class_share,
-                                  min_count=o.share_min_count)
-        scorer = (_SketchScorer(docs, mats, class_rows, o) if sketched
-                  else _Scorer(mats, class_rows, o))
-        found_r: list[np.ndarray] = []
-        found_c: list[np.ndarray] = []
-        found_v: list[dict[str, np.ndarray]] = []
+    mats = build_sparse(docs) if sketched else build_matrices(docs, o.token_p, o.text_p)
+    dropped = suppress_common(mats, class_rows, max_share=o.max_class_share,
+                              min_count=o.share_min_count)
+    scorer = (_SketchScorer(docs, mats, class_rows, o) if sketched
+              else _Scorer(mats, class_rows, o))
+    beh_row = _behaviour_rows(c, behaviour)
+    keeper = _Keeper(o)
+    # Rows whose pairs are scored: everyone, or only the focus students (late submissions:
+    # suppression and idf still come from the whole class, so scores are the same).
+    focus_rows = class_rows if focus_set is None else np.array(
+        [i for i, s in enumerate(c.klass) if s.name in focus_set], dtype=np.int64)
+    in_focus = np.zeros(n, dtype=bool)
+    in_focus[focus_rows] = True
+    for lo in range(0, focus_rows.size, o.block_rows):
+        ra = focus_rows[lo : lo + o.block_rows]
+        comps = scorer.block(ra, class_rows)
+        beh = _behaviour_block(behaviour, beh_row, ra, class_rows)
+        # Each pair once: (i, j) with i < j, or j outside the focus (swapped below).
+        once = (ra[:, None] < class_rows[None, :]) | (
+            (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
+        keeper.block(ra, class_rows, comps, beh, once)
+        if c.used_src.size and not c.use_index:
+            rb = np.arange(n, len(docs))
+            keeper.block(ra, rb, scorer.block(ra, rb), None, None)
+    if c.use_index and c.index_pairs is not None and c.index_pairs[0].size:
+        qr, qc = c.index_pairs
+        qr, qc = qr[in_focus[qr]], qc[in_focus[qr]]
+        keeper.pairs(qr, np.searchsorted(c.used_src, qc) + n, _chunked(scorer.pairs, qr,
+                     np.searchsorted(c.used_src, qc) + n))
+    found = keeper.result(n, sketched, scorer.estimated)
+    if scorer.estimated:
+        # Pairs that could be flagged are scored exactly; the rest keep their estimate.
+        near = np.flatnonzero(found.score >= o.threshold - o.sketch_margin)
+        if near.size:
+            ex = _chunked(scorer.exact, found.rows[near], found.cols[near])
+            for k in found.comps:
+                found.comps[k][near] = ex[k]
+            found.code[near] = combine({k: v[near] for k, v in found.comps.items()}, o)
+            beh = found.behaviour.get("behaviour")
+            found.score[near] = final_score(found.code[near],
+                                            None if beh is None else beh[near])
+            found.estimated[near] = False
+    return found, dropped
 
-        def keep(ra, rb, comps, mask):
-            i, j = np.nonzero(mask)
-            found_r.append(ra[i])
-            found_c.append(rb[j])
-            found_v.append({c: v[i, j] for c, v in comps.items()})
 
-        # Rows whose pairs are scored: everyone, or only the focus students (late submissions:
-        # suppression and idf still come from the whole class, so scores are the same).
-        focus_rows = class_rows if focus_set is None else np.array(
-            [i for i, s in enumerate(klass) if s.name in focus_set], dtype=np.int64)
-        in_focus = np.zeros(n, dtype=bool)
-        in_focus[focus_rows] = True
-        for lo in range(0, focus_rows.size, o.block_rows):
-            ra = focus_rows[lo : lo + o.block_rows]
-            comps = scorer.block(ra, class_rows)
-            # Each pair once: (i, j) with i < j, or j outside the focus (swapped below).
-            once = (ra[:, None] < class_rows[None, :]) | (
-                (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
-            keep(ra, class_rows, comps, once & (combine(comps, o) >= o.min_score))
-            if used_src.size and not use_index:
-                rb = np.arange(n, len(docs))
-                comps = scorer.block(ra, rb)
-                keep(ra, rb, comps, combine(comps, o) >= o.min_score)
-        if use_index and qr is not None and qr.size:
-            qr, qc = qr[in_focus[qr]], qc[in_focus[qr]]
-            pos = np.searchsorted(used_src, qc) + n
-            comps = _chunked(scorer.pairs, qr, pos)
-            ok = combine(comps, o) >= o.min_score
-            found_r.append(qr[ok])
-            found_c.append(pos[ok])
-            found_v.append({c: v[ok] for c, v in comps.items()})
-        fr = np.concatenate(found_r) if found_r else np.zeros(0, dtype=np.int64)
-        fc = np.concatenate(found_c) if found_c else np.zeros(0, dtype=np.int64)
-        swap = (fc < n) & (fc < fr)  # peer pairs name the alphabetically first student as a
-        fr, fc = np.where(swap, fc, fr), np.where(swap, fr, fc)
-        comps = {c: (np.concatenate([v[c] for v in found_v]) if found_v else np.zeros(0))
-                 for c in (*COMPONENTS, "comments")}
-        score = combine(comps, o)
-        estimated = np.full(fr.size, scorer.estimated)
-        if scorer.estimated:
-            # Pairs that could be flagged are scored exactly; the rest keep their estimate.
-            near = np.flatnonzero(score >= o.threshold - o.sketch_margin)
-            if near.size:
-                ex = _chunked(scorer.exact, fr[near], fc[near])
-                for c in comps:
-                    comps[c][near] = ex[c]
-                score[near] = combine({c: v[near] for c, v in comps.items()}, o)
-                estimated[near] = False
-        ok = np.flatnonzero(score >= o.min_score)
-        # Highest first, ties by names: sorted here by name ranks, so the (possibly 100,000s
-        # of) Pair objects are made once, in order, and never sorted as objects.
-        name_rank = np.empty(len(docs), dtype=np.int64)
-        name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
-        ok = ok[np.lexsort((name_rank[fc[ok]], name_rank[fr[ok]], -score[ok]))]
-        names = (*COMPONENTS, "comments")
-        # Plain Python values in one conversion per column (not one per pair and component).
-        cols = [comps[c][ok].tolist() for c in names]
-        t_score = time.perf_counter()
-        subs = [d.sub for d in docs]
-        thr = o.threshold
-        pairs = [Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
-                      sc >= thr, estimated=est)
-                 for i, j, sc, est, *vals in zip(fr[ok].tolist(), fc[ok].tolist(),
-                                                 score[ok].tolist(), estimated[ok].tolist(),
-                                                 *cols, strict=True)]
-        by_name = {d.sub.name: d for d in docs}
-        common_comments = _common_comments(prep, o)
-        for rank, p in enumerate(pairs):
-            if rank >= o.evidence_pairs:
-                break  # pairs are sorted: the rest get no evidence
-            pa, pb = by_name[p.a], by_name[p.b]
-            p.fragments = align(pa, pb, common_kgrams, k=o.k,
-                                min_tokens=o.min_fragment_tokens, max_fragments=o.max_fragments)
-            p.shared_comments = shared_comments(pa, pb, common_comments)
-    else:
-        t_score = time.perf_counter()
-    t_end = time.perf_counter()
-    notes = {s.name: s.notes for s in klass + sources if s.notes}
-    stats = {"submissions": n, "sources": len(src_items), "sources_scored": int(used_src.size),
-             "sketched": bool(len(docs) >= 2 and sketched),
-             "estimated_pairs": sum(p.estimated for p in pairs),
-             "archive_index": bool(use_index and src_prep), "pairs_reported": len(pairs),
-             "flagged": sum(p.flagged for p in pairs), "suppressed_columns": dropped,
-             "seconds": {"read": t_read - t0, "prepare": t_prep - t_read,
-                         "score": t_score - t_prep, "evidence": t_end - t_score,
-                         "total": t_end - t0},
-             "cpu_seconds": {"this_process": time.process_time() - cpu0,
-                             "workers": _WORKER_CPU[0] - wcpu0}}
-    return SimilarityResult(pairs=pairs, clusters=clusters(pairs), notes=notes, stats=stats,
-                            options=o)
+def _behaviour_rows(c: _Corpus, behaviour: BehaviourEvidence | None) -> np.ndarray | None:
+    """Each class row's row in the behaviour model (-1: no valid run)."""
+    if behaviour is None:
+        return None
+    index = {name: i for i, name in enumerate(behaviour.names)}
+    return np.array([index.get(s.name, -1) for s in c.klass], dtype=np.int64)
+
+
+def _behaviour_block(behaviour: BehaviourEvidence | None, beh_row: np.ndarray | None,
+                     ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The behavioural evidence of the peer pairs ``ra`` x ``rb`` (zeros where a student has
+    no valid run), or None without a behaviour model."""
+    if behaviour is None or beh_row is None:
+        return None
+    out = {k: np.zeros((ra.size, rb.size)) for k in _BEHAVIOUR_KEYS}
+    out["p_value"][:] = 1.0
+    out["explained"][:] = -1
+    out["agreement"][:] = np.nan
+    ia, ib = beh_row[ra], beh_row[rb]
+    va, vb = np.flatnonzero(ia >= 0), np.flatnonzero(ib >= 0)
+    if va.size and vb.size:
+        got = behaviour.block(ia[va], ib[vb])
+        for k in _BEHAVIOUR_KEYS:
+            if k in got:
+                out[k][np.ix_(va, vb)] = got[k]
+    return out
+
+
+class _Keeper:
+    """Collects the scored pairs above the noise floor, block by block.
+
+    The floor comes from the class's own distribution of final scores: the median plus
+    ``noise_mads`` scaled MADs, never above ``min_score`` (a fixed cut must not hide real
+    copies: in a class where everything is dissimilar, a copy at 0.12 stands out). Estimated
+    from a histogram of every score seen so far; pairs kept under an early estimate are cut
+    again at the end.
+    """
+
+    _BINS = 2000
+
+    def __init__(self, o: SimilarityOptions):
+        self.o = o
+        self.hist = np.zeros(self._BINS, dtype=np.int64)
+        self.parts: list[tuple] = []
+
+    def floor(self) -> float:
+        total = int(self.hist.sum())
+        if total < self.o.noise_min_pairs:
+            return 0.0  # too few pairs to say what noise is: keep them all
+        edges = (np.arange(self._BINS) + 0.5) / self._BINS
+        cdf = np.cumsum(self.hist)
+        median = edges[np.searchsorted(cdf, total / 2)]
+        dev_hist = np.zeros(self._BINS, dtype=np.int64)
+        np.add.at(dev_hist, np.minimum((np.abs(edges - median) * self._BINS).astype(int),
+                                       self._BINS - 1), self.hist)
+        mad = (np.searchsorted(np.cumsum(dev_hist), total / 2) + 0.5) / self._BINS
+        return float(min(self.o.min_score, median + self.o.noise_mads * 1.4826 * mad))
+
+    def _keep(self, r, c, comps, beh, mask_or_none):
+        code = combine(comps, self.o)
+        score = final_score(code, None if beh is None else beh["behaviour"])
+        mask = np.ones(score.shape, dtype=bool) if mask_or_none is None else mask_or_none
+        self.hist += np.histogram(score[mask], bins=self._BINS, range=(0.0, 1.0))[0]
+        keep = mask & (score >= self.floor())
+        return code, score, keep
+
+    def block(self, ra, rb, comps, beh, once):
+        code, score, keep = self._keep(ra, rb, comps, beh, once)
+        i, j = np.nonzero(keep)
+        self.parts.append((ra[i], rb[j], {k: v[i, j] for k, v in comps.items()}, code[i, j],
+                           None if beh is None else {k: v[i, j] for k, v in beh.items()},
+                           score[i, j]))
+
+    def pairs(self, r, c, comps):
+        code, score, keep = self._keep(r, c, comps, None, None)
+        self.parts.append((r[keep], c[keep], {k: v[keep] for k, v in comps.items()},
+                           code[keep], None, score[keep]))
+
+    def result(self, n: int, sketched: bool, estimated: bool) -> _Found:
+        floor = self.floor()
+        rows = np.concatenate([p[0] for p in self.parts]) if self.parts else np.zeros(0, int)
+        cols = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0, int)
+        comps = {k: (np.concatenate([p[2][k] for p in self.parts]) if self.parts
+                     else np.zeros(0)) for k in (*COMPONENTS, "comments")}
+        code = np.concatenate([p[3] for p in self.parts]) if self.parts else np.zeros(0)
+        score = np.concatenate([p[5] for p in self.parts]) if self.parts else np.zeros(0)
+        behaviour: dict[str, np.ndarray] = {}
+        if any(p[4] is not None for p in self.parts):
+            for k in _BEHAVIOUR_KEYS:
+                fill = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan}.get(k, 0.0)
+                behaviour[k] = np.concatenate([
+                    p[4][k] if p[4] is not None else np.full(p[0].size, fill)
+                    for p in self.parts])
+        ok = score >= floor
+        swap = (cols < n) & (cols < rows)  # peer pairs name the first student as a
+        rows, cols = np.where(swap, cols, rows), np.where(swap, rows, cols)
+        return _Found(rows[ok], cols[ok], {k: v[ok] for k, v in comps.items()}, code[ok],
+                      {k: v[ok] for k, v in behaviour.items()}, score[ok],
+                      np.full(int(ok.sum()), estimated), sketched=sketched, floor=floor)
+
+
+def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
+                explainers: list[str]) -> list[Pair]:
+    """Phase 4: ``Pair`` objects, highest final score first (ties by names), each flagged by
+    its own evidence and the reason stored (``code``, ``behaviour``, ``both``)."""
+    docs = c.docs
+    # Sorted here by name ranks, so the (possibly 100,000s of) Pair objects are made once,
+    # in order, and never sorted as objects.
+    name_rank = np.empty(len(docs), dtype=np.int64)
+    name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
+    order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.score))
+    names = (*COMPONENTS, "comments")
+    # Plain Python values in one conversion per column (not one per pair and component).
+    cols = [f.comps[k][order].tolist() for k in names]
+    subs = [d.sub for d in docs]
+    thr = o.threshold
+    beh = {k: v[order].tolist() for k, v in f.behaviour.items()}
+    code = f.code[order].tolist()
+    pairs = []
+    for idx, (i, j, sc, est, *vals) in enumerate(zip(
+            f.rows[order].tolist(), f.cols[order].tolist(), f.score[order].tolist(),
+            f.estimated[order].tolist(), *cols, strict=True)):
+        b = {k: v[idx] for k, v in beh.items()} if beh else None
+        reason = _reason(code[idx], b["behaviour"] if b else 0.0, sc, thr)
+        pairs.append(Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
+                          reason != "", estimated=est, code=code[idx], reason=reason,
+                          behaviour=_behaviour_fields(b, explainers) if b else None))
+    return pairs
+
+
+def _reason(code: float, behaviour: float, score: float, threshold: float) -> str:
+    """Why a pair is flagged: ``code`` or ``behaviour`` alone at the threshold, ``both``
+    (both strong, or both moderate with the final score at the threshold), or ``""``."""
+    if score < threshold:
+        return ""
+    if code >= threshold and behaviour < threshold:
+        return "code"
+    if behaviour >= threshold and code < threshold:
+        return "behaviour"
+    return "both"
+
+
+def _behaviour_fields(b: dict[str, float], explainers: list[str]) -> dict[str, float | int | str]:
+    i = int(b["explained"])
+    return {"behaviour": b["behaviour"], "same_wrong": int(b["same_wrong"]),
+            "both_wrong": int(b["both_wrong"]), "expected": b["expected"],
+            "p_value": b["p_value"],
+            "agreement": None if np.isnan(b["agreement"]) else b["agreement"],
+            "explained_by": explainers[i] if 0 <= i < len(explainers) else ""}
+
+
+def _attach_evidence(c: _Corpus, pairs: list[Pair], o: SimilarityOptions) -> None:
+    """Phase 5: fragments and shared comments for the best ``evidence_pairs`` pairs."""
+    by_name = {d.sub.name: d for d in c.docs}
+    common_comments = _common_comments(c.prep, o)
+    for p in pairs[: o.evidence_pairs]:  # pairs are sorted: the rest get no evidence
+        pa, pb = by_name[p.a], by_name[p.b]
+        p.fragments = align(pa, pb, c.common_kgrams, k=o.k, min_tokens=o.min_fragment_tokens,
+                            max_fragments=o.max_fragments)
+        p.shared_comments = shared_comments(pa, pb, common_comments)
 
 
 def _common_comments(prep: list[Prepared], o: SimilarityOptions) -> frozenset[str]:

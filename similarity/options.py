@@ -36,7 +36,14 @@ class SimilarityOptions:
     threshold : float, default=0.45
         A pair is ``flagged`` (and links a cluster) when its score is at least this.
     min_score : float, default=0.15
-        Pairs scoring below this are not reported at all (``pairs.csv`` stays short).
+        The noise floor's ceiling: every pair at or above it is reported. Pairs below it are
+        reported too while they stand out from the class's own distribution (see
+        ``noise_mads``), so a fixed cut never hides a copy in a class of dissimilar programs.
+    noise_mads : float, default=4.0
+        The noise floor is ``min(min_score, median + noise_mads * 1.4826 * MAD)`` of the
+        class's final scores (every scored pair).
+    noise_min_pairs : int, default=500
+        Classes with fewer scored pairs than this keep every pair (no floor).
     max_class_share : float, default=0.25
         A fragment (fingerprint, n-gram, AST feature, comment) present in more than this share
         of the class is suppressed everywhere: it is common knowledge, not copying.
@@ -95,6 +102,8 @@ class SimilarityOptions:
 
     threshold: float = 0.45
     min_score: float = 0.15
+    noise_mads: float = 4.0
+    noise_min_pairs: int = 500
     max_class_share: float = 0.25
     share_min_count: int = 5
     k: int = 9
@@ -133,13 +142,15 @@ class SimilarityOptions:
         for name in ("threshold", "min_score", "max_class_share", "comment_boost",
                      "sketch_margin"):
             unit(name)
+        if not isinstance(self.noise_mads, int | float) or not 0 <= self.noise_mads <= 100:
+            problems.append(f"noise_mads = {self.noise_mads!r}: expected a number in [0, 100]")
         for name, low in (("share_min_count", 1), ("k", 2), ("window", 1),
                           ("containment_floor", 1), ("max_file_bytes", 1024),
                           ("max_files_per_submission", 1), ("min_fragment_tokens", 1),
                           ("max_fragments", 1), ("exhaustive_pairs", 0),
                           ("index_candidates", 1), ("evidence_pairs", 0),
                           ("exact_pairs", 0), ("sketch_dim", 16),
-                          ("block_rows", 1), ("workers", 0)):
+                          ("block_rows", 1), ("workers", 0), ("noise_min_pairs", 0)):
             positive(name, low)
         for name in ("token_p", "text_p"):
             v = getattr(self, name)

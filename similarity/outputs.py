@@ -11,7 +11,11 @@ from similarity.options import COMPONENTS
 
 __all__ = ["write_outputs", "PAIRS_COLUMNS"]
 
-PAIRS_COLUMNS = ("a", "b", "score", *COMPONENTS, "comments", "kind", "flagged")
+#: the final score first (code and behaviour combined), then the code evidence, then the
+#: behavioural evidence from hidden-test predictions (empty without runs), then the verdict
+PAIRS_COLUMNS = ("a", "b", "score", "code", *COMPONENTS, "comments", "behaviour", "same_wrong",
+                 "both_wrong", "expected_same_wrong", "p_value", "explained_by", "kind",
+                 "flagged", "reason")
 
 
 def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
@@ -34,9 +38,13 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
         w = csv_writer(fh)  # every cell csv_safe: submission names come from students
         w.writerow(PAIRS_COLUMNS)
         for p in result.pairs:
-            w.writerow([p.a, p.b, f"{p.score:.4f}",
+            b = p.behaviour or {}
+            w.writerow([p.a, p.b, f"{p.score:.4f}", f"{p.code:.4f}",
                         *(f"{p.components[c]:.4f}" for c in (*COMPONENTS, "comments")),
-                        p.kind, "true" if p.flagged else "false"])
+                        *([f"{b['behaviour']:.4f}", b["same_wrong"], b["both_wrong"],
+                           f"{b['expected']:.2f}", f"{b['p_value']:.3g}", b["explained_by"]]
+                          if b else ["", "", "", "", "", ""]),
+                        p.kind, "true" if p.flagged else "false", p.reason])
     doc = {"options": result.options.to_dict(), "clusters": result.clusters,
            "notes": result.notes, "stats": result.stats,
            "pairs": [p.to_dict() for p in result.pairs]}

@@ -34,7 +34,9 @@ from grader.batch.runs import make_task, resolve_backend, run_key, run_tasks
 from grader.batch.scores import baseline_score, grade_batch, optimum_score, score_runs
 from grader.course import Course
 from grader.intake import Rejection, Submission, scan_submissions
+from grader.preflight import PreflightReport, run_preflight
 from grader.store import Store
+from sandbox.environment import Environment, require_environment
 
 __all__ = ["run_batch", "finish_batch", "BatchOptions", "BatchSummary", "GRADES_COLUMNS",
            "run_key", "make_task", "resolve_backend", "baseline_score", "optimum_score",
@@ -51,18 +53,22 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
     say = log or (lambda s: None if opts.quiet else print(s, file=sys.stderr))
     entries = scan_submissions(submissions_dir)
     backend = resolve_backend(course, opts.backend)
+    environment = require_environment(course.root)  # refuses a declared, unbuilt one
+    entries, preflight = _preflight(entries, environment, course, say)
     summary = BatchSummary(out)
     with Store(out / "grading.db") as store:
         store.set_meta(course=course.name, course_root=str(course.root),
                        config_hash=course.config_hash, data_hash=course.data_hash,
                        config=course.describe(), backend=backend, executor=opts.executor,
                        submissions_dir=str(Path(submissions_dir).resolve()),
-                       started_at=time.time())
+                       started_at=time.time(), environment=environment.to_dict(),
+                       preflight=preflight.to_dict())
         store.put_submissions(_submission_rows(entries))
         accepted = [e for e in entries if isinstance(e, Submission)]
         store.delete_runs_except(e.student for e in accepted)
         done = store.finished_run_keys()
-        tasks = [t for t in (_task_or_failure(s, course, backend, store) for s in accepted)
+        tasks = [t for t in (_task_or_failure(s, course, backend, store, environment)
+                             for s in accepted)
                  if t is not None and done.get(t.student) != t.run_key]
         summary.reused = len(accepted) - len(tasks)
         say(f"{course.name}: {len(entries)} submissions ({len(entries) - len(accepted)} rejected), "
@@ -76,11 +82,29 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
     return summary
 
 
-def _task_or_failure(sub: Submission, course: Course, backend: str, store: Store):
+def _preflight(entries: list[Submission | Rejection], environment: Environment, course: Course,
+               say: Callable[[str], None]) -> tuple[list[Submission | Rejection], PreflightReport]:
+    """Every submission's imports against the course environment, before any run: the
+    summary is shown now, and under ``[sandbox] preflight = "reject"`` a submission importing
+    what the environment lacks is rejected with the reason."""
+    accepted = [e for e in entries if isinstance(e, Submission)]
+    report = run_preflight(accepted, environment, mode=course.sandbox.preflight)
+    if report.flagged:
+        say(report.summary())
+    rejected = report.rejected
+    return [Rejection(e.student, e.path, rejected[e.student],
+                      "ask the course staff to add the package to environment/requirements.txt, "
+                      "or use one the course provides", tuple(e.files))
+            if isinstance(e, Submission) and e.student in rejected else e
+            for e in entries], report
+
+
+def _task_or_failure(sub: Submission, course: Course, backend: str, store: Store,
+                     environment: Environment | None = None):
     """The run task of ``sub``, or None after storing why it could not be made (its files
     vanished or cannot be read): that student's ``error``, retried by the next rerun."""
     try:
-        return make_task(sub, course, backend)
+        return make_task(sub, course, backend, environment)
     except Exception as exc:  # noqa: BLE001 - one student's files must not stop the batch
         now = time.time()
         store.put_run(sub.student, "", {

@@ -22,25 +22,35 @@ from grader.executors.task import RunResult, RunTask
 from grader.intake import Submission
 from grader.status import Status
 from grader.store import Store
+from sandbox.environment import Environment
 
 __all__ = ["run_key", "make_task", "make_executor", "resolve_backend", "run_tasks",
            "save_run_files"]
 
 
-def run_key(sub: Submission, course: Course, backend: str) -> str:
-    """What a run depends on: code, data, sandbox settings and backend."""
+def run_key(sub: Submission, course: Course, backend: str,
+            environment: Environment | None = None) -> str:
+    """What a run depends on: code, data, sandbox settings, backend and the course
+    environment it runs on (when one is built)."""
+    sandbox_settings = {k: v for k, v in course.describe()["sandbox"].items()
+                        if k != "preflight"}  # a check before runs, not part of a run
     parts = [sub.content_hash, sub.entry, course.data_hash,
-             json.dumps(course.describe()["sandbox"], sort_keys=True), backend]
+             json.dumps(sandbox_settings, sort_keys=True), backend]
+    if environment is not None and environment.python:
+        parts.append(environment.key)
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def make_task(sub: Submission, course: Course, backend: str) -> RunTask:
-    """The executor's task for one submission (its files read into memory)."""
+def make_task(sub: Submission, course: Course, backend: str,
+              environment: Environment | None = None) -> RunTask:
+    """The executor's task for one submission (its files read into memory), run on the
+    course environment when one is built, else on ``[sandbox] python`` or the grader's."""
     files = {name: (sub.code_dir / name).read_bytes() for name in sub.files}
+    python = course.sandbox.python or (environment.python if environment else "")
     return RunTask(
-        student=sub.student, run_key=run_key(sub, course, backend), files=files, entry=sub.entry,
-        data_dir=str(course.data_dir), limits=course.sandbox.limits(), backend=backend,
-        python=course.sandbox.python, env={"GRADER_SEED": str(course.seed)},
+        student=sub.student, run_key=run_key(sub, course, backend, environment), files=files,
+        entry=sub.entry, data_dir=str(course.data_dir), limits=course.sandbox.limits(),
+        backend=backend, python=python, env={"GRADER_SEED": str(course.seed)},
         data_hash=course.data_hash, image=course.sandbox.image,
     )
 

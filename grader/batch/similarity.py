@@ -15,9 +15,13 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import similarity
 from grader.course import Course, hash_tree
 from grader.store import Store
+from similarity.behaviour import BehaviourModel
+from similarity.behaviour_identity import IdentityEvidence
 
 __all__ = ["similarity_stage"]
 
@@ -50,9 +54,11 @@ def similarity_stage(course: Course, store: Store, out: Path,
         if len(changed) <= len(subs) // 2:
             focus = changed
     options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
+    behaviour = behaviour_model(course, store, out, say)
     result = similarity.compare(subs, **corpora, options=options,
                                 cache_dir=out / "similarity" / "cache",
-                                focus=sorted(focus) if focus is not None else None)
+                                focus=sorted(focus) if focus is not None else None,
+                                behaviour=behaviour)
     if focus is not None:
         result = _merge_pairs(result, store, keep=set(subs) - focus)
         say(f"similarity: {len(focus)} new or changed submission(s) compared with everyone; "
@@ -63,6 +69,105 @@ def similarity_stage(course: Course, store: Store, out: Path,
     store.set_meta(similarity_inputs={"settings": settings, "hashes": hashes})
     flagged = [p for p in result.pairs if p.flagged]
     say(f"similarity: {len(result.pairs)} pairs, {len(flagged)} above the threshold")
+
+
+def behaviour_model(course: Course, store: Store, out: Path,
+                    say: Callable[[str], None]) -> BehaviourModel | IdentityEvidence | None:
+    """The behavioural evidence's null model, fitted to every valid run's predictions on all
+    hidden test ids, with the reference models and the scikit-learn defaults as references
+    (both can explain a pair's agreement). None when fewer than two runs are valid."""
+    from grader.scoring import OutputInvalid, Scorer
+
+    scorer = Scorer(course)
+    ids = list(scorer.truth.index)
+    regression = course.task != "classification" or course.metric == "roc_auc"
+    preds: dict[str, list] = {}
+    for student, sc in sorted(store.scores().items()):
+        if sc["status"] != "ok":
+            continue  # failed and invalid runs have no predictions to compare
+        try:
+            p = scorer.parse((out / "runs" / student / "submission.csv").read_bytes())
+        except (OSError, OutputInvalid):
+            continue
+        preds[student] = _values(p.reindex(ids), regression)
+    if len(preds) < 2:
+        return None
+    test_ids = _test_ids(course)
+    references = {name: _values(pd.Series(values, index=test_ids[:len(values)]).reindex(ids),
+                                regression)
+                  for name, values in {**store.reference_predictions(),
+                                       **standard_model_predictions(course, store, say)}.items()
+                  if len(values) == len(test_ids)}
+    truth = scorer.truth
+    if course.metric == "roc_auc":  # probabilities against the positive class
+        positive = sorted(set(truth))[-1]
+        truth = (truth == positive).astype(float)
+    elif regression:
+        truth = truth.astype(float)
+    model = BehaviourModel.fit(preds, truth.tolist(),
+                               task="regression" if regression else "classification",
+                               references=references, explainers=sorted(references), ids=ids)
+    return model if regression else IdentityEvidence(model, preds)
+
+
+def _values(series: pd.Series, regression: bool) -> list:
+    """Predictions as plain values (None where missing; floats for regression)."""
+    if regression:
+        return [None if pd.isna(v) else float(v) for v in pd.to_numeric(series, errors="coerce")]
+    return [None if pd.isna(v) else str(v) for v in series]
+
+
+def _test_ids(course: Course) -> list[str]:
+    from grader.course import read_id_column
+
+    ids, _ = read_id_column(course.data_dir / "test.csv", need_label=False,
+                            course_file="data/test.csv")
+    return list(ids)
+
+
+def standard_model_predictions(course: Course, store: Store,
+                               say: Callable[[str], None]) -> dict[str, list]:
+    """The scikit-learn defaults' test predictions (``reference.standard``), trained once per
+    data set and scikit-learn version and cached in the store like the reference models."""
+    import sklearn
+
+    from reference.standard import standard_models, standard_predictions
+
+    task = "classification" if course.task == "classification" and \
+        course.metric != "roc_auc" else "regression"
+    names = list(standard_models(task))
+    keys = {n: hashlib.blake2b(json.dumps([course.data_hash, n, sklearn.__version__, task])
+                               .encode(), digest_size=16).hexdigest() for n in names}
+    cached = store.cached_reference(keys.values())
+    out = {n: cached[k]["predictions"] for n, k in keys.items()
+           if k in cached and cached[k]["status"] == "ok"}
+    todo = [n for n, k in keys.items() if k not in cached]
+    if todo:
+        import time
+
+        t = time.perf_counter()
+        train = pd.read_csv(course.data_dir / "train.csv", dtype={"id": str, "label": str},
+                            keep_default_na=False)
+        test = pd.read_csv(course.data_dir / "test.csv", dtype={"id": str},
+                           keep_default_na=False)
+        got = standard_predictions(train, test, course.data_dir, task=task,
+                                   modality=course.competition.modality, names=todo)
+        now = time.time()
+        rows = []
+        for n in todo:
+            value = got[n]
+            ok = not isinstance(value, str)
+            rows.append(dict(cache_key=keys[n], model=n, params={}, validation_score=None,
+                             fit_s=None, predict_s=None, elapsed_s=None,
+                             status="ok" if ok else "failed", message="" if ok else value,
+                             deadline_s=0.0, predictions=value.tolist() if ok else None,
+                             trained_at=now))
+            if ok:
+                out[n] = value.tolist()
+        store.put_cached_reference(rows)
+        say(f"similarity: {len(todo)} scikit-learn default model(s) fitted for the behavioural "
+            f"evidence ({time.perf_counter() - t:.1f} s; cached)")
+    return out
 
 
 def _tree_hash(folder: Path | None) -> str:
@@ -82,7 +187,8 @@ def _merge_pairs(result: similarity.SimilarityResult, store: Store, keep: set[st
     old = [similarity.Pair(a=p["a"], b=p["b"], score=p["score"], components=p["components"],
                            kind=p["kind"], flagged=bool(p["flagged"]),
                            fragments=[similarity.Fragment(**f) for f in p["fragments"]],
-                           shared_comments=p["shared_comments"])
+                           shared_comments=p["shared_comments"], code=p.get("code"),
+                           reason=p.get("reason") or "", behaviour=p.get("behaviour"))
            for p in store.similarity_pairs() if unchanged(p)]
     pairs = sorted(old + list(result.pairs), key=lambda p: (-p.score, p.a, p.b))
     return replace(result, pairs=pairs, clusters=similarity.clusters(pairs))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import SandboxError
 from sandbox.limits import Limits
 
 
@@ -62,6 +63,8 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
     started = time.time()
     try:
         return _execute(task, gpu_devices, data_dir, started)
+    except SandboxError:
+        raise  # the machine's fault (no backend here): the executor retries or reports it
     except Exception as exc:  # noqa: BLE001 - one student's run must not stop the batch
         # the grader's fault, not the student's: no finished run key, so a rerun retries it
         return RunResult(task.student, "", {

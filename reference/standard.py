@@ -1,0 +1,130 @@
+"""The scikit-learn defaults students most often fit on the raw features.
+
+Two honest students who both call ``SVC()`` on the pixels agree on nearly every test id, wrong
+answers included: that agreement is explained by the model, not by copying. The similarity
+engine's behavioural evidence runs these models on the course's data and discounts a pair whose
+predictions both match one of them near-exactly (``similarity.behaviour``).
+
+Models are fitted with scikit-learn's defaults on the course's features (``reference.features``:
+raw columns, flattened pixels or text), with ``LogisticRegression`` run to convergence and the
+tree models seeded, as students write them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "standard_models",
+           "standard_predictions"]
+
+
+def _classifiers() -> dict[str, Callable[[], object]]:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB, MultinomialNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeClassifier
+
+    return {
+        "sklearn:KNeighborsClassifier()": KNeighborsClassifier,
+        "sklearn:SVC()": SVC,
+        "sklearn:LogisticRegression(max_iter=1000)": lambda: LogisticRegression(max_iter=1000),
+        "sklearn:GaussianNB()": GaussianNB,
+        "sklearn:MultinomialNB()": MultinomialNB,
+        "sklearn:LinearDiscriminantAnalysis()": LinearDiscriminantAnalysis,
+        "sklearn:DecisionTreeClassifier(random_state=0)":
+            lambda: DecisionTreeClassifier(random_state=0),
+        "sklearn:RandomForestClassifier(random_state=0)":
+            lambda: RandomForestClassifier(random_state=0),
+    }
+
+
+def _regressors() -> dict[str, Callable[[], object]]:
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.svm import SVR
+    from sklearn.tree import DecisionTreeRegressor
+
+    return {
+        "sklearn:KNeighborsRegressor()": KNeighborsRegressor,
+        "sklearn:SVR()": SVR,
+        "sklearn:LinearRegression()": LinearRegression,
+        "sklearn:Ridge()": Ridge,
+        "sklearn:DecisionTreeRegressor(random_state=0)":
+            lambda: DecisionTreeRegressor(random_state=0),
+        "sklearn:RandomForestRegressor(random_state=0)":
+            lambda: RandomForestRegressor(random_state=0),
+    }
+
+
+#: names of the standard models, per task (their factories are imported lazily)
+STANDARD_CLASSIFIERS: tuple[str, ...] = (
+    "sklearn:KNeighborsClassifier()", "sklearn:SVC()", "sklearn:LogisticRegression(max_iter=1000)",
+    "sklearn:GaussianNB()", "sklearn:MultinomialNB()", "sklearn:LinearDiscriminantAnalysis()",
+    "sklearn:DecisionTreeClassifier(random_state=0)",
+    "sklearn:RandomForestClassifier(random_state=0)")
+STANDARD_REGRESSORS: tuple[str, ...] = (
+    "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
+    "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",
+    "sklearn:RandomForestRegressor(random_state=0)")
+
+
+def standard_models(task: str) -> dict[str, Callable[[], object]]:
+    """Name -> factory of the standard models for ``task`` (classification or regression)."""
+    return _classifiers() if task == "classification" else _regressors()
+
+
+def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
+                         *, task: str = "classification", modality: str = "auto",
+                         names: list[str] | None = None, cache_dir: Path | None = None
+                         ) -> dict[str, np.ndarray | str]:
+    """Each standard model's test predictions, in ``test_df``'s row order.
+
+    Parameters
+    ----------
+    train_df, test_df : DataFrame
+        ``train.csv`` (id, label, features or a file column) and ``test.csv``.
+    data_dir : path
+        The course's data folder (for image files).
+    task : {"classification", "regression"}
+    modality : {"auto", "tabular", "images", "text"}
+    names : list of str, optional
+        A subset of the models (default: all for the task).
+    cache_dir : Path, optional
+        Where decoded images are cached.
+
+    Returns
+    -------
+    dict
+        Name -> predictions (an array of labels as strings, or floats for regression), or a
+        string saying why the model could not be fitted (e.g. MultinomialNB on negative
+        features).
+    """
+    from reference.features.detect import detect_modality
+    from reference.runner import _features
+
+    if modality == "auto":
+        modality = detect_modality(train_df, data_dir)
+    (X_train, X_test), _ = _features(train_df, test_df, None, Path(data_dir), modality,
+                                     cache_dir)
+    y = train_df["label"].astype(str).to_numpy() if task == "classification" else \
+        train_df["label"].astype(float).to_numpy()
+    factories = standard_models(task)
+    out: dict[str, np.ndarray | str] = {}
+    for name in names or list(factories):
+        try:
+            model = factories[name]()
+            model.fit(X_train, y)
+            pred = model.predict(X_test)
+        except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
+            out[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            continue
+        out[name] = pred.astype(str) if task == "classification" else pred.astype(float)
+    return out
