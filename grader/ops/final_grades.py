@@ -52,6 +52,7 @@ __all__ = [
     "final_grades",
     "load_components",
     "load_final_rules",
+    "load_integrity",
     "load_project_grades",
     "write_final_grades",
 ]
@@ -269,10 +270,23 @@ def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Dec
     return out
 
 
+def load_integrity(path: str | Path) -> dict[str, str]:
+    """Each student's academic-integrity outcome and note (the ``integrity`` column of a
+    batch's ``grades.csv``, written from the TAs' decisions); empty when there is none."""
+    p = Path(path)
+    header, rows = read_table(p, "grades")
+    cols = resolve_columns(header, {"student": ("student",), "integrity": ("integrity",)},
+                           ("student",), p, "grades")
+    if "integrity" not in cols:
+        return {}
+    i, s = cols["integrity"], cols["student"]
+    return {c[s]: c[i] for _, c in rows if i < len(c) and c[i]}
+
+
 def load_components(path: str | Path, rules: FinalRules = FinalRules(),
                     roster: Roster | None = None,
-                    project_grades: dict[str, tuple[Decimal | None, Decimal]] | None = None
-                    ) -> list[Components]:
+                    project_grades: dict[str, tuple[Decimal | None, Decimal]] | None = None,
+                    integrity: dict[str, str] | None = None) -> list[Components]:
     """Read components.csv; check every row and report all problems at once.
 
     Columns: ``student, exam, project, lab_test`` and the ``other_labs`` columns (grades,
@@ -282,6 +296,8 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
 
     With ``project_grades`` (see :func:`load_project_grades`) the ``project`` column may be
     absent or empty: the batch's grade is used, and a deduction must not be given twice.
+    ``integrity`` (see :func:`load_integrity`) adds each student's academic-integrity outcome
+    to the project's step.
 
     Raises
     ------
@@ -348,6 +364,9 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
             if applied and values.get("presentation_deduction"):
                 problems.append(f"{where}  presentation deduction given here and in grades.csv "
                                 f"(deduction {_fmt(applied)}) for {sid!r}; keep one")
+        if integrity and integrity.get(sid):
+            project_note = (f"{project_note}; " if project_note else "") + \
+                f"integrity: {integrity[sid]}"
         attempt_text = get("attempt")
         attempt = 1
         if attempt_text:

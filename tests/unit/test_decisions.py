@@ -149,3 +149,46 @@ def test_import_with_a_stale_version_stores_nothing(batch, tmp_path):
     assert [d["reviewer"] for d in store.decisions()] == ["online ta"]
     assert pair_key(c, w, "web") not in {pair_key(d["lo"], d["hi"], d["kind"])
                                          for d in store.decisions()}
+
+
+def test_grader_final_shows_the_integrity_outcome(tmp_path):
+    from grader.ops.final_grades import (
+        final_grades,
+        load_components,
+        load_integrity,
+        load_project_grades,
+    )
+    from grader.ops.roster import load_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name\nana,Ana Pop\ndan,Dan Ion\n")
+    grades = tmp_path / "grades.csv"
+    grades.write_text("student,status,grade,deduction,integrity\n"
+                      "ana,ok,0,,\"confirmed, grade 9 -> 0: with dan (ta1) - same code\"\n"
+                      "dan,ok,8,,\n")
+    comps = tmp_path / "components.csv"
+    comps.write_text("student,exam,lab_test,lab_other\nana,7,8,9\ndan,6,7,8\n")
+    r = load_roster(roster)
+    rows = load_components(comps, roster=r, project_grades=load_project_grades(grades),
+                           integrity=load_integrity(grades))
+    results = {x.student: x for x in final_grades(rows, roster=r)}
+    assert results["ana"].steps[0] == ("project 0 from grades.csv; integrity: confirmed, grade "
+                                       "9 -> 0: with dan (ta1) - same code")
+    assert results["dan"].steps[0] == "project 8 from grades.csv"
+
+
+def test_course_integrity_table_is_checked(tmp_path):
+    from grader.course import load_course
+    from grader.errors import CourseError
+    from tests.unit.test_course_config import make_course
+
+    ok = load_course(make_course(tmp_path / "a", toml='[competition]\nname = "t"\n[integrity]\n'
+                                                     'confirmed = 3\napplies_to = "named"\n'))
+    assert (ok.integrity.confirmed, ok.integrity.applies_to) == (3, "named")
+    assert ok.describe()["integrity"] == {"confirmed": 3, "applies_to": "named"}
+    with pytest.raises(CourseError) as err:
+        load_course(make_course(tmp_path / "b", toml='[competition]\nname = "t"\n[integrity]\n'
+                                                    'confirmed = "expel"\napplies_to = "one"\n'))
+    text = err.value.render()
+    assert 'confirmed = "expel"' in text and '"zero", "none" or a number' in text
+    assert 'expected "both" or "named"' in text

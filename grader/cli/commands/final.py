@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
         final_grades,
         load_components,
         load_final_rules,
+        load_integrity,
         load_project_grades,
         write_final_grades,
     )
@@ -33,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     rules = load_final_rules(args.course)
     roster = load_roster(args.roster)
     projects = load_project_grades(args.project_grades) if args.project_grades else None
-    components = load_components(args.components, rules, roster, projects)
+    integrity = load_integrity(args.project_grades) if args.project_grades else None
+    components = load_components(args.components, rules, roster, projects, integrity)
     results = final_grades(components, rules, roster)
     csv_path, json_path = write_final_grades(results, args.out, rules, roster)
     _store(results, Path(args.out) / "grading.db")
