@@ -7,6 +7,7 @@ did); this module only joins the store's tables per student and derives labels a
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections import Counter
@@ -29,13 +30,20 @@ def page_name(name: str) -> str:
     slug = _SAFE.sub("-", name).strip("-.") or "x"
     if slug == name and not name.startswith("."):
         return name
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).hexdigest()
+    # surrogatepass: a name from undecodable bytes still hashes (never a crash)
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
     return f"{slug[:60]}-{digest}"
 
 
 def pair_page(a: str, b: str) -> str:
-    """``pairs/<a>__<b>.html`` (relative to reports/)."""
-    return f"pairs/{page_name(a)}__{page_name(b)}.html"
+    """``pairs/<a>__<b>-<hash>.html`` (relative to reports/): unambiguous and stable.
+
+    The readable part alone is ambiguous when ids contain ``__`` (``a__b`` + ``c`` and
+    ``a`` + ``b__c``), so a blake2b hash of the ordered pair (length-safe JSON) decides; the
+    page itself names both sides.
+    """
+    digest = hashlib.blake2b(json.dumps([a, b]).encode("ascii"), digest_size=6).hexdigest()
+    return f"pairs/{page_name(a)[:40]}__{page_name(b)[:40]}-{digest}.html"
 
 
 def source_kind(name: str) -> str:
