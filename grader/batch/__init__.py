@@ -36,6 +36,7 @@ from grader.course import Course
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.preflight import PreflightReport, run_preflight
 from grader.store import Store
+from grader.validate import check_inputs, stored_reference_models
 from sandbox.environment import Environment, require_environment
 
 __all__ = ["run_batch", "finish_batch", "BatchOptions", "BatchSummary", "GRADES_COLUMNS",
@@ -48,6 +49,10 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
               log: Callable[[str], None] | None = None) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` into ``out_dir`` (resumable)."""
     opts = opts or BatchOptions()
+    # every instructor file checked whole before anything runs or is written
+    check_inputs(course, submissions_dir, adjustments=opts.adjustments,
+                 kaggle_dir=opts.kaggle_dir,
+                 reference_models=None if opts.reference else stored_reference_models(out_dir))
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     say = log or (lambda s: None if opts.quiet else print(s, file=sys.stderr))

@@ -55,7 +55,7 @@ def make_task(sub: Submission, course: Course, backend: str,
     )
 
 
-def make_executor(opts: BatchOptions, course: Course):
+def make_executor(opts: BatchOptions, course: Course, backend: str = "auto"):
     """The local pool (one slot per GPU group, else ``--jobs``) or the Dask executor."""
     gpus = course.sandbox.gpus
     if opts.executor == "dask":
@@ -64,14 +64,9 @@ def make_executor(opts: BatchOptions, course: Course):
         return DaskExecutor(opts.scheduler)
     from grader.executors.local import LocalExecutor
 
-    slots = None
-    if gpus:
-        from sandbox import gpus as gpu_mod
-
-        devices = gpu_mod.detect_gpus()
-        slots = [tuple(devices[i:i + gpus]) for i in range(0, len(devices) - gpus + 1, gpus)]
-    jobs = opts.jobs or (len(slots) if slots else 1)
-    return LocalExecutor(jobs=jobs, gpu_slots=slots)
+    if gpus:  # each slot its own GPUs, or an error before any run (never a silent CPU run)
+        return LocalExecutor.for_gpus(opts.jobs, gpus, backend=backend)
+    return LocalExecutor(jobs=opts.jobs or 1)
 
 
 def resolve_backend(course: Course, override: str | None) -> str:
@@ -106,7 +101,7 @@ def save_run_files(out_dir: Path, result: RunResult) -> None:
 def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: Store, out: Path,
               say: Callable[[str], None]) -> None:
     """Run ``tasks`` on the executor, storing each result as it arrives."""
-    executor = make_executor(opts, course)
+    executor = make_executor(opts, course, tasks[0].backend if tasks else "auto")
     progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"))
     broken: list[str] = []
     try:
