@@ -192,3 +192,22 @@ def test_course_integrity_table_is_checked(tmp_path):
     text = err.value.render()
     assert 'confirmed = "expel"' in text and '"zero", "none" or a number' in text
     assert 'expected "both" or "named"' in text
+
+
+def test_a_decision_survives_a_rerun_of_the_similarity_stage(batch, tmp_path):
+    from reports._load import load_batch
+
+    store, names = batch
+    a, b = names["pair"]
+    decide(store, a, b, "peer", state="dismissed", reviewer="ta", note="starter",
+           expected_version=0)
+    # a late submission: the stage stores every pair again, this one the other way round
+    pairs = store.similarity_pairs()
+    for p in pairs:
+        if {p["a"], p["b"]} == {a, b}:
+            p["a"], p["b"], p["score"] = b, a, 0.95
+    store.put_similarity(pairs, [[a, b]])
+    view = load_batch(tmp_path, store.snapshot())
+    [pair] = [p for p in view.pairs if {p["a"], p["b"]} == {a, b}]
+    assert pair["decision_state"] == "dismissed" and pair["engine_flagged"]
+    assert not pair["flagged"] and view.clusters == []  # a dismissed pair links nobody
