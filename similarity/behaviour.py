@@ -17,8 +17,10 @@ Rows are the students and the reference models, columns the test ids ``k``.
       p[i, k] = P(E[i, k] = 1) = sigmoid(theta[i] + beta[k])
 
 * Popularity of each wrong label ``w != truth[k]`` on id ``k`` across the class AND the
-  reference models: the label shares ``q[k, :]`` get a Dirichlet prior with a pseudo-count
-  ``alpha = A / (C - 1)`` on each of the ``C - 1`` wrong classes (``A = 1``), and the counts
+  reference models: the label shares ``q[k, :]`` get a symmetric Dirichlet prior, a
+  pseudo-count ``alpha`` on each of the ``C - 1`` wrong classes (``A = (C - 1) alpha``), set by
+  empirical Bayes so that its agreement ``(alpha + 1) / ((C - 1) alpha + 1)`` is the class's
+  pooled agreement between two wrong answers on one id (``prior_alpha``), and the counts
   are LEAVE-PAIR-OUT: for the pair ``(i, j)`` the counts ``c[k, w]`` of wrong labels lose the
   pair's own two answers, giving ``c'[k, w]`` and ``n'[k] = sum_w c'[k, w]``. The chance
   that two independent wrong answers on ``k`` agree is the posterior predictive
@@ -62,8 +64,11 @@ Regression (``task="regression"``: mse, mae; roc_auc with probabilities)
 Residuals ``r_i = pred_i - truth`` (centred per student, missing values at the centre). The
 class explains its own mean residual, taken LEAVE-PAIR-OUT ``M = (sum_rows r - r_i - r_j) /
 (n_rows - 2)``; the evidence is the partial correlation ``rho`` of ``r_i`` and ``r_j`` given
-``M`` and ``p = P(Z >= atanh(rho) sqrt(n_ids - 4) / sigma_0)``, Fisher's z, with the class's
-empirical null spread ``sigma_0 >= 1`` (robust SD of z over the class's pairs, as above).
+``M``, Fisher's ``z = atanh(rho) sqrt(n_ids - 4)`` and ``p = P(Z >= (z - delta_0) / sigma_0)``
+with the class's empirical null (Efron): ``delta_0 = max(0, median z)``, ``sigma_0 = max(1,
+MAD(z) / 0.6745)`` over the class's pairs (classes of 5 or more). The shift is needed: ``M``
+is a noisy estimate of what the class shares, and partialling it out leaves the others'
+averaged noise in both residuals (a small positive correlation for every pair).
 ``both_wrong``, ``same_wrong`` and ``expected`` are 0; ``correlation`` holds ``rho``.
 
 Explained agreement
@@ -111,9 +116,10 @@ TASKS = ("classification", "regression")
 # Keys of the dicts that block() and pairs() return.
 KEYS = ("both_wrong", "same_wrong", "expected", "expected_given_both", "p_value", "behaviour",
         "explained", "correlation")
-PSEUDO_COUNT = 1.0  # A: total pseudo-count spread over the C - 1 wrong classes of an id
+ALPHA_RANGE = (0.01, 100.0)  # the empirical-Bayes pseudo-count per wrong class is kept in here
 GUARD_BELOW = 1e-3  # the conditional guard is computed where the unconditional p is below this
 CALIBRATION_PAIRS = 2000  # pairs sampled (seeded) to calibrate the class's dispersion
+MIN_NULL_PAIRS = 10  # regression: fewer pairs than this (a class under 5) are not calibrated
 REGRESSION_CORR = 0.999  # explained (regression): correlation with the reference at least this
 REGRESSION_TOL = 1e-3  # ...and within this share of the label range on near_exact of the ids
 _CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
@@ -144,9 +150,12 @@ class BehaviourModel:
         The references that can explain agreement; ``explained`` indexes this list.
     n_classes : int
         Distinct labels seen (classification).
+    alpha : float
+        The empirical-Bayes pseudo-count per wrong class (classification; ``prior_alpha``).
     dispersion : dict
         ``{"unconditional": phi_u, "conditional": phi_c}`` (classification) or
-        ``{"correlation": sigma_0}`` (regression); 1 means the class is as the model says.
+        ``{"correlation": sigma_0, "shift": delta_0}`` (regression); ``phi = 1``,
+        ``sigma_0 = 1``, ``delta_0 = 0`` mean the class is as the model says.
     error_rate : ndarray of shape (n_students,)
         Share of ids each student got wrong (missing counts as wrong); regression: RMSE.
     """
@@ -240,7 +249,6 @@ class BehaviourModel:
         self._truth = t
         c = max(len(vocab.labels), 2)
         self.n_classes = len(vocab.labels)
-        self._alpha = PSEUDO_COUNT / (c - 1)
 
         wrong = codes != t[None, :]  # missing counts as wrong ...
         labelled = wrong & (codes != MISSING)  # ... but is no wrong label
@@ -253,7 +261,9 @@ class BehaviourModel:
         cols, inv, counts = np.unique(flat, return_inverse=True, return_counts=True)
         col_id = (cols // c).astype(np.intp)
         n_k = np.bincount(col_id, weights=counts, minlength=k)
-        d_k = n_k + PSEUDO_COUNT
+        self._alpha = self.alpha = prior_alpha(counts, n_k, c - 1)
+        self._A = self._alpha * (c - 1)
+        d_k = n_k + self._A
         # S~ = sum_w (c + alpha)(c + alpha + 1) over the C - 1 wrong labels of the id.
         s_k = (np.bincount(col_id, weights=counts.astype(np.float64) ** 2, minlength=k)
                + 2 * self._alpha * n_k + (c - 1) * self._alpha ** 2 + d_k)
@@ -332,7 +342,7 @@ class BehaviourModel:
     def _calibrate(self) -> None:
         """Estimate the class's dispersion from a seeded sample of its pairs."""
         ones = {"unconditional": 1.0, "conditional": 1.0} if self.task == "classification" \
-            else {"correlation": 1.0}
+            else {"correlation": 1.0, "shift": 0.0}
         self.dispersion = dict(ones)
         n = len(self.names)
         if not self.calibrate or n < 2:
@@ -351,10 +361,11 @@ class BehaviourModel:
             pbar = np.where(nb > 0, mu / np.maximum(nb, 1), 0)
             self.dispersion["unconditional"] = dispersion(x, lam, lam)
             self.dispersion["conditional"] = dispersion(x, mu, nb * pbar * (1 - pbar))
-        else:
+        elif len(r) >= MIN_NULL_PAIRS:  # the empirical null of Fisher's z (Efron)
             z = raw["z"]
-            mad = float(np.median(np.abs(z - np.median(z)))) / 0.6745 if len(z) else 1.0
-            self.dispersion["correlation"] = max(1.0, mad)
+            mid = float(np.median(z))
+            self.dispersion["shift"] = max(0.0, mid)
+            self.dispersion["correlation"] = max(1.0, float(np.median(np.abs(z - mid))) / 0.6745)
 
     # ------------------------------------------------------------------ scoring
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
@@ -419,7 +430,7 @@ class BehaviourModel:
             out.update(expected=lam, expected_given_both=mu, p_value=p,
                        correlation=np.zeros(shape))
         else:
-            z = raw["z"] / self.dispersion["correlation"]
+            z = (raw["z"] - self.dispersion["shift"]) / self.dispersion["correlation"]
             zero = np.zeros(shape, np.int64)
             out.update(both_wrong=zero, same_wrong=zero.copy(), expected=np.zeros(shape),
                        expected_given_both=np.zeros(shape), p_value=stats.norm.sf(z),
@@ -534,7 +545,7 @@ class BehaviourModel:
         same = self._U[i, both] & self._U[j, both] & (self._col[i, both] == self._col[j, both])
         cnt = self._G[i, both] / 2 - self._alpha  # class count of i's label on the id
         own = self._U[i, both].astype(int) + self._U[j, both]  # the pair's own answers out
-        pop = np.where(same, (cnt - 2 + self._alpha) / (self._n[both] - own + PSEUDO_COUNT), 1)
+        pop = np.where(same, (cnt - 2 + self._alpha) / (self._n[both] - own + self._A), 1)
         order = np.lexsort((both, pop, ~same))[:limit]
         labels = self._labels
         out = []
@@ -569,6 +580,25 @@ class BehaviourModel:
                 f"got wrong; expected {o['expected']:.1f} for two independent students with "
                 f"these error rates ({o['expected_given_both']:.1f} given the ids both got "
                 f"wrong) ({p}{spread})")
+
+
+def prior_alpha(counts: np.ndarray, n_k: np.ndarray, wrong_classes: int) -> float:
+    """Empirical-Bayes pseudo-count per wrong class: the symmetric Dirichlet whose agreement
+    ``E[sum q**2] = (alpha + 1) / (L alpha + 1)`` (``L`` wrong classes) equals the class's
+    pooled agreement between two wrong answers on the same id.
+
+    ``counts`` are the (id, label) column counts, ``n_k`` the wrong answers per id. A class
+    whose confusions are concentrated gets a small ``alpha`` (agreement expected), one whose
+    wrong labels are spread a large one. ``1 / L`` (total pseudo-count 1) without data.
+    """
+    lo, hi = ALPHA_RANGE
+    pairs = float((n_k * (n_k - 1)).sum())
+    if pairs <= 0 or wrong_classes < 2:
+        return float(np.clip(1.0 / max(wrong_classes, 1), lo, hi))
+    agree = float((counts.astype(np.float64) * (counts - 1)).sum()) / pairs
+    if agree * wrong_classes <= 1.0:
+        return hi
+    return float(np.clip((1.0 - agree) / (wrong_classes * agree - 1.0), lo, hi))
 
 
 def _num(x: float) -> float | None:

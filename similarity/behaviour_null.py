@@ -28,7 +28,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
-              bound: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+              bound: float = 10.0, tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``P(errors[i, k] = 1) = sigmoid(theta[i] + beta[k])`` by alternating Newton steps.
 
     Parameters
@@ -43,6 +43,8 @@ def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
         8 sweeps put every probability within ~0.3 % (relative) of the converged fit.
     bound : float, default=10.0
         Parameters are clipped to ``[-bound, bound]``.
+    tol : float, default=1e-3
+        Stop early once no parameter moves more than this in a sweep.
 
     Returns
     -------
@@ -71,7 +73,7 @@ def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
             par -= delta
             np.clip(par, -bound, bound, out=par)
             step = max(step, float(np.abs(delta).max()))
-        if step < 1e-3:
+        if step < tol:
             break
     return theta.astype(np.float32), beta.astype(np.float32)
 
@@ -118,12 +120,13 @@ def dispersion(observed: np.ndarray, mean: np.ndarray, var: np.ndarray,
     with ``var >= min_var`` (the normal approximation means little below); ``Q3`` is the upper
     quartile, which is 0.6745 for a standard normal. Only the upper side counts: a null that
     over-predicts (conservative) leaves 1, one that under-predicts or is too narrow raises it;
-    the few copies cannot move a quartile. ``1`` when no pair qualifies. Honest ML models share
+    the few copies cannot move a quartile. ``1`` unless most pairs qualify (when few do, they
+    are the unusual ones, e.g. the copiers). Honest ML models share
     more than independent examinees do (same model family, same features), and this puts
     every pair on the scale of its own class, as a robust z-score does for code similarity.
     """
     use = var >= min_var
-    if not use.any():
+    if not use.any() or use.sum() * 2 < len(use):  # most pairs: else they are the suspects
         return 1.0
     z = (observed[use] - mean[use]) / np.sqrt(var[use])
     return float(max(1.0, (max(float(np.quantile(z, 0.75)), 0.0) / _Q3_NORMAL) ** 2))
