@@ -69,13 +69,14 @@ class SandboxConfig:
     backend: str = "auto"
     image: str = ""
     python: str = ""
-    time_limit_s: float = 1800.0
-    memory_mb: int = 8192
-    cpus: float = 2.0
-    gpus: int = 0
-    output_limit_mb: int = 64
-    processes: int = 256
-    log_kb: int = 256
+    # the defaults are the sandbox's own (one place: sandbox.limits.Limits)
+    time_limit_s: float = Limits.time_s
+    memory_mb: int = Limits.memory_mb
+    cpus: float = Limits.cpus
+    gpus: int = Limits.gpus
+    output_limit_mb: int = Limits.output_mb
+    processes: int = Limits.processes
+    log_kb: int = Limits.log_kb
     #: imports the course environment lacks: "warn" (report them) or "reject" (never run)
     preflight: str = "warn"
 

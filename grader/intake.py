@@ -25,6 +25,10 @@ KAGGLE_FILE = "kaggle_submission.csv"
 MAX_PY_BYTES = 2 * 1024 * 1024
 MAX_FILES = 50
 _ARCHIVES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
+#: the one wording of the course's rule against notebooks (intake, mail intake, reports)
+NOTEBOOK_REASON = "only .py files are accepted (no .ipynb): notebooks are never run"
+NOTEBOOK_HINT = ("in Jupyter use File > Download as > Python (.py), save it as main.py and "
+                 "resubmit")
 _COPY_HINT = "copy the files themselves into the submission folder (cp, not ln or cp -l)"
 
 
@@ -157,9 +161,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
              and Path(f).name != KAGGLE_FILE]
     if not py:
         if any(f.endswith(".ipynb") for f in files):
-            return _reject(student, path, files, "only .py files are accepted; notebooks are never run",
-                           "in Jupyter use File > Download as > Python (.py), save it as main.py "
-                           "and resubmit")
+            return _reject(student, path, files, NOTEBOOK_REASON, NOTEBOOK_HINT)
         return _reject(student, path, files, "no .py file found" if not files else
                        "only .py files are accepted; notebooks, archives and binary files are never run",
                        "submit your code as main.py")
@@ -200,7 +202,7 @@ def _looks_binary(p: Path) -> bool:
 def _why_not_py(name: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix == ".ipynb":
-        return "only .py files are accepted; notebooks (.ipynb) are never run"
+        return NOTEBOOK_REASON
     if suffix in _ARCHIVES:
         return "only .py files are accepted; archives are never unpacked or run"
     return "only .py files are accepted; binary and other files are never run"
@@ -208,7 +210,7 @@ def _why_not_py(name: str) -> str:
 
 def _hint_for(name: str) -> str:
     if name.lower().endswith(".ipynb"):
-        return "in Jupyter use File > Download as > Python (.py), save it as main.py and resubmit"
+        return NOTEBOOK_HINT
     return "submit your code as .py files (entry point main.py)"
 
 

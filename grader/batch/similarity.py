@@ -59,6 +59,8 @@ def similarity_stage(course: Course, store: Store, out: Path,
                                 cache_dir=out / "similarity" / "cache",
                                 focus=sorted(focus) if focus is not None else None,
                                 behaviour=behaviour)
+    if behaviour is not None:
+        _behaviour_evidence(result.pairs, behaviour, course)
     if focus is not None:
         result = _merge_pairs(result, store, keep=set(subs) - focus)
         say(f"similarity: {len(focus)} new or changed submission(s) compared with everyone; "
@@ -108,6 +110,94 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                task="regression" if regression else "classification",
                                references=references, explainers=sorted(references), ids=ids)
     return model if regression else IdentityEvidence(model, preds)
+
+
+#: pairs whose behavioural evidence is spelled out for the pair page (flagged ones always)
+EVIDENCE_PAIRS = 30
+SHARED_WRONG_SHOWN = 40
+
+
+def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course) -> None:
+    """For the pairs a TA reads (flagged, or the best ``EVIDENCE_PAIRS`` by behaviour), the
+    statistic in words and the shared wrong answers (with the test image, scaled down, when
+    the course's inputs are images)."""
+    ranked = sorted((p for p in pairs if p.behaviour), key=lambda p: -p.behaviour["behaviour"])
+    chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS]} | {id(p) for p in ranked if p.flagged}
+    thumbs = _Thumbnails(course)
+    for p in ranked:
+        if id(p) not in chosen:
+            continue
+        words = behaviour.describe(p.a, p.b)
+        agreement = p.behaviour.get("agreement")
+        if agreement is not None and agreement >= 0.995 and not p.behaviour["explained_by"]:
+            words = (f"identical predictions on {100 * agreement:.1f} % of the hidden test ids, "
+                     f"wrong answers included, and no standard model gives them; " + words)
+        shown = behaviour.shared_wrong(p.a, p.b, limit=SHARED_WRONG_SHOWN)
+        for row in shown:
+            row["id"] = str(row["id"])
+            image = thumbs.get(row["id"])
+            if image:
+                row["image"] = image
+        p.behaviour = {**p.behaviour, "description": words, "shared_wrong": shown}
+
+
+class _Thumbnails:
+    """Small PNG data URIs of test inputs, for image courses: an image file column, or pixel
+    columns that make a square."""
+
+    SIZE = 48
+
+    def __init__(self, course: Course):
+        self.course = course
+        self._table: pd.DataFrame | None = None
+        self._mode = ""
+
+    def _load(self) -> None:
+        if self._table is not None:
+            return
+        test = pd.read_csv(self.course.data_dir / "test.csv", dtype={"id": str},
+                           keep_default_na=False)
+        self._table = test.set_index("id")
+        from reference.features.detect import detect_modality, feature_columns, image_column
+
+        try:
+            modality = detect_modality(test, self.course.data_dir)
+        except Exception:  # noqa: BLE001 - no thumbnails is fine
+            modality = "tabular"
+        if modality == "images":
+            self._mode, self._column = "file", image_column(test)
+            return
+        cols = feature_columns(test)
+        side = int(round(len(cols) ** 0.5))
+        if len(cols) >= 64 and side * side == len(cols) and all(
+                c.lower().startswith(("px", "pixel")) for c in cols):
+            self._mode, self._columns, self._side = "pixels", cols, side
+
+    def get(self, test_id: str) -> str | None:
+        import base64
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        self._load()
+        if not self._mode or test_id not in self._table.index:
+            return None
+        try:
+            if self._mode == "file":
+                image = Image.open(self.course.data_dir / str(self._table.at[test_id, self._column]))
+                image = image.convert("L")
+            else:
+                values = self._table.loc[test_id, self._columns].to_numpy(dtype=float)
+                top = max(float(values.max()), 1e-9)
+                pixels = (255 * values / top).reshape(self._side, self._side)
+                image = Image.fromarray(pixels.astype(np.uint8), mode="L")
+            image = image.resize((self.SIZE, self.SIZE), Image.NEAREST)
+            buf = io.BytesIO()
+            image.save(buf, format="PNG")
+        except (OSError, ValueError, KeyError):
+            return None
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _values(series: pd.Series, regression: bool) -> list:

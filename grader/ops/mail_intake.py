@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 
 from diagnostics.text import csv_safe, terminal_safe
 from grader.errors import InputFileError
+from grader.intake import NOTEBOOK_HINT, NOTEBOOK_REASON
 from grader.names import undecodable as _undecodable
 from grader.ops.roster import Roster
 
@@ -56,9 +57,7 @@ __all__ = [
     "safe_unzip",
 ]
 
-IPYNB_REASON = "only .py files are accepted (no .ipynb)"
-IPYNB_HINT = ("in Jupyter use File > Download as > Python (.py), save it as main.py and "
-              "resubmit")
+IPYNB_REASON, IPYNB_HINT = NOTEBOOK_REASON, NOTEBOOK_HINT
 KAGGLE_NAME = "kaggle_submission.csv"
 # Attached CSVs under these names are the predictions uploaded to Kaggle.
 _KAGGLE_NAMES = {"kaggle_submission.csv", "submission.csv", "kaggle.csv", "predictions.csv"}

@@ -156,7 +156,7 @@ def test_ast_features_see_through_control_flow_rewrites():
 def test_lexer_gives_tokenize_stream_on_valid_code():
     from pathlib import Path
 
-    from similarity.normalize import lex, tokenize_reference
+    from tests.similarity_lexers import lex, tokenize_reference
     from tests.unit.test_similarity_heldout import COPIES, HONEST
 
     root = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from similarity.normalize import (
     _is_prose,
     _name_info,
     _string_body,
-    lex,
     normalize_comment,
     normalize_source,
 )
+from tests.similarity_lexers import lex
 
 ROOT = Path(__file__).resolve().parents[2]
 

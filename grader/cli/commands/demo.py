@@ -45,8 +45,26 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend, jobs=args.jobs, reference=not args.no_reference,
         reference_budget_s=20.0, kaggle_dir=out / "kaggle"))
     results = out / "results"
+    _apply_demo_decisions(results)
     print(f"\nresults:   {results}\n  grades:    {results / 'grades.csv'}\n"
           f"  store:     {results / 'grading.db'}\n  runs:      {results / 'runs'}/<student>/\n"
           f"  similarity: {results / 'similarity' / 'pairs.csv'}\n"
           f"  reports:   {results / 'reports' / 'index.html'}")
     return 0 if summary.grades else 1
+
+
+def _apply_demo_decisions(results: Path) -> None:
+    """The demo TA's decisions (``grader/demo/decisions.csv``: one confirmed pair, one
+    dismissed), imported as ``grader review import`` would, then the grades and pages redone."""
+    import grader.demo
+    from grader.batch.outputs import render_reports
+    from grader.decisions import import_csv, refresh_grades_csv
+    from grader.store import Store
+
+    decisions = Path(grader.demo.__file__).with_name("decisions.csv")
+    with Store(results / "grading.db") as store:
+        import_csv(store, decisions)
+        refresh_grades_csv(results, store)
+    render_reports(results)
+    print(f"TA decisions applied from {decisions.name}: one pair confirmed, one dismissed "
+          "(grader review OUT_DIR to decide the others)")
