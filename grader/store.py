@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS reference_cache (
     cache_key TEXT PRIMARY KEY, model TEXT NOT NULL, params TEXT, validation_score REAL,
     fit_s REAL, predict_s REAL, elapsed_s REAL, status TEXT NOT NULL, message TEXT,
     deadline_s REAL NOT NULL, predictions TEXT, trained_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reference_scores (
+    cache_key TEXT NOT NULL, scored_with TEXT NOT NULL, public_score REAL, private_score REAL,
+    PRIMARY KEY (cache_key, scored_with));
 CREATE TABLE IF NOT EXISTS similarity_pairs (
     a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL, kind TEXT, flagged INTEGER,
     components TEXT, fragments TEXT, shared_comments TEXT, created_at REAL NOT NULL,
@@ -264,6 +267,21 @@ class Store:
                 [{**r, "params": json.dumps(r.get("params") or {}, sort_keys=True),
                   "predictions": None if r.get("predictions") is None
                   else json.dumps(r["predictions"])} for r in rows])
+
+    def reference_scores(self, scored_with: str) -> dict[str, tuple[float | None, float | None]]:
+        """Cached models' (public, private) scores under one scoring set-up (a hash of the
+        hidden labels and the competition's settings), by cache key."""
+        return {r["cache_key"]: (r["public_score"], r["private_score"]) for r in self.db.execute(
+            "SELECT * FROM reference_scores WHERE scored_with = ?", (scored_with,))}
+
+    def put_reference_scores(self, scored_with: str,
+                             scores: dict[str, tuple[float | None, float | None]]) -> None:
+        """Record scores; those of models no longer cached, or of another set-up, go."""
+        with self.transaction():
+            self.db.execute("DELETE FROM reference_scores WHERE scored_with != ? OR cache_key"
+                            " NOT IN (SELECT cache_key FROM reference_cache)", (scored_with,))
+            self.db.executemany("INSERT OR REPLACE INTO reference_scores VALUES (?, ?, ?, ?)",
+                                [(k, scored_with, pub, priv) for k, (pub, priv) in scores.items()])
 
     # --- similarity ---------------------------------------------------------------------
 

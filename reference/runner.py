@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -643,16 +644,9 @@ def model_fingerprint(
     >>> fp["model"], fp["candidates"][0]
     ('knn', {'n_neighbors': 5, 'metric': 'l2'})
     """
-    from importlib.metadata import PackageNotFoundError, version
-
     torch = _uses_torch(name)
     libraries = ["numpy", "scipy", "scikit-learn"] + (["torch"] if torch else [])
-    versions = {}
-    for lib in libraries:
-        try:
-            versions[lib] = version(lib)
-        except PackageNotFoundError:
-            versions[lib] = None
+    versions = {lib: _version(lib) for lib in libraries}
     return {
         "model": name,
         "task": task,
@@ -669,21 +663,27 @@ def model_fingerprint(
     }
 
 
+@cache
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def _auto_device() -> str:
     """What ``device="auto"`` picks here, without importing torch (the NVIDIA driver's
     control node exists exactly where CUDA can run)."""
     return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
 
 
-_CODE_DIGEST: list[str] = []
-
-
+@cache
 def _code_digest() -> str:
     """A hash of this package's sources: a changed model or feature extractor retrains."""
-    if not _CODE_DIGEST:
-        h = hashlib.blake2b(digest_size=16)
-        root = Path(__file__).resolve().parent
-        for path in sorted(root.rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-        _CODE_DIGEST.append(h.hexdigest())
-    return _CODE_DIGEST[0]
+    h = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

@@ -229,7 +229,12 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
         fresh = {r.model: _cache_row(r, keys[r.model], deadline) for r in results}
         store.put_cached_reference(fresh.values())
     entries = [cached.get(n) or fresh[n] for n in names]
-    rows = [_score_row(e, course, scorer, test) for e in entries]
+    scored_with = _scoring_key(course)
+    known = store.reference_scores(scored_with)
+    rows = [_score_row(e, course, scorer, test, known.get(keys[e["model"]])) for e in entries]
+    store.put_reference_scores(scored_with, {keys[r["model"]]: (r["public_score"],
+                                                                 r["private_score"])
+                                             for r in rows if r["private_score"] is not None})
     store.put_reference(rows)
     store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
                                   "deadline_s": deadline})
@@ -250,8 +255,18 @@ def _when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
-def _score_row(e: dict[str, Any], course: Course, scorer, test) -> dict[str, Any]:
-    """The ``reference`` table's row: the entry scored on the hidden labels."""
+def _scoring_key(course: Course) -> str:
+    """What a score depends on besides the predictions: hidden labels and competition."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(course.describe()["competition"], sort_keys=True, default=str).encode())
+    h.update((course.hidden_dir / "test_labels.csv").read_bytes())
+    return h.hexdigest()
+
+
+def _score_row(e: dict[str, Any], course: Course, scorer, test,
+               known: tuple[float | None, float | None] | None) -> dict[str, Any]:
+    """The ``reference`` table's row: the entry scored on the hidden labels (``known``: its
+    scores from the store, for the same predictions, labels and competition)."""
     import pandas as pd
 
     baseline = course.grading.baseline
@@ -262,7 +277,9 @@ def _score_row(e: dict[str, Any], course: Course, scorer, test) -> dict[str, Any
                                and e["status"] == _USABLE),
                trained_at=e["trained_at"])
     preds = e["predictions"]
-    if preds is not None and len(preds) == len(test):
+    if known is not None and preds is not None:
+        row.update(public_score=known[0], private_score=known[1])
+    elif preds is not None and len(preds) == len(test):
         series = pd.Series(preds, index=test["id"].astype(str).to_numpy(), name="label")
         score = scorer.score_series(series.astype(str) if course.task == "classification"
                                     else series)

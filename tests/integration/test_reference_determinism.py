@@ -172,6 +172,19 @@ def test_rerun_retrains_only_what_changed(tmp_path, capsys):
     assert main(cmd) == 0
     assert _events(out)[-1]["trained"] == []
 
+    # corrected hidden labels: nothing retrains, every model is scored again
+    before = _reference(out)["knn"]
+    labels = course_dir / "hidden" / "test_labels.csv"
+    rows = labels.read_text().splitlines()
+    test_id, label = rows[1].split(",")
+    rows[1] = f"{test_id},{(int(label) + 1) % 10}"
+    labels.write_text("\n".join(rows) + "\n")
+    assert main(cmd) == 0
+    assert _events(out)[-1]["trained"] == []
+    after = _reference(out)["knn"]
+    assert (after["public_score"], after["private_score"]) != (before["public_score"],
+                                                               before["private_score"])
+
 
 def test_a_model_past_the_safety_deadline_is_marked_and_never_baseline_or_optimum(
         tmp_path, capsys):
@@ -229,3 +242,30 @@ def test_bad_reference_table_is_reported_whole(tmp_path, capsys):
     assert "unknown parameter 'max_epoch' (did you mean 'max_epochs'?)" in err
     assert "did you mean 'knn'" in err
     assert not (tmp_path / "out" / "reference.csv").exists()
+
+
+def test_networks_give_the_same_bits_whatever_the_process_threads():
+    """PyTorch sums in a different order with another thread count; the runner's fixed
+    count makes the process's own setting (a machine's core count) irrelevant."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    from reference import make_model
+    from reference.runner import fixed_threads
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400], y[:400]
+    saved = torch.get_num_threads()
+    probs = []
+    try:
+        for process_threads in (2, 1, 2):
+            torch.set_num_threads(process_threads)
+            with fixed_threads(1, torch=True):
+                for name in ("mlp", "cnn"):
+                    model = make_model(name, random_state=0, max_epochs=4, device="cpu")
+                    probs.append(model.fit(X[:300], y[:300]).predict_proba(X[300:]))
+            assert torch.get_num_threads() == process_threads  # restored
+    finally:
+        torch.set_num_threads(saved)
+    for i in (2, 4):
+        assert np.array_equal(probs[i], probs[0]) and np.array_equal(probs[i + 1], probs[1])
