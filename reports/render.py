@@ -25,7 +25,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports import _code, exports, plots
+from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 
 #: rows per page of the long tables (the JavaScript pages through the rest)
@@ -377,7 +377,16 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                      if isinstance(run.get("peak_memory_mb"), int | float) else "–"),
         wall_s=run.get("wall_s"), peak_memory_mb=run.get("peak_memory_mb"),
         exit_code=run.get("exit_code"), limits=limits, similarity=similarity,
-        integrity=_integrity_for_student(g) if b.release_similarity else "")
+        integrity=_integrity_for_student(g) if b.release_similarity else "",
+        explain=_explain.explain_grade(b, s, ranked), crash=_crash(b, s))
+
+
+def _crash(b: Batch, s: StudentRow) -> dict[str, Any] | None:
+    """A failed run's traceback, the student's own frames first (None without one)."""
+    if s.status == "ok" or not s.accepted:
+        return None
+    log = _explain.read_stderr(b.out_dir, s.student) or (s.run or {}).get("error_tail") or ""
+    return _explain.crash_view(log, s.files)
 
 
 def _integrity_for_student(g: Mapping[str, Any]) -> str:

@@ -9,19 +9,20 @@ from typing import Any
 
 import pandas as pd
 
-from grader.course import Course
+from grader.course import Course, GradingConfig, IntegrityConfig
 from grader.grading import (
     apply_integrity,
     grade_scores,
     load_adjustments,
     resolve_baseline,
     resolve_optimum,
+    scaled_bands,
 )
 from grader.scoring import OutputInvalid, Scorer
 from grader.status import Status
 from grader.store import Store
 
-__all__ = ["score_runs", "grade_batch", "baseline_score", "optimum_score"]
+__all__ = ["score_runs", "grade_batch", "grade_rows", "baseline_score", "optimum_score"]
 
 
 def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
@@ -81,17 +82,40 @@ def optimum_score(course: Course, store: Store) -> float | None:
 
 def grade_batch(course: Course, store: Store, scorer: Scorer,
                 adjustments: Path | None) -> list[dict[str, Any]]:
-    """Grade rows for every scored submission (rank, band, grade, deduction, note)."""
-    scores = store.scores()
-    baseline, _ = baseline_score(course, store, scorer)
+    """Grade rows for every scored submission (rank, band, grade, deduction, note).
+
+    The inputs of the grades go to the store's meta (``grading``: the band table scaled to
+    the class, the baseline and where it comes from, the optimum, the adjustments file), so
+    the student pages can explain a grade and ``grader report`` can grade again."""
+    baseline, source = baseline_score(course, store, scorer)
+    optimum = optimum_score(course, store)
     store.set_meta(baseline=baseline)
-    deductions = load_adjustments(adjustments, course.grading.max_deduction) if adjustments else {}
+    return grade_rows(store, course.grading, baseline=baseline, baseline_source=source,
+                      optimum=optimum, greater_is_better=scorer.greater_is_better,
+                      adjustments=adjustments, integrity=course.integrity)
+
+
+def grade_rows(store: Store, grading: GradingConfig, *, baseline: float | None,
+               baseline_source: str, optimum: float | None, greater_is_better: bool,
+               adjustments: Path | None, integrity: IntegrityConfig) -> list[dict[str, Any]]:
+    """Rank and grade the stored scores (``grade_batch``, and ``grader report`` again from
+    the stored inputs); the grading inputs are recorded in the store's meta."""
+    scores = store.scores()
+    deductions = load_adjustments(adjustments, grading.max_deduction) if adjustments else {}
     valid = pd.Series({s: r["private_score"] for s, r in scores.items()
                        if r["status"] == Status.OK.value and r["private_score"] is not None
                        and not math.isnan(r["private_score"])}, dtype=float)
+    bands = scaled_bands(grading, len(valid))
+    store.set_meta(grading={
+        "policy": grading.policy, "participants": len(valid),
+        "bands": [{"first": b.first, "last": b.last, "grade": b.grade} for b in bands],
+        "scaled": bands != scaled_bands(grading, grading.scale_bands_to),
+        "baseline": baseline, "baseline_source": baseline_source, "optimum": optimum,
+        "greater_is_better": greater_is_better,
+        "adjustments": str(Path(adjustments).resolve()) if adjustments else None})
     graded = {g.student: g for g in grade_scores(
-        valid, course.grading, greater_is_better=scorer.greater_is_better, baseline=baseline,
-        optimum=optimum_score(course, store), deductions=deductions)}
+        valid, grading, greater_is_better=greater_is_better, baseline=baseline,
+        optimum=optimum, deductions=deductions)}
     rows = []
     for student, sc in scores.items():
         g = graded.get(student)
@@ -101,4 +125,4 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
             deduction=g.deduction if g else 0.0, grade=g.grade if g else None,
             above_baseline=None if g is None else int(g.above_baseline),
             note=(g.note if g else sc["message"]) or ""))
-    return apply_integrity(rows, store.decisions(), course.integrity)
+    return apply_integrity(rows, store.decisions(), integrity)

@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _reapply_decisions(out: Path) -> None:
-    """The TAs' current decisions applied to the stored grades, and grades.csv rewritten
-    (nothing is re-run: the grades before any decision are kept in the store)."""
+    """The current adjustments.csv and the TAs' current decisions applied to the stored
+    scores, and grades.csv rewritten (nothing is re-run or re-scored)."""
+    from grader.batch.regrade import regrade
     from grader.decisions import reapply, refresh_grades_csv
     from grader.store import Store
 
@@ -47,5 +48,9 @@ def _reapply_decisions(out: Path) -> None:
         return  # render_reports says what is missing
     with Store(out / "grading.db") as store:
         if store.grades():
-            reapply(store)
+            done = regrade(store)  # None: a grades-only store, decisions alone
+            if done and done[1]:
+                print(f"note: {done[1]}", file=sys.stderr)
+            if done is None:
+                reapply(store)
             refresh_grades_csv(out, store)

@@ -1,0 +1,316 @@
+"""Why a student got their grade, as view data for the student's page (html, md, txt).
+
+Everything comes from the store: the band table the batch graded with (scaled to the class),
+the baseline and where it comes from (``meta["grading"]``, written by the grade stage), the
+student's grade row, and what the course releases. For a crash, the traceback in the run's
+``stderr.txt`` is reordered so the frames in the student's own files come first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports._load import Batch, StudentRow, finite
+
+#: the most of a run's stderr.txt read back (its end: the last traceback is there)
+STDERR_READ_BYTES = 512 * 1024
+#: library frames listed after the student's own (the rest are counted)
+MAX_LIBRARY_FRAMES = 6
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
+_MARKERS = re.compile(r"^\s*[\^~]+\s*$")  # Python 3.11+ position markers under a code line
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning)|MemoryError)"
+                        r"\b.*$")
+_LIBRARY = ("/site-packages/", "/dist-packages/", "/lib/python", "<frozen ")
+
+#: what follows for the grade when a run gives no valid output (DESIGN.md: a status, no grade)
+NO_GRADE: dict[str, str] = {
+    "rejected": "Your submission was not run, so it has no project grade: only its status, "
+                "rejected, is recorded.",
+}
+NO_GRADE_DEFAULT = ("No project grade: a run that ends with status {status} gives no valid "
+                    "predictions, and a run without a valid output gets no grade, only its "
+                    "status ({status}). Fix the problem and resubmit if the course allows it.")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a Python traceback."""
+
+    file: str
+    line: int
+    func: str
+    code: str
+    own: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}, line {self.line}"
+
+
+# --- the crash -----------------------------------------------------------------------------
+
+def read_stderr(out_dir: Path, student: str) -> str:
+    """The end of ``runs/<student>/stderr.txt`` (never through a link), or ``""``."""
+    if not student or Path(student).name != student or student in (".", ".."):
+        return ""
+    path = Path(out_dir) / "runs" / student / "stderr.txt"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(max(0, size - STDERR_READ_BYTES))
+        return f.read(STDERR_READ_BYTES).decode("utf-8", "replace")
+
+
+def parse_frames(log: str, files: list[str]) -> tuple[list[Frame], str]:
+    """The frames of the last traceback in ``log`` (oldest first) and its exception line.
+
+    A frame is the student's own when its file is one of ``files`` (the names received) and
+    not inside an installed package.
+    """
+    lines = log.splitlines()
+    start = max((i for i, r in enumerate(lines) if r.startswith("Traceback (most recent")),
+                default=None)
+    if start is None:
+        return [], ""
+    frames: list[Frame] = []
+    exception = ""
+    i = start + 1
+    while i < len(lines):
+        m = _FRAME.match(lines[i])
+        if m:
+            code = ""
+            if i + 1 < len(lines) and not _FRAME.match(lines[i + 1]) \
+                    and lines[i + 1].startswith("    ") and not _MARKERS.match(lines[i + 1]):
+                code = lines[i + 1].strip()
+                i += 1
+            path = m["file"]
+            frames.append(Frame(_short(path, files), int(m["line"]), (m["func"] or "").strip(),
+                                code, _is_own(path, files)))
+        elif _EXCEPTION.match(lines[i].strip()):
+            exception = lines[i].strip()
+        i += 1
+    return frames, exception
+
+
+def _is_own(path: str, files: list[str]) -> bool:
+    if any(marker in path for marker in _LIBRARY):
+        return False
+    norm = path.replace("\\", "/")
+    return any(norm == f or norm.endswith("/" + f) for f in files)
+
+
+def _short(path: str, files: list[str]) -> str:
+    """A frame's file as the student knows it: their own file's name, or the library path
+    from the package on (``pandas/core/frame.py``), never the sandbox's folders."""
+    norm = path.replace("\\", "/")
+    for f in sorted(files, key=len, reverse=True):
+        if norm == f or norm.endswith("/" + f):
+            return f
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in norm:
+            return norm.split(marker, 1)[1]
+    return norm.rsplit("/", 1)[-1] if "/lib/python" in norm else norm
+
+
+def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:
+    """The crash for the page: the student's own frames first (innermost first), the
+    exception, then a few library frames; None when ``log`` holds no traceback."""
+    frames, exception = parse_frames(log, files)
+    if not frames and not exception:
+        return None
+    own = [f for f in reversed(frames) if f.own]
+    library = [f for f in reversed(frames) if not f.own]
+    return {"own": own, "exception": exception,
+            "where": own[0].where if own else "",
+            "library": library[:MAX_LIBRARY_FRAMES],
+            "library_more": max(0, len(library) - MAX_LIBRARY_FRAMES)}
+
+
+# --- the grade -----------------------------------------------------------------------------
+
+def band_rows(bands: list[dict[str, Any]], place: int | None) -> list[dict[str, Any]]:
+    """The stored band table as rows (``places``, ``grade``, ``you``), the student's marked.
+
+    Examples
+    --------
+    >>> rows = band_rows([{"first": 1, "last": 8, "grade": 10.0},
+    ...                   {"first": 9, "last": None, "grade": 9.0}], place=9)
+    >>> [(r["places"], r["you"]) for r in rows]
+    [('1-8', False), ('9+', True)]
+    """
+    rows = []
+    for b in bands:
+        first, last = int(b["first"]), b.get("last")
+        places = f"{first}+" if last is None else (f"{first}" if first == last
+                                                   else f"{first}-{last}")
+        you = place is not None and place >= first and (last is None or place <= int(last))
+        rows.append({"places": places, "grade": float(b["grade"]), "you": you,
+                     "empty": last is not None and int(last) < first})
+    return rows
+
+
+def _g(v: float | None) -> str:
+    return "–" if v is None else f"{v:g}"
+
+
+def _public_place(b: Batch, s: StudentRow, greater: bool) -> tuple[int | None, bool]:
+    """The student's place by the public score among the ranked students, and whether it
+    is shared (a tie)."""
+    mine = s.public
+    if mine is None:
+        return None, False
+    others = [r.public for r in b.students if r.rank is not None and r.public is not None
+              and r.student != s.student]
+    better = sum(1 for v in others if (v > mine if greater else v < mine))
+    return better + 1, any(v == mine for v in others)
+
+
+def _baseline_text(b: Batch, inputs: dict[str, Any]) -> tuple[str, float | None]:
+    value = finite(inputs.get("baseline"))
+    if value is None:
+        base = b.baseline()
+        value = base["private_score"] if base else None
+    source = inputs.get("baseline_source") or ""
+    if value is None:
+        return "", None
+    return (f"the {source} ({value:.4f})" if source else f"the baseline ({value:.4f})"), value
+
+
+def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
+    """Why ``s`` got their grade: the band table with their place, the baseline rule, the
+    deduction, what is released, and the steps from place to grade.
+
+    Returns
+    -------
+    dict
+        ``graded`` (bool), ``no_grade`` (the sentence for a run without a grade),
+        ``bands`` (rows, see :func:`band_rows`; empty under ``accuracy_scaled``),
+        ``participants``, ``scaled``, ``written_for``, ``place_grade`` (what the place earns
+        before the baseline rule), ``capped`` (bool), ``cap``, ``baseline`` (sentence),
+        ``beat`` (bool or None), ``deduction``, ``deduction_note``, ``steps`` (sentences),
+        ``ranks`` (why the public and private places differ), ``released`` and
+        ``not_released`` (lists of what the student sees and does not yet see).
+    """
+    g = s.grade or {}
+    inputs = b.meta.get("grading") or {}
+    grading = b.config.get("grading") or {}
+    policy = inputs.get("policy") or grading.get("policy") or "rank_bands"
+    greater = bool(inputs.get("greater_is_better", True))
+    released = [f"your public {b.metric}", "your rank and grade"]
+    not_released = [] if b.release_private else [
+        f"your private {b.metric} (on the hidden part of the test set) and the per-class "
+        "results on the whole test set, until the competition closes"]
+    if b.release_private:
+        released.insert(1, f"your private {b.metric}")
+    out: dict[str, Any] = dict(
+        graded=s.rank is not None and g.get("grade") is not None, no_grade="", bands=[],
+        participants=inputs.get("participants", ranked), scaled=bool(inputs.get("scaled")),
+        written_for=grading.get("scale_bands_to"), place_grade=None, capped=False, cap=None,
+        baseline="", beat=None, deduction=0.0, deduction_note="", steps=[], ranks="",
+        released=released, not_released=not_released, policy=policy)
+    if not out["graded"]:
+        if s.status != "ok":
+            out["no_grade"] = NO_GRADE.get(s.status, NO_GRADE_DEFAULT).format(status=s.status)
+        return out
+    place = int(s.rank)
+    bands = band_rows(inputs.get("bands") or [], place) if policy == "rank_bands" else []
+    out["bands"] = bands
+    base, grade = finite(g.get("base_grade")), finite(g.get("grade"))
+    mine = next((r for r in bands if r["you"]), None)
+    place_grade = mine["grade"] if mine else base
+    beat = None if g.get("above_baseline") is None else bool(g["above_baseline"])
+    cap = finite(grading.get("below_baseline_grade"))
+    capped = beat is False and base is not None and place_grade is not None \
+        and base < place_grade
+    baseline, _ = _baseline_text(b, inputs)
+    deduction = finite(g.get("deduction")) or 0.0
+    out.update(place_grade=place_grade, capped=capped, cap=base if capped else cap,
+               beat=beat, deduction=deduction, deduction_note=_deduction_note(g, deduction))
+    out["baseline"] = (
+        f"A grade of 5 or more needs a private score that beats {baseline or 'the baseline'} "
+        f"(strictly)" + (f"; a valid run at or below it gets {_g(cap)}. " if cap is not None
+                         else ". ")
+        + ("" if beat is None else "Your private score beats it." if beat
+           else "Your private score does not beat it."))
+    out["ranks"] = _ranks_text(b, s, place, ranked, greater)
+    steps = [f"Your place: {place} of {ranked}, by the private score (ties share the best "
+             "place)."]
+    if policy == "rank_bands" and mine:
+        steps.append(f"Place {place} is in the band of places {mine['places']}, which earns "
+                     f"{_g(place_grade)}.")
+    elif policy != "rank_bands":
+        steps.append(_scaled_text(inputs, base if not capped else None))
+    if capped:
+        steps.append(f"Your private score does not beat {baseline or 'the baseline'}, so the "
+                     f"grade is capped at {_g(base)} (the place alone would earn "
+                     f"{_g(place_grade)}).")
+    elif beat is False:
+        steps.append(f"Your private score does not beat {baseline or 'the baseline'}; the "
+                     f"grade is at most {_g(cap)}: {_g(base)}.")
+    elif beat:
+        steps.append(f"Your private score beats {baseline or 'the baseline'}, so the "
+                     f"{'band' if policy == 'rank_bands' else 'scaled'} grade stands: "
+                     f"{_g(base)}.")
+    if deduction:
+        why = f": {out['deduction_note']}" if out["deduction_note"] else ""
+        steps.append(f"Deduction for the presentation/documentation: {_g(deduction)} "
+                     f"point(s){why}. {_g(base)} − {_g(deduction)} = "
+                     f"{_g(round((base or 0) - deduction, 2))}.")
+    before = finite(g.get("pre_integrity"))
+    if before is not None and grade is not None and before != grade:
+        steps.append(f"After the course staff's review, the grade is {_g(grade)} (it would be "
+                     f"{_g(before)} otherwise).")
+    steps.append(f"Your grade: {_g(grade)}.")
+    out["steps"] = steps
+    return out
+
+
+def _deduction_note(g: dict[str, Any], points: float) -> str:
+    """The instructor's note of the deduction, from the grade row's note (the grade stage
+    writes ``-<points> presentation/documentation: <note>`` last)."""
+    if not points:
+        return ""
+    note = str(g.get("note") or "")
+    marker = f"-{points:g} presentation/documentation"
+    _, found, rest = note.rpartition(marker)
+    return rest.removeprefix(": ").strip() if found else ""
+
+
+def _ranks_text(b: Batch, s: StudentRow, place: int, ranked: int, greater: bool) -> str:
+    public_place, tied = _public_place(b, s, greater)
+    fraction = finite((b.config.get("competition") or {}).get("public_fraction"))
+    share = f" ({fraction:.0%} of the test set)" if fraction is not None else ""
+    private_share = f" ({1 - fraction:.0%})" if fraction is not None else ""
+    if public_place is None:
+        by_public = ""
+    elif public_place == place:
+        by_public = f" By your public {b.metric} you are also place {public_place}."
+    else:
+        tie = " (tied)" if tied else ""
+        by_public = (f" By your public {b.metric}{share} you would be place {public_place}"
+                     f"{tie} of {ranked}; your rank {place} comes from the private "
+                     f"{b.metric}, so the two differ.")
+    if b.release_private:
+        return (f"Places come from the private {b.metric}, computed on the hidden part of the "
+                f"test set{private_share}; the public leaderboard uses only the public part, "
+                "so places there can differ." + by_public)
+    return (f"Places come from the private {b.metric}, computed on the hidden part of the test "
+            f"set{private_share}, which is not released until the competition closes; the "
+            f"public {b.metric} you see uses only the public part, so your place on the public "
+            "leaderboard can differ from your rank." + by_public)
+
+
+def _scaled_text(inputs: dict[str, Any], grade: float | None) -> str:
+    base, best = finite(inputs.get("baseline")), finite(inputs.get("optimum"))
+    ends = (f" (baseline {base:.4f}, optimum {best:.4f})" if base is not None
+            and best is not None else "")
+    return ("The grade grows linearly from 5 at the baseline to the maximum at the optimum"
+            f"{ends}, by your private score" + (f": {_g(grade)}." if grade is not None else "."))
