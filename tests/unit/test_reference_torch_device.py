@@ -38,7 +38,7 @@ def test_runner_passes_the_device_to_the_networks_only():
     df = pd.DataFrame(X[:300], columns=[f"f{i}" for i in range(64)])
     train = df.assign(id=range(300), label=y[:300])
     test = df.iloc[:50].assign(id=range(50))
-    res = run_references(train, test, None, models=["mlp", "gaussian_nb"], budget_s=5,
+    res = run_references(train, test, None, models=["mlp", "gaussian_nb"], budget_s=60,
                          device="cpu")
     by = {r.model: r for r in res}
     assert by["mlp"].status == "ok" and by["mlp"].params["device"] == "cpu"
