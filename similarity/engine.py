@@ -38,7 +38,7 @@ from similarity.index import (
     suppress_common,
     suppressed_kgrams,
 )
-from similarity.options import COMPONENTS, SimilarityOptions
+from similarity.options import COMPONENTS, STRUCTURAL, SimilarityOptions
 from similarity.sketch import (
     cosine_of_sets,
     count_sketch,
@@ -167,7 +167,13 @@ def combine(components: Mapping[str, np.ndarray], options: SimilarityOptions) ->
     (weights sum to 1), then shared rare comments raise it: ``s + comment_boost * comments * (1 - s)``.
     Every component is in [0, 1], so the score is too.
     """
-    s = sum(options.weights[c] * components[c] for c in COMPONENTS)
+    w = options.weights
+    structural = sum(w[c] for c in STRUCTURAL)
+    surface = sum(w[c] for c in COMPONENTS if c not in STRUCTURAL)
+    s = sum(w[c] * components[c] for c in STRUCTURAL) / structural
+    if surface > 0:  # names and text as written only ever add to the structure's evidence
+        t = sum(w[c] * components[c] for c in COMPONENTS if c not in STRUCTURAL) / surface
+        s = s + options.surface_boost * t * (1.0 - s)
     s = s + options.comment_boost * components["comments"] * (1.0 - s)
     return np.clip(s, 0.0, 1.0)
 
@@ -253,7 +259,7 @@ class _SketchScorer(_Scorer):
         o = options
         limit = max(o.max_class_share * class_rows.size, float(o.share_min_count))
         self.sets = {}
-        for name, attr, p in (("tokens", "stream", o.token_p), ("text", "text", o.text_p)):
+        for name, attr, p in (("tokens", "canon", o.token_p), ("text", "text", o.text_p)):
             sets = ngram_hash_sets([getattr(d, attr) for d in docs], tuple(p))
             self.sets[name] = drop_common(sets, hashed_df(sets, class_rows), limit)
         dim = o.sketch_dim
@@ -548,7 +554,7 @@ class _Found:
 
 
 _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
-                   "agreement")
+                   "agreement", "valid")
 
 
 def final_score(code: np.ndarray, behaviour: np.ndarray | None) -> np.ndarray:
@@ -644,6 +650,7 @@ def _behaviour_block(behaviour: BehaviourEvidence | None, beh_row: np.ndarray | 
     va, vb = np.flatnonzero(ia >= 0), np.flatnonzero(ib >= 0)
     if va.size and vb.size:
         got = behaviour.block(ia[va], ib[vb])
+        got["valid"] = np.ones((va.size, vb.size))
         for k in _BEHAVIOUR_KEYS:
             if k in got:
                 out[k][np.ix_(va, vb)] = got[k]
@@ -744,7 +751,8 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
     for idx, (i, j, sc, est, *vals) in enumerate(zip(
             f.rows[order].tolist(), f.cols[order].tolist(), f.score[order].tolist(),
             f.estimated[order].tolist(), *cols, strict=True)):
-        b = {k: v[idx] for k, v in beh.items()} if beh else None
+        # behaviour only for peer pairs of two valid runs (not sources, not failed runs)
+        b = {k: v[idx] for k, v in beh.items()} if beh and beh["valid"][idx] else None
         reason = _reason(code[idx], b["behaviour"] if b else 0.0, sc, thr)
         pairs.append(Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
                           reason != "", estimated=est, code=code[idx], reason=reason,

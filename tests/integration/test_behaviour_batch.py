@@ -165,7 +165,12 @@ def _course(root):
     (root / "hidden").mkdir()
     (root / "course.toml").write_text(
         '[competition]\nname = "blobs"\nseed = 1\n[grading]\nbaseline = 0.3\n'
-        '[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\ncpus = 1\n')
+        '[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\ncpus = 1\n'
+        '[similarity]\nweb = "web"\n')
+    # a web source (compared on code only) and, below, a crash (no predictions): neither has
+    # behavioural evidence, and neither stops it for the others
+    (root / "web").mkdir()
+    (root / "web" / "tutorial.py").write_text(PROGRAMS["sk_two"])
     cols = [f"x{j}" for j in range(6)]
     ytr, xtr = sample(N_TRAIN)
     yte, xte = sample(N_TEST)
@@ -192,11 +197,12 @@ def test_shared_predictions_flag_a_rewritten_copy_and_defaults_explain(tmp_path,
     subs.mkdir()
     for name, code in PROGRAMS.items():
         (subs / f"{name}.py").write_text(code)
+    (subs / "crash.py").write_text("raise SystemExit('no predictions today')\n")
     run_batch(course, subs, tmp_path / "out",
               BatchOptions(jobs=2, reports=False, quiet=True))
     with (tmp_path / "out" / "grades.csv").open() as f:
         assert {r["student"]: r["status"] for r in csv.DictReader(f)} == \
-            dict.fromkeys(PROGRAMS, "ok")
+            {**dict.fromkeys(PROGRAMS, "ok"), "crash": "error"}
     with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
         pairs = {(r["a"], r["b"]): r for r in csv.DictReader(f)}
     copy = pairs[("rewritten", "source")]
@@ -208,7 +214,10 @@ def test_shared_predictions_flag_a_rewritten_copy_and_defaults_explain(tmp_path,
     if defaults is not None:  # reported or not, never flagged; explained when reported
         assert defaults["flagged"] == "false", defaults
         assert defaults["explained_by"] == "sklearn:KNeighborsClassifier()"
+    web = pairs[("sk_two", "web:tutorial")]  # a copied tutorial: code evidence, no behaviour
+    assert web["flagged"] == "true" and web["reason"] == "code" and web["behaviour"] == ""
+    assert all(r["behaviour"] == "" for k, r in pairs.items() if "crash" in k)
     flagged = {k for k, r in pairs.items() if r["flagged"] == "true"}
-    assert flagged == {("rewritten", "source")}, flagged
-    # the copy ranks first on the final score
-    assert next(iter(pairs)) == ("rewritten", "source")
+    assert flagged == {("rewritten", "source"), ("sk_two", "web:tutorial")}, flagged
+    # the copy ranks first among the students (the verbatim tutorial paste scores 1.0)
+    assert next(k for k in pairs if not k[1].startswith("web:")) == ("rewritten", "source")
