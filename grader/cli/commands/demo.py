@@ -61,9 +61,15 @@ def _apply_demo_decisions(results: Path) -> None:
     from grader.decisions import import_csv, refresh_grades_csv
     from grader.store import Store
 
+    from grader.errors import InputFileError
+
     decisions = Path(grader.demo.__file__).with_name("decisions.csv")
     with Store(results / "grading.db") as store:
-        import_csv(store, decisions)
+        try:
+            import_csv(store, decisions)
+        except InputFileError as exc:  # e.g. the similarity stage failed: nothing to decide
+            print(f"warning: the demo's TA decisions were not applied:\n{exc.render()}")
+            return
         refresh_grades_csv(results, store)
     render_reports(results)
     print(f"TA decisions applied from {decisions.name}: one pair confirmed, one dismissed "
