@@ -59,9 +59,8 @@ def _apply_demo_decisions(results: Path) -> None:
     import grader.demo
     from grader.batch.outputs import render_reports
     from grader.decisions import import_csv, refresh_grades_csv
-    from grader.store import Store
-
     from grader.errors import InputFileError
+    from grader.store import Store
 
     decisions = Path(grader.demo.__file__).with_name("decisions.csv")
     with Store(results / "grading.db") as store:
