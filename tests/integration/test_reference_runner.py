@@ -170,7 +170,7 @@ def test_cnn_on_non_square_colour_images(tmp_path):
     X, shape = load_images(df["path"], data, return_shape=True)
     assert shape == (3, 6, 10) and X.shape == (60, 180)
     train, test = _split(df)
-    (res,) = run_references(train, test.drop(columns="label"), data, models=["cnn"], budget_s=15)
+    (res,) = run_references(train, test.drop(columns="label"), data, models=["cnn"], budget_s=120)
     assert res.status == "ok", res.message
     assert res.params["image_shape"] == [3, 6, 10]  # the files' shape, not a guess from 180
     assert _accuracy(res, test) > 0.9
