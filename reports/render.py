@@ -307,6 +307,17 @@ def _valid_details(d: Any) -> dict[str, Any] | None:
             "per_class": [{k: r.get(k) for k in keys} for r in per_class]}
 
 
+def _environment(env: Any) -> dict[str, Any] | None:
+    """The course environment the programs ran on (packages and versions), for the student
+    page; None when the batch ran on the grader's own interpreter."""
+    if not isinstance(env, dict) or not env.get("built"):
+        return None
+    packages = [(str(p[0]), str(p[1])) for p in env.get("packages") or []
+                if isinstance(p, list | tuple) and len(p) == 2]
+    return {"source": str(env.get("source") or "environment/requirements.txt"),
+            "packages": packages}
+
+
 def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     """What one student may see: their own data, the rank, and the course's reference points."""
     g, run = s.grade or {}, s.run or {}
@@ -377,6 +388,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                      if isinstance(run.get("peak_memory_mb"), int | float) else "–"),
         wall_s=run.get("wall_s"), peak_memory_mb=run.get("peak_memory_mb"),
         exit_code=run.get("exit_code"), limits=limits, similarity=similarity,
+        environment=_environment(b.meta.get("environment")),
         integrity=_integrity_for_student(g) if b.release_similarity else "",
         explain=_explain.explain_grade(b, s, ranked), crash=_crash(b, s))
 

@@ -1,0 +1,26 @@
+"""The student page lists the course environment the programs ran on (issue 15)."""
+
+from __future__ import annotations
+
+from grader.batch.outputs import render_reports
+from grader.store import Store
+from tests.synthetic_batch import make_batch
+
+
+def test_student_page_lists_the_course_environment(tmp_path):
+    out = tmp_path / "out"
+    names = make_batch(out, students=6, pairs=2)
+    student = names["ok"][0]
+    page = out / "reports" / "students" / f"{student}.html"
+    render_reports(out)
+    assert 'id="environment"' not in page.read_text()  # the grader's own interpreter: no list
+    with Store(out / "grading.db") as store:
+        store.set_meta(environment={"built": True, "source": "environment/requirements.txt",
+                                    "packages": [["numpy", "2.4.6"], ["scikit-image", "0.26.0"],
+                                                 ["<b>evil</b>", "1"]]})
+    render_reports(out)
+    html = page.read_text()
+    assert 'id="environment"' in html and "scikit-image==0.26.0" in html
+    assert "<b>evil</b>" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
+    for ext in ("md", "txt"):
+        assert "scikit-image==0.26.0" in page.with_suffix(f".{ext}").read_text()
