@@ -656,8 +656,8 @@ def model_fingerprint(
         "max_train_rows": MAX_TRAIN_ROWS.get(name),
         "scaled": name in _SCALED,
         "threads": threads,
-        # where "auto" trains: a GPU's float sums differ from the CPU's
-        "device": (device or _auto_device()) if torch else None,
+        # the kind of device: a GPU's float sums differ from the CPU's (any GPU of the pool)
+        "device": _device_kind(device) if torch else None,
         "code": _code_digest(),
         "libraries": versions,
     }
@@ -673,10 +673,13 @@ def _version(distribution: str) -> str | None:
         return None
 
 
-def _auto_device() -> str:
-    """What ``device="auto"`` picks here, without importing torch (the NVIDIA driver's
-    control node exists exactly where CUDA can run)."""
-    return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
+def _device_kind(device: str | None) -> str:
+    """``"cpu"`` or ``"cuda"``, without importing torch: ``"auto"`` and None mean a GPU where
+    the NVIDIA driver's control node exists (exactly where CUDA can run)."""
+    name = str(device or "auto").lower()
+    if name == "auto":
+        return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
+    return "cuda" if name.startswith(("cuda", "gpu-", "mig-")) else name
 
 
 @cache
