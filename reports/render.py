@@ -185,8 +185,30 @@ def _index_context(b: Batch) -> dict[str, Any]:
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
         reference=b.reference, baseline=base, failed=failed, page_size=PAGE_SIZE,
+        preflight=_preflight(b.meta.get("preflight")),
         integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
         integrity_policy=b.config.get("integrity") or {})
+
+
+def _preflight(report: Any) -> dict[str, Any] | None:
+    """The pre-flight of imports (checked before any run) as rows for the instructor page:
+    who imports what the course environment lacks; None when nobody does."""
+    if not isinstance(report, dict):
+        return None
+    rows = []
+    for s in report.get("students") or []:
+        missing = [m for m in s.get("missing") or [] if isinstance(m, dict)]
+        if not missing:
+            continue
+        rows.append({"student": str(s.get("student")), "page": page_name(str(s.get("student"))),
+                     "rejected": bool(s.get("rejected")),
+                     "imports": [f"{m.get('module')} ({m.get('file')}:{m.get('line')}"
+                                 f"{', optional' if m.get('guarded') else ''}) → add "
+                                 f"{m.get('distribution')}" for m in missing]})
+    if not rows:
+        return None
+    return {"mode": str(report.get("mode") or "warn"),
+            "environment": str(report.get("environment") or ""), "rows": rows}
 
 
 def _threshold(b: Batch) -> float:

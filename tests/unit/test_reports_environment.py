@@ -10,7 +10,7 @@ from tests.synthetic_batch import make_batch
 def test_student_page_lists_the_course_environment(tmp_path):
     out = tmp_path / "out"
     names = make_batch(out, students=6, pairs=2)
-    student = names["ok"][0]
+    student = names["students"][0]
     page = out / "reports" / "students" / f"{student}.html"
     render_reports(out)
     assert 'id="environment"' not in page.read_text()  # the grader's own interpreter: no list
@@ -24,3 +24,21 @@ def test_student_page_lists_the_course_environment(tmp_path):
     assert "<b>evil</b>" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
     for ext in ("md", "txt"):
         assert "scikit-image==0.26.0" in page.with_suffix(f".{ext}").read_text()
+
+
+def test_instructor_page_shows_the_preflight_before_anything_else(tmp_path):
+    out = tmp_path / "out"
+    names = make_batch(out, students=6, pairs=2)
+    who = names["students"][1]
+    with Store(out / "grading.db") as store:
+        store.set_meta(preflight={
+            "mode": "warn", "environment": "the course environment (requirements.txt)",
+            "students": [{"student": who, "rejected": False, "unparsed": [],
+                          "missing": [{"module": "cv2", "distribution": "opencv-python-headless",
+                                       "file": "main.py", "line": 3, "guarded": False}]},
+                         {"student": names["students"][2], "missing": [], "rejected": False}]})
+    render_reports(out)
+    html = (out / "reports" / "index.html").read_text()
+    assert html.index('id="preflight"') < html.index('id="facts"')
+    assert "cv2 (main.py:3) → add opencv-python-headless" in html and who in html
+    assert names["students"][2] not in html[html.index('id="preflight"'):html.index('id="facts"')]
