@@ -295,6 +295,27 @@ def _deadline_message(budget_s: float, where: str) -> str:
     )
 
 
+def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modality, seed, fixed):
+    """Every candidate fitted on the rows ``sub`` and scored on validation, in order: (best
+    (score, params) or None, the errors, and where the deadline stopped the search or "")."""
+    best: tuple[float, dict] | None = None
+    errors = []
+    for i, params in enumerate(candidates):
+        if time_left() <= 0:  # the safety limit, never the search's plan: all candidates run
+            return best, errors, f"after {i} of {len(candidates)} candidates"
+        resolved = _resolve_params(params, X, modality == "tabular" and name in _SCALED)
+        try:
+            est = _estimator(name, resolved, seed, modality, time_left(), fixed)
+            est.fit(X[sub], y[sub])
+            score = _score(task, y_val, est.predict(X_val))
+        except Exception as exc:  # a model failing on odd data is a result, not a crash
+            errors.append(f"{params}: {type(exc).__name__}: {exc}")
+            continue
+        if best is None or score > best[0]:
+            best = (score, resolved)
+    return best, errors, ""
+
+
 def _run_one(
     name,
     X_tr,
@@ -318,29 +339,19 @@ def _run_one(
     def time_left() -> float:
         return budget_s - (time.perf_counter() - started)
 
-    candidates = _candidates(name, overrides)
     cap = MAX_TRAIN_ROWS.get(name)
     sub = _subsample(len(y_tr), cap, y_tr, task, seed)
-    best: tuple[float, dict] | None = None
-    errors = []
-    for i, params in enumerate(candidates):
-        if time_left() <= 0:  # the safety limit, never the search's plan: all candidates run
-            return ReferenceResult(
-                name,
-                status="deadline",
-                message=_deadline_message(budget_s, f"after {i} of {len(candidates)} candidates"),
-                elapsed_s=time.perf_counter() - started,
-            )
-        resolved = _resolve_params(params, X_tr, modality == "tabular" and name in _SCALED)
-        try:
-            est = _estimator(name, resolved, seed, modality, time_left(), fixed)
-            est.fit(X_tr[sub], y_tr[sub])
-            score = _score(task, y_val, est.predict(X_val))
-        except Exception as exc:  # a model failing on odd data is a result, not a crash
-            errors.append(f"{params}: {type(exc).__name__}: {exc}")
-            continue
-        if best is None or score > best[0]:
-            best = (score, resolved)
+    best, errors, stopped = _search(
+        name, X_tr, y_tr, sub, X_val, y_val, _candidates(name, overrides), time_left,
+        task=task, modality=modality, seed=seed, fixed=fixed,
+    )
+    if stopped:
+        return ReferenceResult(
+            name,
+            status="deadline",
+            message=_deadline_message(budget_s, stopped),
+            elapsed_s=time.perf_counter() - started,
+        )
     if best is None:
         return ReferenceResult(
             name,

@@ -189,12 +189,11 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
         a model that did not finish cleanly (the store and reference.csv are written first).
     """
     from reference.features import detect_modality
-    from reference.runner import DEFAULT_MODELS, DEFAULT_THREADS, model_fingerprint
+    from reference.runner import DEFAULT_MODELS, DEFAULT_THREADS
 
     say = say or (lambda s: print(s, file=sys.stderr))
     options = reference_options(course)
-    train = _read_csv(course.data_dir / "train.csv")
-    test = _read_csv(course.data_dir / "test.csv")
+    train, test = (_read_csv(course.data_dir / f"{name}.csv") for name in ("train", "test"))
     validation_path = course.data_dir / "validation.csv"
     validation = _read_csv(validation_path) if validation_path.is_file() else None
     modality = course.competition.modality
@@ -204,9 +203,7 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
                                or DEFAULT_MODELS[(course.task, modality)]))
     deadline = options.budget_s or float(budget_s)
     threads = options.threads or DEFAULT_THREADS
-    keys = {n: cache_key(course, model_fingerprint(
-        n, task=course.task, modality=modality, seed=course.seed,
-        params=options.params.get(n), threads=threads, device=device)) for n in names}
+    keys = _cache_keys(course, names, modality, options, threads, device)
     stored = {} if retrain else store.cached_reference(keys.values())
     cached = {n: stored[k] for n, k in keys.items() if _reusable(stored.get(k), deadline)}
     todo = [n for n in names if n not in cached]
@@ -228,18 +225,34 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
             device=device)
         fresh = {r.model: _cache_row(r, keys[r.model], deadline) for r in results}
         store.put_cached_reference(fresh.values())
-    entries = [cached.get(n) or fresh[n] for n in names]
+    rows = _scored_rows([cached.get(n) or fresh[n] for n in names], keys, course, scorer, store,
+                        test)
+    store.put_reference(rows)
+    store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
+                                  "deadline_s": deadline})
+    write_reference_csv(out / "reference.csv", rows)
+    _check_roles(course, rows, say)
+    return rows
+
+
+def _cache_keys(course: Course, names: list[str], modality: str, options: ReferenceOptions,
+                threads: int, device: str | None) -> dict[str, str]:
+    from reference.runner import model_fingerprint
+
+    return {n: cache_key(course, model_fingerprint(
+        n, task=course.task, modality=modality, seed=course.seed,
+        params=options.params.get(n), threads=threads, device=device)) for n in names}
+
+
+def _scored_rows(entries: list[dict[str, Any]], keys: dict[str, str], course: Course, scorer,
+                 store: Store, test) -> list[dict[str, Any]]:
+    """The entries scored, with the scores of unchanged predictions taken from the store."""
     scored_with = _scoring_key(course)
     known = store.reference_scores(scored_with)
     rows = [_score_row(e, course, scorer, test, known.get(keys[e["model"]])) for e in entries]
     store.put_reference_scores(scored_with, {keys[r["model"]]: (r["public_score"],
                                                                  r["private_score"])
                                              for r in rows if r["private_score"] is not None})
-    store.put_reference(rows)
-    store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
-                                  "deadline_s": deadline})
-    write_reference_csv(out / "reference.csv", rows)
-    _check_roles(course, rows, say)
     return rows
 
 
