@@ -31,7 +31,9 @@ def similarity_stage(course: Course, store: Store, out: Path,
     """Compare the class (all pairs, or only the changed submissions' pairs) and store it."""
     rows = [s for s in store.submissions() if s["accepted"]]
     subs = {s["student"]: Path(s["path"]) for s in rows}
-    hashes = {s["student"]: s["content_hash"] for s in rows}
+    # what a student's pairs depend on: the code, and the predictions (behavioural evidence)
+    hashes = {s["student"]: f'{s["content_hash"]}:{_predictions_hash(out, s["student"])}'
+              for s in rows}
     if len(subs) < 2:
         return
     sim = course.similarity
@@ -258,6 +260,14 @@ def standard_model_predictions(course: Course, store: Store,
         say(f"similarity: {len(todo)} scikit-learn default model(s) fitted for the behavioural "
             f"evidence ({time.perf_counter() - t:.1f} s; cached)")
     return out
+
+
+def _predictions_hash(out: Path, student: str) -> str:
+    path = out / "runs" / student / "submission.csv"
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+    except OSError:
+        return ""
 
 
 def _tree_hash(folder: Path | None) -> str:
