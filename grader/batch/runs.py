@@ -102,7 +102,10 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
               say: Callable[[str], None]) -> None:
     """Run ``tasks`` on the executor, storing each result as it arrives."""
     executor = make_executor(opts, course, tasks[0].backend if tasks else "auto")
-    progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"))
+    progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"),
+                        order=[t.student for t in tasks], slots=getattr(executor, "jobs", None))
+    progress.start()
+    final_status = _final_status(course)
     broken: list[str] = []
     try:
         for result in executor.map_unordered(tasks):
@@ -120,10 +123,7 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                           output_error=result.output_error, started_at=result.started_at,
                           finished_at=result.finished_at, attempts=result.attempts,
                           worker=result.worker)
-            status = result.verdict["status"]
-            if status == "ok" and result.output_error:
-                status = Status.INVALID_OUTPUT.value
-            progress.update(result.student, status, result.verdict.get("wall_s"))
+            progress.update(result.student, final_status(result), result.verdict.get("wall_s"))
     except KeyboardInterrupt:
         progress.close()
         say("stopping: killing running sandboxes; finished results are kept")
@@ -142,3 +142,30 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                           "stored", problems=broken[:10],
                           hint="run 'grader sandbox check', fix the machine, then rerun the same "
                                "command: finished runs are kept")
+
+
+def _final_status(course: Course) -> Callable[[RunResult], str]:
+    """The status a finished run will have in grades.csv, for the log line: an ok run whose
+    submission.csv is unusable (unreadable, or rejected by the scorer's checks: header, ids,
+    labels) is ``invalid_output``. The hidden labels are read once, on the first ok run."""
+    scorer = None
+
+    def status(result: RunResult) -> str:
+        nonlocal scorer
+        value = result.verdict["status"]
+        if value != Status.OK.value:
+            return value
+        if result.output_error or result.submission_csv is None:
+            return Status.INVALID_OUTPUT.value
+        from grader.scoring import OutputInvalid, Scorer
+
+        try:
+            scorer = scorer or Scorer(course)
+            scorer.parse(result.submission_csv)
+        except OutputInvalid:
+            return Status.INVALID_OUTPUT.value
+        except Exception:  # noqa: BLE001 - only a log line; the score stage reports it
+            return value
+        return value
+
+    return status

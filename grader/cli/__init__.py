@@ -64,7 +64,36 @@ EXIT_CODES: dict[str, int] = {
     "reports.errors.ReportsError": 1,
     "diagnostics.Diagnostic": 1,
 }
-INTERRUPTED = 130
+#: the signals that stop a command the way Ctrl-C does (a clean stop: running sandboxes
+#: killed, finished results kept) → the exit code, 128 + the signal's number as shells report
+#: it. SIGTERM is what kill, systemd, Slurm and timeout send; SIGHUP a closed terminal.
+STOP_SIGNALS: dict[str, int] = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
+INTERRUPTED = STOP_SIGNALS["SIGINT"]
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal other than Ctrl-C, raised in the main thread where it arrives, so every
+    ``except KeyboardInterrupt`` cleanup (the run stage's) runs for it too."""
+
+    def __init__(self, signame: str):
+        super().__init__(signame)
+        self.signame = signame
+
+
+def _install_stop_handlers() -> None:
+    """SIGTERM and SIGHUP raise :class:`Stopped` (once: a second one during the cleanup is
+    ignored). A signal the caller ignores (``nohup``) stays ignored."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        for name in ("SIGTERM", "SIGHUP"):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        raise Stopped(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, stop)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -104,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     module = importlib.import_module(COMMANDS[args.verb].module)
+    _install_stop_handlers()
     try:
         return int(module.run(args) or 0)
     except Diagnostic as exc:
@@ -111,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(exc.render(), file=sys.stderr)
         return exit_code(exc)
-    except KeyboardInterrupt:
-        print("interrupted: finished results are kept; run the same command to resume",
-              file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        name = exc.signame if isinstance(exc, Stopped) else "SIGINT"
+        try:  # after SIGHUP the terminal may be gone: the exit code still says what happened
+            print(f"interrupted ({name}): finished results are kept; run the same command to "
+                  "resume", file=sys.stderr)
+        except OSError:
+            pass
+        return STOP_SIGNALS[name]
