@@ -65,7 +65,7 @@ SAMPLES = {
     "lucia_pca_svm": "PCA + polynomial SVM, two files, uses the starter code (good)",
     "maria_mlp": "scikit-learn MLP (good)",
     "radu_hostile": "hunts for the hidden labels (hostile)",
-    "paula_rewrite": "ana_knn rewritten to defeat code comparison: same predictions (behaviour)",
+    "paula_rewrite": "maria_mlp rewritten to defeat code comparison: same predictions (behaviour)",
     "sorin_copy": "a renamed copy of ana_knn (plagiarism)",
     "tudor_tutorial": "pastes a web tutorial (web copy)",
     "vlad_notebook": "a Jupyter notebook (rejected)",
