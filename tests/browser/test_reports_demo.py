@@ -97,6 +97,32 @@ def test_demo_similarity_and_pair_pages(demo, open_page):
     w.assert_clean()
 
 
+def test_demo_disguised_copy_is_caught_by_behaviour(demo, open_page):
+    """The renamed copy and the tutorial paste stay the top code findings; the rewritten copy
+    of maria_mlp, invisible to code comparison, is flagged on its hidden-test predictions and
+    its pair page shows the shared wrong answers with their images."""
+    import csv
+
+    with (demo / "similarity" / "pairs.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    by_pair = {(r["a"], r["b"]): r for r in rows}
+    top_code = sorted(rows, key=lambda r: -float(r["code"]))[:2]
+    assert {(r["a"], r["b"]) for r in top_code} == {("ana_knn", "sorin_copy"),
+                                                     ("tudor_tutorial", "web:mlp_tutorial")}
+    hidden = by_pair[("maria_mlp", "paula_rewrite")]
+    assert hidden["flagged"] == "true" and hidden["reason"] == "behaviour"
+    assert float(hidden["code"]) < 0.2 and int(hidden["same_wrong"]) >= 10
+    flagged = {k for k, r in by_pair.items() if r["flagged"] == "true"}
+    assert flagged == {("ana_knn", "sorin_copy"), ("tudor_tutorial", "web:mlp_tutorial"),
+                       ("maria_mlp", "paula_rewrite")}
+    p = open_page(demo / "reports" / pair_page("maria_mlp", "paula_rewrite"))
+    assert "identical wrong answers" in p.page.locator("#behaviour").inner_text()
+    assert p.page.locator("#shared-wrong tbody tr.same-wrong").count() >= 10
+    assert p.page.locator("#shared-wrong img").count() >= 10  # the digits, scaled down
+    p.screenshot("demo-pair-behaviour", full_page=True)
+    p.assert_clean()
+
+
 def test_demo_student_pages(demo, open_page):
     from grader.demo import SAMPLES
 
