@@ -47,6 +47,8 @@ STANDARD = {
 }
 #: families whose predictions do not change when every feature is divided by one constant
 SCALE_FREE = {"knn", "svc", "gnb", "rf", "et", "tree", "lda", "centroid", "hknn", "hcentroid"}
+#: ... nor when each feature is shifted and scaled on its own (standard, min-max)
+AFFINE_FREE = {"gnb", "rf", "et", "tree", "lda"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,10 @@ class ModelSpec:
 
     def key(self) -> tuple:
         """Specs with the same key give the same predictions."""
-        prep = "none" if self.prep == "max" and self.family in SCALE_FREE else self.prep
+        prep = self.prep
+        if prep == "max" and self.family in SCALE_FREE or \
+                prep in ("standard", "minmax") and self.family in AFFINE_FREE:
+            prep = "none"
         return self.family, self.params, prep
 
     @property

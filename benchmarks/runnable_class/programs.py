@@ -36,7 +36,7 @@ NAMES = {
     "s0": ["scaler", "mu", "lo", "norm", "shift", "peak", "tf"],
     "s1": ["sigma", "spread", "rng", "width", "sd"],
 }
-LOCALS = ["cls_list", "onehot", "W", "bias", "z", "probs", "grad", "dist", "nearest", "votes",
+LOCALS = ["cls_list", "columns", "feature_names", "lines_out", "tally", "seen", "onehot", "W", "bias", "z", "probs", "grad", "dist", "nearest", "votes",
           "top", "chunk", "start", "means", "variances", "scores", "centres", "counts", "acc",
           "tmp", "best", "order", "logits", "G", "H", "Y", "P", "q", "u", "prior", "loglik",
           "design", "penalty", "coef", "Xa", "block", "dd", "kk", "centers", "table_"]
@@ -89,6 +89,24 @@ READ = {
         "{ytr} = {r0}.iloc[:, 1].to_numpy(dtype=str)",
         "{Xte} = {r1}.iloc[:, 1:].astype(float).values",
         "{ids} = list({r1}.iloc[:, 0])"]),
+    5: (["import csv"], [
+        'with open(os.path.join({data}, "train.csv")) as {f}:',
+        "    {r0} = list(csv.DictReader({f}))",
+        'with open(os.path.join({data}, "test.csv")) as {f}:',
+        "    {r1} = list(csv.DictReader({f}))",
+        '{t8} = [c for c in {r1}[0] if c != "id"]',
+        "{Xtr} = np.array([[float(r[c]) for c in {t8}] for r in {r0}])",
+        '{ytr} = np.array([r["label"] for r in {r0}])',
+        "{Xte} = np.array([[float(r[c]) for c in {t8}] for r in {r1}])",
+        '{ids} = [r["id"] for r in {r1}]']),
+    6: (["import pandas as pd"], [
+        '{r0} = pd.read_csv(os.path.join({data}, "train.csv"), index_col="id", '
+        'dtype={{"label": str}})',
+        '{r1} = pd.read_csv(os.path.join({data}, "test.csv"), index_col="id")',
+        '{ytr} = {r0}.pop("label").to_numpy(dtype=str)',
+        "{Xtr} = {r0}.to_numpy(dtype=float)",
+        "{Xte} = {r1}[{r0}.columns].to_numpy(dtype=float)",
+        "{ids} = [str(i) for i in {r1}.index]"]),
 }
 WRITE = {
     0: (["import csv"], [
@@ -114,7 +132,32 @@ WRITE = {
         '    print("id,label", file={f})',
         "    for a, b in zip({ids}, {pred}):",
         '        print(a, b, sep=",", file={f})']),
+    5: (["import csv"], [
+        'with open(os.path.join({out}, "submission.csv"), "w", newline="") as {f}:',
+        '    {w} = csv.DictWriter({f}, fieldnames=["id", "label"])',
+        "    {w}.writeheader()",
+        "    for a, b in zip({ids}, {pred}):",
+        '        {w}.writerow({{"id": a, "label": b}})']),
+    6: (["from pathlib import Path"], [
+        '{t9} = ["id,label"] + [f"{{a}},{{b}}" for a, b in zip({ids}, {pred})]',
+        'Path({out}, "submission.csv").write_text("\\n".join({t9}) + "\\n")']),
 }
+# exploration code students leave in (never changes the predictions): (imports, lines, where)
+EXTRAS = [
+    (["import warnings"], ['warnings.filterwarnings("ignore")'], "top"),
+    ([], ["np.random.seed({seed})"], "top"),
+    ([], ["SEED = {seed}", "VERBOSE = True"], "top"),
+    ([], ['print("train:", {Xtr}.shape, "test:", {Xte}.shape)'], "read"),
+    ([], ['print("classes:", sorted(set({ytr}.tolist())))'], "read"),
+    ([], ['assert len({ids}) == len({Xte}), "one answer per test row"'], "read"),
+    ([], ["{Xtr} = np.asarray({Xtr}, dtype=np.float64)",
+          "{Xte} = np.asarray({Xte}, dtype=np.float64)"], "read"),
+    ([], ["{t7} = {{}}", "for lab in {ytr}:", "    {t7}[lab] = {t7}.get(lab, 0) + 1",
+          'print("class counts:", {t7})'], "read"),
+    ([], ['print("mean feature value:", float({Xtr}.mean()))'], "read"),
+    ([], ['print(f"{{len({pred})}} predictions written")'], "end"),
+    ([], ['print("first answers:", list({pred})[:5])'], "end"),
+]
 ENV = {
     0: ['{data} = os.environ["GRADER_DATA"]', '{out} = os.environ["GRADER_OUTPUT"]'],
     1: ['{data} = os.getenv("GRADER_DATA")', '{out} = os.getenv("GRADER_OUTPUT")'],
@@ -164,7 +207,7 @@ def _names(rng: random.Random) -> dict[str, str]:
     for role, pool in NAMES.items():
         out[role] = rng.choice([n for n in pool if n not in used])
         used.add(out[role])
-    for i, name in enumerate(rng.sample([n for n in LOCALS if n not in used], 6)):
+    for i, name in enumerate(rng.sample([n for n in LOCALS if n not in used], 10)):
         out[f"t{i}"] = name
     return out
 
@@ -179,14 +222,20 @@ def render(spec: ModelSpec, style: Style, who: str) -> str:
     pimp, prep = ([], []) if piped else prep_lines(spec.prep, style.prep)
     rimp, read = READ[style.read]
     wimp, write = WRITE[style.write]
-    imports = sorted({"import os", "import numpy as np", *rimp, *wimp, *pimp, *mimp})
+    extras = rng.sample(EXTRAS, rng.randint(1, 4))
+    where = {k: [line.replace("{seed}", str(rng.choice([0, 1, 7, 42, 123, 2024])))
+                 for _, lines, at in extras if at == k for line in lines]
+             for k in ("top", "read", "end")}
+    read = read + where["read"]
+    imports = sorted({"import os", "import numpy as np", *rimp, *wimp, *pimp, *mimp,
+                      *(i for imp, _, _ in extras for i in imp)})
     rng.shuffle(imports)
 
     def note() -> list[str]:
         c = rng.choice(COMMENTS)
         return [c] if c else []
 
-    env = ENV[style.env]
+    env = ENV[style.env] + where["top"]
     if style.structure == "functions":
         body = ["", "", "def {load}():", *_indent(note() + read),
                 "    return {Xtr}, {ytr}, {ids}, {Xte}"]
@@ -199,12 +248,11 @@ def render(spec: ModelSpec, style: Style, who: str) -> str:
         if prep:
             body += ["    {Xtr}, {Xte} = {prep}({Xtr}, {Xte})"]
         body += ["    {pred} = {fit}({Xtr}, {ytr}, {Xte})", "    {save}({ids}, {pred})",
-                 "", "", 'if __name__ == "__main__":', "    {main}()"]
+                 *_indent(where["end"]), "", "", 'if __name__ == "__main__":', "    {main}()"]
         lines = [*imports, "", *env, *body]
     else:
-        steps = [*note(), *read, *(note() + prep), *note(), *model, *note(), *write]
-        if rng.random() < 0.5:
-            steps.append('print("done:", len({pred}), "predictions")')
+        steps = [*note(), *read, *(note() + prep), *note(), *model, *note(), *write,
+                 *where["end"]]
         if style.structure == "main":
             lines = [*imports, "", "", "def {main}():", *_indent(env + steps), "", "",
                      'if __name__ == "__main__":', "    {main}()"]
