@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from similarity.ast_features import ast_feature_counts, parse_tolerant
+from similarity.canonical import canonical_streams
 from similarity.normalize import (
     CHAR_TOKEN,
     UNKNOWN_CHAR,
@@ -36,7 +37,7 @@ from similarity.normalize import (
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "7"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "8"  # bump when normalisation or features change: old cache entries retire
 
 
 @dataclass
@@ -54,6 +55,8 @@ class FileFeatures:
     ast_counts: np.ndarray  # int32 counts
     words: list[str] = field(default_factory=list)  # lexical signal (see normalize)
     stream: str = ""  # the tokens as one string, one character each (normalize.TOKEN_CHAR)
+    canon: str = ""  # the normalised statement stream (``canonical.canonical_stream``)
+    canon_defs: str = ""  # every function's body, normalised (subtracted when a template)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -63,7 +66,8 @@ class FileFeatures:
         return {"v": FEATURE_VERSION, "tokens": toks, "lines": self.lines.ravel().tolist(),
                 "comments": self.comments, "line_texts": self.line_texts,
                 "ast_keys": self.ast_keys.tolist(), "ast_counts": self.ast_counts.tolist(),
-                "words": self.words, "notes": self.notes}
+                "words": self.words, "canon": self.canon,
+                "canon_defs": self.canon_defs, "notes": self.notes}
 
     @classmethod
     def from_json(cls, name: str, digest: str, d: dict) -> FileFeatures:
@@ -76,7 +80,7 @@ class FileFeatures:
                    text=" ".join(t for t in lt if t), line_texts=lt,
                    ast_keys=np.asarray(d["ast_keys"], dtype=np.int64),
                    ast_counts=np.asarray(d["ast_counts"], dtype=np.int32), words=d["words"],
-                   notes=d["notes"])
+                   canon=d["canon"], canon_defs=d["canon_defs"], notes=d["notes"])
 
 
 def _digest(data: bytes, max_bytes: int) -> str:
@@ -141,6 +145,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
         if note and not any(n.startswith("not valid Python") for n in nf.notes):
             nf.notes.append(note)
         counts = ast_feature_counts(tree)
+        canon, canon_defs = canonical_streams(tree)
         del tree
     keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
@@ -155,7 +160,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
                           count=2 * len(lines)).reshape(-1, 2),
         comments=nf.comments, text=" ".join(t for t in line_texts if t),
         line_texts=line_texts, ast_keys=keys[order], ast_counts=values[order],
-        words=nf.words, notes=nf.notes,
+        words=nf.words, canon=canon, canon_defs=canon_defs, notes=nf.notes,
     )
 
 

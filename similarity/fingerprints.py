@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["stable_hash64", "token_ids", "stream_ids", "kgram_hashes", "winnow"]
+__all__ = ["stable_hash64", "token_ids", "stream_ids", "canon_ids", "kgram_hashes", "winnow"]
 
 _BASE = np.uint64(0x100000001B3)  # an odd multiplier (the 64-bit FNV prime)
 
@@ -45,6 +45,14 @@ def stream_ids(stream: str) -> np.ndarray:
 
 
 _STREAM_IDS: np.ndarray | None = None
+
+
+def canon_ids(stream: str) -> np.ndarray:
+    """Ids of a normalised statement stream (``canonical.canonical_stream``): its characters
+    are already stable hashes of their labels, so their code points, mixed, are the ids."""
+    with np.errstate(over="ignore"):
+        return _mix(np.frombuffer(stream.encode("utf-32-le"), dtype=np.uint32)
+                    .astype(np.uint64))
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

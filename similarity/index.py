@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
+from similarity.canonical import STATEMENT_SEP
 from similarity.corpora import Submission
+from similarity.factorize import factorize as _factorize
 from similarity.features import FileFeatures
-from similarity.fingerprints import kgram_hashes, stable_hash64, stream_ids, winnow
+from similarity.fingerprints import canon_ids, kgram_hashes, stable_hash64, stream_ids, winnow
 from similarity.string_kernels import char_ngram_matrix
 
 __all__ = ["Template", "Prepared", "prepare", "build_template", "build_matrices", "build_sparse",
@@ -42,6 +43,7 @@ class Template:
     comments: frozenset[str]
     ast: Counter
     words: Counter
+    canon: frozenset[str] = frozenset()  # normalised statements of the starter code
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Prepared:
     ast: Counter
     words: Counter  # hashed lexical words -> count, template subtracted
     comments: dict[str, str] = field(default_factory=dict)  # normalised -> as written
+    canon: str = ""  # normalised statement stream, template statements removed
+    canon_grams: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def build_template(subs: list[Submission], k: int) -> Template | None:
@@ -79,7 +83,9 @@ def build_template(subs: list[Submission], k: int) -> Template | None:
         words.update(f.words)
     return Template(
         kgrams=np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64),
-        comments=frozenset(c[1] for f in files for c in f.comments), ast=ast, words=words)
+        comments=frozenset(c[1] for f in files for c in f.comments), ast=ast, words=words,
+        canon=frozenset(st for f in files for part in (f.canon, f.canon_defs)
+                        for st in part.split(STATEMENT_SEP) if st))
 
 
 def _covered(n_tokens: int, starts: np.ndarray, k: int) -> np.ndarray:
@@ -88,6 +94,19 @@ def _covered(n_tokens: int, starts: np.ndarray, k: int) -> np.ndarray:
     np.add.at(cov, starts, 1)
     np.add.at(cov, np.minimum(starts + k, n_tokens), -1)
     return np.cumsum(cov[:-1]) > 0
+
+
+CANON_K = 6  # labels per k-gram of the normalised stream (about one statement)
+
+
+def _canon(files: list[FileFeatures], template: Template | None) -> tuple[str, np.ndarray]:
+    """The submission's normalised stream without the starter's statements, and its distinct
+    k-gram hashes (what the ``fingerprints`` component compares)."""
+    tstmts = template.canon if template is not None else frozenset()
+    streams = [STATEMENT_SEP.join(st for st in f.canon.split(STATEMENT_SEP)
+                                  if st and st not in tstmts) for f in files]
+    grams = [kgram_hashes(canon_ids(s), CANON_K) for s in streams]
+    return FILE_SEP.join(streams), _distinct(grams)
 
 
 def prepare(sub: Submission, template: Template | None, k: int, window: int) -> Prepared:
@@ -149,9 +168,10 @@ def prepare(sub: Submission, template: Template | None, k: int, window: int) -> 
         words.subtract(template.words)
         words = +words
     hashed: Counter = Counter({_word_hash(w): c for w, c in words.items()})
+    canon, canon_grams = _canon(sub.files, template)
     return Prepared(sub=sub, files=pfiles, fingerprints=_distinct(fps), kgrams=_distinct(kgs),
                     stream=FILE_SEP.join(streams), text="\n".join(texts), ast=ast,
-                    words=hashed, comments=comments)
+                    words=hashed, comments=comments, canon=canon, canon_grams=canon_grams)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -172,8 +192,8 @@ def factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     millions of feature keys of a large class."""
     if keys.size == 0:
         return keys, np.zeros(0, dtype=np.int64)
-    codes, uniques = pd.factorize(keys, sort=True)
-    return np.asarray(uniques, dtype=keys.dtype), codes.astype(np.int64, copy=False)
+    codes, uniques = _factorize(keys, sort=True)
+    return np.asarray(uniques, dtype=keys.dtype), codes
 
 
 def _binary_rows(sets: list[np.ndarray]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -203,7 +223,10 @@ def _count_rows(bags: list[Counter]) -> sp.csr_matrix:
 
 def build_sparse(prepared: list[Prepared]) -> dict[str, sp.csr_matrix]:
     """The signals that are sparse at any scale: fingerprints, comments, AST and words."""
-    fp, _ = _binary_rows([p.fingerprints for p in prepared])
+    # The fingerprints component compares the normalised statement streams (dead code out,
+    # helpers inlined, independent statements in canonical order); the winnowed token
+    # fingerprints still find the archive's candidates and the evidence fragments.
+    fp, _ = _binary_rows([p.canon_grams for p in prepared])
     cm, _ = _binary_rows([np.fromiter((stable_hash64(c) for c in sorted(p.comments)),
                                       dtype=np.int64, count=len(p.comments)) for p in prepared])
     return {"fingerprints": fp, "comments": cm,
@@ -220,7 +243,7 @@ def build_matrices(prepared: list[Prepared], token_p, text_p) -> dict[str, sp.cs
     """
     return {
         **build_sparse(prepared),
-        "tokens": char_ngram_matrix([p.stream for p in prepared], tuple(token_p), "presence"
+        "tokens": char_ngram_matrix([p.canon for p in prepared], tuple(token_p), "presence"
                                     ).astype(np.float32),
         "text": char_ngram_matrix([p.text for p in prepared], tuple(text_p), "presence"
                                   ).astype(np.float32),

@@ -49,7 +49,9 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
            "notes": result.notes, "stats": result.stats,
            "pairs": [p.to_dict() for p in result.pairs]}
     with open(out_dir / "pairs.json", "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, ensure_ascii=False)
+        # dumps, not dump: only the one-shot encoder is the C one (dump, or any indent, takes
+        # the pure-Python encoder: seconds for a class's tens of thousands of pairs).
+        fh.write(json.dumps(doc, ensure_ascii=False))
     with open(out_dir / "clusters.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv_writer(fh)
         w.writerow(("cluster", "size", "student"))

@@ -14,9 +14,9 @@ deterministic.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
+from similarity.factorize import unique
 from similarity.fingerprints import _BASE, _mix
 
 __all__ = ["ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
@@ -52,7 +52,7 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
                     parts.append((_mix(h) ^ salts[j]).view(np.int64))
             # distinct by hashing (pandas): three times faster than sorting, and no use here
             # needs the keys in order
-            out.append(pd.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
+            out.append(unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
     return out
 
 

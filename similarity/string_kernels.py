@@ -27,8 +27,9 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
+
+from similarity.factorize import factorize
 
 __all__ = ["KINDS", "char_ngram_matrix", "string_kernel_matrix", "ngram_lengths"]
 
@@ -197,11 +198,11 @@ def char_ngram_matrix(
         # several times faster than np.unique's sort on millions of windows.
         if kind == "intersection":
             # One int64 key per (p-gram, occurrence): dense p-gram id * (max occurrences) + t.
-            code_id = pd.factorize(code)[0].astype(np.int64)
+            code_id = factorize(code)[0].astype(np.int64)
             occ = _occurrence_index(doc, code_id)
-            col = pd.factorize(code_id * (int(occ.max(initial=0)) + 1) + occ)[0]
+            col = factorize(code_id * (int(occ.max(initial=0)) + 1) + occ)[0]
         else:
-            col = pd.factorize(code)[0]
+            col = factorize(code)[0]
             occ = None
         n_cols = int(col.max(initial=-1)) + 1
         block = sp.csr_matrix(

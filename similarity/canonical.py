@@ -1,0 +1,482 @@
+"""A normalised statement stream: what a program does, independent of how it was disguised.
+
+The Python equivalent of JPlag's token sequence normalisation (``de.jplag.normalization``:
+a dependency graph over statements, dead statements dropped, independent statements put in
+a fixed order by a priority queue of token sequences), extended with helper inlining:
+
+- **dead code** leaves the stream: statements after ``return``/``raise``/``break``/
+  ``continue`` in a block, ``pass``, bare literals (docstrings), ``if False:`` bodies,
+  assignments to names that are never read (when the value calls nothing), functions that
+  are never called, and imports;
+- **helpers are inlined**: a call to a function defined in the file (``f(x)``, or
+  ``obj.f(x)`` for a method) emits that function's body where it is called (``return e``
+  becomes an assignment of ``e``), so extracting code into a helper, or inlining one, leaves
+  the stream as it was; ``if __name__ == "__main__":`` is unwrapped;
+- **independent statements are ordered canonically**: within a block, statement ``j``
+  depends on an earlier ``i`` when one writes a name the other reads or writes, or both have
+  effects (calls that are not pure builtins, control flow); of the statements whose
+  predecessors are all placed, the one with the smallest token sequence goes first. Swapping
+  independent statements therefore leaves the stream as it was.
+
+Each statement becomes a short sequence of labels (the ``ast_features`` canonical labels:
+``for``/``while`` are one ``Loop``, ``x += 1`` is ``x = x + 1``, ``a > b`` is ``b < a``,
+commutative operands sorted; names are ``ID`` but builtins, method names and small numbers
+keep their identity), and each label one character, so the stream feeds the same string
+kernel and fingerprints as the token stream.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import heapq
+from functools import lru_cache
+
+__all__ = ["canonical_stream", "canonical_streams", "canonical_labels", "STATEMENT_SEP"]
+
+STATEMENT_SEP = "\x1d"  # not in any label's character range: n-grams may span statements
+
+_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# Builtins without side effects: calls to them do not order statements.
+_PURE = frozenset({"abs", "all", "any", "bin", "bool", "chr", "dict", "divmod", "enumerate",
+                   "filter", "float", "format", "frozenset", "hash", "hex", "int", "isinstance",
+                   "len", "list", "map", "max", "min", "oct", "ord", "pow", "range", "repr",
+                   "reversed", "round", "set", "slice", "sorted", "str", "sum", "tuple",
+                   "type", "zip"})
+_COMMUTATIVE = (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
+_FLIP = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
+_TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_MAX_INLINE_DEPTH = 3  # helpers of helpers of helpers; deeper calls stay calls
+_MAX_INLINES = 8  # a helper called more often than this stays a call (bounded stream)
+_MAX_REORDER = 300  # longer blocks keep their order (the dependency graph is quadratic)
+_SMALL_INTS = frozenset(range(-1, 11))
+
+
+@lru_cache(maxsize=1 << 14)
+def _char(label: str) -> str:
+    """One private-use character per label, by a stable hash (the same in every process)."""
+    h = int.from_bytes(hashlib.blake2b(label.encode(), digest_size=4).digest(), "little")
+    return chr(0xE000 + h % 6400)
+
+
+def _subclasses(base: type) -> set[type]:
+    out = set()
+    for c in base.__subclasses__():
+        out |= {c} | _subclasses(c)
+    return out
+
+
+# Contexts and operators carry no names: never visited on their own.
+_LEAVES = frozenset(_subclasses(ast.expr_context) | _subclasses(ast.operator)
+                    | _subclasses(ast.boolop) | _subclasses(ast.unaryop) | _subclasses(ast.cmpop))
+_EFFECT_NODES = (*_TERMINAL, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal,
+                 ast.Delete, ast.Assert)
+_CALLING = (ast.Call, ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr)
+_Summary = tuple[set[str], set[str], bool, bool]  # reads, writes, effect, calls anything
+
+
+class _Program:
+    """The file's functions, the names it ever reads (for dead-assignment removal) and, per
+    statement, the names it reads and writes and whether it has effects: one pass over the
+    tree, each node visited once however deeply its blocks nest."""
+
+    def __init__(self, tree: ast.Module):
+        self.funcs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.loaded: set[str] = set()
+        self.summary: dict[int, _Summary] = {}
+        self._scan(tree)
+
+    def _scan(self, node: ast.AST) -> _Summary:
+        reads: set[str] = set()
+        writes: set[str] = set()
+        effect = isinstance(node, _EFFECT_NODES)
+        calls = isinstance(node, _CALLING)
+        t = type(node)
+        if t is ast.Name:
+            if type(node.ctx) is ast.Load:
+                reads.add(node.id)
+                self.loaded.add(node.id)
+            else:
+                writes.add(node.id)
+                if type(node.ctx) is ast.Del:
+                    self.loaded.add(node.id)
+            return reads, writes, effect, calls
+        if t is ast.Call:
+            f = node.func
+            effect = not (type(f) is ast.Name and f.id in _PURE)
+        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            self.funcs[node.name] = node  # the last definition wins, as at run time
+        elif t is ast.Attribute or t is ast.Subscript:
+            if type(node.ctx) is ast.Load:
+                if t is ast.Attribute:
+                    self.loaded.add(node.attr)  # self.x = ... is live when anything reads .x
+            else:
+                base = node.value
+                while type(base) is ast.Attribute or type(base) is ast.Subscript:
+                    base = base.value
+                if type(base) is ast.Name:
+                    writes.add(base.id)  # x.a = 1 / x[i] = 1 changes x
+        elif t is ast.Global or t is ast.Nonlocal:
+            self.loaded.update(node.names)
+        for name in t._fields:
+            v = getattr(node, name, None)
+            for child in (v if type(v) is list else (v,)):
+                if isinstance(child, ast.AST) and type(child) not in _LEAVES:
+                    r, w, e, c = self._scan(child)
+                    reads |= r
+                    writes |= w
+                    effect = effect or e
+                    calls = calls or c
+        out = (reads, writes, effect, calls)
+        if isinstance(node, ast.stmt):
+            self.summary[id(node)] = out
+        return out
+
+    def callee(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        f = call.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) \
+            else None
+        return self.funcs.get(name) if name else None
+
+
+class _Emitter:
+    """Turns statements into label sequences, inlining helpers and ordering blocks."""
+
+    def __init__(self, program: _Program):
+        self.p = program
+        self.stack: list[str] = []  # functions being inlined (no recursion)
+        self.cache: dict[str, list[list[str]]] = {}  # each helper's normalised body
+        self.uses: dict[str, int] = {}  # how often each helper was inlined
+
+    # -- expressions ---------------------------------------------------------------------
+    def expr(self, node: ast.AST | None, out: list[str], pre: list[list[str]]) -> None:
+        """Labels of an expression (pre-order); inlined helper bodies go to ``pre``."""
+        if node is None:
+            return
+        if isinstance(node, ast.Name):
+            out.append(f"B:{node.id}" if node.id in _BUILTINS else "ID")
+        elif isinstance(node, ast.Constant):
+            v = node.value
+            out.append("Str" if isinstance(v, str | bytes) else f"Const:{v!r}"
+                       if isinstance(v, bool) or v is None or (isinstance(v, int)
+                                                               and v in _SMALL_INTS)
+                       else "Num")
+        elif isinstance(node, ast.JoinedStr):
+            out.append("Str")
+            for v in node.values:
+                if isinstance(v, ast.FormattedValue):
+                    self.expr(v.value, out, pre)
+        elif isinstance(node, ast.Call):
+            self.call(node, out, pre)
+        elif isinstance(node, ast.Attribute):
+            out.append("Attr")
+            self.expr(node.value, out, pre)
+        elif isinstance(node, ast.BinOp):
+            out.append(f"BinOp:{type(node.op).__name__}")
+            parts = [self.sub(node.left, pre), self.sub(node.right, pre)]
+            if isinstance(node.op, _COMMUTATIVE):
+                parts.sort()
+            for p in parts:
+                out.extend(p)
+        elif isinstance(node, ast.BoolOp):
+            out.append(f"BoolOp:{type(node.op).__name__}")
+            for p in sorted(self.sub(v, pre) for v in node.values):
+                out.extend(p)
+        elif isinstance(node, ast.Compare):
+            left, ops, comps = node.left, node.ops, node.comparators
+            if len(ops) == 1 and type(ops[0]) in _FLIP:
+                left, ops, comps = comps[0], [_FLIP[type(ops[0])]()], [left]
+            out.append("Compare:" + ",".join(type(o).__name__ for o in ops))
+            self.expr(left, out, pre)
+            for c in comps:
+                self.expr(c, out, pre)
+        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            out.append("Comp")
+            for g in node.generators:
+                out.append("Loop")
+                self.expr(g.iter, out, pre)
+                for cond in g.ifs:
+                    out.append("If")
+                    self.expr(cond, out, pre)
+            if isinstance(node, ast.DictComp):
+                self.expr(node.key, out, pre)
+                self.expr(node.value, out, pre)
+            else:
+                self.expr(node.elt, out, pre)
+        else:
+            out.append(type(node).__name__)
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr | ast.comprehension | ast.keyword | ast.arg
+                              | ast.arguments):
+                    self.expr(child, out, pre)
+
+    def sub(self, node: ast.AST, pre: list[list[str]]) -> list[str]:
+        out: list[str] = []
+        self.expr(node, out, pre)
+        return out
+
+    def inlinable(self, node: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The helper a call runs, when its body is to be inlined here."""
+        fn = self.p.callee(node)
+        if fn is None or fn.name in self.stack or len(self.stack) >= _MAX_INLINE_DEPTH \
+                or self.uses.get(fn.name, 0) >= _MAX_INLINES:
+            return None
+        return fn
+
+    def body(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[list[str]]:
+        """A helper's normalised body (made once per file: every call site shares it)."""
+        if fn.name not in self.cache:
+            self.stack.append(fn.name)
+            self.cache[fn.name] = self.block(fn.body, inlined=True)
+            self.stack.pop()
+        return self.cache[fn.name]
+
+    def call(self, node: ast.Call, out: list[str], pre: list[list[str]]) -> None:
+        fn = self.inlinable(node)
+        args = [*node.args, *(k.value for k in node.keywords)]
+        if fn is not None:
+            # The helper's body runs here: its statements come before this one, and the
+            # call's value is a name (what ``return`` assigned).
+            for a in args:
+                self.expr(a, out, pre)
+            self.uses[fn.name] = self.uses.get(fn.name, 0) + 1
+            pre.extend(self.body(fn))
+            out.append("ID")
+            return
+        f = node.func
+        if isinstance(f, ast.Name):
+            out.append(f"Call:{f.id}" if f.id in _BUILTINS else "Call")
+        elif isinstance(f, ast.Attribute):
+            out.append(f"Call:.{f.attr}")
+            self.expr(f.value, out, pre)
+        else:
+            out.append("Call")
+            self.expr(f, out, pre)
+        for a in args:
+            self.expr(a, out, pre)
+
+    # -- statements ----------------------------------------------------------------------
+    def stmt(self, node: ast.stmt, inlined: bool) -> list[list[str]]:
+        """The label sequences of one statement: inlined helper bodies, then its own."""
+        pre: list[list[str]] = []
+        out: list[str] = []
+        if isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Call) and self.inlinable(node.value) is not None:
+                self.call(node.value, [], pre)  # a helper called for its effect: its body
+                return pre
+            out.append("Expr")
+            self.expr(node.value, out, pre)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            out.append("Assign")
+            for t in targets:
+                self.expr(t, out, pre)
+            self.expr(node.value, out, pre)
+        elif isinstance(node, ast.AugAssign):
+            out.append("Assign")
+            self.expr(node.target, out, pre)
+            self.expr(ast.BinOp(left=node.target, op=node.op, right=node.value), out, pre)
+        elif isinstance(node, ast.Return):
+            out.append("Assign" if inlined else "Return")
+            if inlined:
+                out.append("ID")
+            self.expr(node.value, out, pre)
+        elif isinstance(node, ast.If):
+            return pre + self.compound(["If"], node.test, [node.body, node.orelse], inlined,
+                                       pre)
+        elif isinstance(node, _LOOPS):
+            head = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.test
+            return pre + self.compound(["Loop"], head, [node.body, node.orelse], inlined, pre)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            return pre + self.compound(["With"], None, [node.body], inlined, pre,
+                                       [i.context_expr for i in node.items])
+        elif isinstance(node, ast.Try):
+            blocks = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
+            return pre + self.compound(["Try"], None, blocks, inlined, pre)
+        elif isinstance(node, ast.ClassDef):
+            return []  # methods are emitted where they are called
+        else:
+            out.append(type(node).__name__)
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, out, pre)
+        return [*pre, out]
+
+    def compound(self, head: list[str], test: ast.AST | None, blocks: list[list[ast.stmt]],
+                 inlined: bool, pre: list[list[str]], extra: list[ast.AST] = ()
+                 ) -> list[list[str]]:
+        out = list(head)
+        self.expr(test, out, pre)
+        for e in extra:
+            self.expr(e, out, pre)
+        seqs = [out]
+        for b in blocks:
+            if b:
+                seqs.append(["{"])
+                seqs.extend(self.block(b, inlined))
+                seqs.append(["}"])
+        return [[lab for s in seqs for lab in s]]  # one statement: moved as a whole
+
+    def block(self, body: list[ast.stmt], inlined: bool = False) -> list[list[str]]:
+        """A block's statements, dead code removed, independent statements ordered."""
+        units: list[tuple[list[list[str]], ast.stmt]] = []
+        for node in _live(body, self.p):
+            seqs = [s for s in self.stmt(node, inlined) if s]
+            if seqs:
+                units.append((seqs, node))
+        return [s for seqs in _canonical_order(units, self.p.summary) for s in seqs]
+
+
+def _live(body: list[ast.stmt], p: _Program) -> list[ast.stmt]:
+    """The statements of a block that can matter (see the module docstring)."""
+    out = []
+    for node in body:
+        if isinstance(node, ast.Pass | ast.Import | ast.ImportFrom | ast.FunctionDef
+                      | ast.AsyncFunctionDef | ast.Global | ast.Nonlocal):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # docstrings and stray literals
+        if isinstance(node, ast.If | ast.While) and isinstance(node.test, ast.Constant):
+            if not node.test.value:
+                out.extend(_live(node.orelse, p) if isinstance(node, ast.If) else [])
+                continue
+            if isinstance(node, ast.If):
+                out.extend(_live(node.body, p))
+                continue
+        if _dead_assignment(node, p):
+            continue
+        out.append(node)
+        if isinstance(node, _TERMINAL):
+            break  # the rest of the block never runs
+    return out
+
+
+def _dead_assignment(node: ast.stmt, p: _Program) -> bool:
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    else:
+        return False
+    if not all(isinstance(t, ast.Name) or (isinstance(t, ast.Tuple | ast.List) and all(
+            isinstance(e, ast.Name) for e in t.elts)) for t in targets):
+        return False  # attribute, subscript or starred targets: a write someone may see
+    _, writes, _, calls = p.summary[id(node)]
+    return not calls and not (writes & p.loaded)
+
+
+_SYNTHETIC: _Summary = (set(), set(), True, True)  # a made-up call (files of definitions only)
+
+
+def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
+                     summary: dict[int, _Summary]) -> list[list[list[str]]]:
+    """Topological order of the block's dependency graph, smallest label sequence first."""
+    n = len(units)
+    if n < 2 or n > _MAX_REORDER:
+        return [u[0] for u in units]
+    info = [summary.get(id(node)) or _SYNTHETIC for _, node in units]
+    keys = ["\x00".join("\x01".join(s) for s in seqs) for seqs, _ in units]
+    preds = [0] * n
+    succ: list[list[int]] = [[] for _ in range(n)]
+    for j in range(n):
+        rj, wj, ej, _ = info[j]
+        for i in range(j):
+            ri, wi, ei, _ = info[i]
+            if (ei and ej) or wi & (rj | wj) or ri & wj:
+                succ[i].append(j)
+                preds[j] += 1
+    ready = [(keys[i], i) for i in range(n) if preds[i] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        order.append(units[i][0])
+        for j in succ[i]:
+            preds[j] -= 1
+            if preds[j] == 0:
+                heapq.heappush(ready, (keys[j], j))
+    return order
+
+
+def _entry(tree: ast.Module, p: _Program) -> list[ast.stmt]:
+    """What runs: the module's own statements (``__main__`` guard unwrapped), or, in a file
+    of definitions only, every function that no other function calls."""
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            body.extend(node.body)
+        else:
+            body.append(node)
+    if any(not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                          | ast.Import | ast.ImportFrom | ast.Expr) for n in body) or \
+            any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) for n in body):
+        return body
+    called = {c.name for n in ast.walk(tree) if isinstance(n, ast.Call)
+              for c in [p.callee(n)] if c is not None}
+    return [_call_of(fn) for fn in p.funcs.values() if fn.name not in called]
+
+
+def _call_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Expr:
+    return ast.Expr(ast.Call(func=ast.Name(fn.name, ast.Load()), args=[], keywords=[]))
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__")
+
+
+def canonical_labels(tree: ast.AST | None, *, functions: bool = False) -> list[list[str]]:
+    """The normalised program as one label sequence per top-level statement.
+
+    Parameters
+    ----------
+    tree : ast.Module or None
+        A parsed file (``ast_features.parse_tolerant``); None gives an empty list.
+    functions : bool, default=False
+        Instead of what runs, every function's body as if it were called at the top level
+        (for starter code: its helpers are subtracted wherever a student inlines them).
+
+    Returns
+    -------
+    list of list of str
+
+    Examples
+    --------
+    >>> import ast
+    >>> a = canonical_labels(ast.parse("x = 1\\ny = 2\\nprint(x, y)"))
+    >>> a == canonical_labels(ast.parse("y = 2\\nx = 1\\nunused = 3\\nprint(x, y)"))
+    True
+    """
+    return _labels(tree)[1 if functions else 0]
+
+
+def _labels(tree: ast.AST | None) -> tuple[list[list[str]], list[list[str]]]:
+    """What runs, and every function's body, from one pass over the file's names."""
+    if not isinstance(tree, ast.Module):
+        return [], []
+    p = _Program(tree)
+    em = _Emitter(p)
+    try:
+        run = em.block(_entry(tree, p))
+        bodies = [s for fn in p.funcs.values() for s in em.body(fn)]
+    except RecursionError:  # absurdly nested code: no normalised stream, the rest still works
+        return [], []
+    return run, bodies
+
+
+def _encode(seqs: list[list[str]]) -> str:
+    return STATEMENT_SEP.join("".join(_char(lab) for lab in seq) for seq in seqs)
+
+
+def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:
+    """The normalised program as one character per label, statements separated by
+    ``STATEMENT_SEP`` (see ``canonical_labels``)."""
+    return canonical_streams(tree)[1 if functions else 0]
+
+
+def canonical_streams(tree: ast.AST | None) -> tuple[str, str]:
+    """``canonical_stream(tree)`` and ``canonical_stream(tree, functions=True)`` at once."""
+    run, bodies = _labels(tree)
+    return _encode(run), _encode(bodies)
