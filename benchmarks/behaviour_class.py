@@ -191,6 +191,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="generator seed [0]")
     ap.add_argument("--data", default="mnist", help="digits | mnist | tabular [mnist]")
     ap.add_argument("--jobs", type=int, default=2, help="parallel sandboxes [2]")
+    ap.add_argument("--no-handout", action="store_true",
+                    help="no starter/ with the course's I/O examples (see build_class)")
     ap.add_argument("--out", type=Path, default=None,
                     help="keep the class and the batch here [a temporary folder]")
     ap.add_argument("--timing", nargs=2, type=int, default=(1000, 10_000), metavar=("N", "K"),
@@ -204,11 +206,12 @@ def main() -> None:
     from similarity import SimilarityOptions
 
     print(f"# {platform.machine()}, python {platform.python_version()}, "
-          f"{args.students} students, seed {args.seed}, data {args.data}", flush=True)
+          f"{args.students} students, seed {args.seed}, data {args.data}, "
+          f"handout {not args.no_handout}", flush=True)
     with tempfile.TemporaryDirectory(prefix="behaviour-class-") as tmp:
         work = args.out or Path(tmp)
         cls = build_class(work / "class", students=args.students, seed=args.seed,
-                          data=args.data)
+                          data=args.data, handout=not args.no_handout)
         wall = run_grader(cls.course, cls.submissions, work / "batch", args.jobs)
         print(f"grader run: {wall:.1f} s (bwrap, --jobs {args.jobs})", flush=True)
         status, pairs, preds = read_batch(work / "batch")

@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.runnable_class.data import DATASETS, write_course
 from benchmarks.runnable_class.models import ModelSpec
 from benchmarks.runnable_class.plan import ROLES, Student, plan_class
-from benchmarks.runnable_class.programs import Style
+from benchmarks.runnable_class.programs import Style, starter
 
 __all__ = ["DATASETS", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
            "build_class", "plan_class"]
@@ -44,7 +44,7 @@ class RunnableClass:
 
 
 def build_class(dest: Path, *, students: int = 45, seed: int = 0, data: str = "mnist",
-                time_limit_s: int = 240) -> RunnableClass:
+                time_limit_s: int = 240, handout: bool = True) -> RunnableClass:
     """Write ``dest/course`` and ``dest/submissions`` (one ``<student>.py`` each).
 
     Parameters
@@ -57,9 +57,16 @@ def build_class(dest: Path, *, students: int = 45, seed: int = 0, data: str = "m
     data : {"digits", "mnist", "tabular"}, default="mnist"
     time_limit_s : int, default=240
         The sandbox's limit per run.
+    handout : bool, default=True
+        Give the course a ``starter/`` with every way the programs read the data and write
+        the answers (shared I/O code is then the course's, not plagiarism); without it,
+        honest programs that read and write alike look alike to code comparison.
     """
     dest = Path(dest)
     course = write_course(dest / "course", data, seed=seed, time_limit_s=time_limit_s)
+    if handout:
+        (course / "starter").mkdir()
+        (course / "starter" / "io_examples.py").write_text(starter(), encoding="utf-8")
     subs = dest / "submissions"
     subs.mkdir(parents=True)
     plan = plan_class(students, seed=seed, data=data)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from benchmarks.runnable_class.models import ModelSpec, model_lines, prep_lines
 
-__all__ = ["Style", "random_style", "render", "rewrite_style"]
+__all__ = ["Style", "random_style", "render", "rewrite_style", "starter"]
 
 # role -> candidate names (a program draws distinct ones)
 NAMES = {
@@ -265,3 +265,23 @@ def render(spec: ModelSpec, style: Style, who: str) -> str:
 
 def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") if line else line for line in lines]
+
+
+def starter() -> str:
+    """The course's handout (``starter/``): every way of reading the data and writing the
+    answers that the programs use, as the course shows them (not plagiarism when shared)."""
+    names = {role: pool[0] for role, pool in NAMES.items()}
+    names.update({f"t{i}": LOCALS[i] for i in range(10)})
+    imports = sorted({"import os", "import numpy as np",
+                      *(i for v in (*READ.values(), *WRITE.values()) for i in v[0])})
+    lines = ['"""Reading the competition data and writing a submission: examples."""',
+             *imports, ""]
+    for i, env in ENV.items():
+        lines += ["", "", f"def environment_{i}():", *_indent(env),
+                  "    return {data}, {out}"]
+    for i, (_, body) in READ.items():
+        lines += ["", "", f"def read_{i}({{data}}):", *_indent(body),
+                  "    return {Xtr}, {ytr}, {ids}, {Xte}"]
+    for i, (_, body) in WRITE.items():
+        lines += ["", "", f"def write_{i}({{out}}, {{ids}}, {{pred}}):", *_indent(body)]
+    return "\n".join(lines).format_map(names) + "\n"
