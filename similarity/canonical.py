@@ -20,9 +20,9 @@ a fixed order by a priority queue of token sequences), extended with helper inli
 
 Each statement becomes a short sequence of labels (the ``ast_features`` canonical labels:
 ``for``/``while`` are one ``Loop``, ``x += 1`` is ``x = x + 1``, ``a > b`` is ``b < a``,
-commutative operands sorted; names are ``ID`` but builtins, method names and small numbers
-keep their identity), and each label one character, so the stream feeds the same string
-kernel and fingerprints as the token stream.
+commutative operands sorted; names are ``ID`` but builtins, method names and literals (numbers
+and strings, up to 40 characters) keep their identity), and each label one character, so the
+stream feeds the same string kernel and fingerprints as the token stream.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _MAX_INLINE_DEPTH = 3  # helpers of helpers of helpers; deeper calls stay calls
 _MAX_INLINES = 8  # a helper called more often than this stays a call (bounded stream)
 _MAX_REORDER = 300  # longer blocks keep their order (the dependency graph is quadratic)
-_SMALL_INTS = frozenset(range(-1, 11))
+_LITERAL_CHARS = 40  # a literal's label keeps this much of its value
 
 
 @lru_cache(maxsize=1 << 14)
@@ -141,6 +141,15 @@ class _Program:
         return self.funcs.get(name) if name else None
 
 
+def _literal(v: object) -> str:
+    """A literal's label keeps its value: a renamed copy keeps its constants and messages,
+    and they tell as much as the structure (copydetect keeps them as written in its k-grams).
+    Values everyone shares (file names, column names) are suppressed as common code later."""
+    if isinstance(v, str | bytes):
+        return "Str:" + (v if isinstance(v, str) else repr(v))[:_LITERAL_CHARS]
+    return f"Const:{v!r}"[:_LITERAL_CHARS]
+
+
 class _Emitter:
     """Turns statements into label sequences, inlining helpers and ordering blocks."""
 
@@ -158,11 +167,7 @@ class _Emitter:
         if isinstance(node, ast.Name):
             out.append(f"B:{node.id}" if node.id in _BUILTINS else "ID")
         elif isinstance(node, ast.Constant):
-            v = node.value
-            out.append("Str" if isinstance(v, str | bytes) else f"Const:{v!r}"
-                       if isinstance(v, bool) or v is None or (isinstance(v, int)
-                                                               and v in _SMALL_INTS)
-                       else "Num")
+            out.append(_literal(node.value))
         elif isinstance(node, ast.JoinedStr):
             out.append("Str")
             for v in node.values:
@@ -456,9 +461,9 @@ def _labels(tree: ast.AST | None) -> tuple[list[list[str]], list[list[str]]]:
     """What runs, and every function's body, from one pass over the file's names."""
     if not isinstance(tree, ast.Module):
         return [], []
-    p = _Program(tree)
-    em = _Emitter(p)
     try:
+        p = _Program(tree)
+        em = _Emitter(p)
         run = em.block(_entry(tree, p))
         bodies = [s for fn in p.funcs.values() for s in em.body(fn)]
     except RecursionError:  # absurdly nested code: no normalised stream, the rest still works

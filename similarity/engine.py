@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from similarity.align import Fragment, align, shared_comments
+from similarity.calibrate import RowStatistics, lift, standout
 from similarity.clusters import clusters
 from similarity.corpora import Submission, children, load_submission
 from similarity.errors import SimilarityInputError
@@ -596,9 +597,13 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
         [i for i, s in enumerate(c.klass) if s.name in focus_set], dtype=np.int64)
     in_focus = np.zeros(n, dtype=bool)
     in_focus[focus_rows] = True
+    calibrate = o.standout_boost > 0 and n >= 3
+    stats = RowStatistics(n, o.standout_floor).fit_blocks(()) if calibrate else None
     for lo in range(0, focus_rows.size, o.block_rows):
         ra = focus_rows[lo : lo + o.block_rows]
         comps = scorer.block(ra, class_rows)
+        if stats is not None and focus_set is None:  # full rows: the statistics come free
+            stats.add(ra, combine(comps, o))
         beh = _behaviour_block(behaviour, beh_row, ra, class_rows)
         # Each pair once: (i, j) with i < j, or j outside the focus (swapped below).
         once = (ra[:, None] < class_rows[None, :]) | (
@@ -613,6 +618,11 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
         keeper.pairs(qr, np.searchsorted(c.used_src, qc) + n, _chunked(scorer.pairs, qr,
                      np.searchsorted(c.used_src, qc) + n))
     found = keeper.result(n, sketched, scorer.estimated)
+    if stats is not None:
+        if focus_set is not None:  # everyone's statistics, as in a full run (no pairs kept)
+            stats.fit_blocks((r, combine(scorer.block(r, class_rows), o))
+                             for r in np.array_split(class_rows, -(-n // o.block_rows)))
+        _calibrate(found, np.arange(found.rows.size), stats, n, o)
     if scorer.estimated:
         # Pairs that could be flagged are scored exactly; the rest keep their estimate.
         near = np.flatnonzero(found.score >= o.threshold - o.sketch_margin)
@@ -621,11 +631,27 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
             for k in found.comps:
                 found.comps[k][near] = ex[k]
             found.code[near] = combine({k: v[near] for k, v in found.comps.items()}, o)
+            if stats is not None:
+                _calibrate(found, near, stats, n, o)
             beh = found.behaviour.get("behaviour")
             found.score[near] = final_score(found.code[near],
                                             None if beh is None else beh[near])
             found.estimated[near] = False
     return found, dropped
+
+
+def _calibrate(f: _Found, idx: np.ndarray, stats: RowStatistics, n: int,
+               o: SimilarityOptions) -> None:
+    """Raise the code score of the peer pairs ``idx`` that stand out from both students'
+    own similarities (``similarity.calibrate``), and their final score with it."""
+    idx = idx[f.cols[idx] < n]  # archive and web sources have no distribution of their own
+    if not idx.size:
+        return
+    code = f.code[idx]
+    z = standout(code, f.rows[idx], f.cols[idx], stats)
+    f.code[idx] = lift(code, z, o.standout_boost, o.standout_z0, o.standout_span)
+    beh = f.behaviour.get("behaviour")
+    f.score[idx] = final_score(f.code[idx], None if beh is None else beh[idx])
 
 
 def _behaviour_rows(c: _Corpus, behaviour: BehaviourEvidence | None) -> np.ndarray | None:

@@ -66,6 +66,15 @@ class SimilarityOptions:
         Weight of each component in the combined score; they must sum to 1. The structural
         ones (``STRUCTURAL``) form a weighted mean; the surface ones (``text``, ``lexical``)
         form another that raises it (see ``surface_boost``).
+    standout_boost : float, default=0.5
+        A pair that stands out from both students' own similarities is raised by up to
+        ``standout_boost * s * (1 - s)`` (``similarity.calibrate``); 0 turns it off.
+    standout_z0, standout_span : float, default=3.0, 3.0
+        The lift starts at ``standout_z0`` robust standard deviations above both students'
+        medians and is full ``standout_span`` beyond.
+    standout_floor : float, default=0.05
+        Smallest spread of a student's scores (so a student whose scores are all alike does
+        not make every small difference stand out).
     surface_boost : float, default=0.3
         Identical names and text raise the structural score ``s``:
         ``s + surface_boost * surface * (1 - s)``; never lower it.
@@ -122,6 +131,10 @@ class SimilarityOptions:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     comment_boost: float = 0.25
     surface_boost: float = 0.3
+    standout_boost: float = 0.5
+    standout_z0: float = 3.0
+    standout_span: float = 3.0
+    standout_floor: float = 0.05
     containment_floor: int = 8
     max_file_bytes: int = 1_000_000
     max_files_per_submission: int = 200
@@ -150,8 +163,12 @@ class SimilarityOptions:
                 problems.append(f"{name} = {v!r}: expected a whole number >= {low}")
 
         for name in ("threshold", "min_score", "max_class_share", "comment_boost",
-                     "surface_boost", "sketch_margin"):
+                     "surface_boost", "sketch_margin", "standout_boost", "standout_floor"):
             unit(name)
+        for name, low in (("standout_z0", 0.0), ("standout_span", 1e-9)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= 100:
+                problems.append(f"{name} = {v!r}: expected a number in [{low:g}, 100]")
         if not isinstance(self.noise_mads, int | float) or not 0 <= self.noise_mads <= 100:
             problems.append(f"noise_mads = {self.noise_mads!r}: expected a number in [0, 100]")
         for name, low in (("share_min_count", 1), ("k", 2), ("window", 1),
