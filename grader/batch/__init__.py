@@ -141,10 +141,8 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
     scorer = Scorer(course)
     store.put_scores(score_runs(store, scorer, out))
     if opts.reference:
-        from grader.batch.reference import run_reference_stage
-
-        _guarded("reference models", store, summary, say, run_reference_stage, course, store,
-                 scorer, out, budget_s=opts.reference_budget_s, say=say)
+        _guarded("reference models", store, summary, say, _reference_on_device, course, store,
+                 scorer, out, opts, say)
     _guarded("reproduction check", store, summary, say, reproduction_stage, course, store,
              scorer, out, opts.kaggle_dir)
     store.put_grades(grade_batch(course, store, scorer, opts.adjustments))
@@ -162,6 +160,27 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
         if store.reference():
             print(reference_text(store))
         print(summary.line())
+
+
+def _reference_on_device(course: Course, store: Store, scorer, out: Path, opts: BatchOptions,
+                         say: Callable[[str], None]) -> None:
+    """The reference models, on a GPU of the same host-wide pool the students' runs use when
+    the course runs on GPUs (never a device a running sandbox holds), else on the CPU."""
+    from grader.batch.reference import run_reference_stage
+    from sandbox import gpus
+
+    if not course.sandbox.gpus:
+        # a CPU course never takes a GPU outside the pool (on a machine with none: the default)
+        run_reference_stage(course, store, scorer, out, budget_s=opts.reference_budget_s,
+                            say=say, device="cpu" if gpus.detect_gpus() else None)
+        return
+
+    pool = gpus.GpuPool(gpus.detect_gpus(), 1, lock_dir=gpus.default_lock_dir())
+    with pool.acquire() as (gpu,):
+        device = gpus.resolve([gpu])[0].uuid
+        say(f"reference: training on GPU {gpu} ({device}), held from the runs' pool")
+        run_reference_stage(course, store, scorer, out, budget_s=opts.reference_budget_s,
+                            say=say, device=device)
 
 
 def _guarded(stage: str, store: Store, summary: BatchSummary, warn: Callable[[str], None],

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     course = load_course(course_dir)
     summary = run_batch(course, subs, out / "results", BatchOptions(
         backend=args.backend, jobs=args.jobs, reference=not args.no_reference,
-        reference_budget_s=20.0, kaggle_dir=out / "kaggle"))
+        kaggle_dir=out / "kaggle"))
     results = out / "results"
     _apply_demo_decisions(results)
     print(f"\nresults:   {results}\n  grades:    {results / 'grades.csv'}\n"
