@@ -26,23 +26,24 @@ LAST = ["pop", "ionescu", "marin", "stan", "dumitru", "matei", "rusu", "lazar", 
 FAMILY_WEIGHTS = {"knn": 3, "svc": 3, "logreg": 2, "rf": 2, "et": 1, "tree": 1, "gnb": 1,
                   "mnb": 1, "lda": 1, "mlp": 1, "ridge": 1, "sgd": 1, "centroid": 1,
                   "hknn": 2, "hcentroid": 1, "hsoftmax": 2, "hgnb": 1, "hridge": 1}
-# family -> {param: values}; each param is set with probability 1/2 (else left at its default),
-# the ones in MUST always
+# family -> {param: values}, never scikit-learn's default value (a spec that names a default
+# would compute what another spec leaves out); each param is set with probability 1/2, the ones
+# in MUST always
 PARAMS = {
     "knn": {"n_neighbors": [1, 3, 4, 6, 7, 9, 11, 15], "weights": ["distance"], "p": [1]},
     "svc": {"C": [0.5, 2.0, 5.0, 10.0, 50.0], "kernel": ["poly"]},
-    "logreg": {"C": [0.01, 0.1, 0.5, 1.0, 10.0], "max_iter": [300]},
-    "rf": {"n_estimators": [30, 50, 100, 200], "max_depth": [10, 15, 25],
+    "logreg": {"C": [0.01, 0.1, 0.5, 2.0, 10.0], "max_iter": [300]},
+    "rf": {"n_estimators": [30, 50, 150, 200], "max_depth": [10, 15, 25],
            "random_state": [1, 7, 42, 123, 2024]},
-    "et": {"n_estimators": [50, 100, 150], "random_state": [3, 11, 42]},
+    "et": {"n_estimators": [50, 120, 150], "random_state": [3, 11, 42]},
     "tree": {"max_depth": [6, 8, 12, 16], "random_state": [1, 5, 42], "criterion": ["entropy"]},
     "gnb": {"var_smoothing": [0.01, 0.05, 0.1, 0.3]},
     "mnb": {"alpha": [0.01, 0.1, 0.5, 2.0]},
     "lda": {"solver": ["lsqr"], "shrinkage": ["auto", 0.1, 0.3]},
-    "mlp": {"hidden_layer_sizes": [(64,), (100,), (128,)], "alpha": [1e-4, 1e-3, 1e-2],
+    "mlp": {"hidden_layer_sizes": [(64,), (96,), (128,)], "alpha": [3e-4, 1e-3, 1e-2],
             "max_iter": [40, 80], "random_state": [0, 1, 7]},
-    "ridge": {"alpha": [0.1, 1.0, 10.0, 100.0]},
-    "sgd": {"loss": ["hinge", "log_loss", "modified_huber"], "alpha": [1e-4, 1e-3],
+    "ridge": {"alpha": [0.1, 3.0, 10.0, 100.0]},
+    "sgd": {"loss": ["log_loss", "modified_huber"], "alpha": [3e-4, 1e-3],
             "random_state": [0, 5, 9]},
     "centroid": {"shrink_threshold": [0.1, 0.5]},
     "hknn": {"k": [1, 3, 5, 7]}, "hcentroid": {},
