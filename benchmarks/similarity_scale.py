@@ -212,7 +212,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,5000", help="class sizes for all pairs")
     ap.add_argument("--archive-class", type=int, default=300)
-    ap.add_argument("--archive-size", type=int, default=50_000)
+    ap.add_argument("--archive-size", type=int, default=50_000, help="0: no archive run")
     ap.add_argument("--quick", action="store_true", help="sizes 200,500 and a 2,000 archive")
     ap.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -239,6 +239,8 @@ def main() -> int:
             print(f"  done: class of {n}: {m['seconds']:.1f} s", file=sys.stderr)
         cls = work / f"class{args.archive_class}-a"
         arch = work / f"archive{args.archive_size}"
+        if args.archive_size == 0:  # --archive-size 0: the all-pairs runs only
+            return _table(rows)
         if not cls.exists():
             write_class(cls, args.archive_class, seed=7)
         if not arch.exists():
@@ -254,6 +256,10 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+    return _table(rows)
+
+
+def _table(rows: list) -> int:
     print()
     print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(wall time includes waiting for the CPU; cpu s is this engine's own work)")

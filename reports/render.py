@@ -38,9 +38,9 @@ LOG_TAIL_CHARS = 8000
 COMPONENT_ORDER = ("fingerprints", "tokens", "ast", "text", "lexical", "comments")
 #: what each component of a pair's score measures, in words (docs/similarity.md)
 COMPONENT_MEANING: dict[str, str] = {
-    "fingerprints": "long runs of the same code structure (winnowed token sequences); renaming "
-                    "variables does not hide them",
-    "tokens": "short runs of the same token sequence, also when blocks are reordered",
+    "fingerprints": "whole statements in common once dead code is removed, helpers inlined and "
+                    "independent statements put in a fixed order; renaming does not hide them",
+    "tokens": "short runs of the same normalised statements, also when blocks are reordered",
     "ast": "the same syntax-tree shapes (loops, calls, expressions), in any order",
     "text": "the same raw text: names, literals and comments exactly as written",
     "lexical": "the same unusual identifiers and literals (shared vocabulary)",

@@ -8,7 +8,7 @@ Template k-grams and k-grams common to a large share of the class are never evid
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,7 +34,10 @@ class Fragment:
     tokens: int
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies recursively, a tenth of writing pairs.json.
+        return {"file_a": self.file_a, "start_a": self.start_a, "end_a": self.end_a,
+                "file_b": self.file_b, "start_b": self.start_b, "end_b": self.end_b,
+                "tokens": self.tokens}
 
 
 def _evidence_index(f: PreparedFile, ignore: np.ndarray) -> tuple[np.ndarray, np.ndarray,

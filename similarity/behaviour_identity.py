@@ -20,10 +20,7 @@ standard model explains it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
-import scipy.sparse as sp
 
 __all__ = ["IdentityEvidence"]
 
@@ -35,8 +32,6 @@ class IdentityEvidence:
     ----------
     model : BehaviourModel
         The fitted answer-copying model of the same class.
-    predictions : mapping of str to sequence
-        The same predictions the model was fitted on (one label per id, None if missing).
     tolerance : float, default=0.002
         Disagreements allowed, as a share of the ids, before identity is 0.
     min_wrong : int, default=5
@@ -46,21 +41,15 @@ class IdentityEvidence:
         ``behaviour`` of an exact, unexplained identity (above the flag at 0.45).
     """
 
-    def __init__(self, model, predictions: Mapping[str, Sequence], *, tolerance: float = 0.002,
-                 min_wrong: int = 5, identity_weight: float = 0.9):
+    def __init__(self, model, *, tolerance: float = 0.002, min_wrong: int = 5,
+                 identity_weight: float = 0.9):
         self.model = model
         self.names = list(model.names)
         self.explainer_names = list(getattr(model, "explainer_names", []))
         self.tolerance, self.min_wrong, self.weight = tolerance, min_wrong, identity_weight
-        rows = [predictions[n] for n in self.names]
-        self.n_ids = len(rows[0]) if rows else 0
-        vocab: dict[object, int] = {}
-        codes = np.array([[vocab.setdefault(v, len(vocab)) if v is not None else -1 for v in r]
-                          for r in rows], dtype=np.int64).reshape(len(rows), self.n_ids)
-        i, k = np.nonzero(codes >= 0)
-        cols = k * max(len(vocab), 1) + codes[i, k]
-        self.onehot = sp.csr_matrix((np.ones(i.size, dtype=np.float32), (i, cols)),
-                                    shape=(len(rows), self.n_ids * max(len(vocab), 1)))
+        self.n_ids = int(model.n_ids)
+        # wrong answers per student (a missing prediction counts as wrong)
+        self.errors = np.rint(np.asarray(model.error_rate, dtype=np.float64) * self.n_ids)
 
     def __getattr__(self, name):  # shared_wrong, describe, ... of the wrapped model
         return getattr(self.model, name)
@@ -81,10 +70,17 @@ class IdentityEvidence:
         out["behaviour"] = np.maximum(raw["behaviour"], self.weight * ident)
         return out
 
+    def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,
+                   eb: np.ndarray) -> np.ndarray:
+        """Ids with the same prediction, from counts the model already has: both right, or
+        both wrong with the same label, i.e. ``n - e_a - e_b + both_wrong + same_wrong``."""
+        return self.n_ids - ea - eb + raw["both_wrong"] + raw["same_wrong"]
+
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        agree = np.asarray((self.onehot[ra] @ self.onehot[rb].T).toarray())
-        return self._fold(self.model.block(ra, rb), agree)
+        raw = self.model.block(ra, rb)
+        agree = self._agreement(raw, self.errors[ra][:, None], self.errors[rb][None, :])
+        return self._fold(raw, agree)
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-        agree = np.asarray(self.onehot[r].multiply(self.onehot[c]).sum(axis=1)).ravel()
-        return self._fold(self.model.pairs(r, c), agree)
+        raw = self.model.pairs(r, c)
+        return self._fold(raw, self._agreement(raw, self.errors[r], self.errors[c]))

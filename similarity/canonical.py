@@ -31,6 +31,8 @@ import ast
 import builtins
 import hashlib
 import heapq
+import re
+from collections import Counter
 from functools import lru_cache
 
 __all__ = ["canonical_stream", "canonical_streams", "canonical_labels", "STATEMENT_SEP"]
@@ -47,6 +49,9 @@ _PURE = frozenset({"abs", "all", "any", "bin", "bool", "chr", "dict", "divmod", 
 _COMMUTATIVE = (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
 _FLIP = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
 _TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)
+_BODIES = ("body", "orelse", "finalbody")
+_IDENT = re.compile(r"[^\W\d]\w*")
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _MAX_INLINE_DEPTH = 3  # helpers of helpers of helpers; deeper calls stay calls
 _MAX_INLINES = 8  # a helper called more often than this stays a call (bounded stream)
@@ -77,61 +82,100 @@ _CALLING = (ast.Call, ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr)
 _Summary = tuple[set[str], set[str], bool, bool]  # reads, writes, effect, calls anything
 
 
+def _tree_counts(tree: ast.AST) -> Counter:
+    """Identifier occurrences from the tree (as the text scan would count them)."""
+    out: Counter = Counter()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            out[n.id] += 1
+        elif isinstance(n, ast.Attribute):
+            out[n.attr] += 1
+        elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out[n.name] += 1
+        elif isinstance(n, ast.arg):
+            out[n.arg] += 1
+        elif isinstance(n, ast.Global | ast.Nonlocal):
+            out.update(n.names)
+    return out
+
+
 class _Program:
     """The file's functions, the names it ever reads (for dead-assignment removal) and, per
     statement, the names it reads and writes and whether it has effects: one pass over the
     tree, each node visited once however deeply its blocks nest."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, text: str | None = None):
         self.funcs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        self.loaded: set[str] = set()
-        self.summary: dict[int, _Summary] = {}
-        self._scan(tree)
+        self._summary: dict[int, _Summary] = {}
+        stack: list[ast.stmt] = list(tree.body)
+        while stack:  # statements only (nested functions, methods): no expression is visited
+            n = stack.pop(0)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.funcs[n.name] = n  # the last definition wins, as at run time
+            for name in _BODIES:
+                stack.extend(getattr(n, name, ()))
+            for h in getattr(n, "handlers", ()):
+                stack.extend(h.body)
+        # How often each identifier occurs in the file: one occurrence (its assignment or its
+        # def) means nothing reads it. From the text by one regex scan (strings and comments
+        # count too, which only keeps more code alive), or from the tree when no text is given.
+        self.counts = Counter(_IDENT.findall(text)) if text is not None else _tree_counts(tree)
+
+    def summary(self, node: ast.stmt) -> _Summary:
+        """Names the statement reads and writes, whether it has effects and calls anything
+        (computed when first needed: only for code that is emitted)."""
+        got = self._summary.get(id(node))
+        return got if got is not None else self._scan(node)
+
+    def used(self, name: str) -> bool:
+        return self.counts.get(name, 0) > 1
 
     def _scan(self, node: ast.AST) -> _Summary:
+        """One statement's (or the module's) summary: its expressions walked with a stack
+        into shared sets, its nested statements by recursion (bounded by block nesting)."""
         reads: set[str] = set()
         writes: set[str] = set()
         effect = isinstance(node, _EFFECT_NODES)
-        calls = isinstance(node, _CALLING)
-        t = type(node)
-        if t is ast.Name:
-            if type(node.ctx) is ast.Load:
-                reads.add(node.id)
-                self.loaded.add(node.id)
-            else:
-                writes.add(node.id)
-                if type(node.ctx) is ast.Del:
-                    self.loaded.add(node.id)
-            return reads, writes, effect, calls
-        if t is ast.Call:
-            f = node.func
-            effect = not (type(f) is ast.Name and f.id in _PURE)
-        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
-            self.funcs[node.name] = node  # the last definition wins, as at run time
-        elif t is ast.Attribute or t is ast.Subscript:
-            if type(node.ctx) is ast.Load:
-                if t is ast.Attribute:
-                    self.loaded.add(node.attr)  # self.x = ... is live when anything reads .x
-            else:
-                base = node.value
+        calls = False
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            t = type(n)
+            if n is not node and isinstance(n, ast.stmt):
+                r, w, e, c = self.summary(n)
+                reads |= r
+                writes |= w
+                effect = effect or e
+                calls = calls or c
+                continue
+            if t is ast.Name:
+                (reads if type(n.ctx) is ast.Load else writes).add(n.id)
+                continue
+            if t is ast.Constant:
+                continue
+            if t is ast.Call:
+                calls = True
+                f = n.func
+                if not (type(f) is ast.Name and f.id in _PURE):
+                    effect = True
+            elif (t is ast.Attribute or t is ast.Subscript) and type(n.ctx) is not ast.Load:
+                base = n.value
                 while type(base) is ast.Attribute or type(base) is ast.Subscript:
                     base = base.value
                 if type(base) is ast.Name:
                     writes.add(base.id)  # x.a = 1 / x[i] = 1 changes x
-        elif t is ast.Global or t is ast.Nonlocal:
-            self.loaded.update(node.names)
-        for name in t._fields:
-            v = getattr(node, name, None)
-            for child in (v if type(v) is list else (v,)):
-                if isinstance(child, ast.AST) and type(child) not in _LEAVES:
-                    r, w, e, c = self._scan(child)
-                    reads |= r
-                    writes |= w
-                    effect = effect or e
-                    calls = calls or c
+            elif isinstance(n, _CALLING):
+                calls = True
+                effect = effect or isinstance(n, _EFFECT_NODES)
+            for name in t._fields:
+                v = getattr(n, name, None)
+                if type(v) is list:
+                    stack.extend(c for c in v if isinstance(c, ast.AST)
+                                 and type(c) not in _LEAVES)
+                elif isinstance(v, ast.AST) and type(v) not in _LEAVES:
+                    stack.append(v)
         out = (reads, writes, effect, calls)
-        if isinstance(node, ast.stmt):
-            self.summary[id(node)] = out
+        self._summary[id(node)] = out
         return out
 
     def callee(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -331,7 +375,7 @@ class _Emitter:
             seqs = [s for s in self.stmt(node, inlined) if s]
             if seqs:
                 units.append((seqs, node))
-        return [s for seqs in _canonical_order(units, self.p.summary) for s in seqs]
+        return [s for seqs in _canonical_order(units, self.p) for s in seqs]
 
 
 def _live(body: list[ast.stmt], p: _Program) -> list[ast.stmt]:
@@ -368,20 +412,21 @@ def _dead_assignment(node: ast.stmt, p: _Program) -> bool:
     if not all(isinstance(t, ast.Name) or (isinstance(t, ast.Tuple | ast.List) and all(
             isinstance(e, ast.Name) for e in t.elts)) for t in targets):
         return False  # attribute, subscript or starred targets: a write someone may see
-    _, writes, _, calls = p.summary[id(node)]
-    return not calls and not (writes & p.loaded)
+    _, writes, _, calls = p.summary(node)
+    return not calls and not any(p.used(w) for w in writes)
 
 
 _SYNTHETIC: _Summary = (set(), set(), True, True)  # a made-up call (files of definitions only)
 
 
 def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
-                     summary: dict[int, _Summary]) -> list[list[list[str]]]:
+                     p: _Program) -> list[list[list[str]]]:
     """Topological order of the block's dependency graph, smallest label sequence first."""
     n = len(units)
     if n < 2 or n > _MAX_REORDER:
         return [u[0] for u in units]
-    info = [summary.get(id(node)) or _SYNTHETIC for _, node in units]
+    info = [_SYNTHETIC if getattr(node, "synthetic", False) else p.summary(node)
+            for _, node in units]
     keys = ["\x00".join("\x01".join(s) for s in seqs) for seqs, _ in units]
     preds = [0] * n
     succ: list[list[int]] = [[] for _ in range(n)]
@@ -405,26 +450,41 @@ def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
     return order
 
 
-def _entry(tree: ast.Module, p: _Program) -> list[ast.stmt]:
-    """What runs: the module's own statements (``__main__`` guard unwrapped), or, in a file
-    of definitions only, every function that no other function calls."""
+def _entry(tree: ast.Module) -> tuple[list[ast.stmt], bool]:
+    """The module's own statements (``__main__`` guard unwrapped), and whether they do
+    anything (a call or a compound statement) or only define things (a library)."""
     body: list[ast.stmt] = []
     for node in tree.body:
         if isinstance(node, ast.If) and _is_main_guard(node.test):
             body.extend(node.body)
         else:
             body.append(node)
-    if any(not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-                          | ast.Import | ast.ImportFrom | ast.Expr) for n in body) or \
-            any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) for n in body):
-        return body
-    called = {c.name for n in ast.walk(tree) if isinstance(n, ast.Call)
-              for c in [p.callee(n)] if c is not None}
-    return [_call_of(fn) for fn in p.funcs.values() if fn.name not in called]
+    acts = any(isinstance(n, _COMPOUND) or (isinstance(n, ast.Expr)
+                                            and not isinstance(n.value, ast.Constant))
+               for n in body)
+    return body, acts
+
+
+def _roots(p: _Program, em: _Emitter, acts: bool) -> list[list[str]]:
+    """The functions the module's own code never ran, as if called after it: in a library
+    all of them, in a program those something refers to (callbacks); a program's function
+    nothing refers to is dead. Functions nothing else refers to go first, so a helper is
+    inlined in its caller rather than emitted on its own."""
+    out: list[list[str]] = []
+    for first in (True, False):
+        for fn in p.funcs.values():
+            if fn.name in em.cache or (acts and not p.used(fn.name)):
+                continue
+            if first and p.used(fn.name):
+                continue
+            out.extend(em.body(fn))
+    return out
 
 
 def _call_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Expr:
-    return ast.Expr(ast.Call(func=ast.Name(fn.name, ast.Load()), args=[], keywords=[]))
+    node = ast.Expr(ast.Call(func=ast.Name(fn.name, ast.Load()), args=[], keywords=[]))
+    node.synthetic = True  # no summary of its own: ordered as a call with effects
+    return node
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -454,18 +514,21 @@ def canonical_labels(tree: ast.AST | None, *, functions: bool = False) -> list[l
     >>> a == canonical_labels(ast.parse("y = 2\\nx = 1\\nunused = 3\\nprint(x, y)"))
     True
     """
-    return _labels(tree)[1 if functions else 0]
+    return _labels(tree, None, functions)[1 if functions else 0]
 
 
-def _labels(tree: ast.AST | None) -> tuple[list[list[str]], list[list[str]]]:
-    """What runs, and every function's body, from one pass over the file's names."""
+def _labels(tree: ast.AST | None, text: str | None = None, functions: bool = False
+            ) -> tuple[list[list[str]], list[list[str]]]:
+    """What runs, and (when asked) every function's body, from one pass over the file."""
     if not isinstance(tree, ast.Module):
         return [], []
     try:
-        p = _Program(tree)
+        p = _Program(tree, text)
         em = _Emitter(p)
-        run = em.block(_entry(tree, p))
-        bodies = [s for fn in p.funcs.values() for s in em.body(fn)]
+        body, acts = _entry(tree)
+        run = em.block(body)
+        run.extend(_roots(p, em, acts))
+        bodies = [s for fn in p.funcs.values() for s in em.body(fn)] if functions else []
     except RecursionError:  # absurdly nested code: no normalised stream, the rest still works
         return [], []
     return run, bodies
@@ -478,10 +541,13 @@ def _encode(seqs: list[list[str]]) -> str:
 def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:
     """The normalised program as one character per label, statements separated by
     ``STATEMENT_SEP`` (see ``canonical_labels``)."""
-    return canonical_streams(tree)[1 if functions else 0]
+    return canonical_streams(tree, functions=functions)[1 if functions else 0]
 
 
-def canonical_streams(tree: ast.AST | None) -> tuple[str, str]:
-    """``canonical_stream(tree)`` and ``canonical_stream(tree, functions=True)`` at once."""
-    run, bodies = _labels(tree)
+def canonical_streams(tree: ast.AST | None, text: str | None = None, *,
+                      functions: bool = False) -> tuple[str, str]:
+    """``canonical_stream(tree)`` and, when ``functions``, ``canonical_stream(tree,
+    functions=True)`` (else ``""``) at once; ``text`` (the parsed source) spares a walk over
+    the tree for its identifiers."""
+    run, bodies = _labels(tree, text, functions)
     return _encode(run), _encode(bodies)

@@ -62,7 +62,8 @@ def load_submission(name: str, kind: str, path: Path, *, max_bytes: int, max_fil
     feats: list[FileFeatures] = []
     for p, fname in files:
         try:
-            feats.append(extract_file(p, fname, max_bytes=max_bytes, cache_dir=cache_dir))
+            feats.append(extract_file(p, fname, max_bytes=max_bytes, cache_dir=cache_dir,
+                                      functions=kind == "template"))
         except OSError as exc:  # unreadable file: kept as an empty file with a note
             notes.append(f"{fname}: could not be read ({exc.strerror or exc})")
     for f in feats:

@@ -83,10 +83,10 @@ class FileFeatures:
                    canon=d["canon"], canon_defs=d["canon_defs"], notes=d["notes"])
 
 
-def _digest(data: bytes, max_bytes: int) -> str:
+def _digest(data: bytes, max_bytes: int, functions: bool = False) -> str:
     h = hashlib.blake2b(digest_size=16)
     # The Python version is part of the key: its keywords and builtins shape the tokens.
-    h.update(f"gradebox-similarity-features:{FEATURE_VERSION}:{max_bytes}:"
+    h.update(f"gradebox-similarity-features:{FEATURE_VERSION}:{max_bytes}:{int(functions)}:"
              f"{sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     h.update(data)
     return h.hexdigest()
@@ -117,7 +117,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def extract_text(text: str, name: str = "<string>", notes: list[str] | None = None,
-                 digest: str = "") -> FileFeatures:
+                 digest: str = "", functions: bool = False) -> FileFeatures:
     """Features of source text.
 
     Parameters
@@ -130,6 +130,9 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
         Notes from reading the file.
     digest : str, default=""
         The content hash, when known.
+    functions : bool, default=False
+        Also normalise every function's body on its own (``canon_defs``): for starter code,
+        whose helpers are subtracted wherever a student inlines them.
 
     Returns
     -------
@@ -145,7 +148,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
         if note and not any(n.startswith("not valid Python") for n in nf.notes):
             nf.notes.append(note)
         counts = ast_feature_counts(tree)
-        canon, canon_defs = canonical_streams(tree)
+        canon, canon_defs = canonical_streams(tree, text, functions=functions)
         del tree
     keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
@@ -165,7 +168,7 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
 
 
 def extract_file(path: Path, name: str, *, max_bytes: int,
-                 cache_dir: Path | None = None) -> FileFeatures:
+                 cache_dir: Path | None = None, functions: bool = False) -> FileFeatures:
     """Features of one file, from the cache when its content was seen before.
 
     Parameters
@@ -178,13 +181,15 @@ def extract_file(path: Path, name: str, *, max_bytes: int,
         Read limit (``SimilarityOptions.max_file_bytes``).
     cache_dir : Path, optional
         Folder of cached features (created if missing); entries are JSON, keyed by content.
+    functions : bool, default=False
+        See ``extract_text`` (part of the cache key).
 
     Returns
     -------
     FileFeatures
     """
     data = read_bounded(path, max_bytes)
-    digest = _digest(data, max_bytes)
+    digest = _digest(data, max_bytes, functions)
     entry = cache_dir / digest[:2] / f"{digest}.json" if cache_dir is not None else None
     if entry is not None and entry.is_file():
         try:
@@ -195,7 +200,7 @@ def extract_file(path: Path, name: str, *, max_bytes: int,
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is recomputed and overwritten
     text, notes = decode_source(data, max_bytes)  # the bytes hashed above, not read again
-    ff = extract_text(text, name, notes, digest)
+    ff = extract_text(text, name, notes, digest, functions)
     if entry is not None:
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent reader never sees half an entry.
