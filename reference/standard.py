@@ -25,11 +25,16 @@ __all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "standard_models",
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, RidgeClassifier
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
-    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
     from sklearn.tree import DecisionTreeClassifier
+
+    def scaled(make):
+        return lambda: make_pipeline(StandardScaler(), make())
 
     return {
         "sklearn:KNeighborsClassifier()": KNeighborsClassifier,
@@ -42,6 +47,16 @@ def _classifiers() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeClassifier(random_state=0),
         "sklearn:RandomForestClassifier(random_state=0)":
             lambda: RandomForestClassifier(random_state=0),
+        # models with nothing to tune: every student who writes them gets these predictions
+        "sklearn:NearestCentroid()": NearestCentroid,
+        "sklearn:KNeighborsClassifier(n_neighbors=1)": lambda: KNeighborsClassifier(1),
+        "sklearn:RidgeClassifier()": RidgeClassifier,
+        # the same defaults after the StandardScaler most tutorials put first
+        "sklearn:StandardScaler+KNeighborsClassifier()": scaled(KNeighborsClassifier),
+        "sklearn:StandardScaler+SVC()": scaled(SVC),
+        "sklearn:StandardScaler+LogisticRegression(max_iter=1000)":
+            scaled(lambda: LogisticRegression(max_iter=1000)),
+        "sklearn:StandardScaler+NearestCentroid()": scaled(NearestCentroid),
     }
 
 
@@ -69,7 +84,11 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:KNeighborsClassifier()", "sklearn:SVC()", "sklearn:LogisticRegression(max_iter=1000)",
     "sklearn:GaussianNB()", "sklearn:MultinomialNB()", "sklearn:LinearDiscriminantAnalysis()",
     "sklearn:DecisionTreeClassifier(random_state=0)",
-    "sklearn:RandomForestClassifier(random_state=0)")
+    "sklearn:RandomForestClassifier(random_state=0)", "sklearn:NearestCentroid()",
+    "sklearn:KNeighborsClassifier(n_neighbors=1)", "sklearn:RidgeClassifier()",
+    "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
+    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
+    "sklearn:StandardScaler+NearestCentroid()")
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
     "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",

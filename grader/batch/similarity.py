@@ -112,7 +112,7 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                task="regression" if regression else "classification",
                                references=references, explainers=sorted(references), ids=ids,
                                near_exact=NEAR_EXACT)
-    return model if regression else IdentityEvidence(model, preds)
+    return model if regression else IdentityEvidence(model)
 
 
 #: a standard model explains a pair only when both students match it on this share of the ids:
