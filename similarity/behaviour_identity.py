@@ -14,8 +14,9 @@ evidence.
     identity = clip(1 - disagreements / (tolerance * n_ids + 1), 0, 1)
 
 so 0 disagreements give 1 and ``tolerance * n_ids + 1`` (0.2 % of the ids, plus one) or more
-give 0. The pair's ``behaviour`` becomes ``max(behaviour, identity_weight * identity)`` unless a
-standard model explains it.
+give 0. The pair's ``behaviour`` becomes ``max(behaviour, w * identity)`` unless a standard
+model explains it, with ``w = identity_weight + 0.09 (1 - exp(-same_wrong / 50))``: more identical
+wrong answers are stronger evidence, so such copies rank first.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class IdentityEvidence:
         out = dict(raw)
         out["identity"] = ident
         out["agreement"] = agree / max(self.n_ids, 1)
-        out["behaviour"] = np.maximum(raw["behaviour"], self.weight * ident)
+        # more identical wrong answers, stronger evidence: from weight up to weight + 0.09
+        strength = self.weight + 0.09 * (1.0 - np.exp(-raw["same_wrong"] / 50.0))
+        out["behaviour"] = np.maximum(raw["behaviour"], strength * ident)
         return out
 
     def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,
