@@ -56,17 +56,23 @@ class RowStatistics:
 
     def add(self, rows: np.ndarray, scores: np.ndarray) -> None:
         """One block of full rows (see ``fit_blocks``)."""
-        s = np.array(scores, dtype=np.float64)
         if self.n < 3 or not rows.size:
             return
-        s[np.arange(rows.size), rows] = np.nan  # a student is not their own neighbour
-        m = np.nanmedian(s, axis=1)
+        # A student is not their own neighbour: their own column becomes -inf (first when
+        # sorted), and order statistics are taken among the other n - 1 (lower medians, by
+        # partitioning: linear time, where nanmedian sorts row by row).
+        s = np.array(scores, dtype=np.float64)
+        own = (np.arange(rows.size), rows)
+        s[own] = -np.inf
+        mid = 1 + (self.n - 2) // 2
+        m = np.partition(s, mid, axis=1)[:, mid]
+        dev = np.abs(s - m[:, None])
+        dev[own] = np.inf  # last when sorted: the median of the other n - 1 deviations
+        mad = np.partition(dev, (self.n - 2) // 2, axis=1)[:, (self.n - 2) // 2]
         self.median_[rows] = m
-        self.spread_[rows] = np.maximum(
-            _MAD_SCALE * np.nanmedian(np.abs(s - m[:, None]), axis=1), self.floor)
-        filled = np.where(np.isnan(s), -np.inf, s)
+        self.spread_[rows] = np.maximum(_MAD_SCALE * mad, self.floor)
         k = min(K, self.n - 1)
-        self.kth_[rows] = -np.partition(-filled, k - 1, axis=1)[:, k - 1]
+        self.kth_[rows] = np.partition(s, self.n - k, axis=1)[:, self.n - k]
 
     def reference(self, rows: np.ndarray) -> np.ndarray:
         return np.maximum(self.median_[rows], self.kth_[rows])

@@ -43,9 +43,6 @@ def test_dead_code_leaves_the_stream_unchanged():
     import sys
     import os
 
-    def unused_helper(a, b):
-        return a * b + 42
-
     def mean(xs):
         '''The mean.'''
         total = 0
@@ -67,6 +64,9 @@ def test_dead_code_leaves_the_stream_unchanged():
         print("large")
     """
     assert labels(dead) == labels(BASE)
+    # An inserted function nothing calls only appends to the stream (it runs "at the end").
+    unused = labels(BASE + "\ndef unused_helper(a, b):\n    return a * b + 42\n")
+    assert unused[: len(labels(BASE))] == labels(BASE) and len(unused) > len(labels(BASE))
 
 
 def test_independent_statements_reordered_leave_the_stream_unchanged():
