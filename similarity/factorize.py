@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["factorize", "unique", "PANDAS_FROM"]
 
-PANDAS_FROM = 1 << 21  # keys; below this, sorting costs less than importing pandas
+PANDAS_FROM = 1 << 20  # keys; below this, sorting costs less than importing pandas
 
 
 def factorize(keys: np.ndarray, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:

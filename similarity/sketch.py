@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from similarity.factorize import unique
 from similarity.fingerprints import _BASE, _mix
 
 __all__ = ["ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
@@ -35,6 +34,8 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
     The same values as ``kgram_hashes(ids, p)`` for each ``p``, but one rolling pass serves
     every length: the polynomial of length ``p + 1`` extends that of length ``p``.
     """
+    import pandas as pd  # here, not at start-up: sketches serve only large classes
+
     wanted = sorted(set(lengths))
     salts = {p: np.uint64(p * 0x632BE59BD9B4E019 % (1 << 62)) for p in wanted}
     out = []
@@ -52,7 +53,7 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
                     parts.append((_mix(h) ^ salts[j]).view(np.int64))
             # distinct by hashing (pandas): three times faster than sorting, and no use here
             # needs the keys in order
-            out.append(unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
+            out.append(pd.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
     return out
 
 
