@@ -174,7 +174,7 @@ def timing_one(n: int, k: int) -> dict:
     pairs_s = time.perf_counter() - t
     # as the batch uses it: near-identical predictions folded in (IdentityEvidence)
     t = time.perf_counter()
-    ident = IdentityEvidence(model, {s: row.tolist() for s, row in predictions.items()})
+    ident = IdentityEvidence(model)
     wrap_s = time.perf_counter() - t
     t = time.perf_counter()
     for start in range(0, n, BLOCK):
