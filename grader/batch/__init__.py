@@ -28,6 +28,7 @@ from grader.batch.outputs import (
     leaderboard_text,
     reference_text,
     render_reports,
+    reports_digest,
     write_grades_csv,
 )
 from grader.batch.runs import make_task, resolve_backend, run_key, run_tasks
@@ -201,6 +202,17 @@ def _guarded(stage: str, store: Store, summary: BatchSummary, warn: Callable[[st
 
 
 def _reports_stage(out: Path, say: Callable[[str], None]) -> None:
+    """Render the reports, unless nothing they show changed since they were last rendered
+    (a rerun that ran nothing keeps its pages: re-rendering a class is most of its time)."""
+    with Store(out / "grading.db") as store:
+        digest = reports_digest(store.snapshot())
+        kept = store.meta().get("reports_digest") == digest and \
+            (out / "reports" / "index.html").is_file()
+    if kept:
+        say(f"reports: nothing changed, {out / 'reports' / 'index.html'} kept")
+        return
     pages = render_reports(out)
+    with Store(out / "grading.db") as store:
+        store.set_meta(reports_digest=digest)
     say(f"reports: {out / 'reports' / 'index.html'} ({pages.get('students')} student pages, "
         f"{pages.get('pairs')} pair pages, {pages.get('seconds', 0):.1f} s)")

@@ -102,6 +102,40 @@ def reference_text(store: Store) -> str:
     return "\n".join(lines)
 
 
+#: meta keys that change on every run without changing what the pages mean
+_VOLATILE_META = ("started_at", "runs_finished_at", "reports_digest")
+#: row timestamps rewritten by every run's cheap stages (scores and grades are redone)
+_VOLATILE_ROWS = ("scored_at", "graded_at", "updated_at", "created_at", "checked_at",
+                  "computed_at")
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE_ROWS}
+    if isinstance(value, list | tuple):
+        return [_stable(v) for v in value]
+    return value
+
+
+def reports_digest(snapshot: Mapping[str, Any]) -> str:
+    """What the pages are made of: the store's snapshot (less the run's clock times) and the
+    report templates and assets, as one hash."""
+    import hashlib
+    import json
+
+    import reports
+
+    data = {k: _stable(v) for k, v in snapshot.items() if k != "meta"}
+    data["meta"] = {k: v for k, v in (snapshot.get("meta") or {}).items()
+                    if k not in _VOLATILE_META}
+    h = hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=16)
+    for path in sorted(Path(reports.__file__).parent.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".j2", ".css", ".js"):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def render_reports(out: Path, *, progress: Callable[[str], None] | None = None,
                    **options: Any) -> dict[str, Any]:
     """Render the batch's HTML reports and exports from its store (``reports.render_all``).
