@@ -187,8 +187,10 @@ def child(args: argparse.Namespace) -> None:
     sampler = threading.Thread(target=_sample_memory, args=(stop, peak), daemon=True)
     sampler.start()
     t = time.perf_counter()
+    behaviour = _behaviour(sorted(subs), args.behaviour_ids) if args.behaviour_ids else None
+    t_behaviour = time.perf_counter() - t
     r = compare(subs, archive=Path(args.archive) if args.archive else None,
-                options=SimilarityOptions())
+                options=SimilarityOptions(), behaviour=behaviour)
     dt = time.perf_counter() - t
     stop.set()
     sampler.join()
@@ -196,12 +198,41 @@ def child(args: argparse.Namespace) -> None:
     peak_mib = max(peak[0], own_peak) / 2**20
     # Worker processes are the forkserver's children, not ours: they report their CPU time.
     cpu = r.stats["cpu_seconds"]["this_process"] + r.stats["cpu_seconds"]["workers"]
-    print(json.dumps({"seconds": dt, "cpu_s": cpu, "peak_mib": peak_mib, "pairs": len(r.pairs),
+    print(json.dumps({"seconds": dt, "behaviour_fit_s": t_behaviour, "cpu_s": cpu,
+                      "peak_mib": peak_mib, "pairs": len(r.pairs),
                       "flagged": sum(p.flagged for p in r.pairs), "stats": r.stats}))
 
 
-def measure(cls: Path, archive: Path | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--child", "--cls", str(cls)]
+def _behaviour(names: list[str], n_ids: int):
+    """A fitted behaviour model (as the batch makes it) on simulated hidden-test predictions:
+    10 classes, each student's own error rate (3-30 %), errors on ids of varied difficulty with
+    id-specific popular confusions; every 50th student copies the previous one's predictions."""
+    import numpy as np
+
+    from similarity.behaviour import BehaviourModel
+    from similarity.behaviour_identity import IdentityEvidence
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 10, n_ids)
+    hard = rng.beta(0.6, 3.0, n_ids)
+    confusion = (truth + rng.integers(1, 10, n_ids)) % 10
+    preds = {}
+    for i, name in enumerate(names):
+        if i % 50 == 1:
+            preds[name] = preds[names[i - 1]]
+            continue
+        wrong = rng.random(n_ids) < np.clip(hard * rng.uniform(0.1, 1.0), 0, 1)
+        popular = rng.random(n_ids) < 0.6
+        p = truth.copy()
+        p[wrong] = np.where(popular[wrong], confusion[wrong],
+                            (truth[wrong] + rng.integers(1, 10, wrong.sum())) % 10)
+        preds[name] = p.tolist()
+    return IdentityEvidence(BehaviourModel.fit(preds, truth.tolist()))
+
+
+def measure(cls: Path, archive: Path | None = None, behaviour_ids: int = 0) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--cls", str(cls),
+           "--behaviour-ids", str(behaviour_ids)]
     if archive:
         cmd += ["--archive", str(archive)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
@@ -218,6 +249,9 @@ def main() -> int:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cls", help=argparse.SUPPRESS)
     ap.add_argument("--archive", help=argparse.SUPPRESS)
+    ap.add_argument("--behaviour-ids", type=int, default=0,
+                    help="also the behavioural evidence: simulated predictions on this many "
+                         "hidden test ids, fitted and scored with the code (0: code only)")
     args = ap.parse_args()
     if args.child:
         child(args)
@@ -234,8 +268,9 @@ def main() -> int:
             cls = work / f"class{n}"
             if not cls.exists():
                 write_class(cls, n, seed=n)
-            m = measure(cls)
-            rows.append((f"all pairs, class of {n}", n * (n - 1) // 2, m))
+            m = measure(cls, behaviour_ids=args.behaviour_ids)
+            label = f" + behaviour x {args.behaviour_ids} ids" if args.behaviour_ids else ""
+            rows.append((f"all pairs, class of {n}{label}", n * (n - 1) // 2, m))
             print(f"  done: class of {n}: {m['seconds']:.1f} s", file=sys.stderr)
         cls = work / f"class{args.archive_class}-a"
         arch = work / f"archive{args.archive_size}"
