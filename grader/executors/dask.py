@@ -205,8 +205,9 @@ def run_on_worker(task: RunTask, staged: staging.StagedData | None = None) -> Ru
     # the sandbox carries the task's key, so the grader's Ctrl-C can stop exactly this run
     with _hold_gpus(task.limits.gpus) as devices, tagged(key or ""):
         result = execute_run(task, gpu_devices=devices, data_dir=str(data_dir))
-    if result.verdict.get("status") == "sandbox_broken":
-        # the node's fault, not the student's: an exception makes Dask retry the run
+    if result.verdict.get("status") == "sandbox_broken" or result.verdict.get("grader_fault"):
+        # the node's fault (or the grader's on this node, e.g. a worker shutting down under
+        # the run), not the student's: an exception makes Dask retry the run elsewhere
         raise WorkerSandboxBroken(result.verdict.get("message") or "the sandbox failed")
     result.worker = label
     return result

@@ -69,6 +69,7 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
         # the grader's fault, not the student's: no finished run key, so a rerun retries it
         return RunResult(task.student, "", {
             "status": "error", "exit_code": None, "wall_s": 0.0, "backend": task.backend,
+            "grader_fault": True,
             "message": f"the grader failed while running this submission "
                        f"({type(exc).__name__}: {exc}); not the student's fault: rerun the "
                        "batch to retry it"}, None, None, started, time.time(),

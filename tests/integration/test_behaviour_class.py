@@ -37,9 +37,17 @@ def test_generated_class_copies_flagged_defaults_explained(tmp_path, bwrap_sandb
     exact = [(s.copy_of, s.name) for s in cls.students
              if s.copy_of and preds[s.name] == preds[s.copy_of]]
     assert len(exact) >= 2, "the generator's copies compute their source's predictions"
+    checked = 0
     for a, b in exact:
         row = pairs[tuple(sorted((a, b)))]
+        if row["explained_by"]:
+            # the source's model is a standard one: two honest users of it agree as much, so
+            # only the code can tell (a light copy is still flagged on code)
+            assert float(row["behaviour"]) == 0.0, row
+            continue
         assert row["flagged"] == "true" and row["reason"] in ("behaviour", "both"), row
+        checked += 1
+    assert checked >= 1, "no exact copy of a non-standard model to check"
 
     # The default pair's agreement is explained: no behavioural evidence against them.
     defaults = [s.name for s in cls.students if s.role == "default"]
