@@ -244,19 +244,7 @@ class RunCgroup:
 
     def kill_all(self, deadline_s: float = 10.0) -> bool:
         """SIGKILL every process in the run's cgroups until none is left; False if some stay."""
-        end = time.monotonic() + deadline_s
-        while True:
-            left = self.pids()
-            if not left:
-                return True
-            if time.monotonic() > end:
-                return False
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.02)
+        return _kill_until_empty(self.pids, deadline_s, signal_each=True)
 
     def peak_memory_bytes(self) -> int | None:
         mem = self.paths.get("memory")
@@ -355,20 +343,7 @@ class RunCgroupV2:
         """Kill the whole subtree at once (``cgroup.kill``, kernel >= 5.14; else SIGKILL each
         process until none is left); False if some processes stay."""
         use_kill_file = _write(self.path / "cgroup.kill", "1")
-        end = time.monotonic() + deadline_s
-        while True:
-            left = self.pids()
-            if not left:
-                return True
-            if time.monotonic() > end:
-                return False
-            if not use_kill_file:
-                for pid in left:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
-            time.sleep(0.02)
+        return _kill_until_empty(self.pids, deadline_s, signal_each=not use_kill_file)
 
     def peak_memory_bytes(self) -> int | None:
         return _read_int(self.path / "memory.peak") if "memory" in self._controls else None
@@ -388,6 +363,25 @@ class RunCgroupV2:
         """Kill what is left and remove the cgroup (children first)."""
         self.kill_all(deadline_s=5.0)
         _rmtree_cgroup(self.path)
+
+
+def _kill_until_empty(pids, deadline_s: float, *, signal_each: bool) -> bool:
+    """Wait (SIGKILLing each process when ``signal_each``) until ``pids()`` is empty;
+    False if processes remain after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while True:
+        left = pids()
+        if not left:
+            return True
+        if time.monotonic() > end:
+            return False
+        if signal_each:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        time.sleep(0.02)
 
 
 def _rmtree_cgroup(p: Path) -> None:
