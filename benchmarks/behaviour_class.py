@@ -26,6 +26,7 @@ import csv
 import json
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -194,7 +195,8 @@ def main() -> None:
     ap.add_argument("--no-handout", action="store_true",
                     help="no starter/ with the course's I/O examples (see build_class)")
     ap.add_argument("--out", type=Path, default=None,
-                    help="keep the class and the batch here [a temporary folder]")
+                    help="keep the class and the batch here [a temporary folder]; a rerun with "
+                         "the same folder reuses the stored runs")
     ap.add_argument("--timing", nargs=2, type=int, default=(1000, 10_000), metavar=("N", "K"),
                     help="size of the timing line [1000 10000]; 0 0 skips it")
     ap.add_argument("--timing-one", nargs=2, type=int, help=argparse.SUPPRESS)
@@ -210,6 +212,9 @@ def main() -> None:
           f"handout {not args.no_handout}", flush=True)
     with tempfile.TemporaryDirectory(prefix="behaviour-class-") as tmp:
         work = args.out or Path(tmp)
+        # The class is regenerated (the same seed gives the same files); a kept batch
+        # re-grades only what changed, so a rerun with --out measures the engine in seconds.
+        shutil.rmtree(work / "class", ignore_errors=True)
         cls = build_class(work / "class", students=args.students, seed=args.seed,
                           data=args.data, handout=not args.no_handout)
         wall = run_grader(cls.course, cls.submissions, work / "batch", args.jobs)

@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from similarity import verdict
 from similarity.align import Fragment, align, shared_comments
 from similarity.calibrate import RowStatistics, lift, standout
 from similarity.clusters import clusters
@@ -558,15 +559,15 @@ _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value
                    "agreement", "valid")
 
 
-def final_score(code: np.ndarray, behaviour: np.ndarray | None) -> np.ndarray:
-    """One score from both kinds of evidence: ``1 - (1 - code) * (1 - behaviour)``.
-
-    Either kind alone at the threshold reaches it, and two moderate kinds together do too
-    (code 0.3 and behaviour 0.25 give 0.475). Without behaviour it is the code score.
-    """
-    if behaviour is None:
-        return code
-    return 1.0 - (1.0 - code) * (1.0 - behaviour)
+def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
+                options: SimilarityOptions) -> np.ndarray:
+    """One score from both kinds of evidence (``similarity.verdict.final_score``): the code
+    score alone without runs; where both programs ran, ``1 - (1 - scaled code) * (1 -
+    behaviour)``, so either kind alone at the threshold reaches it, and two moderate kinds
+    together do too."""
+    return verdict.final_score(code, behaviour, threshold=options.threshold,
+                               code_alone=options.code_alone,
+                               explained_score=options.explained_share * options.threshold)
 
 
 def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | None,
@@ -633,9 +634,8 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
             found.code[near] = combine({k: v[near] for k, v in found.comps.items()}, o)
             if stats is not None:
                 _calibrate(found, near, stats, n, o)
-            beh = found.behaviour.get("behaviour")
-            found.score[near] = final_score(found.code[near],
-                                            None if beh is None else beh[near])
+            found.score[near] = final_score(
+                found.code[near], {k: v[near] for k, v in found.behaviour.items()} or None, o)
             found.estimated[near] = False
     return found, dropped
 
@@ -650,8 +650,8 @@ def _calibrate(f: _Found, idx: np.ndarray, stats: RowStatistics, n: int,
     code = f.code[idx]
     z = standout(code, f.rows[idx], f.cols[idx], stats)
     f.code[idx] = lift(code, z, o.standout_boost, o.standout_z0, o.standout_span)
-    beh = f.behaviour.get("behaviour")
-    f.score[idx] = final_score(f.code[idx], None if beh is None else beh[idx])
+    f.score[idx] = final_score(f.code[idx], {k: v[idx] for k, v in f.behaviour.items()} or None,
+                               o)
 
 
 def _behaviour_rows(c: _Corpus, behaviour: BehaviourEvidence | None) -> np.ndarray | None:
@@ -715,7 +715,7 @@ class _Keeper:
 
     def _keep(self, r, c, comps, beh, mask_or_none):
         code = combine(comps, self.o)
-        score = final_score(code, None if beh is None else beh["behaviour"])
+        score = final_score(code, beh, self.o)
         mask = np.ones(score.shape, dtype=bool) if mask_or_none is None else mask_or_none
         self.hist += np.histogram(score[mask], bins=self._BINS, range=(0.0, 1.0))[0]
         keep = mask & (score >= self.floor())
@@ -779,23 +779,12 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
             f.estimated[order].tolist(), *cols, strict=True)):
         # behaviour only for peer pairs of two valid runs (not sources, not failed runs)
         b = {k: v[idx] for k, v in beh.items()} if beh and beh["valid"][idx] else None
-        reason = _reason(code[idx], b["behaviour"] if b else 0.0, sc, thr)
+        reason = verdict.reason(code[idx], b["behaviour"] if b else 0.0, b is not None, sc, thr,
+                                o.code_alone)
         pairs.append(Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
                           reason != "", estimated=est, code=code[idx], reason=reason,
                           behaviour=_behaviour_fields(b, explainers) if b else None))
     return pairs
-
-
-def _reason(code: float, behaviour: float, score: float, threshold: float) -> str:
-    """Why a pair is flagged: ``code`` or ``behaviour`` alone at the threshold, ``both``
-    (both strong, or both moderate with the final score at the threshold), or ``""``."""
-    if score < threshold:
-        return ""
-    if code >= threshold and behaviour < threshold:
-        return "code"
-    if behaviour >= threshold and code < threshold:
-        return "behaviour"
-    return "both"
 
 
 def _behaviour_fields(b: dict[str, float], explainers: list[str]) -> dict[str, float | int | str]:

@@ -75,6 +75,13 @@ class SimilarityOptions:
     standout_floor : float, default=0.05
         Smallest spread of a student's scores (so a student whose scores are all alike does
         not make every small difference stand out).
+    code_alone : float, default=0.85
+        Where both programs ran on the hidden test set, the code score alone must reach this
+        to flag (behaviour that could have shown copying and did not raises the bar from
+        ``threshold``; see ``similarity.verdict``). At or below ``threshold``: no change.
+    explained_share : float, default=0.9
+        A pair whose agreement a standard model explains ranks at ``explained_share *
+        threshold`` (below the threshold: agreement, but no evidence); must be below 1.
     surface_boost : float, default=0.3
         Identical names and text raise the structural score ``s``:
         ``s + surface_boost * surface * (1 - s)``; never lower it.
@@ -130,6 +137,8 @@ class SimilarityOptions:
     text_p: tuple[int, ...] = (5, 6, 7)
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     comment_boost: float = 0.25
+    code_alone: float = 0.85
+    explained_share: float = 0.9
     surface_boost: float = 0.3
     standout_boost: float = 0.5
     standout_z0: float = 3.0
@@ -163,8 +172,12 @@ class SimilarityOptions:
                 problems.append(f"{name} = {v!r}: expected a whole number >= {low}")
 
         for name in ("threshold", "min_score", "max_class_share", "comment_boost",
-                     "surface_boost", "sketch_margin", "standout_boost", "standout_floor"):
+                     "surface_boost", "sketch_margin", "standout_boost", "standout_floor",
+                     "code_alone", "explained_share"):
             unit(name)
+        if isinstance(self.explained_share, int | float) and self.explained_share >= 1:
+            problems.append(f"explained_share = {self.explained_share!r}: expected below 1, "
+                            "or an explained agreement alone would be flagged")
         for name, low in (("standout_z0", 0.0), ("standout_span", 1e-9)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= 100:

@@ -40,8 +40,10 @@ def similarity_stage(course: Course, store: Store, out: Path,
     corpora = {k: course.optional_dir(v, default) for k, v, default in (
         ("template", sim.template, "starter"), ("archive", sim.archive, "archive"),
         ("web", sim.web, "web"))}
+    options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
+    # every engine option counts (a new default after an upgrade redoes the comparison)
     settings = hashlib.blake2b(json.dumps(
-        [course.describe()["similarity"],
+        [course.describe()["similarity"], options.to_dict(),
          {k: _tree_hash(v) for k, v in corpora.items()}], sort_keys=True).encode(),
         digest_size=16).hexdigest()
     previous = store.meta().get("similarity_inputs") or {}
@@ -55,7 +57,6 @@ def similarity_stage(course: Course, store: Store, out: Path,
             return
         if len(changed) <= len(subs) // 2:
             focus = changed
-    options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
     behaviour = behaviour_model(course, store, out, say)
     result = similarity.compare(subs, **corpora, options=options,
                                 cache_dir=out / "similarity" / "cache",

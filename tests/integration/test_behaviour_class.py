@@ -1,7 +1,6 @@
 """A small generated runnable class (``benchmarks.runnable_class``) graded on real
 bubblewrap: every exact behavioural copy is flagged for its behaviour, the two honest students
-who fit scikit-learn's default k-NN are explained by it, and no honest pair is flagged on
-behaviour."""
+who fit scikit-learn's default k-NN are explained by it, and no honest pair is flagged."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ import pytest
 from benchmarks.runnable_class import build_class
 from grader.batch import BatchOptions, run_batch
 from grader.course import load_course
+from similarity import SimilarityOptions
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 
@@ -57,8 +57,18 @@ def test_generated_class_copies_flagged_defaults_explained(tmp_path, bwrap_sandb
     assert row["explained_by"] == "sklearn:KNeighborsClassifier()", row
     assert float(row["behaviour"]) == 0.0 and row["reason"] in ("", "code"), row
 
-    # No honest pair is flagged on behaviour. (Code evidence alone still flags some honest
-    # pairs of these short generated programs: see benchmarks/behaviour_class.py.)
-    on_behaviour = [k for k, r in pairs.items() if r["reason"] in ("behaviour", "both")
-                    and not cls.is_copy(*k)]
-    assert on_behaviour == []
+    # An explained agreement ranks (at explained_share * threshold) but is never flagged.
+    options = SimilarityOptions()
+    assert float(row["score"]) >= options.explained_share * options.threshold - 1e-4, row
+    assert row["flagged"] == "false", row
+
+    # No honest pair is flagged, on any evidence: the shared idioms of these short programs
+    # give honest pairs code scores up to ~0.8, but their predictions are independent, so
+    # code alone must reach code_alone (similarity.verdict).
+    honest_flagged = [k for k, r in pairs.items() if r["flagged"] == "true"
+                      and not cls.is_copy(*k)]
+    assert honest_flagged == []
+    high_code = [r for k, r in pairs.items() if not cls.is_copy(*k)
+                 and float(r["code"]) >= options.threshold]
+    for r in high_code:  # raw code kept in its column; the score is on the runs' scale
+        assert float(r["score"]) < options.threshold, r

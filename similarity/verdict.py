@@ -1,0 +1,82 @@
+"""One verdict per pair from both kinds of evidence: the final score and why it is flagged.
+
+Code alone (no runs, or a source rather than a classmate): the score is the code score.
+
+Two programs that both ran on the hidden test set carry a second, independent reading. Their
+code score first passes through ``code_scale``: short course programs that read the same files,
+fit a model and write a submission resemble each other far more than free-form code does (in
+the generated runnable class honest pairs reach code 0.79 from shared idioms alone, and their
+predictions are independent), so where behaviour could have shown copying and did not, code
+alone must reach ``code_alone`` to flag. The scale is piecewise linear, maps ``code_alone`` to
+the threshold and 1 to 1, and keeps the order of code scores. Then::
+
+    score = 1 - (1 - scaled_code) * (1 - behaviour)
+
+so either kind alone at the threshold flags, and two moderate kinds together do too.
+
+A pair whose agreement a standard model explains (both students reproduce, say, ``SVC()``)
+has no behavioural evidence, but it is agreement: it ranks at ``explained_score`` (below the
+threshold) or at its scaled code score, whichever is higher, so a copy of a student who fitted
+a default model still ranks above the class's unrelated pairs without being flagged on that
+agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["code_scale", "final_score", "reason"]
+
+
+def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndarray:
+    """Code scores on the scale of a pair whose programs both ran: ``code_alone`` maps to
+    ``threshold``, 0 to 0 and 1 to 1, linearly in between (order kept)."""
+    code = np.asarray(code, dtype=np.float64)
+    if code_alone <= threshold:
+        return code
+    low = code * (threshold / code_alone)
+    high = threshold + (code - code_alone) * ((1.0 - threshold) / (1.0 - code_alone))
+    return np.where(code <= code_alone, low, high)
+
+
+def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
+                threshold: float, code_alone: float, explained_score: float) -> np.ndarray:
+    """The final score of pairs from their code scores and behavioural evidence.
+
+    Parameters
+    ----------
+    code : ndarray
+        Code scores (any shape).
+    behaviour : mapping or None
+        Arrays of the same shape: ``behaviour`` (score in [0, 1]), ``valid`` (1 where both
+        students have a valid run) and ``explained`` (index of the standard model that
+        explains the agreement, -1 for none). None: code only.
+    threshold, code_alone, explained_score : float
+        See ``SimilarityOptions``.
+    """
+    code = np.asarray(code, dtype=np.float64)
+    if behaviour is None:
+        return code
+    valid = np.asarray(behaviour["valid"]) > 0
+    beh = np.where(valid, behaviour["behaviour"], 0.0)
+    scaled = np.where(valid, code_scale(code, threshold, code_alone), code)
+    score = 1.0 - (1.0 - scaled) * (1.0 - beh)
+    explained = valid & (np.asarray(behaviour["explained"]) >= 0)
+    return np.where(explained, np.maximum(scaled, explained_score), score)
+
+
+def reason(code: float, behaviour: float, valid: bool, score: float, threshold: float,
+           code_alone: float) -> str:
+    """Why a pair is flagged: ``code`` or ``behaviour`` alone strong enough, ``both`` (both
+    strong, or both moderate with the final score at the threshold), or ``""``."""
+    if score < threshold:
+        return ""
+    code_strong = code >= (code_alone if valid and code_alone > threshold else threshold)
+    beh_strong = valid and behaviour >= threshold
+    if code_strong and not beh_strong:
+        return "code"
+    if beh_strong and not code_strong:
+        return "behaviour"
+    return "both"

@@ -1,0 +1,84 @@
+"""The verdict from both kinds of evidence (``similarity.verdict``), against hand-computed
+cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from similarity import SimilarityOptions
+from similarity.errors import SimilarityOptionsError
+from similarity.verdict import code_scale, final_score, reason
+
+THR, ALONE, EXPLAINED = 0.45, 0.85, 0.405
+
+
+def _beh(behaviour, valid=1, explained=-1):
+    shape = np.shape(behaviour)
+    return {"behaviour": np.asarray(behaviour, dtype=float),
+            "valid": np.full(shape, valid), "explained": np.full(shape, explained)}
+
+
+def _score(code, behaviour):
+    return final_score(np.asarray(code, dtype=float), behaviour, threshold=THR,
+                       code_alone=ALONE, explained_score=EXPLAINED)
+
+
+def test_code_scale_maps_code_alone_to_the_threshold_and_keeps_order():
+    code = np.array([0.0, 0.425, 0.85, 0.925, 1.0])
+    got = code_scale(code, THR, ALONE)
+    # 0.425 * 0.45 / 0.85 = 0.225; 0.45 + 0.075 * 0.55 / 0.15 = 0.725
+    np.testing.assert_allclose(got, [0.0, 0.225, 0.45, 0.725, 1.0])
+    assert np.all(np.diff(code_scale(np.linspace(0, 1, 101), THR, ALONE)) > 0)
+    # off when code_alone is not above the threshold
+    np.testing.assert_array_equal(code_scale(code, THR, THR), code)
+
+
+def test_code_only_is_the_code_score():
+    code = np.array([0.2, 0.5, 0.9])
+    np.testing.assert_array_equal(_score(code, None), code)
+    # a pair with no valid runs keeps its code score too
+    np.testing.assert_allclose(_score(code, _beh([0.0, 0.0, 0.0], valid=0)), code)
+
+
+def test_both_ran_code_must_reach_code_alone():
+    # honest pair of short programs: code 0.79, independent predictions -> not flagged
+    s = _score([0.79], _beh([0.0]))[0]
+    assert s == pytest.approx(0.79 * THR / ALONE) and s < THR
+    assert reason(0.79, 0.0, True, s, THR, ALONE) == ""
+    # a renamed copy (code 0.95) is flagged on code even when its predictions differ
+    s = _score([0.95], _beh([0.0]))[0]
+    assert s == pytest.approx(THR + 0.1 * (1 - THR) / (1 - ALONE)) and s >= THR
+    assert reason(0.95, 0.0, True, s, THR, ALONE) == "code"
+
+
+def test_behaviour_alone_and_both_moderate():
+    # a rewritten copy: code 0.1, behaviour 0.98 -> 1 - (1 - 0.0529...) * 0.02
+    s = _score([0.1], _beh([0.98]))[0]
+    assert s == pytest.approx(1 - (1 - 0.1 * THR / ALONE) * 0.02)
+    assert reason(0.1, 0.98, True, s, THR, ALONE) == "behaviour"
+    # both moderate: code 0.6 (scaled 0.3176), behaviour 0.25 -> 0.488: flagged, both
+    s = _score([0.6], _beh([0.25]))[0]
+    assert s == pytest.approx(1 - (1 - 0.6 * THR / ALONE) * 0.75)
+    assert s >= THR and reason(0.6, 0.25, True, s, THR, ALONE) == "both"
+    # both weak: code 0.3, behaviour 0.1 -> 0.241: not flagged
+    assert _score([0.3], _beh([0.1]))[0] < THR
+
+
+def test_explained_agreement_ranks_below_the_threshold_unless_code_flags():
+    beh = _beh([0.0, 0.0, 0.0], explained=2)
+    got = _score([0.0, 0.5, 0.95], beh)
+    # agreement explained by a standard model: at EXPLAINED, or the scaled code if higher
+    np.testing.assert_allclose(got, [EXPLAINED, EXPLAINED, THR + 0.1 * 0.55 / 0.15])
+    assert reason(0.5, 0.0, True, got[1], THR, ALONE) == ""
+    assert reason(0.95, 0.0, True, got[2], THR, ALONE) == "code"
+
+
+def test_options_check_the_new_knobs():
+    o = SimilarityOptions()
+    assert o.code_alone == 0.85 and o.explained_share * o.threshold < o.threshold
+    for bad, name in (({"explained_share": 1.0}, "explained_share"),
+                      ({"code_alone": 1.5}, "code_alone")):
+        with pytest.raises(SimilarityOptionsError) as err:
+            SimilarityOptions(**bad)
+        assert any(p.startswith(name) for p in err.value.problems), err.value.problems
