@@ -9,12 +9,13 @@ HTML needs neither: the Jinja2 environment autoescapes.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
 from typing import IO, Any
 
-__all__ = ["terminal_safe", "csv_safe", "csv_writer", "FORMULA_PREFIXES"]
+__all__ = ["terminal_safe", "csv_safe", "csv_writer", "csv_cell", "FORMULA_PREFIXES"]
 
 #: OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -78,20 +79,44 @@ def csv_safe(cell: Any) -> Any:
     return "'" + cell
 
 
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)  # all one character: a set lookup per cell
+
+
 class _SafeWriter:
     """A ``csv.writer`` whose every cell goes through :func:`csv_safe`."""
 
     def __init__(self, fh: IO[str], **fmt: Any):
         self._w = csv.writer(fh, **fmt)
 
+    @staticmethod
+    def _safe(row: Iterable[Any]) -> list[Any]:
+        # csv_safe only where it can change something: most cells are numbers or names
+        return [csv_safe(c) if c.__class__ is not str or c[:1] in _FORMULA_FIRST else c
+                for c in row]
+
     def writerow(self, row: Iterable[Any]) -> Any:
-        return self._w.writerow([csv_safe(c) for c in row])
+        return self._w.writerow(self._safe(row))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)
+        self._w.writerows(map(self._safe, rows))
 
 
 def csv_writer(fh: IO[str], **fmt: Any) -> _SafeWriter:
     """``csv.writer(fh, **fmt)`` with :func:`csv_safe` applied to every cell it writes."""
     return _SafeWriter(fh, **fmt)
+
+
+def csv_cell(value: Any, **fmt: Any) -> str:
+    """The text :func:`csv_writer` writes for ``value`` as one cell of a row (made safe,
+    quoted where needed), for writers that build a class's many lines from templates.
+
+    Examples
+    --------
+    >>> csv_cell("ana"), csv_cell("=1+1"), csv_cell("a,b"), csv_cell(""), csv_cell(0.5)
+    ('ana', "'=1+1", '"a,b"', '', '0.5')
+    """
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, **fmt)
+    w.writerow(["", csv_safe(value)])  # two cells: a lone empty cell is written as ""
+    text = buf.getvalue()
+    return text[1:len(text) - len(w.dialect.lineterminator)]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from grader.status import Status
-
 __all__ = ["load_course", "Course", "Submission", "Rejection", "scan_submissions",
            "run_batch", "BatchOptions", "Status"]
 
@@ -19,12 +17,15 @@ _LAZY = {
     "Submission": "grader.intake", "Rejection": "grader.intake",
     "scan_submissions": "grader.intake",
     "run_batch": "grader.batch", "BatchOptions": "grader.batch",
+    # Status too: grader.status loads the sandbox package, which `grader similarity` never needs
+    "Status": "grader.status",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.batch import BatchOptions, run_batch
     from grader.course import Course, load_course
     from grader.intake import Rejection, Submission, scan_submissions
+    from grader.status import Status
 
 
 def __getattr__(name: str) -> Any:

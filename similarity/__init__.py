@@ -11,6 +11,8 @@ Public API::
 See docs/similarity.md for how the score is built.
 """
 
+# first: scipy's array-API layer without numpy.f2py and numpy.testing (see the module)
+import similarity._scipy_import  # noqa: F401
 from similarity.align import Fragment
 from similarity.clusters import clusters
 from similarity.engine import Pair, SimilarityResult, combine, compare

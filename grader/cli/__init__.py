@@ -8,10 +8,8 @@ Every command module under ``grader/cli/commands/`` defines ``add_arguments(pars
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import sys
-import traceback
 from typing import NamedTuple
 
 from diagnostics import Diagnostic
@@ -123,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = next((a for a in argv if not a.startswith("-")), None)
     if verb is not None and verb not in COMMANDS:
+        import difflib
+
         close = difflib.get_close_matches(verb, COMMANDS, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         print(f"error: unknown command '{verb}'{hint}; see 'grader --help'", file=sys.stderr)
@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except Diagnostic as exc:
         if args.debug:
+            import traceback  # only here: --debug is rare, every command pays for imports
+
             traceback.print_exc()
         print(exc.render(), file=sys.stderr)
         return exit_code(exc)

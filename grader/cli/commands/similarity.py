@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from diagnostics.text import terminal_safe
-from grader.errors import SubmissionsError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,13 +48,19 @@ def collect(paths: list[Path]) -> dict[str, Path]:
                 problems.append(f"{name}: both {origin[name]} and {p}")
                 continue
             found[name], origin[name] = p, p
+    # grader.errors only on an error: it loads the sandbox package, which this command
+    # never needs otherwise
     if problems:
+        from grader.errors import SubmissionsError
+
         raise SubmissionsError(
             f"the submission folders have {len(problems)} problem"
             f"{'s' * (len(problems) > 1)}", problems=problems,
             hint="pass folders whose children are .py files or folders, one per student, "
                  "with distinct names")
     if not found:
+        from grader.errors import SubmissionsError
+
         raise SubmissionsError(f"no submissions found in {', '.join(map(str, paths))}",
                                hint="each submission is a .py file or a folder of .py files")
     return found

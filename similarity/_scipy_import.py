@@ -1,0 +1,43 @@
+"""Import scipy's array-API layer without numpy's developer tools (imported for its side
+effect, first thing in ``similarity/__init__.py``).
+
+SciPy (1.14 to at least 1.17) imports ``scipy._lib._array_api`` with every ``scipy.sparse``
+import; its vendored ``array_api_compat.numpy`` clones numpy's namespace with ``from numpy
+import *`` and ``hasattr`` over ``dir(numpy)``, which imports every lazily loaded numpy
+submodule, ``numpy.f2py`` (the Fortran wrapper generator) and ``numpy.testing`` included: about
+0.15 s of CPU, a tenth of ``grader similarity``'s whole run on a class of 500. Those two are
+left out of the clone while it is made (``numpy.__all__`` and ``dir(numpy)`` restored
+right after, whatever happens): the clone is only SciPy's array namespace for numpy, which
+never reaches them (SciPy's numpy branches call ``np.testing`` on numpy itself, which still
+imports it on first use). Nothing is done when the layer is already imported or numpy does not
+look as expected.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__: list[str] = []
+
+#: numpy submodules a namespace clone needs not load: developer tools only
+_LEFT_OUT = frozenset({"f2py", "testing"})
+
+
+def _import_array_api_layer() -> None:
+    if "scipy._lib._array_api" in sys.modules:
+        return
+    import numpy
+
+    names, listing = getattr(numpy, "__all__", None), numpy.__dict__.get("__dir__")
+    if not isinstance(names, list) or not callable(listing):
+        return
+    numpy.__all__ = [n for n in names if n not in _LEFT_OUT]
+    numpy.__dir__ = lambda: [n for n in listing() if n not in _LEFT_OUT]
+    try:
+        import scipy._lib._array_api  # noqa: F401
+    finally:
+        numpy.__all__ = names
+        numpy.__dir__ = listing
+
+
+_import_array_api_layer()
