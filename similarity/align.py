@@ -14,7 +14,7 @@ import numpy as np
 
 from similarity.index import Prepared, PreparedFile
 
-__all__ = ["Fragment", "align", "shared_comments"]
+__all__ = ["Fragment", "align", "merge_neighbours", "shared_comments"]
 
 _LAYOUT = frozenset({"NL", "IN", "DE"})
 _MAX_MULTIPLICITY = 4  # a k-gram repeated many times in a file matches at most this often
@@ -87,8 +87,80 @@ def _runs(fa: PreparedFile, fb: PreparedFile, ignore: np.ndarray, k: int
     return i0, i0 + d[first], i1 - i0 + k
 
 
+def _tiles(pa: Prepared, pb: Prepared, ignore: np.ndarray, k: int, min_len: int) -> list[tuple]:
+    """Greedy string tiling over every file pair: the longest diagonal runs first, none
+    overlapping another on either side. Returns ``(n, name_a, x, name_b, y, fa, fb)``."""
+    cands = []
+    for fa in pa.files:
+        for fb in pb.files:
+            a0, b0, ln = _runs(fa, fb, ignore, k)
+            for x, y, n in zip(a0.tolist(), b0.tolist(), ln.tolist(), strict=True):
+                if n >= min_len:
+                    cands.append((n, fa.features.name, x, fb.features.name, y, fa, fb))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3], c[4]))
+    used: dict[tuple[str, str], np.ndarray] = {}
+    tiles = []
+    for cand in cands:
+        n, na, x, nb, y, fa, fb = cand
+        ua = used.setdefault(("a", na), np.zeros(len(fa.features.tokens) + 1, dtype=bool))
+        ub = used.setdefault(("b", nb), np.zeros(len(fb.features.tokens) + 1, dtype=bool))
+        # Runs of k-grams overlap a longer tile by a few tokens where two copied runs meet
+        # (the end of one statement): keep the unmarked rest, as tiling anew would.
+        while n > 0 and (ua[x] or ub[y]):
+            x, y, n = x + 1, y + 1, n - 1
+        while n > 0 and (ua[x + n - 1] or ub[y + n - 1]):
+            n -= 1
+        if n < min_len or ua[x : x + n].any() or ub[y : y + n].any():
+            continue
+        ua[x : x + n] = True
+        ub[y : y + n] = True
+        tiles.append((n, na, x, nb, y, fa, fb))
+    return tiles
+
+
+def merge_neighbours(tiles: list[tuple[int, int, int]], gap: int) -> list[list[tuple]]:
+    """JPlag's subsequence match merging on the tiles ``(x, y, n)`` of one file pair: two
+    tiles that are neighbours in both files' orders, separated by at most ``gap`` tokens on
+    average (tokens a disguise inserted or changed between two copied runs), become one
+    group. Returns the groups, each a list of tiles in order; ``gap`` 0 merges nothing."""
+    by_x = sorted(tiles)
+    rank_y = {t: r for r, t in enumerate(sorted(tiles, key=lambda t: (t[1], t[0])))}
+    groups: list[list[tuple]] = []
+    for t in by_x:
+        if groups and gap > 0:
+            last = groups[-1][-1]
+            ga, gb = t[0] - (last[0] + last[2]), t[1] - (last[1] + last[2])
+            if (rank_y[t] == rank_y[last] + 1 and ga >= 0 and gb >= 0
+                    and (ga + gb) / 2 <= gap):
+                groups[-1].append(t)
+                continue
+        groups.append([t])
+    return groups
+
+
+def _merged(pa: Prepared, pb: Prepared, ignore: np.ndarray, k: int, min_tokens: int,
+            merge_gap: int, merge_buffer: int) -> list[tuple]:
+    """Tiles down to ``min_tokens - merge_buffer`` tokens, merged across small gaps; groups
+    of at least ``min_tokens`` matched tokens, as ``(tokens, name_a, name_b, fa, fb, tiles)``,
+    most tokens first."""
+    low = max(k, min_tokens - merge_buffer) if merge_gap > 0 else min_tokens
+    per_files: dict[tuple[str, str], list] = {}
+    files = {}
+    for n, na, x, nb, y, fa, fb in _tiles(pa, pb, ignore, k, low):
+        per_files.setdefault((na, nb), []).append((x, y, n))
+        files[(na, nb)] = (fa, fb)
+    out = []
+    for key in sorted(per_files):
+        for group in merge_neighbours(per_files[key], merge_gap):
+            tokens = sum(t[2] for t in group)
+            if tokens >= min_tokens:
+                out.append((tokens, *key, *files[key], group))
+    out.sort(key=lambda g: (-g[0], g[1], g[5][0][0], g[2], g[5][0][1]))
+    return out
+
+
 def align(pa: Prepared, pb: Prepared, ignore: np.ndarray, *, k: int, min_tokens: int,
-          max_fragments: int) -> list[Fragment]:
+          max_fragments: int, merge_gap: int = 0, merge_buffer: int = 0) -> list[Fragment]:
     """Matching fragments of two prepared submissions, longest first.
 
     Parameters
@@ -99,45 +171,39 @@ def align(pa: Prepared, pb: Prepared, ignore: np.ndarray, *, k: int, min_tokens:
     k : int
         The k-gram length the hashes were made with.
     min_tokens : int
-        Shorter fragments are dropped.
+        Fragments with fewer matched tokens are dropped.
     max_fragments : int
         At most this many fragments are returned.
+    merge_gap, merge_buffer : int, default=0
+        Subsequence match merging (``merge_neighbours``): runs down to ``min_tokens -
+        merge_buffer`` tokens that follow each other in both files with at most
+        ``merge_gap`` tokens between them become one fragment (its ``tokens`` count the
+        matched tokens only). 0: no merging.
 
     Returns
     -------
     list of Fragment
     """
-    cands = []
-    for fa in pa.files:
-        for fb in pb.files:
-            a0, b0, ln = _runs(fa, fb, ignore, k)
-            for x, y, n in zip(a0.tolist(), b0.tolist(), ln.tolist(), strict=True):
-                if n >= min_tokens:
-                    cands.append((n, fa.features.name, x, fb.features.name, y, fa, fb))
-    cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3], c[4]))
-    used: dict[tuple[str, str], np.ndarray] = {}
     out: list[Fragment] = []
-    for n, na, x, nb, y, fa, fb in cands:
-        ua = used.setdefault(("a", na), np.zeros(len(fa.features.tokens) + 1, dtype=bool))
-        ub = used.setdefault(("b", nb), np.zeros(len(fb.features.tokens) + 1, dtype=bool))
-        if ua[x : x + n].any() or ub[y : y + n].any():
-            continue
-        ua[x : x + n] = True
-        ub[y : y + n] = True
+    for tokens, na, nb, fa, fb, group in _merged(pa, pb, ignore, k, min_tokens, merge_gap,
+                                                 merge_buffer)[:max_fragments]:
+        (x, y, _), (x1, y1, n1) = group[0], group[-1]
         # Line ranges from the first to the last real token: block ends (DEDENT) sit on the
         # next statement's line and would stretch the fragment over code that differs.
-        ta = fa.features.tokens  # same tokens as in B: the k-grams matched
-        s0, e0 = x, x + n - 1
+        ta, tb = fa.features.tokens, fb.features.tokens
+        s0, e0 = x, x1 + n1 - 1
         while s0 < e0 and ta[s0] in _LAYOUT:
             s0 += 1
         while e0 > s0 and ta[e0] in _LAYOUT:
             e0 -= 1
-        s1, e1 = y + (s0 - x), y + (e0 - x)
+        s1, e1 = y + (s0 - x), y1 + n1 - 1 - (x1 + n1 - 1 - e0)
+        while s1 < e1 and tb[s1] in _LAYOUT:
+            s1 += 1
+        while e1 > s1 and tb[e1] in _LAYOUT:
+            e1 -= 1
         la, lb = fa.features.lines, fb.features.lines
         out.append(Fragment(na, int(la[s0, 0]), int(la[e0, 1]),
-                            nb, int(lb[s1, 0]), int(lb[e1, 1]), int(n)))
-        if len(out) >= max_fragments:
-            break
+                            nb, int(lb[s1, 0]), int(lb[e1, 1]), int(tokens)))
     return out
 
 

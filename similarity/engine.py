@@ -803,7 +803,8 @@ def _attach_evidence(c: _Corpus, pairs: list[Pair], o: SimilarityOptions) -> Non
     for p in pairs[: o.evidence_pairs]:  # pairs are sorted: the rest get no evidence
         pa, pb = by_name[p.a], by_name[p.b]
         p.fragments = align(pa, pb, c.common_kgrams, k=o.k, min_tokens=o.min_fragment_tokens,
-                            max_fragments=o.max_fragments)
+                            max_fragments=o.max_fragments, merge_gap=o.merge_gap,
+                            merge_buffer=o.merge_buffer)
         p.shared_comments = shared_comments(pa, pb, common_comments)
 
 

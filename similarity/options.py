@@ -96,6 +96,14 @@ class SimilarityOptions:
         A folder submission is read up to this many ``.py`` files (sorted by path).
     min_fragment_tokens : int, default=12
         Fragments shorter than this many tokens are not reported as evidence.
+    merge_gap : int, default=16
+        Subsequence match merging (JPlag's defence against inserted statements): matching
+        runs that follow each other in both files with at most this many tokens between them
+        (on average over the two files; a short statement is 10-15 of these tokens, where
+        JPlag's default of 6 counts its coarser statement tokens) form one evidence fragment. 0 turns it off. Fragments only: the merged
+        coverage as a score was measured and left out (see docs/similarity.md).
+    merge_buffer : int, default=2
+        Runs down to ``min_fragment_tokens - merge_buffer`` tokens may be merged.
     max_fragments : int, default=50
         At most this many fragments per reported pair (longest first).
     exhaustive_pairs : int, default=2_000_000
@@ -149,6 +157,8 @@ class SimilarityOptions:
     max_files_per_submission: int = 200
     min_fragment_tokens: int = 12
     max_fragments: int = 50
+    merge_gap: int = 16
+    merge_buffer: int = 2
     exhaustive_pairs: int = 2_000_000
     index_candidates: int = 20
     exact_pairs: int = 200_000
@@ -188,6 +198,7 @@ class SimilarityOptions:
                           ("containment_floor", 1), ("max_file_bytes", 1024),
                           ("max_files_per_submission", 1), ("min_fragment_tokens", 1),
                           ("max_fragments", 1), ("exhaustive_pairs", 0),
+                          ("merge_gap", 0), ("merge_buffer", 0),
                           ("index_candidates", 1), ("evidence_pairs", 0),
                           ("exact_pairs", 0), ("sketch_dim", 16),
                           ("block_rows", 1), ("workers", 0), ("noise_min_pairs", 0)):
