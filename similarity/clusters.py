@@ -26,9 +26,12 @@ def clusters(pairs: Iterable[Any]) -> list[list[str]]:
     """
     edges = []
     for p in pairs:
-        get = p.get if isinstance(p, dict) else lambda k, p=p: getattr(p, k)
-        if get("flagged") and (get("kind") or "peer") == "peer":
-            edges.append((get("a"), get("b")))
+        if isinstance(p, dict):
+            flagged, kind, a, b = p.get("flagged"), p.get("kind"), p.get("a"), p.get("b")
+        else:
+            flagged, kind, a, b = p.flagged, p.kind, p.a, p.b
+        if flagged and (kind or "peer") == "peer":
+            edges.append((a, b))
     if not edges:
         return []
     names = sorted({n for e in edges for n in e})

@@ -1,19 +1,22 @@
 """Write a ``SimilarityResult`` as files: pairs.csv, pairs.json and clusters.csv.
 
 A class's tens of thousands of reported pairs are written from line templates, not cell by
-cell: each distinct name, kind and reason is made safe and quoted once (``csv_cell``), each
-pair's numbers go through one ``%`` format. The bytes are exactly what ``csv_writer`` and
-``json.dumps`` write (tested); a pair whose values the templates do not cover (evidence,
-behaviour, a non-finite or negative-infinite number) is written by those generic writers.
+cell: the pairs are read once into columns (:class:`_Columns`), each distinct name, kind and
+reason is made safe and quoted once, and ``str.__mod__`` mapped over the zipped columns makes
+every line without Python code per pair. pairs.csv is byte for byte what ``csv_writer`` writes
+cell by cell, and pairs.json reads back as every ``Pair.to_dict()`` (both tested). Pairs the
+templates do not cover (behaviour, evidence, a number that is not finite, components other than
+the engine's) take the per-pair writers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from math import isfinite
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 from diagnostics.text import csv_cell, csv_writer
 from similarity.engine import Pair, SimilarityResult
@@ -30,6 +33,16 @@ _SCORED = (*COMPONENTS, "comments")
 _CSV_NUMBERS = ",".join(["%.4f"] * (2 + len(_SCORED)))  # score, code, components
 _CSV_BEHAVIOUR = "%.4f,%s,%s,%.2f,%.3g,"  # + explained_by (a text cell)
 _NO_BEHAVIOUR = "," * 5  # six empty cells
+#: a pair without behaviour: a, b, the numbers, kind, flagged, reason
+_CSV_LINE = f"%s,%s,{_CSV_NUMBERS},{_NO_BEHAVIOUR},%s,%s,%s\r\n"
+#: ``json.dumps(pair.to_dict())`` of a pair without behaviour or evidence; numbers as
+#: ``%.6f``, which is ``round(x, 6)`` exactly (the same correctly rounded decimal), without a
+#: ``round`` and a ``repr`` per number
+_JSON_PAIR = ('{"a": %s, "b": %s, "score": %.6f, "kind": %s, "flagged": %s, "code": %.6f, '
+              '"reason": %s, "components": {'
+              + ", ".join(f"{json.dumps(c)}: %.6f" for c in _SCORED)
+              + '}, "behaviour": null, "fragments": [], "shared_comments": [], '
+              '"estimated": %s}')
 _BOOL = {True: "true", False: "false"}
 
 
@@ -49,10 +62,11 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    cols = _Columns(result.pairs)
     with open(out_dir / "pairs.csv", "w", newline="", encoding="utf-8") as fh:
-        _write_pairs_csv(fh, result.pairs)
+        _write_pairs_csv(fh, result.pairs, cols)
     with open(out_dir / "pairs.json", "w", encoding="utf-8") as fh:
-        _write_pairs_json(fh, result)
+        _write_pairs_json(fh, result, cols)
     with open(out_dir / "clusters.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv_writer(fh)
         w.writerow(("cluster", "size", "student"))
@@ -74,6 +88,40 @@ class _Memo(dict):
         return value
 
 
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Columns:
+    """The pairs read once, as columns, for both files' templates.
+
+    ``numbers`` holds score, code and the scored components (None if a pair lacks one or
+    holds something else); ``plain`` marks the pairs whose numbers are all finite and who
+    have no behaviour: the ones the templates write."""
+
+    def __init__(self, pairs: Sequence[Pair]):
+        self.a = [p.a for p in pairs]
+        self.b = [p.b for p in pairs]
+        self.kind = [p.kind for p in pairs]
+        self.reason = [p.reason for p in pairs]
+        self.flagged = [_BOOL[bool(p.flagged)] for p in pairs]
+        self.numbers: list[list[float]] | None
+        try:
+            self.numbers = [[p.score for p in pairs], [p.code for p in pairs],
+                            *([p.components[c] for p in pairs] for c in _SCORED)]
+            ok = np.isfinite(np.array(self.numbers, dtype=float)).all(axis=0)
+        except (KeyError, TypeError, ValueError):
+            self.numbers, ok = None, np.zeros(len(pairs), dtype=bool)
+        self.plain = ok & np.array([p.behaviour is None for p in pairs], dtype=bool)
+
+    def lines(self, template: str, *columns: Iterable) -> list:
+        """``template % row`` for every row of ``columns`` (this table's, made text, in the
+        template's order); only the ``plain`` rows are meaningful."""
+        if self.numbers is None:
+            return [None] * len(self.a)
+        return list(map(template.__mod__, zip(*columns)))
+
+
 def _csv_row(p: Pair) -> list:
     """One pair's cells, as the generic (cell by cell) writer takes them."""
     b = p.behaviour or {}
@@ -86,7 +134,7 @@ def _csv_row(p: Pair) -> list:
 
 
 def _csv_line(p: Pair, cell: _Memo) -> str | None:
-    """One pair's line from the template, or None where a number is not plain (not a
+    """One pair's line (a pair with behaviour), or None where a number is not plain (not a
     number, or -inf, which ``csv_safe`` marks as text): the generic writer writes it."""
     b = p.behaviour
     try:
@@ -102,83 +150,53 @@ def _csv_line(p: Pair, cell: _Memo) -> str | None:
             f"{_BOOL[bool(p.flagged)]},{cell[p.reason]}\r\n")
 
 
-def _write_pairs_csv(fh: IO[str], pairs: Sequence[Pair]) -> None:
+def _write_pairs_csv(fh: IO[str], pairs: Sequence[Pair], cols: _Columns) -> None:
     """Every cell through ``csv_safe`` (submission names come from students), byte for byte
-    as ``csv_writer`` writes it, but a line per pair from pre-quoted texts and one format."""
+    as ``csv_writer`` writes it."""
     w = csv_writer(fh)
     w.writerow(PAIRS_COLUMNS)
     cell = _Memo(csv_cell)
-    lines: list[str] = []
-    for p in pairs:
-        line = _csv_line(p, cell)
+    safe = cell.__getitem__
+    lines = cols.lines(_CSV_LINE, map(safe, cols.a), map(safe, cols.b),
+                       *(cols.numbers or ()), map(safe, cols.kind), cols.flagged,
+                       map(safe, cols.reason))
+    start = 0
+    for i in np.flatnonzero(~cols.plain).tolist():
+        line = _csv_line(pairs[i], cell)
         if line is None:
-            fh.writelines(lines)
-            lines.clear()
-            w.writerow(_csv_row(p))
+            fh.writelines(lines[start:i])
+            w.writerow(_csv_row(pairs[i]))
+            start = i + 1
         else:
-            lines.append(line)
-    fh.writelines(lines)
+            lines[i] = line
+    fh.writelines(lines[start:])
 
 
-def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-class _PairJson:
-    """A pair as ``json.dumps(pair.to_dict(), ensure_ascii=False)`` reads back, from one
-    template for the pairs with no evidence and no behaviour (all but the first few hundred
-    of a class): its numbers as ``%.6f``, which is ``round(x, 6)`` exactly (the same
-    correctly rounded decimal), without a ``round`` and a ``repr`` per number. The rest, and
-    every pair if the template ever disagrees with ``Pair.to_dict`` on the first one it
-    covers (a field added there), by ``json.dumps`` itself."""
-
-    _TEMPLATE = ('{"a": %s, "b": %s, "score": %.6f, "kind": %s, "flagged": %s, "code": %.6f, '
-                 '"reason": %s, "components": {%s}, "behaviour": null, "fragments": [], '
-                 '"shared_comments": [], "estimated": %s}')
-
-    def __init__(self) -> None:
-        self._text = _Memo(_json_text)
-        self._keys: tuple[str, ...] | None = None
-        self._components = ""
-        self._checked = False
-        self._ok = True
-
-    def __call__(self, p: Pair) -> str:
-        if not self._ok or p.behaviour is not None or p.fragments or p.shared_comments:
-            return json.dumps(p.to_dict(), ensure_ascii=False)
-        keys = tuple(p.components)
-        if keys != self._keys:
-            self._keys = keys
-            self._components = ", ".join(f"{_json_text(k)}: %.6f" for k in keys)
-        text = self._text
-        values = tuple(p.components.values())
-        try:
-            # a nan or inf anywhere makes the sum one: json writes NaN, Infinity
-            plain = isfinite(p.score + p.code + sum(values))
-            out = plain and self._TEMPLATE % (
-                text[p.a], text[p.b], p.score, text[p.kind], _BOOL[bool(p.flagged)], p.code,
-                text[p.reason], self._components % values, _BOOL[bool(p.estimated)])
-        except (TypeError, ValueError):
-            out = ""
-        if not out:
-            return json.dumps(p.to_dict(), ensure_ascii=False)
-        if not self._checked:
-            self._checked = True
-            self._ok = json.loads(out) == p.to_dict()
-            if not self._ok:
-                return json.dumps(p.to_dict(), ensure_ascii=False)
-        return out
-
-
-def _write_pairs_json(fh: IO[str], result: SimilarityResult) -> None:
+def _write_pairs_json(fh: IO[str], result: SimilarityResult, cols: _Columns) -> None:
     """The document ``json.dumps`` writes (the C encoder: ``dump`` or any indent takes the
-    pure-Python one, seconds for a class), with the pairs from :class:`_PairJson`."""
+    pure-Python one, seconds for a class); each pair with behaviour or evidence, or whose
+    components are not the engine's in its order, by ``json.dumps(pair.to_dict())``, and
+    every pair so if the template disagrees with ``Pair.to_dict`` on its first line (a field
+    added there)."""
+    pairs = result.pairs
     head = json.dumps({"options": result.options.to_dict(), "clusters": result.clusters,
                        "notes": result.notes, "stats": result.stats, "pairs": []},
                       ensure_ascii=False)
     assert head.endswith("[]}")
+    text = _Memo(_json_text).__getitem__
+    estimated = [_BOOL[bool(p.estimated)] for p in pairs]
+    n = cols.numbers or [[]] * (2 + len(_SCORED))
+    lines = cols.lines(_JSON_PAIR, map(text, cols.a), map(text, cols.b), n[0],
+                       map(text, cols.kind), cols.flagged, n[1], map(text, cols.reason),
+                       *n[2:], estimated)
+    plain = cols.plain & np.array([not p.fragments and not p.shared_comments
+                                   and tuple(p.components) == _SCORED for p in pairs],
+                                  dtype=bool)
+    first = np.flatnonzero(plain)
+    if first.size and json.loads(lines[first[0]]) != pairs[first[0]].to_dict():
+        plain[:] = False
+    for i in np.flatnonzero(~plain).tolist():
+        lines[i] = json.dumps(pairs[i].to_dict(), ensure_ascii=False)
     fh.write(head[:-2])
-    pair_json = _PairJson()
-    fh.write(", ".join(map(pair_json, result.pairs)))
+    fh.write(", ".join(lines))
     fh.write("]}")
-
