@@ -22,6 +22,10 @@ __all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "standard_models",
            "standard_predictions"]
 
 
+_KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weights='distance'"),
+                 (5, "distance", ", weights='distance'"), (7, "distance", ", weights='distance'"))
+
+
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.ensemble import RandomForestClassifier
@@ -51,6 +55,11 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:NearestCentroid()": NearestCentroid,
         "sklearn:KNeighborsClassifier(n_neighbors=1)": lambda: KNeighborsClassifier(1),
         "sklearn:RidgeClassifier()": RidgeClassifier,
+        # k-NN's one knob, as students turn it: deterministic, so two honest students with the
+        # same k agree on every id (on an easy data set, wrong answers and all)
+        **{f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})":
+           (lambda k=k, w=w: KNeighborsClassifier(n_neighbors=k, weights=w))
+           for k, w, w_arg in _KNN_VARIANTS},
         # the same defaults after the StandardScaler most tutorials put first
         "sklearn:StandardScaler+KNeighborsClassifier()": scaled(KNeighborsClassifier),
         "sklearn:StandardScaler+SVC()": scaled(SVC),
@@ -86,6 +95,7 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:DecisionTreeClassifier(random_state=0)",
     "sklearn:RandomForestClassifier(random_state=0)", "sklearn:NearestCentroid()",
     "sklearn:KNeighborsClassifier(n_neighbors=1)", "sklearn:RidgeClassifier()",
+    *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+NearestCentroid()")

@@ -11,9 +11,9 @@ evidence.
 
 ``identity`` for a pair of valid runs with at least ``min_wrong`` shared wrong answers is::
 
-    identity = clip(1 - disagreements / (tolerance * n_ids + 1), 0, 1)
+    identity = clip(1 - disagreements / max(tolerance * n_ids, 1), 0, 1)
 
-so 0 disagreements give 1 and ``tolerance * n_ids + 1`` (0.2 % of the ids, plus one) or more
+so 0 disagreements give 1 and ``tolerance * n_ids`` (0.2 % of the ids, at least one) or more
 give 0. The pair's ``behaviour`` becomes ``max(behaviour, w * identity)`` unless a standard
 model explains it, with ``w = identity_weight + 0.09 (1 - exp(-same_wrong / 50))``: more identical
 wrong answers are stronger evidence, so such copies rank first.
@@ -57,7 +57,10 @@ class IdentityEvidence:
 
     def _identity(self, agree: np.ndarray, raw: dict[str, np.ndarray]) -> np.ndarray:
         disagree = self.n_ids - agree
-        limit = self.tolerance * self.n_ids + 1.0
+        # Below 500 ids the tolerance is under one id: only exact identity counts. (Two honest
+        # k-NN programs with k = 3 and k = 4 differ on 1 of 360 digits and share all 8 of
+        # their wrong answers; partial credit for that one id flagged them.)
+        limit = max(self.tolerance * self.n_ids, 1.0)
         ident = np.clip(1.0 - disagree / limit, 0.0, 1.0)
         ident[raw["same_wrong"] < self.min_wrong] = 0.0
         ident[raw["explained"] >= 0] = 0.0

@@ -75,7 +75,7 @@ class SimilarityOptions:
     standout_floor : float, default=0.05
         Smallest spread of a student's scores (so a student whose scores are all alike does
         not make every small difference stand out).
-    code_alone : float, default=0.85
+    code_alone : float, default=0.9
         Where both programs ran on the hidden test set, the code score alone must reach this
         to flag (behaviour that could have shown copying and did not raises the bar from
         ``threshold``; see ``similarity.verdict``). At or below ``threshold``: no change.
@@ -145,7 +145,7 @@ class SimilarityOptions:
     text_p: tuple[int, ...] = (5, 6, 7)
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     comment_boost: float = 0.25
-    code_alone: float = 0.85
+    code_alone: float = 0.9
     explained_share: float = 0.9
     surface_boost: float = 0.3
     standout_boost: float = 0.5

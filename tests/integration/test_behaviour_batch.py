@@ -19,7 +19,8 @@ N_TRAIN, N_TEST = 600, 400
 # Every program is written in its own words (reading, modelling, writing), so that code
 # similarity sees nothing: only their predictions on the hidden test set tell the copy apart.
 PROGRAMS = {
-    # the source: a hand-written 7-NN, majority vote, ties to the smallest label
+    # the source: a hand-written 6-NN, majority vote, ties to the smallest label (k-NN with
+    # k = 3, 5 or 7 is a standard model that explains agreement: reference/standard.py)
     "source": """
 import csv, os
 import numpy as np
@@ -30,7 +31,7 @@ def load(name):
 train, Xtr = load("train.csv")
 test, Xte = load("test.csv")
 ytr = np.array([r["label"] for r in train])
-def knn(x, k=7):
+def knn(x, k=6):
     d = ((Xtr - x) ** 2).sum(axis=1)
     near = ytr[np.argsort(d, kind="stable")[:k]]
     labels, counts = np.unique(near, return_counts=True)
@@ -56,7 +57,7 @@ P, Q = tr[cols].to_numpy(float), te[cols].to_numpy(float)
 dist = ((Q[:, None, :] - P[None, :, :]) ** 2).sum(-1)
 answers = []
 for row in dist:
-    votes = Counter(tr["label"].to_numpy()[numpy.argsort(row, kind="stable")[:7]].tolist())
+    votes = Counter(tr["label"].to_numpy()[numpy.argsort(row, kind="stable")[:6]].tolist())
     top = max(votes.values())
     answers.append(min(lab for lab, c in votes.items() if c == top))
 te.assign(label=answers)[["id", "label"]].to_csv(

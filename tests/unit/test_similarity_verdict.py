@@ -76,7 +76,7 @@ def test_explained_agreement_ranks_below_the_threshold_unless_code_flags():
 
 def test_options_check_the_new_knobs():
     o = SimilarityOptions()
-    assert o.code_alone == 0.85 and o.explained_share * o.threshold < o.threshold
+    assert o.code_alone == 0.9 and o.explained_share * o.threshold < o.threshold
     for bad, name in (({"explained_share": 1.0}, "explained_share"),
                       ({"code_alone": 1.5}, "code_alone")):
         with pytest.raises(SimilarityOptionsError) as err:
