@@ -296,9 +296,16 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
                 pair={**p, "fragments": frags}, view_a=view_a, view_b=view_b,
                 ncolours=_code.FRAGMENT_COLOURS, code_block=_code.code_block,
                 threshold=_threshold(b), meaning=COMPONENT_MEANING, weights=_weights(),
-                starter_count=starter, decision_labels=DECISION_LABELS,
+                code_alone=_code_alone(), starter_count=starter, decision_labels=DECISION_LABELS,
                 students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
                 decision=p["decision"], when=_when)
+
+
+def _code_alone() -> float:
+    """Where both programs ran, the code score alone must reach this to flag."""
+    from similarity.options import SimilarityOptions
+
+    return SimilarityOptions().code_alone
 
 
 def _weights() -> dict[str, float]:

@@ -117,6 +117,12 @@ def test_demo_disguised_copy_is_caught_by_behaviour(demo, open_page):
                        ("maria_mlp", "paula_rewrite")}
     p = open_page(demo / "reports" / pair_page("maria_mlp", "paula_rewrite"))
     assert "identical wrong answers" in p.page.locator("#behaviour").inner_text()
+    # the verdict in words: both ran, so code alone must reach code_alone
+    from similarity import SimilarityOptions
+
+    assert p.page.locator("#code-alone").inner_text() == \
+        f"{SimilarityOptions().code_alone:.2f}"
+    assert "on behaviour" in p.page.locator("#explain").inner_text()
     assert p.page.locator("#shared-wrong tbody tr.same-wrong").count() >= 10
     assert p.page.locator("#shared-wrong img").count() >= 10  # the digits, scaled down
     p.screenshot("demo-pair-behaviour", full_page=True)
