@@ -10,11 +10,11 @@ from npm into ``.venv-peers/dolos`` (tree-sitter rebuilt from source when its pr
 does not load), and each runs in a subprocess, so neither touches the project's environment.
 Every tool sees every file at once, with default settings (``--template`` is passed to all
 three when a starter exists); a pair's copydetect score is the larger of its two directed
-similarities. Two timings per tool: the run inside its process (``run s``), and the whole
-command from outside, start-up and imports included (``cmd s``): ``grader similarity`` as a
-subprocess, copydetect's API in a fresh interpreter, Dolos's library in a fresh node. The
-project's bytecode is compiled first, as for an installed package (copydetect's and Dolos's
-are, by their installers).
+similarities. Two timings per tool: the run inside its process (``run s``, ``cpu s``), and the
+whole command from outside, start-up and imports included (``cmd s``, and its CPU time
+``cmd cpu``): ``grader similarity`` as a subprocess, copydetect's API in a fresh interpreter,
+Dolos's library in a fresh node. The project's bytecode is compiled first, as for an
+installed package (copydetect's and Dolos's are, by their installers).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -181,37 +182,44 @@ def compile_project() -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def _timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float]:
-    """A command and its wall seconds seen from outside (start-up and imports included)."""
+def _timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float, float]:
+    """A command, its wall seconds seen from outside (start-up and imports included) and
+    its CPU seconds (user + system, its threads and children included): on a busy machine
+    the wall time measures the neighbours too, the CPU time much less so."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     res = subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-    return res, time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return res, wall, cpu
 
 
-def cli_ours(files: Path, out: Path, template: Path | None) -> float:
-    """Wall seconds of the whole ``grader similarity`` command."""
+def cli_ours(files: Path, out: Path, template: Path | None) -> tuple[float, float]:
+    """Wall and CPU seconds of the whole ``grader similarity`` command."""
     grader = Path(sys.executable).with_name("grader")
     cmd = [str(grader)] if grader.exists() else [sys.executable, "-m", "grader"]
     extra = ["--template", str(template)] if template else []
-    return _timed([*cmd, "similarity", str(files), "--out", str(out), *extra])[1]
+    return _timed([*cmd, "similarity", str(files), "--out", str(out), *extra])[1:]
 
 
 def run_copydetect(py: Path, files: Path, out: Path, template: Path | None
-                   ) -> tuple[float, float, float]:
-    """copydetect's own run (wall, CPU, inside its process) and the whole command's wall."""
-    res, cmd = _timed([str(py), "-c", _PEER_SCRIPT, str(files), str(out),
-                       *([str(template)] if template else [])])
+                   ) -> tuple[float, float, float, float]:
+    """copydetect's own run (wall, CPU, inside its process) and the whole command's wall
+    and CPU."""
+    res, cmd, cmd_cpu = _timed([str(py), "-c", _PEER_SCRIPT, str(files), str(out),
+                                *([str(template)] if template else [])])
     wall, cpu = res.stdout.strip().splitlines()[-1].split()
-    return float(wall), float(cpu), cmd
+    return float(wall), float(cpu), cmd, cmd_cpu
 
 
 def run_dolos(script: Path, files: Path, out: Path, template: Path | None
-              ) -> tuple[float, float, float]:
-    """Dolos's own run (wall, CPU, inside node) and the whole command's wall."""
-    res, cmd = _timed(["node", str(script), str(files), str(out),
-                       *([str(template)] if template else [])], cwd=script.parent)
+              ) -> tuple[float, float, float, float]:
+    """Dolos's own run (wall, CPU, inside node) and the whole command's wall and CPU."""
+    res, cmd, cmd_cpu = _timed(["node", str(script), str(files), str(out),
+                                *([str(template)] if template else [])], cwd=script.parent)
     wall, cpu = res.stdout.strip().splitlines()[-1].split()
-    return float(wall), float(cpu), cmd
+    return float(wall), float(cpu), cmd, cmd_cpu
 
 
 def main() -> int:
@@ -232,18 +240,18 @@ def main() -> int:
     )
     compile_project()
     work = Path(tempfile.mkdtemp(prefix="irplag-"))
-    times: dict[str, list[tuple[float, float, float]]] = {"gradebox": [], "copydetect": [],
+    times: dict[str, list[tuple[float, ...]]] = {"gradebox": [], "copydetect": [],
                                                           "Dolos": []}
     for r in range(args.repeats):
         wall, cpu = run_ours(files, work / "ours", args.template)
-        times["gradebox"].append((wall, cpu, cli_ours(files, work / f"cli{r}", args.template)))
+        times["gradebox"].append((wall, cpu, *cli_ours(files, work / f"cli{r}", args.template)))
         times["copydetect"].append(run_copydetect(py, files, work / f"copydetect{r}.csv",
                                                   args.template))
         times["Dolos"].append(run_dolos(dolos, files, work / f"dolos{r}.csv", args.template))
     auc = {"gradebox": evaluate(data, work / "ours" / "pairs.csv"),
            "copydetect": evaluate(data, work / "copydetect0.csv"),
            "Dolos": evaluate(data, work / "dolos0.csv")}
-    med = {k: tuple(statistics.median(t[i] for t in v) for i in range(3))
+    med = {k: tuple(statistics.median(t[i] for t in v) for i in range(4))
            for k, v in times.items()}
 
     print(
@@ -254,17 +262,18 @@ def main() -> int:
     )
     cols = ["overall", *LEVELS]
     head = f"{'tool':18s} " + " ".join(f"{c:>7s}" for c in cols)
-    print(head + f" {'run s':>7s} {'cpu s':>7s} {'cmd s':>7s}")
+    print(head + f" {'run s':>7s} {'cpu s':>7s} {'cmd s':>7s} {'cmd cpu':>7s}")
     for name, res in auc.items():
         print(f"{name:18s} " + " ".join(f"{res.get(k, float('nan')):7.3f}" for k in cols)
               + " " + " ".join(f"{x:7.2f}" for x in med[name]))
     for peer in ("copydetect", "Dolos"):
         print(f"{'ratio vs ' + peer:18s} "
               + " ".join(f"{auc['gradebox'][k] / auc[peer][k]:7.2f}" for k in cols) + " "
-              + " ".join(f"{med['gradebox'][i] / med[peer][i]:7.2f}" for i in range(3)))
+              + " ".join(f"{med['gradebox'][i] / med[peer][i]:7.2f}" for i in range(4)))
     for peer in ("copydetect", "Dolos"):
         print(f"speed-up vs {peer}: {med[peer][0] / med['gradebox'][0]:.1f}x run, "
-              f"{med[peer][2] / med['gradebox'][2]:.1f}x whole command")
+              f"{med[peer][2] / med['gradebox'][2]:.1f}x whole command "
+              f"({med[peer][3] / med['gradebox'][3]:.1f}x its CPU time)")
     print("targets: AUC above every peer overall and at L1-L3; whole command >= 5x faster "
           "than copydetect")
     print(f"pairs: {work}")
