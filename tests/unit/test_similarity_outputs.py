@@ -173,9 +173,12 @@ def test_grader_similarity_loads_no_heavy_module(tmp_path):
     script = (
         "import sys; from grader.cli import main\n"
         f"code = main(['similarity', {str(subs)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
-        f"print('LOADED', [m for m in {heavy!r} if m in sys.modules], code)\n")
+        f"print('LOADED', [m for m in {heavy!r} if m in sys.modules], code)\n"
+        # numpy's namespace is whole again after scipy's clone of it
+        "import numpy; print('NUMPY', 'f2py' in numpy.__all__, 'testing' in dir(numpy))\n")
     res = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert "LOADED [] 0" in res.stdout, res.stdout + res.stderr
+    assert "NUMPY True True" in res.stdout
     assert json.loads((tmp_path / "out" / "pairs.json").read_text())["clusters"] == [
         ["ana", "bob", "cris"]]
