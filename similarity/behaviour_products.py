@@ -58,6 +58,7 @@ class BlockProducts:
         self.z = self.b * h * w2
         del sh, uf
         self.e = e
+        self.ef = e.astype(np.float32)  # once, not per block
         # One-hot (student, id x wrong label) matrices with values 1 and p sqrt(2 w2), split
         # into the popular columns (dense BLAS) and the long tail (sparse), built once.
         rr, kk = np.nonzero(col >= 0)
@@ -72,6 +73,11 @@ class BlockProducts:
             self.onehots.append([sp.csr_matrix((v[part], (rr[part], slot[part])), shape=shape)
                                  for v in values])
         self.n_dense = int(dense.sum())
+        # What every block multiplies by, made once: the popular columns as dense arrays (at
+        # most ten times the size of their sparse form, by DENSE_SHARE), the long tail
+        # transposed to CSR (the form a product converts its right operand to).
+        self.dense = [m.toarray() for m in self.onehots[0]]
+        self.tail_t = [m.T.tocsr() for m in self.onehots[1]]
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         """``expected`` (lambda), ``same_wrong`` and ``both_wrong`` for all pairs ``ra x rb``
@@ -80,13 +86,23 @@ class BlockProducts:
         lam += self.a[ra] @ self.x[rb].T
         lam += self.y[ra] @ self.b[rb].T
         lam -= self.b[ra] @ self.z[rb].T
-        both = self.e[ra].astype(np.float32) @ self.e[rb].astype(np.float32).T
-        (d1, dp), (s1, spp) = self.onehots
-        same = d1[ra].toarray() @ d1[rb].toarray().T
-        lam += dp[ra].toarray() @ dp[rb].toarray().T
-        same += (s1[ra] @ s1[rb].T).toarray()
-        lam += (spp[ra] @ spp[rb].T).toarray()
+        both = self.ef[ra] @ self.ef[rb].T
+        d1, dp = self.dense
+        (s1, spp), (s1t, sppt) = self.onehots[1], self.tail_t
+        same = d1[ra] @ d1[rb].T
+        lam += dp[ra] @ dp[rb].T
+        # the same sums in the same order as s1[ra] @ s1[rb].T: a CSR product adds up each
+        # entry in the order of its left operand's row
+        same += (s1[ra] @ _columns(s1t, rb)).toarray()
+        lam += (spp[ra] @ _columns(sppt, rb)).toarray()
         return {"expected": lam, "same_wrong": same, "both_wrong": both}
+
+
+def _columns(m: sp.csr_matrix, cols: np.ndarray) -> sp.csr_matrix:
+    """``m[:, cols]``, without a copy when ``cols`` are all of them in order."""
+    if cols.size == m.shape[1] and (cols == np.arange(cols.size)).all():
+        return m
+    return m[:, cols]
 
 
 def _dot(x, y) -> np.ndarray:

@@ -35,8 +35,10 @@ import builtins
 import hashlib
 import heapq
 import re
-from collections import Counter
+from collections import Counter, deque
 from functools import lru_cache
+
+from similarity.ast_features import _info as _ast_info
 
 __all__ = ["canonical_stream", "canonical_streams", "canonical_labels", "STATEMENT_SEP"]
 
@@ -83,6 +85,33 @@ _EFFECT_NODES = (*_TERMINAL, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, as
 _CALLING = (ast.Call, ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr)
 _Summary = tuple[set[str], set[str], bool, bool]  # reads, writes, effect, calls anything
 
+# How ``_Program._scan`` treats each node type (one dict look-up per node instead of a chain
+# of isinstance tests), and the fields of each type that may hold nodes (from the ASDL
+# signature, as ``ast_features`` reads it: contexts, operators and identifiers are skipped).
+_K_NAME, _K_CONST, _K_STMT, _K_CALL, _K_TARGET, _K_CALLING, _K_OTHER = (
+    "name", "const", "stmt", "call", "target", "calling", "other")
+_SCAN_KIND: dict[type, str] = {}
+_SCAN_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _scan_kind(t: type) -> str | None:
+    """The kind of a walked node type (registered on first sight), None for a type never
+    walked (contexts, operators, non-nodes)."""
+    if not issubclass(t, ast.AST) or t in _LEAVES:
+        return None
+    kind = (_K_NAME if t is ast.Name else _K_CONST if t is ast.Constant
+            else _K_STMT if issubclass(t, ast.stmt) else _K_CALL if t is ast.Call
+            else _K_TARGET if t is ast.Attribute or t is ast.Subscript
+            else _K_CALLING if issubclass(t, _CALLING) else _K_OTHER)
+    _SCAN_FIELDS[t] = tuple(f for f, _ in _ast_info(t)[2])
+    _SCAN_KIND[t] = kind
+    return kind
+
+
+def _walked(v: object) -> bool:
+    """Whether a field value is a node ``_scan`` walks (a type not seen before)."""
+    return isinstance(v, ast.AST) and _scan_kind(type(v)) is not None
+
 
 def _tree_counts(tree: ast.AST) -> Counter:
     """Identifier occurrences from the tree (as the text scan would count them)."""
@@ -109,9 +138,9 @@ class _Program:
     def __init__(self, tree: ast.Module, text: str | None = None):
         self.funcs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self._summary: dict[int, _Summary] = {}
-        stack: list[ast.stmt] = list(tree.body)
+        stack: deque[ast.stmt] = deque(tree.body)
         while stack:  # statements only (nested functions, methods): no expression is visited
-            n = stack.pop(0)
+            n = stack.popleft()
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.funcs[n.name] = n  # the last definition wins, as at run time
             for name in _BODIES:
@@ -140,41 +169,46 @@ class _Program:
         effect = isinstance(node, _EFFECT_NODES)
         calls = False
         stack = [node]
+        kinds, load, pure = _SCAN_KIND, ast.Load, _PURE
         while stack:
             n = stack.pop()
             t = type(n)
-            if n is not node and isinstance(n, ast.stmt):
-                r, w, e, c = self.summary(n)
-                reads |= r
-                writes |= w
-                effect = effect or e
-                calls = calls or c
+            kind = kinds.get(t)
+            if kind is None:
+                kind = _scan_kind(t)
+            if kind is _K_NAME:
+                (reads if type(n.ctx) is load else writes).add(n.id)
                 continue
-            if t is ast.Name:
-                (reads if type(n.ctx) is ast.Load else writes).add(n.id)
+            if kind is _K_CONST:
                 continue
-            if t is ast.Constant:
-                continue
-            if t is ast.Call:
+            if kind is _K_STMT:
+                if n is not node:
+                    r, w, e, c = self.summary(n)
+                    reads |= r
+                    writes |= w
+                    effect = effect or e
+                    calls = calls or c
+                    continue
+            elif kind is _K_CALL:
                 calls = True
                 f = n.func
-                if not (type(f) is ast.Name and f.id in _PURE):
+                if not (type(f) is ast.Name and f.id in pure):
                     effect = True
-            elif (t is ast.Attribute or t is ast.Subscript) and type(n.ctx) is not ast.Load:
-                base = n.value
-                while type(base) is ast.Attribute or type(base) is ast.Subscript:
-                    base = base.value
-                if type(base) is ast.Name:
-                    writes.add(base.id)  # x.a = 1 / x[i] = 1 changes x
-            elif isinstance(n, _CALLING):
+            elif kind is _K_TARGET:
+                if type(n.ctx) is not load:
+                    base = n.value
+                    while type(base) is ast.Attribute or type(base) is ast.Subscript:
+                        base = base.value
+                    if type(base) is ast.Name:
+                        writes.add(base.id)  # x.a = 1 / x[i] = 1 changes x
+            elif kind is _K_CALLING:
                 calls = True
                 effect = effect or isinstance(n, _EFFECT_NODES)
-            for name in t._fields:
+            for name in _SCAN_FIELDS[t]:
                 v = getattr(n, name, None)
                 if type(v) is list:
-                    stack.extend(c for c in v if isinstance(c, ast.AST)
-                                 and type(c) not in _LEAVES)
-                elif isinstance(v, ast.AST) and type(v) not in _LEAVES:
+                    stack.extend([c for c in v if type(c) in kinds or _walked(c)])
+                elif v is not None and (type(v) in kinds or _walked(v)):
                     stack.append(v)
         out = (reads, writes, effect, calls)
         self._summary[id(node)] = out
@@ -529,7 +563,7 @@ def _labels(tree: ast.AST | None, text: str | None = None, functions: bool = Fal
 
 
 def _encode(seqs: list[list[str]]) -> str:
-    return STATEMENT_SEP.join("".join(_char(lab) for lab in seq) for seq in seqs)
+    return STATEMENT_SEP.join(["".join(map(_char, seq)) for seq in seqs])
 
 
 def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:

@@ -10,6 +10,7 @@ reported pairs only (``align``) -> clusters. No HTML here: reports/ draws the re
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -210,10 +211,23 @@ class _Scorer:
         self.unit = {name: (_tfidf(mats[name], class_rows) if name in ("ast", "lexical")
                             else _row_normalise(mats[name]))
                      for name in ("tokens", "text", "ast", "lexical") if name in mats}
+        self._right: dict[tuple[int, int, int], sp.csr_matrix] = {}
+
+    def _t(self, m: sp.csr_matrix, rb: np.ndarray) -> sp.csr_matrix:
+        """``m[rb].T`` as CSR (what a product converts its right operand to), kept for a
+        range of rows: every block multiplies by the same rows (the class, the sources)."""
+        if not rb.size or int(rb[-1]) - int(rb[0]) + 1 != rb.size or (
+                rb.size > 1 and not (np.diff(rb) == 1).all()):
+            return m[rb].T.tocsr()
+        key = (id(m), int(rb[0]), rb.size)
+        got = self._right.get(key)
+        if got is None:
+            got = self._right[key] = m[int(rb[0]) : int(rb[0]) + rb.size].T.tocsr()
+        return got
 
     def _exact_sparse_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         def gram(m):
-            return np.asarray((m[ra] @ m[rb].T).toarray(), dtype=np.float64)
+            return np.asarray((m[ra] @ self._t(m, rb)).toarray(), dtype=np.float64)
         floor = float(self.o.containment_floor)
         out = {}
         denom = np.maximum(np.minimum.outer(self.fp_size[ra], self.fp_size[rb]), floor)
@@ -236,8 +250,8 @@ class _Scorer:
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         """Every component for all pairs of rows ``ra`` x ``rb`` (dense arrays)."""
-        out = {name: np.clip(np.asarray((m[ra] @ m[rb].T).toarray(), dtype=np.float64), 0, 1)
-               for name, m in self.unit.items()}
+        out = {name: np.clip(np.asarray((m[ra] @ self._t(m, rb)).toarray(), dtype=np.float64),
+                             0, 1) for name, m in self.unit.items()}
         out.update(self._exact_sparse_block(ra, rb))
         return out
 
@@ -328,12 +342,30 @@ def _indexed_fingerprints(items: list[tuple[str, str, Path]], tmpl, o: Similarit
     return out
 
 
+_GC_EVERY = 256  # a reading worker collects cycles after this many submissions
+_worker_loads = [-1]  # submissions read by this worker process (-1: not a worker)
+
+
+def _worker_start() -> None:
+    """Set up a reading worker. A file's features make no reference cycles (see
+    ``features._gc_paused``), yet the cyclic collector, run between files, traverses the
+    whole heap (numpy, scipy) again and again: so it stays off, the imports are frozen out of
+    its reach, and ``_load_one`` collects now and then in case something made a cycle."""
+    gc.freeze()
+    gc.disable()
+    _worker_loads[0] = 0
+
+
 def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> tuple[Submission, float]:
     """One submission read and featurised, and the CPU seconds it took (workers report it)."""
     name, kind, path, max_bytes, max_files, cache_dir = item
     c = time.process_time()
     sub = load_submission(name, kind, path, max_bytes=max_bytes, max_files=max_files,
                           cache_dir=cache_dir)
+    if _worker_loads[0] >= 0:
+        _worker_loads[0] += 1
+        if _worker_loads[0] % _GC_EVERY == 0:
+            gc.collect()
     return sub, time.process_time() - c
 
 
@@ -351,7 +383,7 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
         try:
             ctx = multiprocessing.get_context("forkserver")
             out = []
-            with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as ex:
                 chunk = max(1, len(jobs) // (workers * 8))
                 for i, (sub, cpu) in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
                     out.append(sub)
@@ -603,13 +635,17 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
     for lo in range(0, focus_rows.size, o.block_rows):
         ra = focus_rows[lo : lo + o.block_rows]
         comps = scorer.block(ra, class_rows)
+        code = combine(comps, o)
         if stats is not None and focus_set is None:  # full rows: the statistics come free
-            stats.add(ra, combine(comps, o))
-        beh = _behaviour_block(behaviour, beh_row, ra, class_rows)
-        # Each pair once: (i, j) with i < j, or j outside the focus (swapped below).
+            stats.add(ra, code)
+        # Each pair once: (i, j) with i < j, or j outside the focus (swapped below). Only the
+        # columns holding such a pair get their behaviour and are kept (half of a full run's).
         once = (ra[:, None] < class_rows[None, :]) | (
             (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
-        keeper.block(ra, class_rows, comps, beh, once)
+        cols = class_rows[once.any(axis=0)]
+        if cols.size:
+            beh = _behaviour_block(behaviour, beh_row, ra, cols)
+            keeper.block(ra, cols, comps, beh, once[:, cols], code[:, cols], cols)
         if c.used_src.size and not c.use_index:
             rb = np.arange(n, len(docs))
             keeper.block(ra, rb, scorer.block(ra, rb), None, None)
@@ -713,23 +749,27 @@ class _Keeper:
         mad = (np.searchsorted(np.cumsum(dev_hist), total / 2) + 0.5) / self._BINS
         return float(min(self.o.min_score, median + self.o.noise_mads * 1.4826 * mad))
 
-    def _keep(self, r, c, comps, beh, mask_or_none):
-        code = combine(comps, self.o)
+    def _keep(self, code, beh, mask_or_none):
         score = final_score(code, beh, self.o)
         mask = np.ones(score.shape, dtype=bool) if mask_or_none is None else mask_or_none
         self.hist += np.histogram(score[mask], bins=self._BINS, range=(0.0, 1.0))[0]
         keep = mask & (score >= self.floor())
         return code, score, keep
 
-    def block(self, ra, rb, comps, beh, once):
-        code, score, keep = self._keep(ra, rb, comps, beh, once)
+    def block(self, ra, rb, comps, beh, once, code=None, at=None):
+        """The pairs ``ra x rb``. ``comps`` may hold more columns than ``rb`` has: then
+        ``at`` are rb's columns in them and ``code`` (the combined score of ``ra x rb``) is
+        given."""
+        code, score, keep = self._keep(combine(comps, self.o) if code is None else code,
+                                       beh, once)
         i, j = np.nonzero(keep)
-        self.parts.append((ra[i], rb[j], {k: v[i, j] for k, v in comps.items()}, code[i, j],
+        cj = j if at is None else at[j]
+        self.parts.append((ra[i], rb[j], {k: v[i, cj] for k, v in comps.items()}, code[i, j],
                            None if beh is None else {k: v[i, j] for k, v in beh.items()},
                            score[i, j]))
 
     def pairs(self, r, c, comps):
-        code, score, keep = self._keep(r, c, comps, None, None)
+        code, score, keep = self._keep(combine(comps, self.o), None, None)
         self.parts.append((r[keep], c[keep], {k: v[keep] for k, v in comps.items()},
                            code[keep], None, score[keep]))
 

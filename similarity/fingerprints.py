@@ -119,4 +119,8 @@ def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
         return np.array([n - 1 - int(np.argmin(rev))], dtype=np.int64)
     win = np.lib.stride_tricks.sliding_window_view(hashes, window)
     right = window - 1 - np.argmin(win[:, ::-1], axis=1)  # rightmost minimum per window
-    return np.unique(np.arange(win.shape[0]) + right)
+    # The rightmost minimum never moves left as the window slides (it stays while in the
+    # window, and only a value at least as small, further right, replaces it): the positions
+    # are sorted already, so distinct ones are those unlike their predecessor (no sort).
+    pos = np.arange(win.shape[0]) + right
+    return pos[np.concatenate(([True], pos[1:] != pos[:-1]))]
