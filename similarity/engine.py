@@ -810,19 +810,20 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
     # Plain Python values in one conversion per column (not one per pair and component).
     cols = [f.comps[k][order].tolist() for k in names]
     subs = [d.sub for d in docs]
-    thr = o.threshold
     beh = {k: v[order].tolist() for k, v in f.behaviour.items()}
-    code = f.code[order].tolist()
+    code = f.code[order]
+    # behaviour only for peer pairs of two valid runs (not sources, not failed runs)
+    valid = f.behaviour["valid"][order] > 0 if f.behaviour else np.zeros(code.size, bool)
+    why = verdict.reasons(code, f.behaviour["behaviour"][order] if f.behaviour else code * 0,
+                          valid, f.score[order], o.threshold, o.code_alone).tolist()
+    valid, code = valid.tolist(), code.tolist()
     pairs = []
     for idx, (i, j, sc, est, *vals) in enumerate(zip(
             f.rows[order].tolist(), f.cols[order].tolist(), f.score[order].tolist(),
             f.estimated[order].tolist(), *cols, strict=True)):
-        # behaviour only for peer pairs of two valid runs (not sources, not failed runs)
-        b = {k: v[idx] for k, v in beh.items()} if beh and beh["valid"][idx] else None
-        reason = verdict.reason(code[idx], b["behaviour"] if b else 0.0, b is not None, sc, thr,
-                                o.code_alone)
+        b = {k: v[idx] for k, v in beh.items()} if valid[idx] else None
         pairs.append(Pair(subs[i].name, subs[j].name, sc, dict(zip(names, vals)), subs[j].kind,
-                          reason != "", estimated=est, code=code[idx], reason=reason,
+                          why[idx] != "", estimated=est, code=code[idx], reason=why[idx],
                           behaviour=_behaviour_fields(b, explainers) if b else None))
     return pairs
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["code_scale", "final_score", "reason"]
+__all__ = ["code_scale", "final_score", "reason", "reasons"]
 
 
 def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndarray:
@@ -67,16 +67,22 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     return np.where(explained, np.maximum(scaled, explained_score), score)
 
 
+def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,
+            threshold: float, code_alone: float) -> np.ndarray:
+    """Why each pair is flagged (vectorised): ``code`` or ``behaviour`` alone strong enough,
+    ``both`` (both strong, or both moderate with the final score at the threshold), or
+    ``""`` under the threshold. ``valid``: both programs ran (behaviour counts)."""
+    valid = np.asarray(valid, dtype=bool)
+    bar = np.where(valid & (code_alone > threshold), code_alone, threshold)
+    code_strong = np.asarray(code) >= bar
+    beh_strong = valid & (np.asarray(behaviour) >= threshold)
+    why = np.where(code_strong & ~beh_strong, "code",
+                   np.where(beh_strong & ~code_strong, "behaviour", "both"))
+    return np.where(np.asarray(score) >= threshold, why, "")
+
+
 def reason(code: float, behaviour: float, valid: bool, score: float, threshold: float,
            code_alone: float) -> str:
-    """Why a pair is flagged: ``code`` or ``behaviour`` alone strong enough, ``both`` (both
-    strong, or both moderate with the final score at the threshold), or ``""``."""
-    if score < threshold:
-        return ""
-    code_strong = code >= (code_alone if valid and code_alone > threshold else threshold)
-    beh_strong = valid and behaviour >= threshold
-    if code_strong and not beh_strong:
-        return "code"
-    if beh_strong and not code_strong:
-        return "behaviour"
-    return "both"
+    """``reasons`` for one pair."""
+    return str(reasons(np.array([code]), np.array([behaviour]), np.array([valid]),
+                       np.array([score]), threshold, code_alone)[0])
