@@ -80,6 +80,15 @@ def competition_ranks(scores: pd.Series, greater_is_better: bool) -> pd.Series:
     return scores.rank(method="min", ascending=not greater_is_better).astype(int)
 
 
+def best_first(rows: list[dict], greater_is_better: bool, key: str = "private_score"
+               ) -> list[dict]:
+    """Rows sorted best ``key`` first (the metric's direction), rows without a score last,
+    ties by ``model``."""
+    sign = -1.0 if greater_is_better else 1.0
+    return sorted(rows, key=lambda r: (r[key] is None, sign * (r[key] or 0.0),
+                                       str(r.get("model", ""))))
+
+
 def beats(score: float, baseline: float | None, greater_is_better: bool) -> bool:
     if baseline is None or math.isnan(baseline):
         return True

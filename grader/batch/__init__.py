@@ -159,7 +159,9 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
     if not opts.quiet:
         print(leaderboard_text(store))
         if store.reference():
-            print(reference_text(store))
+            from grader.scoring import greater_is_better
+
+            print(reference_text(store, greater_is_better(course.metric)))
         print(summary.line())
 
 

@@ -88,9 +88,12 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
     return "\n".join(lines)
 
 
-def reference_text(store: Store) -> str:
-    """The reference models' table, best first, the baseline marked."""
-    rows = sorted(store.reference(), key=lambda r: -(r["private_score"] or -1e9))
+def reference_text(store: Store, greater_is_better: bool = True) -> str:
+    """The reference models' table, best first (lowest first for an error metric), the
+    baseline marked."""
+    from grader.grading import best_first
+
+    rows = best_first(store.reference(), greater_is_better)
     lines = [f"\nreference models{'':<10} {'private':>8} {'public':>8}  fit s"]
     for r in rows:
         mark = "  (baseline)" if r["is_baseline"] else ""

@@ -31,6 +31,7 @@ from typing import Any
 from diagnostics.text import csv_writer
 from grader.course import Course
 from grader.errors import CourseError
+from grader.grading import best_first
 from grader.store import Store
 
 __all__ = ["DEFAULT_DEADLINE_S", "ReferenceOptions", "reference_options",
@@ -230,7 +231,7 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
     store.put_reference(rows)
     store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
                                   "deadline_s": deadline})
-    write_reference_csv(out / "reference.csv", rows)
+    write_reference_csv(out / "reference.csv", rows, scorer.greater_is_better)
     _check_roles(course, rows, say)
     return rows
 
@@ -324,15 +325,15 @@ def _check_roles(course: Course, rows: list[dict], say: Callable[[str], None]) -
                  "reference.csv")
 
 
-def write_reference_csv(path: Path, rows: list[dict]) -> None:
-    """``reference.csv``: one row per model, best private score first; ``status`` is
-    ``deadline`` for a model stopped by the safety deadline (never a baseline or optimum)."""
+def write_reference_csv(path: Path, rows: list[dict], greater_is_better: bool = True) -> None:
+    """``reference.csv``: one row per model, best private score first (lowest for an error
+    metric such as ``mse``); ``status`` is ``deadline`` for a model stopped by the safety
+    deadline (never a baseline or optimum)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv_writer(f)
         w.writerow(["model", "params", "public_score", "private_score", "validation_score",
                     "fit_s", "predict_s", "status", "baseline", "message", "trained_at"])
-        for r in sorted(rows, key=lambda r: (r["private_score"] is None,
-                                             -(r["private_score"] or 0.0), r["model"])):
+        for r in best_first(rows, greater_is_better):
             trained = r.get("trained_at")
             w.writerow([r["model"], json.dumps(r["params"], sort_keys=True, default=str),
                         _f(r["public_score"]), _f(r["private_score"]), _f(r["validation_score"]),

@@ -108,3 +108,22 @@ def test_adjustments_file(tmp_path):
     missing.write_text("who,how_much\nana,1\n")
     with pytest.raises(InputFileError, match="student,points"):
         load_adjustments(missing, 2.0)
+
+
+def test_reference_tables_put_the_best_model_first_in_the_metric_direction(tmp_path):
+    """reference.csv and the printed table: the highest accuracy first, but the lowest mse
+    first; models without a score last."""
+    import csv
+
+    from grader.batch.reference import write_reference_csv
+    from grader.grading import best_first
+
+    rows = [dict(model=m, params={}, public_score=s, private_score=s, validation_score=None,
+                 fit_s=None, predict_s=None, status="ok" if s is not None else "failed",
+                 is_baseline=False, message="", trained_at=None)
+            for m, s in (("ridge", 4.0), ("knn", 9.5), ("broken", None), ("forest", 1.25))]
+    assert [r["model"] for r in best_first(rows, True)] == ["knn", "ridge", "forest", "broken"]
+    assert [r["model"] for r in best_first(rows, False)] == ["forest", "ridge", "knn", "broken"]
+    write_reference_csv(tmp_path / "reference.csv", rows, greater_is_better=False)
+    with (tmp_path / "reference.csv").open() as f:
+        assert [r["model"] for r in csv.DictReader(f)] == ["forest", "ridge", "knn", "broken"]
