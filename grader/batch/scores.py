@@ -95,6 +95,22 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
                       adjustments=adjustments, integrity=course.integrity)
 
 
+def record_grading_inputs(store: Store, grading: GradingConfig, participants: int, *,
+                          baseline: float | None, baseline_source: str, optimum: float | None,
+                          greater_is_better: bool, adjustments: Path | None) -> None:
+    """The inputs of the grades in the store's meta (``grading``): the band table scaled to
+    the ``participants``, the baseline and where it comes from, the optimum, the adjustments
+    file; the student pages explain a grade from them."""
+    bands = scaled_bands(grading, participants)
+    store.set_meta(grading={
+        "policy": grading.policy, "participants": participants,
+        "bands": [{"first": b.first, "last": b.last, "grade": b.grade} for b in bands],
+        "scaled": bands != scaled_bands(grading, grading.scale_bands_to),
+        "baseline": baseline, "baseline_source": baseline_source, "optimum": optimum,
+        "greater_is_better": greater_is_better,
+        "adjustments": str(Path(adjustments).resolve()) if adjustments else None})
+
+
 def grade_rows(store: Store, grading: GradingConfig, *, baseline: float | None,
                baseline_source: str, optimum: float | None, greater_is_better: bool,
                adjustments: Path | None, integrity: IntegrityConfig) -> list[dict[str, Any]]:
@@ -105,14 +121,9 @@ def grade_rows(store: Store, grading: GradingConfig, *, baseline: float | None,
     valid = pd.Series({s: r["private_score"] for s, r in scores.items()
                        if r["status"] == Status.OK.value and r["private_score"] is not None
                        and not math.isnan(r["private_score"])}, dtype=float)
-    bands = scaled_bands(grading, len(valid))
-    store.set_meta(grading={
-        "policy": grading.policy, "participants": len(valid),
-        "bands": [{"first": b.first, "last": b.last, "grade": b.grade} for b in bands],
-        "scaled": bands != scaled_bands(grading, grading.scale_bands_to),
-        "baseline": baseline, "baseline_source": baseline_source, "optimum": optimum,
-        "greater_is_better": greater_is_better,
-        "adjustments": str(Path(adjustments).resolve()) if adjustments else None})
+    record_grading_inputs(store, grading, len(valid), baseline=baseline,
+                          baseline_source=baseline_source, optimum=optimum,
+                          greater_is_better=greater_is_better, adjustments=adjustments)
     graded = {g.student: g for g in grade_scores(
         valid, grading, greater_is_better=greater_is_better, baseline=baseline,
         optimum=optimum, deductions=deductions)}

@@ -125,6 +125,9 @@ def test_report_on_a_grades_only_output_is_complete(tmp_path, capsys):
     assert sorted(p.stem for p in pages.glob("*.html")) == ["ana", "dan", "mihai_i", "mihai_p"]
     assert "absent" in (pages / "dan.html").read_text()
     assert "tell the instructor your Kaggle team name" in (pages / "dan.html").read_text()
+    # a graded student's page explains the grade with the band table, as after a run
+    ana = (pages / "ana.html").read_text()
+    assert 'id="band-table"' in ana and "3 ranked students" in ana
     with (out / "exports" / "moodle.csv").open() as f:
         moodle = {r["Username"]: r for r in csv.DictReader(f)}
     assert set(moodle) == {"ana", "dan", "mihai_i", "mihai_p"}

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from grader.batch.outputs import write_grades_csv
-    from grader.batch.scores import baseline_score, optimum_score
+    from grader.batch.scores import baseline_score, optimum_score, record_grading_inputs
     from grader.grading import grade_scores
     from grader.scoring import Scorer
     from grader.store import Store
@@ -84,10 +84,15 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with Store(out / "grading.db") as store:
         baseline, source = baseline_score(course, store, scorer)
+        optimum = optimum_score(course, store)
         graded = grade_scores(pd.Series(table.scores, dtype=float), course.grading,
                               greater_is_better=scorer.greater_is_better, baseline=baseline,
-                              optimum=optimum_score(course, store),
-                              deductions=checked.deductions())
+                              optimum=optimum, deductions=checked.deductions())
+        # the band table and the rest, so the student pages explain a grade as after a run
+        record_grading_inputs(store, course.grading, len(table.scores), baseline=baseline,
+                              baseline_source=source, optimum=optimum,
+                              greater_is_better=scorer.greater_is_better,
+                              adjustments=args.adjustments)
         rows = _store_rows(table, graded, args.leaderboard.resolve())
         store.set_meta(course=course.name, course_root=str(course.root),
                        config_hash=course.config_hash, data_hash=course.data_hash,
