@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,16 +275,25 @@ class _SketchScorer(_Scorer):
         o = options
         limit = max(o.max_class_share * class_rows.size, float(o.share_min_count))
         self.sets = {}
-        for name, attr, p in (("tokens", "canon", o.token_p), ("text", "text", o.text_p)):
-            sets = ngram_hash_sets([getattr(d, attr) for d in docs], tuple(p))
-            self.sets[name] = drop_common(sets, hashed_df(sets, class_rows), limit)
         dim = o.sketch_dim
-        self.sketch = {
-            "tokens": count_sketch(set_rows(self.sets["tokens"]), dim, 1, mixed=True),
-            "text": count_sketch(set_rows(self.sets["text"]), dim, 2, mixed=True),
-            "ast": count_sketch(csr_rows(self.unit["ast"]), dim, 3),
-            "lexical": count_sketch(csr_rows(self.unit["lexical"]), dim, 4),
-        }
+        # Every step works document by document (numpy and pandas, which release the GIL):
+        # a second thread takes half the documents, so the second core works too.
+        with ThreadPoolExecutor(1) as pool:
+            for name, attr, p in (("tokens", "canon", o.token_p), ("text", "text", o.text_p)):
+                sets = _in_halves(pool, lambda ch, p=tuple(p): ngram_hash_sets(ch, p),
+                                  [getattr(d, attr) for d in docs])
+                mid = class_rows.size // 2
+                part = pool.submit(hashed_df, sets, class_rows[:mid])
+                df = hashed_df(sets, class_rows[mid:]) + part.result()  # counts: exact
+                self.sets[name] = _in_halves(pool, lambda ch, df=df: drop_common(ch, df, limit),
+                                             sets)
+            rows = {"tokens": (set_rows(self.sets["tokens"]), 1, True),
+                    "text": (set_rows(self.sets["text"]), 2, True),
+                    "ast": (csr_rows(self.unit["ast"]), 3, False),
+                    "lexical": (csr_rows(self.unit["lexical"]), 4, False)}
+            self.sketch = {name: np.concatenate(_in_halves(
+                pool, lambda ch, s=salt, m=mixed: [count_sketch(ch, dim, s, mixed=m)], r))
+                for name, (r, salt, mixed) in rows.items()}
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         out = {name: np.clip(e[ra] @ e[rb].T, 0.0, 1.0).astype(np.float64)
@@ -305,6 +314,17 @@ class _SketchScorer(_Scorer):
             out[name] = np.array([cosine_of_sets(sets[i], sets[j])
                                   for i, j in zip(r.tolist(), c.tolist(), strict=True)])
         return out
+
+
+def _in_halves(pool: ThreadPoolExecutor, fn: Callable[[list], list], items: list) -> list:
+    """``fn(items)``, for a ``fn`` that maps a list item by item: the first half in the pool's
+    thread while this one does the second."""
+    if len(items) < 2:
+        return fn(items)
+    mid = len(items) // 2
+    first = pool.submit(fn, items[:mid])
+    second = fn(items[mid:])
+    return first.result() + second
 
 
 def _chunked(fn, r: np.ndarray, c: np.ndarray, size: int = 8192) -> dict[str, np.ndarray]:
@@ -632,23 +652,33 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
     in_focus[focus_rows] = True
     calibrate = o.standout_boost > 0 and n >= 3
     stats = RowStatistics(n, o.standout_floor).fit_blocks(()) if calibrate else None
-    for lo in range(0, focus_rows.size, o.block_rows):
-        ra = focus_rows[lo : lo + o.block_rows]
-        comps = scorer.block(ra, class_rows)
-        code = combine(comps, o)
-        if stats is not None and focus_set is None:  # full rows: the statistics come free
-            stats.add(ra, code)
-        # Each pair once: (i, j) with i < j, or j outside the focus (swapped below). Only the
-        # columns holding such a pair get their behaviour and are kept (half of a full run's).
-        once = (ra[:, None] < class_rows[None, :]) | (
-            (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
-        cols = class_rows[once.any(axis=0)]
-        if cols.size:
-            beh = _behaviour_block(behaviour, beh_row, ra, cols)
-            keeper.block(ra, cols, comps, beh, once[:, cols], code[:, cols], cols)
-        if c.used_src.size and not c.use_index:
-            rb = np.arange(n, len(docs))
-            keeper.block(ra, rb, scorer.block(ra, rb), None, None)
+    # The behaviour of a block is computed in a second thread while this one scores its code
+    # (both are mostly numpy, scipy and BLAS work, which release the GIL).
+    pool = ThreadPoolExecutor(1) if behaviour is not None else None
+    try:
+        for lo in range(0, focus_rows.size, o.block_rows):
+            ra = focus_rows[lo : lo + o.block_rows]
+            # Each pair once: (i, j) with i < j, or j outside the focus (swapped below). Only
+            # the columns holding such a pair get their behaviour and are kept (half of a
+            # full run's).
+            once = (ra[:, None] < class_rows[None, :]) | (
+                (ra[:, None] != class_rows[None, :]) & ~in_focus[None, :])
+            cols = class_rows[once.any(axis=0)]
+            beh_job = (pool.submit(_behaviour_block, behaviour, beh_row, ra, cols)
+                       if pool is not None and cols.size else None)
+            comps = scorer.block(ra, class_rows)
+            code = combine(comps, o)
+            if stats is not None and focus_set is None:  # full rows: the statistics come free
+                stats.add(ra, code)
+            if cols.size:
+                beh = beh_job.result() if beh_job is not None else None
+                keeper.block(ra, cols, comps, beh, once[:, cols], code[:, cols], cols)
+            if c.used_src.size and not c.use_index:
+                rb = np.arange(n, len(docs))
+                keeper.block(ra, rb, scorer.block(ra, rb), None, None)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     if c.use_index and c.index_pairs is not None and c.index_pairs[0].size:
         qr, qc = c.index_pairs
         qr, qc = qr[in_focus[qr]], qc[in_focus[qr]]
