@@ -18,7 +18,7 @@ import pytest
 from grader.cli import STOP_SIGNALS
 from tests.integration.batch_helpers import honest, make_course, write_submissions
 
-pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 SLEEPER = "import time\ntime.sleep(50)\n"
 
@@ -59,18 +59,30 @@ def _sandbox_leftovers(names: list[str]) -> list[str]:
     return left
 
 
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
-def test_stop_signal_in_a_terminal_stops_cleanly(tmp_path, bwrap_sandbox, signame):
+def _containers(names: list[str]) -> list[str]:
+    """gradebox containers (running or not) of runs with one of these names."""
+    from sandbox.backends import docker as dk
+
+    return [f"{c.name} {c.status}" for c in dk.client().containers.list(
+        all=True, filters={"label": dk.LABEL})
+        if any(n in c.labels.get("gradebox.name", "") for n in names)]
+
+
+def _stop_in_a_terminal(tmp_path, signame: str, backend: str) -> tuple[str, object, list]:
+    """A batch of one quick run and three 50 s sleepers in a pty, stopped by ``signame``
+    while two sleepers run; returns the terminal's text, the output folder and the sleepers'
+    names, after checking the exit code and that no sandbox outlived the batch."""
     import psutil
 
     course_dir = make_course(tmp_path / "course", time_limit_s=60)
     # names no other test uses: the leftover scan looks at the whole machine
-    nappers = [f"napper_{signame.lower()}_{i}" for i in range(3)]
+    nappers = [f"napper_{backend}_{signame.lower()}_{i}" for i in range(3)]
     subs = write_submissions(tmp_path / "subs", {"a_quick": honest(0.5),
                                                  **{n: SLEEPER for n in nappers}})
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "grader", "run", str(course_dir), "--submissions", str(subs),
-            "--out", str(out), "--jobs", "2", "--no-similarity", "--no-reports"]
+            "--out", str(out), "--jobs", "2", "--no-similarity", "--no-reports",
+            "--backend", backend]
     pid, fd = pty.fork()
     if pid == 0:  # the child: the grader, its stdin/stdout/stderr the terminal
         try:
@@ -80,6 +92,7 @@ def test_stop_signal_in_a_terminal_stops_cleanly(tmp_path, bwrap_sandbox, signam
     screen: list[bytes] = []
     reader = threading.Thread(target=_drain, args=(fd, screen), daemon=True)
     reader.start()
+    waited = 0
     try:
         deadline = time.time() + 90
         while time.time() < deadline and "a_quick" not in _finished(out):
@@ -87,10 +100,14 @@ def test_stop_signal_in_a_terminal_stops_cleanly(tmp_path, bwrap_sandbox, signam
         assert "a_quick" in _finished(out), b"".join(screen).decode(errors="replace")[-2000:]
         time.sleep(1.5)  # two nappers are running now
         sandboxes = psutil.Process(pid).children(recursive=True)
-        assert any(p.name() == "bwrap" for p in sandboxes), [p.name() for p in sandboxes]
+        if backend == "bwrap":
+            assert any(p.name() == "bwrap" for p in sandboxes), [p.name() for p in sandboxes]
+        else:
+            running = [c for c in _containers(nappers) if c.endswith("running")]
+            assert running, _containers(nappers)
         started = time.time()
         os.kill(pid, getattr(signal, signame))
-        waited, status = 0, 0
+        status = 0
         while time.time() - started < 30 and not waited:
             waited, status = os.waitpid(pid, os.WNOHANG)
             time.sleep(0.05)
@@ -100,16 +117,33 @@ def test_stop_signal_in_a_terminal_stops_cleanly(tmp_path, bwrap_sandbox, signam
         _, alive = psutil.wait_procs(sandboxes, timeout=10)
         assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
         assert _sandbox_leftovers(nappers) == []
+        if backend == "docker":  # every container removed, not only stopped
+            assert _containers(nappers) == []
     finally:
         if not waited:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         reader.join(timeout=5)
         os.close(fd)
-    text = b"".join(screen).decode(errors="replace")
+    return b"".join(screen).decode(errors="replace"), out, nappers
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+@pytest.mark.bwrap
+def test_stop_signal_in_a_terminal_stops_cleanly(tmp_path, bwrap_sandbox, signame):
+    text, out, _ = _stop_in_a_terminal(tmp_path, signame, "bwrap")
     # the finished run is kept, nothing of the stopped ones is stored
     assert _finished(out) == {"a_quick"}
     assert f"interrupted ({signame}): finished results are kept" in text
     assert "stopping: killing running sandboxes" in text
     # the terminal's progress line: redrawn in place, with done/total, who runs, the ETA
     assert "\r\x1b[K[1/4]" in text and "now napper_" in text and "ETA " in text
+
+
+@pytest.mark.docker
+def test_sigterm_on_docker_removes_the_running_containers(tmp_path, docker_sandbox):
+    """The same stop on the Docker backend: the running containers are killed and removed
+    (the cancel path under a signal), the finished result kept."""
+    text, out, _ = _stop_in_a_terminal(tmp_path, "SIGTERM", "docker")
+    assert _finished(out) == {"a_quick"}
+    assert "interrupted (SIGTERM): finished results are kept" in text
