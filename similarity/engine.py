@@ -287,6 +287,8 @@ class _SketchScorer(_Scorer):
                 df = hashed_df(sets, class_rows[mid:]) + part.result()  # counts: exact
                 self.sets[name] = _in_halves(pool, lambda ch, df=df: drop_common(ch, df, limit),
                                              sets)
+                del sets, df, part  # before the next signal's
+            # rows are made one at a time (see ``sketch.set_rows``)
             rows = {"tokens": (set_rows(self.sets["tokens"]), 1, True),
                     "text": (set_rows(self.sets["text"]), 2, True),
                     "ast": (csr_rows(self.unit["ast"]), 3, False),

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from similarity.canonical import STATEMENT_SEP
 from similarity.corpora import Submission
+from similarity.factorize import PANDAS_FROM
 from similarity.factorize import factorize as _factorize
 from similarity.features import FileFeatures
 from similarity.fingerprints import canon_ids, kgram_hashes, stable_hash64, stream_ids, winnow
@@ -103,10 +104,18 @@ def _canon(files: list[FileFeatures], template: Template | None) -> tuple[str, n
     """The submission's normalised stream without the starter's statements, and its distinct
     k-gram hashes (what the ``fingerprints`` component compares)."""
     tstmts = template.canon if template is not None else frozenset()
-    streams = [STATEMENT_SEP.join(st for st in f.canon.split(STATEMENT_SEP)
-                                  if st and st not in tstmts) for f in files]
+    streams = [_without(f.canon, tstmts) for f in files]
     grams = [kgram_hashes(canon_ids(s), CANON_K) for s in streams]
     return FILE_SEP.join(streams), _distinct(grams)
+
+
+def _without(canon: str, tstmts: frozenset[str]) -> str:
+    """A normalised stream without the template's statements and without empty ones."""
+    sep = STATEMENT_SEP
+    if not tstmts and sep + sep not in canon and not canon.startswith(sep) \
+            and not canon.endswith(sep):
+        return canon  # nothing to drop (no template, no empty statement): as it is
+    return sep.join(st for st in canon.split(sep) if st and st not in tstmts)
 
 
 def prepare(sub: Submission, template: Template | None, k: int, window: int) -> Prepared:
@@ -279,8 +288,11 @@ def suppressed_kgrams(prepared: list[Prepared], class_rows: np.ndarray, *, max_s
     limit = max(max_share * class_rows.size, float(min_count))
     if not class_rows.size:
         return np.zeros(0, dtype=np.int64)
-    keys, codes = factorize(np.concatenate([prepared[i].kgrams for i in class_rows]))
-    return keys[np.bincount(codes, minlength=keys.size) > limit]
+    # distinct keys in order of appearance (no sort of the millions), then the few common
+    # ones sorted
+    allk = np.concatenate([prepared[i].kgrams for i in class_rows])
+    codes, keys = _factorize(allk, sort=allk.size < PANDAS_FROM)  # numpy sorts anyway
+    return np.sort(keys[np.bincount(codes, minlength=keys.size) > limit])
 
 
 class FingerprintIndex:

@@ -13,6 +13,8 @@ deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -85,7 +87,7 @@ def drop_common(sets: list[np.ndarray], df: np.ndarray, limit: float) -> list[np
     return [s[df[_df_bucket(s)] <= limit] if s.size else s for s in sets]
 
 
-def count_sketch(rows: list[tuple[np.ndarray, np.ndarray]], dim: int, salt: int,
+def count_sketch(rows: Sequence[tuple[np.ndarray, np.ndarray]], dim: int, salt: int,
                  mixed: bool = False) -> np.ndarray:
     """Dense ``(n, dim)`` float32 count sketches of sparse vectors ``(keys, weights)``.
 
@@ -104,17 +106,41 @@ def count_sketch(rows: list[tuple[np.ndarray, np.ndarray]], dim: int, salt: int,
     return out.reshape(n, dim).astype(np.float32)
 
 
-def set_rows(sets: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+class _Rows(Sequence):
+    """Rows ``(keys, weights)`` made one at a time as they are read: a class's rows at once
+    would hold a float64 weight per key (as much memory again as the keys)."""
+
+    def __init__(self, n: int, row: Callable[[int], tuple[np.ndarray, np.ndarray]]):
+        self.n, self.row = n, row
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):  # lazy too
+            r = range(*i.indices(self.n))
+            return _Rows(len(r), lambda j: self.row(r[j]))
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return self.row(i % self.n)
+
+
+def set_rows(sets: list[np.ndarray]) -> Sequence[tuple[np.ndarray, np.ndarray]]:
     """Presence vectors of unit length: weight ``1/sqrt(|set|)`` on every key."""
-    return [(s, np.full(s.size, 1.0 / np.sqrt(s.size)) if s.size else np.zeros(0))
-            for s in sets]
+    def row(i: int) -> tuple[np.ndarray, np.ndarray]:
+        s = sets[i]
+        return s, (np.full(s.size, 1.0 / np.sqrt(s.size)) if s.size else np.zeros(0))
+    return _Rows(len(sets), row)
 
 
-def csr_rows(m: sp.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
+def csr_rows(m: sp.csr_matrix) -> Sequence[tuple[np.ndarray, np.ndarray]]:
     """The rows of a sparse matrix as ``(column ids, values)``."""
     m = m.tocsr()
-    return [(m.indices[m.indptr[i]:m.indptr[i + 1]].astype(np.int64),
-             m.data[m.indptr[i]:m.indptr[i + 1]].astype(np.float64)) for i in range(m.shape[0])]
+
+    def row(i: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = m.indptr[i], m.indptr[i + 1]
+        return m.indices[lo:hi].astype(np.int64), m.data[lo:hi].astype(np.float64)
+    return _Rows(m.shape[0], row)
 
 
 def cosine_of_sets(a: np.ndarray, b: np.ndarray) -> float:
