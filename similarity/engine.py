@@ -46,8 +46,9 @@ from similarity.sketch import (
     cosine_of_sets,
     count_sketch,
     csr_rows,
-    drop_common,
     hashed_df,
+    keep_rare,
+    keep_rare_in_place,
     ngram_hash_sets,
     set_rows,
 )
@@ -274,28 +275,40 @@ class _SketchScorer(_Scorer):
         super().__init__(mats, class_rows, options)  # fingerprints, comments, ast, lexical
         o = options
         limit = max(o.max_class_share * class_rows.size, float(o.share_min_count))
-        self.sets = {}
         dim = o.sketch_dim
+        self.docs = docs
+        # Each document's distinct n-grams are made again for the few pairs ``exact``
+        # rescores, rather than kept for the whole class (they are most of the memory): the
+        # source, and which hash buckets are rare in the class, are kept.
+        self.source = {"tokens": ("canon", tuple(o.token_p)), "text": ("text", tuple(o.text_p))}
+        self.rare: dict[str, np.ndarray] = {}
+        self.sketch = {}
         # Every step works document by document (numpy and pandas, which release the GIL):
         # a second thread takes half the documents, so the second core works too.
         with ThreadPoolExecutor(1) as pool:
-            for name, attr, p in (("tokens", "canon", o.token_p), ("text", "text", o.text_p)):
-                sets = _in_halves(pool, lambda ch, p=tuple(p): ngram_hash_sets(ch, p),
+            for salt, (name, (attr, p)) in enumerate(self.source.items(), 1):
+                sets = _in_halves(pool, lambda ch, p=p: ngram_hash_sets(ch, p),
                                   [getattr(d, attr) for d in docs])
-                mid = class_rows.size // 2
-                part = pool.submit(hashed_df, sets, class_rows[:mid])
-                df = hashed_df(sets, class_rows[mid:]) + part.result()  # counts: exact
-                self.sets[name] = _in_halves(pool, lambda ch, df=df: drop_common(ch, df, limit),
-                                             sets)
-                del sets, df, part  # before the next signal's
-            # rows are made one at a time (see ``sketch.set_rows``)
-            rows = {"tokens": (set_rows(self.sets["tokens"]), 1, True),
-                    "text": (set_rows(self.sets["text"]), 2, True),
-                    "ast": (csr_rows(self.unit["ast"]), 3, False),
-                    "lexical": (csr_rows(self.unit["lexical"]), 4, False)}
-            self.sketch = {name: np.concatenate(_in_halves(
-                pool, lambda ch, s=salt, m=mixed: [count_sketch(ch, dim, s, mixed=m)], r))
-                for name, (r, salt, mixed) in rows.items()}
+                rare = self.rare[name] = hashed_df(sets, class_rows) <= limit
+                mid = len(sets) // 2
+                part = pool.submit(keep_rare_in_place, sets, rare, 0, mid)
+                keep_rare_in_place(sets, rare, mid)
+                part.result()
+                # rows are made one at a time (see ``sketch.set_rows``)
+                self.sketch[name] = np.concatenate(_in_halves(
+                    pool, lambda ch, s=salt: [count_sketch(ch, dim, s, mixed=True)],
+                    set_rows(sets)))
+                del sets  # before the next signal's
+            for salt, name in ((3, "ast"), (4, "lexical")):
+                self.sketch[name] = np.concatenate(_in_halves(
+                    pool, lambda ch, s=salt: [count_sketch(ch, dim, s)], csr_rows(self.unit[name])))
+
+    def _sets(self, name: str, rows: list[int]) -> dict[int, np.ndarray]:
+        """The distinct n-gram hashes of these documents, common ones dropped (the same
+        arrays the sketches were made from)."""
+        attr, p = self.source[name]
+        sets = ngram_hash_sets([getattr(self.docs[i], attr) for i in rows], p)
+        return dict(zip(rows, keep_rare(sets, self.rare[name]), strict=True))
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         out = {name: np.clip(e[ra] @ e[rb].T, 0.0, 1.0).astype(np.float64)
@@ -312,7 +325,7 @@ class _SketchScorer(_Scorer):
     def exact(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         out = self._exact_sparse_pairs(r, c, ("ast", "lexical"))
         for name in ("tokens", "text"):
-            sets = self.sets[name]
+            sets = self._sets(name, np.union1d(r, c).tolist())
             out[name] = np.array([cosine_of_sets(sets[i], sets[j])
                                   for i, j in zip(r.tolist(), c.tolist(), strict=True)])
         return out
@@ -365,6 +378,7 @@ def _indexed_fingerprints(items: list[tuple[str, str, Path]], tmpl, o: Similarit
 
 
 _GC_EVERY = 256  # a reading worker collects cycles after this many submissions
+_READ_CHUNK = 32  # submissions sent to a reading worker at a time (at most)
 _worker_loads = [-1]  # submissions read by this worker process (-1: not a worker)
 
 
@@ -406,7 +420,9 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
             ctx = multiprocessing.get_context("forkserver")
             out = []
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as ex:
-                chunk = max(1, len(jobs) // (workers * 8))
+                # Small chunks: the last one is a worker's alone while the other may idle
+                # (len / 16 was ~8 s of one core at 5,000 submissions).
+                chunk = max(1, min(_READ_CHUNK, len(jobs) // (workers * 8)))
                 for i, (sub, cpu) in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
                     out.append(sub)
                     _WORKER_CPU[0] += cpu

@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from similarity.fingerprints import _BASE, _mix
 
-__all__ = ["ngram_hash_sets", "hashed_df", "count_sketch", "cosine_of_sets"]
+__all__ = ["ngram_hash_sets", "hashed_df", "drop_common", "keep_rare", "keep_rare_in_place",
+           "count_sketch", "cosine_of_sets"]
 
 _DF_BUCKETS = 1 << 24  # class-frequency table: 16M counters, collisions add ~1 to a count
 
@@ -67,10 +68,10 @@ def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
 
 def _df_bucket(keys: np.ndarray) -> np.ndarray:
     # n-gram keys are splitmix64 outputs already: their low bits are a fair bucket as they are
-    return (keys & (_DF_BUCKETS - 1)).astype(np.intp)
+    return (keys & (_DF_BUCKETS - 1)).astype(np.intp, copy=False)
 
 
-def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 2048) -> np.ndarray:
+def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 1024) -> np.ndarray:
     """Document frequency table over ``rows``, indexed by the low 24 bits of each (already
     mixed) n-gram hash."""
     counts = np.zeros(_DF_BUCKETS, dtype=np.int64)
@@ -84,7 +85,22 @@ def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 2048) -> np
 
 def drop_common(sets: list[np.ndarray], df: np.ndarray, limit: float) -> list[np.ndarray]:
     """Each set without the keys whose (hashed) class frequency exceeds ``limit``."""
-    return [s[df[_df_bucket(s)] <= limit] if s.size else s for s in sets]
+    return keep_rare(sets, df <= limit)
+
+
+def keep_rare(sets: list[np.ndarray], rare: np.ndarray) -> list[np.ndarray]:
+    """Each set without the keys whose bucket is not ``rare`` (``df <= limit``, a bool per
+    bucket: ``drop_common`` with the comparison made once)."""
+    return [s[rare[_df_bucket(s)]] if s.size else s for s in sets]
+
+
+def keep_rare_in_place(sets: list[np.ndarray], rare: np.ndarray, lo: int = 0,
+                       hi: int | None = None) -> None:
+    """``sets[lo:hi] = keep_rare(sets[lo:hi], rare)``, one set at a time: each full set is
+    freed as its filtered copy is made, never the class's at once."""
+    for i in range(lo, len(sets) if hi is None else hi):
+        if sets[i].size:
+            sets[i] = sets[i][rare[_df_bucket(sets[i])]]
 
 
 def count_sketch(rows: Sequence[tuple[np.ndarray, np.ndarray]], dim: int, salt: int,
