@@ -127,8 +127,9 @@ class SimilarityOptions:
         Fragments and shared comments are computed for the best this many pairs (every
         flagged pair in any class with fewer flagged pairs; a TA reads no more).
     workers : int, default=0
-        Processes that read and featurise files (0: one per CPU, at most 8, and only from 1,000
-        submissions on; 1: none). Results do not depend on it.
+        Processes that read and featurise files (0: one per CPU, at most 8, from 200
+        submissions on when this process has a single thread (forked), else from 1,000; 1:
+        none). Results do not depend on it.
     block_rows : int, default=512
         Rows per block of the all-pairs products (bounds memory at ``block_rows * n`` floats).
     """

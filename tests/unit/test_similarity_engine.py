@@ -272,3 +272,37 @@ def test_empty_files_share_nothing(tmp_path, exact_pairs):
     subs = write(tmp_path / "s", {"a.py": "", "b.py": "\n\n", "c.py": "# just a comment\n"})
     r = compare(subs, options=SimilarityOptions(min_score=0.0, exact_pairs=exact_pairs))
     assert all(p.score == 0.0 for p in r.pairs)
+
+
+def test_forked_readers_give_the_same_result_as_one_process(tmp_path):
+    """From 200 submissions a single-threaded process reads them in forked workers; with a
+    second thread running it reads them itself. Same pairs, same scores either way."""
+    import threading
+
+    import similarity.engine as engine
+
+    programs = (CNN_A, CNN_B, KNN, LOGREG, SVM, FOREST)
+    files = {f"s{i:03d}.py": programs[i % 6].replace("model", f"model_{i // 6}")
+             for i in range(engine._FORK_FROM)}
+    subs = write(tmp_path / "s", files)
+    options = SimilarityOptions(min_score=0.0, workers=2)
+
+    def run() -> list[tuple]:
+        return [(p.a, p.b, p.score) for p in compare(subs, options=options).pairs]
+
+    before = engine._WORKER_CPU[0]
+    forked = run()
+    assert engine._WORKER_CPU[0] > before  # the workers did the reading
+    alone = [(p.a, p.b, p.score) for p in compare(
+        subs, options=SimilarityOptions(min_score=0.0, workers=1)).pairs]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        before = engine._WORKER_CPU[0]
+        threaded = run()
+        assert engine._WORKER_CPU[0] == before  # no fork beside another thread
+    finally:
+        stop.set()
+        other.join()
+    assert forked == alone == threaded
