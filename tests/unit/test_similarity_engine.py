@@ -276,33 +276,32 @@ def test_empty_files_share_nothing(tmp_path, exact_pairs):
 
 def test_forked_readers_give_the_same_result_as_one_process(tmp_path):
     """From 200 submissions a single-threaded process reads them in forked workers; with a
-    second thread running it reads them itself. Same pairs, same scores either way."""
-    import threading
-
+    second thread running it reads them itself. Same pairs, same scores either way. (In a
+    fresh interpreter: the test process itself may have other threads.)"""
     import similarity.engine as engine
 
     programs = (CNN_A, CNN_B, KNN, LOGREG, SVM, FOREST)
     files = {f"s{i:03d}.py": programs[i % 6].replace("model", f"model_{i // 6}")
              for i in range(engine._FORK_FROM)}
-    subs = write(tmp_path / "s", files)
-    options = SimilarityOptions(min_score=0.0, workers=2)
-
-    def run() -> list[tuple]:
-        return [(p.a, p.b, p.score) for p in compare(subs, options=options).pairs]
-
-    before = engine._WORKER_CPU[0]
-    forked = run()
-    assert engine._WORKER_CPU[0] > before  # the workers did the reading
-    alone = [(p.a, p.b, p.score) for p in compare(
-        subs, options=SimilarityOptions(min_score=0.0, workers=1)).pairs]
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        before = engine._WORKER_CPU[0]
-        threaded = run()
-        assert engine._WORKER_CPU[0] == before  # no fork beside another thread
-    finally:
-        stop.set()
-        other.join()
+    write(tmp_path / "s", files)
+    script = (
+        "import json, sys, threading; from pathlib import Path\n"
+        "import similarity.engine as engine; from similarity import *\n"
+        "subs = {p.stem: p for p in sorted(Path(sys.argv[1]).iterdir())}\n"
+        "o = SimilarityOptions(min_score=0.0, workers=2)\n"
+        "def run():\n"
+        "    before = engine._WORKER_CPU[0]\n"
+        "    pairs = [[p.a, p.b, p.score] for p in compare(subs, options=o).pairs]\n"
+        "    return pairs, engine._WORKER_CPU[0] > before\n"
+        "forked, used = run()\n"
+        "stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start()\n"
+        "threaded, used_threaded = run(); stop.set(); t.join()\n"
+        "print(json.dumps([forked, used, threaded, used_threaded]))\n")
+    res = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s")], check=True,
+                         cwd=ROOT, capture_output=True, text=True)
+    forked, used, threaded, used_threaded = json.loads(res.stdout.strip().splitlines()[-1])
+    assert used and not used_threaded  # workers read only while the process had one thread
+    alone = [[p.a, p.b, p.score] for p in compare(
+        {Path(n).stem: tmp_path / "s" / n for n in files},
+        options=SimilarityOptions(min_score=0.0, workers=1)).pairs]
     assert forked == alone == threaded
