@@ -634,8 +634,10 @@ class _Found:
     floor: float = 0.0
 
 
+# "valid": both students have a valid run; "peer": a pair of classmates in a class with runs
+# (the code scale applies to it even when one run failed: the shared idioms are the class's)
 _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
-                   "agreement", "valid")
+                   "agreement", "valid", "peer")
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
@@ -765,6 +767,7 @@ def _behaviour_block(behaviour: BehaviourEvidence | None, beh_row: np.ndarray | 
     out["p_value"][:] = 1.0
     out["explained"][:] = -1
     out["agreement"][:] = np.nan
+    out["peer"][:] = 1.0
     ia, ib = beh_row[ra], beh_row[rb]
     va, vb = np.flatnonzero(ia >= 0), np.flatnonzero(ib >= 0)
     if va.size and vb.size:
@@ -871,8 +874,9 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
     code = f.code[order]
     # behaviour only for peer pairs of two valid runs (not sources, not failed runs)
     valid = f.behaviour["valid"][order] > 0 if f.behaviour else np.zeros(code.size, bool)
+    peer = f.behaviour["peer"][order] > 0 if f.behaviour else valid
     why = verdict.reasons(code, f.behaviour["behaviour"][order] if f.behaviour else code * 0,
-                          valid, f.score[order], o.threshold, o.code_alone).tolist()
+                          valid, f.score[order], o.threshold, o.code_alone, peer=peer).tolist()
     valid, code = valid.tolist(), code.tolist()
     pairs = []
     for idx, (i, j, sc, est, *vals) in enumerate(zip(

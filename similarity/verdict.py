@@ -5,9 +5,10 @@ Code alone (no runs, or a source rather than a classmate): the score is the code
 Two programs that both ran on the hidden test set carry a second, independent reading. Their
 code score first passes through ``code_scale``: short course programs that read the same files,
 fit a model and write a submission resemble each other far more than free-form code does (in
-the generated runnable class honest pairs reach code 0.79 from shared idioms alone, and their
-predictions are independent), so where behaviour could have shown copying and did not, code
-alone must reach ``code_alone`` to flag. The scale is piecewise linear, maps ``code_alone`` to
+the generated runnable classes honest pairs reach code 0.79-0.86 from shared idioms alone, and
+their predictions are independent), so in a class with runs code alone must reach
+``code_alone`` to flag. The scale applies to every pair of classmates there, also where one
+run failed: the idioms are the class's, and a broken run is no sign of a copy. The scale is piecewise linear, maps ``code_alone`` to
 the threshold and 1 to 1, and keeps the order of code scores. Then::
 
     score = 1 - (1 - scaled_code) * (1 - behaviour)
@@ -51,8 +52,10 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
         Code scores (any shape).
     behaviour : mapping or None
         Arrays of the same shape: ``behaviour`` (score in [0, 1]), ``valid`` (1 where both
-        students have a valid run) and ``explained`` (index of the standard model that
-        explains the agreement, -1 for none). None: code only.
+        students have a valid run), ``explained`` (index of the standard model that explains
+        the agreement, -1 for none) and optionally ``peer`` (1 for classmates in a class with
+        runs: the code scale applies even where one run failed; default ``valid``). None:
+        code only.
     threshold, code_alone, explained_score : float
         See ``SimilarityOptions``.
     """
@@ -60,20 +63,24 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     if behaviour is None:
         return code
     valid = np.asarray(behaviour["valid"]) > 0
+    peer = np.asarray(behaviour["peer"]) > 0 if "peer" in behaviour else valid
     beh = np.where(valid, behaviour["behaviour"], 0.0)
-    scaled = np.where(valid, code_scale(code, threshold, code_alone), code)
+    scaled = np.where(peer, code_scale(code, threshold, code_alone), code)
     score = 1.0 - (1.0 - scaled) * (1.0 - beh)
     explained = valid & (np.asarray(behaviour["explained"]) >= 0)
     return np.where(explained, np.maximum(scaled, explained_score), score)
 
 
 def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,
-            threshold: float, code_alone: float) -> np.ndarray:
+            threshold: float, code_alone: float, peer: np.ndarray | None = None) -> np.ndarray:
     """Why each pair is flagged (vectorised): ``code`` or ``behaviour`` alone strong enough,
     ``both`` (both strong, or both moderate with the final score at the threshold), or
-    ``""`` under the threshold. ``valid``: both programs ran (behaviour counts)."""
+    ``""`` under the threshold. ``valid``: both programs ran (behaviour counts); ``peer``:
+    classmates in a class with runs (code alone must reach ``code_alone``; default
+    ``valid``)."""
     valid = np.asarray(valid, dtype=bool)
-    bar = np.where(valid & (code_alone > threshold), code_alone, threshold)
+    peer = valid if peer is None else np.asarray(peer, dtype=bool)
+    bar = np.where(peer & (code_alone > threshold), code_alone, threshold)
     code_strong = np.asarray(code) >= bar
     beh_strong = valid & (np.asarray(behaviour) >= threshold)
     why = np.where(code_strong & ~beh_strong, "code",
@@ -83,6 +90,6 @@ def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: n
 
 def reason(code: float, behaviour: float, valid: bool, score: float, threshold: float,
            code_alone: float) -> str:
-    """``reasons`` for one pair."""
+    """``reasons`` for one pair (``peer`` as ``valid``)."""
     return str(reasons(np.array([code]), np.array([behaviour]), np.array([valid]),
                        np.array([score]), threshold, code_alone)[0])

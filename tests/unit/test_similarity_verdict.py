@@ -8,7 +8,7 @@ import pytest
 
 from similarity import SimilarityOptions
 from similarity.errors import SimilarityOptionsError
-from similarity.verdict import code_scale, final_score, reason
+from similarity.verdict import code_scale, final_score, reason, reasons
 
 THR, ALONE, EXPLAINED = 0.45, 0.85, 0.405
 
@@ -82,3 +82,19 @@ def test_options_check_the_new_knobs():
         with pytest.raises(SimilarityOptionsError) as err:
             SimilarityOptions(**bad)
         assert any(p.startswith(name) for p in err.value.problems), err.value.problems
+
+
+def test_in_a_class_with_runs_a_failed_run_keeps_the_code_scale():
+    # classmates, one run failed: no behaviour, but code alone must still reach code_alone
+    beh = {"behaviour": np.zeros(2), "valid": np.zeros(2), "explained": np.full(2, -1),
+           "peer": np.ones(2)}
+    got = _score([0.79, 0.95], beh)
+    np.testing.assert_allclose(got, [0.79 * THR / ALONE, THR + 0.1 * 0.55 / 0.15])
+    why = reasons(np.array([0.79, 0.95]), np.zeros(2), np.zeros(2, bool), got, THR, ALONE,
+                  peer=np.ones(2, bool))
+    assert why.tolist() == ["", "code"]
+    # a web or archive source (not a peer) is judged on code alone at the threshold
+    src = {**beh, "peer": np.zeros(2)}
+    np.testing.assert_allclose(_score([0.79, 0.95], src), [0.79, 0.95])
+    assert reasons(np.array([0.79]), np.zeros(1), np.zeros(1, bool), np.array([0.79]), THR,
+                   ALONE, peer=np.zeros(1, bool)).tolist() == ["code"]
