@@ -123,6 +123,12 @@ def test_demo_disguised_copy_is_caught_by_behaviour(demo, open_page):
     assert p.page.locator("#code-alone").inner_text() == \
         f"{SimilarityOptions().code_alone:.2f}"
     assert "on behaviour" in p.page.locator("#explain").inner_text()
+    # a pair with a failed run: no behaviour, the code score on the class's scale, in words
+    failed = next(r for r in rows if r["kind"] == "peer" and r["behaviour"] == ""
+                  and abs(float(r["score"]) - float(r["code"])) > 1e-3)
+    q = open_page(demo / "reports" / pair_page(failed["a"], failed["b"]))
+    assert "gave no predictions to compare" in q.page.locator("#explain").inner_text()
+    assert q.page.locator("#code-alone").count() == 1
     assert p.page.locator("#shared-wrong tbody tr.same-wrong").count() >= 10
     assert p.page.locator("#shared-wrong img").count() >= 10  # the digits, scaled down
     p.screenshot("demo-pair-behaviour", full_page=True)
