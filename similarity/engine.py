@@ -633,6 +633,11 @@ class _Found:
     sketched: bool = False
     floor: float = 0.0
 
+    def rescore(self, idx: np.ndarray, options: SimilarityOptions) -> None:
+        """The final score of the pairs ``idx`` again, after their code score changed."""
+        beh = {k: v[idx] for k, v in self.behaviour.items()} or None
+        self.score[idx] = final_score(self.code[idx], beh, options)
+
 
 # "valid": both students have a valid run; "peer": a pair of classmates in a class with runs
 # (the code scale applies to it even when one run failed: the shared idioms are the class's)
@@ -643,9 +648,9 @@ _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
                 options: SimilarityOptions) -> np.ndarray:
     """One score from both kinds of evidence (``similarity.verdict.final_score``): the code
-    score alone without runs; where both programs ran, ``1 - (1 - scaled code) * (1 -
-    behaviour)``, so either kind alone at the threshold reaches it, and two moderate kinds
-    together do too."""
+    score alone without runs; between classmates of a class with runs, ``1 - (1 - scaled
+    code) * (1 - behaviour)``, so either kind alone at the threshold reaches it, and two
+    moderate kinds together do too."""
     return verdict.final_score(code, behaviour, threshold=options.threshold,
                                code_alone=options.code_alone,
                                explained_score=options.explained_share * options.threshold)
@@ -729,8 +734,7 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
             found.code[near] = combine({k: v[near] for k, v in found.comps.items()}, o)
             if stats is not None:
                 _calibrate(found, near, stats, n, o)
-            found.score[near] = final_score(
-                found.code[near], {k: v[near] for k, v in found.behaviour.items()} or None, o)
+            found.rescore(near, o)
             found.estimated[near] = False
     return found, dropped
 
@@ -745,8 +749,7 @@ def _calibrate(f: _Found, idx: np.ndarray, stats: RowStatistics, n: int,
     code = f.code[idx]
     z = standout(code, f.rows[idx], f.cols[idx], stats)
     f.code[idx] = lift(code, z, o.standout_boost, o.standout_z0, o.standout_span)
-    f.score[idx] = final_score(f.code[idx], {k: v[idx] for k, v in f.behaviour.items()} or None,
-                               o)
+    f.rescore(idx, o)
 
 
 def _behaviour_rows(c: _Corpus, behaviour: BehaviourEvidence | None) -> np.ndarray | None:

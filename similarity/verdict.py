@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["code_scale", "final_score", "reason", "reasons"]
+__all__ = ["code_scale", "final_score", "reasons"]
 
 
 def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndarray:
@@ -87,9 +87,3 @@ def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: n
                    np.where(beh_strong & ~code_strong, "behaviour", "both"))
     return np.where(np.asarray(score) >= threshold, why, "")
 
-
-def reason(code: float, behaviour: float, valid: bool, score: float, threshold: float,
-           code_alone: float) -> str:
-    """``reasons`` for one pair (``peer`` as ``valid``)."""
-    return str(reasons(np.array([code]), np.array([behaviour]), np.array([valid]),
-                       np.array([score]), threshold, code_alone)[0])

@@ -8,7 +8,7 @@ import pytest
 
 from similarity import SimilarityOptions
 from similarity.errors import SimilarityOptionsError
-from similarity.verdict import code_scale, final_score, reason, reasons
+from similarity.verdict import code_scale, final_score, reasons
 
 THR, ALONE, EXPLAINED = 0.45, 0.85, 0.405
 
@@ -17,6 +17,12 @@ def _beh(behaviour, valid=1, explained=-1):
     shape = np.shape(behaviour)
     return {"behaviour": np.asarray(behaviour, dtype=float),
             "valid": np.full(shape, valid), "explained": np.full(shape, explained)}
+
+
+def reason(code, behaviour, valid, score, threshold, code_alone):
+    """``reasons`` for one pair."""
+    return str(reasons(np.array([code]), np.array([behaviour]), np.array([valid]),
+                       np.array([score]), threshold, code_alone)[0])
 
 
 def _score(code, behaviour):
