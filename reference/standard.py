@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "standard_models",
+__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "STANDARD_SETTINGS", "standard_models",
            "standard_predictions"]
 
 
@@ -99,6 +99,11 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+NearestCentroid()")
+#: the standard models that are a setting students choose, not a default everyone writes: two
+#: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
+#: of a student who chose it must rank above the pairs a default explains (still unflagged)
+STANDARD_SETTINGS: frozenset[str] = frozenset(
+    f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS)
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
     "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",

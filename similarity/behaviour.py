@@ -148,6 +148,8 @@ class BehaviourModel:
         The test ids (``fit(ids=...)``, else ``0 .. n_ids - 1``).
     explainer_names : list of str
         The references that can explain agreement; ``explained`` indexes this list.
+    explainer_settings : list of bool
+        Per explainer, whether it is a setting students choose rather than a default.
     n_classes : int
         Distinct labels seen (classification).
     alpha : float
@@ -170,8 +172,9 @@ class BehaviourModel:
     @classmethod
     def fit(cls, predictions: Mapping[str, Sequence], truth: Sequence, *,
             task: str = "classification", references: Mapping[str, Sequence] | None = None,
-            explainers: Collection[str] = (), ids: Sequence | None = None,
-            near_exact: float = 0.99, calibrate: bool = True) -> BehaviourModel:
+            explainers: Collection[str] = (), settings: Collection[str] = (),
+            ids: Sequence | None = None, near_exact: float = 0.99,
+            calibrate: bool = True) -> BehaviourModel:
         """Fit the null model to one class's predictions on the hidden test set.
 
         Parameters
@@ -187,6 +190,10 @@ class BehaviourModel:
             (and the regression class mean) and may explain agreement.
         explainers : collection of str, default=()
             The names in ``references`` that can explain a pair's agreement.
+        settings : collection of str, default=()
+            The explainers that are a setting students choose (k-NN with k = 3) rather than
+            a default: their agreement is explained too, but ranks higher
+            (``explainer_settings``; see ``similarity.verdict``).
         ids : sequence of shape (n_ids,), optional
             Test ids, for :meth:`shared_wrong`.
         near_exact : float, default=0.99
@@ -203,9 +210,10 @@ class BehaviourModel:
             reference, or (regression) a value is not a number; the message names it.
         """
         return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
-            predictions, truth, references or {}, explainers, ids)
+            predictions, truth, references or {}, explainers, settings, ids)
 
-    def _fit(self, predictions, truth, references, explainers, ids) -> BehaviourModel:
+    def _fit(self, predictions, truth, references, explainers, settings,
+             ids) -> BehaviourModel:
         if self.task not in TASKS:
             raise BehaviourInputError(f"unknown task {self.task!r}; use one of {TASKS}")
         if not 0.0 < self.near_exact <= 1.0:
@@ -218,6 +226,11 @@ class BehaviourModel:
         self.names = [str(s) for s in predictions]
         self.reference_names = [str(s) for s in references]
         self.explainer_names = [str(e) for e in explainers]
+        unknown = sorted(set(map(str, settings)) - set(self.explainer_names))
+        if unknown:
+            raise BehaviourInputError(f"setting(s) {unknown} are not among the explainers; "
+                                      "a setting must also be passed in explainers=")
+        self.explainer_settings = [e in set(map(str, settings)) for e in self.explainer_names]
         try:
             k = len(truth)
         except TypeError:
@@ -571,8 +584,10 @@ class BehaviourModel:
         if o["explained"] >= 0:
             e = int(o["explained"])
             share = 100 * min(self._agree[i, e], self._agree[j, e])
+            setting = (" (a setting two students may choose on their own, so the pair ranks "
+                       "just under the threshold)" if self.explainer_settings[e] else "")
             return (f"agreement explained by {self.explainer_names[e]}: both match its "
-                    f"predictions on {share:.1f} % of ids")
+                    f"predictions on {share:.1f} % of ids{setting}")
         p = f"p = {o['p_value']:.1g}"
         if self.task == "regression":
             return (f"residuals correlate (r = {o['correlation']:.2f}) beyond what the class "

@@ -47,6 +47,8 @@ class IdentityEvidence:
         self.model = model
         self.names = list(model.names)
         self.explainer_names = list(getattr(model, "explainer_names", []))
+        self.explainer_settings = list(getattr(model, "explainer_settings",
+                                               [False] * len(self.explainer_names)))
         self.tolerance, self.min_wrong, self.weight = tolerance, min_wrong, identity_weight
         self.n_ids = int(model.n_ids)
         # wrong answers per student (a missing prediction counts as wrong)

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -632,11 +632,12 @@ class _Found:
     estimated: np.ndarray
     sketched: bool = False
     floor: float = 0.0
+    settings: Sequence[bool] = ()  # per explainer: a chosen setting (see ``final_score``)
 
     def rescore(self, idx: np.ndarray, options: SimilarityOptions) -> None:
         """The final score of the pairs ``idx`` again, after their code score changed."""
         beh = {k: v[idx] for k, v in self.behaviour.items()} or None
-        self.score[idx] = final_score(self.code[idx], beh, options)
+        self.score[idx] = final_score(self.code[idx], beh, options, self.settings)
 
 
 # "valid": both students have a valid run; "peer": a pair of classmates in a class with runs
@@ -646,14 +647,17 @@ _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
-                options: SimilarityOptions) -> np.ndarray:
+                options: SimilarityOptions, settings: Sequence[bool] = ()) -> np.ndarray:
     """One score from both kinds of evidence (``similarity.verdict.final_score``): the code
     score alone without runs; between classmates of a class with runs, ``1 - (1 - scaled
     code) * (1 - behaviour)``, so either kind alone at the threshold reaches it, and two
-    moderate kinds together do too."""
+    moderate kinds together do too. ``settings``: per explainer, whether it is a setting
+    students choose rather than a default (its agreement ranks at ``setting_share``)."""
+    share = np.where(np.asarray(settings, dtype=bool), options.setting_share,
+                     options.explained_share) if len(settings) else options.explained_share
     return verdict.final_score(code, behaviour, threshold=options.threshold,
                                code_alone=options.code_alone,
-                               explained_score=options.explained_share * options.threshold)
+                               explained_score=share * options.threshold)
 
 
 def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | None,
@@ -677,7 +681,7 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
     scorer = (_SketchScorer(docs, mats, class_rows, o) if sketched
               else _Scorer(mats, class_rows, o))
     beh_row = _behaviour_rows(c, behaviour)
-    keeper = _Keeper(o)
+    keeper = _Keeper(o, list(getattr(behaviour, "explainer_settings", ())))
     # Rows whose pairs are scored: everyone, or only the focus students (late submissions:
     # suppression and idf still come from the whole class, so scores are the same).
     focus_rows = class_rows if focus_set is None else np.array(
@@ -794,8 +798,9 @@ class _Keeper:
 
     _BINS = 2000
 
-    def __init__(self, o: SimilarityOptions):
+    def __init__(self, o: SimilarityOptions, settings: Sequence[bool] = ()):
         self.o = o
+        self.settings = settings
         self.hist = np.zeros(self._BINS, dtype=np.int64)
         self.parts: list[tuple] = []
 
@@ -813,7 +818,7 @@ class _Keeper:
         return float(min(self.o.min_score, median + self.o.noise_mads * 1.4826 * mad))
 
     def _keep(self, code, beh, mask_or_none):
-        score = final_score(code, beh, self.o)
+        score = final_score(code, beh, self.o, self.settings)
         mask = np.ones(score.shape, dtype=bool) if mask_or_none is None else mask_or_none
         self.hist += np.histogram(score[mask], bins=self._BINS, range=(0.0, 1.0))[0]
         keep = mask & (score >= self.floor())
@@ -856,19 +861,21 @@ class _Keeper:
         rows, cols = np.where(swap, cols, rows), np.where(swap, rows, cols)
         return _Found(rows[ok], cols[ok], {k: v[ok] for k, v in comps.items()}, code[ok],
                       {k: v[ok] for k, v in behaviour.items()}, score[ok],
-                      np.full(int(ok.sum()), estimated), sketched=sketched, floor=floor)
+                      np.full(int(ok.sum()), estimated), sketched=sketched, floor=floor,
+                      settings=self.settings)
 
 
 def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
                 explainers: list[str]) -> list[Pair]:
-    """Phase 4: ``Pair`` objects, highest final score first (ties by names), each flagged by
+    """Phase 4: ``Pair`` objects, highest final score first (ties by code score, then names), each flagged by
     its own evidence and the reason stored (``code``, ``behaviour``, ``both``)."""
     docs = c.docs
     # Sorted here by name ranks, so the (possibly 100,000s of) Pair objects are made once,
     # in order, and never sorted as objects.
     name_rank = np.empty(len(docs), dtype=np.int64)
     name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
-    order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.score))
+    # ties (explained agreement ranks at one score) by code score, then by names
+    order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.code, -f.score))
     names = (*COMPONENTS, "comments")
     # Plain Python values in one conversion per column (not one per pair and component).
     cols = [f.comps[k][order].tolist() for k in names]

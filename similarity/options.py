@@ -82,6 +82,10 @@ class SimilarityOptions:
     explained_share : float, default=0.9
         A pair whose agreement a standard model explains ranks at ``explained_share *
         threshold`` (below the threshold: agreement, but no evidence); must be below 1.
+    setting_share : float, default=0.95
+        The same for a standard model that is a setting students choose rather than a default
+        (k-NN with k = 3): two honest students land on it less often than on a default, so its
+        pairs rank above the defaults' and still under the threshold; must be below 1.
     surface_boost : float, default=0.3
         Identical names and text raise the structural score ``s``:
         ``s + surface_boost * surface * (1 - s)``; never lower it.
@@ -148,6 +152,7 @@ class SimilarityOptions:
     comment_boost: float = 0.25
     code_alone: float = 0.9
     explained_share: float = 0.9
+    setting_share: float = 0.95
     surface_boost: float = 0.3
     standout_boost: float = 0.5
     standout_z0: float = 3.0
@@ -184,11 +189,13 @@ class SimilarityOptions:
 
         for name in ("threshold", "min_score", "max_class_share", "comment_boost",
                      "surface_boost", "sketch_margin", "standout_boost", "standout_floor",
-                     "code_alone", "explained_share"):
+                     "code_alone", "explained_share", "setting_share"):
             unit(name)
-        if isinstance(self.explained_share, int | float) and self.explained_share >= 1:
-            problems.append(f"explained_share = {self.explained_share!r}: expected below 1, "
-                            "or an explained agreement alone would be flagged")
+        for name in ("explained_share", "setting_share"):
+            v = getattr(self, name)
+            if isinstance(v, int | float) and v >= 1:
+                problems.append(f"{name} = {v!r}: expected below 1, "
+                                "or an explained agreement alone would be flagged")
         for name, low in (("standout_z0", 0.0), ("standout_span", 1e-9)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= 100:

@@ -19,7 +19,9 @@ A pair whose agreement a standard model explains (both students reproduce, say, 
 has no behavioural evidence, but it is agreement: it ranks at ``explained_score`` (below the
 threshold) or at its scaled code score, whichever is higher, so a copy of a student who fitted
 a default model still ranks above the class's unrelated pairs without being flagged on that
-agreement.
+agreement. The explained score may differ per standard model: a setting students choose
+(k-NN with k = 3) explains agreement less fully than a default every student writes, so its
+pairs rank higher, still under the threshold.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndar
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
-                threshold: float, code_alone: float, explained_score: float) -> np.ndarray:
+                threshold: float, code_alone: float,
+                explained_score: float | np.ndarray) -> np.ndarray:
     """The final score of pairs from their code scores and behavioural evidence.
 
     Parameters
@@ -56,8 +59,11 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
         the agreement, -1 for none) and optionally ``peer`` (1 for classmates in a class with
         runs: the code scale applies even where one run failed; default ``valid``). None:
         code only.
-    threshold, code_alone, explained_score : float
+    threshold, code_alone : float
         See ``SimilarityOptions``.
+    explained_score : float or ndarray
+        Where an explained pair ranks: one score, or one per standard model (indexed by
+        ``explained``).
     """
     code = np.asarray(code, dtype=np.float64)
     if behaviour is None:
@@ -67,8 +73,13 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     beh = np.where(valid, behaviour["behaviour"], 0.0)
     scaled = np.where(peer, code_scale(code, threshold, code_alone), code)
     score = 1.0 - (1.0 - scaled) * (1.0 - beh)
-    explained = valid & (np.asarray(behaviour["explained"]) >= 0)
-    return np.where(explained, np.maximum(scaled, explained_score), score)
+    which = np.asarray(behaviour["explained"])
+    explained = valid & (which >= 0)
+    floor = np.asarray(explained_score, dtype=np.float64)
+    if floor.ndim:  # one per standard model
+        floor = floor[np.clip(which, 0, max(floor.size - 1, 0)).astype(np.intp)] \
+            if floor.size else np.zeros(which.shape)
+    return np.where(explained, np.maximum(scaled, floor), score)
 
 
 def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,

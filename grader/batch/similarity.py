@@ -109,9 +109,12 @@ def behaviour_model(course: Course, store: Store, out: Path,
         truth = (truth == positive).astype(float)
     elif regression:
         truth = truth.astype(float)
+    from reference.standard import STANDARD_SETTINGS
+
     model = BehaviourModel.fit(preds, truth.tolist(),
                                task="regression" if regression else "classification",
-                               references=references, explainers=sorted(references), ids=ids,
+                               references=references, explainers=sorted(references),
+                               settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
                                near_exact=NEAR_EXACT)
     return model if regression else IdentityEvidence(model)
 

@@ -242,6 +242,23 @@ def test_two_students_equal_to_a_standard_model_are_explained():
     assert blk["explained"][0, 1] == 0 and blk["explained"][0, 2] == -1
 
 
+def test_a_setting_explains_agreement_and_says_so():
+    truth, preds = simulate(12, 600, seed=4)
+    knn3 = preds[11]
+    preds = [knn3, knn3, *preds[2:11]]
+    name = "sklearn:KNeighborsClassifier(n_neighbors=3)"
+    m = fit(preds, truth, references={name: knn3, "sklearn:SVC()": preds[5]},
+            explainers=[name, "sklearn:SVC()"], settings=[name])
+    assert m.explainer_settings == [True, False]
+    o = one(m, "s0", "s1")
+    assert o["explained"] == 0 and o["behaviour"] == 0.0
+    assert m.describe("s0", "s1").startswith(f"agreement explained by {name}: both match its "
+                                             "predictions on 100.0 % of ids (a setting")
+    with pytest.raises(BehaviourInputError, match=r"setting\(s\) \['knn'\] are not among "
+                                                  r"the explainers"):
+        fit(preds, truth, references={"knn": knn3}, settings=["knn"])
+
+
 def test_all_identical_and_equal_to_a_reference_are_explained():
     truth, preds = simulate(2, 500, seed=1)
     m = fit([preds[0]] * 5, truth, references={"sklearn:GaussianNB()": preds[0]},

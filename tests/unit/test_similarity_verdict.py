@@ -80,10 +80,26 @@ def test_explained_agreement_ranks_below_the_threshold_unless_code_flags():
     assert reason(0.95, 0.0, True, got[2], THR, ALONE) == "code"
 
 
+def test_a_chosen_setting_explains_agreement_less_than_a_default():
+    # explainer 0 a default (SVC()), 1 a setting (k-NN with k = 3): one explained score each
+    per_model = np.array([EXPLAINED, 0.95 * THR])
+    beh = {"behaviour": np.zeros(4), "valid": np.ones(4), "explained": np.array([0, 1, 1, -1])}
+    got = final_score(np.array([0.1, 0.1, 0.95, 0.1]), beh, threshold=THR, code_alone=ALONE,
+                      explained_score=per_model)
+    np.testing.assert_allclose(got, [EXPLAINED, 0.95 * THR, THR + 0.1 * 0.55 / 0.15,
+                                     0.1 * THR / ALONE])
+    # the setting's pair ranks above the default's, and neither is flagged on agreement
+    assert got[0] < got[1] < THR
+    assert reasons(np.array([0.1, 0.1]), np.zeros(2), np.ones(2, bool), got[:2], THR,
+                   ALONE).tolist() == ["", ""]
+
+
 def test_options_check_the_new_knobs():
     o = SimilarityOptions()
     assert o.code_alone == 0.9 and o.explained_share * o.threshold < o.threshold
+    assert o.explained_share < o.setting_share < 1
     for bad, name in (({"explained_share": 1.0}, "explained_share"),
+                      ({"setting_share": 1.0}, "setting_share"),
                       ({"code_alone": 1.5}, "code_alone")):
         with pytest.raises(SimilarityOptionsError) as err:
             SimilarityOptions(**bad)
