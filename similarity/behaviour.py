@@ -79,6 +79,15 @@ range on that share of ids, and correlation >= 0.999). Only a near-exact match e
 copy whose source merely resembles a default model is still a copy. Explained pairs keep
 their p-value and get ``behaviour = 0``.
 
+Regression has a second, relative rule. The residuals of every linear model share the
+linear misfit, so an honest ridge (``lam = 10``) and an honest ``LinearRegression()`` have
+residuals that correlate at 0.9994, which no class mean explains. So a pair is explained too
+when both students lie within ``REGRESSION_NEAR`` (0.1) of ``M`` and are no closer to each
+other than ``REGRESSION_RATIO`` (a quarter) of the farther one's distance to ``M``. Distances
+are RMS differences of the centred residuals in units of the class's median RMSE. A copy of
+that ridge is at distance 0 from its source (or rounding away) while both are 0.034 from
+``M``: it stays evidence.
+
 Score
 -----
 ``behaviour = clip((-log10 p - 3) / 9, 0, 1)``: 0 for p >= 1e-3, 1 for p <= 1e-12; the
@@ -122,6 +131,8 @@ CALIBRATION_PAIRS = 2000  # pairs sampled (seeded) to calibrate the class's disp
 MIN_NULL_PAIRS = 10  # regression: fewer pairs than this (a class under 5) are not calibrated
 REGRESSION_CORR = 0.999  # explained (regression): correlation with the reference at least this
 REGRESSION_TOL = 1e-3  # ...and within this share of the label range on near_exact of the ids
+REGRESSION_NEAR = 0.1  # relative rule: both within this distance of the reference (module doc)
+REGRESSION_RATIO = 0.25  # ...and no closer to each other than this share of their distance to it
 _CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
 
 
@@ -341,16 +352,25 @@ class BehaviourModel:
 
         span = float(t.max() - t.min()) if k else 0.0
         tol = REGRESSION_TOL * (span if span > 0 else 1.0)
+        # the unit of distance: the class's median RMSE (distances between students and to
+        # the references are RMS differences of centred residuals, in this unit)
+        unit = float(np.median(self.error_rate)) if ns else 0.0
+        self._unit = unit if unit > 0 else 1.0
         ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
         agree = np.zeros((ns, len(self.explainer_names)))
         ok = np.zeros(agree.shape, bool)
+        dist = np.full(agree.shape, np.inf)
         for e, name in enumerate(self.explainer_names):
             ref = pred[ref_rows[name]]
             close = np.abs(self._pred - ref[None, :]) <= tol  # NaN compares False
             agree[:, e] = close.mean(1) if k else 0.0
             ok[:, e] = (agree[:, e] >= self.near_exact) & (_corr_rows(self._pred, ref)
                                                            >= REGRESSION_CORR)
+            if k:
+                dist[:, e] = np.sqrt(((self._R - res[ref_rows[name]][None, :]) ** 2)
+                                     .mean(1)) / self._unit
         self._agree, self._ok = agree, ok
+        self._ref_dist = dist
 
     def _calibrate(self) -> None:
         """Estimate the class's dispersion from a seeded sample of its pairs."""
@@ -369,10 +389,11 @@ class BehaviourModel:
             c = (r + rng.integers(1, n, CALIBRATION_PAIRS)) % n
         # pairs a standard model explains say nothing about the class's spread: two students
         # who both ran SVC() agree because of SVC(), and would inflate every other pair's null
-        free = self._explained(r, c) < 0
-        if free.any():
-            r, c = r[free], c[free]
         raw = self._raw_pairs(r, c)
+        free = self._explained(r, c, raw.get("dist")) < 0
+        if free.any() and not free.all():
+            raw = {key: v[free] for key, v in raw.items()}
+            r, c = r[free], c[free]
         if self.task == "classification":
             x, lam, mu, nb = raw["same_wrong"], raw["expected"], raw["expected_given_both"], \
                 raw["n_labelled"]
@@ -403,7 +424,7 @@ class BehaviourModel:
             raw = self._class_block(ra, rb)
         else:
             raw = self._regression_block(ra, rb)
-        raw["explained"] = self._explained(ra[:, None], rb[None, :])
+        raw["explained"] = self._explained(ra[:, None], rb[None, :], raw.get("dist"))
         return self._finish(raw, ra[:, None], rb[None, :])
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
@@ -413,7 +434,7 @@ class BehaviourModel:
         if r.shape != c.shape:
             raise ValueError(f"pairs(): {len(r)} rows but {len(c)} columns")
         raw = self._raw_pairs(r, c)
-        raw["explained"] = self._explained(r, c)
+        raw["explained"] = self._explained(r, c, raw.get("dist"))
         return self._finish(raw, r, c)
 
     def _finish(self, raw: dict[str, np.ndarray], r: np.ndarray,
@@ -458,8 +479,11 @@ class BehaviourModel:
         out["behaviour"] = beh
         return {key: out[key] for key in KEYS}
 
-    def _explained(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Index of the best reference both rows match near-exactly, else -1 (broadcasts)."""
+    def _explained(self, r: np.ndarray, c: np.ndarray,
+                   dist: np.ndarray | None = None) -> np.ndarray:
+        """Index of the best reference both rows match near-exactly, else -1 (broadcasts).
+        Regression with the pair's own distance ``dist``: also the nearest reference both
+        lie near when they are no closer to each other (the relative rule, module doc)."""
         shape = np.broadcast(r, c).shape
         best = np.full(shape, -1, np.int64)
         best_agree = np.full(shape, -1.0)
@@ -469,6 +493,12 @@ class BehaviourModel:
             better = both & (agree > best_agree)
             best[better] = e
             best_agree[better] = agree[better]
+        if dist is not None and self.task == "regression" and self.explainer_names:
+            far = np.maximum(self._ref_dist[r], self._ref_dist[c])  # (..., n_explainers)
+            ok = (far <= REGRESSION_NEAR) & (dist[..., None] >= REGRESSION_RATIO * far)
+            nearest = np.argmin(np.where(ok, far, np.inf), axis=-1)
+            relative = (best < 0) & ok.any(axis=-1)
+            best[relative] = nearest[relative]
         return best
 
     # -- classification: all pairs of a block by matrix products
@@ -532,7 +562,9 @@ class BehaviourModel:
         rho = np.nan_to_num(np.clip(rho, -1.0, 1.0), nan=0.0)
         dof = max(self.n_ids - 3 - controls, 1)
         z = np.arctanh(np.clip(rho, -0.999999, 0.999999)) * np.sqrt(dof)
-        return {"rho": rho, "z": z}
+        # the pair's own distance (RMS of r_i - r_j, in the class's unit)
+        dist = np.sqrt(np.maximum(ni + nj - 2 * gram, 0.0) / max(self.n_ids, 1)) / self._unit
+        return {"rho": rho, "z": z, "dist": dist}
 
     # ------------------------------------------------------------------ evidence for a TA
     def _row(self, name: str) -> int:
@@ -583,6 +615,13 @@ class BehaviourModel:
         o = {key: v[0] for key, v in self.pairs(np.array([i]), np.array([j])).items()}
         if o["explained"] >= 0:
             e = int(o["explained"])
+            if self.task == "regression" and not (self._ok[i, e] and self._ok[j, e]):
+                di, dj = self._ref_dist[i, e], self._ref_dist[j, e]
+                dij = float(self._regression_pairs(np.array([i]), np.array([j]))["dist"][0])
+                return (f"agreement explained by {self.explainer_names[e]}: both lie near its "
+                        f"predictions ({di:.3f} and {dj:.3f} of the class's median RMSE) and "
+                        f"are no closer to each other ({dij:.3f}), as two "
+                        "honest models of one kind are")
             share = 100 * min(self._agree[i, e], self._agree[j, e])
             setting = (" (a setting two students may choose on their own, so the pair ranks "
                        "just under the threshold)" if self.explainer_settings[e] else "")

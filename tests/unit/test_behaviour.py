@@ -398,3 +398,49 @@ def test_regression_agreement_with_a_reference_is_explained():
     o = one(m, "s0", "s1")
     assert o["explained"] == 0 and o["behaviour"] == 0.0
     assert one(m, "s0", "s2")["explained"] == -1
+
+
+def _linear_class(seed=4, n_train=600, k=400):
+    """A regression class where several students fit linear models: OLS (= the standard
+    LinearRegression), a hand-written ridge (lam = 10) and a copy of that ridge written with
+    four decimals; the rest are noisy non-linear models."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=6)
+
+    def sample(m):
+        x = rng.normal(size=(m, 6))
+        return x, x @ w + 0.8 * np.sin(2 * x[:, 0]) + rng.normal(scale=0.5, size=m)
+
+    xtr, ytr = sample(n_train)
+    xte, truth = sample(k)
+    a = np.c_[np.ones(n_train), xtr]
+    b = np.c_[np.ones(k), xte]
+    ols = b @ np.linalg.lstsq(a, ytr, rcond=None)[0]
+    ridge = b @ np.linalg.solve(a.T @ a + 10 * np.eye(7), a.T @ ytr)
+    others = truth + 0.8 * np.sin(2 * xte[:, :1]).T + rng.normal(
+        scale=rng.uniform(0.4, 1.0, (8, 1)), size=(8, k))
+    preds = [ols, ridge, np.round(ridge, 4), *others]
+    return truth, preds, {"sklearn:LinearRegression()": ols}
+
+
+def test_regression_honest_linear_models_are_explained_a_copy_is_not():
+    truth, preds, refs = _linear_class()
+    m = fit(preds, truth, task="regression", references=refs, explainers=list(refs),
+            near_exact=0.998)
+    ols_ridge = one(m, "s0", "s1")
+    # an honest ridge and an honest OLS share the linear misfit (residuals correlate at
+    # 0.999+): both lie near LinearRegression() and no closer to each other than that
+    assert ols_ridge["correlation"] > 0.99
+    assert ols_ridge["explained"] == 0 and ols_ridge["behaviour"] == 0.0
+    assert m.describe("s0", "s1").startswith(
+        "agreement explained by sklearn:LinearRegression(): both lie near its predictions")
+    # the ridge's copy, rounded to four decimals, is far closer to its source than either is
+    # to LinearRegression(): evidence, not explained
+    copy = one(m, "s1", "s2")
+    assert copy["explained"] == -1 and copy["behaviour"] >= FLAG
+    assert one(m, "s0", "s2")["explained"] == 0
+    out = all_pairs(m)
+    assert int((out["behaviour"] >= FLAG).sum()) == 1
+    # the same verdicts from block() and pairs()
+    blk = m.block(np.arange(3), np.arange(3))
+    assert blk["explained"][0, 1] == 0 and blk["explained"][1, 2] == -1

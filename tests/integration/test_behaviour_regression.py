@@ -1,0 +1,189 @@
+"""Behavioural evidence end to end on a regression course (metric mse, real bubblewrap): a
+rewritten copy is flagged on its residuals alone; honest linear models (a ridge by hand, two
+LinearRegression()) are not, though their residuals correlate at 0.999+."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from grader.batch import BatchOptions, run_batch
+from grader.course import load_course
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
+PROGRAMS = {
+    # the source: a hand-written 6-NN regressor (mean of the neighbours' values)
+    "source": """
+import csv, os
+import numpy as np
+D, O = os.environ["GRADER_DATA"], os.environ["GRADER_OUTPUT"]
+def load(name):
+    rows = list(csv.DictReader(open(os.path.join(D, name))))
+    return rows, np.array([[float(r[f"x{j}"]) for j in range(6)] for r in rows])
+train, Xtr = load("train.csv")
+test, Xte = load("test.csv")
+ytr = np.array([float(r["label"]) for r in train])
+def knn(x, k=6):
+    d = ((Xtr - x) ** 2).sum(axis=1)
+    return ytr[np.argsort(d, kind="stable")[:k]].mean()
+with open(os.path.join(O, "submission.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "label"])
+    w.writerows((r["id"], knn(x)) for r, x in zip(test, Xte))
+""",
+    # the copy, rewritten: one matrix of distances, pandas I/O, other names
+    "rewritten": """
+from pathlib import Path
+import os
+import numpy
+import pandas
+base = Path(os.environ["GRADER_DATA"])
+tr = pandas.read_csv(base / "train.csv", dtype={"id": str})
+te = pandas.read_csv(base / "test.csv", dtype={"id": str})
+cols = [c for c in tr.columns if c.startswith("x")]
+P, Q = tr[cols].to_numpy(float), te[cols].to_numpy(float)
+dist = ((Q[:, None, :] - P[None, :, :]) ** 2).sum(-1)
+target = tr["label"].to_numpy(float)
+answers = [target[numpy.argsort(row, kind="stable")[:6]].mean() for row in dist]
+te.assign(label=answers)[["id", "label"]].to_csv(
+    Path(os.environ["GRADER_OUTPUT"]) / "submission.csv", index=False)
+""",
+    # honest: ridge regression by hand (lam = 10); its residuals share the linear misfit with
+    # every linear model's, so they correlate with LinearRegression's at 0.999+
+    "ridge": """
+import os
+import numpy as np
+import pandas as pd
+d = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(d, "train.csv")); te = pd.read_csv(os.path.join(d, "test.csv"))
+X = tr.filter(like="x").to_numpy(); y = tr["label"].to_numpy()
+X1 = np.c_[np.ones(len(X)), X]
+w = np.linalg.solve(X1.T @ X1 + 10 * np.eye(X1.shape[1]), X1.T @ y)
+pred = np.c_[np.ones(len(te)), te.filter(like="x").to_numpy()] @ w
+pd.DataFrame({"id": te["id"], "label": pred}).to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    # honest: a regression tree of depth 5
+    "tree": """
+import json, os
+import pandas as pd
+from sklearn.tree import DecisionTreeRegressor
+root = os.environ.get("GRADER_DATA")
+frame = pd.read_csv(f"{root}/train.csv"); query = pd.read_csv(f"{root}/test.csv")
+reg = DecisionTreeRegressor(max_depth=5, random_state=1).fit(frame.filter(like="x"), frame.label)
+with open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w") as h:
+    print("id,label", file=h)
+    for k, v in zip(query.id, reg.predict(query.filter(like="x"))):
+        print(f"{k},{v}", file=h)
+""",
+    # honest: a 15-NN with the city-block distance
+    "knn15": """
+import os, numpy as np
+dd = os.environ["GRADER_DATA"]
+kw = dict(delimiter=",", names=True, dtype=None, encoding="utf-8")
+tr = np.genfromtxt(os.path.join(dd, "train.csv"), **kw)
+te = np.genfromtxt(os.path.join(dd, "test.csv"), **kw)
+nm = ["x%d" % j for j in range(6)]
+A = np.column_stack([tr[n] for n in nm]); B = np.column_stack([te[n] for n in nm])
+res = [tr["label"][np.argsort(np.abs(A - b).sum(1))[:15]].mean() for b in B]
+with open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w") as f:
+    print("id,label", file=f)
+    for i, r in zip(te["id"], res):
+        print(f"{i},{r}", file=f)
+""",
+    # honest: gradient boosting
+    "gbr": """
+import os, pandas as pd
+from sklearn.ensemble import GradientBoostingRegressor
+p = os.environ["GRADER_DATA"]
+train = pd.read_csv(os.path.join(p, "train.csv")); test = pd.read_csv(os.path.join(p, "test.csv"))
+feats = [c for c in train if c.startswith("x")]
+gb = GradientBoostingRegressor(random_state=0, n_estimators=150, max_depth=3)
+gb.fit(train[feats], train.label)
+pd.DataFrame({"id": test.id, "label": gb.predict(test[feats])}).to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    # two honest students who both fit LinearRegression(), in their own words
+    "sk_one": """
+import csv, os
+import numpy as np
+from sklearn.linear_model import LinearRegression
+src = os.environ["GRADER_DATA"]
+tr = list(csv.reader(open(os.path.join(src, "train.csv"))))[1:]
+te = list(csv.reader(open(os.path.join(src, "test.csv"))))[1:]
+model = LinearRegression()
+model.fit(np.array([r[2:] for r in tr], float), [float(r[1]) for r in tr])
+out = model.predict(np.array([r[1:] for r in te], float))
+csv.writer(open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w")).writerows(
+    [["id", "label"]] + [[r[0], y] for r, y in zip(te, out)])
+""",
+    "sk_two": """
+import os, pandas as pd
+from sklearn import linear_model
+folder = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(folder, "train.csv")); te = pd.read_csv(os.path.join(folder, "test.csv"))
+feats = [f"x{j}" for j in range(6)]
+lr = linear_model.LinearRegression().fit(tr[feats].to_numpy(), tr["label"].to_numpy())
+pd.DataFrame({"id": te["id"], "label": lr.predict(te[feats].to_numpy())}).to_csv(
+    os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+}
+
+
+def _course(root):
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 1, 6)
+
+    def sample(n):
+        x = rng.normal(0, 1, (n, 6))
+        y = x @ w + 0.8 * np.sin(2 * x[:, 0]) + 0.5 * x[:, 1] * x[:, 2] + rng.normal(0, 0.5, n)
+        return y, x
+
+    (root / "data").mkdir(parents=True)
+    (root / "hidden").mkdir()
+    (root / "course.toml").write_text(
+        '[competition]\nname = "houses"\nmetric = "mse"\nseed = 1\n[grading]\nbaseline = 2.0\n'
+        '[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\ncpus = 1\n')
+    cols = [f"x{j}" for j in range(6)]
+    ytr, xtr = sample(600)
+    yte, xte = sample(400)
+    with (root / "data" / "train.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", "label", *cols])
+        w_.writerows([f"r{i}", f"{y:.4f}", *(f"{v:.4f}" for v in x)]
+                     for i, (y, x) in enumerate(zip(ytr, xtr, strict=True)))
+    with (root / "data" / "test.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", *cols])
+        w_.writerows([f"t{i}", *(f"{v:.4f}" for v in x)] for i, x in enumerate(xte))
+    with (root / "hidden" / "test_labels.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", "label"])
+        w_.writerows([f"t{i}", f"{y:.4f}"] for i, y in enumerate(yte))
+    return root
+
+
+def test_regression_copy_flagged_linear_models_explained(tmp_path, bwrap_sandbox):
+    course = load_course(_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, code in PROGRAMS.items():
+        (subs / f"{name}.py").write_text(code)
+    (subs / "crash.py").write_text("raise SystemExit('no predictions today')\n")
+    run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, reports=False, quiet=True))
+    with (tmp_path / "out" / "grades.csv").open() as f:
+        assert {r["student"]: r["status"] for r in csv.DictReader(f)} == \
+            {**dict.fromkeys(PROGRAMS, "ok"), "crash": "error"}
+    with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
+        pairs = {(r["a"], r["b"]): r for r in csv.DictReader(f)}
+    copy = pairs[("rewritten", "source")]
+    assert copy["flagged"] == "true" and copy["reason"] == "behaviour", copy
+    assert float(copy["code"]) < 0.45 and float(copy["behaviour"]) >= 0.45
+    assert copy["same_wrong"] == "0" and copy["explained_by"] == ""  # no labels to share
+    assert pairs[("sk_one", "sk_two")]["explained_by"] == "sklearn:LinearRegression()"
+    for other in ("sk_one", "sk_two"):  # ridge ~ LinearRegression: near, not a copy
+        row = pairs[("ridge", other)]
+        assert row["flagged"] == "false" and row["explained_by"].startswith("sklearn:"), row
+    flagged = {k for k, r in pairs.items() if r["flagged"] == "true"}
+    assert flagged == {("rewritten", "source")}, flagged
