@@ -18,8 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_REGRESSORS", "STANDARD_SETTINGS", "standard_models",
-           "standard_predictions"]
+__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES", "STANDARD_REGRESSORS",
+           "STANDARD_SETTINGS", "TASKS", "standard_models", "standard_predictions"]
+
+#: ``probability``: a binary task scored by roc_auc, where students submit the probability of
+#: the positive class (the last label in sorted order, as ``grader.scoring`` takes it)
+TASKS = ("classification", "regression", "probability")
 
 
 _KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weights='distance'"),
@@ -104,15 +108,32 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
 #: of a student who chose it must rank above the pairs a default explains (still unflagged)
 STANDARD_SETTINGS: frozenset[str] = frozenset(
     f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS)
+STANDARD_PROBABILITIES: tuple[str, ...] = (
+    "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
+    "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
+    "sklearn:LinearDiscriminantAnalysis()", "sklearn:DecisionTreeClassifier(random_state=0)",
+    "sklearn:RandomForestClassifier(random_state=0)",
+    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)")
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
     "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",
     "sklearn:RandomForestRegressor(random_state=0)")
 
 
+def _probability_classifiers() -> dict[str, Callable[[], object]]:
+    """The defaults students call ``predict_proba`` on; deterministic ones only (``SVC``'s
+    probabilities come from a randomly folded Platt scaling)."""
+    names = STANDARD_PROBABILITIES
+    every = _classifiers()
+    return {n: every[n] for n in names}
+
+
 def standard_models(task: str) -> dict[str, Callable[[], object]]:
-    """Name -> factory of the standard models for ``task`` (classification or regression)."""
-    return _classifiers() if task == "classification" else _regressors()
+    """Name -> factory of the standard models for ``task`` (one of ``TASKS``)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; use one of {TASKS}")
+    return {"classification": _classifiers, "regression": _regressors,
+            "probability": _probability_classifiers}[task]()
 
 
 def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
@@ -127,7 +148,8 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         ``train.csv`` (id, label, features or a file column) and ``test.csv``.
     data_dir : path
         The course's data folder (for image files).
-    task : {"classification", "regression"}
+    task : {"classification", "regression", "probability"}
+        ``probability``: each model's probability of the positive class (roc_auc).
     modality : {"auto", "tabular", "images", "text"}
     names : list of str, optional
         A subset of the models (default: all for the task).
@@ -148,15 +170,24 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         modality = detect_modality(train_df, data_dir)
     (X_train, X_test), _ = _features(train_df, test_df, None, Path(data_dir), modality,
                                      cache_dir)
-    y = train_df["label"].astype(str).to_numpy() if task == "classification" else \
-        train_df["label"].astype(float).to_numpy()
     factories = standard_models(task)
+    names = names or list(factories)
+    labels = train_df["label"]
+    try:
+        y = labels.astype(float).to_numpy() if task == "regression" else \
+            labels.astype(str).to_numpy()
+    except (TypeError, ValueError) as exc:  # e.g. text labels in a regression course
+        return dict.fromkeys(names, f"the training labels are not numbers ({exc})")
+    positive = sorted(set(y.tolist()))[-1] if task == "probability" and len(y) else None
     out: dict[str, np.ndarray | str] = {}
-    for name in names or list(factories):
+    for name in names:
         try:
             model = factories[name]()
             model.fit(X_train, y)
-            pred = model.predict(X_test)
+            if task == "probability":
+                pred = model.predict_proba(X_test)[:, list(model.classes_).index(positive)]
+            else:
+                pred = model.predict(X_test)
         except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
             out[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue

@@ -234,8 +234,8 @@ def standard_model_predictions(course: Course, store: Store,
 
     from reference.standard import standard_models, standard_predictions
 
-    task = "classification" if course.task == "classification" and \
-        course.metric != "roc_auc" else "regression"
+    # roc_auc: students submit the positive class's probability, so the defaults' too
+    task = "probability" if course.metric == "roc_auc" else course.task
     names = list(standard_models(task))
     keys = {n: hashlib.blake2b(json.dumps([course.data_hash, n, sklearn.__version__, task])
                                .encode(), digest_size=16).hexdigest() for n in names}

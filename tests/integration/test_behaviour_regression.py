@@ -1,6 +1,8 @@
 """Behavioural evidence end to end on a regression course (metric mse, real bubblewrap): a
 rewritten copy is flagged on its residuals alone; honest linear models (a ridge by hand, two
-LinearRegression()) are not, though their residuals correlate at 0.999+."""
+LinearRegression()) are not, though their residuals correlate at 0.999+. And on a roc_auc
+course with text labels, where students submit probabilities: the copy is flagged, two
+LogisticRegression() students are explained by the default's own probabilities."""
 
 from __future__ import annotations
 
@@ -130,6 +132,83 @@ pd.DataFrame({"id": te["id"], "label": lr.predict(te[feats].to_numpy())}).to_csv
 """,
 }
 
+PROBABILITY_PROGRAMS = {
+    # two honest students who both fit LogisticRegression() and submit its probabilities
+    "lr_one": """
+import os, pandas as pd
+from sklearn.linear_model import LogisticRegression
+d = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(d, "train.csv")); te = pd.read_csv(os.path.join(d, "test.csv"))
+f = [c for c in tr if c.startswith("x")]
+m = LogisticRegression().fit(tr[f], tr["label"])
+pd.DataFrame({"id": te["id"], "label": m.predict_proba(te[f])[:, list(m.classes_).index("yes")]}).to_csv(
+    os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    "lr_two": """
+import csv, os
+import numpy as np
+from sklearn import linear_model
+src = os.environ["GRADER_DATA"]
+tr = list(csv.reader(open(os.path.join(src, "train.csv"))))[1:]
+te = list(csv.reader(open(os.path.join(src, "test.csv"))))[1:]
+clf = linear_model.LogisticRegression()
+clf.fit(np.array([r[2:] for r in tr], float), [r[1] == "yes" for r in tr])
+p = clf.predict_proba(np.array([r[1:] for r in te], float))[:, 1]
+with open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w") as h:
+    print("id,label", file=h)
+    for r, v in zip(te, p):
+        print(f"{r[0]},{v:.6f}", file=h)
+""",
+    # the source: an 11-NN's share of positive neighbours
+    "knn": """
+import os, numpy as np, pandas as pd
+d = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(d, "train.csv")); te = pd.read_csv(os.path.join(d, "test.csv"))
+f = [c for c in tr if c.startswith("x")]
+A, B = tr[f].to_numpy(), te[f].to_numpy(); y = (tr["label"] == "yes").to_numpy(float)
+p = [y[np.argsort(((A - b) ** 2).sum(1))[:11]].mean() for b in B]
+pd.DataFrame({"id": te["id"], "label": p}).to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    # its copy, rewritten
+    "knn_copy": """
+import csv, os
+import numpy
+rows = list(csv.DictReader(open(os.environ["GRADER_DATA"] + "/train.csv")))
+test = list(csv.DictReader(open(os.environ["GRADER_DATA"] + "/test.csv")))
+feats = [k for k in rows[0] if k.startswith("x")]
+P = numpy.array([[float(r[k]) for k in feats] for r in rows])
+Q = numpy.array([[float(r[k]) for k in feats] for r in test])
+t = numpy.array([1.0 if r["label"] == "yes" else 0.0 for r in rows])
+dist = ((Q[:, None, :] - P[None]) ** 2).sum(-1)
+probs = t[numpy.argsort(dist, axis=1)[:, :11]].mean(1)
+with open(os.environ["GRADER_OUTPUT"] + "/submission.csv", "w", newline="") as h:
+    w = csv.writer(h); w.writerow(["id", "label"])
+    w.writerows(zip([r["id"] for r in test], probs))
+""",
+    # honest: Gaussian naive Bayes
+    "gnb": """
+import os, pandas as pd
+from sklearn.naive_bayes import GaussianNB
+d = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(d, "train.csv")); te = pd.read_csv(os.path.join(d, "test.csv"))
+f = [c for c in tr if c.startswith("x")]
+m = GaussianNB().fit(tr[f], tr["label"] == "yes")
+te["label"] = m.predict_proba(te[f])[:, 1]
+te[["id", "label"]].to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    # honest: a tree of depth 4
+    "tree": """
+import os, pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+d = os.environ["GRADER_DATA"]
+tr = pd.read_csv(os.path.join(d, "train.csv")); te = pd.read_csv(os.path.join(d, "test.csv"))
+f = [c for c in tr if c.startswith("x")]
+m = DecisionTreeClassifier(max_depth=4, random_state=1).fit(tr[f], tr["label"])
+te["label"] = m.predict_proba(te[f])[:, 1]
+te[["id", "label"]].to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+}
+
 
 def _course(root):
     rng = np.random.default_rng(5)
@@ -187,3 +266,57 @@ def test_regression_copy_flagged_linear_models_explained(tmp_path, bwrap_sandbox
         assert row["flagged"] == "false" and row["explained_by"].startswith("sklearn:"), row
     flagged = {k for k, r in pairs.items() if r["flagged"] == "true"}
     assert flagged == {("rewritten", "source")}, flagged
+
+
+def _auc_course(root):
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 0.3, (2, 6))
+
+    def sample(n):
+        labels = rng.integers(0, 2, size=n)
+        return [("yes" if v else "no") for v in labels], centres[labels] + rng.normal(0, 1, (n, 6))
+
+    (root / "data").mkdir(parents=True)
+    (root / "hidden").mkdir()
+    (root / "course.toml").write_text(
+        '[competition]\nname = "churn"\nmetric = "roc_auc"\nseed = 1\n[grading]\n'
+        'baseline = 0.6\n[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\n'
+        'cpus = 1\n')
+    cols = [f"x{j}" for j in range(6)]
+    ytr, xtr = sample(600)
+    yte, xte = sample(400)
+    with (root / "data" / "train.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", "label", *cols])
+        w_.writerows([f"r{i}", y, *(f"{v:.4f}" for v in x)]
+                     for i, (y, x) in enumerate(zip(ytr, xtr, strict=True)))
+    with (root / "data" / "test.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", *cols])
+        w_.writerows([f"t{i}", *(f"{v:.4f}" for v in x)] for i, x in enumerate(xte))
+    with (root / "hidden" / "test_labels.csv").open("w", newline="") as f:
+        w_ = csv.writer(f)
+        w_.writerow(["id", "label"])
+        w_.writerows([f"t{i}", y] for i, y in enumerate(yte))
+    return root
+
+
+def test_roc_auc_probabilities_copy_flagged_default_explained(tmp_path, bwrap_sandbox):
+    course = load_course(_auc_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, code in PROBABILITY_PROGRAMS.items():
+        (subs / f"{name}.py").write_text(code)
+    run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, reports=False, quiet=True))
+    with (tmp_path / "out" / "grades.csv").open() as f:
+        assert {r["student"]: r["status"] for r in csv.DictReader(f)} == \
+            dict.fromkeys(PROBABILITY_PROGRAMS, "ok")
+    # text labels once stopped the whole similarity stage (regressors fitted on "yes"/"no")
+    with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
+        pairs = {(r["a"], r["b"]): r for r in csv.DictReader(f)}
+    copy = pairs[("knn", "knn_copy")]
+    assert copy["flagged"] == "true" and copy["reason"] == "behaviour", copy
+    defaults = pairs[("lr_one", "lr_two")]
+    assert defaults["flagged"] == "false"
+    assert defaults["explained_by"] == "sklearn:LogisticRegression(max_iter=1000)"
+    assert {k for k, r in pairs.items() if r["reason"] == "behaviour"} == {("knn", "knn_copy")}

@@ -9,6 +9,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from reference.standard import (
     STANDARD_CLASSIFIERS,
+    STANDARD_PROBABILITIES,
     STANDARD_REGRESSORS,
     standard_models,
     standard_predictions,
@@ -29,6 +30,7 @@ def _frames(rng, n_train=120, n_test=40, negative=False):
 def test_names_match_the_factories():
     assert tuple(standard_models("classification")) == STANDARD_CLASSIFIERS
     assert tuple(standard_models("regression")) == STANDARD_REGRESSORS
+    assert tuple(standard_models("probability")) == STANDARD_PROBABILITIES
 
 
 def test_predictions_in_test_order_and_equal_to_the_student_call(tmp_path):
@@ -51,3 +53,26 @@ def test_a_model_that_cannot_fit_says_why(tmp_path):
     assert isinstance(got["sklearn:MultinomialNB()"], str)
     assert "negative" in got["sklearn:MultinomialNB()"].lower()
     assert len(got["sklearn:GaussianNB()"]) == len(test)
+
+
+def test_probabilities_of_the_positive_class_for_roc_auc(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    train, test = _frames(np.random.default_rng(2))
+    got = standard_predictions(train, test, tmp_path, task="probability", modality="tabular")
+    assert set(got) == set(STANDARD_PROBABILITIES)
+    for name, pred in got.items():
+        assert not isinstance(pred, str), (name, pred)
+        assert len(pred) == len(test) and ((0 <= pred) & (pred <= 1)).all(), name
+    # "yes" sorts last: the positive class, as the roc_auc scorer takes it
+    cols = ["f0", "f1", "f2", "f3"]
+    student = LogisticRegression(max_iter=1000).fit(train[cols], train["label"] == "yes")
+    np.testing.assert_allclose(got["sklearn:LogisticRegression(max_iter=1000)"],
+                               student.predict_proba(test[cols])[:, 1])
+
+
+def test_text_labels_in_a_regression_task_say_why(tmp_path):
+    train, test = _frames(np.random.default_rng(3))
+    got = standard_predictions(train, test, tmp_path, task="regression", modality="tabular")
+    assert set(got) == set(STANDARD_REGRESSORS)
+    assert all(isinstance(v, str) and "not numbers" in v for v in got.values())
