@@ -19,8 +19,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES", "STANDARD_REGRESSORS",
-           "STANDARD_SETTINGS", "TASKS", "standard_models", "standard_predictions"]
+           "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "standard_models",
+           "standard_predictions"]
 
+#: the text pipelines' names per task (``TfidfVectorizer`` or ``CountVectorizer``, then a default)
+TEXT_MODELS: dict[str, tuple[str, ...]] = {
+    task: tuple(f"sklearn:{v}+{m}" for v in ("TfidfVectorizer", "CountVectorizer") for m in ms)
+    for task, ms in (("classification", ("MultinomialNB()", "LogisticRegression(max_iter=1000)",
+                                          "LinearSVC()", "KNeighborsClassifier()")),
+                     ("probability", ("MultinomialNB()", "LogisticRegression(max_iter=1000)")),
+                     ("regression", ("Ridge()",)))}
 #: ``probability``: a binary task scored by roc_auc, where students submit the probability of
 #: the positive class (the last label in sorted order, as ``grader.scoring`` takes it)
 TASKS = ("classification", "regression", "probability")
@@ -71,6 +79,28 @@ def _classifiers() -> dict[str, Callable[[], object]]:
             scaled(lambda: LogisticRegression(max_iter=1000)),
         "sklearn:StandardScaler+NearestCentroid()": scaled(NearestCentroid),
     }
+
+
+def _text_models(task: str) -> dict[str, Callable[[], object]]:
+    """The pipelines students fit on text: a vectoriser with its defaults, then a default
+    model (the words, not the characters: ``reference.features`` gives raw documents)."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    vectorisers = {"TfidfVectorizer": TfidfVectorizer, "CountVectorizer": CountVectorizer}
+    if task == "regression":
+        models = {"Ridge()": Ridge}
+    else:
+        models = {"MultinomialNB()": MultinomialNB,
+                  "LogisticRegression(max_iter=1000)": lambda: LogisticRegression(max_iter=1000)}
+        if task == "classification":  # no probabilities from these
+            models |= {"LinearSVC()": LinearSVC, "KNeighborsClassifier()": KNeighborsClassifier}
+    return {f"sklearn:{v}+{m}": (lambda v=vec, m=make: make_pipeline(v(), m()))
+            for v, vec in vectorisers.items() for m, make in models.items()}
 
 
 def _regressors() -> dict[str, Callable[[], object]]:
@@ -129,11 +159,13 @@ def _probability_classifiers() -> dict[str, Callable[[], object]]:
 
 
 def standard_models(task: str) -> dict[str, Callable[[], object]]:
-    """Name -> factory of the standard models for ``task`` (one of ``TASKS``)."""
+    """Name -> factory of the standard models for ``task`` (one of ``TASKS``): the ones for
+    numeric features (tabular, pixels), then the text pipelines (``TEXT_MODELS``)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; use one of {TASKS}")
-    return {"classification": _classifiers, "regression": _regressors,
-            "probability": _probability_classifiers}[task]()
+    numeric = {"classification": _classifiers, "regression": _regressors,
+               "probability": _probability_classifiers}[task]()
+    return {**numeric, **_text_models(task)}
 
 
 def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
@@ -172,14 +204,23 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
                                      cache_dir)
     factories = standard_models(task)
     names = names or list(factories)
+    text = {n for n in names if n in TEXT_MODELS[task]}
+    if modality == "text":  # raw documents: only the vectorising pipelines take them
+        X_train, X_test = X_train[:, 0], X_test[:, 0]
+        skipped = [n for n in names if n not in text]
+        why = "needs numeric features; text data takes the vectoriser pipelines"
+    else:
+        skipped, why = sorted(text), "for text data only"
+    names = [n for n in names if n not in skipped]
     labels = train_df["label"]
     try:
         y = labels.astype(float).to_numpy() if task == "regression" else \
             labels.astype(str).to_numpy()
     except (TypeError, ValueError) as exc:  # e.g. text labels in a regression course
-        return dict.fromkeys(names, f"the training labels are not numbers ({exc})")
+        return {**dict.fromkeys(skipped, why),
+                **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
     positive = sorted(set(y.tolist()))[-1] if task == "probability" and len(y) else None
-    out: dict[str, np.ndarray | str] = {}
+    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
     for name in names:
         try:
             model = factories[name]()

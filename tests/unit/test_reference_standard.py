@@ -11,6 +11,7 @@ from reference.standard import (
     STANDARD_CLASSIFIERS,
     STANDARD_PROBABILITIES,
     STANDARD_REGRESSORS,
+    TEXT_MODELS,
     standard_models,
     standard_predictions,
 )
@@ -28,15 +29,20 @@ def _frames(rng, n_train=120, n_test=40, negative=False):
 
 
 def test_names_match_the_factories():
-    assert tuple(standard_models("classification")) == STANDARD_CLASSIFIERS
-    assert tuple(standard_models("regression")) == STANDARD_REGRESSORS
-    assert tuple(standard_models("probability")) == STANDARD_PROBABILITIES
+    assert tuple(standard_models("classification")) == \
+        STANDARD_CLASSIFIERS + TEXT_MODELS["classification"]
+    assert tuple(standard_models("regression")) == \
+        STANDARD_REGRESSORS + TEXT_MODELS["regression"]
+    assert tuple(standard_models("probability")) == \
+        STANDARD_PROBABILITIES + TEXT_MODELS["probability"]
 
 
 def test_predictions_in_test_order_and_equal_to_the_student_call(tmp_path):
     train, test = _frames(np.random.default_rng(0))
     got = standard_predictions(train, test, tmp_path, task="classification", modality="tabular")
-    assert set(got) == set(STANDARD_CLASSIFIERS)
+    assert set(got) == set(STANDARD_CLASSIFIERS + TEXT_MODELS["classification"])
+    for name in TEXT_MODELS["classification"]:  # numbers are no documents
+        assert got.pop(name) == "for text data only"
     for name, pred in got.items():
         assert not isinstance(pred, str), (name, pred)
         assert len(pred) == len(test) and set(pred) <= {"yes", "no"}
@@ -59,7 +65,8 @@ def test_probabilities_of_the_positive_class_for_roc_auc(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     train, test = _frames(np.random.default_rng(2))
-    got = standard_predictions(train, test, tmp_path, task="probability", modality="tabular")
+    got = standard_predictions(train, test, tmp_path, task="probability", modality="tabular",
+                               names=list(STANDARD_PROBABILITIES))
     assert set(got) == set(STANDARD_PROBABILITIES)
     for name, pred in got.items():
         assert not isinstance(pred, str), (name, pred)
@@ -74,5 +81,30 @@ def test_probabilities_of_the_positive_class_for_roc_auc(tmp_path):
 def test_text_labels_in_a_regression_task_say_why(tmp_path):
     train, test = _frames(np.random.default_rng(3))
     got = standard_predictions(train, test, tmp_path, task="regression", modality="tabular")
-    assert set(got) == set(STANDARD_REGRESSORS)
-    assert all(isinstance(v, str) and "not numbers" in v for v in got.values())
+    assert set(got) == set(STANDARD_REGRESSORS + TEXT_MODELS["regression"])
+    assert all(isinstance(got[n], str) and "not numbers" in got[n] for n in STANDARD_REGRESSORS)
+
+
+def test_text_courses_get_the_vectoriser_pipelines(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(4)
+    good = "great fine lovely superb nice good".split()
+    bad = "awful poor dull bad boring weak".split()
+    docs, labels = [], []
+    for k in range(160):
+        pos = k % 2 == 0
+        words = rng.choice(good if pos else bad, 4).tolist() + rng.choice(good + bad, 3).tolist()
+        docs.append(" ".join(rng.permutation(words)))
+        labels.append("pos" if pos else "neg")
+    frame = pd.DataFrame({"id": [f"d{k}" for k in range(160)], "label": labels, "text": docs})
+    train, test = frame.iloc[:120], frame.iloc[120:].drop(columns="label")
+    got = standard_predictions(train, test, tmp_path, task="classification", modality="text")
+    for name in STANDARD_CLASSIFIERS:
+        assert "numeric features" in got[name]
+    student = make_pipeline(TfidfVectorizer(), MultinomialNB()).fit(train["text"], train["label"])
+    assert list(got["sklearn:TfidfVectorizer+MultinomialNB()"]) == \
+        list(student.predict(test["text"]))
+    assert all(len(got[n]) == len(test) for n in TEXT_MODELS["classification"])
