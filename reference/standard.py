@@ -104,6 +104,7 @@ def _text_models(task: str) -> dict[str, Callable[[], object]]:
 
 
 def _regressors() -> dict[str, Callable[[], object]]:
+    from sklearn.dummy import DummyRegressor
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.linear_model import LinearRegression, Ridge
     from sklearn.neighbors import KNeighborsRegressor
@@ -119,6 +120,9 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeRegressor(random_state=0),
         "sklearn:RandomForestRegressor(random_state=0)":
             lambda: RandomForestRegressor(random_state=0),
+        # the trivial model (the training mean): two students who both submit a constant have the
+        # same centred residuals, which only this explains
+        "sklearn:DummyRegressor()": DummyRegressor,
     }
 
 
@@ -143,19 +147,23 @@ STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
     "sklearn:LinearDiscriminantAnalysis()", "sklearn:DecisionTreeClassifier(random_state=0)",
     "sklearn:RandomForestClassifier(random_state=0)",
-    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)")
+    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
+    "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
     "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",
-    "sklearn:RandomForestRegressor(random_state=0)")
+    "sklearn:RandomForestRegressor(random_state=0)", "sklearn:DummyRegressor()")
+#: models that ignore the features: fitted on text data too
+TRIVIAL_MODELS = frozenset({"sklearn:DummyRegressor()", "sklearn:DummyClassifier()"})
 
 
 def _probability_classifiers() -> dict[str, Callable[[], object]]:
     """The defaults students call ``predict_proba`` on; deterministic ones only (``SVC``'s
     probabilities come from a randomly folded Platt scaling)."""
-    names = STANDARD_PROBABILITIES
-    every = _classifiers()
-    return {n: every[n] for n in names}
+    from sklearn.dummy import DummyClassifier
+
+    every = {**_classifiers(), "sklearn:DummyClassifier()": DummyClassifier}
+    return {n: every[n] for n in STANDARD_PROBABILITIES}
 
 
 def standard_models(task: str) -> dict[str, Callable[[], object]]:
@@ -205,9 +213,10 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
     factories = standard_models(task)
     names = names or list(factories)
     text = {n for n in names if n in TEXT_MODELS[task]}
-    if modality == "text":  # raw documents: only the vectorising pipelines take them
+    trivial = (np.zeros((len(X_train), 1)), np.zeros((len(X_test), 1)))
+    if modality == "text":  # raw documents: only the vectoriser pipelines take them
         X_train, X_test = X_train[:, 0], X_test[:, 0]
-        skipped = [n for n in names if n not in text]
+        skipped = [n for n in names if n not in text and n not in TRIVIAL_MODELS]
         why = "needs numeric features; text data takes the vectoriser pipelines"
     else:
         skipped, why = sorted(text), "for text data only"
@@ -222,13 +231,14 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
     positive = sorted(set(y.tolist()))[-1] if task == "probability" and len(y) else None
     out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
     for name in names:
+        x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)
         try:
             model = factories[name]()
-            model.fit(X_train, y)
+            model.fit(x_train, y)
             if task == "probability":
-                pred = model.predict_proba(X_test)[:, list(model.classes_).index(positive)]
+                pred = model.predict_proba(x_test)[:, list(model.classes_).index(positive)]
             else:
-                pred = model.predict(X_test)
+                pred = model.predict(x_test)
         except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
             out[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue

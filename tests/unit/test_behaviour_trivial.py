@@ -1,0 +1,80 @@
+"""Trivial models in regression and roc_auc courses: students who submit a constant (the
+training mean, a probability of 0.5) have the same centred residuals; the trivial standard
+model (``DummyRegressor``, ``DummyClassifier``'s prior) explains that, so they are not flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reference.standard import standard_predictions
+from similarity.behaviour import BehaviourModel
+
+FLAG = 0.45
+
+
+def _class(rng, k=400, n=10):
+    x = rng.normal(size=(k + 300, 3))
+    y = x @ np.array([2.0, -1.0, 0.5]) + rng.normal(scale=0.5, size=k + 300)
+    train = pd.DataFrame({"id": [f"r{i}" for i in range(300)], "label": y[:300],
+                          **{f"f{j}": x[:300, j] for j in range(3)}})
+    test = pd.DataFrame({"id": [f"t{i}" for i in range(k)],
+                         **{f"f{j}": x[300:, j] for j in range(3)}})
+    truth = y[300:]
+    preds = {f"s{i}": truth + rng.normal(scale=rng.uniform(0.4, 1.0), size=k) for i in range(n)}
+    return train, test, truth, preds
+
+
+def test_constant_predictions_are_explained_by_the_trivial_model(tmp_path):
+    rng = np.random.default_rng(0)
+    train, test, truth, preds = _class(rng)
+    refs = standard_predictions(train.astype({"label": str}), test, tmp_path, task="regression",
+                                modality="tabular", names=["sklearn:DummyRegressor()",
+                                                           "sklearn:LinearRegression()"])
+    # two weak students: the training mean, and a rounded median with a little noise
+    preds["mean"] = np.full(len(truth), train["label"].mean())
+    preds["median"] = np.round(np.full(len(truth), train["label"].median()), 1) + \
+        rng.normal(scale=0.01, size=len(truth))
+    preds["copy"] = preds["s0"].copy()
+    without = BehaviourModel.fit(preds, truth, task="regression")
+    i, j = without.names.index("mean"), without.names.index("median")
+    assert without.pairs(np.array([i]), np.array([j]))["behaviour"][0] >= FLAG  # the problem
+    m = BehaviourModel.fit(preds, truth, task="regression", references=refs,
+                           explainers=sorted(refs), near_exact=0.998)
+    o = {k: v[0] for k, v in m.pairs(np.array([i]), np.array([j])).items()}
+    assert m.explainer_names[o["explained"]] == "sklearn:DummyRegressor()"
+    assert o["behaviour"] == 0.0
+    n = len(m.names)
+    r, c = np.triu_indices(n, 1)
+    flagged = {(m.names[a], m.names[b]) for a, b, v in
+               zip(r, c, m.pairs(r, c)["behaviour"], strict=True) if v >= FLAG}
+    assert flagged == {("s0", "copy")}
+
+
+def test_a_constant_probability_is_explained_in_a_roc_auc_course(tmp_path):
+    rng = np.random.default_rng(1)
+    train, test, truth, _ = _class(rng)
+    labels = np.where(train["label"] > 0, "yes", "no")
+    positive = (truth > 0).astype(float)
+    refs = standard_predictions(train.assign(label=labels), test, tmp_path, task="probability",
+                                modality="tabular", names=["sklearn:DummyClassifier()"])
+    prior = refs["sklearn:DummyClassifier()"]
+    assert np.allclose(prior, (labels == "yes").mean())  # the positive class's prior
+    preds = {f"s{i}": np.clip(positive * 0.6 + rng.uniform(0, 0.4, len(truth)), 0, 1)
+             for i in range(8)}
+    preds["half"] = np.full(len(truth), 0.5)
+    preds["prior"] = np.full(len(truth), 0.4)
+    m = BehaviourModel.fit(preds, positive, task="regression", references=refs,
+                           explainers=list(refs), near_exact=0.998)
+    o = m.pairs(np.array([m.names.index("half")]), np.array([m.names.index("prior")]))
+    assert o["explained"][0] == 0 and o["behaviour"][0] == 0.0
+
+
+def test_the_trivial_models_fit_on_text_courses_too(tmp_path):
+    frame = pd.DataFrame({"id": [f"d{k}" for k in range(40)], "label": ["a", "b", "b", "b"] * 10,
+                          "text": ["some words here"] * 40})
+    got = standard_predictions(frame.iloc[:30], frame.iloc[30:].drop(columns="label"), tmp_path,
+                               task="probability", modality="text",
+                               names=["sklearn:DummyClassifier()"])
+    share_b = (frame["label"].iloc[:30] == "b").mean()  # "b" sorts last: the positive class
+    np.testing.assert_allclose(got["sklearn:DummyClassifier()"], share_b)
