@@ -40,6 +40,7 @@ _KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weig
 
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression, RidgeClassifier
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
@@ -78,6 +79,9 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:StandardScaler+LogisticRegression(max_iter=1000)":
             scaled(lambda: LogisticRegression(max_iter=1000)),
         "sklearn:StandardScaler+NearestCentroid()": scaled(NearestCentroid),
+        # the trivial model: every id the most frequent label (a baseline, or a network that
+        # collapsed to it)
+        "sklearn:DummyClassifier()": DummyClassifier,
     }
 
 
@@ -136,7 +140,7 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:StandardScaler+NearestCentroid()")
+    "sklearn:StandardScaler+NearestCentroid()", "sklearn:DummyClassifier()")
 #: the standard models that are a setting students choose, not a default everyone writes: two
 #: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
 #: of a student who chose it must rank above the pairs a default explains (still unflagged)
@@ -160,9 +164,7 @@ TRIVIAL_MODELS = frozenset({"sklearn:DummyRegressor()", "sklearn:DummyClassifier
 def _probability_classifiers() -> dict[str, Callable[[], object]]:
     """The defaults students call ``predict_proba`` on; deterministic ones only (``SVC``'s
     probabilities come from a randomly folded Platt scaling)."""
-    from sklearn.dummy import DummyClassifier
-
-    every = {**_classifiers(), "sklearn:DummyClassifier()": DummyClassifier}
+    every = _classifiers()
     return {n: every[n] for n in STANDARD_PROBABILITIES}
 
 

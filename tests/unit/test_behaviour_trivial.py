@@ -78,3 +78,31 @@ def test_the_trivial_models_fit_on_text_courses_too(tmp_path):
                                names=["sklearn:DummyClassifier()"])
     share_b = (frame["label"].iloc[:30] == "b").mean()  # "b" sorts last: the positive class
     np.testing.assert_allclose(got["sklearn:DummyClassifier()"], share_b)
+
+
+def test_two_students_predicting_the_most_frequent_label_are_explained(tmp_path):
+    from similarity.behaviour_identity import IdentityEvidence
+
+    rng = np.random.default_rng(2)
+    k = 500
+    labels = rng.choice(["cat", "dog", "fox"], size=k + 300, p=[0.5, 0.3, 0.2])
+    train = pd.DataFrame({"id": [f"r{i}" for i in range(300)], "label": labels[:300],
+                          "f0": rng.normal(size=300)})
+    test = pd.DataFrame({"id": [f"t{i}" for i in range(k)], "f0": rng.normal(size=k)})
+    truth = labels[300:]
+    refs = standard_predictions(train, test, tmp_path, task="classification",
+                                modality="tabular", names=["sklearn:DummyClassifier()"])
+    assert set(refs["sklearn:DummyClassifier()"]) == {"cat"}
+    preds = {}
+    for i in range(10):
+        p = truth.copy()
+        wrong = rng.random(k) < rng.uniform(0.1, 0.4)
+        p[wrong] = rng.choice(["cat", "dog", "fox"], size=int(wrong.sum()))
+        preds[f"s{i}"] = p.tolist()
+    preds["base_a"] = ["cat"] * k  # two baselines: every id the most frequent label
+    preds["base_b"] = ["cat"] * k
+    m = IdentityEvidence(BehaviourModel.fit(preds, truth.tolist(), references=refs,
+                                            explainers=list(refs), near_exact=0.998))
+    i, j = m.names.index("base_a"), m.names.index("base_b")
+    o = m.pairs(np.array([i]), np.array([j]))
+    assert o["explained"][0] == 0 and o["behaviour"][0] == 0.0
