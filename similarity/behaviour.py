@@ -115,6 +115,7 @@ from similarity.behaviour_null import (
     dispersion,
     fit_rasch,
     poisson_tail,
+    poisson_tail_bounds,
     sigmoid,
 )
 from similarity.behaviour_products import BlockProducts
@@ -407,8 +408,13 @@ class BehaviourModel:
             self.dispersion["correlation"] = max(1.0, float(np.median(np.abs(z - mid))) / 0.6745)
 
     # ------------------------------------------------------------------ scoring
-    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
+    def block(self, ra: np.ndarray, rb: np.ndarray, *,
+              lazy_p: bool = False) -> dict[str, np.ndarray]:
         """All pairs ``ra x rb`` (row indices into ``names``), as 2-D arrays.
+
+        ``lazy_p=True`` (classification): the p-values certainly at least ``GUARD_BELOW``
+        (behaviour 0, no guard) are left NaN, most of a class's pairs: :meth:`unconditional_p`
+        gives them, the same numbers, for the few pairs a caller keeps.
 
         Returns
         -------
@@ -425,7 +431,7 @@ class BehaviourModel:
         else:
             raw = self._regression_block(ra, rb)
         raw["explained"] = self._explained(ra[:, None], rb[None, :], raw.get("dist"))
-        return self._finish(raw, ra[:, None], rb[None, :])
+        return self._finish(raw, ra[:, None], rb[None, :], lazy_p)
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         """Listed pairs ``(r[t], c[t])``, as 1-D arrays with the keys of :meth:`block`."""
@@ -437,18 +443,32 @@ class BehaviourModel:
         raw["explained"] = self._explained(r, c, raw.get("dist"))
         return self._finish(raw, r, c)
 
-    def _finish(self, raw: dict[str, np.ndarray], r: np.ndarray,
-                c: np.ndarray) -> dict[str, np.ndarray]:
-        """p-values, scores and int counts from the raw sums of pairs ``(r, c)`` (broadcast)."""
+    def unconditional_p(self, same_wrong: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """The p-values that ``block(..., lazy_p=True)`` left NaN, from the pairs' own
+        ``same_wrong`` and ``expected`` (classification)."""
+        return poisson_tail(np.asarray(same_wrong, np.float64), np.asarray(expected, np.float64),
+                            self.dispersion["unconditional"])
+
+    def _finish(self, raw: dict[str, np.ndarray], r: np.ndarray, c: np.ndarray,
+                lazy_p: bool = False) -> dict[str, np.ndarray]:
+        """p-values, scores and int counts from the raw sums of pairs ``(r, c)`` (broadcast);
+        ``lazy_p``: see :meth:`block`."""
         shape = raw["explained"].shape
         out = {"explained": raw["explained"]}
+        test = None  # lazy_p: the pairs whose p-value is computed
         if self.task == "classification":
             x = raw["same_wrong"]
             out["both_wrong"] = np.rint(raw["both_wrong"]).astype(np.int64)
             out["same_wrong"] = np.rint(x).astype(np.int64)
             x = out["same_wrong"].astype(np.float64)
             lam = raw["expected"].astype(np.float64)
-            p = poisson_tail(x, lam, self.dispersion["unconditional"])
+            phi = self.dispersion["unconditional"]
+            if lazy_p:  # the tail only where it may be under GUARD_BELOW (few pairs)
+                test = lam < self._p_bounds(phi)[np.minimum(out["same_wrong"], self.n_ids + 1)]
+                p = np.full(shape, np.nan)
+                p[test] = poisson_tail(x[test], lam[test], phi)
+            else:
+                p = poisson_tail(x, lam, phi)
             if "expected_given_both" in raw:
                 mu = raw["expected_given_both"].astype(np.float64)
                 n_lab = raw["n_labelled"]
@@ -474,10 +494,21 @@ class BehaviourModel:
             out.update(both_wrong=zero, same_wrong=zero.copy(), expected=np.zeros(shape),
                        expected_given_both=np.zeros(shape), p_value=stats.norm.sf(z),
                        correlation=raw["rho"])
-        beh = behaviour_score(out["p_value"])
+        if test is not None:  # elsewhere p >= GUARD_BELOW (NaN here): behaviour 0
+            beh = np.zeros(shape)
+            beh[test] = behaviour_score(out["p_value"][test])
+        else:
+            beh = behaviour_score(out["p_value"])
         beh[out["explained"] >= 0] = 0.0
         out["behaviour"] = beh
         return {key: out[key] for key in KEYS}
+
+    def _p_bounds(self, phi: float) -> np.ndarray:
+        """``poisson_tail_bounds`` at ``GUARD_BELOW`` for this model's ids, made once."""
+        got = getattr(self, "_bounds", None)
+        if got is None or got[0] != phi:
+            got = self._bounds = (phi, poisson_tail_bounds(GUARD_BELOW, self.n_ids, phi))
+        return got[1]
 
     def _explained(self, r: np.ndarray, c: np.ndarray,
                    dist: np.ndarray | None = None) -> np.ndarray:

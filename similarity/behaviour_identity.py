@@ -84,8 +84,8 @@ class IdentityEvidence:
         both wrong with the same label, i.e. ``n - e_a - e_b + both_wrong + same_wrong``."""
         return self.n_ids - ea - eb + raw["both_wrong"] + raw["same_wrong"]
 
-    def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        raw = self.model.block(ra, rb)
+    def block(self, ra: np.ndarray, rb: np.ndarray, **kw) -> dict[str, np.ndarray]:
+        raw = self.model.block(ra, rb, **kw)  # lazy_p: p-values are not used here
         agree = self._agreement(raw, self.errors[ra][:, None], self.errors[rb][None, :])
         return self._fold(raw, agree)
 

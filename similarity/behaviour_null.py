@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["fit_rasch", "sigmoid", "poisson_tail", "binomial_tail", "dispersion",
-           "behaviour_score", "P_FLOOR", "SCORE_FROM", "SCORE_TO"]
+__all__ = ["fit_rasch", "sigmoid", "poisson_tail", "poisson_tail_bounds", "binomial_tail",
+           "dispersion", "behaviour_score", "P_FLOOR", "SCORE_FROM", "SCORE_TO"]
 
 # behaviour = clip((-log10 p - SCORE_FROM) / (SCORE_TO - SCORE_FROM), 0, 1): p >= 1e-3 gives 0,
 # p <= 1e-12 gives 1, and the lead's flag at behaviour >= 0.45 is p <= 10**-7.05.
@@ -89,6 +89,32 @@ def poisson_tail(x: np.ndarray, lam: np.ndarray, phi: float = 1.0) -> np.ndarray
     out = np.ones(np.broadcast(x, lam).shape)
     pos = x > 0
     out[pos] = special.gammainc(x[pos], np.broadcast_to(lam, out.shape)[pos])
+    return out
+
+
+def poisson_tail_bounds(bound: float, max_x: int, phi: float = 1.0) -> np.ndarray:
+    """Per count ``x = 0 .. max_x``, an expected count ``lam_x`` such that every ``lam >=
+    lam_x`` has ``poisson_tail(x, lam, phi) >= bound``, as computed (not only in exact
+    arithmetic); index ``max_x + 1`` holds ``inf`` (counts beyond: never).
+
+    ``poisson_tail`` grows with ``lam``, so one inverse per count (``gammaincinv``) settles all
+    pairs of a block with a lookup; a small margin above the inverse is checked with
+    ``gammainc`` itself to give at least ``bound * (1 + 1e-9)``, far above the rounding of a
+    monotone function. A count whose check fails keeps ``inf``: its pairs are computed.
+    """
+    a = np.arange(max_x + 1, dtype=np.float64) / phi  # as poisson_tail scales them
+    out = np.full(max_x + 2, np.inf)
+    out[0] = -np.inf  # x = 0: the tail is 1
+    at = np.flatnonzero(a > 0)
+    t = special.gammaincinv(a[at], bound)
+    for margin in (1e-6, 1e-4, 1e-2):
+        cand = t * (1.0 + margin) + 1e-12
+        ok = np.isfinite(cand) & (special.gammainc(a[at], cand) >= bound * (1.0 + 1e-9))
+        # lam >= cand * phi (1 + 1e-12) gives lam / phi >= cand whatever the rounding
+        out[at[ok]] = cand[ok] * phi * (1.0 + 1e-12)
+        at, t = at[~ok], t[~ok]
+        if not at.size:
+            break
     return out
 
 

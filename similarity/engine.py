@@ -31,6 +31,7 @@ from similarity.calibrate import RowStatistics, lift, standout
 from similarity.clusters import clusters
 from similarity.corpora import Submission, children, load_submission
 from similarity.errors import SimilarityInputError
+from similarity.gram import CountGram
 from similarity.index import (
     FingerprintIndex,
     Prepared,
@@ -62,7 +63,9 @@ Progress = Callable[[str, int, int], None]
 
 class BehaviourEvidence(Protocol):
     """What ``compare`` needs of a behaviour model (``similarity.behaviour.BehaviourModel``):
-    the students it has valid runs of, and the evidence of all pairs of two row sets."""
+    the students it has valid runs of, and the evidence of all pairs of two row sets. One
+    that also has ``unconditional_p`` is asked for its blocks with ``lazy_p=True``: p-values
+    certainly at least 1e-3 come back NaN, and are computed for the kept pairs only."""
 
     names: list[str]
     explainer_names: list[str]
@@ -215,6 +218,7 @@ class _Scorer:
                             else _row_normalise(mats[name]))
                      for name in ("tokens", "text", "ast", "lexical") if name in mats}
         self._right: dict[tuple[int, int, int], sp.csr_matrix] = {}
+        self._grams: tuple[CountGram, CountGram] | None = None
 
     def _t(self, m: sp.csr_matrix, rb: np.ndarray) -> sp.csr_matrix:
         """``m[rb].T`` as CSR (what a product converts its right operand to), kept for a
@@ -229,14 +233,19 @@ class _Scorer:
         return got
 
     def _exact_sparse_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        def gram(m):
-            return np.asarray((m[ra] @ self._t(m, rb)).toarray(), dtype=np.float64)
-        floor = float(self.o.containment_floor)
+        if self._grams is None:  # made on first use: the pair lists never need them
+            self._grams = (CountGram(self.fp), CountGram(self.cm))
         out = {}
-        denom = np.maximum(np.minimum.outer(self.fp_size[ra], self.fp_size[rb]), floor)
-        out["fingerprints"] = np.minimum(gram(self.fp) / denom, 1.0)
-        denom = np.maximum(np.minimum.outer(self.cm_size[ra], self.cm_size[rb]), _COMMENT_FLOOR)
-        out["comments"] = np.minimum(gram(self.cm) / denom, 1.0)
+        for name, gram, size, floor in (
+                ("fingerprints", self._grams[0], self.fp_size, float(self.o.containment_floor)),
+                ("comments", self._grams[1], self.cm_size, _COMMENT_FLOOR)):
+            # min(shared / max(min(|A|, |B|), floor), 1), in place on one float64 array
+            denom = np.minimum.outer(size[ra], size[rb])
+            np.maximum(denom, floor, out=denom)
+            got = gram.block(ra, rb).astype(np.float64)
+            np.divide(got, denom, out=got)
+            out[name] = np.minimum(got, 1.0, out=got)
+            del denom
         return out
 
     def _exact_sparse_pairs(self, r: np.ndarray, c: np.ndarray, names) -> dict[str, np.ndarray]:
@@ -644,6 +653,9 @@ class _Found:
 # (the code scale applies to it even when one run failed: the shared idioms are the class's)
 _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
                    "agreement", "valid", "peer")
+# what a pair without the evidence has (every other key: 0)
+_BEHAVIOUR_FILL = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan, "valid": 1.0,
+                   "peer": 1.0}
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
@@ -723,6 +735,7 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
         keeper.pairs(qr, np.searchsorted(c.used_src, qc) + n, _chunked(scorer.pairs, qr,
                      np.searchsorted(c.used_src, qc) + n))
     found = keeper.result(n, sketched, scorer.estimated)
+    _fill_p_values(found, behaviour)
     if stats is not None:
         if focus_set is not None:  # everyone's statistics, as in a full run (no pairs kept)
             stats.fit_blocks((r, combine(scorer.block(r, class_rows), o))
@@ -767,23 +780,37 @@ def _behaviour_rows(c: _Corpus, behaviour: BehaviourEvidence | None) -> np.ndarr
 def _behaviour_block(behaviour: BehaviourEvidence | None, beh_row: np.ndarray | None,
                      ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray] | None:
     """The behavioural evidence of the peer pairs ``ra`` x ``rb`` (zeros where a student has
-    no valid run), or None without a behaviour model."""
+    no valid run), or None without a behaviour model. p-values certainly at least 1e-3 (no
+    evidence) may be NaN: ``_fill_p_values`` gives them for the pairs kept."""
     if behaviour is None or beh_row is None:
         return None
-    out = {k: np.zeros((ra.size, rb.size)) for k in _BEHAVIOUR_KEYS}
-    out["p_value"][:] = 1.0
-    out["explained"][:] = -1
-    out["agreement"][:] = np.nan
-    out["peer"][:] = 1.0
+    shape = (ra.size, rb.size)
     ia, ib = beh_row[ra], beh_row[rb]
     va, vb = np.flatnonzero(ia >= 0), np.flatnonzero(ib >= 0)
-    if va.size and vb.size:
-        got = behaviour.block(ia[va], ib[vb])
+    lazy = {"lazy_p": True} if hasattr(behaviour, "unconditional_p") else {}
+    got = behaviour.block(ia[va], ib[vb], **lazy) if va.size and vb.size else {}
+    if va.size == ra.size and vb.size == rb.size:  # every run valid: the model's arrays
+        return {k: got[k] if k in got else np.broadcast_to(_BEHAVIOUR_FILL.get(k, 0.0), shape)
+                for k in _BEHAVIOUR_KEYS}
+    out = {k: np.full(shape, _BEHAVIOUR_FILL.get(k, 0.0)) for k in _BEHAVIOUR_KEYS}
+    out["valid"][:] = 0.0
+    if got:
         got["valid"] = np.ones((va.size, vb.size))
         for k in _BEHAVIOUR_KEYS:
             if k in got:
                 out[k][np.ix_(va, vb)] = got[k]
     return out
+
+
+def _fill_p_values(f: _Found, behaviour: BehaviourEvidence | None) -> None:
+    """The p-values that the blocks left NaN (certainly at least 1e-3), for the kept pairs."""
+    p = f.behaviour.get("p_value")
+    if p is None or behaviour is None:
+        return
+    lazy = np.isnan(p)
+    if lazy.any():
+        p[lazy] = behaviour.unconditional_p(f.behaviour["same_wrong"][lazy],
+                                            f.behaviour["expected"][lazy])
 
 
 class _Keeper:
@@ -833,7 +860,8 @@ class _Keeper:
         i, j = np.nonzero(keep)
         cj = j if at is None else at[j]
         self.parts.append((ra[i], rb[j], {k: v[i, cj] for k, v in comps.items()}, code[i, j],
-                           None if beh is None else {k: v[i, j] for k, v in beh.items()},
+                           None if beh is None else {
+                               k: v[i, j].astype(np.float64) for k, v in beh.items()},
                            score[i, j]))
 
     def pairs(self, r, c, comps):

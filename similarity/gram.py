@@ -1,0 +1,71 @@
+"""Shared-key counts of 0/1 sparse rows (``m[ra] @ m[rb].T``) for blocks of a large class.
+
+A sparse product costs about the square of each column's count, so the few keys that many
+documents share (code every student writes alike, still under the class-share cut) are most
+of it: at 5,000 submissions 3 % of the fingerprint columns made 80 % of the work. Those
+columns go through dense BLAS, the long tail through a sparse product. The entries are counts
+(sums of 1 * 1), exact in float32 whatever the order of the sums, so the result is the sparse
+product's, entry for entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["CountGram"]
+
+# A column with at least this share of the rows goes dense: its sparse cost (count squared,
+# ~20 ns each) then exceeds its dense cost (rows squared, 2 flops at ~50 GFLOP/s).
+DENSE_SHARE = 0.04
+DENSE_MIN = 32  # ... and at least this many rows (small classes stay sparse)
+DENSE_BYTES = 64 << 20  # the dense columns of every row take at most this much memory
+
+
+class CountGram:
+    """``m[ra] @ m[rb].T`` of a 0/1 CSR matrix as a dense float32 array, by dense popular
+    columns plus a sparse tail.
+
+    Parameters
+    ----------
+    m : scipy.sparse.csr_matrix
+        Rows of 0/1 entries (any other value: every column stays sparse, and the product is
+        the plain sparse one).
+    """
+
+    def __init__(self, m: sp.csr_matrix):
+        m = m.tocsr()
+        n = m.shape[0]
+        df = np.bincount(m.indices, minlength=m.shape[1])
+        limit = max(DENSE_MIN, DENSE_SHARE * n)
+        dense = df >= limit
+        most = DENSE_BYTES // (4 * max(n, 1))
+        if int(dense.sum()) > most:  # the most shared columns within the memory bound
+            order = np.argsort(-df, kind="stable")[:most]
+            dense = np.zeros(m.shape[1], dtype=bool)
+            dense[order[df[order] >= limit]] = True
+        if m.nnz and not (m.data == 1).all():
+            dense[:] = False
+        self.dense = (m[:, np.flatnonzero(dense)].toarray().astype(np.float32)
+                      if dense.any() else None)
+        self.tail = m[:, np.flatnonzero(~dense)].tocsr() if dense.any() else m
+        self._right: dict[tuple[int, int], sp.csr_matrix] = {}
+
+    def _tail_t(self, rb: np.ndarray) -> sp.csr_matrix:
+        """``tail[rb].T`` as CSR, kept for a range of rows (every block multiplies by it)."""
+        lo = int(rb[0]) if rb.size else 0
+        if not rb.size or int(rb[-1]) - lo + 1 != rb.size or (
+                rb.size > 1 and not (np.diff(rb) == 1).all()):
+            return self.tail[rb].T.tocsr()
+        got = self._right.get((lo, rb.size))
+        if got is None:
+            got = self._right[(lo, rb.size)] = self.tail[lo : lo + rb.size].T.tocsr()
+        return got
+
+    def block(self, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+        """Shared-key counts of every pair ``ra x rb``, shape (len(ra), len(rb)) (float32 for the
+        float32 rows the engine has)."""
+        out = (self.tail[ra] @ self._tail_t(rb)).toarray()
+        if self.dense is not None:  # 0/1 rows: float32 counts
+            out += self.dense[ra] @ self.dense[rb].T
+        return out
