@@ -14,7 +14,12 @@ evidence.
     identity = clip(1 - disagreements / max(tolerance * n_ids, 1), 0, 1)
 
 so 0 disagreements give 1 and ``tolerance * n_ids`` (0.2 % of the ids, at least one) or more
-give 0. The pair's ``behaviour`` becomes ``max(behaviour, w * identity)`` unless a standard
+give 0. Identity counts only where chance alone would leave at least ``CHANCE_FACTOR`` (10) times
+that many disagreements: ``n_ids * (1 - sum_l s_a(l) s_b(l))`` with ``s(l)`` each student's share
+of predictions with label ``l``. Two students who predict one label everywhere (a baseline, a
+network that collapsed) agree on every id by chance: neither their identity nor their shared
+wrong answers (all with that one label, which the null takes for hundreds of independent
+choices) are evidence, so such a pair's ``behaviour`` is 0. The pair's ``behaviour`` becomes ``max(behaviour, w * identity)`` unless a standard
 model explains it, with ``w = identity_weight + 0.09 (1 - exp(-same_wrong / 50))``: more identical
 wrong answers are stronger evidence, so such copies rank first.
 """
@@ -24,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["IdentityEvidence"]
+
+CHANCE_FACTOR = 10.0  # identity counts where chance leaves this many times the tolerance
 
 
 class IdentityEvidence:
@@ -53,11 +60,13 @@ class IdentityEvidence:
         self.n_ids = int(model.n_ids)
         # wrong answers per student (a missing prediction counts as wrong)
         self.errors = np.rint(np.asarray(model.error_rate, dtype=np.float64) * self.n_ids)
+        self.shares = _label_shares(model)
 
     def __getattr__(self, name):  # shared_wrong, describe, ... of the wrapped model
         return getattr(self.model, name)
 
-    def _identity(self, agree: np.ndarray, raw: dict[str, np.ndarray]) -> np.ndarray:
+    def _identity(self, agree: np.ndarray, raw: dict[str, np.ndarray],
+                  chance: np.ndarray | None = None) -> np.ndarray:
         disagree = self.n_ids - agree
         # Below 500 ids the tolerance is under one id: only exact identity counts. (Two honest
         # k-NN programs with k = 3 and k = 4 differ on 1 of 360 digits and share all 8 of
@@ -68,15 +77,33 @@ class IdentityEvidence:
         ident[raw["explained"] >= 0] = 0.0
         return ident
 
-    def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray) -> dict[str, np.ndarray]:
-        ident = self._identity(agree, raw)
+    def _by_chance(self, chance: np.ndarray | None) -> np.ndarray | bool:
+        """Pairs whose label shares alone make them agree (see the module docstring)."""
+        if chance is None:
+            return False
+        return chance < CHANCE_FACTOR * max(self.tolerance * self.n_ids, 1.0)
+
+    def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray,
+              chance: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        ident = self._identity(agree, raw, chance)
         out = dict(raw)
         out["identity"] = ident
         out["agreement"] = agree / max(self.n_ids, 1)
         # more identical wrong answers, stronger evidence: from weight up to weight + 0.09
         strength = self.weight + 0.09 * (1.0 - np.exp(-raw["same_wrong"] / 50.0))
-        out["behaviour"] = np.maximum(raw["behaviour"], strength * ident)
+        out["behaviour"] = np.where(self._by_chance(chance), 0.0,
+                                    np.maximum(raw["behaviour"], strength * ident))
         return out
+
+    def describe(self, a: str, b: str) -> str:
+        """The wrapped model's sentence, or why a pair that agrees by chance is no evidence."""
+        i, j = self.names.index(a), self.names.index(b)
+        if self.shares is not None:
+            same = float(self.shares[i] @ self.shares[j])
+            if self._by_chance(np.array([self.n_ids * (1.0 - same)]))[0]:
+                return (f"both predict one label on nearly every id: chance alone makes them "
+                        f"agree on {100 * same:.1f} % of ids, so their agreement is no evidence")
+        return self.model.describe(a, b)
 
     def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,
                    eb: np.ndarray) -> np.ndarray:
@@ -87,8 +114,27 @@ class IdentityEvidence:
     def block(self, ra: np.ndarray, rb: np.ndarray, **kw) -> dict[str, np.ndarray]:
         raw = self.model.block(ra, rb, **kw)  # lazy_p: p-values are not used here
         agree = self._agreement(raw, self.errors[ra][:, None], self.errors[rb][None, :])
-        return self._fold(raw, agree)
+        chance = None if self.shares is None else \
+            self.n_ids * (1.0 - self.shares[ra] @ self.shares[rb].T)
+        return self._fold(raw, agree, chance)
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         raw = self.model.pairs(r, c)
-        return self._fold(raw, self._agreement(raw, self.errors[r], self.errors[c]))
+        chance = None if self.shares is None else self.n_ids * (
+            1.0 - np.einsum("ij,ij->i", self.shares[r], self.shares[c]))
+        return self._fold(raw, self._agreement(raw, self.errors[r], self.errors[c]), chance)
+
+
+def _label_shares(model) -> np.ndarray | None:
+    """Each student's share of predictions per label (missing ones in no label), or None for
+    a model without label codes (regression)."""
+    codes = getattr(model, "_codes", None)
+    n_labels = int(getattr(model, "n_classes", 0) or 0)
+    if codes is None or not n_labels or not codes.size:
+        return None
+    codes = np.asarray(codes)
+    ok = (codes >= 0) & (codes < n_labels)
+    rows = np.broadcast_to(np.arange(codes.shape[0])[:, None], codes.shape)
+    counts = np.zeros((codes.shape[0], n_labels))
+    np.add.at(counts, (rows[ok], codes[ok]), 1.0)
+    return counts / max(codes.shape[1], 1)

@@ -106,3 +106,31 @@ def test_two_students_predicting_the_most_frequent_label_are_explained(tmp_path)
     i, j = m.names.index("base_a"), m.names.index("base_b")
     o = m.pairs(np.array([i]), np.array([j]))
     assert o["explained"][0] == 0 and o["behaviour"][0] == 0.0
+
+
+def test_two_collapsed_networks_agree_by_chance_not_by_copying():
+    from similarity.behaviour_identity import IdentityEvidence
+
+    rng = np.random.default_rng(5)
+    k = 600
+    truth = rng.integers(0, 10, k)
+    preds = {}
+    for i in range(12):
+        p = truth.copy()
+        wrong = rng.random(k) < rng.uniform(0.05, 0.3)
+        p[wrong] = rng.integers(0, 10, int(wrong.sum()))
+        preds[f"s{i}"] = p.tolist()
+    preds["copy"] = list(preds["s3"])
+    # two networks that collapsed to label 1 (not the most frequent: nothing explains them)
+    preds["net_a"], preds["net_b"] = [1] * k, [1] * k
+    preds["net_c"] = [1] * (k - 3) + [4, 5, 6]
+    m = IdentityEvidence(BehaviourModel.fit(preds, truth.tolist()))
+    n = len(m.names)
+    blk = m.block(np.arange(n), np.arange(n))
+    r, c = np.triu_indices(n, 1)
+    flagged = {(m.names[a], m.names[b]) for a, b in zip(r, c, strict=True)
+               if blk["behaviour"][a, b] >= FLAG}
+    assert flagged == {("s3", "copy")}
+    np.testing.assert_allclose(m.pairs(r, c)["behaviour"], blk["behaviour"][r, c])
+    assert m.describe("net_a", "net_b").startswith("both predict one label on nearly every id")
+    assert "identical wrong answers" in m.describe("s3", "copy")
