@@ -64,6 +64,14 @@ def _classifiers() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeClassifier(random_state=0),
         "sklearn:RandomForestClassifier(random_state=0)":
             lambda: RandomForestClassifier(random_state=0),
+        # LogisticRegression() as written, stopped at 100 iterations (on pixels it has not
+        # converged, and every student who writes it gets the same unconverged model)
+        "sklearn:LogisticRegression()": LogisticRegression,
+        # the tutorials' seed: a setting, like k-NN's k
+        "sklearn:DecisionTreeClassifier(random_state=42)":
+            lambda: DecisionTreeClassifier(random_state=42),
+        "sklearn:RandomForestClassifier(random_state=42)":
+            lambda: RandomForestClassifier(random_state=42),
         # models with nothing to tune: every student who writes them gets these predictions
         "sklearn:NearestCentroid()": NearestCentroid,
         "sklearn:KNeighborsClassifier(n_neighbors=1)": lambda: KNeighborsClassifier(1),
@@ -124,6 +132,10 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeRegressor(random_state=0),
         "sklearn:RandomForestRegressor(random_state=0)":
             lambda: RandomForestRegressor(random_state=0),
+        "sklearn:DecisionTreeRegressor(random_state=42)":
+            lambda: DecisionTreeRegressor(random_state=42),
+        "sklearn:RandomForestRegressor(random_state=42)":
+            lambda: RandomForestRegressor(random_state=42),
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -135,7 +147,9 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:KNeighborsClassifier()", "sklearn:SVC()", "sklearn:LogisticRegression(max_iter=1000)",
     "sklearn:GaussianNB()", "sklearn:MultinomialNB()", "sklearn:LinearDiscriminantAnalysis()",
     "sklearn:DecisionTreeClassifier(random_state=0)",
-    "sklearn:RandomForestClassifier(random_state=0)", "sklearn:NearestCentroid()",
+    "sklearn:RandomForestClassifier(random_state=0)", "sklearn:LogisticRegression()",
+    "sklearn:DecisionTreeClassifier(random_state=42)",
+    "sklearn:RandomForestClassifier(random_state=42)", "sklearn:NearestCentroid()",
     "sklearn:KNeighborsClassifier(n_neighbors=1)", "sklearn:RidgeClassifier()",
     *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
@@ -145,18 +159,24 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
 #: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
 #: of a student who chose it must rank above the pairs a default explains (still unflagged)
 STANDARD_SETTINGS: frozenset[str] = frozenset(
-    f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS)
+    [f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS]
+    + [f"sklearn:{m}(random_state=42)" for m in (
+        "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
+        "RandomForestRegressor")])
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
     "sklearn:LinearDiscriminantAnalysis()", "sklearn:DecisionTreeClassifier(random_state=0)",
-    "sklearn:RandomForestClassifier(random_state=0)",
+    "sklearn:RandomForestClassifier(random_state=0)", "sklearn:LogisticRegression()",
+    "sklearn:RandomForestClassifier(random_state=42)",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
     "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",
-    "sklearn:RandomForestRegressor(random_state=0)", "sklearn:DummyRegressor()")
+    "sklearn:RandomForestRegressor(random_state=0)",
+    "sklearn:DecisionTreeRegressor(random_state=42)",
+    "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")
 #: models that ignore the features: fitted on text data too
 TRIVIAL_MODELS = frozenset({"sklearn:DummyRegressor()", "sklearn:DummyClassifier()"})
 

@@ -41,11 +41,12 @@ def similarity_stage(course: Course, store: Store, out: Path,
         ("template", sim.template, "starter"), ("archive", sim.archive, "archive"),
         ("web", sim.web, "web"))}
     options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
-    # every engine option counts (a new default after an upgrade redoes the comparison)
+    # every engine option counts, and the engine's own code (a new default or a new standard
+    # model after an upgrade redoes the comparison; the per-file features stay cached)
     settings = hashlib.blake2b(json.dumps(
         [course.describe()["similarity"], options.to_dict(),
-         {k: _tree_hash(v) for k, v in corpora.items()}], sort_keys=True).encode(),
-        digest_size=16).hexdigest()
+         {k: _tree_hash(v) for k, v in corpora.items()}, _engine_hash()],
+        sort_keys=True).encode(), digest_size=16).hexdigest()
     previous = store.meta().get("similarity_inputs") or {}
     focus: set[str] | None = None
     if previous.get("settings") == settings and (out / "similarity" / "pairs.csv").exists():
@@ -269,6 +270,19 @@ def standard_model_predictions(course: Course, store: Store,
         say(f"similarity: {len(todo)} scikit-learn default model(s) fitted for the behavioural "
             f"evidence ({time.perf_counter() - t:.1f} s; cached)")
     return out
+
+
+def _engine_hash() -> str:
+    """The similarity engine's and the standard models' code, and scikit-learn's version."""
+    from importlib.metadata import version
+
+    import reference.standard
+
+    h = hashlib.blake2b(version("scikit-learn").encode(), digest_size=16)
+    files = sorted(Path(similarity.__file__).parent.glob("*.py"))
+    for path in [*files, Path(reference.standard.__file__)]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _predictions_hash(out: Path, student: str) -> str:

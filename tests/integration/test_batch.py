@@ -240,6 +240,20 @@ def test_late_submission_is_compared_without_redoing_the_class(tmp_path, bwrap_s
     said: list[str] = []
     again = run_batch(course, subs, out, BatchOptions(**opts), log=said.append)
     assert again.ran == 0 and any("no submission changed" in s for s in said)
+    # an upgrade whose engine code differs compares the class again (no stale pairs)
+    import grader.batch.similarity as stage
+
+    real = stage._engine_hash
+    stage._engine_hash = lambda: real() + "-upgraded"
+    try:
+        said.clear()
+        run_batch(course, subs, out, BatchOptions(**opts), log=said.append)
+    finally:
+        stage._engine_hash = real
+    assert not any("no submission changed" in s for s in said)
+    assert any(s.startswith("similarity: ") and "pairs" in s for s in said), said
+    assert (out / "similarity" / "pairs.csv").read_text() == first
+    run_batch(course, subs, out, BatchOptions(**opts))  # and back (the same code as at first)
     # a late copy of ana's program, renamed
     write_submissions(subs, {"eve": base.replace("rows", "records")})
     said.clear()
