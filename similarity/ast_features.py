@@ -16,7 +16,6 @@ import hashlib
 import re
 from collections import Counter, _count_elements
 from collections.abc import Callable, Iterable
-from operator import itemgetter
 
 __all__ = ["ast_feature_counts", "parse_tolerant"]
 
@@ -145,9 +144,26 @@ _SIGNATURE = re.compile(r"^\w+\((.*)\)$")
 
 # Per node type: (label or None when it depends on the node, the function giving it then,
 # (field name, whether the field is a body) for each field that may hold child nodes,
-# is a statement, is an expression).
+# is a statement, is an expression, what it adds to its statement's summary (``_S_*``), is a
+# node with effects).
 _TypeInfo = tuple[str | None, Callable[[ast.AST], str | None] | None,
-                  tuple[tuple[str, bool], ...], bool, bool]
+                  tuple[tuple[str, bool], ...], bool, bool, int, bool]
+
+# Statement summaries, as ``canonical`` orders statements by them: the names a statement
+# reads and writes, whether it has effects and whether it calls anything. The walk here
+# makes them on its way (``summaries`` of ``ast_feature_counts``), sparing canonical a second
+# walk over every expression. Builtins without side effects: calls to them are no effect.
+PURE_BUILTINS = frozenset({"abs", "all", "any", "bin", "bool", "chr", "dict", "divmod",
+                           "enumerate", "filter", "float", "format", "frozenset", "hash",
+                           "hex", "int", "isinstance", "len", "list", "map", "max", "min",
+                           "oct", "ord", "pow", "range", "repr", "reversed", "round", "set",
+                           "slice", "sorted", "str", "sum", "tuple", "type", "zip"})
+TERMINAL_NODES = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_EFFECT_NODES = (*TERMINAL_NODES, ast.Yield, ast.YieldFrom, ast.Await, ast.Global,
+                 ast.Nonlocal, ast.Delete, ast.Assert)
+_CALLING = (ast.Call, ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr)
+_S_CALL, _S_TARGET, _S_CALLING, _S_NAME = 1, 2, 3, 4
+Summary = tuple[set[str], set[str], bool, bool]  # reads, writes, effect, calls anything
 
 
 def _type_info(t: type) -> _TypeInfo:
@@ -164,7 +180,23 @@ def _type_info(t: type) -> _TypeInfo:
         if [d[-1] for d in decl] == list(names):
             names = tuple(d[-1] for d in decl if d[0].rstrip("*?") not in _LEAF_FIELD_TYPES)
     return (label, fn, tuple((f, f in _BODY_FIELDS) for f in names), issubclass(t, ast.stmt),
-            issubclass(t, ast.expr))
+            issubclass(t, ast.expr), _summary_kind(t), issubclass(t, _EFFECT_NODES))
+
+
+def _summary_kind(t: type) -> int:
+    """What a node of type ``t`` adds to its statement's summary (``canonical._Program._scan``
+    sorts node types the same way): 4 a name, 1 a call, 2 an attribute or subscript (a write
+    to its base when stored to), 3 another node that calls (yield, await, walrus), 0 nothing
+    (statements add their own summaries)."""
+    if t is ast.Name:
+        return _S_NAME
+    if t is ast.Constant or issubclass(t, ast.stmt):
+        return 0
+    if t is ast.Call:
+        return _S_CALL
+    if t is ast.Attribute or t is ast.Subscript:
+        return _S_TARGET
+    return _S_CALLING if issubclass(t, _CALLING) else 0
 
 
 _INFO: dict[type, _TypeInfo] = {t: _type_info(t) for t in _subclasses(ast.AST) - _SKIP_TYPES}
@@ -209,7 +241,8 @@ class _TooDeep(Exception):
 _MAX_RECURSION = 300  # deeper trees take the iterative walk (no RecursionError)
 
 
-def ast_feature_counts(tree: ast.AST | None) -> Counter:
+def ast_feature_counts(tree: ast.AST | None, summaries: dict[int, Summary] | None = None
+                       ) -> Counter:
     """Bag of canonical AST features of a parsed file: stable 64-bit hash -> count.
 
     Features per node: its label; parent>label; grandparent>parent>label; and, for nodes with
@@ -221,6 +254,10 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     ----------
     tree : ast.AST or None
         From ``parse_tolerant`` (``None`` gives an empty bag).
+    summaries : dict, optional
+        Filled with ``id(statement) -> (reads, writes, effect, calls)`` of the tree's
+        statements, for ``canonical.canonical_streams`` (left empty for a tree too deep for
+        the recursive walk).
 
     Returns
     -------
@@ -233,19 +270,33 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     # per distinct key at the end. Labels and parent>label pairs are taken from the listed
     # grandparent>parent>label triples.
     bags: tuple[list, list, list, list] = ([], [], [], [])  # G, H, S, E
+    if summaries is None:
+        summaries = {}
     try:
-        _walk_recursive(tree, bags)
+        _walk_recursive(tree, bags, summaries)
     except (_TooDeep, RecursionError):
         bags = ([], [], [], [])
+        summaries.clear()
         _walk_iterative(tree, bags)
-    triple_list = bags[0]
-    bags_by_kind = (("L", map(itemgetter(2), triple_list)),
-                    ("P", map(itemgetter(1, 2), triple_list)), *zip("GHSE", bags))
-    hashes: list[int] = []
-    values: list[int] = []
-    for kind, keys in bags_by_kind:
+    counted: list[dict] = []
+    for keys in bags:
         bag: dict = {}
         _count_elements(bag, keys)  # Counter's own C loop, without Counter's set-up
+        counted.append(bag)
+    # Labels and parent>label pairs, added up from the distinct triples (a few hundred, where
+    # the triples listed are thousands). Each key comes first where its first triple does,
+    # so the bags are in the order counting the listed triples would give.
+    labels: dict = {}
+    pairs: dict = {}
+    labels_get, pairs_get = labels.get, pairs.get
+    for key, c in counted[0].items():
+        label = key[2]
+        labels[label] = labels_get(label, 0) + c
+        pair = key[1:]
+        pairs[pair] = pairs_get(pair, 0) + c
+    hashes: list[int] = []
+    values: list[int] = []
+    for kind, bag in zip("LPGHSE", (labels, pairs, *counted)):
         hashes += _hashes(kind, bag)
         values += bag.values()
     counts: Counter = Counter()
@@ -257,27 +308,56 @@ def ast_feature_counts(tree: ast.AST | None) -> Counter:
     return counts
 
 
-def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
-    """Fill ``bags`` by a recursive walk (the fast one); raises ``_TooDeep`` on deep trees."""
+def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list],
+                    summaries: dict[int, Summary]) -> None:
+    """Fill ``bags`` and ``summaries`` by a recursive walk (the fast one); raises ``_TooDeep``
+    on deep trees."""
     add_triple, add_shape, add_stmt, add_expr = (b.append for b in bags)
-    AST, AugAssign, skip, infos = ast.AST, ast.AugAssign, _SKIP_TYPES, _INFO
+    AST, AugAssign, Name, Load, skip, infos = ast.AST, ast.AugAssign, ast.Name, ast.Load, \
+        _SKIP_TYPES, _INFO
+    Attribute, Subscript, pure = ast.Attribute, ast.Subscript, PURE_BUILTINS
     max_subtree, max_shape, max_depth = _MAX_SUBTREE, _MAX_CHILDREN_SHAPE, _MAX_RECURSION
 
-    def visit(node: ast.AST, parent: str, grand: str, depth: int
+    def visit(node: ast.AST, parent: str, grand: str, depth: int, sm: list
               ) -> tuple[str, str | None, int]:
-        """-> (label, subtree text or None for a statement, subtree size)."""
+        """-> (label, subtree text or None for a statement, subtree size). ``sm`` is the
+        summary (reads, writes, effect, calls) of the statement the node is part of."""
         if depth > max_depth:
             raise _TooDeep
         t = type(node)
+        key = id(node)
         if t is AugAssign:
             node = _augmented_as_assign(node)  # type: ignore[arg-type]
             t = ast.Assign
         try:
-            label, label_fn, fields, is_stmt, is_expr = infos[t]
+            label, label_fn, fields, is_stmt, is_expr, skind, effect = infos[t]
         except KeyError:
-            label, label_fn, fields, is_stmt, is_expr = _info(t)
+            label, label_fn, fields, is_stmt, is_expr, skind, effect = _info(t)
         if label is None:
             label = label_fn(node)  # type: ignore[misc]
+        if is_stmt:
+            own = [set(), set(), effect, False]
+        else:
+            own = sm
+            if skind:  # what this node adds to its statement's summary
+                if skind == _S_CALL:
+                    own[3] = True
+                    f = node.func  # type: ignore[attr-defined]
+                    if not (type(f) is Name and f.id in pure):
+                        own[2] = True
+                elif skind == _S_TARGET:
+                    if type(node.ctx) is not Load:  # type: ignore[attr-defined]
+                        base = node.value  # type: ignore[attr-defined]
+                        while type(base) is Attribute or type(base) is Subscript:
+                            base = base.value
+                        if type(base) is Name:
+                            own[1].add(base.id)  # x.a = 1 / x[i] = 1 changes x
+                elif skind == _S_CALLING:
+                    own[3] = True
+                    if effect:
+                        own[2] = True
+                else:
+                    (own[0] if type(node.ctx) is Load else own[1]).add(node.id)  # type: ignore
         kids: list[str] = []
         parts: list[str] = []
         size = 1
@@ -287,22 +367,28 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
                 continue
             for c in v if type(v) is list else (v,):
                 ct = type(c)
-                if ct in skip or not isinstance(c, AST):
-                    continue
                 leaf = infos.get(ct)
-                if leaf is not None and not leaf[2]:
+                if leaf is None:  # not a walked node type, or one made after import
+                    if ct in skip or not isinstance(c, AST):
+                        continue
+                    leaf = _info(ct)
+                if not leaf[2]:
                     # A leaf child (Name, Constant, Pass, ...), inlined: half the nodes
                     # are leaves, and a call each would cost more than all the rest.
                     k_label = leaf[0] or leaf[1](c)  # type: ignore[misc]
                     add_triple((parent, label, k_label))
                     kids.append(k_label)
+                    if ct is Name:
+                        (own[0] if type(c.ctx) is Load else own[1]).add(c.id)
                     if leaf[3]:
                         add_stmt(k_label)
+                        if leaf[6]:  # break, continue, global...: an effect, no names
+                            own[2] = True
                     elif not in_body:
                         size += 1
                         parts.append(k_label)
                     continue
-                k_label, k_text, k_size = visit(c, label, parent, depth + 1)
+                k_label, k_text, k_size = visit(c, label, parent, depth + 1, own)
                 kids.append(k_label)
                 if k_text is not None and not in_body:
                     size += k_size
@@ -314,6 +400,14 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
             kids.sort()
             add_shape((label, *kids))
         if is_stmt:
+            reads, writes, effect, calls = own
+            summaries[key] = (reads, writes, effect, calls)
+            sm[0] |= reads
+            sm[1] |= writes
+            if effect:
+                sm[2] = True
+            if calls:
+                sm[3] = True
             add_stmt(f"{label}({','.join(parts)})"[:2000] if parts else label)
             return label, None, size  # nested statements are features of their own
         if size > max_subtree:
@@ -325,7 +419,7 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
             add_expr(text)
         return label, text, size
 
-    visit(tree, "^", "^", 0)
+    visit(tree, "^", "^", 0, [set(), set(), False, False])
 
 
 def _walk_iterative(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
@@ -342,7 +436,7 @@ def _walk_iterative(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
         node, parent, grand, children, key = stack.pop()
         if type(node) is ast.AugAssign:
             node = _augmented_as_assign(node)
-        label, label_fn, fields, is_stmt, is_expr = _info(type(node))
+        label, label_fn, fields, is_stmt, is_expr, *_ = _info(type(node))
         if label is None:
             label = label_fn(node)  # type: ignore[misc]
         if children is None:

@@ -38,6 +38,7 @@ import re
 from collections import Counter, deque
 from functools import lru_cache
 
+from similarity.ast_features import _CALLING, _EFFECT_NODES, PURE_BUILTINS, TERMINAL_NODES, Summary
 from similarity.ast_features import _info as _ast_info
 
 __all__ = ["canonical_stream", "canonical_streams", "canonical_labels", "STATEMENT_SEP"]
@@ -46,14 +47,10 @@ STATEMENT_SEP = "\x1d"  # not in any label's character range: n-grams may span s
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Builtins without side effects: calls to them do not order statements.
-_PURE = frozenset({"abs", "all", "any", "bin", "bool", "chr", "dict", "divmod", "enumerate",
-                   "filter", "float", "format", "frozenset", "hash", "hex", "int", "isinstance",
-                   "len", "list", "map", "max", "min", "oct", "ord", "pow", "range", "repr",
-                   "reversed", "round", "set", "slice", "sorted", "str", "sum", "tuple",
-                   "type", "zip"})
+_PURE = PURE_BUILTINS
 _COMMUTATIVE = (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
 _FLIP = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
-_TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_TERMINAL = TERMINAL_NODES
 _BODIES = ("body", "orelse", "finalbody")
 _IDENT = re.compile(r"[^\W\d]\w*")
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -80,23 +77,35 @@ def _subclasses(base: type) -> set[type]:
 # Contexts and operators carry no names: never visited on their own.
 _LEAVES = frozenset(_subclasses(ast.expr_context) | _subclasses(ast.operator)
                     | _subclasses(ast.boolop) | _subclasses(ast.unaryop) | _subclasses(ast.cmpop))
-_EFFECT_NODES = (*_TERMINAL, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal,
-                 ast.Delete, ast.Assert)
-_CALLING = (ast.Call, ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr)
-_Summary = tuple[set[str], set[str], bool, bool]  # reads, writes, effect, calls anything
+_Summary = Summary  # reads, writes, effect, calls anything
 
-# How ``_Program._scan`` treats each node type (one dict look-up per node instead of a chain
-# of isinstance tests), and the fields of each type that may hold nodes (from the ASDL
-# signature, as ``ast_features`` reads it: contexts, operators and identifiers are skipped).
+
+class _ByType(dict):
+    """``type -> fn(type)``, computed on first sight of each type. Every per-node decision
+    below is one look-up here instead of a chain of isinstance tests (isinstance against an
+    AST class costs about 50 ns per class named). Computed with issubclass, so a subclass goes
+    where isinstance would send it."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, t: type):
+        v = self[t] = self.fn(t)
+        return v
+
+
+# How ``_Program._scan`` treats each node type, and the fields of each type that may hold
+# nodes (from the ASDL signature, as ``ast_features`` reads it: contexts, operators and
+# identifiers are skipped).
 _K_NAME, _K_CONST, _K_STMT, _K_CALL, _K_TARGET, _K_CALLING, _K_OTHER = (
     "name", "const", "stmt", "call", "target", "calling", "other")
-_SCAN_KIND: dict[type, str] = {}
 _SCAN_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _scan_kind(t: type) -> str | None:
-    """The kind of a walked node type (registered on first sight), None for a type never
-    walked (contexts, operators, non-nodes)."""
+    """The kind of a walked node type, None for a type never walked (contexts, operators,
+    non-nodes)."""
     if not issubclass(t, ast.AST) or t in _LEAVES:
         return None
     kind = (_K_NAME if t is ast.Name else _K_CONST if t is ast.Constant
@@ -104,13 +113,12 @@ def _scan_kind(t: type) -> str | None:
             else _K_TARGET if t is ast.Attribute or t is ast.Subscript
             else _K_CALLING if issubclass(t, _CALLING) else _K_OTHER)
     _SCAN_FIELDS[t] = tuple(f for f, _ in _ast_info(t)[2])
-    _SCAN_KIND[t] = kind
     return kind
 
 
-def _walked(v: object) -> bool:
-    """Whether a field value is a node ``_scan`` walks (a type not seen before)."""
-    return isinstance(v, ast.AST) and _scan_kind(type(v)) is not None
+_SCAN_KIND = _ByType(_scan_kind)
+_IS_EFFECT = _ByType(lambda t: issubclass(t, _EFFECT_NODES))
+_IS_FUNC = _ByType(lambda t: issubclass(t, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _tree_counts(tree: ast.AST) -> Counter:
@@ -135,13 +143,17 @@ class _Program:
     statement, the names it reads and writes and whether it has effects: one pass over the
     tree, each node visited once however deeply its blocks nest."""
 
-    def __init__(self, tree: ast.Module, text: str | None = None):
+    def __init__(self, tree: ast.Module, text: str | None = None,
+                 summaries: dict[int, _Summary] | None = None):
         self.funcs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        self._summary: dict[int, _Summary] = {}
+        # Summaries made by ``ast_features``' walk of this tree, where it was walked; the
+        # others are made here when first needed.
+        self._summary: dict[int, _Summary] = summaries if summaries is not None else {}
+        is_func = _IS_FUNC
         stack: deque[ast.stmt] = deque(tree.body)
         while stack:  # statements only (nested functions, methods): no expression is visited
             n = stack.popleft()
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
+            if is_func[type(n)]:
                 self.funcs[n.name] = n  # the last definition wins, as at run time
             for name in _BODIES:
                 stack.extend(getattr(n, name, ()))
@@ -163,25 +175,24 @@ class _Program:
 
     def _scan(self, node: ast.AST) -> _Summary:
         """One statement's (or the module's) summary: its expressions walked with a stack
-        into shared sets, its nested statements by recursion (bounded by block nesting)."""
+        into shared sets, its nested statements by recursion (bounded by block nesting).
+        Names and constants, half the nodes, are taken where their parent lists them."""
         reads: set[str] = set()
         writes: set[str] = set()
-        effect = isinstance(node, _EFFECT_NODES)
+        effect = _IS_EFFECT[type(node)]
         calls = False
         stack = [node]
-        kinds, load, pure = _SCAN_KIND, ast.Load, _PURE
+        kinds, fields_of, load, pure = _SCAN_KIND, _SCAN_FIELDS, ast.Load, _PURE
+        name_k, const_k, stmt_k = _K_NAME, _K_CONST, _K_STMT
+        push = stack.append
         while stack:
             n = stack.pop()
             t = type(n)
-            kind = kinds.get(t)
-            if kind is None:
-                kind = _scan_kind(t)
-            if kind is _K_NAME:
+            kind = kinds[t]
+            if kind is name_k:
                 (reads if type(n.ctx) is load else writes).add(n.id)
                 continue
-            if kind is _K_CONST:
-                continue
-            if kind is _K_STMT:
+            if kind is stmt_k:
                 if n is not node:
                     r, w, e, c = self.summary(n)
                     reads |= r
@@ -203,31 +214,82 @@ class _Program:
                         writes.add(base.id)  # x.a = 1 / x[i] = 1 changes x
             elif kind is _K_CALLING:
                 calls = True
-                effect = effect or isinstance(n, _EFFECT_NODES)
-            for name in _SCAN_FIELDS[t]:
+                effect = effect or _IS_EFFECT[t]
+            for name in fields_of[t]:
                 v = getattr(n, name, None)
-                if type(v) is list:
-                    stack.extend([c for c in v if type(c) in kinds or _walked(c)])
-                elif v is not None and (type(v) in kinds or _walked(v)):
-                    stack.append(v)
+                for c in v if type(v) is list else (v,):
+                    k = kinds[type(c)]
+                    if k is name_k:
+                        (reads if type(c.ctx) is load else writes).add(c.id)
+                    elif k is not None and k is not const_k:
+                        push(c)
         out = (reads, writes, effect, calls)
         self._summary[id(node)] = out
         return out
 
     def callee(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         f = call.func
-        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) \
-            else None
+        k = _CALLEE_KIND[type(f)]
+        name = f.id if k == 1 else f.attr if k == 2 else None
         return self.funcs.get(name) if name else None
+
+
+_CALLEE_KIND = _ByType(lambda t: 1 if issubclass(t, ast.Name)
+                       else 2 if issubclass(t, ast.Attribute) else 0)
 
 
 def _literal(v: object) -> str:
     """A literal's label keeps its value: a renamed copy keeps its constants and messages,
     and they tell as much as the structure (copydetect keeps them as written in its k-grams).
     Values everyone shares (file names, column names) are suppressed as common code later."""
-    if isinstance(v, str | bytes):
+    t = type(v)
+    if t is str:
+        return "Str:" + v[:_LITERAL_CHARS]  # type: ignore[index]
+    if t is bytes or isinstance(v, str | bytes):
         return "Str:" + (v if isinstance(v, str) else repr(v))[:_LITERAL_CHARS]
     return f"Const:{v!r}"[:_LITERAL_CHARS]
+
+
+# Branches of ``_Emitter.expr`` (in the order its isinstance tests were written).
+(_E_NAME, _E_CONST, _E_FSTR, _E_CALL, _E_ATTR, _E_BINOP, _E_BOOLOP, _E_COMPARE, _E_COMP,
+ _E_OTHER) = range(10)
+_COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _expr_kind(t: type) -> int:
+    for kind, base in ((_E_NAME, ast.Name), (_E_CONST, ast.Constant), (_E_FSTR, ast.JoinedStr),
+                       (_E_CALL, ast.Call), (_E_ATTR, ast.Attribute), (_E_BINOP, ast.BinOp),
+                       (_E_BOOLOP, ast.BoolOp), (_E_COMPARE, ast.Compare), (_E_COMP, _COMPS)):
+        if issubclass(t, base):
+            return kind
+    if issubclass(t, ast.AST):  # the generic branch: its fields that may hold nodes
+        _SCAN_KIND[t]  # noqa: B018 (registers the type's fields)
+    return _E_OTHER
+
+
+_EXPR_KIND = _ByType(_expr_kind)
+_EXPR_CHILD = _ByType(lambda t: issubclass(t, (ast.expr, ast.comprehension, ast.keyword,
+                                                 ast.arg, ast.arguments)))
+_IS_EXPR = _ByType(lambda t: issubclass(t, ast.expr))
+_B_LABEL = {n: f"B:{n}" for n in _BUILTINS}
+_CALL_LABEL = {n: f"Call:{n}" for n in _BUILTINS}
+_IS_COMMUTATIVE = _ByType(lambda t: issubclass(t, _COMMUTATIVE))
+
+
+def _children(node: ast.AST, wanted: _ByType) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` (in its order) of the types ``wanted`` says yes to."""
+    out = []
+    t = type(node)
+    fields = _SCAN_FIELDS.get(t)
+    if fields is None:
+        fields = node._fields  # not a walked type (never in a parsed tree): every field
+    for name in fields:
+        v = getattr(node, name, None)
+        if type(v) is list:
+            out += [c for c in v if wanted[type(c)]]
+        elif wanted[type(v)]:
+            out.append(v)
+    return out
 
 
 class _Emitter:
@@ -244,32 +306,36 @@ class _Emitter:
         """Labels of an expression (pre-order); inlined helper bodies go to ``pre``."""
         if node is None:
             return
-        if isinstance(node, ast.Name):
-            out.append(f"B:{node.id}" if node.id in _BUILTINS else "ID")
-        elif isinstance(node, ast.Constant):
+        kind = _EXPR_KIND[type(node)]
+        if kind == _E_NAME:
+            out.append(_B_LABEL.get(node.id, "ID"))
+        elif kind == _E_CONST:
             out.append(_literal(node.value))
-        elif isinstance(node, ast.JoinedStr):
+        elif kind == _E_CALL:
+            self.call(node, out, pre)
+        elif kind == _E_ATTR:
+            out.append("Attr")
+            self.expr(node.value, out, pre)
+        elif kind == _E_BINOP:
+            out.append(f"BinOp:{type(node.op).__name__}")
+            # (through ``sub``, as before: as many frames per level, so the same depth of
+            # absurd nesting gives up with RecursionError)
+            left = self.sub(node.left, pre)
+            right = self.sub(node.right, pre)
+            if _IS_COMMUTATIVE[type(node.op)] and right < left:
+                left, right = right, left
+            out += left
+            out += right
+        elif kind == _E_FSTR:
             out.append("Str")
             for v in node.values:
                 if isinstance(v, ast.FormattedValue):
                     self.expr(v.value, out, pre)
-        elif isinstance(node, ast.Call):
-            self.call(node, out, pre)
-        elif isinstance(node, ast.Attribute):
-            out.append("Attr")
-            self.expr(node.value, out, pre)
-        elif isinstance(node, ast.BinOp):
-            out.append(f"BinOp:{type(node.op).__name__}")
-            parts = [self.sub(node.left, pre), self.sub(node.right, pre)]
-            if isinstance(node.op, _COMMUTATIVE):
-                parts.sort()
-            for p in parts:
-                out.extend(p)
-        elif isinstance(node, ast.BoolOp):
+        elif kind == _E_BOOLOP:
             out.append(f"BoolOp:{type(node.op).__name__}")
             for p in sorted(self.sub(v, pre) for v in node.values):
-                out.extend(p)
-        elif isinstance(node, ast.Compare):
+                out += p
+        elif kind == _E_COMPARE:
             left, ops, comps = node.left, node.ops, node.comparators
             if len(ops) == 1 and type(ops[0]) in _FLIP:
                 left, ops, comps = comps[0], [_FLIP[type(ops[0])]()], [left]
@@ -277,7 +343,7 @@ class _Emitter:
             self.expr(left, out, pre)
             for c in comps:
                 self.expr(c, out, pre)
-        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        elif kind == _E_COMP:
             out.append("Comp")
             for g in node.generators:
                 out.append("Loop")
@@ -292,10 +358,8 @@ class _Emitter:
                 self.expr(node.elt, out, pre)
         else:
             out.append(type(node).__name__)
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr | ast.comprehension | ast.keyword | ast.arg
-                              | ast.arguments):
-                    self.expr(child, out, pre)
+            for child in _children(node, _EXPR_CHILD):
+                self.expr(child, out, pre)
 
     def sub(self, node: ast.AST, pre: list[list[str]]) -> list[str]:
         out: list[str] = []
@@ -320,7 +384,7 @@ class _Emitter:
 
     def call(self, node: ast.Call, out: list[str], pre: list[list[str]]) -> None:
         fn = self.inlinable(node)
-        args = [*node.args, *(k.value for k in node.keywords)]
+        args = [*node.args, *[k.value for k in node.keywords]] if node.keywords else node.args
         if fn is not None:
             # The helper's body runs here: its statements come before this one, and the
             # call's value is a name (what ``return`` assigned).
@@ -331,9 +395,10 @@ class _Emitter:
             out.append("ID")
             return
         f = node.func
-        if isinstance(f, ast.Name):
-            out.append(f"Call:{f.id}" if f.id in _BUILTINS else "Call")
-        elif isinstance(f, ast.Attribute):
+        k = _CALLEE_KIND[type(f)]
+        if k == 1:
+            out.append(_CALL_LABEL.get(f.id, "Call"))
+        elif k == 2:
             out.append(f"Call:.{f.attr}")
             self.expr(f.value, out, pre)
         else:
@@ -347,62 +412,69 @@ class _Emitter:
         """The label sequences of one statement: inlined helper bodies, then its own."""
         pre: list[list[str]] = []
         out: list[str] = []
-        if isinstance(node, ast.Expr):
-            if isinstance(node.value, ast.Call) and self.inlinable(node.value) is not None:
+        kind = _STMT_KIND[type(node)]
+        if kind == _S_EXPR:
+            if _EXPR_KIND[type(node.value)] == _E_CALL \
+                    and self.inlinable(node.value) is not None:
                 self.call(node.value, [], pre)  # a helper called for its effect: its body
                 return pre
             out.append("Expr")
             self.expr(node.value, out, pre)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif kind == _S_ASSIGN:
             out.append("Assign")
-            for t in targets:
+            for t in node.targets:
                 self.expr(t, out, pre)
             self.expr(node.value, out, pre)
-        elif isinstance(node, ast.AugAssign):
+        elif kind == _S_ANNASSIGN:
+            out.append("Assign")
+            self.expr(node.target, out, pre)
+            self.expr(node.value, out, pre)
+        elif kind == _S_AUGASSIGN:
             out.append("Assign")
             self.expr(node.target, out, pre)
             self.expr(ast.BinOp(left=node.target, op=node.op, right=node.value), out, pre)
-        elif isinstance(node, ast.Return):
+        elif kind == _S_RETURN:
             out.append("Assign" if inlined else "Return")
             if inlined:
                 out.append("ID")
             self.expr(node.value, out, pre)
-        elif isinstance(node, ast.If):
+        elif kind == _S_IF:
             return pre + self.compound(["If"], node.test, [node.body, node.orelse], inlined,
                                        pre)
-        elif isinstance(node, _LOOPS):
-            head = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.test
-            return pre + self.compound(["Loop"], head, [node.body, node.orelse], inlined, pre)
-        elif isinstance(node, ast.With | ast.AsyncWith):
+        elif kind == _S_FOR:
+            return pre + self.compound(["Loop"], node.iter, [node.body, node.orelse], inlined,
+                                       pre)
+        elif kind == _S_WHILE:
+            return pre + self.compound(["Loop"], node.test, [node.body, node.orelse], inlined,
+                                       pre)
+        elif kind == _S_WITH:
             return pre + self.compound(["With"], None, [node.body], inlined, pre,
                                        [i.context_expr for i in node.items])
-        elif isinstance(node, ast.Try):
+        elif kind == _S_TRY:
             blocks = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
             return pre + self.compound(["Try"], None, blocks, inlined, pre)
-        elif isinstance(node, ast.ClassDef):
+        elif kind == _S_CLASS:
             return []  # methods are emitted where they are called
         else:
             out.append(type(node).__name__)
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child, out, pre)
+            for child in _children(node, _IS_EXPR):
+                self.expr(child, out, pre)
         return [*pre, out]
 
     def compound(self, head: list[str], test: ast.AST | None, blocks: list[list[ast.stmt]],
                  inlined: bool, pre: list[list[str]], extra: list[ast.AST] = ()
                  ) -> list[list[str]]:
-        out = list(head)
+        out = head
         self.expr(test, out, pre)
         for e in extra:
             self.expr(e, out, pre)
-        seqs = [out]
         for b in blocks:
             if b:
-                seqs.append(["{"])
-                seqs.extend(self.block(b, inlined))
-                seqs.append(["}"])
-        return [[lab for s in seqs for lab in s]]  # one statement: moved as a whole
+                out.append("{")
+                for s in self.block(b, inlined):
+                    out += s
+                out.append("}")
+        return [out]  # one statement: moved as a whole
 
     def block(self, body: list[ast.stmt], inlined: bool = False) -> list[list[str]]:
         """A block's statements, dead code removed, independent statements ordered."""
@@ -411,42 +483,101 @@ class _Emitter:
             seqs = [s for s in self.stmt(node, inlined) if s]
             if seqs:
                 units.append((seqs, node))
+        if len(units) < 2:
+            return [s for seqs, _ in units for s in seqs]
         return [s for seqs in _canonical_order(units, self.p) for s in seqs]
+
+
+# Branches of ``_Emitter.stmt`` (in the order its isinstance tests were written).
+(_S_EXPR, _S_ASSIGN, _S_ANNASSIGN, _S_AUGASSIGN, _S_RETURN, _S_IF, _S_FOR, _S_WHILE, _S_WITH,
+ _S_TRY, _S_CLASS, _S_OTHER) = range(12)
+
+
+def _stmt_kind(t: type) -> int:
+    for kind, base in ((_S_EXPR, ast.Expr), (_S_ASSIGN, ast.Assign),
+                       (_S_ANNASSIGN, ast.AnnAssign), (_S_AUGASSIGN, ast.AugAssign),
+                       (_S_RETURN, ast.Return), (_S_IF, ast.If),
+                       (_S_FOR, (ast.For, ast.AsyncFor)), (_S_WHILE, ast.While),
+                       (_S_WITH, (ast.With, ast.AsyncWith)), (_S_TRY, ast.Try),
+                       (_S_CLASS, ast.ClassDef)):
+        if issubclass(t, base):
+            return kind
+    if issubclass(t, ast.AST):  # the generic branch: its fields that may hold nodes
+        _SCAN_KIND[t]  # noqa: B018 (registers the type's fields)
+    return _S_OTHER
+
+
+_STMT_KIND = _ByType(_stmt_kind)
+
+# What ``_live`` does with a statement type: leave it out, or look closer.
+_L_KEEP, _L_SKIP, _L_EXPR, _L_IF, _L_WHILE = range(5)
+
+
+def _live_kind(t: type) -> int:
+    if issubclass(t, (ast.Pass, ast.Import, ast.ImportFrom, ast.FunctionDef,
+                      ast.AsyncFunctionDef, ast.Global, ast.Nonlocal)):
+        return _L_SKIP
+    if issubclass(t, ast.Expr):
+        return _L_EXPR
+    if issubclass(t, ast.If):
+        return _L_IF
+    if issubclass(t, ast.While):
+        return _L_WHILE
+    return _L_KEEP
+
+
+_LIVE_KIND = _ByType(_live_kind)
+_IS_CONST = _ByType(lambda t: issubclass(t, ast.Constant))
+_IS_TERMINAL = _ByType(lambda t: issubclass(t, _TERMINAL))
+# Assignment statements (``_dead_assignment``): 1 with ``targets``, 2 with one ``target``.
+_ASSIGN_KIND = _ByType(lambda t: 1 if issubclass(t, ast.Assign)
+                       else 2 if issubclass(t, (ast.AnnAssign, ast.AugAssign)) else 0)
+# Assignment targets: 1 a name, 2 a tuple or list (of names, if it is to be dead), 0 other.
+_TARGET_KIND = _ByType(lambda t: 1 if issubclass(t, ast.Name)
+                       else 2 if issubclass(t, (ast.Tuple, ast.List)) else 0)
 
 
 def _live(body: list[ast.stmt], p: _Program) -> list[ast.stmt]:
     """The statements of a block that can matter (see the module docstring)."""
     out = []
+    kinds, is_const = _LIVE_KIND, _IS_CONST
     for node in body:
-        if isinstance(node, ast.Pass | ast.Import | ast.ImportFrom | ast.FunctionDef
-                      | ast.AsyncFunctionDef | ast.Global | ast.Nonlocal):
+        kind = kinds[type(node)]
+        if kind == _L_SKIP:
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # docstrings and stray literals
-        if isinstance(node, ast.If | ast.While) and isinstance(node.test, ast.Constant):
+        if kind == _L_EXPR:
+            if is_const[type(node.value)]:
+                continue  # docstrings and stray literals
+        elif kind != _L_KEEP and is_const[type(node.test)]:
             if not node.test.value:
-                out.extend(_live(node.orelse, p) if isinstance(node, ast.If) else [])
+                out.extend(_live(node.orelse, p) if kind == _L_IF else [])
                 continue
-            if isinstance(node, ast.If):
+            if kind == _L_IF:
                 out.extend(_live(node.body, p))
                 continue
         if _dead_assignment(node, p):
             continue
         out.append(node)
-        if isinstance(node, _TERMINAL):
+        if _IS_TERMINAL[type(node)]:
             break  # the rest of the block never runs
     return out
 
 
 def _dead_assignment(node: ast.stmt, p: _Program) -> bool:
-    if isinstance(node, ast.Assign):
+    kind = _ASSIGN_KIND[type(node)]
+    if kind == 1:
         targets = node.targets
-    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+    elif kind == 2:
         targets = [node.target]
     else:
         return False
-    if not all(isinstance(t, ast.Name) or (isinstance(t, ast.Tuple | ast.List) and all(
-            isinstance(e, ast.Name) for e in t.elts)) for t in targets):
+    tk = _TARGET_KIND
+    for t in targets:
+        k = tk[type(t)]
+        if k == 1:
+            continue
+        if k == 2 and all(tk[type(e)] == 1 for e in t.elts):
+            continue
         return False  # attribute, subscript or starred targets: a write someone may see
     _, writes, _, calls = p.summary(node)
     return not calls and not any(p.used(w) for w in writes)
@@ -457,22 +588,42 @@ _SYNTHETIC: _Summary = (set(), set(), True, True)  # a made-up call (files of de
 
 def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
                      p: _Program) -> list[list[list[str]]]:
-    """Topological order of the block's dependency graph, smallest label sequence first."""
+    """Topological order of the block's dependency graph, smallest label sequence first.
+
+    Statement ``j`` depends on an earlier ``i`` when both have effects, ``i`` writes a name
+    ``j`` reads or writes, or ``i`` reads a name ``j`` writes. The earlier statements are
+    found per name (bit masks of statements, by name): linear in the names, not quadratic in
+    the statements."""
     n = len(units)
     if n < 2 or n > _MAX_REORDER:
         return [u[0] for u in units]
-    info = [_SYNTHETIC if getattr(node, "synthetic", False) else p.summary(node)
-            for _, node in units]
-    keys = ["\x00".join("\x01".join(s) for s in seqs) for seqs, _ in units]
+    keys = ["\x00".join(["\x01".join(s) for s in seqs]) for seqs, _ in units]
     preds = [0] * n
     succ: list[list[int]] = [[] for _ in range(n)]
-    for j in range(n):
-        rj, wj, ej, _ = info[j]
-        for i in range(j):
-            ri, wi, ei, _ = info[i]
-            if (ei and ej) or wi & (rj | wj) or ri & wj:
-                succ[i].append(j)
-                preds[j] += 1
+    writers: dict[str, int] = {}  # name -> bit mask of the statements so far that write it
+    readers: dict[str, int] = {}
+    effects = 0  # bit mask of the statements so far with effects
+    for j, (_, node) in enumerate(units):
+        rj, wj, ej, _ = (_SYNTHETIC if getattr(node, "synthetic", False)
+                         else p.summary(node))
+        mask = effects if ej else 0
+        for name in rj:
+            mask |= writers.get(name, 0)
+        for name in wj:
+            mask |= writers.get(name, 0) | readers.get(name, 0)
+        if mask:
+            preds[j] = mask.bit_count()
+            while mask:
+                low = mask & -mask
+                succ[low.bit_length() - 1].append(j)
+                mask ^= low
+        bit = 1 << j
+        if ej:
+            effects |= bit
+        for name in rj:
+            readers[name] = readers.get(name, 0) | bit
+        for name in wj:
+            writers[name] = writers.get(name, 0) | bit
     ready = [(keys[i], i) for i in range(n) if preds[i] == 0]
     heapq.heapify(ready)
     order = []
@@ -546,13 +697,14 @@ def canonical_labels(tree: ast.AST | None, *, functions: bool = False) -> list[l
     return _labels(tree, None, functions)[1 if functions else 0]
 
 
-def _labels(tree: ast.AST | None, text: str | None = None, functions: bool = False
+def _labels(tree: ast.AST | None, text: str | None = None, functions: bool = False,
+            summaries: dict[int, _Summary] | None = None
             ) -> tuple[list[list[str]], list[list[str]]]:
     """What runs, and (when asked) every function's body, from one pass over the file."""
     if not isinstance(tree, ast.Module):
         return [], []
     try:
-        p = _Program(tree, text)
+        p = _Program(tree, text, summaries)
         em = _Emitter(p)
         run = em.block(_entry(tree))
         run.extend(_roots(p, em))
@@ -562,8 +714,23 @@ def _labels(tree: ast.AST | None, text: str | None = None, functions: bool = Fal
     return run, bodies
 
 
+# Each label's character, for ``_encode``'s loop in C (``map`` over the dict's __getitem__);
+# emptied when it holds _CHARS_MAX labels (literal values make the labels an open set).
+_CHARS: dict[str, str] = {}
+_CHARS_MAX = 1 << 16
+
+
 def _encode(seqs: list[list[str]]) -> str:
-    return STATEMENT_SEP.join(["".join(map(_char, seq)) for seq in seqs])
+    try:
+        return STATEMENT_SEP.join(["".join(map(_CHARS.__getitem__, seq)) for seq in seqs])
+    except KeyError:
+        if len(_CHARS) > _CHARS_MAX:
+            _CHARS.clear()
+        for seq in seqs:
+            for label in seq:
+                if label not in _CHARS:
+                    _CHARS[label] = _char(label)
+        return STATEMENT_SEP.join(["".join(map(_CHARS.__getitem__, seq)) for seq in seqs])
 
 
 def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:
@@ -573,9 +740,11 @@ def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:
 
 
 def canonical_streams(tree: ast.AST | None, text: str | None = None, *,
-                      functions: bool = False) -> tuple[str, str]:
+                      functions: bool = False, summaries: dict[int, _Summary] | None = None
+                      ) -> tuple[str, str]:
     """``canonical_stream(tree)`` and, when ``functions``, ``canonical_stream(tree,
     functions=True)`` (else ``""``) at once; ``text`` (the parsed source) spares a walk over
-    the tree for its identifiers."""
-    run, bodies = _labels(tree, text, functions)
+    the tree for its identifiers, and ``summaries`` (from ``ast_feature_counts`` on the same
+    tree, still alive: they are keyed by node id) a walk over its expressions."""
+    run, bodies = _labels(tree, text, functions, summaries)
     return _encode(run), _encode(bodies)

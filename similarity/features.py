@@ -19,7 +19,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from similarity.normalize import (
     CHAR_TOKEN,
     UNKNOWN_CHAR,
     decode_source,
-    normalize_source,
+    normalize_lines,
     read_bounded,
     token_stream,
 )
@@ -143,24 +142,30 @@ def extract_text(text: str, name: str = "<string>", notes: list[str] | None = No
     # that traverse the whole heap, a third of the time per file once the engine's imports
     # (numpy, pandas) are loaded. So the collector waits until the file is done.
     with _gc_paused():
-        nf = normalize_source(text, name, notes)
+        nf, firsts, spans = normalize_lines(text, name, notes)
         tree, note = parse_tolerant(text)
         if note and not any(n.startswith("not valid Python") for n in nf.notes):
             nf.notes.append(note)
-        counts = ast_feature_counts(tree)
-        canon, canon_defs = canonical_streams(tree, text, functions=functions)
-        del tree
+        summaries: dict = {}  # each statement's names and effects, for the canonical stream
+        counts = ast_feature_counts(tree, summaries)
+        canon, canon_defs = canonical_streams(tree, text, functions=functions,
+                                              summaries=summaries)
+        del tree, summaries
     keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     values = np.fromiter(counts.values(), dtype=np.int32, count=len(counts))
     order = np.argsort(keys)  # keys are distinct: any sort gives the same order
     # " ".join(ln.split()) is the regex ``\s+`` -> " " and strip(), several times faster
     # (``str.split`` and ``re``'s ``\s`` agree on what is whitespace).
     line_texts = [" ".join(ln.split()) for ln in text.splitlines()]
-    lines = nf.lines
+    # Each token's (first, last) line: the first line twice, then the last lines of the
+    # few tokens (strings) that span several.
+    lines = np.empty((len(firsts), 2), dtype=np.int32)
+    lines[:, 0] = lines[:, 1] = np.array(firsts, dtype=np.int32)
+    for i, last in spans:
+        lines[i, 1] = last
     return FileFeatures(
         name=name, digest=digest, tokens=nf.tokens, stream=token_stream(nf.tokens),
-        lines=np.fromiter(chain.from_iterable(lines), dtype=np.int32,
-                          count=2 * len(lines)).reshape(-1, 2),
+        lines=lines,
         comments=nf.comments, text=" ".join(t for t in line_texts if t),
         line_texts=line_texts, ast_keys=keys[order], ast_counts=values[order],
         words=nf.words, canon=canon, canon_defs=canon_defs, notes=nf.notes,

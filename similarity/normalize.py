@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["NormalizedFile", "read_source", "read_bounded", "decode_source", "normalize_source",
-           "normalize_comment", "token_stream", "TOKEN_CHAR",
+           "normalize_lines", "normalize_comment", "token_stream", "TOKEN_CHAR",
            "CHAR_TOKEN"]
 
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
@@ -222,11 +222,33 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
     >>> normalize_source("total = price * 2  # double it\\n").tokens
     ['ID', '=', 'ID', '*', 'NUM', 'NL']
     """
+    nf, firsts, spans = normalize_lines(text, name, notes)
+    nf.lines = [(n, n) for n in firsts]
+    for i, last in spans:
+        nf.lines[i] = (firsts[i], last)
+    return nf
+
+
+def normalize_lines(text: str, name: str = "<string>", notes: list[str] | None = None
+                    ) -> tuple[NormalizedFile, list[int], list[tuple[int, int]]]:
+    """``normalize_source`` with the token lines in a flat form, without a tuple per token.
+
+    Returns
+    -------
+    nf : NormalizedFile
+        With ``lines`` empty.
+    firsts : list of int
+        The first line of each token; its last line is the same,
+    spans : list of tuple of (int, int)
+        except for these ``(token index, last line)`` (strings over several lines).
+    """
     nf = NormalizedFile(name=name, text=text, notes=list(notes or []))
     # ``lex`` and the normalisation in one loop (no intermediate token list): the same
     # layout rules as ``lex``, checked against it in the tests.
-    tokens, lines, words, comments = nf.tokens, nf.lines, nf.words, nf.comments
-    add_token, add_lines = tokens.append, lines.append
+    tokens, words, comments = nf.tokens, nf.words, nf.comments
+    firsts: list[int] = []
+    spans: list[tuple[int, int]] = []
+    add_token, add_line = tokens.append, firsts.append
     opening, closing, name_info = _OPEN, _CLOSE, _name_info
     line, depth, indents, bol = 1, 0, [0], True
     prev_struct = True  # at the start of a statement (a bare string there is a docstring)
@@ -237,18 +259,20 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
         g = m.lastindex
         if g == 4:  # a name: the commonest token first
             if bol or pending is not None:
-                prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+                prev_struct = _layout(nf, firsts, spans, m.start(4), text, line, indents, bol,
+                                      pending, prev_struct)
                 bol, pending = False, None
             tok, ws = name_info(m[4])
             if ws:
-                words.extend(ws)
+                words += ws
             add_token(tok)
-            add_lines((line, line))
+            add_line(line)
             prev_struct = False
             continue
         if g == 5:
             if bol or pending is not None:
-                prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+                prev_struct = _layout(nf, firsts, spans, m.start(5), text, line, indents, bol,
+                                      pending, prev_struct)
                 bol, pending = False, None
             tok = m[5]
             if tok in opening:
@@ -256,7 +280,7 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
             elif tok in closing and depth:
                 depth -= 1
             add_token(tok)
-            add_lines((line, line))
+            add_line(line)
             prev_struct = False
             continue
         if g == 6:
@@ -266,7 +290,7 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
                     pending = None
                 else:
                     add_token("NL")
-                    add_lines((line, line))
+                    add_line(line)
                     prev_struct = True
             line += 1
             bol = depth == 0
@@ -283,7 +307,8 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
                 comments.append((line, norm, body))
             continue
         if bol or pending is not None:
-            prev_struct = _layout(nf, m, g, text, line, indents, bol, pending, prev_struct)
+            prev_struct = _layout(nf, firsts, spans, m.start(g), text, line, indents, bol,
+                                  pending, prev_struct)
             bol, pending = False, None
         if g == 2:
             first = line
@@ -295,28 +320,30 @@ def normalize_source(text: str, name: str = "<string>", notes: list[str] | None 
                 continue
             if norm and _is_prose(norm):
                 comments.append((first, norm, body.strip()[:200]))
+            if line != first:
+                spans.append((len(tokens), line))
             add_token("STR")
-            add_lines((first, line))
+            add_line(first)
             if norm:
                 words.append("s:" + norm[:100])
         elif g == 3:
             add_token("NUM")
-            add_lines((line, line))
+            add_line(line)
             words.append("n:" + s.lower())
         else:
             add_token("?")  # stray characters ($, ?, backticks): kept so positions stay honest
-            add_lines((line, line))
+            add_line(line)
         prev_struct = False
     if not bol:
         if pending is not None:
             _docstring(comments, pending)
         else:
             add_token("NL")
-            add_lines((line, line))
+            add_line(line)
     for _ in indents[1:]:
         add_token("DE")
-        add_lines((line, line))
-    return nf
+        add_line(line)
+    return nf, firsts, spans
 
 
 def _docstring(comments: list[tuple[int, str, str]], pending: tuple[int, int, str, str, int]
@@ -327,34 +354,35 @@ def _docstring(comments: list[tuple[int, str, str]], pending: tuple[int, int, st
         comments.insert(at, (first, norm, body.strip()[:200]))
 
 
-def _layout(nf: NormalizedFile, m: re.Match, g: int, text: str, line: int, indents: list[int],
-            bol: bool, pending: tuple[int, int, str, str, int] | None, prev_struct: bool
-            ) -> bool:
-    """Before a token: the pending string (not a docstring, as a token follows it on the same
-    logical line) and, at the beginning of a line, INDENT/DEDENT tokens. Returns whether the
-    token starts a statement."""
+def _layout(nf: NormalizedFile, firsts: list[int], spans: list[tuple[int, int]], start: int,
+            text: str, line: int, indents: list[int], bol: bool,
+            pending: tuple[int, int, str, str, int] | None, prev_struct: bool) -> bool:
+    """Before a token (starting at ``start``): the pending string (not a docstring, as a token
+    follows it on the same logical line) and, at the beginning of a line, INDENT/DEDENT
+    tokens. Returns whether the token starts a statement."""
     if pending is not None:
         first, last, norm, body, at = pending
         if norm and _is_prose(norm):
             nf.comments.insert(at, (first, norm, body.strip()[:200]))
+        if last != first:
+            spans.append((len(nf.tokens), last))
         nf.tokens.append("STR")
-        nf.lines.append((first, last))
+        firsts.append(first)
         if norm:
             nf.words.append("s:" + norm[:100])
         prev_struct = False
     if bol:  # the same indentation rules as ``lex``
-        start = m.start(g)
         prefix = text[text.rfind("\n", 0, start) + 1 : start]
         col = len(prefix.expandtabs(8)) if "\t" in prefix else len(prefix)
         if col > indents[-1]:
             indents.append(col)
             nf.tokens.append("IN")
-            nf.lines.append((line, line))
+            firsts.append(line)
             prev_struct = True
         while col < indents[-1]:
             indents.pop()
             nf.tokens.append("DE")
-            nf.lines.append((line, line))
+            firsts.append(line)
             prev_struct = True
         if col > indents[-1]:  # dedent to a column never opened: tolerate it
             indents.append(col)
