@@ -82,20 +82,30 @@ class BlockProducts:
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         """``expected`` (lambda), ``same_wrong`` and ``both_wrong`` for all pairs ``ra x rb``
         (float32 arrays of shape (len(ra), len(rb)))."""
-        lam = self.l0[ra] @ self.a[rb].T
-        lam += self.a[ra] @ self.x[rb].T
-        lam += self.y[ra] @ self.b[rb].T
-        lam -= self.b[ra] @ self.z[rb].T
-        both = self.ef[ra] @ self.ef[rb].T
+        # rows of a range are views, not copies (the same operands for BLAS)
+        ia, ib = _rows(ra), _rows(rb)
+        lam = self.l0[ia] @ self.a[ib].T
+        lam += self.a[ia] @ self.x[ib].T
+        lam += self.y[ia] @ self.b[ib].T
+        lam -= self.b[ia] @ self.z[ib].T
+        both = self.ef[ia] @ self.ef[ib].T
         d1, dp = self.dense
         (s1, spp), (s1t, sppt) = self.onehots[1], self.tail_t
-        same = d1[ra] @ d1[rb].T
-        lam += dp[ra] @ dp[rb].T
+        same = d1[ia] @ d1[ib].T
+        lam += dp[ia] @ dp[ib].T
         # the same sums in the same order as s1[ra] @ s1[rb].T: a CSR product adds up each
         # entry in the order of its left operand's row
-        same += (s1[ra] @ _columns(s1t, rb)).toarray()
-        lam += (spp[ra] @ _columns(sppt, rb)).toarray()
+        same += (s1[ia] @ _columns(s1t, rb)).toarray()
+        lam += (spp[ia] @ _columns(sppt, rb)).toarray()
         return {"expected": lam, "same_wrong": same, "both_wrong": both}
+
+
+def _rows(idx: np.ndarray) -> np.ndarray | slice:
+    """A slice for a range of rows (indexing by it makes a view), else the indices."""
+    if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
+            idx.size == 1 or bool((np.diff(idx) == 1).all())):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
 
 
 def _columns(m: sp.csr_matrix, cols: np.ndarray) -> sp.csr_matrix:

@@ -322,8 +322,11 @@ class _SketchScorer(_Scorer):
         return dict(zip(rows, keep_rare(sets, self.rare[name]), strict=True))
 
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
-        out = {name: np.clip(e[ra] @ e[rb].T, 0.0, 1.0).astype(np.float64)
-               for name, e in self.sketch.items()}
+        out = {}
+        for name, e in self.sketch.items():
+            right = e[_rows(rb)]  # a view for a range (every block's class rows)
+            got = e[_rows(ra)] @ right.T
+            out[name] = np.clip(got, 0.0, 1.0, out=got).astype(np.float64)
         out.update(self._exact_sparse_block(ra, rb))
         return out
 
@@ -340,6 +343,14 @@ class _SketchScorer(_Scorer):
             out[name] = np.array([cosine_of_sets(sets[i], sets[j])
                                   for i, j in zip(r.tolist(), c.tolist(), strict=True)])
         return out
+
+
+def _rows(idx: np.ndarray) -> np.ndarray | slice:
+    """A slice for a range of rows (indexing by it makes a view, not a copy), else ``idx``."""
+    if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
+            idx.size == 1 or bool((np.diff(idx) == 1).all())):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
 
 
 def _in_halves(pool: ThreadPoolExecutor, fn: Callable[[list], list], items: list) -> list:

@@ -2,7 +2,7 @@
 
 A sparse product costs about the square of each column's count, so the few keys that many
 documents share (code every student writes alike, still under the class-share cut) are most
-of it: at 5,000 submissions 3 % of the fingerprint columns made 80 % of the work. Those
+of it: at 5,000 submissions 0.07 % of the fingerprint columns made 64 % of the work. Those
 columns go through dense BLAS, the long tail through a sparse product. The entries are counts
 (sums of 1 * 1), exact in float32 whatever the order of the sums, so the result is the sparse
 product's, entry for entry.
@@ -15,9 +15,10 @@ import scipy.sparse as sp
 
 __all__ = ["CountGram"]
 
-# A column with at least this share of the rows goes dense: its sparse cost (count squared,
-# ~20 ns each) then exceeds its dense cost (rows squared, 2 flops at ~50 GFLOP/s).
-DENSE_SHARE = 0.04
+# A column with at least this share of the rows goes dense: its sparse cost grows with its
+# count squared, its dense cost with the rows squared (at 5,000 submissions on two cores the
+# fingerprint block cost 0.70 s at 8 %, 0.86 s at 4 %, 0.97 s at 2 %, 1.6 s all sparse).
+DENSE_SHARE = 0.08
 DENSE_MIN = 32  # ... and at least this many rows (small classes stay sparse)
 DENSE_BYTES = 64 << 20  # the dense columns of every row take at most this much memory
 

@@ -35,7 +35,8 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
     length in ``lengths`` (the length is mixed into the hash, as separate columns would be).
 
     The same values as ``kgram_hashes(ids, p)`` for each ``p``, but one rolling pass serves
-    every length: the polynomial of length ``p + 1`` extends that of length ``p``.
+    every length: the polynomial of length ``p + 1`` extends that of length ``p``. Every step
+    works in place, each length's hashes written straight into one buffer per document.
     """
     import pandas as pd  # here, not at start-up: sketches serve only large classes
 
@@ -45,19 +46,41 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
     with np.errstate(over="ignore"):
         for doc in docs:
             ids = _codes(doc)
-            parts = []
-            h = np.zeros(ids.size, dtype=np.uint64)
-            for j in range(1, wanted[-1] + 1):  # h[i] covers ids[i .. i + j - 1]
+            buf = np.empty(sum(max(ids.size - p + 1, 0) for p in wanted), dtype=np.uint64)
+            tmp = np.empty(ids.size, dtype=np.uint64)
+            h = ids.copy()  # h[i] covers ids[i .. i + j - 1]; j = 1: the ids
+            at = 0
+            for j in range(1, wanted[-1] + 1):
                 n = ids.size - j + 1
                 if n <= 0:
                     break
-                h = h[:n] * _BASE + ids[j - 1 : j - 1 + n]
+                if j > 1:
+                    h = h[:n]
+                    np.multiply(h, _BASE, out=h)
+                    np.add(h, ids[j - 1 : j - 1 + n], out=h)
                 if j in salts:
-                    parts.append((_mix(h) ^ salts[j]).view(np.int64))
+                    _mix_into(h, buf[at : at + n], tmp[:n])
+                    np.bitwise_xor(buf[at : at + n], salts[j], out=buf[at : at + n])
+                    at += n
             # distinct by hashing (pandas): three times faster than sorting, and no use here
             # needs the keys in order
-            out.append(pd.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64))
+            out.append(pd.unique(buf[:at].view(np.int64)) if at else np.zeros(0, np.int64))
     return out
+
+
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix_into(h: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+    """``out[:] = fingerprints._mix(h)`` without temporaries (``tmp``: scratch, h's size)."""
+    np.right_shift(h, np.uint64(30), out=tmp)
+    np.bitwise_xor(h, tmp, out=out)
+    np.multiply(out, _M1, out=out)
+    np.right_shift(out, np.uint64(27), out=tmp)
+    np.bitwise_xor(out, tmp, out=out)
+    np.multiply(out, _M2, out=out)
+    np.right_shift(out, np.uint64(31), out=tmp)
+    np.bitwise_xor(out, tmp, out=out)
 
 
 def _bucket(keys: np.ndarray, salt: int, size: int) -> np.ndarray:
