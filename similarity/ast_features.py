@@ -325,7 +325,7 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list],
         if depth > max_depth:
             raise _TooDeep
         t = type(node)
-        key = id(node)
+        orig = node
         if t is AugAssign:
             node = _augmented_as_assign(node)  # type: ignore[arg-type]
             t = ast.Assign
@@ -401,7 +401,7 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list],
             add_shape((label, *kids))
         if is_stmt:
             reads, writes, effect, calls = own
-            summaries[key] = (reads, writes, effect, calls)
+            summaries[id(orig)] = (reads, writes, effect, calls)
             sm[0] |= reads
             sm[1] |= writes
             if effect:

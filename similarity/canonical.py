@@ -584,6 +584,7 @@ def _dead_assignment(node: ast.stmt, p: _Program) -> bool:
 
 
 _SYNTHETIC: _Summary = (set(), set(), True, True)  # a made-up call (files of definitions only)
+_PAIRWISE_MAX = 8  # blocks up to this long test every pair of statements (cheaper than masks)
 
 
 def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
@@ -591,39 +592,50 @@ def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
     """Topological order of the block's dependency graph, smallest label sequence first.
 
     Statement ``j`` depends on an earlier ``i`` when both have effects, ``i`` writes a name
-    ``j`` reads or writes, or ``i`` reads a name ``j`` writes. The earlier statements are
-    found per name (bit masks of statements, by name): linear in the names, not quadratic in
-    the statements."""
+    ``j`` reads or writes, or ``i`` reads a name ``j`` writes. In a long block the earlier
+    statements are found per name (bit masks of statements, by name): linear in the names,
+    not quadratic in the statements."""
     n = len(units)
     if n < 2 or n > _MAX_REORDER:
         return [u[0] for u in units]
     keys = ["\x00".join(["\x01".join(s) for s in seqs]) for seqs, _ in units]
     preds = [0] * n
     succ: list[list[int]] = [[] for _ in range(n)]
-    writers: dict[str, int] = {}  # name -> bit mask of the statements so far that write it
-    readers: dict[str, int] = {}
-    effects = 0  # bit mask of the statements so far with effects
-    for j, (_, node) in enumerate(units):
-        rj, wj, ej, _ = (_SYNTHETIC if getattr(node, "synthetic", False)
-                         else p.summary(node))
-        mask = effects if ej else 0
-        for name in rj:
-            mask |= writers.get(name, 0)
-        for name in wj:
-            mask |= writers.get(name, 0) | readers.get(name, 0)
-        if mask:
-            preds[j] = mask.bit_count()
-            while mask:
-                low = mask & -mask
-                succ[low.bit_length() - 1].append(j)
-                mask ^= low
-        bit = 1 << j
-        if ej:
-            effects |= bit
-        for name in rj:
-            readers[name] = readers.get(name, 0) | bit
-        for name in wj:
-            writers[name] = writers.get(name, 0) | bit
+    info = [_SYNTHETIC if getattr(node, "synthetic", False) else p.summary(node)
+            for _, node in units]
+    if n <= _PAIRWISE_MAX:  # few statements: every pair, by set tests in C
+        for j in range(1, n):
+            rj, wj, ej, _ = info[j]
+            for i in range(j):
+                ri, wi, ei, _ = info[i]
+                if (ei and ej) or not (wi.isdisjoint(rj) and wi.isdisjoint(wj)
+                                       and ri.isdisjoint(wj)):
+                    succ[i].append(j)
+                    preds[j] += 1
+    else:  # the earlier statements by name: linear in the names
+        writers: dict[str, int] = {}  # name -> bit mask of the statements so far writing it
+        readers: dict[str, int] = {}
+        effects = 0  # bit mask of the statements so far with effects
+        for j in range(n):
+            rj, wj, ej, _ = info[j]
+            mask = effects if ej else 0
+            for name in rj:
+                mask |= writers.get(name, 0)
+            for name in wj:
+                mask |= writers.get(name, 0) | readers.get(name, 0)
+            if mask:
+                preds[j] = mask.bit_count()
+                while mask:
+                    low = mask & -mask
+                    succ[low.bit_length() - 1].append(j)
+                    mask ^= low
+            bit = 1 << j
+            if ej:
+                effects |= bit
+            for name in rj:
+                readers[name] = readers.get(name, 0) | bit
+            for name in wj:
+                writers[name] = writers.get(name, 0) | bit
     ready = [(keys[i], i) for i in range(n) if preds[i] == 0]
     heapq.heapify(ready)
     order = []

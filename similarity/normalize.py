@@ -44,8 +44,11 @@ TOKEN_CHAR_BASE = 0x4E00
 
 def token_stream(tokens: list[str]) -> str:
     """The tokens as one string of their characters (``TOKEN_CHAR``)."""
-    get = TOKEN_CHAR.get
-    return "".join([get(t, UNKNOWN_CHAR) for t in tokens])
+    try:
+        return "".join(map(TOKEN_CHAR.__getitem__, tokens))  # every token known: a C loop
+    except KeyError:
+        get = TOKEN_CHAR.get
+        return "".join([get(t, UNKNOWN_CHAR) for t in tokens])
 _SKIP = {tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.COMMENT}
 _STRUCT = {tokenize.NEWLINE: "NL", tokenize.INDENT: "IN", tokenize.DEDENT: "DE"}
 
