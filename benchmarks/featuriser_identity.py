@@ -38,7 +38,19 @@ def adversarial() -> dict[str, str]:
         "return a\n"
     many_stmts = "".join(f"v{i % 37} = v{(i * 7) % 41} + {i}\nprint(v{i % 13})\n"
                          for i in range(400))
-    return {
+    deeper = {}
+    for n in (150, 240, 330, 500):  # around the depth where the walks give up
+        deeper[f"blocks_{n}"] = "".join(" " * i + f"if x{i}:\n" for i in range(n)) + \
+            " " * n + "y = 1\n"
+        deeper[f"binop_{n}"] = "y = " + " + ".join(f"a{i}" for i in range(2 * n)) + "\n"
+        deeper[f"calls_{n}"] = "z = " + "f(" * (n // 2) + "1" + ")" * (n // 2) + "\n"
+    for n in range(200, 520, 8):  # a + b + ...: where the canonical stream gives up
+        use = "print(y)\n"  # (an assignment nothing reads is dropped before it is walked)
+        deeper[f"binop_sweep_{2 * n}"] = "y = " + " + ".join(f"a{i}" for i in range(2 * n)) \
+            + "\n" + use
+        deeper[f"attr_sweep_{n}"] = "y = a" + ".b" * n + "\n" + use
+        deeper[f"nest_sweep_{n}"] = "y = " + "-(" * (n // 2) + "1" + ")" * (n // 2) + "\n" + use
+    return deeper | {
         "empty": "",
         "blank": "\n\n   \n",
         "only_comment": "# just a comment here that is long enough\n",
