@@ -738,11 +738,16 @@ def _encode(seqs: list[list[str]]) -> str:
     except KeyError:
         if len(_CHARS) > _CHARS_MAX:
             _CHARS.clear()
+        # This file's labels in a dict of its own: another thread may empty _CHARS meanwhile.
+        chars: dict[str, str] = {}
         for seq in seqs:
             for label in seq:
-                if label not in _CHARS:
-                    _CHARS[label] = _char(label)
-        return STATEMENT_SEP.join(["".join(map(_CHARS.__getitem__, seq)) for seq in seqs])
+                if label not in chars:
+                    c = _CHARS.get(label)
+                    if c is None:
+                        c = _CHARS[label] = _char(label)
+                    chars[label] = c
+        return STATEMENT_SEP.join(["".join(map(chars.__getitem__, seq)) for seq in seqs])
 
 
 def canonical_stream(tree: ast.AST | None, *, functions: bool = False) -> str:
