@@ -177,6 +177,11 @@ def _name_info(s: str) -> tuple[str, tuple[str, ...]]:
     return "ID", tuple(name_words(s))
 
 
+# ``_name_info`` of the names seen (a dict look-up costs a third of the lru_cache call, and
+# names are half the tokens); filled up to _KNOWN_NAMES_MAX names, then only the lru_cache.
+_KNOWN_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {}
+_KNOWN_NAMES_MAX = 1 << 16
+
 # The lexer. One regular expression in the spirit of ``tokenize`` (same token kinds, same
 # INDENT/DEDENT/NEWLINE rules), but several times faster, and it never fails: unbalanced
 # brackets, bad indentation, unterminated strings and Python 2 all still give tokens. On valid
@@ -253,6 +258,8 @@ def normalize_lines(text: str, name: str = "<string>", notes: list[str] | None =
     spans: list[tuple[int, int]] = []
     add_token, add_line = tokens.append, firsts.append
     opening, closing, name_info = _OPEN, _CLOSE, _name_info
+    known_names = _KNOWN_NAMES
+    names_get = known_names.get
     line, depth, indents, bol = 1, 0, [0], True
     prev_struct = True  # at the start of a statement (a bare string there is a docstring)
     # A string at the start of a statement is a docstring when a NEWLINE comes next (comments
@@ -265,7 +272,13 @@ def normalize_lines(text: str, name: str = "<string>", notes: list[str] | None =
                 prev_struct = _layout(nf, firsts, spans, m.start(4), text, line, indents, bol,
                                       pending, prev_struct)
                 bol, pending = False, None
-            tok, ws = name_info(m[4])
+            s = m[4]
+            info = names_get(s)
+            if info is None:
+                info = name_info(s)
+                if len(known_names) < _KNOWN_NAMES_MAX:
+                    known_names[s] = info
+            tok, ws = info
             if ws:
                 words += ws
             add_token(tok)
