@@ -98,6 +98,8 @@ def main() -> int:
     ap.add_argument("--ref", default="HEAD", help="the earlier revision (git)")
     ap.add_argument("--size", type=int, default=1000, help="students in the class")
     ap.add_argument("--ids", type=int, default=2000, help="hidden test ids")
+    ap.add_argument("--ref-dir", type=Path, default=None,
+                    help="a folder holding the earlier similarity package (instead of --ref)")
     ap.add_argument("--keep", type=Path, default=None, help="work here (kept), not in /tmp")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -108,14 +110,15 @@ def main() -> int:
         cls = work / "class"
         if not cls.exists():
             write_class(cls, args.size, seed=args.size)
-        ref = work / "ref"
-        ref.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", args.ref, "similarity", "diagnostics"],
-                                 cwd=ROOT, check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
+        ref = args.ref_dir or work / "ref"
+        if args.ref_dir is None:
+            ref.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(["git", "archive", args.ref, "similarity", "diagnostics"],
+                                     cwd=ROOT, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
         before = run(ref, cls, work / "before", args.ids)
         after = run(ROOT, cls, work / "after", args.ids)
-        print(f"{args.ref}: {before['pairs']} pairs in {before['seconds']:.1f} s "
+        print(f"{args.ref_dir or args.ref}: {before['pairs']} pairs in {before['seconds']:.1f} s "
               f"(score {before['stages']['score']:.1f} s); working tree: {after['pairs']} pairs "
               f"in {after['seconds']:.1f} s (score {after['stages']['score']:.1f} s)")
         same = True

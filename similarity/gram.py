@@ -68,5 +68,26 @@ class CountGram:
         float32 rows the engine has)."""
         out = (self.tail[ra] @ self._tail_t(rb)).toarray()
         if self.dense is not None:  # 0/1 rows: float32 counts
-            out += self.dense[ra] @ self.dense[rb].T
+            out += _counts(self.dense[_range(ra)], self.dense[_range(rb)])
         return out
+
+
+def _range(idx: np.ndarray) -> np.ndarray | slice:
+    """A slice for a range of rows (a view, not a copy), else the indices."""
+    if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
+            idx.size == 1 or bool((np.diff(idx) == 1).all())):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
+
+
+def _counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` of 0/1 float32 rows through SciPy's own BLAS (``sgemm``): numpy's BLAS is
+    busy with the behavioural products in the engine's other thread at the same time, and
+    calls into one BLAS's thread pool wait for each other (a block's code scoring took twice
+    as long). Counts are exact in float32, whichever BLAS adds them up."""
+    from scipy.linalg.blas import sgemm
+
+    if not a.size or not b.size:
+        return np.zeros((a.shape[0], b.shape[0]), np.float32)
+    # C-ordered rows are Fortran-ordered columns: (b a^T)^T = a b^T, no copies
+    return sgemm(1.0, np.ascontiguousarray(b).T, np.ascontiguousarray(a).T, trans_a=True).T
