@@ -62,8 +62,8 @@ Rows are the students and the reference models, columns the test ids ``k``.
 Regression (``task="regression"``: mse, mae; roc_auc with probabilities)
 ------------------------------------------------------------------------
 Residuals ``r_i = pred_i - truth`` (centred per student, missing values at the centre). The
-class explains its own mean residual, taken LEAVE-PAIR-OUT ``M = (sum_rows r - r_i - r_j) /
-(n_rows - 2)``; the evidence is the partial correlation ``rho`` of ``r_i`` and ``r_j`` given
+class explains its own mean residual, taken LEAVE-PAIR-OUT over the students (references are
+no classmates) ``M = (sum_students r - r_i - r_j) / (n_students - 2)``; the evidence is the partial correlation ``rho`` of ``r_i`` and ``r_j`` given
 ``M``, Fisher's ``z = atanh(rho) sqrt(n_ids - 4)`` and ``p = P(Z >= (z - delta_0) / sigma_0)``
 with the class's empirical null (Efron): ``delta_0 = max(0, median z)``, ``sigma_0 = max(1,
 MAD(z) / 0.6745)`` over the class's pairs (classes of 5 or more). The shift is needed: ``M``
@@ -199,7 +199,7 @@ class BehaviourModel:
         task : {"classification", "regression"}, default="classification"
         references : mapping of str to sequence of shape (n_ids,), optional
             Reference models' predictions: they count in the class's wrong-label popularity
-            (and the regression class mean) and may explain agreement.
+            (classification) and may explain agreement.
         explainers : collection of str, default=()
             The names in ``references`` that can explain a pair's agreement.
         settings : collection of str, default=()
@@ -345,11 +345,15 @@ class BehaviourModel:
         self.error_rate = np.sqrt((res ** 2).sum(1) / cnt[:, 0])[:ns]
         res -= np.where(valid, res.sum(1, keepdims=True) / cnt, 0.0)  # centred; missing at 0
         self._R = res[:ns]
-        total = res.sum(0)
+        # The class mean residual is the students' own: the references explain agreement but
+        # are no classmates (several standard models of one family, or the trivial model whose
+        # residual is the truth itself, would pull the mean their way: a class of nine moved
+        # an honest pair of k-NN regressors from p = 4e-4 to 1e-20).
+        total = self._R.sum(0)
         self._t = self._R @ total
         self._nrm = np.einsum("ij,ij->i", self._R, self._R)
         self._TT = float(total @ total)
-        self._n_rows = pred.shape[0]
+        self._n_rows = ns
 
         span = float(t.max() - t.min()) if k else 0.0
         tol = REGRESSION_TOL * (span if span > 0 else 1.0)

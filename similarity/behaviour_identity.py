@@ -62,7 +62,9 @@ class IdentityEvidence:
         self.errors = np.rint(np.asarray(model.error_rate, dtype=np.float64) * self.n_ids)
         self.shares = _label_shares(model)
 
-    def __getattr__(self, name):  # shared_wrong, describe, ... of the wrapped model
+    def __getattr__(self, name):  # shared_wrong, dispersion, ... of the wrapped model
+        if name.startswith("__") or name == "model":  # unpickling: no model yet, no recursion
+            raise AttributeError(name)
         return getattr(self.model, name)
 
     def _identity(self, agree: np.ndarray, raw: dict[str, np.ndarray],

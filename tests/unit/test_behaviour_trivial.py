@@ -134,3 +134,16 @@ def test_two_collapsed_networks_agree_by_chance_not_by_copying():
     np.testing.assert_allclose(m.pairs(r, c)["behaviour"], blk["behaviour"][r, c])
     assert m.describe("net_a", "net_b").startswith("both predict one label on nearly every id")
     assert "identical wrong answers" in m.describe("s3", "copy")
+
+
+def test_identity_evidence_pickles():
+    import pickle
+
+    from similarity.behaviour_identity import IdentityEvidence
+
+    truth = [0, 1, 2, 0, 1, 2] * 20
+    m = IdentityEvidence(BehaviourModel.fit({"a": truth, "b": truth[::-1]}, truth))
+    back = pickle.loads(pickle.dumps(m))
+    assert back.names == m.names
+    np.testing.assert_array_equal(back.block(np.arange(2), np.arange(2))["behaviour"],
+                                  m.block(np.arange(2), np.arange(2))["behaviour"])
