@@ -92,7 +92,9 @@ def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
 
 
 def _h(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little",
+    # surrogatepass: a string literal may hold an escaped lone surrogate ("\udcff")
+    data = s.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little",
                           signed=True)
 
 

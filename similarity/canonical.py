@@ -63,7 +63,9 @@ _LITERAL_CHARS = 40  # a literal's label keeps this much of its value
 @lru_cache(maxsize=1 << 14)
 def _char(label: str) -> str:
     """One private-use character per label, by a stable hash (the same in every process)."""
-    h = int.from_bytes(hashlib.blake2b(label.encode(), digest_size=4).digest(), "little")
+    # surrogatepass: a string literal may hold an escaped lone surrogate ("\udcff")
+    data = label.encode("utf-8", "surrogatepass")
+    h = int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
     return chr(0xE000 + h % 6400)
 
 
