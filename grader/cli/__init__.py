@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import NamedTuple
 
@@ -115,6 +116,25 @@ def _build_parser(verb: str | None) -> argparse.ArgumentParser:
         if name == verb:
             importlib.import_module(info.module).add_arguments(p)
     return parser
+
+
+#: commands whose work ends as one big in-memory result, with no child process, temporary
+#: folder or open store left to clean up: the ``grader`` program leaves without tearing the
+#: interpreter down (freeing IR-Plag's 20,000 pairs object by object took 0.06-0.1 s)
+_QUICK_EXIT = frozenset({"similarity"})
+
+
+def entry() -> None:
+    """The ``grader`` program: :func:`main`, then exit with its code."""
+    code = main()
+    verb = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if verb in _QUICK_EXIT:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
