@@ -12,17 +12,14 @@ the engine's) take the per-pair writers.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
 from diagnostics.text import csv_cell, csv_writer
+from similarity.beside import beside
 from similarity.engine import Pair, SimilarityResult
 from similarity.options import COMPONENTS
 
@@ -51,7 +48,6 @@ _BOOL = {True: "true", False: "false"}
 #: from this many pairs, pairs.json is written by a forked process while this one writes
 #: pairs.csv (IR-Plag's 20,000 pairs: 0.18 s of writing in parallel)
 _FORK_FROM = 5000
-_JOB: list = []  # (path, result, columns) for the forked writer
 _FORKS = [0]  # outputs a forked writer shared (tests read it)
 
 
@@ -72,28 +68,17 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cols = _Columns(result.pairs)
-    job = (out_dir / "pairs.json", result, cols)
-    # A fork is safe while this process has no other thread (no lock can be held across it).
-    if (len(result.pairs) >= _FORK_FROM and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods()):
-        _JOB[:] = [job]
-        try:
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
-                json_done = ex.submit(_write_json_file)
-                _write_csv_files(result, cols, out_dir)
-                json_done.result()
-            _FORKS[0] += 1
-            return
-        except (OSError, RuntimeError, BrokenProcessPool):
-            pass  # no worker process here: this one writes both
-        finally:
-            _JOB.clear()
+    # pairs.json by a forked writer while this process writes pairs.csv (``beside``)
+    if len(result.pairs) >= _FORK_FROM and beside(
+            lambda: _write_json_file(out_dir / "pairs.json", result, cols),
+            lambda: _write_csv_files(result, cols, out_dir)) is not None:
+        _FORKS[0] += 1
+        return
     _write_csv_files(result, cols, out_dir)
-    _write_json_file(job)
+    _write_json_file(out_dir / "pairs.json", result, cols)
 
 
-def _write_json_file(job: tuple | None = None) -> None:
-    path, result, cols = job if job is not None else _JOB[0]
+def _write_json_file(path: Path, result: SimilarityResult, cols: _Columns) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         _write_pairs_json(fh, result, cols)
 
