@@ -210,6 +210,30 @@ te[["id", "label"]].to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission
 }
 
 
+def _write_course(root, toml, train, test):
+    """A course folder: ``course.toml``, train.csv and test.csv of six features x0..x5, and the
+    hidden labels; ``train``/``test`` are (labels as text, features)."""
+    (root / "data").mkdir(parents=True)
+    (root / "hidden").mkdir()
+    (root / "course.toml").write_text(toml + '[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\n'
+                                      'memory_mb = 1024\ncpus = 1\n')
+    cols = [f"x{j}" for j in range(6)]
+    (ytr, xtr), (yte, xte) = train, test
+    tables = {"data/train.csv": (["id", "label", *cols], [
+                  [f"r{i}", y, *(f"{v:.4f}" for v in x)] for i, (y, x) in enumerate(zip(
+                      ytr, xtr, strict=True))]),
+              "data/test.csv": (["id", *cols], [[f"t{i}", *(f"{v:.4f}" for v in x)]
+                                                for i, x in enumerate(xte)]),
+              "hidden/test_labels.csv": (["id", "label"], [[f"t{i}", y]
+                                                           for i, y in enumerate(yte)])}
+    for name, (head, rows) in tables.items():
+        with (root / name).open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(head)
+            w.writerows(rows)
+    return root
+
+
 def _course(root):
     rng = np.random.default_rng(5)
     w = rng.normal(0, 1, 6)
@@ -217,30 +241,10 @@ def _course(root):
     def sample(n):
         x = rng.normal(0, 1, (n, 6))
         y = x @ w + 0.8 * np.sin(2 * x[:, 0]) + 0.5 * x[:, 1] * x[:, 2] + rng.normal(0, 0.5, n)
-        return y, x
+        return [f"{v:.4f}" for v in y], x
 
-    (root / "data").mkdir(parents=True)
-    (root / "hidden").mkdir()
-    (root / "course.toml").write_text(
-        '[competition]\nname = "houses"\nmetric = "mse"\nseed = 1\n[grading]\nbaseline = 2.0\n'
-        '[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\ncpus = 1\n')
-    cols = [f"x{j}" for j in range(6)]
-    ytr, xtr = sample(600)
-    yte, xte = sample(400)
-    with (root / "data" / "train.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", "label", *cols])
-        w_.writerows([f"r{i}", f"{y:.4f}", *(f"{v:.4f}" for v in x)]
-                     for i, (y, x) in enumerate(zip(ytr, xtr, strict=True)))
-    with (root / "data" / "test.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", *cols])
-        w_.writerows([f"t{i}", *(f"{v:.4f}" for v in x)] for i, x in enumerate(xte))
-    with (root / "hidden" / "test_labels.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", "label"])
-        w_.writerows([f"t{i}", f"{y:.4f}"] for i, y in enumerate(yte))
-    return root
+    return _write_course(root, '[competition]\nname = "houses"\nmetric = "mse"\nseed = 1\n'
+                         '[grading]\nbaseline = 2.0\n', sample(600), sample(400))
 
 
 def test_regression_copy_flagged_linear_models_explained(tmp_path, bwrap_sandbox):
@@ -276,29 +280,8 @@ def _auc_course(root):
         labels = rng.integers(0, 2, size=n)
         return [("yes" if v else "no") for v in labels], centres[labels] + rng.normal(0, 1, (n, 6))
 
-    (root / "data").mkdir(parents=True)
-    (root / "hidden").mkdir()
-    (root / "course.toml").write_text(
-        '[competition]\nname = "churn"\nmetric = "roc_auc"\nseed = 1\n[grading]\n'
-        'baseline = 0.6\n[sandbox]\nbackend = "bwrap"\ntime_limit_s = 60\nmemory_mb = 1024\n'
-        'cpus = 1\n')
-    cols = [f"x{j}" for j in range(6)]
-    ytr, xtr = sample(600)
-    yte, xte = sample(400)
-    with (root / "data" / "train.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", "label", *cols])
-        w_.writerows([f"r{i}", y, *(f"{v:.4f}" for v in x)]
-                     for i, (y, x) in enumerate(zip(ytr, xtr, strict=True)))
-    with (root / "data" / "test.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", *cols])
-        w_.writerows([f"t{i}", *(f"{v:.4f}" for v in x)] for i, x in enumerate(xte))
-    with (root / "hidden" / "test_labels.csv").open("w", newline="") as f:
-        w_ = csv.writer(f)
-        w_.writerow(["id", "label"])
-        w_.writerows([f"t{i}", y] for i, y in enumerate(yte))
-    return root
+    return _write_course(root, '[competition]\nname = "churn"\nmetric = "roc_auc"\nseed = 1\n'
+                         '[grading]\nbaseline = 0.6\n', sample(600), sample(400))
 
 
 def test_roc_auc_probabilities_copy_flagged_default_explained(tmp_path, bwrap_sandbox):
