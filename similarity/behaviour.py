@@ -334,6 +334,10 @@ class BehaviourModel:
         rows = [to_floats(v, k, f"student {s!r}") for s, v in predictions.items()]
         rows += [to_floats(v, k, f"reference {r!r}") for r, v in references.items()]
         pred = np.vstack(rows) if rows else np.zeros((0, k))
+        # A prediction a million times beyond the labels is clipped there: a hostile 1e300
+        # would overflow the sums of squares (identical predictions stay identical).
+        bound = 1e6 * (float(np.abs(t).max()) + 1.0) if k else 1.0
+        pred = np.clip(pred, -bound, bound)  # missing (NaN) stays missing
         ns = len(self.names)
         self._truth_values = t
         self._pred = pred[:ns]

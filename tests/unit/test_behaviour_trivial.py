@@ -147,3 +147,26 @@ def test_identity_evidence_pickles():
     assert back.names == m.names
     np.testing.assert_array_equal(back.block(np.arange(2), np.arange(2))["behaviour"],
                                   m.block(np.arange(2), np.arange(2))["behaviour"])
+
+
+def test_hostile_huge_regression_predictions_give_no_warning_and_no_flag():
+    import warnings
+
+    rng = np.random.default_rng(6)
+    k = 300
+    truth = rng.normal(size=k) * 3
+    preds = {f"s{i}": truth + rng.normal(scale=0.5, size=k) for i in range(8)}
+    preds["copy"] = preds["s0"].copy()
+    preds["huge"] = np.r_[np.full(k - 1, 1e300), -1e300]
+    preds["huge2"] = rng.normal(size=k) * 1e300
+    preds["tiny"] = rng.normal(size=k) * 1e-300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow would be a RuntimeWarning
+        m = BehaviourModel.fit(preds, truth, task="regression")
+        n = len(m.names)
+        r, c = np.triu_indices(n, 1)
+        out = m.pairs(r, c)
+    assert np.isfinite(out["behaviour"]).all()
+    flagged = {(m.names[a], m.names[b]) for a, b, v in
+               zip(r, c, out["behaviour"], strict=True) if v >= FLAG}
+    assert flagged == {("s0", "copy")}
