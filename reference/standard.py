@@ -22,13 +22,17 @@ __all__ = ["STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES", "STANDARD_REGRESSOR
            "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "standard_models",
            "standard_predictions"]
 
+#: the models after a text vectoriser, per task (their factories are in ``_text_models``)
+_TEXT_MODEL_NAMES: dict[str, tuple[str, ...]] = {
+    "classification": ("MultinomialNB()", "LogisticRegression(max_iter=1000)", "LinearSVC()",
+                       "KNeighborsClassifier()"),
+    "probability": ("MultinomialNB()", "LogisticRegression(max_iter=1000)"),  # probabilities
+    "regression": ("Ridge()",)}
+_VECTORISERS = ("TfidfVectorizer", "CountVectorizer")
 #: the text pipelines' names per task (``TfidfVectorizer`` or ``CountVectorizer``, then a default)
 TEXT_MODELS: dict[str, tuple[str, ...]] = {
-    task: tuple(f"sklearn:{v}+{m}" for v in ("TfidfVectorizer", "CountVectorizer") for m in ms)
-    for task, ms in (("classification", ("MultinomialNB()", "LogisticRegression(max_iter=1000)",
-                                          "LinearSVC()", "KNeighborsClassifier()")),
-                     ("probability", ("MultinomialNB()", "LogisticRegression(max_iter=1000)")),
-                     ("regression", ("Ridge()",)))}
+    task: tuple(f"sklearn:{v}+{m}" for v in _VECTORISERS for m in ms)
+    for task, ms in _TEXT_MODEL_NAMES.items()}
 #: ``probability``: a binary task scored by roc_auc, where students submit the probability of
 #: the positive class (the last label in sorted order, as ``grader.scoring`` takes it)
 TASKS = ("classification", "regression", "probability")
@@ -104,15 +108,12 @@ def _text_models(task: str) -> dict[str, Callable[[], object]]:
     from sklearn.svm import LinearSVC
 
     vectorisers = {"TfidfVectorizer": TfidfVectorizer, "CountVectorizer": CountVectorizer}
-    if task == "regression":
-        models = {"Ridge()": Ridge}
-    else:
-        models = {"MultinomialNB()": MultinomialNB,
-                  "LogisticRegression(max_iter=1000)": lambda: LogisticRegression(max_iter=1000)}
-        if task == "classification":  # no probabilities from these
-            models |= {"LinearSVC()": LinearSVC, "KNeighborsClassifier()": KNeighborsClassifier}
-    return {f"sklearn:{v}+{m}": (lambda v=vec, m=make: make_pipeline(v(), m()))
-            for v, vec in vectorisers.items() for m, make in models.items()}
+    models = {"MultinomialNB()": MultinomialNB,
+              "LogisticRegression(max_iter=1000)": lambda: LogisticRegression(max_iter=1000),
+              "LinearSVC()": LinearSVC, "KNeighborsClassifier()": KNeighborsClassifier,
+              "Ridge()": Ridge}
+    return {f"sklearn:{v}+{m}": (lambda v=vectorisers[v], m=models[m]: make_pipeline(v(), m()))
+            for v in _VECTORISERS for m in _TEXT_MODEL_NAMES[task]}
 
 
 def _regressors() -> dict[str, Callable[[], object]]:

@@ -258,18 +258,21 @@ def _literal(v: object) -> str:
 _COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
-def _expr_kind(t: type) -> int:
-    for kind, base in ((_E_NAME, ast.Name), (_E_CONST, ast.Constant), (_E_FSTR, ast.JoinedStr),
-                       (_E_CALL, ast.Call), (_E_ATTR, ast.Attribute), (_E_BINOP, ast.BinOp),
-                       (_E_BOOLOP, ast.BoolOp), (_E_COMPARE, ast.Compare), (_E_COMP, _COMPS)):
+def _kind_by_base(t: type, table: tuple, other: int) -> int:
+    """The kind of the first base in ``table`` that ``t`` derives from, else ``other`` (the
+    generic branch, whose node fields are registered here)."""
+    for kind, base in table:
         if issubclass(t, base):
             return kind
     if issubclass(t, ast.AST):  # the generic branch: its fields that may hold nodes
         _SCAN_KIND[t]  # noqa: B018 (registers the type's fields)
-    return _E_OTHER
+    return other
 
 
-_EXPR_KIND = _ByType(_expr_kind)
+_EXPR_BASES = ((_E_NAME, ast.Name), (_E_CONST, ast.Constant), (_E_FSTR, ast.JoinedStr),
+               (_E_CALL, ast.Call), (_E_ATTR, ast.Attribute), (_E_BINOP, ast.BinOp),
+               (_E_BOOLOP, ast.BoolOp), (_E_COMPARE, ast.Compare), (_E_COMP, _COMPS))
+_EXPR_KIND = _ByType(lambda t: _kind_by_base(t, _EXPR_BASES, _E_OTHER))
 _EXPR_CHILD = _ByType(lambda t: issubclass(t, (ast.expr, ast.comprehension, ast.keyword,
                                                  ast.arg, ast.arguments)))
 _IS_EXPR = _ByType(lambda t: issubclass(t, ast.expr))
@@ -495,21 +498,12 @@ class _Emitter:
  _S_TRY, _S_CLASS, _S_OTHER) = range(12)
 
 
-def _stmt_kind(t: type) -> int:
-    for kind, base in ((_S_EXPR, ast.Expr), (_S_ASSIGN, ast.Assign),
-                       (_S_ANNASSIGN, ast.AnnAssign), (_S_AUGASSIGN, ast.AugAssign),
-                       (_S_RETURN, ast.Return), (_S_IF, ast.If),
-                       (_S_FOR, (ast.For, ast.AsyncFor)), (_S_WHILE, ast.While),
-                       (_S_WITH, (ast.With, ast.AsyncWith)), (_S_TRY, ast.Try),
-                       (_S_CLASS, ast.ClassDef)):
-        if issubclass(t, base):
-            return kind
-    if issubclass(t, ast.AST):  # the generic branch: its fields that may hold nodes
-        _SCAN_KIND[t]  # noqa: B018 (registers the type's fields)
-    return _S_OTHER
-
-
-_STMT_KIND = _ByType(_stmt_kind)
+_STMT_BASES = ((_S_EXPR, ast.Expr), (_S_ASSIGN, ast.Assign), (_S_ANNASSIGN, ast.AnnAssign),
+               (_S_AUGASSIGN, ast.AugAssign), (_S_RETURN, ast.Return), (_S_IF, ast.If),
+               (_S_FOR, (ast.For, ast.AsyncFor)), (_S_WHILE, ast.While),
+               (_S_WITH, (ast.With, ast.AsyncWith)), (_S_TRY, ast.Try),
+               (_S_CLASS, ast.ClassDef))
+_STMT_KIND = _ByType(lambda t: _kind_by_base(t, _STMT_BASES, _S_OTHER))
 
 # What ``_live`` does with a statement type: leave it out, or look closer.
 _L_KEEP, _L_SKIP, _L_EXPR, _L_IF, _L_WHILE = range(5)

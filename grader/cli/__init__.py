@@ -124,11 +124,15 @@ def _build_parser(verb: str | None) -> argparse.ArgumentParser:
 _QUICK_EXIT = frozenset({"similarity"})
 
 
+def _verb(argv: list[str]) -> str | None:
+    """The command named in ``argv``: its first word that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def entry() -> None:
     """The ``grader`` program: :func:`main`, then exit with its code."""
     code = main()
-    verb = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
-    if verb in _QUICK_EXIT:
+    if _verb(sys.argv[1:]) in _QUICK_EXIT:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -139,7 +143,7 @@ def entry() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    verb = next((a for a in argv if not a.startswith("-")), None)
+    verb = _verb(argv)
     if verb is not None and verb not in COMMANDS:
         import difflib
 

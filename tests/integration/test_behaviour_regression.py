@@ -234,6 +234,21 @@ def _write_course(root, toml, train, test):
     return root
 
 
+def _run(tmp_path, course_root, programs):
+    """``grader run``'s batch on the programs: each student's status, and pairs.csv's rows by
+    (a, b)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, code in programs.items():
+        (subs / f"{name}.py").write_text(code)
+    run_batch(load_course(course_root), subs, tmp_path / "out",
+              BatchOptions(jobs=2, reports=False, quiet=True))
+    with (tmp_path / "out" / "grades.csv").open() as f:
+        status = {r["student"]: r["status"] for r in csv.DictReader(f)}
+    with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
+        return status, {(r["a"], r["b"]): r for r in csv.DictReader(f)}
+
+
 def _course(root):
     rng = np.random.default_rng(5)
     w = rng.normal(0, 1, 6)
@@ -248,18 +263,9 @@ def _course(root):
 
 
 def test_regression_copy_flagged_linear_models_explained(tmp_path, bwrap_sandbox):
-    course = load_course(_course(tmp_path / "course"))
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    for name, code in PROGRAMS.items():
-        (subs / f"{name}.py").write_text(code)
-    (subs / "crash.py").write_text("raise SystemExit('no predictions today')\n")
-    run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, reports=False, quiet=True))
-    with (tmp_path / "out" / "grades.csv").open() as f:
-        assert {r["student"]: r["status"] for r in csv.DictReader(f)} == \
-            {**dict.fromkeys(PROGRAMS, "ok"), "crash": "error"}
-    with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
-        pairs = {(r["a"], r["b"]): r for r in csv.DictReader(f)}
+    programs = {**PROGRAMS, "crash": "raise SystemExit('no predictions today')\n"}
+    status, pairs = _run(tmp_path, _course(tmp_path / "course"), programs)
+    assert status == {**dict.fromkeys(PROGRAMS, "ok"), "crash": "error"}
     copy = pairs[("rewritten", "source")]
     assert copy["flagged"] == "true" and copy["reason"] == "behaviour", copy
     assert float(copy["code"]) < 0.45 and float(copy["behaviour"]) >= 0.45
@@ -285,18 +291,9 @@ def _auc_course(root):
 
 
 def test_roc_auc_probabilities_copy_flagged_default_explained(tmp_path, bwrap_sandbox):
-    course = load_course(_auc_course(tmp_path / "course"))
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    for name, code in PROBABILITY_PROGRAMS.items():
-        (subs / f"{name}.py").write_text(code)
-    run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, reports=False, quiet=True))
-    with (tmp_path / "out" / "grades.csv").open() as f:
-        assert {r["student"]: r["status"] for r in csv.DictReader(f)} == \
-            dict.fromkeys(PROBABILITY_PROGRAMS, "ok")
+    status, pairs = _run(tmp_path, _auc_course(tmp_path / "course"), PROBABILITY_PROGRAMS)
+    assert status == dict.fromkeys(PROBABILITY_PROGRAMS, "ok")
     # text labels once stopped the whole similarity stage (regressors fitted on "yes"/"no")
-    with (tmp_path / "out" / "similarity" / "pairs.csv").open() as f:
-        pairs = {(r["a"], r["b"]): r for r in csv.DictReader(f)}
     copy = pairs[("knn", "knn_copy")]
     assert copy["flagged"] == "true" and copy["reason"] == "behaviour", copy
     defaults = pairs[("lr_one", "lr_two")]
