@@ -16,10 +16,11 @@ the threshold and 1 to 1, and keeps the order of code scores. Then::
 so either kind alone at the threshold flags, and two moderate kinds together do too.
 
 A pair whose agreement a standard model explains (both students reproduce, say, ``SVC()``)
-has no behavioural evidence, but it is agreement: it ranks at ``explained_score`` (below the
-threshold) or at its scaled code score, whichever is higher, so a copy of a student who fitted
-a default model still ranks above the class's unrelated pairs without being flagged on that
-agreement. The explained score may differ per standard model: a setting students choose
+has no behavioural evidence, but it is agreement: it ranks in a band from ``explained_score``
+up to the threshold, higher the nearer its scaled code score comes to the threshold (or at its
+scaled code score once that flags), so a copy of a student who fitted a default model still
+ranks above the class's unrelated pairs without being flagged on that agreement, and among
+explained pairs the one with the more similar code first. The explained score may differ per standard model: a setting students choose
 (k-NN with k = 3) explains agreement less fully than a default every student writes, so its
 pairs rank higher, still under the threshold.
 """
@@ -62,8 +63,11 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     threshold, code_alone : float
         See ``SimilarityOptions``.
     explained_score : float or ndarray
-        Where an explained pair ranks: one score, or one per standard model (indexed by
-        ``explained``).
+        Where an explained pair's band starts: one score, or one per standard model (indexed
+        by ``explained``). The pair ranks in ``[explained_score, threshold)``, higher the
+        nearer its scaled code score comes to the threshold (identical predictions with
+        similar code say more than identical predictions alone, and the score column, not
+        only the order of ``pairs.csv``, shows it); code at the threshold on its own flags.
     """
     code = np.asarray(code, dtype=np.float64)
     if behaviour is None:
@@ -79,7 +83,8 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     if floor.ndim:  # one per standard model
         floor = floor[np.clip(which, 0, max(floor.size - 1, 0)).astype(np.intp)] \
             if floor.size else np.zeros(which.shape)
-    return np.where(explained, np.maximum(scaled, floor), score)
+    band = floor + (threshold - floor) * np.minimum(scaled / threshold, 1.0)
+    return np.where(explained, np.maximum(scaled, band), score)
 
 
 def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,

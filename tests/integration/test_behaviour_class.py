@@ -57,7 +57,7 @@ def test_generated_class_copies_flagged_defaults_explained(tmp_path, bwrap_sandb
     assert row["explained_by"] == "sklearn:KNeighborsClassifier()", row
     assert float(row["behaviour"]) == 0.0 and row["reason"] in ("", "code"), row
 
-    # An explained agreement ranks (at explained_share * threshold) but is never flagged.
+    # An explained agreement ranks (from explained_share * threshold up) but is never flagged.
     options = SimilarityOptions()
     assert float(row["score"]) >= options.explained_share * options.threshold - 1e-4, row
     assert row["flagged"] == "false", row

@@ -74,8 +74,12 @@ def test_behaviour_alone_and_both_moderate():
 def test_explained_agreement_ranks_below_the_threshold_unless_code_flags():
     beh = _beh([0.0, 0.0, 0.0], explained=2)
     got = _score([0.0, 0.5, 0.95], beh)
-    # agreement explained by a standard model: at EXPLAINED, or the scaled code if higher
-    np.testing.assert_allclose(got, [EXPLAINED, EXPLAINED, THR + 0.1 * 0.55 / 0.15])
+    # agreement explained by a standard model: in the band [EXPLAINED, THR), by how near the
+    # scaled code comes to the threshold; the scaled code itself once that flags
+    scaled = 0.5 * THR / ALONE
+    np.testing.assert_allclose(got, [EXPLAINED, EXPLAINED + (THR - EXPLAINED) * scaled / THR,
+                                     THR + 0.1 * 0.55 / 0.15])
+    assert EXPLAINED < got[1] < THR
     assert reason(0.5, 0.0, True, got[1], THR, ALONE) == ""
     assert reason(0.95, 0.0, True, got[2], THR, ALONE) == "code"
 
@@ -86,8 +90,10 @@ def test_a_chosen_setting_explains_agreement_less_than_a_default():
     beh = {"behaviour": np.zeros(4), "valid": np.ones(4), "explained": np.array([0, 1, 1, -1])}
     got = final_score(np.array([0.1, 0.1, 0.95, 0.1]), beh, threshold=THR, code_alone=ALONE,
                       explained_score=per_model)
-    np.testing.assert_allclose(got, [EXPLAINED, 0.95 * THR, THR + 0.1 * 0.55 / 0.15,
-                                     0.1 * THR / ALONE])
+    scaled = 0.1 * THR / ALONE
+    np.testing.assert_allclose(got, [EXPLAINED + (THR - EXPLAINED) * scaled / THR,
+                                     0.95 * THR + 0.05 * THR * scaled / THR,
+                                     THR + 0.1 * 0.55 / 0.15, scaled])
     # the setting's pair ranks above the default's, and neither is flagged on agreement
     assert got[0] < got[1] < THR
     assert reasons(np.array([0.1, 0.1]), np.zeros(2), np.ones(2, bool), got[:2], THR,
