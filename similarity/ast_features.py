@@ -421,7 +421,13 @@ def _walk_recursive(tree: ast.AST, bags: tuple[list, list, list, list],
             add_expr(text)
         return label, text, size
 
-    visit(tree, "^", "^", 0, [set(), set(), False, False])
+    try:
+        visit(tree, "^", "^", 0, [set(), set(), False, False])
+    finally:
+        # ``visit`` refers to itself through its closure: a reference cycle that would keep
+        # the walk's keys and sets (thousands of objects a file) alive until a cyclic
+        # collection, which the reading workers postpone. Breaking it frees them now.
+        visit = None  # type: ignore[assignment]  # noqa: F841
 
 
 def _walk_iterative(tree: ast.AST, bags: tuple[list, list, list, list]) -> None:
