@@ -106,7 +106,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special  # the normal tail (ndtr); scipy.stats costs 1.7 s to import
 
 from similarity.behaviour_encode import MISSING, BehaviourInputError, LabelCodes, to_floats
 from similarity.behaviour_null import (
@@ -500,7 +500,7 @@ class BehaviourModel:
             z = (raw["z"] - self.dispersion["shift"]) / self.dispersion["correlation"]
             zero = np.zeros(shape, np.int64)
             out.update(both_wrong=zero, same_wrong=zero.copy(), expected=np.zeros(shape),
-                       expected_given_both=np.zeros(shape), p_value=stats.norm.sf(z),
+                       expected_given_both=np.zeros(shape), p_value=special.ndtr(-z),
                        correlation=raw["rho"])
         if test is not None:  # elsewhere p >= GUARD_BELOW (NaN here): behaviour 0
             beh = np.zeros(shape)
