@@ -10,6 +10,7 @@ reported pairs only (``align``) -> clusters. No HTML here: reports/ draws the re
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -35,6 +36,7 @@ from similarity.gram import CountGram
 from similarity.index import (
     FingerprintIndex,
     Prepared,
+    Template,
     build_matrices,
     build_sparse,
     build_template,
@@ -402,8 +404,9 @@ def _indexed_fingerprints(items: list[tuple[str, str, Path]], tmpl, o: Similarit
     50,000-file archive never sits in memory. Candidates are read again in full later."""
     out: list[np.ndarray] = []
     for lo in range(0, len(items), _INDEX_CHUNK):
-        for sub in _load_many(items[lo : lo + _INDEX_CHUNK], o, cache_dir, None, "index"):
-            out.append(prepare(sub, tmpl, o.k, o.window).fingerprints)
+        for prep in _load_many(items[lo : lo + _INDEX_CHUNK], tmpl, o, cache_dir, None,
+                               "index"):
+            out.append(prep.fingerprints)
         if progress:
             progress("index sources", min(lo + _INDEX_CHUNK, len(items)), len(items))
     return out
@@ -424,28 +427,33 @@ def _worker_start() -> None:
     _worker_loads[0] = 0
 
 
-def _load_one(item: tuple[str, str, Path, int, int, Path | None]) -> tuple[Submission, float]:
-    """One submission read and featurised, and the CPU seconds it took (workers report it)."""
+def _load_one(item: tuple[str, str, Path, int, int, Path | None],
+              prep: tuple[Template | None, int, int]) -> tuple[Prepared, float]:
+    """One submission read, featurised and prepared (``prep``: the template, k and window),
+    and the CPU seconds it took (workers report it)."""
     name, kind, path, max_bytes, max_files, cache_dir = item
     c = time.process_time()
     sub = load_submission(name, kind, path, max_bytes=max_bytes, max_files=max_files,
                           cache_dir=cache_dir)
+    prepared = prepare(sub, *prep)
     if _worker_loads[0] >= 0:
         _worker_loads[0] += 1
         if _worker_loads[0] % _GC_EVERY == 0:
             gc.collect()
-    return sub, time.process_time() - c
+    return prepared, time.process_time() - c
 
 
-def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
-               cache_dir: Path | None, progress: Progress | None, stage: str
-               ) -> list[Submission]:
-    """Read and featurise submissions, in worker processes when there are many.
+def _load_many(items: list[tuple[str, str, Path]], tmpl: Template | None,
+               o: SimilarityOptions, cache_dir: Path | None, progress: Progress | None,
+               stage: str) -> list[Prepared]:
+    """Read, featurise and prepare submissions against the template, in worker processes
+    when there are many (preparing there too: it is a tenth of the work, serial otherwise).
 
     The result is the same list in the same order whatever the number of workers.
     """
     jobs = [(name, kind, Path(path), o.max_file_bytes, o.max_files_per_submission, cache_dir)
             for name, kind, path in items]
+    load = functools.partial(_load_one, prep=(tmpl, o.k, o.window))
     workers = o.workers or min(os.cpu_count() or 1, 8)
     # A forkserver costs about 1.5 s to start (it imports this module afresh): worth it only
     # for large classes. A plain fork costs milliseconds and is safe while this process has
@@ -457,13 +465,13 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
     if workers > 1 and start is not None:
         try:
             ctx = multiprocessing.get_context(start)
-            out = []
+            out: list[Prepared] = []
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as ex:
                 # Small chunks: the last one is a worker's alone while the other may idle
                 # (len / 16 was ~8 s of one core at 5,000 submissions).
                 chunk = max(1, min(_READ_CHUNK, len(jobs) // (workers * 8)))
-                for i, (sub, cpu) in enumerate(ex.map(_load_one, jobs, chunksize=chunk)):
-                    out.append(sub)
+                for i, (prepared, cpu) in enumerate(ex.map(load, jobs, chunksize=chunk)):
+                    out.append(prepared)
                     _WORKER_CPU[0] += cpu
                     if progress:
                         progress(stage, i + 1, len(jobs))
@@ -472,7 +480,7 @@ def _load_many(items: list[tuple[str, str, Path]], o: SimilarityOptions,
             pass  # no worker processes here (e.g. inside a daemon): read them in this one
     out = []
     for i, job in enumerate(jobs):
-        out.append(_load_one(job)[0])
+        out.append(load(job)[0])
         if progress:
             progress(stage, i + 1, len(jobs))
     return out
@@ -588,7 +596,8 @@ class _Corpus:
     klass: list[Submission]
     template: list[Submission]
     src_items: list[tuple[str, str, Path]]
-    prep: list[Prepared] = field(default_factory=list)
+    prep: list[Prepared]  # the class, prepared against the template
+    tmpl: Template | None = None
     sources: list[Submission] = field(default_factory=list)
     docs: list[Prepared] = field(default_factory=list)  # the class, then the scored sources
     common_kgrams: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
@@ -605,10 +614,8 @@ class _Corpus:
 def _read_corpus(submissions: Mapping[str, Path], template: Path | None, archive: Path | None,
                  web: Path | None, o: SimilarityOptions, cache_dir: Path | None,
                  progress: Progress | None) -> _Corpus:
-    """Phase 1: read and featurise the class and the template; list the sources."""
-    klass = _load_many([(str(name), "peer", Path(path))
-                        for name, path in sorted(submissions.items())],
-                       o, cache_dir, progress, "read submissions")
+    """Phase 1: read and featurise the template, then the class (prepared against the
+    template as it is read); list the sources."""
     tmpl_subs = []
     if template is not None:
         tp = Path(template)
@@ -618,16 +625,19 @@ def _read_corpus(submissions: Mapping[str, Path], template: Path | None, archive
         tmpl_subs = [load_submission("template", "template", tp, max_bytes=o.max_file_bytes,
                                      max_files=o.max_files_per_submission,
                                      cache_dir=cache_dir)]
+    tmpl = build_template(tmpl_subs, o.k)
+    prep = _load_many([(str(name), "peer", Path(path))
+                       for name, path in sorted(submissions.items())],
+                      tmpl, o, cache_dir, progress, "read submissions")
     src_items = _corpus_items(archive, "archive") + _corpus_items(web, "web")
-    return _Corpus(klass, tmpl_subs, src_items)
+    return _Corpus([p.sub for p in prep], tmpl_subs, src_items, prep, tmpl)
 
 
 def _prepare_corpus(c: _Corpus, o: SimilarityOptions, cache_dir: Path | None,
                     progress: Progress | None) -> None:
-    """Phase 2: subtract the template, find the class's common k-grams, choose the sources
-    to score (all of them, or the index's candidates) and read those in full."""
-    tmpl = build_template(c.template, o.k)
-    c.prep = [prepare(s, tmpl, o.k, o.window) for s in c.klass]
+    """Phase 2: find the class's common k-grams, choose the sources to score (all of them,
+    or the index's candidates) and read those in full."""
+    tmpl = c.tmpl
     class_rows = np.arange(c.n)
     c.common_kgrams = suppressed_kgrams(c.prep, class_rows, max_share=o.max_class_share,
                                         min_count=o.share_min_count)
@@ -644,9 +654,10 @@ def _prepare_corpus(c: _Corpus, o: SimilarityOptions, cache_dir: Path | None,
     else:
         c.used_src = np.arange(len(c.src_items))
     # the scored sources, read in full (again, for the index's candidates)
-    c.sources = _load_many([c.src_items[i] for i in c.used_src.tolist()], o, cache_dir,
-                           progress, "read sources")
-    c.docs = c.prep + [prepare(s, tmpl, o.k, o.window) for s in c.sources]
+    sources = _load_many([c.src_items[i] for i in c.used_src.tolist()], tmpl, o, cache_dir,
+                         progress, "read sources")
+    c.sources = [p.sub for p in sources]
+    c.docs = c.prep + sources
 
 
 @dataclass
