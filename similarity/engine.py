@@ -696,7 +696,7 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
     score alone without runs; between classmates of a class with runs, ``1 - (1 - scaled
     code) * (1 - behaviour)``, so either kind alone at the threshold reaches it, and two
     moderate kinds together do too. ``settings``: per explainer, whether it is a setting
-    students choose rather than a default (its agreement ranks at ``setting_share``)."""
+    students choose rather than a default (its agreement's band starts at ``setting_share``)."""
     share = np.where(np.asarray(settings, dtype=bool), options.setting_share,
                      options.explained_share) if len(settings) else options.explained_share
     return verdict.final_score(code, behaviour, threshold=options.threshold,
@@ -934,7 +934,7 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
     # in order, and never sorted as objects.
     name_rank = np.empty(len(docs), dtype=np.int64)
     name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
-    # ties (explained agreement ranks at one score) by code score, then by names
+    # ties by code score, then by names
     order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.code, -f.score))
     names = (*COMPONENTS, "comments")
     # Plain Python values in one conversion per column (not one per pair and component).

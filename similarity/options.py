@@ -80,8 +80,9 @@ class SimilarityOptions:
         to flag (behaviour that could have shown copying and did not raises the bar from
         ``threshold``; see ``similarity.verdict``). At or below ``threshold``: no change.
     explained_share : float, default=0.9
-        A pair whose agreement a standard model explains ranks at ``explained_share *
-        threshold`` (below the threshold: agreement, but no evidence); must be below 1.
+        A pair whose agreement a standard model explains ranks from ``explained_share *
+        threshold`` up to (not at) the threshold, higher the more similar its code (agreement,
+        but no evidence; see ``similarity.verdict``); must be below 1.
     setting_share : float, default=0.95
         The same for a standard model that is a setting students choose rather than a default
         (k-NN with k = 3): two honest students land on it less often than on a default, so its
