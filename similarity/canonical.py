@@ -579,7 +579,6 @@ def _dead_assignment(node: ast.stmt, p: _Program) -> bool:
     return not calls and not any(p.used(w) for w in writes)
 
 
-_SYNTHETIC: _Summary = (set(), set(), True, True)  # a made-up call (files of definitions only)
 _PAIRWISE_MAX = 8  # blocks up to this long test every pair of statements (cheaper than masks)
 
 
@@ -597,8 +596,7 @@ def _canonical_order(units: list[tuple[list[list[str]], ast.stmt]],
     keys = ["\x00".join(["\x01".join(s) for s in seqs]) for seqs, _ in units]
     preds = [0] * n
     succ: list[list[int]] = [[] for _ in range(n)]
-    info = [_SYNTHETIC if getattr(node, "synthetic", False) else p.summary(node)
-            for _, node in units]
+    info = [p.summary(node) for _, node in units]
     if n <= _PAIRWISE_MAX:  # few statements: every pair, by set tests in C
         for j in range(1, n):
             rj, wj, ej, _ = info[j]
@@ -667,12 +665,6 @@ def _roots(p: _Program, em: _Emitter) -> list[list[str]]:
                 continue
             out.extend(em.body(fn))
     return out
-
-
-def _call_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Expr:
-    node = ast.Expr(ast.Call(func=ast.Name(fn.name, ast.Load()), args=[], keywords=[]))
-    node.synthetic = True  # no summary of its own: ordered as a call with effects
-    return node
 
 
 def _is_main_guard(test: ast.expr) -> bool:
