@@ -22,15 +22,30 @@ wrong answers (all with that one label, which the null takes for hundreds of ind
 choices) are evidence, so such a pair's ``behaviour`` is 0. The pair's ``behaviour`` becomes ``max(behaviour, w * identity)`` unless a standard
 model explains it, with ``w = identity_weight + 0.09 (1 - exp(-same_wrong / 50))``: more identical
 wrong answers are stronger evidence, so such copies rank first.
+
+Identity is only as strong as the wrong answers it rests on. On an easy data set two accurate
+honest models (an ``SVC(kernel="poly")`` and an ``SVC(C=10)`` on 360 digits) can err on the same
+5 ids with the same labels and agree everywhere else: 5 identical wrong answers where 2.1 are
+expected. So identity counts only where that many identical wrong answers are unlikely for two
+independent students with these error rates, by the plain Poisson tail of ``same_wrong`` at
+``expected`` (``IDENTITY_P``, 0.01; not the class-calibrated ``p_value``, whose dispersion is
+what identity must see past). Otherwise the pair is *unproven* (``unproven`` = 1): no
+behavioural evidence, but identical predictions that no standard model gives are worth a look,
+so the verdict ranks the pair in a band just under the threshold, above where a standard model's
+agreement ranks (``similarity.engine.final_score``), never flagged on it; a copy of an accurate
+student lands there too, above the class's unrelated pairs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from similarity.behaviour_null import poisson_tail
+
 __all__ = ["IdentityEvidence"]
 
 CHANCE_FACTOR = 10.0  # identity counts where chance leaves this many times the tolerance
+IDENTITY_P = 0.01  # ...and where its identical wrong answers are this unlikely (module doc)
 
 
 class IdentityEvidence:
@@ -85,15 +100,26 @@ class IdentityEvidence:
             return False
         return chance < CHANCE_FACTOR * max(self.tolerance * self.n_ids, 1.0)
 
+    def _unproven(self, ident: np.ndarray, raw: dict[str, np.ndarray]) -> np.ndarray:
+        """Identical pairs whose identical wrong answers are not unlikely (module doc)."""
+        cand = ident > 0
+        if cand.any():
+            cand[cand] = poisson_tail(raw["same_wrong"][cand], raw["expected"][cand]) > IDENTITY_P
+        return cand
+
     def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray,
               chance: np.ndarray | None = None) -> dict[str, np.ndarray]:
         ident = self._identity(agree, raw, chance)
+        by_chance = self._by_chance(chance)
+        unproven = self._unproven(ident, raw) & ~np.asarray(by_chance, dtype=bool)
+        ident = np.where(unproven, 0.0, ident)
         out = dict(raw)
         out["identity"] = ident
+        out["unproven"] = unproven.astype(np.float64)
         out["agreement"] = agree / max(self.n_ids, 1)
         # more identical wrong answers, stronger evidence: from weight up to weight + 0.09
         strength = self.weight + 0.09 * (1.0 - np.exp(-raw["same_wrong"] / 50.0))
-        out["behaviour"] = np.where(self._by_chance(chance), 0.0,
+        out["behaviour"] = np.where(by_chance, 0.0,
                                     np.maximum(raw["behaviour"], strength * ident))
         return out
 
@@ -105,6 +131,12 @@ class IdentityEvidence:
             if self._by_chance(np.array([self.n_ids * (1.0 - same)]))[0]:
                 return (f"both predict one label on nearly every id: chance alone makes them "
                         f"agree on {100 * same:.1f} % of ids, so their agreement is no evidence")
+        o = self.pairs(np.array([i]), np.array([j]))
+        if o["unproven"][0] > 0:
+            return (f"{int(o['same_wrong'][0])} identical wrong answers; expected "
+                    f"{float(o['expected'][0]):.1f} for two independent students with these "
+                    f"error rates (p = {float(o['p_value'][0]):.2g}): too few to tell copying "
+                    "from two accurate models, so it ranks just under the threshold, unflagged")
         return self.model.describe(a, b)
 
     def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,

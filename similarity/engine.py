@@ -684,7 +684,7 @@ class _Found:
 # "valid": both students have a valid run; "peer": a pair of classmates in a class with runs
 # (the code scale applies to it even when one run failed: the shared idioms are the class's)
 _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
-                   "agreement", "valid", "peer")
+                   "agreement", "valid", "peer", "unproven")
 # what a pair without the evidence has (every other key: 0)
 _BEHAVIOUR_FILL = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan, "valid": 1.0,
                    "peer": 1.0}
@@ -701,7 +701,10 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
                      options.explained_share) if len(settings) else options.explained_share
     return verdict.final_score(code, behaviour, threshold=options.threshold,
                                code_alone=options.code_alone,
-                               explained_score=share * options.threshold)
+                               explained_score=share * options.threshold,
+                               # identical predictions no standard model gives: above the
+                               # settings' agreement, halfway from its band to the threshold
+                               unproven_score=(1 + options.setting_share) / 2 * options.threshold)
 
 
 def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | None,

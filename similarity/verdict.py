@@ -47,7 +47,8 @@ def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndar
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
                 threshold: float, code_alone: float,
-                explained_score: float | np.ndarray) -> np.ndarray:
+                explained_score: float | np.ndarray,
+                unproven_score: float | None = None) -> np.ndarray:
     """The final score of pairs from their code scores and behavioural evidence.
 
     Parameters
@@ -68,6 +69,10 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
         nearer its scaled code score comes to the threshold (identical predictions with
         similar code say more than identical predictions alone, and the score column, not
         only the order of ``pairs.csv``, shows it); code at the threshold on its own flags.
+    unproven_score : float, optional
+        Where the band starts for a pair whose predictions are identical but rest on too few
+        wrong answers to be evidence (``behaviour["unproven"]``, from
+        ``similarity.behaviour_identity``); None: no such band.
     """
     code = np.asarray(code, dtype=np.float64)
     if behaviour is None:
@@ -83,8 +88,17 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     if floor.ndim:  # one per standard model
         floor = floor[np.clip(which, 0, max(floor.size - 1, 0)).astype(np.intp)] \
             if floor.size else np.zeros(which.shape)
-    band = floor + (threshold - floor) * np.minimum(scaled / threshold, 1.0)
-    return np.where(explained, np.maximum(scaled, band), score)
+    out = np.where(explained, np.maximum(scaled, _band(floor, scaled, threshold)), score)
+    if unproven_score is not None and "unproven" in behaviour:
+        unproven = valid & ~explained & (np.asarray(behaviour["unproven"]) > 0)
+        out = np.where(unproven, np.maximum(score, _band(unproven_score, scaled, threshold)),
+                       out)
+    return out
+
+
+def _band(floor: float | np.ndarray, scaled: np.ndarray, threshold: float) -> np.ndarray:
+    """A score in ``[floor, threshold)``, higher the nearer ``scaled`` comes to the threshold."""
+    return floor + (threshold - floor) * np.minimum(scaled / threshold, 1.0)
 
 
 def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,

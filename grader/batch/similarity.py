@@ -134,7 +134,10 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
     statistic in words and the shared wrong answers (with the test image, scaled down, when
     the course's inputs are images)."""
     ranked = sorted((p for p in pairs if p.behaviour), key=lambda p: -p.behaviour["behaviour"])
-    chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS]} | {id(p) for p in ranked if p.flagged}
+    # flagged pairs, the strongest behaviour, and identical predictions (whether or not they
+    # are evidence: the page says why)
+    chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS]} | {
+        id(p) for p in ranked if p.flagged or (p.behaviour.get("agreement") or 0.0) >= 0.995}
     thumbs = _Thumbnails(course)
     for p in ranked:
         if id(p) not in chosen:

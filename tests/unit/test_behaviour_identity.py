@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from similarity.behaviour import BehaviourModel
-from similarity.behaviour_identity import IdentityEvidence
+from similarity.behaviour_identity import IDENTITY_P, IdentityEvidence
+from similarity.behaviour_null import poisson_tail
 
 
 def _class(seed: int = 0, n: int = 30, m: int = 800, classes: int = 5):
@@ -64,3 +65,63 @@ def test_explained_or_too_few_wrong_answers_is_no_identity():
     g2 = IdentityEvidence(m2).block(np.arange(len(m2.names)), np.arange(len(m2.names)))
     a, b = m2.names.index("ace"), m2.names.index("ace_copy")
     assert g2["identity"][a, b] == 0
+
+
+def _easy_class(seed: int = 2, n: int = 30, m: int = 360, classes: int = 10):
+    """An easy data set (as digits is): students err mostly on a dozen hard ids, with each
+    id's popular wrong label, and rarely elsewhere."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, classes, m)
+    hard = rng.choice(m, 12, replace=False)
+    popular = (truth + 1 + rng.integers(0, classes - 1, m)) % classes
+    preds = {}
+    for i in range(n):
+        p = truth.copy()
+        on_hard = hard[rng.random(hard.size) < rng.uniform(0.5, 0.9)]
+        p[on_hard] = popular[on_hard]
+        stray = rng.random(m) < 0.003
+        p[stray] = (truth[stray] + 1 + rng.integers(0, classes - 1, stray.sum())) % classes
+        preds[f"s{i:02d}"] = [str(v) for v in p]
+    return truth, hard, popular, preds
+
+
+def test_identity_on_few_wrong_answers_is_unproven_and_ranks_unflagged():
+    from similarity import SimilarityOptions
+    from similarity.engine import final_score
+
+    truth, hard, popular, preds = _easy_class()
+    # two honest accurate students: wrong on the same five hard ids with the popular label
+    # and right everywhere else, as two good models on an easy data set can be
+    acc = truth.copy()
+    acc[hard[:5]] = popular[hard[:5]]
+    preds["acc1"], preds["acc2"] = [str(v) for v in acc], [str(v) for v in acc]
+    # a copy of a weaker student: 30 identical wrong answers, many off the hard ids
+    weak = np.array([int(v) for v in preds["s04"]])
+    extra = np.setdiff1d(np.arange(truth.size), hard)[:25]
+    weak[extra] = (truth[extra] + 3) % 10
+    preds["s04"] = [str(v) for v in weak]
+    preds["copy"] = list(preds["s04"])
+    model = BehaviourModel.fit(preds, [str(t) for t in truth])
+    ev = IdentityEvidence(model)
+    i, j = model.names.index("acc1"), model.names.index("acc2")
+    c, d = model.names.index("s04"), model.names.index("copy")
+    got = ev.pairs(np.array([i, c]), np.array([j, d]))
+    assert got["agreement"].tolist() == [1.0, 1.0]
+    # identical, but five identical wrong answers on hard ids are not unlikely for two
+    # independent accurate students: unproven, no behavioural evidence
+    assert got["same_wrong"][0] == 5 and got["expected"][0] > 1.5
+    assert poisson_tail(5, got["expected"][0]) > IDENTITY_P
+    assert got["unproven"][0] == 1.0 and got["identity"][0] == 0.0
+    assert got["behaviour"][0] == 0.0
+    # the copy's 30-odd identical wrong answers are evidence, though this class's dispersion
+    # leaves their p-value unremarkable: identity counts
+    assert got["same_wrong"][1] >= 30 and got["unproven"][1] == 0.0
+    assert got["identity"][1] == 1.0 and got["behaviour"][1] >= 0.9
+    # the unproven pair ranks just under the threshold, above a setting's band, never
+    # flagged; the copy is flagged on behaviour alone
+    o = SimilarityOptions()
+    beh = {**got, "valid": np.ones(2)}
+    score = final_score(np.array([0.1, 0.1]), beh, o)
+    assert o.setting_share * o.threshold < score[0] < o.threshold
+    assert score[1] >= o.threshold
+    assert "too few to tell copying" in ev.describe("acc1", "acc2")
