@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from similarity.gram import rows_view
+
 __all__ = ["BlockProducts"]
 
 DENSE_SHARE = 0.1  # an (id, label) column held by this share of students goes dense ...
@@ -83,7 +85,7 @@ class BlockProducts:
         """``expected`` (lambda), ``same_wrong`` and ``both_wrong`` for all pairs ``ra x rb``
         (float32 arrays of shape (len(ra), len(rb)))."""
         # rows of a range are views, not copies (the same operands for BLAS)
-        ia, ib = _rows(ra), _rows(rb)
+        ia, ib = rows_view(ra), rows_view(rb)
         lam = self.l0[ia] @ self.a[ib].T
         lam += self.a[ia] @ self.x[ib].T
         lam += self.y[ia] @ self.b[ib].T
@@ -98,14 +100,6 @@ class BlockProducts:
         same += (s1[ia] @ _columns(s1t, rb)).toarray()
         lam += (spp[ia] @ _columns(sppt, rb)).toarray()
         return {"expected": lam, "same_wrong": same, "both_wrong": both}
-
-
-def _rows(idx: np.ndarray) -> np.ndarray | slice:
-    """A slice for a range of rows (indexing by it makes a view), else the indices."""
-    if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
-            idx.size == 1 or bool((np.diff(idx) == 1).all())):
-        return slice(int(idx[0]), int(idx[0]) + idx.size)
-    return idx
 
 
 def _columns(m: sp.csr_matrix, cols: np.ndarray) -> sp.csr_matrix:

@@ -32,7 +32,7 @@ from similarity.calibrate import RowStatistics, lift, standout
 from similarity.clusters import clusters
 from similarity.corpora import Submission, children, load_submission
 from similarity.errors import SimilarityInputError
-from similarity.gram import CountGram
+from similarity.gram import CountGram, rows_view
 from similarity.index import (
     FingerprintIndex,
     Prepared,
@@ -336,8 +336,8 @@ class _SketchScorer(_Scorer):
     def block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
         for name, e in self.sketch.items():
-            right = e[_rows(rb)]  # a view for a range (every block's class rows)
-            got = e[_rows(ra)] @ right.T
+            right = e[rows_view(rb)]  # a view for a range (every block's class rows)
+            got = e[rows_view(ra)] @ right.T
             out[name] = np.clip(got, 0.0, 1.0, out=got).astype(np.float64)
         out.update(self._exact_sparse_block(ra, rb))
         return out
@@ -355,14 +355,6 @@ class _SketchScorer(_Scorer):
             out[name] = np.array([cosine_of_sets(sets[i], sets[j])
                                   for i, j in zip(r.tolist(), c.tolist(), strict=True)])
         return out
-
-
-def _rows(idx: np.ndarray) -> np.ndarray | slice:
-    """A slice for a range of rows (indexing by it makes a view, not a copy), else ``idx``."""
-    if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
-            idx.size == 1 or bool((np.diff(idx) == 1).all())):
-        return slice(int(idx[0]), int(idx[0]) + idx.size)
-    return idx
 
 
 def _in_halves(pool: ThreadPoolExecutor, fn: Callable[[list], list], items: list) -> list:
@@ -594,7 +586,6 @@ class _Corpus:
     """What ``compare`` works on: the class, the template and the scored sources."""
 
     klass: list[Submission]
-    template: list[Submission]
     src_items: list[tuple[str, str, Path]]
     prep: list[Prepared]  # the class, prepared against the template
     tmpl: Template | None = None
@@ -630,20 +621,19 @@ def _read_corpus(submissions: Mapping[str, Path], template: Path | None, archive
                        for name, path in sorted(submissions.items())],
                       tmpl, o, cache_dir, progress, "read submissions")
     src_items = _corpus_items(archive, "archive") + _corpus_items(web, "web")
-    return _Corpus([p.sub for p in prep], tmpl_subs, src_items, prep, tmpl)
+    return _Corpus([p.sub for p in prep], src_items, prep, tmpl)
 
 
 def _prepare_corpus(c: _Corpus, o: SimilarityOptions, cache_dir: Path | None,
                     progress: Progress | None) -> None:
     """Phase 2: find the class's common k-grams, choose the sources to score (all of them,
     or the index's candidates) and read those in full."""
-    tmpl = c.tmpl
     class_rows = np.arange(c.n)
     c.common_kgrams = suppressed_kgrams(c.prep, class_rows, max_share=o.max_class_share,
                                         min_count=o.share_min_count)
     c.use_index = c.n * len(c.src_items) > o.exhaustive_pairs
     if c.use_index and c.src_items:
-        idx = FingerprintIndex(_indexed_fingerprints(c.src_items, tmpl, o, cache_dir,
+        idx = FingerprintIndex(_indexed_fingerprints(c.src_items, c.tmpl, o, cache_dir,
                                                      progress)).build()
         queries = [np.setdiff1d(p.fingerprints, c.common_kgrams, assume_unique=True)
                    for p in c.prep]
@@ -654,7 +644,7 @@ def _prepare_corpus(c: _Corpus, o: SimilarityOptions, cache_dir: Path | None,
     else:
         c.used_src = np.arange(len(c.src_items))
     # the scored sources, read in full (again, for the index's candidates)
-    sources = _load_many([c.src_items[i] for i in c.used_src.tolist()], tmpl, o, cache_dir,
+    sources = _load_many([c.src_items[i] for i in c.used_src.tolist()], c.tmpl, o, cache_dir,
                          progress, "read sources")
     c.sources = [p.sub for p in sources]
     c.docs = c.prep + sources

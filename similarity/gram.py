@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CountGram"]
+__all__ = ["CountGram", "rows_view"]
 
 # A column with at least this share of the rows goes dense: its sparse cost grows with its
 # count squared, its dense cost with the rows squared (at 5,000 submissions on two cores the
@@ -69,12 +69,13 @@ class CountGram:
         float32 rows the engine has)."""
         out = (self.tail[ra] @ self._tail_t(rb)).toarray()
         if self.dense is not None:  # 0/1 rows: float32 counts
-            out += _counts(self.dense[_range(ra)], self.dense[_range(rb)])
+            out += _counts(self.dense[rows_view(ra)], self.dense[rows_view(rb)])
         return out
 
 
-def _range(idx: np.ndarray) -> np.ndarray | slice:
-    """A slice for a range of rows (a view, not a copy), else the indices."""
+def rows_view(idx: np.ndarray) -> np.ndarray | slice:
+    """A slice for a range of rows (indexing by it makes a view, not a copy), else the
+    indices (the engine's and the behaviour products' row blocks are mostly ranges)."""
     if idx.size and int(idx[-1]) - int(idx[0]) + 1 == idx.size and (
             idx.size == 1 or bool((np.diff(idx) == 1).all())):
         return slice(int(idx[0]), int(idx[0]) + idx.size)
