@@ -164,39 +164,51 @@ def write_class(folder: Path, n: int, seed: int, lines=(150, 300), copy_rate=0.0
         (folder / f"s{i:05d}.py").write_text(src)
 
 
-def _sample_memory(stop: threading.Event, peak: list[int]) -> None:
-    """Peak of the summed RSS of this process and all its descendants (the worker processes
-    are the forkserver's children), sampled every 0.1 s."""
-    me = psutil.Process()
+def _sample_memory(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """Peak of the summed memory (PSS) of process ``pid`` and all its descendants (its
+    reading workers), sampled every 0.1 s from this process: a sampling thread in the
+    measured process itself would make it multi-threaded, and the engine forks only while its
+    process has one thread."""
+    try:
+        me = psutil.Process(pid)
+    except psutil.Error:
+        return
     while not stop.is_set():
         total = 0
-        for p in [me, *me.children(recursive=True)]:
+        try:
+            family = [me, *me.children(recursive=True)]
+        except psutil.Error:
+            return
+        for p in family:
             try:
-                total += p.memory_info().rss
+                total += _proportional(p)
             except psutil.Error:
                 pass
         peak[0] = max(peak[0], total)
         stop.wait(0.1)
 
 
+def _proportional(p: psutil.Process) -> int:
+    """Memory of one process with each page it shares counted in shares (PSS): forked
+    workers share their parent's pages, which summed RSS would count once per process."""
+    try:
+        return p.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return p.memory_info().rss
+
+
 def child(args: argparse.Namespace) -> None:
     from similarity import SimilarityOptions, compare
 
     subs = {p.stem: p for p in sorted(Path(args.cls).iterdir())}
-    stop, peak = threading.Event(), [0]
-    sampler = threading.Thread(target=_sample_memory, args=(stop, peak), daemon=True)
-    sampler.start()
     t = time.perf_counter()
     behaviour = _behaviour(sorted(subs), args.behaviour_ids) if args.behaviour_ids else None
     t_behaviour = time.perf_counter() - t
     r = compare(subs, archive=Path(args.archive) if args.archive else None,
                 options=SimilarityOptions(), behaviour=behaviour)
     dt = time.perf_counter() - t
-    stop.set()
-    sampler.join()
-    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    peak_mib = max(peak[0], own_peak) / 2**20
-    # Worker processes are the forkserver's children, not ours: they report their CPU time.
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**20
+    # Reading workers report their CPU time (a forkserver's are not this process's children).
     cpu = r.stats["cpu_seconds"]["this_process"] + r.stats["cpu_seconds"]["workers"]
     print(json.dumps({"seconds": dt, "behaviour_fit_s": t_behaviour, "cpu_s": cpu,
                       "peak_mib": peak_mib, "pairs": len(r.pairs),
@@ -235,8 +247,20 @@ def measure(cls: Path, archive: Path | None = None, behaviour_ids: int = 0) -> d
            "--behaviour-ids", str(behaviour_ids)]
     if archive:
         cmd += ["--archive", str(archive)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=_sample_memory, args=(proc.pid, stop, peak), daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, out, err)
+    m = json.loads(out.strip().splitlines()[-1])
+    # the larger of the sampled family and the child's own exact peak
+    m["peak_mib"] = max(m["peak_mib"], peak[0] / 2**20)
+    return m
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +28,7 @@ import scipy.sparse as sp
 
 from similarity import verdict
 from similarity.align import Fragment, align, shared_comments
-from similarity.beside import beside, can_fork
+from similarity.beside import beside, can_fork, together
 from similarity.calibrate import RowStatistics, lift, standout
 from similarity.clusters import clusters
 from similarity.corpora import Submission, children, load_submission
@@ -54,6 +55,7 @@ from similarity.sketch import (
     keep_rare,
     keep_rare_in_place,
     ngram_hash_sets,
+    presence_sketches,
     set_rows,
 )
 
@@ -76,8 +78,8 @@ class BehaviourEvidence(Protocol):
 
 _COMMENT_FLOOR = 2.0  # one shared comment out of one gives 0.5, not 1
 _WORKER_CPU = [0.0]  # CPU seconds spent in worker processes (not in this process's rusage)
-_PARALLEL_FROM = 1000  # from this many submissions, a forkserver's workers read them
-_FORK_FROM = 200  # from this many, forked workers (only while this process has one thread)
+_PARALLEL_FROM = 1000  # from this many submissions, a forkserver's workers read them...
+_FORK_FROM = 200  # ...or from this many forked workers, while this process has one thread
 
 
 @dataclass(slots=True)
@@ -306,12 +308,19 @@ class _SketchScorer(_Scorer):
         self.source = {"tokens": ("canon", tuple(o.token_p)), "text": ("text", tuple(o.text_p))}
         self.rare: dict[str, np.ndarray] = {}
         self.sketch = {}
+        signals = {name: ([getattr(d, attr) for d in docs], tuple(p), salt)
+                   for salt, (name, (attr, p)) in enumerate(self.source.items(), 1)}
+        # Half the documents in a forked process: threads share one interpreter, and the
+        # n-gram sets' steps are small numpy calls and pandas' GIL-holding unique (two threads
+        # took 14.8 s for 14 s of work at 5,000 submissions).
+        got = _presence_together(signals, class_rows.size, limit, dim)
+        if got is not None:
+            self.rare, self.sketch = got
         # Every step works document by document (numpy and pandas, which release the GIL):
         # a second thread takes half the documents, so the second core works too.
         with ThreadPoolExecutor(1) as pool:
-            for salt, (name, (attr, p)) in enumerate(self.source.items(), 1):
-                sets = _in_halves(pool, lambda ch, p=p: ngram_hash_sets(ch, p),
-                                  [getattr(d, attr) for d in docs])
+            for name, (texts, p, salt) in signals.items() if got is None else ():
+                sets = _in_halves(pool, lambda ch, p=p: ngram_hash_sets(ch, p), texts)
                 rare = self.rare[name] = hashed_df(sets, class_rows) <= limit
                 mid = len(sets) // 2
                 part = pool.submit(keep_rare_in_place, sets, rare, 0, mid)
@@ -355,6 +364,42 @@ class _SketchScorer(_Scorer):
             out[name] = np.array([cosine_of_sets(sets[i], sets[j])
                                   for i, j in zip(r.tolist(), c.tolist(), strict=True)])
         return out
+
+
+def _presence_together(signals: dict[str, tuple[list[str], tuple[int, ...], int]],
+                       n_class: int, limit: float, dim: int
+                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+    """The rare buckets and presence sketches of every signal (name -> (documents, n-gram
+    lengths, salt)), the second half of the documents in a forked process (``together``):
+    each half sends its class frequencies, this one adds them up and sends back the rare
+    buckets. The same arrays as one process makes; None where no fork is possible."""
+    mid = len(next(iter(signals.values()))[0]) // 2
+
+    def there(conn: Connection) -> dict[str, np.ndarray]:
+        def rare_of(df: np.ndarray) -> np.ndarray:
+            conn.send_bytes(df.astype(np.int32))  # counts of at most n_class documents
+            return np.unpackbits(np.frombuffer(conn.recv_bytes(), np.uint8),
+                                 count=df.size).astype(bool)
+        return {name: presence_sketches(texts[mid:], p, max(n_class - mid, 0), dim, salt,
+                                        rare_of)[1]
+                for name, (texts, p, salt) in signals.items()}
+
+    def here(conn: Connection) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        def rare_of(df: np.ndarray) -> np.ndarray:
+            rare = df + np.frombuffer(conn.recv_bytes(), np.int32) <= limit
+            conn.send_bytes(np.packbits(rare))
+            return rare
+        rare, sketch = {}, {}
+        for name, (texts, p, salt) in signals.items():
+            rare[name], sketch[name] = presence_sketches(texts[:mid], p, min(n_class, mid),
+                                                         dim, salt, rare_of)
+        return rare, sketch
+
+    got = together(there, here)
+    if got is None:
+        return None
+    theirs, (rare, mine) = got
+    return rare, {name: np.concatenate([mine[name], theirs[name]]) for name in signals}
 
 
 def _in_halves(pool: ThreadPoolExecutor, fn: Callable[[list], list], items: list) -> list:
@@ -447,13 +492,13 @@ def _load_many(items: list[tuple[str, str, Path]], tmpl: Template | None,
             for name, kind, path in items]
     load = functools.partial(_load_one, prep=(tmpl, o.k, o.window))
     workers = o.workers or min(os.cpu_count() or 1, 8)
-    # A forkserver costs about 1.5 s to start (it imports this module afresh): worth it only
-    # for large classes. A plain fork costs milliseconds and is safe while this process has
-    # no other thread (no lock can be held across it): then from _FORK_FROM submissions on
-    # (IR-Plag's 467 files: reading 0.66 -> 0.42 s on two cores).
-    single = can_fork()
-    start = ("forkserver" if len(jobs) >= _PARALLEL_FROM
-             else "fork" if single and len(jobs) >= _FORK_FROM else None)
+    # A plain fork costs milliseconds and is safe while this process has no other thread (no
+    # lock can be held across it): then from _FORK_FROM submissions on (IR-Plag's 467 files:
+    # reading 0.66 -> 0.42 s on two cores). Otherwise (a threaded caller: the batch's
+    # scheduler) a forkserver, which costs about 1.5 s to start (it imports this module
+    # afresh): worth it only for large classes.
+    start = ("fork" if len(jobs) >= _FORK_FROM and can_fork()
+             else "forkserver" if len(jobs) >= _PARALLEL_FROM else None)
     if workers > 1 and start is not None:
         try:
             ctx = multiprocessing.get_context(start)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from similarity.fingerprints import _BASE, _mix
 
 __all__ = ["ngram_hash_sets", "hashed_df", "drop_common", "keep_rare", "keep_rare_in_place",
-           "count_sketch", "cosine_of_sets"]
+           "count_sketch", "cosine_of_sets", "presence_sketches"]
 
 _DF_BUCKETS = 1 << 24  # class-frequency table: 16M counters, collisions add ~1 to a count
 
@@ -143,6 +143,39 @@ def count_sketch(rows: Sequence[tuple[np.ndarray, np.ndarray]], dim: int, salt: 
         sign = np.where(b & 1, -1.0, 1.0)
         out[i * dim : (i + 1) * dim] += np.bincount(b >> 1, weights=sign * w, minlength=dim)
     return out.reshape(n, dim).astype(np.float32)
+
+
+def presence_sketches(docs: list[str], lengths: tuple[int, ...], n_class: int, dim: int,
+                      salt: int, rare_of: Callable[[np.ndarray], np.ndarray]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Count sketches of the documents' n-gram presence vectors, without the n-grams common
+    in the class, for part of the documents while another process may hold the rest.
+
+    Parameters
+    ----------
+    docs : list of str
+        This part's documents; the first ``n_class`` are classmates (the rest, sources, do not
+        count in the class frequencies).
+    lengths : tuple of int
+        The n-gram lengths (``ngram_hash_sets``).
+    n_class : int
+    dim, salt : int
+        See ``count_sketch``.
+    rare_of : callable
+        This part's class frequency table (``hashed_df``) -> the rare buckets of the whole
+        class (``df <= limit``, a bool per bucket), the parts' tables added up.
+
+    Returns
+    -------
+    rare : ndarray of bool
+        From ``rare_of``.
+    sketches : ndarray of shape (len(docs), dim), float32
+        As ``count_sketch(set_rows(sets), dim, salt, mixed=True)`` of the sets kept rare.
+    """
+    sets = ngram_hash_sets(docs, lengths)
+    rare = rare_of(hashed_df(sets, np.arange(min(n_class, len(sets)))))
+    keep_rare_in_place(sets, rare)
+    return rare, count_sketch(set_rows(sets), dim, salt, mixed=True)
 
 
 class _Rows(Sequence):
