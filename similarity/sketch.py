@@ -43,12 +43,22 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
     wanted = sorted(set(lengths))
     salts = {p: np.uint64(p * 0x632BE59BD9B4E019 % (1 << 62)) for p in wanted}
     out = []
+    # Scratch arrays made once for the longest document and used by every one: one
+    # allocation per document each would leave holes between the sets kept (a class's
+    # sets held a third more memory than their size).
+    longest = max(map(len, docs), default=0)
+    buf_all = np.empty(longest * len(wanted), dtype=np.uint64)
+    tmp_all = np.empty(longest, dtype=np.uint64)
+    h_all = np.empty(longest, dtype=np.uint64)
+    ids_all = np.empty(longest, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for doc in docs:
-            ids = _codes(doc)
-            buf = np.empty(sum(max(ids.size - p + 1, 0) for p in wanted), dtype=np.uint64)
-            tmp = np.empty(ids.size, dtype=np.uint64)
-            h = ids.copy()  # h[i] covers ids[i .. i + j - 1]; j = 1: the ids
+            ids = ids_all[: len(doc)]  # the code points (``_codes``)
+            ids[:] = np.frombuffer(doc.encode("utf-32-le"), dtype=np.uint32)
+            buf = buf_all[: sum(max(ids.size - p + 1, 0) for p in wanted)]
+            tmp = tmp_all[: ids.size]
+            h = h_all[: ids.size]  # h[i] covers ids[i .. i + j - 1]; j = 1: the ids
+            h[:] = ids
             at = 0
             for j in range(1, wanted[-1] + 1):
                 n = ids.size - j + 1
@@ -94,10 +104,10 @@ def _df_bucket(keys: np.ndarray) -> np.ndarray:
     return (keys & (_DF_BUCKETS - 1)).astype(np.intp, copy=False)
 
 
-def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 1024) -> np.ndarray:
+def hashed_df(sets: list[np.ndarray], rows: np.ndarray, chunk: int = 256) -> np.ndarray:
     """Document frequency table over ``rows``, indexed by the low 24 bits of each (already
-    mixed) n-gram hash."""
-    counts = np.zeros(_DF_BUCKETS, dtype=np.int64)
+    mixed) n-gram hash (int32: a count of documents)."""
+    counts = np.zeros(_DF_BUCKETS, dtype=np.int32)
     idx = rows.tolist()
     for lo in range(0, len(idx), chunk):  # bounded memory: one chunk of keys at a time
         part = [sets[i] for i in idx[lo : lo + chunk] if sets[i].size]
