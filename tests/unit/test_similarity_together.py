@@ -85,3 +85,39 @@ def test_presence_sketches_in_two_processes_equal_one_process():
     for rare_same, two_same, one_same, common in got:
         assert rare_same and two_same and one_same
         assert common > 0  # the shared lines were common: the filter mattered
+
+
+def test_sketched_class_pairs_equal_with_the_forked_and_the_threaded_set_up(tmp_path):
+    from tests.unit.test_similarity_heldout import COPIES, HONEST
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for k, v in HONEST.items():
+        (folder / f"{k}.py").write_text(v, encoding="utf-8")
+    for k, (_, v) in COPIES.items():
+        (folder / f"{k}.py").write_text(v, encoding="utf-8")
+    got = _run(
+        "import json, sys, threading\n"
+        "from pathlib import Path\n"
+        "import similarity.engine as engine\n"
+        "from similarity import SimilarityOptions, compare\n"
+        "forked = []\n"
+        "plain = engine._presence_together\n"
+        "def spy(*a, **k):\n"
+        "    got = plain(*a, **k)\n"
+        "    forked.append(got is not None)\n"
+        "    return got\n"
+        "engine._presence_together = spy\n"
+        f"subs = {{p.stem: p for p in sorted(Path({str(folder)!r}).iterdir())}}\n"
+        "o = SimilarityOptions(exact_pairs=0)  # sketch screening at any size\n"
+        "def rows(r):\n"
+        "    return [[p.a, p.b, p.score, p.flagged, p.estimated] for p in r.pairs]\n"
+        "alone = rows(compare(subs, options=o))\n"
+        "stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start()\n"
+        "beside_a_thread = rows(compare(subs, options=o))\n"
+        "stop.set(); t.join()\n"
+        "print(json.dumps([forked, alone == beside_a_thread, len(alone),\n"
+        "                  sum(p[3] for p in alone)]))\n")
+    forked, same, n_pairs, n_flagged = got
+    assert forked == [True, False]  # single-threaded: forked; beside a thread: threads
+    assert same and n_pairs > 50 and n_flagged >= 5
