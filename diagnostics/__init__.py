@@ -4,7 +4,8 @@ The one base class below every package (grader, sandbox, similarity, reports): e
 defines its own error types on it, and the ``grader`` command line maps them to exit codes in
 one table (``grader.cli.EXIT_CODES``). This package imports nothing of gradebox's.
 
-``diagnostics.text`` neutralises untrusted text for terminals and CSV cells, in one place.
+``diagnostics.text`` neutralises untrusted text for terminals and CSV cells, in one place;
+``diagnostics.progress`` prints the progress of long work.
 """
 
 from __future__ import annotations

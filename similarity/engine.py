@@ -574,7 +574,7 @@ def compare(submissions: Mapping[str, Path], *, template: Path | None = None,
     clock.mark("read")
     _prepare_corpus(corpus, o, cache_dir, progress)
     clock.mark("prepare")
-    found, dropped = _score_all_pairs(corpus, o, focus_set, behaviour)
+    found, dropped = _score_all_pairs(corpus, o, focus_set, behaviour, progress)
     pairs = _make_pairs(corpus, found, o, getattr(behaviour, "explainer_names", []))
     clock.mark("score")
     _attach_evidence(corpus, pairs, o)
@@ -743,15 +743,20 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
 
 
 def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | None,
-                     behaviour: BehaviourEvidence | None) -> tuple[_Found, dict[str, int]]:
+                     behaviour: BehaviourEvidence | None, progress: Progress | None = None
+                     ) -> tuple[_Found, dict[str, int]]:
     """Phase 3: every component of every pair (blocks of rows), the behaviour of peer pairs,
-    the final score; pairs under the class's noise floor are dropped as they are made."""
+    the final score; pairs under the class's noise floor are dropped as they are made.
+    ``progress`` hears ``("score pairs", students done, students)`` once per block."""
     n, docs = c.n, c.docs
     empty = np.zeros(0, dtype=np.int64)
     if len(docs) < 2:
         return _Found(empty, empty, {k: np.zeros(0) for k in (*COMPONENTS, "comments")},
                       np.zeros(0), {}, np.zeros(0), np.zeros(0, dtype=bool)), {}
     class_rows = np.arange(n)
+    focus_n = n if focus_set is None else len(focus_set)
+    if progress:
+        progress("score pairs", 0, focus_n)
     n_pairs = n * (n - 1) // 2 + (n * c.used_src.size if not c.use_index
                                   else int(c.index_pairs[0].size))
     # The exact string-kernel matrices cost memory per document, not per scored pair: a class
@@ -796,6 +801,8 @@ def _score_all_pairs(c: _Corpus, o: SimilarityOptions, focus_set: set[str] | Non
             if c.used_src.size and not c.use_index:
                 rb = np.arange(n, len(docs))
                 keeper.block(ra, rb, scorer.block(ra, rb), None, None)
+            if progress:
+                progress("score pairs", min(lo + o.block_rows, focus_rows.size), focus_n)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

@@ -9,28 +9,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
+from diagnostics.progress import eta_text
 from diagnostics.text import terminal_safe
 
 #: students named on the line at most (the rest are counted)
 MAX_NAMED = 3
-
-
-def eta_text(seconds: float | None) -> str:
-    """``ETA 42 s``, ``ETA 3 min 20 s``, ``ETA 1 h 05 min``; ``ETA –`` before any run ended.
-
-    Examples
-    --------
-    >>> eta_text(200.4)
-    'ETA 3 min 20 s'
-    """
-    if seconds is None:
-        return "ETA –"
-    s = int(round(seconds))
-    if s < 60:
-        return f"ETA {s} s"
-    if s < 3600:
-        return f"ETA {s // 60} min {s % 60:02d} s"
-    return f"ETA {s // 3600} h {s % 3600 // 60:02d} min"
 
 
 class Progress:
@@ -115,3 +98,4 @@ class Progress:
             self.stream.write("\n")
         self.closed = True
         self.stream.flush()
+

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 import similarity
+from diagnostics.progress import StageProgress
 from grader.course import Course, hash_tree
 from grader.store import Store
 from similarity.behaviour import BehaviourModel
@@ -59,10 +60,14 @@ def similarity_stage(course: Course, store: Store, out: Path,
         if len(changed) <= len(subs) // 2:
             focus = changed
     behaviour = behaviour_model(course, store, out, say)
-    result = similarity.compare(subs, **corpora, options=options,
-                                cache_dir=out / "similarity" / "cache",
-                                focus=sorted(focus) if focus is not None else None,
-                                behaviour=behaviour)
+    progress = StageProgress(say=say)  # a large class takes minutes: say where it is
+    try:
+        result = similarity.compare(subs, **corpora, options=options,
+                                    cache_dir=out / "similarity" / "cache",
+                                    focus=sorted(focus) if focus is not None else None,
+                                    behaviour=behaviour, progress=progress)
+    finally:
+        progress.close()
     if behaviour is not None:
         _behaviour_evidence(result.pairs, behaviour, course)
     if focus is not None:

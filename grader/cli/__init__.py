@@ -129,9 +129,22 @@ def _verb(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+#: exit code when the reader of the output left (``grader similarity ... | head``): a shell's
+#: code for a program that SIGPIPE ended (128 + 13)
+EXIT_BROKEN_PIPE = 141
+
+
 def entry() -> None:
     """The ``grader`` program: :func:`main`, then exit with its code."""
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (``| head``): what was written stays written
+        # (result files come before the summary), and a traceback would say nothing useful.
+        # Further writes (the flush at exit) go nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     if _verb(sys.argv[1:]) in _QUICK_EXIT:
         try:
             sys.stdout.flush()

@@ -65,3 +65,20 @@ def test_cli_reads_every_child_and_reports_user_errors(tmp_path):
     assert "nope" in res.stderr and "ana" in res.stderr
     res = grader("similarity", str(a), "--out", str(out), "--min-score", "2")
     assert res.returncode == 1 and "min_score" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_reader_that_leaves_early_gets_the_files_and_no_traceback(tmp_path):
+    """``grader similarity ... | head``: the output pipe closes before the summary is printed."""
+    if not (DEMO / "submissions").is_dir():
+        pytest.skip("the embedded demo is not in this checkout")
+    out = tmp_path / "sim"
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "similarity",
+                             str(DEMO / "submissions"), "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader is gone before anything is printed
+    err = proc.stderr.read()
+    assert proc.wait(timeout=300) == 141, err  # as a shell reports a program SIGPIPE ended
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert (out / "pairs.csv").is_file() and (out / "pairs.json").is_file()
+    summary = grader("similarity", str(DEMO / "submissions"), "--out", str(out))
+    assert summary.stdout.startswith("15 submissions, all 105 pairs, "), summary.stdout

@@ -67,15 +67,24 @@ def collect(paths: list[Path]) -> dict[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from diagnostics.progress import StageProgress
     from similarity import SimilarityOptions, compare, write_outputs
 
     subs = collect(args.paths)
     options = SimilarityOptions.resolve(threshold=args.threshold, min_score=args.min_score)
-    result = compare(subs, template=args.template, archive=args.archive, web=args.web,
-                     options=options, cache_dir=args.cache)
+    progress = StageProgress()  # on stderr, and only for stages that take a while
+    try:
+        result = compare(subs, template=args.template, archive=args.archive, web=args.web,
+                         options=options, cache_dir=args.cache, progress=progress)
+    finally:
+        progress.close()
     write_outputs(result, args.out)
     flagged = [p for p in result.pairs if p.flagged]
-    print(f"{len(subs)} submissions, {len(result.pairs)} pairs >= {options.min_score:g}, "
+    # pairs.csv keeps every pair above the class's own noise floor (at most min_score)
+    floor = float(result.stats.get("noise_floor", options.min_score))
+    kept = (f"{len(result.pairs)} pairs >= {floor:.3g} (the class's noise floor)" if floor > 0
+            else f"all {len(result.pairs)} pairs")
+    print(f"{len(subs)} submissions, {kept}, "
           f"{len(flagged)} flagged >= {options.threshold:g}, "
           f"{len(result.clusters)} clusters ({result.stats['seconds']['total']:.1f} s)")
     for p in result.pairs[: args.top]:
