@@ -316,8 +316,9 @@ class _SketchScorer(_Scorer):
         got = _presence_together(signals, class_rows.size, limit, dim)
         if got is not None:
             self.rare, self.sketch = got
-        # Every step works document by document (numpy and pandas, which release the GIL):
-        # a second thread takes half the documents, so the second core works too.
+        # Otherwise (a caller with threads of its own) a second thread takes half the
+        # documents: little faster than one, but no fork. The AST and word sketches are
+        # cheap: made here either way.
         with ThreadPoolExecutor(1) as pool:
             for name, (texts, p, salt) in signals.items() if got is None else ():
                 sets = _in_halves(pool, lambda ch, p=p: ngram_hash_sets(ch, p), texts)
