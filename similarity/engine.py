@@ -51,12 +51,9 @@ from similarity.sketch import (
     cosine_of_sets,
     count_sketch,
     csr_rows,
-    hashed_df,
     keep_rare,
-    keep_rare_in_place,
     ngram_hash_sets,
     presence_sketches,
-    set_rows,
 )
 
 __all__ = ["Pair", "SimilarityResult", "SimilarityInputError", "compare", "combine",
@@ -306,32 +303,20 @@ class _SketchScorer(_Scorer):
         # rescores, rather than kept for the whole class (they are most of the memory): the
         # source, and which hash buckets are rare in the class, are kept.
         self.source = {"tokens": ("canon", tuple(o.token_p)), "text": ("text", tuple(o.text_p))}
-        self.rare: dict[str, np.ndarray] = {}
-        self.sketch = {}
         signals = {name: ([getattr(d, attr) for d in docs], tuple(p), salt)
                    for salt, (name, (attr, p)) in enumerate(self.source.items(), 1)}
         # Half the documents in a forked process: threads share one interpreter, and the
         # n-gram sets' steps are small numpy calls and pandas' GIL-holding unique (two threads
-        # took 14.8 s for 14 s of work at 5,000 submissions).
+        # took 14.8 s for 14 s of work at 5,000 submissions). Where no fork is possible (a
+        # caller with threads of its own), this process makes them all.
         got = _presence_together(signals, class_rows.size, limit, dim)
-        if got is not None:
-            self.rare, self.sketch = got
-        # Otherwise (a caller with threads of its own) a second thread takes half the
-        # documents: little faster than one, but no fork. The AST and word sketches are
-        # cheap: made here either way.
+        self.rare: dict[str, np.ndarray] = {} if got is None else got[0]
+        self.sketch: dict[str, np.ndarray] = {} if got is None else got[1]
+        for name, (texts, p, salt) in signals.items() if got is None else ():
+            self.rare[name], self.sketch[name] = presence_sketches(
+                texts, p, class_rows.size, dim, salt, lambda df: df <= limit)
+        # The AST and word sketches are cheap; a second thread takes half the rows.
         with ThreadPoolExecutor(1) as pool:
-            for name, (texts, p, salt) in signals.items() if got is None else ():
-                sets = _in_halves(pool, lambda ch, p=p: ngram_hash_sets(ch, p), texts)
-                rare = self.rare[name] = hashed_df(sets, class_rows) <= limit
-                mid = len(sets) // 2
-                part = pool.submit(keep_rare_in_place, sets, rare, 0, mid)
-                keep_rare_in_place(sets, rare, mid)
-                part.result()
-                # rows are made one at a time (see ``sketch.set_rows``)
-                self.sketch[name] = np.concatenate(_in_halves(
-                    pool, lambda ch, s=salt: [count_sketch(ch, dim, s, mixed=True)],
-                    set_rows(sets)))
-                del sets  # before the next signal's
             for salt, name in ((3, "ast"), (4, "lexical")):
                 self.sketch[name] = np.concatenate(_in_halves(
                     pool, lambda ch, s=salt: [count_sketch(ch, dim, s)], csr_rows(self.unit[name])))

@@ -26,10 +26,6 @@ __all__ = ["ngram_hash_sets", "hashed_df", "drop_common", "keep_rare", "keep_rar
 _DF_BUCKETS = 1 << 24  # class-frequency table: 16M counters, collisions add ~1 to a count
 
 
-def _codes(doc: str) -> np.ndarray:
-    return np.frombuffer(doc.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-
-
 def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarray]:
     """Per document, the distinct stable hashes (in no set order) of its character n-grams of every
     length in ``lengths`` (the length is mixed into the hash, as separate columns would be).
@@ -53,7 +49,7 @@ def ngram_hash_sets(docs: list[str], lengths: tuple[int, ...]) -> list[np.ndarra
     ids_all = np.empty(longest, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for doc in docs:
-            ids = ids_all[: len(doc)]  # the code points (``_codes``)
+            ids = ids_all[: len(doc)]  # the document's code points
             ids[:] = np.frombuffer(doc.encode("utf-32-le"), dtype=np.uint32)
             buf = buf_all[: sum(max(ids.size - p + 1, 0) for p in wanted)]
             tmp = tmp_all[: ids.size]

@@ -98,4 +98,3 @@ class Progress:
             self.stream.write("\n")
         self.closed = True
         self.stream.flush()
-

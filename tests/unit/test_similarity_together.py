@@ -87,7 +87,7 @@ def test_presence_sketches_in_two_processes_equal_one_process():
         assert common > 0  # the shared lines were common: the filter mattered
 
 
-def test_sketched_class_pairs_equal_with_the_forked_and_the_threaded_set_up(tmp_path):
+def test_sketched_class_pairs_equal_with_the_forked_and_the_one_process_set_up(tmp_path):
     from tests.unit.test_similarity_heldout import COPIES, HONEST
 
     folder = tmp_path / "s"
@@ -119,5 +119,5 @@ def test_sketched_class_pairs_equal_with_the_forked_and_the_threaded_set_up(tmp_
         "print(json.dumps([forked, alone == beside_a_thread, len(alone),\n"
         "                  sum(p[3] for p in alone)]))\n")
     forked, same, n_pairs, n_flagged = got
-    assert forked == [True, False]  # single-threaded: forked; beside a thread: threads
+    assert forked == [True, False]  # single-threaded: forked; beside a thread: this process alone
     assert same and n_pairs > 50 and n_flagged >= 5
