@@ -20,6 +20,10 @@ from grader.names import ID_RULE, id_problem, normalize_id, stand_in_id, undecod
 
 #: files a student may send besides code; kept, never run, not part of the hash
 DOC_SUFFIXES = {".pdf", ".md", ".txt"}
+#: documents for people, never copied into the run (every other accepted file is)
+_NOT_COPIED_SUFFIXES = {".pdf"}
+#: most bytes of non-code files (configs, small word lists) copied into a run
+MAX_DATA_BYTES = 8 * 1024 * 1024
 #: the predictions file uploaded to Kaggle (issue #8's reproduction check)
 KAGGLE_FILE = "kaggle_submission.csv"
 MAX_PY_BYTES = 2 * 1024 * 1024
@@ -42,6 +46,9 @@ class Submission:
     files: tuple[str, ...]
     content_hash: str
     kaggle_predictions: Path | None = None
+    #: the folder's other files (configs, word lists), relative to ``code_dir``: copied into
+    #: the run's working copy beside the code, never compared as code
+    data_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,9 +193,20 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         return _reject(student, path, files,
                        f"{len(py)} .py files and none is main.py: the entry point is ambiguous",
                        "name the file to run main.py")
+    data = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
+            and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES]
+    size = sum((path / f).stat().st_size for f in data)
+    if size > MAX_DATA_BYTES:
+        largest = max(data, key=lambda f: (path / f).stat().st_size)
+        return _reject(student, path, files,
+                       f"the files besides code total {size // 1024} KiB (limit "
+                       f"{MAX_DATA_BYTES // 1024} KiB; largest: {largest})",
+                       "send only code and small configuration files; read the course's data "
+                       "from $GRADER_DATA")
     kaggle = path / KAGGLE_FILE
     return Submission(student, path, path, entry, tuple(py), hash_files(path, py),
-                      kaggle if kaggle.is_file() and not kaggle.is_symlink() else None)
+                      kaggle if kaggle.is_file() and not kaggle.is_symlink() else None,
+                      tuple(data))
 
 
 def _looks_binary(p: Path) -> bool:

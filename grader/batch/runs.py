@@ -19,7 +19,7 @@ from grader.batch.progress import Progress
 from grader.course import Course
 from grader.errors import GraderError
 from grader.executors.task import RunResult, RunTask
-from grader.intake import Submission
+from grader.intake import Submission, hash_files
 from grader.status import Status
 from grader.store import Store
 from sandbox.environment import Environment
@@ -38,6 +38,8 @@ def run_key(sub: Submission, course: Course, backend: str,
              json.dumps(sandbox_settings, sort_keys=True), backend]
     if environment is not None and environment.python:
         parts.append(environment.key)
+    if sub.data_files:  # only then, so the keys of code-only submissions stay as they were
+        parts.append("data:" + hash_files(sub.code_dir, list(sub.data_files)))
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -45,7 +47,8 @@ def make_task(sub: Submission, course: Course, backend: str,
               environment: Environment | None = None) -> RunTask:
     """The executor's task for one submission (its files read into memory), run on the
     course environment when one is built, else on ``[sandbox] python`` or the grader's."""
-    files = {name: (sub.code_dir / name).read_bytes() for name in sub.files}
+    # the whole accepted folder: code and the files it reads beside it (its configs)
+    files = {name: (sub.code_dir / name).read_bytes() for name in (*sub.files, *sub.data_files)}
     python = course.sandbox.python or (environment.python if environment else "")
     return RunTask(
         student=sub.student, run_key=run_key(sub, course, backend, environment), files=files,

@@ -161,6 +161,29 @@ def test_rerun_redoes_only_what_changed(tmp_path, bwrap_sandbox):
     assert "c" not in keys and "c" not in read_grades(out)
 
 
+def test_folder_files_besides_code_reach_the_run(tmp_path, bwrap_sandbox):
+    """The run gets a copy of the student's folder: a config the code reads beside itself is
+    there (it was silently left out: FileNotFoundError), and changing it re-runs the student."""
+    course = load_course(make_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    (subs / "jan" / "config").mkdir(parents=True)
+    reads_config = honest(0.5).replace(
+        "import csv, os\n", "import csv, os\nTHRESHOLD = float(open(os.path.join(os.path.dirname("
+        "os.path.abspath(__file__)), 'config', 'threshold.txt')).read())\n"
+    ).replace("> 0.5", "> THRESHOLD")
+    (subs / "jan" / "main.py").write_text(reads_config)
+    (subs / "jan" / "config" / "threshold.txt").write_text("0.5\n")
+    (subs / "jan" / "report.pdf").write_bytes(b"%PDF-1.4\0 not for the run")
+    out = tmp_path / "out"
+    run_batch(course, subs, out, BatchOptions(**OPTS))
+    first = read_grades(out)["jan"]
+    assert first["status"] == "ok" and float(first["score"]) == 1.0, first["message"]
+    assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 0
+    (subs / "jan" / "config" / "threshold.txt").write_text("0.3\n")
+    assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 1
+    assert float(read_grades(out)["jan"]["score"]) < 1.0
+
+
 def test_sigkill_and_resume_loses_nothing(tmp_path, bwrap_sandbox):
     course_dir = make_course(tmp_path / "course")
     slow_honest = "import time\ntime.sleep(1.5)\n" + honest(0.5)

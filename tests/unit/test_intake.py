@@ -84,3 +84,30 @@ def test_folder_problems(tmp_path):
     with pytest.raises(SubmissionsError) as info:
         scan_submissions(tmp_path)
     assert "both belong" in info.value.render()
+
+
+def test_folder_data_files_are_kept_for_the_run(tmp_path):
+    """Files besides code (configs, word lists) travel with the code into the run; documents
+    for people (.pdf) and the Kaggle upload do not, and neither counts as code."""
+    bob = tmp_path / "bob"
+    (bob / "config").mkdir(parents=True)
+    (bob / "main.py").write_text("print(1)\n")
+    (bob / "config" / "settings.json").write_text('{"C": 1}\n')
+    (bob / "vocab.txt").write_text("a\nb\n")
+    (bob / "report.pdf").write_bytes(b"%PDF-1.4\0binary")
+    (bob / "kaggle_submission.csv").write_text("id,label\n")
+    sub = entries(tmp_path)["bob"]
+    assert sub.files == ("main.py",)
+    assert sub.data_files == ("config/settings.json", "vocab.txt")
+
+
+def test_folder_data_files_are_bounded(tmp_path):
+    from grader.intake import MAX_DATA_BYTES
+
+    bob = tmp_path / "bob"
+    bob.mkdir()
+    (bob / "main.py").write_text("print(1)\n")
+    (bob / "train_copy.csv").write_text("x\n" * (MAX_DATA_BYTES // 2 + 1))
+    rejection = entries(tmp_path)["bob"]
+    assert isinstance(rejection, Rejection)
+    assert "train_copy.csv" in rejection.reason and "GRADER_DATA" in rejection.hint
