@@ -188,6 +188,7 @@ class Scorer:
                 _check_field_sizes(row, reader.line_num)
                 if header is None:
                     header = row
+                    _check_header(header)  # before the rows: a bad header explains them
                     continue
                 if not row:
                     continue
@@ -208,9 +209,6 @@ class Scorer:
         if header is None:
             raise OutputInvalid("submission.csv is empty; write the header 'id,label' and one row "
                                 "per test id")
-        if [h.strip() for h in header] != ["id", "label"]:
-            shown = ",".join(header)[:80]
-            raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
         return ids, labels
 
     def _check_labels(self, preds: pd.Series) -> None:
@@ -277,6 +275,19 @@ class Scorer:
             # rows: true label, columns: predicted label (scikit-learn's convention)
             "confusion": confusion_matrix(y, p, labels=classes).tolist(),
         }
+
+
+def _check_header(header: list[str]) -> None:
+    """The header must be exactly ``id,label``; pandas' unnamed index column gets its fix."""
+    names = [h.strip() for h in header]
+    if names == ["id", "label"]:
+        return
+    shown = ",".join(header)[:80]
+    if len(names) > 2 and names[0] in ("", "Unnamed: 0"):
+        raise OutputInvalid(f"submission.csv header is {shown!r}: its first column has no name, "
+                            "the row index pandas writes by default; write the file with "
+                            "to_csv(path, index=False) and the header 'id,label'")
+    raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
 
 
 def _check_field_sizes(row: list[str], line: int) -> None:

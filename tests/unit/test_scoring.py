@@ -63,6 +63,10 @@ def test_public_and_private_differ(tmp_path):
     (b"id,label\nt0,cat\nt0,cat\n", "more than once"),
     (b"id,label\nzzz,cat\n", "not test ids"),
     (b"id,label\nt0,cat\n", "misses 199 of 200"),
+    # pandas' default index column: the header is named as the cause, with the fix
+    (b",id,label\n0,t0,cat\n", r"first column has no name.*index=False"),
+    (b"Unnamed: 0,Id,Predicted\n0,t0,cat\n", r"header is 'Unnamed: 0,Id,Predicted'.*index=False"),
+    (b"ID,class\nt0,cat,extra\n", r"header is 'ID,class'; expected"),
 ])
 def test_invalid_outputs(tmp_path, raw, needle):
     scorer, _ = make(tmp_path)
