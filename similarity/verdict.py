@@ -13,7 +13,12 @@ the threshold and 1 to 1, and keeps the order of code scores. Then::
 
     score = 1 - (1 - scaled_code) * (1 - behaviour)
 
-so either kind alone at the threshold flags, and two moderate kinds together do too.
+so either kind alone at the threshold flags, and two moderate kinds together do too. Both
+must then be moderate, each at least ``MODERATE_SHARE`` of the threshold: code that alone
+falls just short of flagging (the class's idioms) plus a trace of shared wrong answers
+(behaviour 0.08: p = 1e-3.7, within what the class's model-alike pairs reach) is one kind
+near the bar, not two kinds of evidence. Such a pair ranks just under the threshold
+(``held_score``), in the order of its combined score.
 
 A pair whose agreement a standard model explains (both students reproduce, say, ``SVC()``)
 has no behavioural evidence, but it is agreement: it ranks in a band from ``explained_score``
@@ -31,7 +36,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["code_scale", "final_score", "reasons"]
+__all__ = ["MODERATE_SHARE", "code_scale", "final_score", "held_score", "reasons"]
+
+#: "moderate" evidence: at least this share of the threshold (on the scaled code's or
+#: the behaviour's own scale); two moderate kinds together flag, a weaker one adds nothing
+MODERATE_SHARE = 0.5
+_HELD_BAND = 0.02  # held pairs rank in [threshold * (1 - _HELD_BAND), threshold)
 
 
 def code_scale(code: np.ndarray, threshold: float, code_alone: float) -> np.ndarray:
@@ -82,6 +92,10 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     beh = np.where(valid, behaviour["behaviour"], 0.0)
     scaled = np.where(peer, code_scale(code, threshold, code_alone), code)
     score = 1.0 - (1.0 - scaled) * (1.0 - beh)
+    # over the threshold on neither kind alone nor on two moderate ones: held just under it
+    held = ((score >= threshold) & (scaled < threshold) & (beh < threshold)
+            & (np.minimum(scaled, beh) < MODERATE_SHARE * threshold))
+    score = np.where(held, held_score(score, threshold), score)
     which = np.asarray(behaviour["explained"])
     explained = valid & (which >= 0)
     floor = np.asarray(explained_score, dtype=np.float64)
@@ -94,6 +108,12 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
         out = np.where(unproven, np.maximum(score, _band(unproven_score, scaled, threshold)),
                        out)
     return out
+
+
+def held_score(score: np.ndarray, threshold: float) -> np.ndarray:
+    """Combined scores at or over the threshold, mapped just under it (order kept): where the
+    two kinds of evidence together pass the threshold but one of them is not even moderate."""
+    return threshold - _HELD_BAND * threshold * (1.0 - score) / max(1.0 - threshold, 1e-12)
 
 
 def _band(floor: float | np.ndarray, scaled: np.ndarray, threshold: float) -> np.ndarray:

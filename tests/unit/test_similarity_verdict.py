@@ -71,6 +71,32 @@ def test_behaviour_alone_and_both_moderate():
     assert _score([0.3], _beh([0.1]))[0] < THR
 
 
+def test_two_kinds_flag_together_only_when_both_are_moderate():
+    # code just short of flagging alone (0.8, scaled 0.4235) and a trace of shared wrong
+    # answers (behaviour 0.08): combined 1 - 0.5765 * 0.92 = 0.4696 is over the threshold, but
+    # the behaviour is under half of it: held just under the threshold, not flagged
+    scaled = 0.8 * THR / ALONE
+    combined = 1 - (1 - scaled) * (1 - 0.08)
+    assert combined >= THR
+    got = _score([0.8], _beh([0.08]))[0]
+    assert got == pytest.approx(THR - 0.02 * THR * (1 - combined) / (1 - THR))
+    assert THR * 0.98 <= got < THR and reason(0.8, 0.08, True, got, THR, ALONE) == ""
+    # near-strong behaviour (0.44) with code no closer than the class's (0.39, scaled 0.2065)
+    assert 0.39 * THR / ALONE < 0.5 * THR
+    held = _score([0.39, 0.8], _beh([0.44, 0.08]))
+    assert np.all(held < THR)
+    # held pairs keep the order of their combined scores (0.5556 over 0.4696)
+    assert held[0] > held[1]
+    # each kind at half the threshold or more: flagged on both (scaled 0.2382, behaviour 0.3)
+    s = _score([0.45], _beh([0.3]))[0]
+    assert 0.45 * THR / ALONE >= 0.5 * THR
+    assert s == pytest.approx(1 - (1 - 0.45 * THR / ALONE) * 0.7) and s >= THR
+    assert reason(0.45, 0.3, True, s, THR, ALONE) == "both"
+    # either kind strong alone still flags, whatever the other
+    assert _score([0.95], _beh([0.01]))[0] >= THR
+    assert _score([0.0], _beh([0.5]))[0] >= THR
+
+
 def test_explained_agreement_ranks_below_the_threshold_unless_code_flags():
     beh = _beh([0.0, 0.0, 0.0], explained=2)
     got = _score([0.0, 0.5, 0.95], beh)
