@@ -324,7 +324,7 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[l
                     raise CourseError(
                         f"{course_file} has no 'label' column",
                         problems=[f"{course_file}:1  header {header!r}"],
-                        hint="the hidden labels file must have the header 'id,label'",
+                        hint=_label_hint(course_file, header),
                     )
                 label_col = [h.strip() for h in header].index("label")
             ids, labels, seen, dups = [], [], set(), []
@@ -345,6 +345,20 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[l
         raise CourseError(f"{course_file} has {len(dups)} duplicate id(s)", problems=dups[:10],
                           hint="every id must appear exactly once")
     return ids, labels
+
+
+#: column names instructors use for the label (case-insensitive), renamed by the hint
+_LABEL_LOOKALIKES = ("label", "labels", "target", "class", "y", "category", "digit")
+
+
+def _label_hint(course_file: str, header: list[str]) -> str:
+    """The fix for a course CSV without a 'label' column, naming a likely column to rename."""
+    likely = [h for h in header if h.strip().lower() in _LABEL_LOOKALIKES]
+    rename = f"rename the column {likely[0].strip()!r} to 'label'; " if likely else ""
+    if course_file.startswith("hidden/"):
+        return rename + "the hidden labels file must have the header 'id,label'"
+    return (rename + f"{course_file} needs the header 'id,label,...' with each example's label "
+            "in the 'label' column")
 
 
 def load_course(path: str | Path) -> Course:

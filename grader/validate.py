@@ -10,6 +10,7 @@ silently: a deduction for an id no student has is an error, not a no-op.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,13 @@ from typing import Any
 
 from diagnostics import Diagnostic
 from grader.adjustments import Adjustment, read_adjustments
-from grader.course import Course, _line_of, load_course
+from grader.course import Course, _line_of, load_course, read_id_column
 from grader.errors import InputFileError
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.ops.tables import did_you_mean
 
-__all__ = ["CheckedInputs", "check_inputs", "course_problems", "stored_reference_models"]
+__all__ = ["CheckedInputs", "check_inputs", "course_problems", "label_notes",
+           "stored_reference_models"]
 
 #: names ``[grading] baseline`` accepts besides a reference model's (no model run needed)
 BASELINE_BUILTINS = ("majority", "most_frequent")
@@ -132,6 +134,32 @@ def course_problems(course: Course, *, reference_models: Collection[str] | None 
     return [p for p in problems if p]
 
 
+def label_notes(course: Course) -> list[str]:
+    """Warnings about hidden labels no training example has (classification only).
+
+    Programs may predict only the training labels, so no student can get such a test
+    example right: usually a typo or a different spelling ('3.0' for '3', 'Cat' for 'cat')
+    in ``hidden/test_labels.csv``. Not an error: a class absent from training can be meant.
+    """
+    if course.task != "classification" or course.metric == "roc_auc":
+        return []  # roc_auc's predictions are probabilities, not labels
+    _, train = read_id_column(course.data_dir / "train.csv", need_label=True,
+                              course_file="data/train.csv")
+    ids, hidden = read_id_column(course.hidden_dir / "test_labels.csv", need_label=True,
+                                 course_file="hidden/test_labels.csv")
+    known = set(train)
+    unseen = Counter(lab for lab in hidden if lab not in known)
+    if not unseen:
+        return []
+    first = next(i for i, (_, lab) in enumerate(zip(ids, hidden, strict=True)) if lab in unseen)
+    shown = ", ".join(f"{lab!r} ({n} row(s))" for lab, n in sorted(unseen.items())[:5])
+    allowed = ", ".join(map(repr, sorted(known)[:12]))
+    return [f"hidden/test_labels.csv has {sum(unseen.values())} label(s) that no row of "
+            f"data/train.csv has, so no submission can predict them: {shown}; first at "
+            f"hidden/test_labels.csv:{first + 2}. Training labels: {allowed}. Fix the spelling in "
+            "hidden/test_labels.csv if this is a mistake"]
+
+
 def stored_reference_models(out_dir: str | Path) -> set[str]:
     """The reference models with a score in ``out_dir/grading.db`` (none without a store;
     a missing store is not created)."""
@@ -234,6 +262,8 @@ def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None
     if loaded is not None:
         problems += course_problems(loaded, reference_models=reference_models)
     checked = CheckedInputs(course=loaded)  # type: ignore[arg-type]
+    if loaded is not None and not problems:
+        checked.notes += label_notes(loaded)
     known: dict[str, set[str]] = {}
     complete = True  # every table that names students was read (else ids are not checked)
     if submissions_dir is not None:

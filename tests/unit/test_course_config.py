@@ -97,6 +97,15 @@ def test_test_ids_must_match_hidden_labels(tmp_path):
     assert "differ" in text and "'t3'" in text and "'t9'" in text
 
 
+def test_missing_label_column_names_the_file_and_the_column_to_rename(tmp_path):
+    train = problems_of(make_course(tmp_path / "a", train="id,Target,x\na,0,1\nb,1,2\n"))
+    assert "data/train.csv has no 'label' column" in train
+    assert "rename the column 'Target' to 'label'" in train and "hidden labels" not in train
+    hidden = problems_of(make_course(tmp_path / "b", hidden="id,y\nt1,0\nt2,1\nt3,1\n"))
+    assert "hidden/test_labels.csv has no 'label' column" in hidden
+    assert "rename the column 'y' to 'label'" in hidden and "'id,label'" in hidden
+
+
 def test_duplicate_ids(tmp_path):
     text = problems_of(make_course(tmp_path, test="id,x\nt1,1\nt2,2\nt1,3\nt3,3\n"))
     assert "duplicate" in text and "data/test.csv:4" in text

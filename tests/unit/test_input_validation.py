@@ -135,3 +135,23 @@ def test_good_input_passes_and_is_returned_read(tmp_path):
     assert checked.course.name == "t"
     assert sorted(e.student for e in checked.submissions) == ["ana", "bogdan_svm", "ioana"]
     assert checked.deductions() == {"ana": (1.5, "slides")}
+
+
+def test_hidden_label_never_seen_in_training_is_warned_before_the_run(tmp_path):
+    """A hidden label no training row has cannot be predicted by anyone (the scorer allows
+    only training labels): a typo like '1.0' for '1' is named, with its file and line."""
+    course = make_course(tmp_path / "course", hidden="id,label\nt1,0\nt2,1.0\nt3,1.0\n")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text(PROGRAM)
+    notes = check_inputs(course, subs).notes
+    assert len(notes) == 1
+    assert "hidden/test_labels.csv has 2 label(s) that no row of data/train.csv has" in notes[0]
+    assert "'1.0' (2 row(s))" in notes[0] and "hidden/test_labels.csv:3" in notes[0]
+    assert "Training labels: '0', '1'" in notes[0]
+    (course / "hidden" / "test_labels.csv").write_text("id,label\nt1,0\nt2,1\nt3,1\n")
+    assert check_inputs(course, subs).notes == []
+    # regression: labels are numbers, not classes; nothing to warn about
+    (course / "course.toml").write_text('[competition]\nname = "t"\nmetric = "mse"\n')
+    (course / "hidden" / "test_labels.csv").write_text("id,label\nt1,0.5\nt2,7\nt3,1\n")
+    assert check_inputs(course, subs).notes == []
