@@ -241,6 +241,14 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
         If the folder does not exist, is empty, or two entries name the same student.
     """
     root = Path(folder)
+    if root.is_file() and _is_archive(root.name):
+        raise SubmissionsError(f"--submissions {root} is an archive, not a folder",
+                               hint=f"unpack it first (e.g. 'unzip {root} -d submissions') and "
+                                    "pass the folder with one entry per student")
+    if root.exists() and not root.is_dir():
+        raise SubmissionsError(f"--submissions {root} is a file, not a folder",
+                               hint="pass the folder that holds one folder or .py file per "
+                                    "student (its parent folder, if this is one student's file)")
     if not root.is_dir():
         raise SubmissionsError(f"submissions folder {root} does not exist",
                                hint="pass the folder with one entry per student")
@@ -266,8 +274,20 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
     if not entries and not odd_names:
         raise SubmissionsError(f"submissions folder {root} is empty",
                                hint="put one folder or .py file per student in it")
+    if len(entries) == 1 and not odd_names:
+        only = next(iter(entries.values()))
+        if only.is_file() and _is_archive(only.name):
+            # the whole class as one download: grading it would reject one "student"
+            raise SubmissionsError(
+                f"submissions folder {root} holds only the archive {only.name}",
+                hint=f"unpack it (e.g. 'unzip {only} -d {root}'), delete the archive, and run "
+                     "again; each student's folder or .py file must be directly inside")
     found = [_read_guarded(s, p) for s, p in entries.items()] + odd_names
     return sorted(found, key=lambda e: e.student)
+
+
+def _is_archive(name: str) -> bool:
+    return any(name.lower().endswith(suffix) for suffix in _ARCHIVES)
 
 
 def _bad_name(child: Path, why: str) -> Rejection:

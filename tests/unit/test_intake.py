@@ -40,6 +40,7 @@ def test_content_hash_follows_content(tmp_path):
 ])
 def test_non_python_single_files_rejected(tmp_path, name, content, reason):
     (tmp_path / name).write_bytes(content)
+    (tmp_path / "zz_other.py").write_text("print(1)")  # an archive alone is the class's download
     e = next(iter(entries(tmp_path).values()))
     assert isinstance(e, Rejection) and reason in e.reason and e.hint
 
@@ -84,6 +85,23 @@ def test_folder_problems(tmp_path):
     with pytest.raises(SubmissionsError) as info:
         scan_submissions(tmp_path)
     assert "both belong" in info.value.render()
+
+
+def test_a_class_archive_is_named_with_the_fix(tmp_path):
+    """The whole class as one download, passed as is or alone in the folder: an error that
+    says to unpack it (it read 'does not exist', or graded one rejected 'student')."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "class-2026.zip").write_bytes(b"PK\x03\x04")
+    for path in (subs / "class-2026.zip", subs):
+        with pytest.raises(SubmissionsError) as info:
+            scan_submissions(path)
+        text = info.value.render()
+        assert "class-2026.zip" in text and "unzip" in text and "does not exist" not in text
+    (subs / "ana.py").write_text("print(1)")  # an archive beside a student: that student's
+    assert isinstance(entries(subs)["class-2026"], Rejection)
+    with pytest.raises(SubmissionsError, match="is a file, not a folder"):
+        scan_submissions(subs / "ana.py")
 
 
 def test_folder_data_files_are_kept_for_the_run(tmp_path):
