@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.errors import InputFileError
 from grader.ops.tables import read_table, resolve_columns
 
-__all__ = ["ADJUSTMENT_ALIASES", "Adjustment", "read_adjustments"]
+__all__ = ["ADJUSTMENT_ALIASES", "Adjustment", "check_adjustments", "read_adjustments"]
 
 ADJUSTMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "student": ("student", "student_id", "studentid", "id", "sid", "username", "user",
@@ -39,6 +39,8 @@ class Adjustment:
 def read_adjustments(path: str | Path, max_points: float) -> list[Adjustment]:
     """Every deduction of ``adjustments.csv``, checking all rows and reporting all at once.
 
+    :func:`check_adjustments` without the raise when a row is wrong.
+
     Parameters
     ----------
     path : str or Path
@@ -56,6 +58,24 @@ def read_adjustments(path: str | Path, max_points: float) -> list[Adjustment]:
     InputFileError
         With one ``file:line`` entry per problem: a missing id, points that are not a number
         or outside ``0..max_points``, a student given twice.
+    """
+    out, problems = check_adjustments(path, max_points)
+    if problems:
+        raise InputFileError(f"{Path(path).name} has {len(problems)} problem(s)",
+                             problems=problems,
+                             hint=f"one row per student, points between 0 and {max_points:g}")
+    return out
+
+
+def check_adjustments(path: str | Path, max_points: float
+                      ) -> tuple[list[Adjustment], list[str]]:
+    """The good rows of ``adjustments.csv`` and one ``file:line`` problem per bad row, so a
+    caller can add its own checks of the good rows (unknown ids) to the same report.
+
+    Raises
+    ------
+    InputFileError
+        Only when the file itself cannot be read or lacks the student or points column.
     """
     table = read_table(path, "adjustments")
     p = table.path
@@ -98,7 +118,4 @@ def read_adjustments(path: str | Path, max_points: float) -> list[Adjustment]:
             continue
         first[sid] = line
         out.append(Adjustment(sid, points, cell(cells, "note"), line))
-    if problems:
-        raise InputFileError(f"{p.name} has {len(problems)} problem(s)", problems=problems,
-                             hint=f"one row per student, points between 0 and {max_points:g}")
-    return out
+    return out, problems

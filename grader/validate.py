@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics import Diagnostic
-from grader.adjustments import Adjustment, read_adjustments
+from grader.adjustments import Adjustment, check_adjustments
 from grader.course import Course, _line_of, load_course, read_id_column
 from grader.errors import InputFileError
 from grader.intake import Rejection, Submission, scan_submissions
@@ -281,12 +281,17 @@ def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None
     if adjustments is not None:
         max_points = loaded.grading.max_deduction if loaded else float("inf")
         try:
-            checked.adjustments = read_adjustments(adjustments, max_points)
+            checked.adjustments, bad_rows = check_adjustments(adjustments, max_points)
         except Diagnostic as exc:
             problems += _absorb(exc)
-        if complete and known:
-            problems += _unknown_ids(checked.adjustments, Path(adjustments),
+            bad_rows = []
+        if complete and known:  # one report: bad rows and unknown ids together
+            bad_rows += _unknown_ids(checked.adjustments, Path(adjustments),
                                      set().union(*known.values()), " or ".join(known))
+        if bad_rows:
+            problems += _absorb(InputFileError(
+                f"{Path(adjustments).name} has {len(bad_rows)} problem(s)", problems=bad_rows,
+                hint=f"one row per student of the class, points between 0 and {max_points:g}"))
     if problems:
         raise InputFileError(
             f"{len(problems)} problem(s) in the input; nothing was run or written",
