@@ -120,6 +120,29 @@ def _short(path: str, files: list[str]) -> str:
     return norm.rsplit("/", 1)[-1] if "/lib/python" in norm else norm
 
 
+#: the course's data files, by name: a program that looks for them elsewhere broke the contract
+_DATA_NAMES = ("train.csv", "test.csv", "validation.csv")
+_MISSING_FILE = re.compile(r"^FileNotFoundError: \[Errno 2\] No such file or directory: "
+                           r"'(?P<path>[^']*)'")
+
+
+def data_path_hint(exception: str) -> str | None:
+    """The fix for a crash that looked for the course's data outside ``$GRADER_DATA`` (e.g.
+    ``data/train.csv`` relative to the program, or a path from the student's laptop); None
+    for every other crash."""
+    m = _MISSING_FILE.match(exception or "")
+    if not m:
+        return None
+    path = m.group("path")
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name not in _DATA_NAMES or path.startswith("/grader/data/"):
+        return None
+    return (f"your program looked for {path!r}, but the course's data is only in the folder "
+            f"named by the environment variable GRADER_DATA (read-only): open it as "
+            f"os.path.join(os.environ[\"GRADER_DATA\"], \"{name}\"), and write your predictions "
+            "to os.path.join(os.environ[\"GRADER_OUTPUT\"], \"submission.csv\")")
+
+
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:
     """The crash for the page: the student's own frames first (innermost first), the
     exception, then a few library frames; None when ``log`` holds no traceback."""

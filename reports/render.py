@@ -399,6 +399,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     hint = s.hint if not s.accepted else STATUS_HINTS.get(s.status, "").format(
         time=f"{time_s:g} s" if isinstance(time_s, int | float) else "the time limit",
         memory=f"{mem} MB" if mem else "the memory limit")
+    crash = _crash(b, s)
+    if crash and s.status == "error":  # a crash with a known cause gets its own fix
+        hint = _explain.data_path_hint(crash["exception"]) or hint
     return dict(
         student=s.student, status=s.status, message=s.message,
         hint=hint or "", files=s.files, log_tail=_tail(log),
@@ -419,7 +422,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         exit_code=run.get("exit_code"), limits=limits, similarity=similarity,
         environment=_environment(b.meta.get("environment")),
         integrity=_integrity_for_student(g) if b.release_similarity else "",
-        explain=_explain.explain_grade(b, s, ranked), crash=_crash(b, s))
+        explain=_explain.explain_grade(b, s, ranked), crash=crash)
 
 
 def _crash(b: Batch, s: StudentRow) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from grader.batch.scores import grade_rows
 from grader.course import GradingConfig, IntegrityConfig
 from grader.store import Store
-from reports._explain import crash_view, explain_grade, parse_frames
+from reports._explain import crash_view, data_path_hint, explain_grade, parse_frames
 from reports._load import load_batch
 
 # the real traceback of the demo's gabi_crash.py (pandas 2, Python 3.11), as the sandbox
@@ -159,6 +159,26 @@ def test_crash_frames_of_several_own_files_innermost_first():
     assert [f.where for f in view["own"]] == ["lib/util.py, line 7", "main.py, line 3"]
     assert exc == "ValueError: negative dimensions are not allowed"
     assert crash_view("no traceback here\n", ["main.py"]) is None
+
+
+def test_data_read_outside_grader_data_gets_the_contract_as_the_fix():
+    """A program reading data/train.csv beside itself (as on the student's laptop) crashes
+    with FileNotFoundError: the page names that path and how to open the data instead."""
+    log = ("Traceback (most recent call last):\n"
+           '  File "/grader/code/kim.py", line 3, in <module>\n'
+           '    tr = pd.read_csv("data/train.csv")\n'
+           '  File "/env/lib/python3.11/site-packages/pandas/io/common.py", line 954, in get_handle\n'
+           "    handle = open(handle, ioargs.mode)\n"
+           "FileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'\n")
+    hint = data_path_hint(crash_view(log, ["kim.py"])["exception"])
+    assert "'data/train.csv'" in hint and 'os.environ["GRADER_DATA"], "train.csv"' in hint
+    laptop = "FileNotFoundError: [Errno 2] No such file or directory: 'C:\\Users\\kim\\test.csv'"
+    assert 'os.environ["GRADER_DATA"], "test.csv"' in data_path_hint(laptop)
+    # other crashes keep the general advice
+    for other in ("FileNotFoundError: [Errno 2] No such file or directory: 'model.pt'",
+                  "FileNotFoundError: [Errno 2] No such file or directory: '/grader/data/train.csv'",
+                  "KeyError: 'label'", ""):
+        assert data_path_hint(other) is None
 
 
 def test_pages_show_the_band_table_and_the_place(tmp_path):
