@@ -309,14 +309,18 @@ def hash_tree(folder: Path) -> str:
 def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[list[str], list[str]]:
     """The ids (and labels) of a course CSV, checking header and duplicates."""
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        # utf-8-sig: spreadsheets ("CSV UTF-8") start the file with a byte-order mark
+        with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             if not header or header[0].strip() != "id":
+                other = next((sep for sep in ";\t|" if header and sep in header[0]), None)
                 raise CourseError(
                     f"{course_file} must start with a header whose first column is 'id'",
                     problems=[f"{course_file}:1  found {header!r}"],
-                    hint="write the header line, e.g. 'id,label,...'",
+                    hint=(f"the file is separated by {other!r}, not commas (a spreadsheet "
+                          "export): save it as comma-separated CSV" if other else
+                          "write the header line, e.g. 'id,label,...'"),
                 )
             label_col = None
             if need_label:

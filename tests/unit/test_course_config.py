@@ -106,6 +106,18 @@ def test_missing_label_column_names_the_file_and_the_column_to_rename(tmp_path):
     assert "rename the column 'y' to 'label'" in hidden and "'id,label'" in hidden
 
 
+def test_spreadsheet_exports_of_course_csvs(tmp_path):
+    """Excel's "CSV UTF-8" starts with a byte-order mark: read as the same header (it was
+    "first column is not 'id'", found '\\ufeffid'); a ';'-separated export is named as such."""
+    bom = "\ufeffid,label\nt1,0\nt2,1\nt3,1\n"
+    course = load_course(make_course(tmp_path / "a", hidden=bom))
+    from grader.scoring import Scorer
+
+    assert list(Scorer(course).truth.index) == ["t1", "t2", "t3"]
+    text = problems_of(make_course(tmp_path / "b", hidden="id;label\nt1;0\nt2;1\nt3;1\n"))
+    assert "hidden/test_labels.csv:1" in text and "separated by ';'" in text
+
+
 def test_duplicate_ids(tmp_path):
     text = problems_of(make_course(tmp_path, test="id,x\nt1,1\nt2,2\nt1,3\nt3,3\n"))
     assert "duplicate" in text and "data/test.csv:4" in text
