@@ -225,8 +225,11 @@ class Scorer:
         bad = sorted(set(preds) - allowed)
         if bad:
             shown = ", ".join(map(repr, sorted(allowed)[:12]))
+            as_int = _integral(bad[0])
+            fix = (f"; write them as train.csv does ({as_int!r}, not {bad[0]!r}: e.g. "
+                   "pred.astype(int))" if as_int in allowed else "")
             raise OutputInvalid(f"submission.csv has label(s) not in the training labels, e.g. "
-                                f"{bad[0]!r}; allowed: {shown}")
+                                f"{bad[0]!r}; allowed: {shown}{fix}")
 
     def score(self, preds: pd.Series) -> Score:
         """Public and private score of validated predictions (from :meth:`parse`).
@@ -298,6 +301,15 @@ def _check_field_sizes(row: list[str], line: int) -> None:
 def _too_long(line: int) -> str:
     return (f"submission.csv line {line} has a field longer than {MAX_FIELD_CHARS:,} characters; "
             "ids and labels are short values")
+
+
+def _integral(v: str) -> str | None:
+    """'3.0' → '3' (a whole number written as a float, as numpy and torch print class ids)."""
+    try:
+        f = float(v)
+    except ValueError:
+        return None
+    return str(int(f)) if math.isfinite(f) and f == int(f) else None
 
 
 def _finite(v: str) -> bool:

@@ -81,6 +81,19 @@ def test_labels_must_come_from_training_labels(tmp_path):
         scorer.parse(csv_bytes(ids, ["horse"] + labels[1:]))
 
 
+def test_class_ids_written_as_floats_are_told_the_fix(tmp_path):
+    """numpy/torch write class 3 as '3.0': still not a training label, but the message says
+    how the labels must look instead of only listing the allowed ones."""
+    scorer, labels = make(tmp_path, classes=("0", "1", "2"))
+    ids = [f"t{i}" for i in range(200)]
+    with pytest.raises(OutputInvalid, match=r"e\.g\. '0\.0'.*write them as train\.csv does "
+                                            r"\('0', not '0\.0'.*astype\(int\)"):
+        scorer.parse(csv_bytes(ids, [f"{lab}.0" for lab in labels]))
+    with pytest.raises(OutputInvalid) as info:  # a class that does not exist: no such fix
+        scorer.parse(csv_bytes(ids, ["7.0"] + labels[1:]))
+    assert "astype" not in str(info.value)
+
+
 def test_regression_needs_numbers(tmp_path):
     scorer, labels = make(tmp_path, metric="mse", classes=None)
     ids = [f"t{i}" for i in range(200)]
