@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from reference.standard import (
@@ -110,3 +111,26 @@ def test_text_courses_get_the_vectoriser_pipelines(tmp_path):
     assert list(got["sklearn:TfidfVectorizer+MultinomialNB()"]) == \
         list(student.predict(test["text"]))
     assert all(len(got[n]) == len(test) for n in TEXT_MODELS["classification"])
+
+
+def test_an_unconverged_default_fits_without_warning_the_instructor(tmp_path):
+    # LogisticRegression() stops at 100 iterations on unscaled features, as every student's
+    # does: its predictions explain agreement, and no ConvergenceWarning reaches the terminal
+    import warnings
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(0, 1, (300, 30)) * rng.uniform(1, 1e4, 30)
+    y = np.where(X @ rng.normal(0, 1, 30) + rng.normal(0, 1e4, 300) > 0, "yes", "no")
+    cols = {f"f{j}": X[:, j] for j in range(30)}
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(300)], "label": y, **cols})
+    train, test = frame.iloc[:240], frame.iloc[240:].drop(columns="label")
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.warns(ConvergenceWarning):  # the student's own call warns
+        LogisticRegression().fit(train[list(cols)], train["label"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = standard_predictions(train, test, tmp_path, task="classification",
+                                   modality="tabular", names=["sklearn:LogisticRegression()"])
+    assert len(got["sklearn:LogisticRegression()"]) == len(test)
