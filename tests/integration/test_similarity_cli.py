@@ -67,6 +67,29 @@ def test_cli_reads_every_child_and_reports_user_errors(tmp_path):
     assert res.returncode == 1 and "min_score" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_students_are_named_as_grader_run_names_them(tmp_path):
+    # a folder name with a space and decomposed diacritics (as macOS writes them): pairs.csv
+    # names the student by the id grades.csv has, so the two tables join
+    import unicodedata
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    src = "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n" \
+          "    return total / len(xs)\n\nprint(mean([1, 2, 3]))\n"
+    (subs / unicodedata.normalize("NFD", "Ștefan Mărgărit")).mkdir()
+    (subs / unicodedata.normalize("NFD", "Ștefan Mărgărit") / "main.py").write_text(src)
+    (subs / "ana.py").write_text(src)
+    out = tmp_path / "out"
+    res = grader("similarity", str(subs), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(open(out / "pairs.csv", encoding="utf-8")))
+    assert {rows[0]["a"], rows[0]["b"]} == {"ana", unicodedata.normalize("NFC", "Ștefan_Mărgărit")}
+    # two entries that name one student are one problem, not two students
+    (subs / "Ștefan_Mărgărit.py").write_text(src)
+    res = grader("similarity", str(subs), "--out", str(out))
+    assert res.returncode == 1 and "Ștefan_Mărgărit: both" in res.stderr
+
+
 def test_a_reader_that_leaves_early_gets_the_files_and_no_traceback(tmp_path):
     """``grader similarity ... | head``: the output pipe closes before the summary is printed."""
     if not (DEMO / "submissions").is_dir():

@@ -1,7 +1,8 @@
 """``grader similarity PATH... --out DIR``: find shared code between submissions.
 
 Each immediate child of each PATH (a ``.py`` file or a folder) is one submission, named by
-its file stem or folder name. Writes ``pairs.csv``, ``pairs.json`` and ``clusters.csv`` and
+its file stem or folder name as ``grader run`` names students (``grader.names.normalize_id``:
+``Ștefan Mărgărit`` is ``Ștefan_Mărgărit``), so pairs.csv joins with grades.csv. Writes ``pairs.csv``, ``pairs.json`` and ``clusters.csv`` and
 prints the top pairs.
 """
 
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def collect(paths: list[Path]) -> dict[str, Path]:
     """Student name -> submission path for every immediate child of every PATH."""
+    from grader.names import normalize_id
     from similarity.corpora import children
 
     problems, found, origin = [], {}, {}
@@ -43,7 +45,8 @@ def collect(paths: list[Path]) -> dict[str, Path]:
         if not root.is_dir():
             problems.append(f"{root}: not a folder")
             continue
-        for name, p in children(root).items():
+        for child, p in children(root).items():
+            name = normalize_id(child)  # the student's id, as grader run has it
             if name in found:
                 problems.append(f"{name}: both {origin[name]} and {p}")
                 continue
