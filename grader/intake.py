@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnostics.source import source_encoding
 from diagnostics.text import terminal_safe
 from grader.errors import SubmissionsError
 from grader.names import ID_RULE, id_problem, normalize_id, stand_in_id, undecodable
@@ -127,11 +128,14 @@ def _check_py(student: str, path: Path, root: Path, name: str, found: list[str])
     if b"\0" in data:
         return _reject(student, path, found, f"{name} is a binary file, not Python source",
                        "send the .py source file")
+    encoding = source_encoding(data)  # UTF-8 unless the file declares its own (PEP 263)
     try:
-        data.decode("utf-8")
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
+        what = "UTF-8" if encoding == "utf-8" else f"{encoding} as its coding line declares"
         return _reject(student, path, found,
-                       f"{name} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
+                       f"{name} is not {what} (byte {exc.start}: "
+                       f"{data[exc.start:exc.start + 1]!r})",
                        "save the file as UTF-8 in your editor and resubmit")
     return None
 

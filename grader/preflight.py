@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from diagnostics.source import decode_source_bytes
 from sandbox.environment import Environment, distribution_for, importable_modules, local_modules
 
 MODES = ("warn", "reject")
@@ -178,7 +179,7 @@ def run_preflight(submissions: Iterable, env: Environment, *,
         files = {}
         for rel in sub.files:
             if rel.endswith(".py"):
-                files[rel] = (Path(sub.code_dir) / rel).read_text(encoding="utf-8",
-                                                                  errors="replace")
+                files[rel] = decode_source_bytes((Path(sub.code_dir) / rel).read_bytes(),
+                                                 errors="replace")
         results.append(check_student(sub.student, files, modules, top_level, mode=mode))
     return PreflightReport(mode, where, tuple(results))

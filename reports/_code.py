@@ -14,6 +14,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from diagnostics.source import decode_source_bytes
+
 #: at most this much of one file is shown (a page stays light; the rest is noted)
 MAX_SOURCE_BYTES = 200_000
 #: distinct fragment colours (CSS classes frag-0 .. frag-N-1), reused cyclically
@@ -81,7 +83,7 @@ def _read_bounded(path: Path) -> tuple[str, str]:
     note = ""
     if len(raw) > MAX_SOURCE_BYTES:
         raw, note = raw[:MAX_SOURCE_BYTES], f"only the first {MAX_SOURCE_BYTES // 1000} kB shown"
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_source_bytes(raw, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     return text, note
 
 
