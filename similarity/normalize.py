@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from diagnostics.source import source_encoding
+
 __all__ = ["NormalizedFile", "read_source", "read_bounded", "decode_source", "normalize_source",
            "normalize_lines", "normalize_comment", "token_stream", "TOKEN_CHAR",
            "CHAR_TOKEN"]
@@ -136,8 +138,13 @@ def decode_source(data: bytes, max_bytes: int) -> tuple[str, list[str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        notes.append("not valid UTF-8; undecodable bytes replaced")
+        # a coding line (PEP 263: '# -*- coding: latin-1 -*-') is how Python reads the file
+        encoding = source_encoding(data)
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            text = data.decode("utf-8", errors="replace")
+            notes.append("not valid UTF-8; undecodable bytes replaced")
     return text, notes
 
 
