@@ -230,8 +230,17 @@ def _number(text: str) -> Decimal:
     return value
 
 
-def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Decimal]]:
+def load_project_grades(path: str | Path, roster: Roster | None = None
+                        ) -> dict[str, tuple[Decimal | None, Decimal]]:
     """Project grades from a batch's ``grades.csv`` (``student, grade[, deduction]``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The grades table.
+    roster : Roster, optional
+        When given, every row must name a roster student: a grade for someone else (a
+        renamed folder, a typo) would otherwise never reach anyone's final grade.
 
     Returns
     -------
@@ -241,7 +250,8 @@ def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Dec
     Raises
     ------
     InputFileError
-        A grade or deduction that is not a number, with its ``file:line``.
+        With the ``file:line`` of each problem: a grade or deduction that is not a number, a
+        student given twice, or (with ``roster``) a student not in the roster.
     """
     p = Path(path)
     header, rows = read_table(p, "grades")
@@ -249,12 +259,23 @@ def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Dec
                                     "deduction": ("deduction",)},
                            ("student", "grade"), p, "grades")
     out: dict[str, tuple[Decimal | None, Decimal]] = {}
+    seen: dict[str, int] = {}
     problems: list[str] = []
     for line, cells in rows:
         def get(canon: str, cells: list[str] = cells) -> str:
             i = cols.get(canon)
             return cells[i] if i is not None and i < len(cells) else ""
 
+        sid = get("student")
+        if sid in seen:
+            problems.append(f"{p}:{line}  student {sid!r} again (first on line {seen[sid]})")
+            continue
+        seen[sid] = line
+        if roster is not None and sid not in roster:
+            close = difflib.get_close_matches(sid, roster.ids, n=1)
+            problems.append(f"{p}:{line}  student {sid!r} is not in the roster, so this "
+                            f"grade ({get('grade') or 'none'}) would reach no final grade"
+                            + (f" (did you mean {close[0]!r}?)" if close else ""))
         try:
             grade = _number(get("grade")) if get("grade") else None
             deduction = _number(get("deduction")) if get("deduction") else Decimal(0)
@@ -262,11 +283,12 @@ def load_project_grades(path: str | Path) -> dict[str, tuple[Decimal | None, Dec
             problems.append(f"{p}:{line}  grade {get('grade')!r} or deduction "
                             f"{get('deduction')!r} is not a number")
             continue
-        out[get("student")] = (grade, deduction)
+        out[sid] = (grade, deduction)
     if problems:
         raise InputFileError(f"grades {p} has {len(problems)} problem(s)", problems=problems,
                              hint="pass the grades.csv written by 'grader run' or 'grader "
-                                  "grades'")
+                                  "grades' for this roster; add a missing student to the "
+                                  "roster, or rename the row to the roster's id")
     return out
 
 

@@ -218,3 +218,21 @@ def test_project_grade_from_the_batch_grades_csv(tmp_path, roster):
     with pytest.raises(InputFileError) as err:
         load_components(comps, RULES, roster)  # without grades.csv, 'project' is required
     assert any("no 'project' column" in x for x in err.value.problems)
+
+
+def test_project_grades_naming_no_roster_student_are_an_error_not_dropped(tmp_path, roster):
+    """A grades.csv row for a folder renamed away from the roster id (or a student twice)
+    used to be skipped: the student's project grade was lost and they showed 'incomplete'."""
+    grades = tmp_path / "grades.csv"
+    grades.write_text("student,status,score,rank,grade\n"
+                      "ana_,ok,0.91,1,10\n"
+                      "stefan,ok,0.80,2,8\n"
+                      "stefan,ok,0.70,3,7\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_project_grades(grades, roster)
+    assert err.value.problems == [
+        f"{grades}:2  student 'ana_' is not in the roster, so this grade (10) would "
+        "reach no final grade (did you mean 'ana'?)",
+        f"{grades}:4  student 'stefan' again (first on line 3)"]
+    grades.write_text("student,grade\nana,10\nstefan,8\n", encoding="utf-8")
+    assert load_project_grades(grades, roster) == {"ana": (D(10), D(0)), "stefan": (D(8), D(0))}

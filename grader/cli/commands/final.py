@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     rules = load_final_rules(args.course)
     roster = load_roster(args.roster)
-    projects = load_project_grades(args.project_grades) if args.project_grades else None
+    projects = (load_project_grades(args.project_grades, roster) if args.project_grades
+                else None)
     integrity = load_integrity(args.project_grades) if args.project_grades else None
     components = load_components(args.components, rules, roster, projects, integrity)
     results = final_grades(components, rules, roster)
