@@ -150,3 +150,33 @@ def test_unknown_adjustment_id_on_the_kaggle_path(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "adjustments.csv:2  student 'mihai_pp' is not in the roster or on the leaderboard" in err
     assert "did you mean 'mihai_p'?" in err and not out.exists()
+
+
+def test_grades_refuses_the_folder_of_a_run_batch_and_keeps_its_decisions(tmp_path, capsys):
+    """--out naming a 'grader run' batch replaced its scores and grades with the leaderboard's,
+    and the TAs' confirmed finding vanished from grades.csv."""
+    from grader.decisions import decide, refresh_grades_csv
+    from grader.store import Store
+    from tests.synthetic_batch import make_batch
+
+    out = tmp_path / "batch"
+    names = make_batch(out, students=8, pairs=4)
+    a, b = names["pair"]
+    with Store(out / "grading.db") as store:
+        decide(store, a, b, "peer", state="confirmed", note="same code", reviewer="ta1",
+               expected_version=0)
+        refresh_grades_csv(out, store)
+        before = store.grades()
+    csv_before = (out / "grades.csv").read_bytes()
+    assert "confirmed" in read(out / "grades.csv")[a]["integrity"]
+    course = make_course(tmp_path / "c", toml='[competition]\nname = "t"\n[grading]\nbaseline = 0.1\n')
+    lb = write(tmp_path / "s.csv", [["student", "score"], [a, 0.9], [b, 0.8]])
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "holds the batch graded by 'grader run'" in err and "a folder of its own" in err
+    assert (out / "grades.csv").read_bytes() == csv_before
+    with Store(out / "grading.db") as store:
+        assert store.grades() == before
+    # a grades-only folder is graded again as before
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(tmp_path / "g")]) == 0
+    assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(tmp_path / "g")]) == 0

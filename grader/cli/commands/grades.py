@@ -59,6 +59,28 @@ def _store_rows(table: Any, graded: list[Any], lb: Path) -> dict[str, list[dict[
     return {"submissions": subs, "scores": scores, "grades": grades}
 
 
+def _refuse_a_run_batch(out: Path) -> None:
+    """Stop before a ``grader run`` batch's store is replaced by a leaderboard's scores.
+
+    Storing the leaderboard there would delete the runs' scores and grades and, with them,
+    the TAs' decisions' effect on grades.csv; a grades-only folder (or none) is fine."""
+    from grader.errors import GraderError
+    from grader.store import Store
+
+    if not (out / "grading.db").is_file():
+        return
+    with Store(out / "grading.db") as store:
+        meta = store.meta()
+        graded = bool(store.grades())
+    if graded and meta.get("submissions_dir") and not meta.get("leaderboard"):
+        raise GraderError(
+            f"{out} holds the batch graded by 'grader run' from {meta['submissions_dir']}; "
+            "'grader grades' would replace its scores and grades (and the TAs' decisions' "
+            "outcome) with the leaderboard's",
+            hint=f"give 'grader grades' a folder of its own, e.g. --out {out.parent / 'grades'}"
+                 f" (and 'grader report {out}' to refresh that batch)")
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     import time
@@ -81,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     course, table = checked.course, checked.scores
     scorer = Scorer(course)
     out = args.out
+    _refuse_a_run_batch(out)
     out.mkdir(parents=True, exist_ok=True)
     with Store(out / "grading.db") as store:
         baseline, source = baseline_score(course, store, scorer)
