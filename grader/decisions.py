@@ -129,10 +129,14 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
     """
     ref = pair_key(a, b, kind)
     named = sorted(set(named or []))
-    problems = _check(ref, state, reviewer, named, _pairs(store))
+    pairs = _pairs(store)
+    problems = _check(ref, state, reviewer, named, pairs)
     if problems:
+        gone = ref not in pairs
         raise GraderError(f"decision on {ref.label()} not stored", problems=problems,
-                          hint="pick one of the states and give your name")
+                          hint="open the pair again from the similarity overview (the batch "
+                               "was re-run since this page was loaded)" if gone else
+                               "pick one of the states and give your name")
     [row] = store.add_decisions([dict(lo=ref.lo, hi=ref.hi, kind=ref.kind, state=state,
                                       note=note.strip(), reviewer=reviewer.strip(), named=named,
                                       expected_version=expected_version)])

@@ -69,6 +69,10 @@ def make_app(out: Path, *, token: str | None = None,
         review = {"action": "/decide", "csrf": csrf, "message": message, "history": history,
                   "reviewer": request.cookies.get(_REVIEWER_COOKIE, "")}
         html = render_page(out, snapshot, rel, review=review)
+        if html is None and message:
+            # a decision refused for a pair no longer in the batch (a submission removed
+            # and the batch re-run while the page was open): the reason, not a bare 404
+            return PlainTextResponse(message, status_code=status)
         if html is None:
             return PlainTextResponse(f"no page {rel} in this batch", status_code=404)
         return HTMLResponse(html, status_code=status)

@@ -121,6 +121,31 @@ def test_two_browsers_on_one_pair_the_later_is_refused_visibly(app, browse):
     _only_local(app)
 
 
+def test_a_pair_gone_since_the_page_opened_says_why_the_decision_was_not_stored(app, browse):
+    """The batch re-run without one of the pair's students while the TA had its page open:
+    the form's answer was a bare 'no page ... in this batch' (404), not the reason."""
+    from grader.store import Store
+
+    a, b = app.names["pair"]
+    page = browse(app)
+    page.goto(app.pair_url(a, b))
+    with Store(app.out / "grading.db") as store:  # what a re-run's similarity stage stores
+        kept = [p for p in store.similarity_pairs() if a not in (p["a"], p["b"])]
+        store.put_similarity(kept, store.similarity_clusters())
+    page.check("#decision-form input[name=state][value=confirmed]")
+    page.fill("#decision-form input[name=reviewer]", "Ana")
+    with page.expect_navigation() as nav:
+        page.click("#decision-form button[type=submit]")
+    assert nav.value.status == 400
+    text = page.text_content("body")
+    assert f"decision on {min(a, b)} ~ {max(a, b)} (peer) not stored" in text
+    assert "was a submission removed or renamed?" in text
+    assert "open the pair again from the similarity overview" in text
+    with Store(app.out / "grading.db") as store:
+        assert store.decision_history(min(a, b), max(a, b), "peer") == []
+    _only_local(app)
+
+
 def _flagged_rows(page) -> list[str]:
     page.check("[data-flagged-for=pairs]")
     return page.eval_on_selector_all(
