@@ -98,6 +98,12 @@ def _check(ref: PairRef, state: str, reviewer: str, named: list[str],
     if stray:
         problems.append(f"named {', '.join(map(repr, stray))} not in the pair "
                         f"{ref.lo} ~ {ref.hi}")
+    sources = [n for n in named if n not in stray and ref.kind != "peer"
+               and n.startswith(f"{ref.kind}:")]
+    if sources:
+        problems.append(f"named {', '.join(map(repr, sources))}: the {ref.kind} source, not a "
+                        "student; name the student or nobody (a finding naming nobody applies "
+                        "to the student)")
     return problems
 
 

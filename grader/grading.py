@@ -256,7 +256,10 @@ def apply_integrity(rows: list[dict], decisions: list[dict], policy: IntegrityCo
     for d in decisions:
         pair = [d["lo"], d["hi"]]
         if d["state"] == "confirmed":
-            named = [n for n in d.get("named") or [] if n in pair]
+            # a web/archive source is never a student: naming it must not spare the student
+            kind = d.get("kind") or "peer"
+            named = [n for n in d.get("named") or [] if n in pair
+                     and (kind == "peer" or not n.startswith(f"{kind}:"))]
             targets = named if policy.applies_to == "named" and named else pair
             for who in targets:
                 other = pair[1] if who == pair[0] else pair[0]

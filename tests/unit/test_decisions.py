@@ -94,6 +94,31 @@ def test_named_policy_and_points():
     assert [r["grade"] for r in again] == [8.0, 9.0, None]
 
 
+def test_naming_the_web_source_does_not_spare_the_student(batch, tmp_path):
+    """Under applies_to = "named", a confirmed web finding naming the source (the only name a
+    CSV row can get wrong this way) reached no grade and no integrity note at all."""
+    store, names = batch
+    student, source = names["web_pair"]
+    graded = _grade(store, student)[0]
+    assert graded and graded > 0
+    d = [{"lo": source, "hi": student, "kind": "web", "state": "confirmed", "note": "tutorial",
+          "reviewer": "t", "named": [source]}]
+    [row] = [r for r in apply_integrity(store.grades(), d, IntegrityConfig("zero", "named"))
+             if r["student"] == student]
+    assert row["grade"] == 0.0 and "with web:tutorial (t) - tutorial" in row["integrity"]
+    with pytest.raises(GraderError) as err:
+        decide(store, student, source, "web", state="confirmed", reviewer="t", named=[source],
+               expected_version=0)
+    assert "named 'web:tutorial': the web source, not a student" in err.value.render()
+    path = tmp_path / "d.csv"
+    path.write_text(f"a,b,kind,state,reviewer,named\n{student},{source},web,confirmed,t,"
+                    f"{source}\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        import_csv(store, path)
+    assert "d.csv:2  named 'web:tutorial': the web source" in err.value.problems[0]
+    assert store.decisions() == []
+
+
 def test_export_then_import_round_trip(batch, tmp_path):
     store, names = batch
     a, b = names["pair"]
