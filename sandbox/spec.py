@@ -51,3 +51,12 @@ class RunSpec:
     python: str = sys.executable
     name: str = "run"
     image: str = ""
+
+    def argv(self, python: str) -> list[str]:
+        """The program's command line: ``python -- <entry>``.
+
+        ``--`` ends the interpreter's options, so an entry named like one (``--help.py``,
+        ``-c.py``) is run as the file it is instead of being read as an option; the
+        program still sees ``sys.argv[0] == entry``.
+        """
+        return [python, "--", self.entry]

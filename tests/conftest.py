@@ -62,8 +62,9 @@ class SandboxRunner:
     counter: list[int] = field(default_factory=lambda: [0])
 
     def run(self, source: str | dict[str, str], *, limits=None, data_dir: Path | None = None,
-            env: dict[str, str] | None = None, name: str = "student", **spec_kw):
-        """Write ``source`` as ``main.py`` (or a dict of files) and run it; returns
+            env: dict[str, str] | None = None, name: str = "student", entry: str = "main.py",
+            **spec_kw):
+        """Write ``source`` as ``entry`` (or a dict of files) and run ``entry``; returns
         ``(verdict, output_dir, code_dir)``."""
         from sandbox import RunSpec, run
 
@@ -72,7 +73,7 @@ class SandboxRunner:
         code, out = d / "code", d / "out"
         code.mkdir(parents=True)
         out.mkdir()
-        files = {"main.py": source} if isinstance(source, str) else source
+        files = {entry: source} if isinstance(source, str) else source
         for rel, text in files.items():
             (code / rel).parent.mkdir(parents=True, exist_ok=True)
             (code / rel).write_text(text)
@@ -80,7 +81,7 @@ class SandboxRunner:
             data_dir = d / "data"
             data_dir.mkdir()
             (data_dir / "train.csv").write_text("id,label\n1,cat\n2,dog\n")
-        spec = RunSpec(code_dir=code, entry="main.py", data_dir=data_dir, output_dir=out,
+        spec = RunSpec(code_dir=code, entry=entry, data_dir=data_dir, output_dir=out,
                        limits=limits or fast_limits(), env=dict(env or {}),
                        python=self.python, name=name, **spec_kw)
         return run(spec, backend=self.backend), out, code

@@ -107,7 +107,7 @@ def command(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
                 "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
     return [*_keyring.fresh_session_prefix(), "bwrap",
             *bwrap_flags(spec, ws, runtime, as_root=as_root), "--seccomp", str(seccomp_fd),
-            "--", *drop, runtime.executable, spec.entry]
+            "--", *drop, *spec.argv(runtime.executable)]
 
 
 def _check_gpu_limits(spec: RunSpec, cgroup) -> None:

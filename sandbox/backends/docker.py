@@ -92,7 +92,7 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
     # a watchdog as PID 1: if the grader dies, the container still stops at the outer clock
     watchdog = ["timeout", "-s", "KILL", f"{int(lim.outer_time_s)}s"]
     kw = dict(
-        image=image, command=[*watchdog, python, spec.entry], working_dir=CODE_DIR, environment=env,
+        image=image, command=[*watchdog, *spec.argv(python)], working_dir=CODE_DIR, environment=env,
         user=f"{ws.uid}:{ws.uid}", hostname="sandbox",
         network_mode="none", ipc_mode="private", read_only=True, privileged=False,
         cap_drop=["ALL"], security_opt=["no-new-privileges"],

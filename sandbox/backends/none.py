@@ -30,7 +30,7 @@ def run(spec: RunSpec) -> Verdict:
                                                                     renumbered=False),
                           home=str(ws.code))
         with _active.track() as handle:
-            res = run_process([runtime.executable, spec.entry], env=env, cwd=str(ws.code),
+            res = run_process(spec.argv(runtime.executable), env=env, cwd=str(ws.code),
                               limits=spec.limits, cgroup=None, name=spec.name, handle=handle)
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
     finally:

@@ -79,6 +79,14 @@ def test_exit_code_without_exception(sandbox_backend):
     assert v.status == "error" and v.exit_code == 3 and "code 3" in v.message
 
 
+@pytest.mark.parametrize("entry", ["--help.py", "-c.py", "my model.py"])
+def test_entry_named_like_an_option_or_with_spaces_runs(sandbox_backend, entry):
+    # python <entry> read '--help.py' as an interpreter option: 'unknown option', exit 2
+    v, _, _ = sandbox_backend.run("import sys\nprint(sys.argv)\n", entry=entry)
+    assert v.status == "ok", v.stderr
+    assert v.stdout == f"{[entry]!r}\n"
+
+
 def test_wall_time_limit(sandbox_backend):
     v, _, _ = sandbox_backend.run("print('start', flush=True)\nwhile True:\n    pass\n",
                                   limits=fast_limits(time_s=2))
