@@ -2,8 +2,11 @@
 and the lock file of what was resolved from it.
 
 Every line must be one requirement in pip's syntax (``name``, ``name==1.2``, ``name>=1,<2``,
-markers and ``name @ URL`` allowed); pip options (``-r``, ``-e``, ``--index-url``) are refused
-with the line, because the build must not depend on anything outside the file.
+markers allowed); pip options (``-r``, ``-e``, ``--index-url``) are refused with the line,
+because the build must not depend on anything outside the file. URLs (``name @ URL``,
+``git+https://...``) are refused too: the lock pins ``name==version`` from the package index, so
+the environment would not hold what the URL names (pip then failed, or installed the index's
+build of that name).
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ DEFAULT_REQUIREMENTS: tuple[str, ...] = (
     "opencv-python-headless", "scikit-image", "matplotlib", "tqdm",
 )
 _LOCK_HEADER = "# gradebox course environment: resolved by `grader sandbox build`; do not edit"
+
+
+_URL_REFUSED = ("a URL is not supported here: the lock pins versions from the package index, so "
+                "the environment would not hold what the URL names; name a released version "
+                "(e.g. requests==2.32.3), or publish the package on the index pip is "
+                "configured with")
 
 
 class EnvironmentFileError(SandboxError):
@@ -113,7 +122,11 @@ def read_requirements(course_root: Path) -> Requirements:
         try:
             req = Requirement(line)
         except InvalidRequirement as exc:
-            reason = str(exc).splitlines()[0]
+            req, reason = None, str(exc).splitlines()[0]
+        if "://" in line.split(";", 1)[0] or (req is not None and req.url):
+            problems.append(f"{where}\n    {_URL_REFUSED}")
+            continue
+        if req is None:
             problems.append(f"{where}\n    not a requirement pip can read ({reason}); write e.g. "
                             "scikit-image==0.26.0 or numpy>=2,<3")
             continue

@@ -134,6 +134,13 @@ def test_typo_unavailable_version_and_unparsable_line_name_the_line(tmp_path):
                     "no such version"),
         "parse": ("numpy\n\nscikit-learn=>1.2\n", "requirements.txt:3  scikit-learn=>1.2",
                   "not a requirement pip can read"),
+        # the lock kept only 'name==version': pip then looked the name up on the index
+        "url": ("numpy\nmylib @ file:///srv/wheels/mylib-1.0-py3-none-any.whl\n",
+                "requirements.txt:2  mylib @ file:///srv/wheels/mylib-1.0-py3-none-any.whl",
+                "a URL is not supported here"),
+        "git": ("git+https://github.com/psf/requests.git\n",
+                "requirements.txt:1  git+https://github.com/psf/requests.git",
+                "a URL is not supported here"),
     }
     for name, (text, where, why) in cases.items():
         course = _course(tmp_path / name, text)
@@ -143,7 +150,8 @@ def test_typo_unavailable_version_and_unparsable_line_name_the_line(tmp_path):
         assert where in rendered and why in rendered, rendered
         assert not (course / "environment" / "requirements.lock").exists()
         # before any run: the batch's check says the same
-        with pytest.raises(EnvironmentFileError if name == "parse" else EnvironmentNotBuilt):
+        read_error = name in ("parse", "url", "git")
+        with pytest.raises(EnvironmentFileError if read_error else EnvironmentNotBuilt):
             require_environment(course, cache_dir=cache)
 
 
