@@ -213,13 +213,19 @@ class Scorer:
 
     def _check_labels(self, preds: pd.Series) -> None:
         if self.course.task == "regression" or self.metric == "roc_auc":
-            bad = [v for v in preds if not _finite(v)]
-            if bad:
+            bad = preds[[not _finite(v) for v in preds]]
+            if len(bad):
                 raise OutputInvalid(f"submission.csv has {len(bad)} label(s) that are not numbers, "
-                                    f"e.g. {bad[0]!r}")
-            if self.metric == "roc_auc" and not all(0 <= float(v) <= 1 for v in preds):
-                raise OutputInvalid("submission.csv labels must be probabilities of the positive "
-                                    "class in [0, 1] for the roc_auc metric")
+                                    f"e.g. {_not_a_number(bad.iloc[0])} for id {bad.index[0]!r}; "
+                                    f"{self._number_fix(bad.iloc[0])}")
+            if self.metric == "roc_auc":
+                out = preds[[not 0 <= float(v) <= 1 for v in preds]]
+                if len(out):
+                    raise OutputInvalid(
+                        f"submission.csv has {len(out)} label(s) outside [0, 1], e.g. "
+                        f"{out.iloc[0]!r} for id {out.index[0]!r}; the roc_auc metric takes the "
+                        f"probability of the positive class ({self._positive!r}): write "
+                        "predict_proba(X)[:, 1], not a score or decision_function")
             return
         allowed = self.train_labels
         bad = sorted(set(preds) - allowed)
@@ -259,6 +265,21 @@ class Scorer:
             # the public part's own matrix: what a student may see before the private release
             details["public"] = self._details(y[mask], p[mask])
         return Score(public, private, details)
+
+    @property
+    def _positive(self) -> str:
+        """roc_auc's positive class: the last training label in sorted order (as ``_roc_auc``)."""
+        return sorted(self.train_labels, key=_natural)[-1]
+
+    def _number_fix(self, example: str) -> str:
+        if self.metric == "roc_auc":
+            return (f"write the probability of the positive class ({self._positive!r}) for every "
+                    "test id, e.g. predict_proba(X)[:, 1]")
+        if _parses(example):  # NaN or inf: a model or a division went wrong
+            return ("every label must be a finite number: check numpy.isfinite(pred).all() "
+                    "before writing and find where the NaN or inf comes from")
+        return (f"the metric is {self.metric}: write the predicted number for each test id, "
+                "not a class name or text")
 
     def score_series(self, preds: pd.Series) -> Score:
         """Score a prediction Series (e.g. a reference model's) given as Python labels."""
@@ -310,6 +331,25 @@ def _integral(v: str) -> str | None:
     except ValueError:
         return None
     return str(int(f)) if math.isfinite(f) and f == int(f) else None
+
+
+def _not_a_number(v: str) -> str:
+    """A non-finite label as the student should read it (pandas writes NaN as an empty field)."""
+    if v == "":
+        return "an empty label (pandas writes NaN as an empty field)"
+    try:
+        return f"{v!r} ({'NaN' if math.isnan(float(v)) else 'infinite'})"
+    except ValueError:
+        return repr(v)
+
+
+def _parses(v: str) -> bool:
+    """Python reads ``v`` as a float (NaN and inf included); the empty field is pandas' NaN."""
+    try:
+        float(v)
+    except ValueError:
+        return v == ""
+    return True
 
 
 def _finite(v: str) -> bool:

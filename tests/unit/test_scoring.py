@@ -103,6 +103,34 @@ def test_regression_needs_numbers(tmp_path):
     assert s.private == 0.0 and not scorer.greater_is_better
 
 
+@pytest.mark.parametrize("bad,needle", [
+    # pandas writes NaN as an empty field: named as that, not as e.g. ''
+    ("", r"not numbers, e\.g\. an empty label \(pandas writes NaN.*id 't0'.*numpy\.isfinite"),
+    ("nan", r"'nan' \(NaN\) for id 't0'.*numpy\.isfinite"),
+    ("-inf", r"'-inf' \(infinite\).*numpy\.isfinite"),
+    ("high", r"'high' for id 't0'; the metric is mae: write the predicted number.*not a class"),
+])
+def test_regression_non_numbers_are_named_with_their_fix(tmp_path, bad, needle):
+    scorer, labels = make(tmp_path, metric="mae", classes=None)
+    ids = [f"t{i}" for i in range(200)]
+    with pytest.raises(OutputInvalid, match=needle) as info:
+        scorer.parse(csv_bytes(ids, [bad] + labels[1:]))
+    assert "1 label(s)" in str(info.value)
+
+
+def test_roc_auc_outside_0_1_names_the_value_and_the_positive_class(tmp_path):
+    scorer, labels = make(tmp_path, metric="roc_auc", classes=("0", "1"))
+    ids = [f"t{i}" for i in range(200)]
+    probs = ["0.25"] * 197 + ["1.5", "-0.2", "3"]
+    with pytest.raises(OutputInvalid, match=r"3 label\(s\) outside \[0, 1\], e\.g\. '1\.5' "
+                                            r"for id 't197'.*positive class \('1'\).*"
+                                            r"predict_proba\(X\)\[:, 1\]"):
+        scorer.parse(csv_bytes(ids, probs))
+    with pytest.raises(OutputInvalid, match=r"empty label.*probability of the positive class \('1'\)"):
+        scorer.parse(csv_bytes(ids, [""] + probs[1:]))
+    assert scorer.score(scorer.parse(csv_bytes(ids, ["0.5"] * 200))).private == 0.5
+
+
 def test_metrics_match_worked_examples():
     ex = json.loads(WORKED_EXAMPLES.read_text())
     # the slide prints the confusion matrix as predicted (rows) by actual (columns)
