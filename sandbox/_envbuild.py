@@ -78,6 +78,17 @@ def base_python(reqs: Requirements) -> str:
             hint=f"install it (e.g. apt-get install python{reqs.python}) or delete "
                  "environment/python-version to use the grader's Python "
                  f"{sys.version_info.major}.{sys.version_info.minor}")
+    if reqs.python.count(".") == 2:  # a patch release asked for: python3.X may be another one
+        p = subprocess.run([found, "-I", "-c", "import platform;print(platform.python_version())"],
+                           capture_output=True, text=True, timeout=60)
+        have = p.stdout.strip()
+        if p.returncode == 0 and have != reqs.python:
+            minor = ".".join(reqs.python.split(".")[:2])
+            raise EnvironmentFileError(
+                f"environment/python-version asks for Python {reqs.python}, but this machine's "
+                f"Python {minor} ({found}) is {have}",
+                hint=f"write {minor} in environment/python-version to accept any Python "
+                     f"{minor}, or install Python {reqs.python}")
     return found
 
 

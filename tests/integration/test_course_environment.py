@@ -155,6 +155,28 @@ def test_typo_unavailable_version_and_unparsable_line_name_the_line(tmp_path):
             require_environment(course, cache_dir=cache)
 
 
+def test_python_version_names_what_this_machine_has(tmp_path):
+    cache = tmp_path / "cache"
+    major, minor, micro = sys.version_info[:3]
+    cases = {
+        "3.99": "asks for Python 3.99, which is not installed",
+        # a patch release that is not the python3.X found: was built on that one silently
+        f"{major}.{minor}.{micro + 1}": f"asks for Python {major}.{minor}.{micro + 1}, but",
+    }
+    for version, why in cases.items():
+        course = _course(tmp_path / version, "")
+        (course / "environment" / "python-version").write_text(version + "\n")
+        with pytest.raises(EnvironmentFileError) as err:
+            build_environment(course, cache_dir=cache)
+        assert why in err.value.render(), err.value.render()
+        assert not (course / "environment" / "requirements.lock").exists()
+    course = _course(tmp_path / "own", "")  # the grader's own minor: fine
+    (course / "environment" / "python-version").write_text(f"{major}.{minor}\n")
+    result = build_environment(course, cache_dir=cache)
+    lock = (course / "environment" / "requirements.lock").read_text()
+    assert result.environment.packages == () and f"# python {major}.{minor}." in lock
+
+
 def test_cli_build_is_cached(course_env):
     course, _ = course_env
     p = subprocess.run([sys.executable, "-m", "grader", "sandbox", "build", str(course),
