@@ -62,8 +62,17 @@ STATUS_HINTS: dict[str, str] = {
     "memory": "the run may use at most {memory}; load the data in smaller pieces, use float32, "
               "or a smaller model",
     "invalid_output": "write $GRADER_OUTPUT/submission.csv with the header id,label and one row "
-                      "per id of test.csv, using only labels seen in train.csv",
+                      "per id of test.csv, {labels}",
 }
+#: what the labels of submission.csv must be, by metric (the class labels, unless listed here)
+LABEL_RULES: dict[str, str] = {
+    "mse": "each label a finite number (no NaN, no inf, no text)",
+    "mae": "each label a finite number (no NaN, no inf, no text)",
+    "kendall_tau": "each label a finite number (no NaN, no inf, no text)",
+    "roc_auc": "each label the probability of the positive class, a number from 0 to 1 "
+               "(e.g. predict_proba(X)[:, 1], not predict(X))",
+}
+_CLASS_LABELS = "using only labels seen in train.csv"
 
 
 def _autoescape(name: str | None) -> bool:
@@ -398,7 +407,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     time_s, mem = sandbox.get("time_limit_s"), sandbox.get("memory_mb")
     hint = s.hint if not s.accepted else STATUS_HINTS.get(s.status, "").format(
         time=f"{time_s:g} s" if isinstance(time_s, int | float) else "the time limit",
-        memory=f"{mem} MB" if mem else "the memory limit")
+        memory=f"{mem} MB" if mem else "the memory limit",
+        labels=LABEL_RULES.get(b.metric, _CLASS_LABELS))
     crash = _crash(b, s)
     if crash and s.status == "error":  # a crash with a known cause gets its own fix
         hint = _explain.data_path_hint(crash["exception"]) or hint

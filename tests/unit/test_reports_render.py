@@ -276,3 +276,26 @@ def test_without_a_public_matrix_nothing_is_shown_before_release(tmp_path):
     render_reports(out)
     page = (out / "reports" / "students" / f"{names['ok'][0]}.html").read_text()
     assert 'id="confusion"' not in page and "once the private scores are released" in page
+
+
+@pytest.mark.parametrize("metric,rule", [
+    ("accuracy", "using only labels seen in train.csv"),
+    ("mse", "each label a finite number (no NaN, no inf, no text)"),
+    ("roc_auc", "the probability of the positive class, a number from 0 to 1"),
+])
+def test_invalid_output_advice_follows_the_metric(tmp_path, metric, rule):
+    """A regression or roc_auc course's invalid output is not told to use train.csv's labels."""
+    from grader.store import Store
+
+    out = tmp_path / "out"
+    names = make_batch(out, students=8, pairs=2)
+    with Store(out / "grading.db") as st:
+        config = st.meta()["config"]
+        config.setdefault("competition", {})["metric"] = metric
+        st.set_meta(config=config)
+    render_reports(out)
+    who = page_name(names["failed"]["invalid_output"])
+    for ext in ("html", "md", "txt"):
+        text = (out / "reports" / "students" / f"{who}.{ext}").read_text()
+        assert "What to do:" in text and rule in text, ext
+        assert metric == "accuracy" or "labels seen in train.csv" not in text, ext
