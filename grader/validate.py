@@ -114,14 +114,20 @@ def course_problems(course: Course, *, reference_models: Collection[str] | None 
                                        reference_models))
     listed = (course.extra.get("reference") or {}).get("models") or []
     if isinstance(listed, list) and listed:
-        models, _ = _model_names()
+        models, tasks = _model_names()
+        where = f"course.toml:{_line_of(text, 'reference', 'models') or '?'}  [reference] models"
         for name in listed:
             if str(name) not in models:
                 problems.append(
-                    f"course.toml:{_line_of(text, 'reference', 'models') or '?'}  [reference] "
-                    f"models: \"{name}\"\n    not a reference model"
+                    f"{where}: \"{name}\"\n    not a reference model"
                     f"{did_you_mean(str(name), models, quote=chr(34))}; known: "
                     f"{', '.join(sorted(models))}")
+            elif tasks.get(str(name)) != course.task:  # it would only be listed as skipped
+                fits = sorted(m for m in models if tasks.get(m) == course.task)
+                problems.append(
+                    f"{where}: \"{name}\"\n    a {tasks.get(str(name))} model but metric "
+                    f"\"{course.metric}\" is {course.task}, so it would never run; remove it "
+                    f"or pick a {course.task} model: {', '.join(fits)}")
     folders = sorted(p.name for p in course.root.iterdir() if p.is_dir())
     for key, default in CORPUS_KEYS:
         value = getattr(course.similarity, key)

@@ -57,6 +57,23 @@ def test_mistyped_optimum_and_a_model_of_the_wrong_task(tmp_path, capsys):
     assert 'course.toml:6  [grading] optimum = "bst"' in err and 'did you mean "best"?' in err
 
 
+def test_reference_model_of_the_other_task_is_named_by_run_and_reference(tmp_path, capsys):
+    """A classification model listed in a regression course's [reference] models never runs:
+    both commands name it with the models that fit, instead of a row marked 'skipped'."""
+    toml = ('[competition]\nname = "t"\nmetric = "mae"\n[grading]\nbaseline = "mean"\n'
+            '[reference]\nmodels = ["mean", "knn", "knn_regressor"]\n')
+    course, subs, out = setup(tmp_path, toml=toml)
+    code, err = run_cli(capsys, course, subs, out, "--reference")
+    assert code == 1 and not out.exists()
+    expected = ('course.toml:7  [reference] models: "knn"\n    a classification model but '
+                'metric "mae" is regression, so it would never run')
+    assert expected in err and "kernel_ridge, knn_regressor, mean" in err
+    assert '"knn_regressor"' not in err and '"mean"' not in err  # the fitting ones pass
+    ref_out = tmp_path / "ref"
+    assert main(["reference", str(course), "--out", str(ref_out)]) == 1
+    assert expected in capsys.readouterr().err and not ref_out.exists()
+
+
 def test_baseline_model_that_will_not_have_run(tmp_path, capsys):
     toml = '[competition]\nname = "t"\n[grading]\nbaseline = "knn"\n'
     course, subs, out = setup(tmp_path, toml=toml)

@@ -46,13 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from grader.batch.reference import DEFAULT_DEADLINE_S, run_reference_stage
-    from grader.course import load_course
     from grader.errors import GraderError
     from grader.scoring import Scorer
     from grader.store import Store
+    from grader.validate import check_inputs
     from reference import MODELS
 
-    course = load_course(args.course)
+    # course.toml checked whole, as 'grader run' does: a [reference] model of the other task
+    # or a baseline that cannot be one is named here instead of a row marked 'skipped'
+    course = check_inputs(args.course).course
     unknown = [m for m in args.models or [] if m not in MODELS]
     if unknown:
         import difflib
