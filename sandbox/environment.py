@@ -215,12 +215,24 @@ def require_environment(course_root: str | Path, *,
     """
     env = load_environment(course_root, cache_dir=cache_dir)
     if env.declared and not env.built:
-        why = ("it was never built on this machine" if not env.lock else
+        why = (_why_no_lock(env) if not env.lock else
                f"its lock {LOCK_FILE} is not installed in {cache_dir or default_cache_dir()}")
         raise EnvironmentNotBuilt(
             f"the course environment ({REQUIREMENTS_FILE}) is not built: {why}",
             hint=f"build it once (later runs work offline): {env.build_command()}")
     return env
+
+
+def _why_no_lock(env: Environment) -> str:
+    """Why no lock fits: the requirements changed since the lock beside them, or no build."""
+    path = env.course_root / LOCK_FILE
+    if path.is_file():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if not lock_matches(text, read_requirements(env.course_root)):
+            return (f"{REQUIREMENTS_FILE} changed since {LOCK_FILE} was resolved from it "
+                    "(build again to resolve and install the new requirements)")
+        return f"{LOCK_FILE} was resolved for another Python or platform than this machine's"
+    return "it was never built on this machine"
 
 
 def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,

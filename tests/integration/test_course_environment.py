@@ -79,6 +79,21 @@ def test_declared_but_not_built_refuses_with_the_command(course_env, tmp_path):
     assert "not built" in text and f"grader sandbox build {course}" in text
 
 
+def test_requirements_edited_after_the_build_say_so(course_env, tmp_path):
+    # it said "never built on this machine" beside the lock of the previous requirements
+    course, _ = course_env
+    edited = _course(tmp_path / "edited", REQUIREMENTS)
+    lock = course / "environment" / "requirements.lock"
+    (edited / "environment" / "requirements.lock").write_text(lock.read_text())
+    assert require_environment(edited, cache_dir=CACHE).built
+    (edited / "environment" / "requirements.txt").write_text(REQUIREMENTS + "tqdm\n")
+    with pytest.raises(EnvironmentNotBuilt) as err:
+        require_environment(edited, cache_dir=CACHE)
+    text = err.value.render()
+    assert "environment/requirements.txt changed since environment/requirements.lock" in text
+    assert f"grader sandbox build {edited}" in text
+
+
 def test_undeclared_course_uses_the_default_set_only_when_built(tmp_path):
     course = _course(tmp_path / "plain", None)
     env = require_environment(course, cache_dir=tmp_path / "cache")
