@@ -2,7 +2,10 @@
 
 Rules (slides, "Sistem de notare"):
 
-* rank by the private score; ties share the best place (1, 2, 2, 4);
+* rank by the private score; ties share the best place (1, 2, 2, 4). Scores are compared as
+  they are shown, to ``SCORE_DIGITS`` significant digits: two students who fit the same model
+  and wrote their predictions with different decimals have one score, not two places and two
+  grades (an mae of 51.627103 and 51.627121); the baseline gate compares the same way;
 * ``rank_bands``: the band a place falls in gives the grade (places 1-30 → 10, 31-50 → 9,
   51-90 → 8, 91-120 → 7, 121-150 → 6, later → 5). The table is written for
   ``scale_bands_to`` participants (150). With N ranked participants the table is kept as written
@@ -75,9 +78,21 @@ def band_for(place: int, bands: list[Band]) -> Band:
     return bands[-1]
 
 
+#: scores are ranked and gated as grades.csv shows them (``%.6g``): differences beyond that are
+#: the float noise of how predictions were written, not a better model
+SCORE_DIGITS = 6
+
+
+def shown_score(score: float) -> float:
+    """``score`` to ``SCORE_DIGITS`` significant digits, as the tables show it."""
+    return float(f"{score:.{SCORE_DIGITS}g}")
+
+
 def competition_ranks(scores: pd.Series, greater_is_better: bool) -> pd.Series:
-    """Places 1..n by score; ties share the best place (1, 2, 2, 4)."""
-    return scores.rank(method="min", ascending=not greater_is_better).astype(int)
+    """Places 1..n by score as shown (``shown_score``); ties share the best place
+    (1, 2, 2, 4)."""
+    shown = scores.map(shown_score) if len(scores) else scores
+    return shown.rank(method="min", ascending=not greater_is_better).astype(int)
 
 
 def best_first(rows: list[dict], greater_is_better: bool, key: str = "private_score"
@@ -90,8 +105,11 @@ def best_first(rows: list[dict], greater_is_better: bool, key: str = "private_sc
 
 
 def beats(score: float, baseline: float | None, greater_is_better: bool) -> bool:
+    """Strictly better than the baseline, both as shown (``shown_score``): a constant
+    predictor written with other decimals than the baseline's does not beat it."""
     if baseline is None or math.isnan(baseline):
         return True
+    score, baseline = shown_score(score), shown_score(baseline)
     return score > baseline if greater_is_better else score < baseline
 
 

@@ -52,6 +52,24 @@ def test_ties_share_the_best_place():
     assert competition_ranks(s, False).to_dict() == {"a": 4, "b": 2, "c": 2, "d": 1}
 
 
+def test_scores_equal_as_shown_share_a_place_and_do_not_beat_an_equal_baseline():
+    # one LinearRegression, predictions written with full precision and with 4 decimals: mae
+    # 51.627103 and 51.627121 are both shown as 51.6271 and share the place (and the grade)
+    s = pd.Series({"alice": 51.627103, "bob": 51.627121, "carol": 51.6281, "dan": 60.0})
+    assert competition_ranks(s, False).to_dict() == {"alice": 1, "bob": 1, "carol": 3, "dan": 4}
+    rows = {r.student: r for r in grade_scores(s, GradingConfig(), greater_is_better=False,
+                                               baseline=None)}
+    assert rows["alice"].grade == rows["bob"].grade and rows["alice"].rank == rows["bob"].rank
+    # a difference the tables show still separates (accuracy 1 id in 10,000 apart)
+    acc = pd.Series({"x": 0.9123, "y": 0.9124})
+    assert competition_ranks(acc, True).to_dict() == {"x": 2, "y": 1}
+    # a constant predictor equal to the mean baseline but for float noise does not beat it
+    rows = {r.student: r for r in grade_scores(pd.Series({"const": 5929.0000001}),
+                                               GradingConfig(), greater_is_better=False,
+                                               baseline=5929.00000003)}
+    assert not rows["const"].above_baseline and rows["const"].grade == 4
+
+
 def test_baseline_gate_caps_grade_below_5():
     cfg = GradingConfig(below_baseline_grade=4.0)
     rows = {r.student: r for r in grade_scores(pd.Series({"good": 0.9, "tie": 0.5, "bad": 0.3}),
