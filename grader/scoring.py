@@ -267,9 +267,11 @@ class Scorer:
         return Score(public, private, details)
 
     @property
-    def _positive(self) -> str:
+    def positive_label(self) -> str:
         """roc_auc's positive class: the last training label in sorted order (as ``_roc_auc``)."""
         return sorted(self.train_labels, key=_natural)[-1]
+
+    _positive = positive_label
 
     def _number_fix(self, example: str) -> str:
         if self.metric == "roc_auc":

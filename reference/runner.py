@@ -42,6 +42,7 @@ __all__ = [
     "SEARCH_SPACES",
     "ReferenceResult",
     "model_fingerprint",
+    "positive_scores",
     "run_references",
 ]
 
@@ -195,6 +196,36 @@ class ReferenceResult:
     elapsed_s: float = 0.0
 
 
+def positive_scores(est, X, positive) -> np.ndarray:
+    """A fitted classifier's score for the class ``positive``, in [0, 1], as a student of a
+    ``roc_auc`` course submits it: ``predict_proba``'s column where the model has one, else
+    the logistic of a two-class ``decision_function`` (the same order of ids, so the same
+    AUC), else 1 where it predicts ``positive`` and 0 elsewhere."""
+    classes = [str(c) for c in getattr(est, "classes_", [])]
+    positive = str(positive)
+    if positive in classes and hasattr(est, "predict_proba"):
+        return np.asarray(est.predict_proba(X), dtype=float)[:, classes.index(positive)]
+    if len(classes) == 2 and positive in classes and hasattr(est, "decision_function"):
+        d = np.asarray(est.decision_function(X), dtype=float)
+        if d.ndim == 1:  # scikit-learn's convention: positive values for classes_[1]
+            d = d if classes[1] == positive else -d
+            return 1.0 / (1.0 + np.exp(-np.clip(d, -500, 500)))
+    return (np.asarray(est.predict(X)).astype(str) == positive).astype(float)
+
+
+def _validation_score(task: str, est, X_val, y_val, positive) -> float:
+    """Accuracy, negative MSE, or (``positive`` given: a ``roc_auc`` course) the AUC of the
+    positive class's scores: what the model search maximises."""
+    if positive is None:
+        return _score(task, y_val, est.predict(X_val))
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(y_val).astype(str) == str(positive)
+    if y.all() or not y.any():
+        return 0.5
+    return float(roc_auc_score(y, positive_scores(est, X_val, positive)))
+
+
 def _score(task: str, y_true, y_pred) -> float:
     if task == "classification":
         return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
@@ -295,7 +326,8 @@ def _deadline_message(budget_s: float, where: str) -> str:
     )
 
 
-def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modality, seed, fixed):
+def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modality, seed, fixed,
+            positive=None):
     """Every candidate fitted on the rows ``sub`` and scored on validation, in order: (best
     (score, params) or None, the errors, and where the deadline stopped the search or "")."""
     best: tuple[float, dict] | None = None
@@ -307,7 +339,7 @@ def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modal
         try:
             est = _estimator(name, resolved, seed, modality, time_left(), fixed)
             est.fit(X[sub], y[sub])
-            score = _score(task, y_val, est.predict(X_val))
+            score = _validation_score(task, est, X_val, y_val, positive)
         except Exception as exc:  # a model failing on odd data is a result, not a crash
             errors.append(f"{params}: {type(exc).__name__}: {exc}")
             continue
@@ -333,6 +365,7 @@ def _run_one(
     seed,
     fixed,
     overrides=None,
+    positive=None,
 ) -> ReferenceResult:
     started = time.perf_counter()
 
@@ -343,7 +376,7 @@ def _run_one(
     sub = _subsample(len(y_tr), cap, y_tr, task, seed)
     best, errors, stopped = _search(
         name, X_tr, y_tr, sub, X_val, y_val, _candidates(name, overrides), time_left,
-        task=task, modality=modality, seed=seed, fixed=fixed,
+        task=task, modality=modality, seed=seed, fixed=fixed, positive=positive,
     )
     if stopped:
         return ReferenceResult(
@@ -376,7 +409,7 @@ def _run_one(
         est.fit(X_all[final_sub], y_all[final_sub])
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        pred = est.predict(X_test)
+        pred = est.predict(X_test) if positive is None else positive_scores(est, X_test, positive)
         predict_s = time.perf_counter() - t0
     except Exception as exc:
         return ReferenceResult(
@@ -435,6 +468,7 @@ def run_references(
     device: str | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     threads: int | None = DEFAULT_THREADS,
+    positive: str | None = None,
 ) -> list[ReferenceResult]:
     """Fit every reference model and predict the test set.
 
@@ -473,6 +507,10 @@ def run_references(
     threads : int or None, default=DEFAULT_THREADS
         Threads for PyTorch and BLAS while the models run (restored afterwards); ``None``
         leaves the process's settings, giving up bit-identical results across machines.
+    positive : str or None, default=None
+        A ``roc_auc`` course's positive class: each model is chosen by the validation AUC
+        of its score for this label and predicts that score (``positive_scores``: a
+        probability in [0, 1]), as the students submit it, instead of a label.
 
     Returns
     -------
@@ -488,6 +526,8 @@ def run_references(
     """
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    if positive is not None and task != "classification":
+        raise ValueError("a positive class (roc_auc) needs task='classification'")
     for name, df in (("train", train_df), ("test", test_df)):
         if "id" not in df.columns:
             raise ValueError(f"{name} data has no 'id' column")
@@ -524,11 +564,12 @@ def run_references(
     with fixed_threads(threads, torch=any(_uses_torch(n) for n in names)):
         return _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test,
                         test_ids, task=task, modality=modality, budget_s=budget_s, seed=seed,
-                        fixed=fixed, params=params or {}, progress=progress)
+                        fixed=fixed, params=params or {}, progress=progress, positive=positive)
 
 
 def _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test, test_ids, *,
-             task, modality, budget_s, seed, fixed, params, progress) -> list[ReferenceResult]:
+             task, modality, budget_s, seed, fixed, params, progress,
+             positive=None) -> list[ReferenceResult]:
     results = []
     for name in names:
         if MODEL_TASKS[name] != task:
@@ -564,6 +605,7 @@ def _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test, tes
                     seed=seed,
                     fixed=fixed,
                     overrides=params.get(name),
+                    positive=positive,
                 )
             except Exception as exc:  # one broken model never stops the others
                 res = ReferenceResult(
@@ -641,6 +683,7 @@ def model_fingerprint(
     params: dict[str, Any] | None = None,
     threads: int | None = DEFAULT_THREADS,
     device: str | None = None,
+    positive: str | None = None,
 ) -> dict[str, Any]:
     """Everything a model's result depends on besides the data and the safety deadline.
 
@@ -671,6 +714,7 @@ def model_fingerprint(
         "device": _device_kind(device) if torch else None,
         "code": _code_digest(),
         "libraries": versions,
+        **({"positive": str(positive)} if positive is not None else {}),  # roc_auc scores
     }
 
 

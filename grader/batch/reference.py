@@ -204,7 +204,9 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
                                or DEFAULT_MODELS[(course.task, modality)]))
     deadline = options.budget_s or float(budget_s)
     threads = options.threads or DEFAULT_THREADS
-    keys = _cache_keys(course, names, modality, options, threads, device)
+    # roc_auc: the models submit the positive class's probability, as the students do
+    positive = scorer.positive_label if course.metric == "roc_auc" else None
+    keys = _cache_keys(course, names, modality, options, threads, device, positive)
     stored = {} if retrain else store.cached_reference(keys.values())
     cached = {n: stored[k] for n, k in keys.items() if _reusable(stored.get(k), deadline)}
     todo = [n for n in names if n not in cached]
@@ -223,7 +225,7 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
             progress=lambda r: _say_result(say, _cache_row(r, "", deadline), cached=False),
             modality=modality, cache_dir=out / "cache",
             params={n: p for n, p in options.params.items() if n in todo}, threads=threads,
-            device=device)
+            device=device, positive=positive)
         fresh = {r.model: _cache_row(r, keys[r.model], deadline) for r in results}
         store.put_cached_reference(fresh.values())
     rows = _scored_rows([cached.get(n) or fresh[n] for n in names], keys, course, scorer, store,
@@ -237,12 +239,14 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
 
 
 def _cache_keys(course: Course, names: list[str], modality: str, options: ReferenceOptions,
-                threads: int, device: str | None) -> dict[str, str]:
+                threads: int, device: str | None, positive: str | None = None
+                ) -> dict[str, str]:
     from reference.runner import model_fingerprint
 
     return {n: cache_key(course, model_fingerprint(
         n, task=course.task, modality=modality, seed=course.seed,
-        params=options.params.get(n), threads=threads, device=device)) for n in names}
+        params=options.params.get(n), threads=threads, device=device, positive=positive))
+        for n in names}
 
 
 def _scored_rows(entries: list[dict[str, Any]], keys: dict[str, str], course: Course, scorer,
