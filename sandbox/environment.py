@@ -260,6 +260,10 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
     root = Path(course_root).resolve()
     cache = Path(cache_dir).resolve() if cache_dir else default_cache_dir()
     reqs = read_requirements(root)
+    if reqs.declared and not reqs.lines:
+        # allowed (a course may want the standard library only), but rarely meant
+        say(f"note: {reqs.source} lists no packages: programs get Python's standard library "
+            "only (no numpy); delete the file for the default ML set")
     base = _envbuild.base_python(reqs)
     version = _python_version(base)
     lock = "" if upgrade else _find_lock(root, reqs, cache, version)

@@ -200,3 +200,14 @@ def test_cli_build_is_cached(course_env):
     assert "already built (nothing to do)" in p.stdout
     env = load_environment(course, cache_dir=CACHE)
     assert str(env.path) in p.stdout
+
+
+def test_an_empty_requirements_file_builds_the_standard_library_and_says_so(tmp_path):
+    # allowed (a course may forbid every package), but an instructor who meant the default set
+    # learns it at build time, not from every student's missing_package
+    course = _course(tmp_path / "course", "# nothing yet\n\n")
+    said: list[str] = []
+    result = build_environment(course, cache_dir=CACHE, log=said.append)
+    assert any("lists no packages" in m and "delete the file" in m for m in said), said
+    env = result.environment
+    assert dict(env.packages) == {} and "json" in env.modules and "numpy" not in env.modules
