@@ -54,6 +54,7 @@ __all__ = [
     "load_final_rules",
     "load_integrity",
     "load_project_grades",
+    "load_run_status",
     "write_final_grades",
 ]
 
@@ -292,6 +293,20 @@ def load_project_grades(path: str | Path, roster: Roster | None = None
     return out
 
 
+def load_run_status(path: str | Path) -> dict[str, str]:
+    """Each student's run status where it is not ``ok`` (the ``status`` column of a batch's
+    ``grades.csv``: ``timeout``, ``error``, ``invalid_output``, ``rejected``...): why the
+    project has no grade. Empty for a table without that column."""
+    p = Path(path)
+    header, rows = read_table(p, "grades")
+    cols = resolve_columns(header, {"student": ("student",), "status": ("status",)},
+                           ("student",), p, "grades")
+    if "status" not in cols:
+        return {}
+    i, s = cols["status"], cols["student"]
+    return {c[s]: c[i] for _, c in rows if i < len(c) and c[i] and c[i] != "ok"}
+
+
 def load_integrity(path: str | Path) -> dict[str, str]:
     """Each student's academic-integrity outcome and note (the ``integrity`` column of a
     batch's ``grades.csv``, written from the TAs' decisions); empty when there is none."""
@@ -308,7 +323,8 @@ def load_integrity(path: str | Path) -> dict[str, str]:
 def load_components(path: str | Path, rules: FinalRules = FinalRules(),
                     roster: Roster | None = None,
                     project_grades: dict[str, tuple[Decimal | None, Decimal]] | None = None,
-                    integrity: dict[str, str] | None = None) -> list[Components]:
+                    integrity: dict[str, str] | None = None,
+                    run_status: dict[str, str] | None = None) -> list[Components]:
     """Read components.csv; check every row and report all problems at once.
 
     Columns: ``student, exam, project, lab_test`` and the ``other_labs`` columns (grades,
@@ -319,7 +335,8 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
     With ``project_grades`` (see :func:`load_project_grades`) the ``project`` column may be
     absent or empty: the batch's grade is used, and a deduction must not be given twice.
     ``integrity`` (see :func:`load_integrity`) adds each student's academic-integrity outcome
-    to the project's step.
+    to the project's step; ``run_status`` (see :func:`load_run_status`) says why a project
+    has no grade in grades.csv (the run timed out, crashed...).
 
     Raises
     ------
@@ -383,6 +400,8 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
             values["project"], applied = project_grades[sid]
             project_note = "from grades.csv" + (
                 f" (its deduction {_fmt(applied)} already applied)" if applied else "")
+            if values["project"] is None and run_status and run_status.get(sid):
+                project_note = f"no grade in grades.csv: its run is {run_status[sid]}"
             if applied and values.get("presentation_deduction"):
                 problems.append(f"{where}  presentation deduction given here and in grades.csv "
                                 f"(deduction {_fmt(applied)}) for {sid!r}; keep one")
@@ -443,7 +462,11 @@ def compute_final(c: Components, rules: FinalRules = FinalRules()) -> FinalGrade
                if v is None]
     if missing:
         res.reason = f"missing: {', '.join(missing)}"
-        steps.append(f"cannot compute: {res.reason} not given yet")
+        if "project" in missing and c.project_note:  # the batch gave no grade: say why
+            res.reason += f" ({c.project_note})"
+            steps.append(f"cannot compute: {res.reason}")
+        else:
+            steps.append(f"cannot compute: {res.reason} not given yet")
         return res
     assert c.exam is not None and c.project is not None and c.lab_test is not None
     if c.project_note:

@@ -17,6 +17,7 @@ from grader.ops.final_grades import (
     load_components,
     load_final_rules,
     load_project_grades,
+    load_run_status,
     write_final_grades,
 )
 from grader.ops.roster import load_roster
@@ -209,6 +210,14 @@ def test_project_grade_from_the_batch_grades_csv(tmp_path, roster):
     assert results["ana"].ml_lab == D("8.60")  # 0.6*9 + 0.4*8
     assert results["stefan"].steps[0] == "project 8 from grades.csv"
     assert results["ioana"].status == "incomplete" and "project" in results["ioana"].reason
+    # with the batch's statuses, the reason is the run's, not "not given yet"
+    rows = load_components(comps, RULES, roster, load_project_grades(grades), None,
+                           load_run_status(grades))
+    ioana = {r.student: r for r in final_grades(rows, RULES, roster)}["ioana"]
+    assert ioana.reason == "missing: project (no grade in grades.csv: its run is " \
+                           "rejected)"
+    assert ioana.steps == [f"cannot compute: {ioana.reason}"]
+    assert load_run_status(grades) == {"ioana": "rejected"}
     comps.write_text("student,exam,lab_test,lab_other,presentation_deduction\nana,7,8,9,0.5\n",
                      encoding="utf-8")
     with pytest.raises(InputFileError, match="problem") as err:

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
         load_final_rules,
         load_integrity,
         load_project_grades,
+        load_run_status,
         write_final_grades,
     )
     from grader.ops.roster import load_roster
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     projects = (load_project_grades(args.project_grades, roster) if args.project_grades
                 else None)
     integrity = load_integrity(args.project_grades) if args.project_grades else None
-    components = load_components(args.components, rules, roster, projects, integrity)
+    status = load_run_status(args.project_grades) if args.project_grades else None
+    components = load_components(args.components, rules, roster, projects, integrity, status)
     results = final_grades(components, rules, roster)
     csv_path, json_path = write_final_grades(results, args.out, rules, roster)
     _store(results, Path(args.out) / "grading.db")
