@@ -218,8 +218,14 @@ def resolve_columns(header: Sequence[str], aliases: dict[str, tuple[str, ...]],
     if problems:
         raise InputFileError(f"{what} file {path} has {len(problems)} problem(s) in its header",
                              problems=problems + [f"header seen: {', '.join(header)}"],
-                             hint=f"the {what} needs a header row; see docs/operations.md")
+                             hint=f"the {what} file needs a header row naming its columns; "
+                                  f"see {_DOCS.get(what, 'docs/operations.md')}")
     return found
+
+
+#: where each table's columns are described (the rest: docs/operations.md)
+_DOCS = {"decisions": 'README.md, "Reviewing similarity (TAs)" (grader review export writes '
+                      "one to start from)"}
 
 
 def parse_number(text: str, *, decimal_comma: bool = False) -> float:

@@ -159,6 +159,19 @@ def test_import_refuses_bad_rows_and_stores_nothing(batch, tmp_path):
     assert store.decisions() == []
 
 
+def test_import_with_a_bad_header_points_to_where_the_columns_are_described(batch, tmp_path):
+    store, names = batch
+    a, b = names["pair"]
+    path = tmp_path / "d.csv"
+    path.write_text(f"student_a,student_b,verdict\n{a},{b},confirmed\n")
+    with pytest.raises(InputFileError) as err:
+        import_csv(store, path)
+    text = err.value.render()
+    assert "no 'state' column" in text
+    assert 'README.md, "Reviewing similarity (TAs)"' in text and "review export" in text
+    assert store.decisions() == []
+
+
 def test_import_with_a_stale_version_stores_nothing(batch, tmp_path):
     store, names = batch
     a, b = names["pair"]
