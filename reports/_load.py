@@ -19,6 +19,8 @@ from typing import Any
 from sandbox.status import STATUS_ORDER
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: the metrics where a smaller score is better (errors); every other one: larger is better
+LOWER_IS_BETTER = frozenset({"mse", "mae"})
 
 
 def page_name(name: str) -> str:
@@ -144,6 +146,19 @@ class Batch:
     @property
     def metric(self) -> str:
         return (self.config.get("competition") or {}).get("metric", "accuracy")
+
+    @property
+    def greater_is_better(self) -> bool:
+        """The metric's direction (``grader.scoring.METRICS``; a test keeps the two equal)."""
+        return self.metric not in LOWER_IS_BETTER
+
+    def best_first(self, rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        """``rows`` sorted best ``key`` first in the metric's direction, rows without a score
+        last, ties by model name."""
+        sign = -1.0 if self.greater_is_better else 1.0
+        return sorted(rows, key=lambda r: (not isinstance(r.get(key), int | float),
+                                           sign * float(r.get(key) or 0.0),
+                                           str(r.get("model", ""))))
 
     @property
     def course(self) -> str:

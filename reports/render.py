@@ -193,7 +193,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
         plot_scores=plots.score_distribution(
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
-        reference=b.reference, baseline=base, failed=failed, page_size=PAGE_SIZE,
+        reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed, page_size=PAGE_SIZE,
         preflight=_preflight(b.meta.get("preflight")),
         integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
         integrity_policy=b.config.get("integrity") or {})
@@ -379,7 +379,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     top = max(vals) if vals and max(vals) > 0 else 1.0
     for r in comparison:
         r["width"] = 0.0 if r["score"] is None else max(0.0, 100.0 * r["score"] / top)
-    comparison.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0)))
+    sign = -1.0 if b.greater_is_better else 1.0  # best first: the smallest error for mse
+    comparison.sort(key=lambda r: (r["score"] is None, sign * (r["score"] or 0.0)))
     raw = (s.score or {}).get("details") or {}
     # the stored matrix covers the whole test set: before release it would reveal the private
     # score, so only a public-part matrix (``details["public"]``, same shape) is shown then

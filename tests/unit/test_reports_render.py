@@ -299,3 +299,36 @@ def test_invalid_output_advice_follows_the_metric(tmp_path, metric, rule):
         text = (out / "reports" / "students" / f"{who}.{ext}").read_text()
         assert "What to do:" in text and rule in text, ext
         assert metric == "accuracy" or "labels seen in train.csv" not in text, ext
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "mse"])
+def test_reference_points_are_listed_best_first_in_the_metric_direction(tmp_path, metric):
+    """For an error metric (mse, mae) the best model is the smallest score: the instructor's
+    reference table and each student's comparison list it first, not last."""
+    from grader.scoring import METRICS
+    from grader.store import Store
+    from reports._load import LOWER_IS_BETTER
+
+    # the reports' own copy of the directions agrees with the scorer's
+    assert LOWER_IS_BETTER == {m for m, (_, greater) in METRICS.items() if not greater}
+    out = tmp_path / "out"
+    names = make_batch(out, students=8, pairs=2)
+    with Store(out / "grading.db") as st:
+        config = st.meta()["config"]
+        config.setdefault("competition", {})["metric"] = metric
+        st.set_meta(config=config)
+    render_reports(out)
+
+    def column(html: str, table: str, cell: int) -> list[float]:
+        body = html.split(f'id="{table}"', 1)[1].split("</tbody>", 1)[0]
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)[1:]  # after the header
+        cells = [re.findall(r'<td class="num">([^<]*)</td>', r) for r in rows]
+        return [float(c[cell]) for c in cells if len(c) > cell and c[cell].strip()]
+
+    order = sorted if metric == "mse" else (lambda v: sorted(v, reverse=True))
+    index = (out / "reports" / "index.html").read_text()
+    private = column(index, "reference-table", 1)
+    assert len(private) >= 2 and private == order(private), private
+    page = (out / "reports" / "students" / f"{page_name(names['ok'][0])}.html").read_text()
+    scores = column(page, "comparison-table", 0)
+    assert len(scores) >= 2 and scores == order(scores), scores
