@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 
 from grader.executors.task import RunResult, RunTask, execute_run
+
+#: how long ``cancel`` keeps killing sandboxes that slots start late before it gives up waiting
+_CANCEL_WAIT_S = 30.0
 
 
 class LocalExecutor:
@@ -25,6 +29,7 @@ class LocalExecutor:
             self._slots.put(devices)
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="slot")
         self._futures: set[Future] = set()
+        self._stopping = False
 
     @classmethod
     def for_gpus(cls, jobs: int | None, gpus_per_run: int, *,
@@ -57,6 +62,8 @@ class LocalExecutor:
                      "dask with GPU workers, or set [sandbox] gpus = 0")
 
     def _run_in_slot(self, task: RunTask) -> RunResult:
+        if self._stopping:  # the batch is stopping: start nothing new
+            raise CancelledError(task.student)
         devices = self._slots.get()
         try:
             mine = devices if task.needs_gpu else ()
@@ -78,9 +85,19 @@ class LocalExecutor:
 
     def cancel(self) -> None:
         """Drop queued runs and kill running sandboxes (their results are discarded)."""
+        self._stopping = True
         for fut in list(self._futures):
             fut.cancel()
         kill_children()
+        # A slot still preparing its run (copying the workspace) when the stop came starts its
+        # sandbox after that kill, and the pool would wait for it (a 50 s program: the batch
+        # hung after SIGHUP): keep killing until every slot has returned.
+        running = {f for f in self._futures if not f.done()}
+        deadline = time.monotonic() + _CANCEL_WAIT_S
+        while running and time.monotonic() < deadline:
+            _, running = wait(running, timeout=0.2)
+            if running:
+                kill_children()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
