@@ -64,10 +64,11 @@ def _kendall(y, p):
 @_metric("roc_auc", True)
 def _roc_auc(y, p):
     from sklearn.metrics import roc_auc_score
-    classes = sorted(set(y))
+    classes = sorted(set(y), key=_natural)
     if len(classes) < 2:
         return 0.5
-    # the positive class is the larger label in sorted order (1 of 0/1, "yes" of no/yes)
+    # the positive class is the larger label in sorted order (1 of 0/1, "yes" of no/yes; 10 of
+    # 9/10, numbers by value, as ``Scorer.positive_label`` tells the students)
     return float(roc_auc_score((y == classes[-1]).astype(int), p.astype(float)))
 
 

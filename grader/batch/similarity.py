@@ -111,7 +111,7 @@ def behaviour_model(course: Course, store: Store, out: Path,
                   if len(values) == len(test_ids)}
     truth = scorer.truth
     if course.metric == "roc_auc":  # probabilities against the positive class
-        positive = sorted(set(truth))[-1]
+        positive = scorer.positive_label
         truth = (truth == positive).astype(float)
     elif regression:
         truth = truth.astype(float)

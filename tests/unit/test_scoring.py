@@ -159,3 +159,13 @@ def test_metrics_match_worked_examples():
         if conc == tau["concordant"]:
             break
     assert METRICS["kendall_tau"][0](pd.Series(x).to_numpy(), yy) == pytest.approx(tau["value"])
+
+
+def test_roc_auc_positive_class_is_the_one_students_are_told(tmp_path):
+    # labels 9 and 10: numbers by value, so the positive class is '10' both in the message
+    # and in the AUC (a string sort made it '9': probabilities of '10' scored as their inverse)
+    scorer, labels = make(tmp_path, metric="roc_auc", classes=("9", "10"))
+    ids = [f"t{i}" for i in range(200)]
+    assert scorer.positive_label == "10"
+    p_ten = ["0.9" if lab == "10" else "0.1" for lab in labels]
+    assert scorer.score(scorer.parse(csv_bytes(ids, p_ten))).private == 1.0
