@@ -200,6 +200,15 @@ def standard_models(task: str) -> dict[str, Callable[[], object]]:
     return {**numeric, **_text_models(task)}
 
 
+def _natural(label: str) -> tuple:
+    """Sort key of a label as ``grader.scoring`` orders them: numbers by value, then text."""
+    try:
+        value = float(label)
+    except ValueError:
+        return (1, 0.0, label)
+    return (0, value, "") if np.isfinite(value) else (1, 0.0, label)
+
+
 def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
                          *, task: str = "classification", modality: str = "auto",
                          names: list[str] | None = None, cache_dir: Path | None = None
@@ -254,7 +263,7 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
     except (TypeError, ValueError) as exc:  # e.g. text labels in a regression course
         return {**dict.fromkeys(skipped, why),
                 **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
-    positive = sorted(set(y.tolist()))[-1] if task == "probability" and len(y) else None
+    positive = max(set(y.tolist()), key=_natural) if task == "probability" and len(y) else None
     out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
     for name in names:
         x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)

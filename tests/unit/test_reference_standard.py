@@ -134,3 +134,21 @@ def test_an_unconverged_default_fits_without_warning_the_instructor(tmp_path):
         got = standard_predictions(train, test, tmp_path, task="classification",
                                    modality="tabular", names=["sklearn:LogisticRegression()"])
     assert len(got["sklearn:LogisticRegression()"]) == len(test)
+
+
+def test_the_probability_is_of_the_positive_class_students_are_told(tmp_path):
+    # labels 9 and 10: the positive class is '10' (numbers by value, as grader.scoring says),
+    # not '9' as a string sort has it
+    from sklearn.linear_model import LogisticRegression
+
+    from grader.scoring import _natural
+
+    train, test = _frames(np.random.default_rng(8))
+    train["label"] = np.where(train["label"] == "yes", "10", "9")
+    assert max(set(train["label"]), key=_natural) == "10"
+    got = standard_predictions(train, test, tmp_path, task="probability", modality="tabular",
+                               names=["sklearn:LogisticRegression(max_iter=1000)"])
+    cols = ["f0", "f1", "f2", "f3"]
+    student = LogisticRegression(max_iter=1000).fit(train[cols], train["label"] == "10")
+    np.testing.assert_allclose(got["sklearn:LogisticRegression(max_iter=1000)"],
+                               student.predict_proba(test[cols])[:, 1])
