@@ -86,6 +86,11 @@ def _stop_in_a_terminal(tmp_path, signame: str, backend: str) -> tuple[str, obje
     pid, fd = pty.fork()
     if pid == 0:  # the child: the grader, its stdin/stdout/stderr the terminal
         try:
+            # a terminal's shell leaves these at their defaults; under 'nohup' (a CI script)
+            # this test process ignores SIGHUP, and the grader rightly keeps an ignored signal
+            # ignored, which is not the case tested here
+            for name in ("SIGHUP", "SIGTERM"):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
             os.execv(sys.executable, argv)
         finally:
             os._exit(127)
