@@ -268,15 +268,10 @@ def load_project_grades(path: str | Path, roster: Roster | None = None
             return cells[i] if i is not None and i < len(cells) else ""
 
         sid = get("student")
-        if sid in seen:
-            problems.append(f"{p}:{line}  student {sid!r} again (first on line {seen[sid]})")
+        if not _new_student(sid, f"{p}:{line}", line, seen, roster, problems,
+                            f", so this grade ({get('grade') or 'none'}) would reach no "
+                            "final grade"):
             continue
-        seen[sid] = line
-        if roster is not None and sid not in roster:
-            close = difflib.get_close_matches(sid, roster.ids, n=1)
-            problems.append(f"{p}:{line}  student {sid!r} is not in the roster, so this "
-                            f"grade ({get('grade') or 'none'}) would reach no final grade"
-                            + (f" (did you mean {close[0]!r}?)" if close else ""))
         try:
             grade = _number(get("grade")) if get("grade") else None
             deduction = _number(get("deduction")) if get("deduction") else Decimal(0)
@@ -291,6 +286,21 @@ def load_project_grades(path: str | Path, roster: Roster | None = None
                                   "grades' for this roster; add a missing student to the "
                                   "roster, or rename the row to the roster's id")
     return out
+
+
+def _new_student(sid: str, where: str, line: int, seen: dict[str, int], roster: Roster | None,
+                 problems: list[str], consequence: str = "") -> bool:
+    """Note a table's row for ``sid``: False (and a problem) when the student came before; a
+    problem, with a did-you-mean, when the roster does not know them."""
+    if sid in seen:
+        problems.append(f"{where}  student {sid!r} again (first on line {seen[sid]})")
+        return False
+    seen[sid] = line
+    if roster is not None and sid not in roster:
+        close = difflib.get_close_matches(sid, roster.ids, n=1)
+        problems.append(f"{where}  student {sid!r} is not in the roster{consequence}"
+                        + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return True
 
 
 def load_run_status(path: str | Path) -> dict[str, str]:
@@ -367,14 +377,8 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
         if not sid:
             problems.append(f"{where}  empty student id")
             continue
-        if sid in seen:
-            problems.append(f"{where}  student {sid!r} again (first on line {seen[sid]})")
+        if not _new_student(sid, where, line, seen, roster, problems):
             continue
-        seen[sid] = line
-        if roster is not None and sid not in roster:
-            close = difflib.get_close_matches(sid, roster.ids, n=1)
-            problems.append(f"{where}  student {sid!r} is not in the roster"
-                            + (f" (did you mean {close[0]!r}?)" if close else ""))
         values: dict[str, Any] = {}
         for canon in ("exam", "project", "lab_test", *rules.other_labs,
                       "presentation_deduction", "bonus_exam", "bonus_lab"):

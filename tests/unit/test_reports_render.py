@@ -285,14 +285,9 @@ def test_without_a_public_matrix_nothing_is_shown_before_release(tmp_path):
 ])
 def test_invalid_output_advice_follows_the_metric(tmp_path, metric, rule):
     """A regression or roc_auc course's invalid output is not told to use train.csv's labels."""
-    from grader.store import Store
-
     out = tmp_path / "out"
     names = make_batch(out, students=8, pairs=2)
-    with Store(out / "grading.db") as st:
-        config = st.meta()["config"]
-        config.setdefault("competition", {})["metric"] = metric
-        st.set_meta(config=config)
+    _set_metric(out, metric)
     render_reports(out)
     who = page_name(names["failed"]["invalid_output"])
     for ext in ("html", "md", "txt"):
@@ -306,17 +301,13 @@ def test_reference_points_are_listed_best_first_in_the_metric_direction(tmp_path
     """For an error metric (mse, mae) the best model is the smallest score: the instructor's
     reference table and each student's comparison list it first, not last."""
     from grader.scoring import METRICS
-    from grader.store import Store
     from reports._load import LOWER_IS_BETTER
 
     # the reports' own copy of the directions agrees with the scorer's
     assert LOWER_IS_BETTER == {m for m, (_, greater) in METRICS.items() if not greater}
     out = tmp_path / "out"
     names = make_batch(out, students=8, pairs=2)
-    with Store(out / "grading.db") as st:
-        config = st.meta()["config"]
-        config.setdefault("competition", {})["metric"] = metric
-        st.set_meta(config=config)
+    _set_metric(out, metric)
     render_reports(out)
 
     def column(html: str, table: str, cell: int) -> list[float]:
@@ -332,3 +323,13 @@ def test_reference_points_are_listed_best_first_in_the_metric_direction(tmp_path
     page = (out / "reports" / "students" / f"{page_name(names['ok'][0])}.html").read_text()
     scores = column(page, "comparison-table", 0)
     assert len(scores) >= 2 and scores == order(scores), scores
+
+
+def _set_metric(out: Path, metric: str) -> None:
+    """The stored batch's course metric, as a course.toml of that metric would have it."""
+    from grader.store import Store
+
+    with Store(out / "grading.db") as st:
+        config = st.meta()["config"]
+        config.setdefault("competition", {})["metric"] = metric
+        st.set_meta(config=config)
