@@ -307,26 +307,24 @@ def load_run_status(path: str | Path) -> dict[str, str]:
     """Each student's run status where it is not ``ok`` (the ``status`` column of a batch's
     ``grades.csv``: ``timeout``, ``error``, ``invalid_output``, ``rejected``...): why the
     project has no grade. Empty for a table without that column."""
-    p = Path(path)
-    header, rows = read_table(p, "grades")
-    cols = resolve_columns(header, {"student": ("student",), "status": ("status",)},
-                           ("student",), p, "grades")
-    if "status" not in cols:
-        return {}
-    i, s = cols["status"], cols["student"]
-    return {c[s]: c[i] for _, c in rows if i < len(c) and c[i] and c[i] != "ok"}
+    return {sid: v for sid, v in _grades_column(path, "status").items() if v != "ok"}
 
 
 def load_integrity(path: str | Path) -> dict[str, str]:
     """Each student's academic-integrity outcome and note (the ``integrity`` column of a
     batch's ``grades.csv``, written from the TAs' decisions); empty when there is none."""
+    return _grades_column(path, "integrity")
+
+
+def _grades_column(path: str | Path, column: str) -> dict[str, str]:
+    """Student -> the non-empty cells of one column of a grades table (none: empty)."""
     p = Path(path)
     header, rows = read_table(p, "grades")
-    cols = resolve_columns(header, {"student": ("student",), "integrity": ("integrity",)},
+    cols = resolve_columns(header, {"student": ("student",), column: (column,)},
                            ("student",), p, "grades")
-    if "integrity" not in cols:
+    if column not in cols:
         return {}
-    i, s = cols["integrity"], cols["student"]
+    i, s = cols[column], cols["student"]
     return {c[s]: c[i] for _, c in rows if i < len(c) and c[i]}
 
 
