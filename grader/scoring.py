@@ -225,7 +225,7 @@ class Scorer:
                     raise OutputInvalid(
                         f"submission.csv has {len(out)} label(s) outside [0, 1], e.g. "
                         f"{out.iloc[0]!r} for id {out.index[0]!r}; the roc_auc metric takes the "
-                        f"probability of the positive class ({self._positive!r}): write "
+                        f"probability of the positive class ({self.positive_label!r}): write "
                         "predict_proba(X)[:, 1], not a score or decision_function")
             return
         allowed = self.train_labels
@@ -272,12 +272,10 @@ class Scorer:
         """roc_auc's positive class: the last training label in sorted order (as ``_roc_auc``)."""
         return sorted(self.train_labels, key=_natural)[-1]
 
-    _positive = positive_label
-
     def _number_fix(self, example: str) -> str:
         if self.metric == "roc_auc":
-            return (f"write the probability of the positive class ({self._positive!r}) for every "
-                    "test id, e.g. predict_proba(X)[:, 1]")
+            return (f"write the probability of the positive class ({self.positive_label!r}) for "
+                    "every test id, e.g. predict_proba(X)[:, 1]")
         if _parses(example):  # NaN or inf: a model or a division went wrong
             return ("every label must be a finite number: check numpy.isfinite(pred).all() "
                     "before writing and find where the NaN or inf comes from")

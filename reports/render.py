@@ -193,7 +193,8 @@ def _index_context(b: Batch) -> dict[str, Any]:
         plot_scores=plots.score_distribution(
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
-        reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed, page_size=PAGE_SIZE,
+        reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed,
+        page_size=PAGE_SIZE,
         preflight=_preflight(b.meta.get("preflight")),
         integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
         integrity_policy=b.config.get("integrity") or {})
