@@ -8,20 +8,30 @@ predictions both match one of them near-exactly (``similarity.behaviour``).
 Models are fitted with scikit-learn's defaults on the course's features (``reference.features``:
 raw columns, flattened pixels or text), with ``LogisticRegression`` run to convergence and the
 tree models seeded, as students write them.
+
+Students who check their model on a validation split first and then predict the test set with
+the model fitted on the rest (``train_test_split(X, y, test_size=0.2, random_state=42)``, the
+tutorials' line) agree exactly with every classmate who wrote the same split and the same
+default: no model fitted on all the training rows gives their predictions. The commonest
+defaults are also fitted on the training part of the commonest splits (``SPLITS``), under names
+such as ``sklearn:SVC() on train_test_split(test_size=0.2, random_state=42)``.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES", "STANDARD_REGRESSORS",
-           "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "standard_models",
-           "standard_predictions"]
+__all__ = ["SPLITS", "SPLIT_MODELS", "STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES",
+           "STANDARD_REGRESSORS", "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "Split",
+           "standard_models", "standard_predictions"]
 
 #: the models after a text vectoriser, per task (their factories are in ``_text_models``)
 _TEXT_MODEL_NAMES: dict[str, tuple[str, ...]] = {
@@ -157,14 +167,6 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+NearestCentroid()", "sklearn:DummyClassifier()")
-#: the standard models that are a setting students choose, not a default everyone writes: two
-#: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
-#: of a student who chose it must rank above the pairs a default explains (still unflagged)
-STANDARD_SETTINGS: frozenset[str] = frozenset(
-    [f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS]
-    + [f"sklearn:{m}(random_state=42)" for m in (
-        "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
-        "RandomForestRegressor")])
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
@@ -179,6 +181,92 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
     "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A validation split as students write it: ``train_test_split(X, y, test_size=...,
+    random_state=..., stratify=y or None)``; the model is fitted on its training part."""
+
+    test_size: float
+    random_state: int
+    stratify: bool = False
+
+    @property
+    def call(self) -> str:
+        size = "" if self.test_size == 0.25 else f"test_size={self.test_size}, "  # the default
+        strat = ", stratify=y" if self.stratify else ""
+        return f"train_test_split({size}random_state={self.random_state}{strat})"
+
+    def rows(self, labels: np.ndarray) -> np.ndarray:
+        """The training part's rows, in the order ``train_test_split`` returns them (the
+        order matters: a forest's bootstrap and k-NN's ties follow it)."""
+        from sklearn.model_selection import train_test_split
+
+        n = len(labels)
+        # stratified on the labels as pandas reads them (numbers as numbers: the class order
+        # decides the split)
+        strata = _as_read(labels) if self.stratify else None
+        train, _ = train_test_split(np.arange(n), test_size=self.test_size,
+                                    random_state=self.random_state, stratify=strata)
+        return train
+
+
+_FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at once
+
+#: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
+#: random_state=42`` first)
+SPLITS: tuple[Split, ...] = (
+    Split(0.2, 42), Split(0.2, 42, stratify=True), Split(0.25, 42), Split(0.2, 0),
+    Split(0.3, 42), Split(0.1, 42))
+#: the defaults fitted on each split's training part, per task (a subset: each costs a fit
+#: per split)
+_SPLIT_BASES: dict[str, tuple[str, ...]] = {
+    "classification": (
+        "sklearn:KNeighborsClassifier()", "sklearn:SVC()",
+        "sklearn:LogisticRegression(max_iter=1000)", "sklearn:LogisticRegression()",
+        "sklearn:GaussianNB()", "sklearn:DecisionTreeClassifier(random_state=0)",
+        "sklearn:RandomForestClassifier(random_state=0)",
+        "sklearn:DecisionTreeClassifier(random_state=42)",
+        "sklearn:RandomForestClassifier(random_state=42)",
+        "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
+        "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
+        "sklearn:TfidfVectorizer+MultinomialNB()",
+        "sklearn:TfidfVectorizer+LogisticRegression(max_iter=1000)",
+        "sklearn:TfidfVectorizer+LinearSVC()"),
+    "probability": (
+        "sklearn:LogisticRegression(max_iter=1000)", "sklearn:LogisticRegression()",
+        "sklearn:GaussianNB()", "sklearn:KNeighborsClassifier()",
+        "sklearn:RandomForestClassifier(random_state=0)",
+        "sklearn:RandomForestClassifier(random_state=42)",
+        "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
+        "sklearn:TfidfVectorizer+LogisticRegression(max_iter=1000)"),
+    "regression": (
+        "sklearn:LinearRegression()", "sklearn:Ridge()", "sklearn:KNeighborsRegressor()",
+        "sklearn:SVR()", "sklearn:DecisionTreeRegressor(random_state=0)",
+        "sklearn:RandomForestRegressor(random_state=0)",
+        "sklearn:DecisionTreeRegressor(random_state=42)",
+        "sklearn:RandomForestRegressor(random_state=42)", "sklearn:TfidfVectorizer+Ridge()"),
+}
+_SPLIT_OF: dict[str, tuple[str, Split]] = {
+    f"{base} on {split.call}": (base, split)
+    for bases in _SPLIT_BASES.values() for split in SPLITS for base in bases}
+#: the split variants' names per task (a stratified split is for classes, not for numbers)
+SPLIT_MODELS: dict[str, tuple[str, ...]] = {
+    task: tuple(f"{base} on {split.call}" for split in SPLITS for base in bases
+                if not (split.stratify and task == "regression"))
+    for task, bases in _SPLIT_BASES.items()}
+
+#: the standard models that are a setting students choose, not a default everyone writes: two
+#: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
+#: of a student who chose it must rank above the pairs a default explains (still unflagged)
+STANDARD_SETTINGS: frozenset[str] = frozenset(
+    [f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS]
+    + [f"sklearn:{m}(random_state=42)" for m in (
+        "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
+        "RandomForestRegressor")]
+    # a split fitted before the model is a choice too
+    + list(_SPLIT_OF))
 #: models that ignore the features: fitted on text data too
 TRIVIAL_MODELS = frozenset({"sklearn:DummyRegressor()", "sklearn:DummyClassifier()"})
 
@@ -197,7 +285,21 @@ def standard_models(task: str) -> dict[str, Callable[[], object]]:
         raise ValueError(f"unknown task {task!r}; use one of {TASKS}")
     numeric = {"classification": _classifiers, "regression": _regressors,
                "probability": _probability_classifiers}[task]()
-    return {**numeric, **_text_models(task)}
+    every = {**numeric, **_text_models(task)}
+    return {**every, **{name: every[_SPLIT_OF[name][0]] for name in SPLIT_MODELS[task]}}
+
+
+def _base(name: str) -> str:
+    """The model a split variant fits (the name itself for any other model)."""
+    return _SPLIT_OF[name][0] if name in _SPLIT_OF else name
+
+
+def _as_read(labels: np.ndarray) -> np.ndarray:
+    """Labels as ``pandas.read_csv`` types them: numbers when every label is one."""
+    try:
+        return pd.to_numeric(pd.Series(labels)).to_numpy()
+    except (TypeError, ValueError):
+        return np.asarray(labels, dtype=str)
 
 
 def _natural(label: str) -> tuple:
@@ -247,7 +349,7 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
                                      cache_dir)
     factories = standard_models(task)
     names = names or list(factories)
-    text = {n for n in names if n in TEXT_MODELS[task]}
+    text = {n for n in names if _base(n) in TEXT_MODELS[task]}
     trivial = (np.zeros((len(X_train), 1)), np.zeros((len(X_test), 1)))
     if modality == "text":  # raw documents: only the vectoriser pipelines take them
         X_train, X_test = X_train[:, 0], X_test[:, 0]
@@ -264,22 +366,35 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         return {**dict.fromkeys(skipped, why),
                 **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
     positive = max(set(y.tolist()), key=_natural) if task == "probability" and len(y) else None
-    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
-    for name in names:
+    split_rows = {split: split.rows(y) for split in {_SPLIT_OF[n][1] for n in names
+                                                     if n in _SPLIT_OF}}
+
+    def fit_one(name: str) -> np.ndarray | str:
         x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)
+        y_fit = y
         try:
+            if name in _SPLIT_OF:  # fitted on the training part of a validation split
+                rows = split_rows[_SPLIT_OF[name][1]]
+                x_train, y_fit = x_train[rows], y[rows]
             model = factories[name]()
-            with warnings.catch_warnings():
-                # an unconverged LogisticRegression() is the point (every student who writes
-                # it gets the same one), not news for the instructor's terminal
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(x_train, y)
+            model.fit(x_train, y_fit)
             if task == "probability":
                 pred = model.predict_proba(x_test)[:, list(model.classes_).index(positive)]
             else:
                 pred = model.predict(x_test)
         except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
-            out[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
-            continue
-        out[name] = pred.astype(str) if task == "classification" else pred.astype(float)
+            return f"{type(exc).__name__}: {str(exc)[:200]}"
+        return pred.astype(str) if task == "classification" else pred.astype(float)
+
+    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
+    # Two at a time: the fits are mostly compiled code that lets go of the GIL (libsvm, the
+    # trees, BLAS), and the instructor waits for all of them on the first run.
+    with warnings.catch_warnings(), ThreadPoolExecutor(_FIT_THREADS) as pool:
+        # (set here, for every thread: the filters are the process's) an unconverged
+        # LogisticRegression() is the point (every student who writes it gets the same one),
+        # and so is a NearestCentroid on pixels that never change: neither is news for the
+        # instructor's terminal
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "self.within_class_std_dev_", category=UserWarning)
+        out.update(zip(names, pool.map(fit_one, names)))
     return out

@@ -115,11 +115,15 @@ def behaviour_model(course: Course, store: Store, out: Path,
         truth = (truth == positive).astype(float)
     elif regression:
         truth = truth.astype(float)
-    from reference.standard import STANDARD_SETTINGS
+    from reference.standard import SPLIT_MODELS, STANDARD_SETTINGS
 
+    # Where several explain a pair equally, the first names it: a model fitted on all the
+    # training rows, then the split variants, the commonest split first.
+    split_order = {n: k for names in SPLIT_MODELS.values() for k, n in enumerate(names)}
+    explainers = sorted(references, key=lambda n: (n in split_order, split_order.get(n, 0), n))
     model = BehaviourModel.fit(preds, truth.tolist(),
                                task="regression" if regression else "classification",
-                               references=references, explainers=sorted(references),
+                               references=references, explainers=explainers,
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
                                near_exact=NEAR_EXACT)
     return model if regression else IdentityEvidence(model)
@@ -281,14 +285,15 @@ def standard_model_predictions(course: Course, store: Store,
 
 
 def _engine_hash() -> str:
-    """The similarity engine's and the standard models' code, and scikit-learn's version."""
+    """The similarity engine's, the standard models' and this module's code (it assembles the
+    behavioural evidence), and scikit-learn's version."""
     from importlib.metadata import version
 
     import reference.standard
 
     h = hashlib.blake2b(version("scikit-learn").encode(), digest_size=16)
     files = sorted(Path(similarity.__file__).parent.glob("*.py"))
-    for path in [*files, Path(reference.standard.__file__)]:
+    for path in [*files, Path(reference.standard.__file__), Path(__file__)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 

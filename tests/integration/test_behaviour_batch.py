@@ -1,6 +1,7 @@
 """Behavioural evidence end to end on real bubblewrap: a class whose code is all different,
 where two programs share their predictions (a rewritten copy), and two honest programs that
-both reproduce scikit-learn's default k-NN."""
+both reproduce scikit-learn's default k-NN, or one random forest on the tutorials' validation
+split."""
 
 from __future__ import annotations
 
@@ -140,6 +141,45 @@ labels = model.predict(np.array([r[1:] for r in te], float))
 csv.writer(open(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), "w")).writerows(
     [["id", "label"]] + [[r[0], y] for r, y in zip(te, labels)])
 """,
+    # two honest students who check a random forest on the tutorials' validation split and
+    # predict with the forest fitted on the rest: the same predictions, which no model fitted
+    # on every training row gives (reference.standard's split variants explain them)
+    "split_one": """
+import os
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+train = pd.read_csv(os.path.join(os.environ["GRADER_DATA"], "train.csv"))
+test = pd.read_csv(os.path.join(os.environ["GRADER_DATA"], "test.csv"))
+X, y = train.drop(columns=["id", "label"]), train["label"]
+X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2, random_state=42)
+forest = RandomForestClassifier(random_state=42).fit(X_train, y_train)
+print("validation accuracy:", (forest.predict(X_val) == y_val).mean())
+pd.DataFrame({"id": test["id"], "label": forest.predict(test.drop(columns=["id"]))}).to_csv(
+    os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    "split_two": """
+import csv
+from os import environ
+from os.path import join
+from sklearn import ensemble, model_selection
+def table(name):
+    with open(join(environ["GRADER_DATA"], name)) as handle:
+        return list(csv.DictReader(handle))
+rows, queries = table("train.csv"), table("test.csv")
+cols = [c for c in rows[0] if c.startswith("x")]
+xs = [[float(r[c]) for c in cols] for r in rows]
+ys = [r["label"] for r in rows]
+xa, xb, ya, yb = model_selection.train_test_split(xs, ys, test_size=0.2, random_state=42)
+rf = ensemble.RandomForestClassifier(random_state=42)
+rf.fit(xa, ya)
+print("held out:", sum(p == t for p, t in zip(rf.predict(xb), yb)) / len(yb))
+guesses = rf.predict([[float(q[c]) for c in cols] for q in queries])
+with open(join(environ["GRADER_OUTPUT"], "submission.csv"), "w", newline="") as out:
+    writer = csv.writer(out)
+    writer.writerow(["id", "label"])
+    writer.writerows(zip([q["id"] for q in queries], guesses))
+""",
     "sk_two": """
 import os, pandas as pd
 from sklearn.neighbors import KNeighborsClassifier as Knn
@@ -215,6 +255,11 @@ def test_shared_predictions_flag_a_rewritten_copy_and_defaults_explain(tmp_path,
     if defaults is not None:  # reported or not, never flagged; explained when reported
         assert defaults["flagged"] == "false", defaults
         assert defaults["explained_by"] == "sklearn:KNeighborsClassifier()"
+    split = pairs.get(("split_one", "split_two"))
+    if split is not None:  # the same forest on the same validation split: explained
+        assert split["flagged"] == "false", split
+        assert split["explained_by"] == ("sklearn:RandomForestClassifier(random_state=42) on "
+                                         "train_test_split(test_size=0.2, random_state=42)")
     web = pairs[("sk_two", "web:tutorial")]  # a copied tutorial: code evidence, no behaviour
     assert web["flagged"] == "true" and web["reason"] == "code" and web["behaviour"] == ""
     assert all(r["behaviour"] == "" for k, r in pairs.items() if "crash" in k)

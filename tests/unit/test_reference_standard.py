@@ -9,6 +9,7 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from reference.standard import (
+    SPLIT_MODELS,
     STANDARD_CLASSIFIERS,
     STANDARD_PROBABILITIES,
     STANDARD_REGRESSORS,
@@ -32,19 +33,26 @@ def _frames(rng, n_train=120, n_test=40, negative=False):
 
 def test_names_match_the_factories():
     assert tuple(standard_models("classification")) == \
-        STANDARD_CLASSIFIERS + TEXT_MODELS["classification"]
+        STANDARD_CLASSIFIERS + TEXT_MODELS["classification"] + SPLIT_MODELS["classification"]
     assert tuple(standard_models("regression")) == \
-        STANDARD_REGRESSORS + TEXT_MODELS["regression"]
+        STANDARD_REGRESSORS + TEXT_MODELS["regression"] + SPLIT_MODELS["regression"]
     assert tuple(standard_models("probability")) == \
-        STANDARD_PROBABILITIES + TEXT_MODELS["probability"]
+        STANDARD_PROBABILITIES + TEXT_MODELS["probability"] + SPLIT_MODELS["probability"]
+    # every split variant fits a model of its own task
+    for task, names in SPLIT_MODELS.items():
+        base = set(standard_models(task)) - set(names)
+        assert all(n.split(" on train_test_split(")[0] in base for n in names), task
+    assert not any("stratify" in n for n in SPLIT_MODELS["regression"])
 
 
 def test_predictions_in_test_order_and_equal_to_the_student_call(tmp_path):
     train, test = _frames(np.random.default_rng(0))
     got = standard_predictions(train, test, tmp_path, task="classification", modality="tabular")
-    assert set(got) == set(STANDARD_CLASSIFIERS + TEXT_MODELS["classification"])
-    for name in TEXT_MODELS["classification"]:  # numbers are no documents
-        assert got.pop(name) == "for text data only"
+    assert set(got) == set(STANDARD_CLASSIFIERS + TEXT_MODELS["classification"]
+                           + SPLIT_MODELS["classification"])
+    for name in set(got):  # numbers are no documents
+        if "Vectorizer+" in name:
+            assert got.pop(name) == "for text data only"
     for name, pred in got.items():
         assert not isinstance(pred, str), (name, pred)
         assert len(pred) == len(test) and set(pred) <= {"yes", "no"}
@@ -83,8 +91,10 @@ def test_probabilities_of_the_positive_class_for_roc_auc(tmp_path):
 def test_text_labels_in_a_regression_task_say_why(tmp_path):
     train, test = _frames(np.random.default_rng(3))
     got = standard_predictions(train, test, tmp_path, task="regression", modality="tabular")
-    assert set(got) == set(STANDARD_REGRESSORS + TEXT_MODELS["regression"])
-    assert all(isinstance(got[n], str) and "not numbers" in got[n] for n in STANDARD_REGRESSORS)
+    assert set(got) == set(STANDARD_REGRESSORS + TEXT_MODELS["regression"]
+                           + SPLIT_MODELS["regression"])
+    assert all(isinstance(got[n], str) and "not numbers" in got[n]
+               for n in STANDARD_REGRESSORS + SPLIT_MODELS["regression"] if "Vectorizer" not in n)
 
 
 def test_text_courses_get_the_vectoriser_pipelines(tmp_path):
@@ -152,3 +162,40 @@ def test_the_probability_is_of_the_positive_class_students_are_told(tmp_path):
     student = LogisticRegression(max_iter=1000).fit(train[cols], train["label"] == "10")
     np.testing.assert_allclose(got["sklearn:LogisticRegression(max_iter=1000)"],
                                student.predict_proba(test[cols])[:, 1])
+
+
+@pytest.mark.parametrize("call, kwargs", [
+    ("train_test_split(test_size=0.2, random_state=42)", {"test_size": 0.2, "random_state": 42}),
+    ("train_test_split(test_size=0.2, random_state=42, stratify=y)",
+     {"test_size": 0.2, "random_state": 42, "stratify": True}),
+    ("train_test_split(random_state=42)", {"random_state": 42}),
+])
+def test_a_split_variant_is_the_model_a_student_fits_on_the_split(tmp_path, call, kwargs):
+    # The student splits on the labels as pandas reads them (numbers, here 2, 9 and 10: sorted
+    # as text they would stratify in another class order) and fits on the training part, in the
+    # order train_test_split returns it (a forest's bootstrap follows that order). The fit
+    # itself takes the labels as text, as every standard model does.
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(0, 1, (240, 4))
+    y = np.array([2, 9, 10])[np.argmax(X[:, :3] + rng.normal(0, 0.8, (240, 3)), axis=1)]
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(240)], "label": y,
+                          **{f"f{j}": X[:, j] for j in range(4)}})
+    train = frame.iloc[:180].astype({"label": str}).reset_index(drop=True)
+    test = frame.iloc[180:].drop(columns="label").reset_index(drop=True)
+    name = f"sklearn:RandomForestClassifier(random_state=42) on {call}"
+    full = "sklearn:RandomForestClassifier(random_state=42)"
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=[name, full])
+    student_y = frame["label"].iloc[:180]  # integers, as read_csv gives them
+    if kwargs.pop("stratify", False):
+        kwargs["stratify"] = student_y
+    X_train, _, y_train, _ = train_test_split(frame[["f0", "f1", "f2", "f3"]].iloc[:180],
+                                              student_y, **kwargs)
+    student = RandomForestClassifier(random_state=42).fit(X_train, y_train.astype(str))
+    expected = student.predict(test[["f0", "f1", "f2", "f3"]])
+    assert list(got[name]) == list(expected)
+    # and it is not the forest fitted on every training row
+    assert list(got[full]) != list(expected)
