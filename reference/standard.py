@@ -214,6 +214,11 @@ class Split:
 
 _FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at once
 
+#: split variants are fitted up to this many training rows (each costs a fit per split), and
+#: the kernel SVC ones (whose fit grows with the square of the rows) up to the second bound:
+#: by the data's size, so the same course always gets the same explainers
+SPLIT_MAX_ROWS, SPLIT_MAX_ROWS_SVC = 20_000, 10_000
+
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
 SPLITS: tuple[Split, ...] = (
@@ -358,16 +363,26 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
     else:
         skipped, why = sorted(text), "for text data only"
     names = [n for n in names if n not in skipped]
+    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
+    too_big = {n for n in names if n in _SPLIT_OF and len(train_df) > (
+        SPLIT_MAX_ROWS_SVC if "SVC()" in n and "LinearSVC" not in n else SPLIT_MAX_ROWS)}
+    out.update(dict.fromkeys(too_big, (
+        f"not fitted: {len(train_df):,} training rows (split variants are fitted up to "
+        f"{SPLIT_MAX_ROWS:,}, kernel SVC ones up to {SPLIT_MAX_ROWS_SVC:,})")))
+    names = [n for n in names if n not in too_big]
     labels = train_df["label"]
     try:
         y = labels.astype(float).to_numpy() if task == "regression" else \
             labels.astype(str).to_numpy()
     except (TypeError, ValueError) as exc:  # e.g. text labels in a regression course
-        return {**dict.fromkeys(skipped, why),
-                **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
+        return {**out, **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
     positive = max(set(y.tolist()), key=_natural) if task == "probability" and len(y) else None
-    split_rows = {split: split.rows(y) for split in {_SPLIT_OF[n][1] for n in names
-                                                     if n in _SPLIT_OF}}
+    split_rows: dict[Split, np.ndarray | str] = {}
+    for split in dict.fromkeys(_SPLIT_OF[n][1] for n in names if n in _SPLIT_OF):
+        try:
+            split_rows[split] = split.rows(y)
+        except ValueError as exc:  # e.g. stratified with a label seen once
+            split_rows[split] = f"{split.call} fails on these labels: {str(exc)[:200]}"
 
     def fit_one(name: str) -> np.ndarray | str:
         x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)
@@ -375,6 +390,8 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         try:
             if name in _SPLIT_OF:  # fitted on the training part of a validation split
                 rows = split_rows[_SPLIT_OF[name][1]]
+                if isinstance(rows, str):
+                    return rows
                 x_train, y_fit = x_train[rows], y[rows]
             model = factories[name]()
             model.fit(x_train, y_fit)
@@ -386,8 +403,7 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
             return f"{type(exc).__name__}: {str(exc)[:200]}"
         return pred.astype(str) if task == "classification" else pred.astype(float)
 
-    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
-    # Two at a time: the fits are mostly compiled code that lets go of the GIL (libsvm, the
+    # A few at a time (_FIT_THREADS): the fits are mostly compiled code that lets go of the GIL (libsvm, the
     # trees, BLAS), and the instructor waits for all of them on the first run.
     with warnings.catch_warnings(), ThreadPoolExecutor(_FIT_THREADS) as pool:
         # (set here, for every thread: the filters are the process's) an unconverged

@@ -199,3 +199,24 @@ def test_a_split_variant_is_the_model_a_student_fits_on_the_split(tmp_path, call
     assert list(got[name]) == list(expected)
     # and it is not the forest fitted on every training row
     assert list(got[full]) != list(expected)
+
+
+def test_split_variants_say_why_when_not_fitted(tmp_path, monkeypatch):
+    # a label seen once cannot be stratified; a large training set gets no split variants
+    # (by its size, so a course always gets the same explainers)
+    import reference.standard as standard
+
+    train, test = _frames(np.random.default_rng(6))
+    train.loc[0, "label"] = "rare"
+    strat = "sklearn:GaussianNB() on train_test_split(test_size=0.2, random_state=42, stratify=y)"
+    plain = "sklearn:GaussianNB() on train_test_split(test_size=0.2, random_state=42)"
+    svc = "sklearn:SVC() on train_test_split(test_size=0.2, random_state=42)"
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=[strat, plain, svc])
+    assert "stratify=y) fails on these labels" in got[strat]
+    assert len(got[plain]) == len(got[svc]) == len(test)
+    monkeypatch.setattr(standard, "SPLIT_MAX_ROWS_SVC", len(train) - 1)
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=[plain, svc])
+    assert len(got[plain]) == len(test)
+    assert got[svc].startswith(f"not fitted: {len(train)} training rows")
