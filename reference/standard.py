@@ -56,13 +56,13 @@ _KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weig
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.dummy import DummyClassifier
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression, RidgeClassifier
-    from sklearn.naive_bayes import GaussianNB, MultinomialNB
+    from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression, Perceptron, RidgeClassifier
+    from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
     from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
+    from sklearn.svm import SVC, LinearSVC
     from sklearn.tree import DecisionTreeClassifier
 
     def scaled(make):
@@ -91,6 +91,14 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:NearestCentroid()": NearestCentroid,
         "sklearn:KNeighborsClassifier(n_neighbors=1)": lambda: KNeighborsClassifier(1),
         "sklearn:RidgeClassifier()": RidgeClassifier,
+        # defaults that are deterministic as written (Perceptron's seed is 0; LinearSVC solves
+        # the primal problem where there are more rows than features; AdaBoost's stumps break
+        # no ties at random). HistGradientBoostingClassifier() is too (below 10,000 rows) but
+        # took minutes on 3,500 MNIST images: left out.
+        "sklearn:Perceptron()": Perceptron,
+        "sklearn:LinearSVC()": LinearSVC,
+        "sklearn:BernoulliNB()": BernoulliNB,
+        "sklearn:AdaBoostClassifier()": AdaBoostClassifier,
         # k-NN's one knob, as students turn it: deterministic, so two honest students with the
         # same k agree on every id (on an easy data set, wrong answers and all)
         **{f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})":
@@ -130,7 +138,7 @@ def _text_models(task: str) -> dict[str, Callable[[], object]]:
 def _regressors() -> dict[str, Callable[[], object]]:
     from sklearn.dummy import DummyRegressor
     from sklearn.ensemble import RandomForestRegressor
-    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.linear_model import Lasso, LinearRegression, Ridge
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.svm import SVR
     from sklearn.tree import DecisionTreeRegressor
@@ -140,6 +148,7 @@ def _regressors() -> dict[str, Callable[[], object]]:
         "sklearn:SVR()": SVR,
         "sklearn:LinearRegression()": LinearRegression,
         "sklearn:Ridge()": Ridge,
+        "sklearn:Lasso()": Lasso,
         "sklearn:DecisionTreeRegressor(random_state=0)":
             lambda: DecisionTreeRegressor(random_state=0),
         "sklearn:RandomForestRegressor(random_state=0)":
@@ -163,6 +172,8 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:DecisionTreeClassifier(random_state=42)",
     "sklearn:RandomForestClassifier(random_state=42)", "sklearn:NearestCentroid()",
     "sklearn:KNeighborsClassifier(n_neighbors=1)", "sklearn:RidgeClassifier()",
+    "sklearn:Perceptron()", "sklearn:LinearSVC()", "sklearn:BernoulliNB()",
+    "sklearn:AdaBoostClassifier()",
     *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
@@ -173,11 +184,13 @@ STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LinearDiscriminantAnalysis()", "sklearn:DecisionTreeClassifier(random_state=0)",
     "sklearn:RandomForestClassifier(random_state=0)", "sklearn:LogisticRegression()",
     "sklearn:RandomForestClassifier(random_state=42)",
-    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
+    "sklearn:StandardScaler+LogisticRegression(max_iter=1000)", "sklearn:BernoulliNB()",
+    "sklearn:AdaBoostClassifier()",
     "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
-    "sklearn:Ridge()", "sklearn:DecisionTreeRegressor(random_state=0)",
+    "sklearn:Ridge()", "sklearn:Lasso()",
+    "sklearn:DecisionTreeRegressor(random_state=0)",
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
     "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")

@@ -220,3 +220,24 @@ def test_split_variants_say_why_when_not_fitted(tmp_path, monkeypatch):
                                modality="tabular", names=[plain, svc])
     assert len(got[plain]) == len(test)
     assert got[svc].startswith(f"not fitted: {len(train)} training rows")
+
+
+@pytest.mark.parametrize("name", ["Perceptron()", "LinearSVC()", "BernoulliNB()",
+                                  "AdaBoostClassifier()"])
+def test_deterministic_defaults_equal_the_student_call(tmp_path, name):
+    # defaults every student who writes them gets the same predictions from (Perceptron's seed
+    # is 0 as written): two honest students who both call one agree on every id
+    import sklearn.ensemble
+    import sklearn.linear_model
+    import sklearn.naive_bayes
+    import sklearn.svm
+
+    train, test = _frames(np.random.default_rng(7))
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=[f"sklearn:{name}"])
+    cls = next(getattr(m, name[:-2]) for m in (sklearn.linear_model, sklearn.svm,
+                                               sklearn.naive_bayes, sklearn.ensemble)
+               if hasattr(m, name[:-2]))
+    cols = ["f0", "f1", "f2", "f3"]
+    student = cls().fit(train[cols], train["label"])
+    assert list(got[f"sklearn:{name}"]) == list(student.predict(test[cols]))
