@@ -259,6 +259,9 @@ def standard_model_predictions(course: Course, store: Store,
     if todo:
         import time
 
+        # minutes on a large course (the split variants): say so before, not only after
+        say(f"similarity: fitting {len(todo)} scikit-learn default model(s) for the behavioural "
+            "evidence (once per data set; cached)")
         t = time.perf_counter()
         train = pd.read_csv(course.data_dir / "train.csv", dtype={"id": str, "label": str},
                             keep_default_na=False)
