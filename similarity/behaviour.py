@@ -526,19 +526,35 @@ class BehaviourModel:
         shape = np.broadcast(r, c).shape
         best = np.full(shape, -1, np.int64)
         best_agree = np.full(shape, -1.0)
-        for e in range(len(self.explainer_names)):
+        matched, near = self._live_explainers()
+        for e in matched.tolist():  # in order: the first of equals names the pair
             both = self._ok[r, e] & self._ok[c, e]
             agree = np.minimum(self._agree[r, e], self._agree[c, e])
             better = both & (agree > best_agree)
             best[better] = e
             best_agree[better] = agree[better]
-        if dist is not None and self.task == "regression" and self.explainer_names:
-            far = np.maximum(self._ref_dist[r], self._ref_dist[c])  # (..., n_explainers)
+        if dist is not None and self.task == "regression" and near.size:
+            # (..., live explainers): the others lie near no student
+            far = np.maximum(self._ref_dist[r][..., near], self._ref_dist[c][..., near])
             ok = (far <= REGRESSION_NEAR) & (dist[..., None] >= REGRESSION_RATIO * far)
-            nearest = np.argmin(np.where(ok, far, np.inf), axis=-1)
+            nearest = near[np.argmin(np.where(ok, far, np.inf), axis=-1)]
             relative = (best < 0) & ok.any(axis=-1)
             best[relative] = nearest[relative]
         return best
+
+    def _live_explainers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The explainers that can explain a pair at all: matched near-exactly by some
+        student, and (regression) lying within ``REGRESSION_NEAR`` of some student. A class
+        has a hundred standard models and most match nobody; the all-pairs blocks loop over
+        these only (at 2,000 students, 130 explainers had added 40 % to the behaviour's
+        time)."""
+        got = getattr(self, "_live", None)
+        if got is None:
+            dist = getattr(self, "_ref_dist", None)
+            near = (np.flatnonzero((dist <= REGRESSION_NEAR).any(0))
+                    if dist is not None and dist.size else np.zeros(0, np.int64))
+            got = self._live = (np.flatnonzero(self._ok.any(0)), near)
+        return got
 
     # -- classification: all pairs of a block by matrix products
     def _class_block(self, ra: np.ndarray, rb: np.ndarray) -> dict[str, np.ndarray]:

@@ -444,3 +444,47 @@ def test_regression_honest_linear_models_are_explained_a_copy_is_not():
     # the same verdicts from block() and pairs()
     blk = m.block(np.arange(3), np.arange(3))
     assert blk["explained"][0, 1] == 0 and blk["explained"][1, 2] == -1
+
+
+def _decoys(truth, rng, n, regression=False):
+    """Standard models near the truth with errors of their own: no student matches them."""
+    out = {}
+    for d in range(n):
+        if regression:
+            out[f"sklearn:Decoy{d}()"] = truth + rng.normal(scale=0.7, size=truth.shape)
+            continue
+        p = truth.copy()
+        w = rng.random(truth.size) < 0.12
+        p[w] = (p[w] + 1 + d % 9) % 10
+        out[f"sklearn:Decoy{d}()"] = p
+    return out
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_explainers_nobody_matches_are_skipped_without_changing_a_verdict(task, monkeypatch):
+    # A class fits a hundred standard models and most match no student: the all-pairs blocks
+    # loop over the live ones only (``_live_explainers``). Every pair's explainer is the one the
+    # loop over all of them finds.
+    rng = np.random.default_rng(3)
+    if task == "classification":
+        truth, preds = simulate(20, 600, seed=11)
+        match = preds[19].copy()
+        preds = [match, match, *preds[2:19]]
+        refs = {**_decoys(truth, rng, 40), "sklearn:Alone()": preds[7],
+                "sklearn:SVC()": match}
+        m = fit(preds, truth, references=refs, explainers=list(refs))
+    else:
+        truth, preds, refs = _linear_class()
+        refs = {**_decoys(truth, rng, 40, regression=True), **refs}
+        m = fit(preds, truth, task="regression", references=refs, explainers=list(refs),
+                near_exact=0.998)
+    live = m._live_explainers()
+    assert len(live[0]) + len(live[1]) <= 3 < len(refs)
+    rows = np.arange(len(preds))
+    got = m.block(rows, rows)["explained"]
+    every = np.arange(len(refs))
+    monkeypatch.setattr(m, "_live", (every, every))
+    np.testing.assert_array_equal(got, m.block(rows, rows)["explained"])
+    named = np.array(m.explainer_names + [""])[got]
+    expected = "sklearn:SVC()" if task == "classification" else "sklearn:LinearRegression()"
+    assert named[0, 1] == named[1, 0] == expected
