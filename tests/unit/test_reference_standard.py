@@ -241,3 +241,33 @@ def test_deterministic_defaults_equal_the_student_call(tmp_path, name):
     cols = ["f0", "f1", "f2", "f3"]
     student = cls().fit(train[cols], train["label"])
     assert list(got[f"sklearn:{name}"]) == list(student.predict(test[cols]))
+
+
+def test_split_variants_for_regression_and_roc_auc_equal_the_student_call(tmp_path):
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(0, 1, (200, 4))
+    cols = ["f0", "f1", "f2", "f3"]
+    target = X @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(0, 0.3, 200) + 3 * X[:, 0] ** 2
+    frame = pd.DataFrame({"id": [f"r{k}" for k in range(200)], "label": target,
+                          **{c: X[:, j] for j, c in enumerate(cols)}})
+    train, test = frame.iloc[:150].reset_index(drop=True), \
+        frame.iloc[150:].drop(columns="label").reset_index(drop=True)
+    split = "on train_test_split(test_size=0.2, random_state=42)"
+    got = standard_predictions(train.astype({"label": str}), test, tmp_path, task="regression",
+                               modality="tabular", names=[f"sklearn:LinearRegression() {split}"])
+    X_tr, _, y_tr, _ = train_test_split(train[cols], train["label"], test_size=0.2,
+                                        random_state=42)
+    np.testing.assert_allclose(got[f"sklearn:LinearRegression() {split}"],
+                               LinearRegression().fit(X_tr, y_tr).predict(test[cols]))
+    # roc_auc: the positive class's probability ("yes" sorts last), fitted on the split
+    labels = np.where(target[:150] > np.median(target), "yes", "no")
+    got = standard_predictions(train.assign(label=labels), test, tmp_path, task="probability",
+                               modality="tabular",
+                               names=[f"sklearn:LogisticRegression(max_iter=1000) {split}"])
+    X_tr, _, y_tr, _ = train_test_split(train[cols], labels, test_size=0.2, random_state=42)
+    student = LogisticRegression(max_iter=1000).fit(X_tr, y_tr == "yes")
+    np.testing.assert_allclose(got[f"sklearn:LogisticRegression(max_iter=1000) {split}"],
+                               student.predict_proba(test[cols])[:, 1])
