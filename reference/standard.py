@@ -31,7 +31,7 @@ import pandas as pd
 
 __all__ = ["SPLITS", "SPLIT_MODELS", "STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES",
            "STANDARD_REGRESSORS", "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "Split",
-           "standard_models", "standard_predictions"]
+           "explainer_order", "standard_models", "standard_predictions"]
 
 #: the models after a text vectoriser, per task (their factories are in ``_text_models``)
 _TEXT_MODEL_NAMES: dict[str, tuple[str, ...]] = {
@@ -231,6 +231,7 @@ _FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at 
 #: the kernel SVC ones (whose fit grows with the square of the rows) up to the second bound:
 #: by the data's size, so the same course always gets the same explainers
 SPLIT_MAX_ROWS, SPLIT_MAX_ROWS_SVC = 20_000, 10_000
+_KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()"})
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -312,6 +313,14 @@ def _base(name: str) -> str:
     return _SPLIT_OF[name][0] if name in _SPLIT_OF else name
 
 
+def explainer_order(name: str) -> tuple[bool, int, str]:
+    """Sort key of explainers, the first of which names a pair several explain equally: the
+    models fitted on every training row (by name), then the split variants, the commonest
+    split first (``SPLITS``' order)."""
+    split = _SPLIT_OF[name][1] if name in _SPLIT_OF else None
+    return (split is not None, SPLITS.index(split) if split is not None else 0, name)
+
+
 def _as_read(labels: np.ndarray) -> np.ndarray:
     """Labels as ``pandas.read_csv`` types them: numbers when every label is one."""
     try:
@@ -378,7 +387,7 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
     names = [n for n in names if n not in skipped]
     out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
     too_big = {n for n in names if n in _SPLIT_OF and len(train_df) > (
-        SPLIT_MAX_ROWS_SVC if "SVC()" in n and "LinearSVC" not in n else SPLIT_MAX_ROWS)}
+        SPLIT_MAX_ROWS_SVC if _base(n) in _KERNEL_SVC else SPLIT_MAX_ROWS)}
     out.update(dict.fromkeys(too_big, (
         f"not fitted: {len(train_df):,} training rows (split variants are fitted up to "
         f"{SPLIT_MAX_ROWS:,}, kernel SVC ones up to {SPLIT_MAX_ROWS_SVC:,})")))

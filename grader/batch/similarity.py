@@ -115,15 +115,12 @@ def behaviour_model(course: Course, store: Store, out: Path,
         truth = (truth == positive).astype(float)
     elif regression:
         truth = truth.astype(float)
-    from reference.standard import SPLIT_MODELS, STANDARD_SETTINGS
+    from reference.standard import STANDARD_SETTINGS, explainer_order
 
-    # Where several explain a pair equally, the first names it: a model fitted on all the
-    # training rows, then the split variants, the commonest split first.
-    split_order = {n: k for names in SPLIT_MODELS.values() for k, n in enumerate(names)}
-    explainers = sorted(references, key=lambda n: (n in split_order, split_order.get(n, 0), n))
     model = BehaviourModel.fit(preds, truth.tolist(),
                                task="regression" if regression else "classification",
-                               references=references, explainers=explainers,
+                               references=references,
+                               explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
                                near_exact=NEAR_EXACT)
     return model if regression else IdentityEvidence(model)
