@@ -329,6 +329,16 @@ def _as_read(labels: np.ndarray) -> np.ndarray:
         return np.asarray(labels, dtype=str)
 
 
+def _class_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels as class numbers in the order scikit-learn sorts the labels a student fits on
+    (``pandas.read_csv``'s types: 2 < 9 < 10, where as text '10' < '2' < '9'; ties between
+    classes, in k-NN votes or a forest's argmax, go to the first), and each number's label as
+    written in ``train.csv``."""
+    _, codes = np.unique(_as_read(labels), return_inverse=True)
+    _, first = np.unique(codes, return_index=True)  # each class's first spelling ("1", "1.0")
+    return codes.astype(np.int64), np.asarray(labels, dtype=str)[first]
+
+
 def _natural(label: str) -> tuple:
     """Sort key of a label as ``grader.scoring`` orders them: numbers by value, then text."""
     try:
@@ -398,7 +408,10 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
             labels.astype(str).to_numpy()
     except (TypeError, ValueError) as exc:  # e.g. text labels in a regression course
         return {**out, **dict.fromkeys(names, f"the training labels are not numbers ({exc})")}
-    positive = max(set(y.tolist()), key=_natural) if task == "probability" and len(y) else None
+    y_fit_all, label_text = (y, None) if task == "regression" else _class_codes(y)
+    positive = None
+    if task == "probability" and len(y):
+        positive = int(np.flatnonzero(label_text == max(set(y.tolist()), key=_natural))[0])
     split_rows: dict[Split, np.ndarray | str] = {}
     for split in dict.fromkeys(_SPLIT_OF[n][1] for n in names if n in _SPLIT_OF):
         try:
@@ -408,13 +421,13 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
 
     def fit_one(name: str) -> np.ndarray | str:
         x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)
-        y_fit = y
+        y_fit = y_fit_all
         try:
             if name in _SPLIT_OF:  # fitted on the training part of a validation split
                 rows = split_rows[_SPLIT_OF[name][1]]
                 if isinstance(rows, str):
                     return rows
-                x_train, y_fit = x_train[rows], y[rows]
+                x_train, y_fit = x_train[rows], y_fit_all[rows]
             model = factories[name]()
             model.fit(x_train, y_fit)
             if task == "probability":
@@ -423,7 +436,9 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
                 pred = model.predict(x_test)
         except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
             return f"{type(exc).__name__}: {str(exc)[:200]}"
-        return pred.astype(str) if task == "classification" else pred.astype(float)
+        if task == "classification":
+            return label_text[np.asarray(pred, dtype=np.int64)]
+        return pred.astype(float)
 
     # A few at a time (_FIT_THREADS): the fits are mostly compiled code that lets go of the GIL (libsvm, the
     # trees, BLAS), and the instructor waits for all of them on the first run.

@@ -242,13 +242,19 @@ def standard_model_predictions(course: Course, store: Store,
     data set and scikit-learn version and cached in the store like the reference models."""
     import sklearn
 
+    import reference.standard
     from reference.standard import standard_models, standard_predictions
 
     # roc_auc: students submit the positive class's probability, so the defaults' too
     task = "probability" if course.metric == "roc_auc" else course.task
     names = list(standard_models(task))
-    keys = {n: hashlib.blake2b(json.dumps([course.data_hash, n, sklearn.__version__, task])
-                               .encode(), digest_size=16).hexdigest() for n in names}
+    # The code that fits them is part of the key: a changed fit (the labels' order, a split
+    # bound) refits them, where an unchanged name would keep serving the old predictions.
+    fitted_by = hashlib.blake2b(Path(reference.standard.__file__).read_bytes(),
+                                digest_size=8).hexdigest()
+    keys = {n: hashlib.blake2b(json.dumps([course.data_hash, n, sklearn.__version__, task,
+                                           fitted_by]).encode(), digest_size=16).hexdigest()
+            for n in names}
     cached = store.cached_reference(keys.values())
     out = {n: cached[k]["predictions"] for n, k in keys.items()
            if k in cached and cached[k]["status"] == "ok"}

@@ -173,8 +173,7 @@ def test_the_probability_is_of_the_positive_class_students_are_told(tmp_path):
 def test_a_split_variant_is_the_model_a_student_fits_on_the_split(tmp_path, call, kwargs):
     # The student splits on the labels as pandas reads them (numbers, here 2, 9 and 10: sorted
     # as text they would stratify in another class order) and fits on the training part, in the
-    # order train_test_split returns it (a forest's bootstrap follows that order). The fit
-    # itself takes the labels as text, as every standard model does.
+    # order train_test_split returns it (a forest's bootstrap follows that order).
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import train_test_split
 
@@ -194,8 +193,8 @@ def test_a_split_variant_is_the_model_a_student_fits_on_the_split(tmp_path, call
         kwargs["stratify"] = student_y
     X_train, _, y_train, _ = train_test_split(frame[["f0", "f1", "f2", "f3"]].iloc[:180],
                                               student_y, **kwargs)
-    student = RandomForestClassifier(random_state=42).fit(X_train, y_train.astype(str))
-    expected = student.predict(test[["f0", "f1", "f2", "f3"]])
+    student = RandomForestClassifier(random_state=42).fit(X_train, y_train)
+    expected = student.predict(test[["f0", "f1", "f2", "f3"]]).astype(str)
     assert list(got[name]) == list(expected)
     # and it is not the forest fitted on every training row
     assert list(got[full]) != list(expected)
@@ -271,3 +270,29 @@ def test_split_variants_for_regression_and_roc_auc_equal_the_student_call(tmp_pa
     student = LogisticRegression(max_iter=1000).fit(X_tr, y_tr == "yes")
     np.testing.assert_allclose(got[f"sklearn:LogisticRegression(max_iter=1000) {split}"],
                                student.predict_proba(test[cols])[:, 1])
+
+
+def test_labels_are_fitted_as_the_student_reads_them(tmp_path):
+    # Labels 2, 9 and 10: a student's pandas reads them as numbers, and scikit-learn sorts
+    # them 2 < 9 < 10 (as text: '10' < '2' < '9'). A k-NN vote tied between two classes goes
+    # to the first, so the standard model must sort them as the student's does.
+    rng = np.random.default_rng(8)
+    far = rng.normal(0, 1, (60, 2)) + 20
+    near = np.array([[1, 0], [-1, 0], [0, 1], [0, -1], [1.5, 0]])  # test point: the origin
+    X = np.vstack([near, far])
+    y = np.array([10, 10, 2, 2, 9] + list(rng.choice([2, 9, 10], 60)))
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(len(X))], "label": y,
+                          "f0": X[:, 0], "f1": X[:, 1]})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    test = pd.DataFrame({"id": ["t0", "t1"], "f0": [0.0, 20.0], "f1": [0.0, 20.0]})
+    train = pd.read_csv(tmp_path / "train.csv", dtype={"id": str, "label": str},
+                        keep_default_na=False)  # as the grader reads it
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=["sklearn:KNeighborsClassifier()"])
+    student_train = pd.read_csv(tmp_path / "train.csv")  # as a student reads it
+    student = KNeighborsClassifier().fit(student_train[["f0", "f1"]], student_train["label"])
+    expected = student.predict(test[["f0", "f1"]]).astype(str)
+    assert expected[0] == "2"  # the tie, broken by the numeric order
+    assert list(got["sklearn:KNeighborsClassifier()"]) == list(expected)
+    as_text = KNeighborsClassifier().fit(train[["f0", "f1"]], train["label"])
+    assert as_text.predict(test[["f0", "f1"]].iloc[:1])[0] == "10"  # what text labels gave
