@@ -193,14 +193,17 @@ def load_final_rules(course_dir: str | Path) -> FinalRules:
                             '"half_up" or "none"')
         else:
             values[key] = value
-    rules = FinalRules(**values) if not problems else FinalRules()
-    if not problems:
-        if rules.exam_weight + rules.lab_weight != 1:
-            problems.append(f"{_line_of(text, 'exam_weight')}  [final] exam_weight + lab_weight"
-                            f" = {rules.exam_weight + rules.lab_weight}: must add up to 1")
-        if rules.project_weight + rules.lab_test_weight <= 0:
-            problems.append(f"{_line_of(text, 'project_weight')}  [final] project_weight + "
-                            "lab_test_weight must be positive")
+    # the weights' sums are checked beside the other problems, from the keys that were
+    # valid (a default stands in for one not given); a sum with a bad term is not checked
+    rules = FinalRules(**values)
+    bad = {k for k in table if k in _DECIMAL_KEYS and k not in values}
+    if not bad & {"exam_weight", "lab_weight"} and rules.exam_weight + rules.lab_weight != 1:
+        problems.append(f"{_line_of(text, 'exam_weight')}  [final] exam_weight + lab_weight"
+                        f" = {rules.exam_weight + rules.lab_weight}: must add up to 1")
+    if (not bad & {"project_weight", "lab_test_weight"}
+            and rules.project_weight + rules.lab_test_weight <= 0):
+        problems.append(f"{_line_of(text, 'project_weight')}  [final] project_weight + "
+                        "lab_test_weight must be positive")
     if problems:
         raise CourseError(f"course.toml [final] has {len(problems)} problem(s)",
                           problems=problems,
