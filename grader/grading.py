@@ -43,7 +43,9 @@ class Band:
     grade: float
 
     def label(self) -> str:
-        return f"{self.first}+" if self.last is None else f"{self.first}-{self.last}"
+        if self.last is None:
+            return f"{self.first}+"
+        return f"{self.first}" if self.last == self.first else f"{self.first}-{self.last}"
 
 
 def scaled_bands(config: GradingConfig, participants: int) -> list[Band]:

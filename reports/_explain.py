@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports._load import Batch, StudentRow, finite
+from reports._load import Batch, StudentRow, finite, places_text
 
 #: the most of a run's stderr.txt read back (its end: the last traceback is there)
 STDERR_READ_BYTES = 512 * 1024
@@ -172,8 +172,7 @@ def band_rows(bands: list[dict[str, Any]], place: int | None) -> list[dict[str, 
     rows = []
     for b in bands:
         first, last = int(b["first"]), b.get("last")
-        places = f"{first}+" if last is None else (f"{first}" if first == last
-                                                   else f"{first}-{last}")
+        places = places_text(first, None if last is None else int(last))
         you = place is not None and place >= first and (last is None or place <= int(last))
         rows.append({"places": places, "grade": float(b["grade"]), "you": you,
                      "empty": last is not None and int(last) < first})
@@ -267,8 +266,9 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     steps = [f"Your place: {place} of {ranked}, by the private score (ties share the best "
              "place)."]
     if policy == "rank_bands" and mine:
-        steps.append(f"Place {place} is in the band of places {mine['places']}, which earns "
-                     f"{_g(place_grade)}.")
+        band = (f"a band of its own (place {place})" if mine["places"] == str(place)
+                else f"the band of places {mine['places']}")
+        steps.append(f"Place {place} is in {band}, which earns {_g(place_grade)}.")
     elif policy != "rank_bands":
         steps.append(_scaled_text(inputs, base if not capped else None))
     if capped:

@@ -54,6 +54,34 @@ def source_kind(name: str) -> str:
     return head if sep and head in ("archive", "web", "template") else "peer"
 
 
+def places_text(first: int, last: int | None) -> str:
+    """The places of a band as the pages write them: ``"31-50"``, ``"6"`` (a band of one
+    place, never ``"6-6"``), ``"151+"`` (open-ended), or ``"none"`` (a band the class is too
+    small to reach: its last place comes before its first).
+
+    Examples
+    --------
+    >>> [places_text(1, 8), places_text(6, 6), places_text(9, None), places_text(3, 2)]
+    ['1-8', '6', '9+', 'none']
+    """
+    if last is None:
+        return f"{first}+"
+    if last < first:
+        return "none"
+    return f"{first}" if first == last else f"{first}-{last}"
+
+
+_BAND = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def band_text(band: Any) -> str:
+    """A stored band label (``grades.band``) as the pages write it: ``"6-6"`` (as stores
+    written before this rule hold it) becomes ``"6"``; anything else is kept."""
+    text = "" if band is None else str(band)
+    m = _BAND.match(text)
+    return places_text(int(m[1]), int(m[2])) if m and m[1] == m[2] else text
+
+
 def finite(v: Any) -> float | None:
     """A float or None (NaN and missing both become None)."""
     if v is None:
@@ -95,6 +123,11 @@ class StudentRow:
     @property
     def rank(self) -> int | None:
         return (self.grade or {}).get("rank")
+
+    @property
+    def band(self) -> str:
+        """The band's places as pages and exports write them (:func:`band_text`)."""
+        return band_text((self.grade or {}).get("band"))
 
     @property
     def sim_max(self) -> float | None:

@@ -32,7 +32,7 @@ COLUMNS: dict[str, Callable[[StudentRow], Any]] = {
     "public_score": lambda s: s.public,
     "private_score": lambda s: s.private,
     "rank": lambda s: s.rank,
-    "band": _g("band"),
+    "band": lambda s: s.band,
     "base_grade": _g("base_grade"),
     "deduction": _g("deduction"),
     "grade": _g("grade"),
@@ -120,7 +120,7 @@ def write_moodle_csv(batch: Batch, path: Path, *, item: str | None = None) -> Pa
             grade = finite((s.grade or {}).get("grade"))
             if s.status == "ok":
                 rank = f"rank {s.rank}" if s.rank is not None else "unranked"
-                band = (s.grade or {}).get("band")
+                band = s.band
                 feedback = f"{rank}" + (f", band {band}" if band else "")
                 note = (s.grade or {}).get("note")
                 feedback += f"; {note}" if note else ""
@@ -139,7 +139,8 @@ def results_document(batch: Batch) -> dict[str, Any]:
         students.append({
             "student": s.student, "status": s.status, "message": s.message,
             "public_score": s.public, "private_score": s.private, "rank": s.rank,
-            "band": (s.grade or {}).get("band"), "base_grade": (s.grade or {}).get("base_grade"),
+            "band": None if (s.grade or {}).get("band") is None else s.band,
+            "base_grade": (s.grade or {}).get("base_grade"),
             "deduction": (s.grade or {}).get("deduction"), "grade": (s.grade or {}).get("grade"),
             "above_baseline": COLUMNS["above_baseline"](s),
             "note": (s.grade or {}).get("note") or "",

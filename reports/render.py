@@ -418,7 +418,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         student=s.student, status=s.status, message=s.message,
         hint=hint or "", files=s.files, log_tail=_tail(log),
         public=s.public, private=s.private, release_private=b.release_private,
-        rank=s.rank, ranked=ranked, band=g.get("band") or "", base_grade=g.get("base_grade"),
+        rank=s.rank, ranked=ranked, band=s.band, base_grade=g.get("base_grade"),
         deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
