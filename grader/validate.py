@@ -214,7 +214,7 @@ def _read_class_tables(checked: CheckedInputs, roster: Any, leaderboard: str | P
         problems += _absorb(exc)
         return False
     checked.notes += checked.scores.notes
-    known["on the leaderboard"] = set(checked.scores.scores)
+    known["on the leaderboard"] = set(checked.scores.scores) | set(checked.scores.no_score)
     return True
 
 

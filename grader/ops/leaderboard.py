@@ -41,13 +41,16 @@ class ScoreTable:
     absent: list[str] = field(default_factory=list)
     #: remarks from reading the file that are not errors (an 8-bit encoding guessed)
     notes: list[str] = field(default_factory=list)
+    #: students whose every row has a blank score (on Kaggle: never submitted) → the reason,
+    #: naming the file and line; graded ``absent``, not an error
+    no_score: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class _Row:
     line: int
     name: str
-    score: float
+    score: float | None  # None: a blank score cell (no submission scored)
     team: str  # TeamId, or the name when the file has none
 
 
@@ -76,15 +79,18 @@ def _read_rows(table: Table, name_col: int, score_col: int, team_col: int | None
                             "quote names that contain the separator")
             continue
         name, raw = cells[name_col], cells[score_col]
-        try:
-            score = table.number(raw)
-        except ValueError:
-            problems.append(f"{where}  score {raw!r} of {name!r} is not a number; every row "
-                            "needs a numeric score")
-            continue
+        score: float | None = None
+        if raw:  # blank: the participant has no score (never submitted on Kaggle)
+            try:
+                score = table.number(raw)
+            except ValueError:
+                problems.append(f"{where}  score {raw!r} of {name!r} is not a number; write "
+                                "the score as a number (e.g. 0.85), or leave the cell blank "
+                                "for a participant with no score")
+                continue
         if not name:
-            problems.append(f"{where}  a score with no participant name; fill it in or delete "
-                            "the row")
+            problems.append(f"{where}  a {'score' if raw else 'row'} with no participant name; "
+                            "fill it in or delete the row")
             continue
         team = cells[team_col] if team_col is not None and cells[team_col] else name
         rows.append(_Row(line, name, score, team))
@@ -128,13 +134,15 @@ def load_score_table(path: str | Path, *, roster: Any = None,
     Returns
     -------
     ScoreTable
-        Rows the roster cannot place are listed in ``unmatched`` with the reason.
+        Rows the roster cannot place are listed in ``unmatched`` with the reason. A blank
+        score cell (a participant who never submitted on Kaggle) is no score, not an error:
+        a student with no scored row is in ``no_score``.
 
     Raises
     ------
     InputFileError
-        Listing every problem with its line: a short row, a score that is not a number, two
-        Kaggle teams (two TeamIds) that would become one student.
+        Listing every problem with its line: a short row, a score that is neither a number
+        nor blank, two Kaggle teams (two TeamIds) that would become one student.
     """
     table = read_table(path, "leaderboard")
     kind, name_col, score_col, team_col = _columns(table)
@@ -143,6 +151,7 @@ def load_score_table(path: str | Path, *, roster: Any = None,
     out = ScoreTable({}, kind=kind, notes=list(table.notes))
     # student → TeamId → the team's best row
     teams: dict[str, dict[str, _Row]] = {}
+    blank: dict[str, _Row] = {}  # student → their first row with a blank score
     for row in rows:
         student, how, why = _student_of(row, kind, roster, team_col is not None)
         if student is None:
@@ -150,6 +159,9 @@ def load_score_table(path: str | Path, *, roster: Any = None,
             continue
         if how:
             out.matched_notes.append(f"{row.name!r} → {student} ({how})")
+        if row.score is None:
+            blank.setdefault(student, row)
+            continue
         by_team = teams.setdefault(student, {})
         best = by_team.get(row.team)
         if best is None or (row.score > best.score if greater_is_better
@@ -166,16 +178,24 @@ def load_score_table(path: str | Path, *, roster: Any = None,
         out.lines[student] = row.line
         if team_col is not None:
             out.team_ids[student] = team
+    for student, row in blank.items():
+        if student in teams:
+            continue  # a scored row counts; the student's blank rows do not
+        out.no_score[student] = (f"your row on the leaderboard {table.path.name} (line "
+                                 f"{row.line}, {row.name!r}) has no score: no submission of "
+                                 "yours was scored")
+        out.source_names[student], out.lines[student] = row.name, row.line
     if problems:
         raise InputFileError(f"{table.path.name} has {len(problems)} problem(s)",
                              problems=problems[:50],
                              hint="fix these rows and run again; nothing was graded or written")
     if not out.scores:
-        raise InputFileError(f"{table.path.name} has no usable rows",
+        empty = f" ({len(out.no_score)} with a blank score)" if out.no_score else ""
+        raise InputFileError(f"{table.path.name} has no usable rows{empty}",
                              problems=out.unmatched[:20],
                              hint="check that the team names match the roster's 'kaggle' column")
     if roster is not None:
-        out.absent = [s for s in roster.ids if s not in out.scores]
+        out.absent = [s for s in roster.ids if s not in out.scores and s not in out.no_score]
     return out
 
 

@@ -3,7 +3,8 @@
 Every input is checked before anything is written (``grader.validate``). The store gets what
 the reports need to render a grades-only batch completely: one submissions row per student
 (the leaderboard is where their work was submitted), scores, grades, and the course config;
-roster students with no leaderboard row get the status ``absent``.
+roster students with no leaderboard row, and participants whose score cell is blank (they
+never submitted on Kaggle), get the status ``absent``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from diagnostics.text import terminal_safe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("course", type=Path, metavar="COURSE_DIR")
     parser.add_argument("--leaderboard", type=Path, required=True, metavar="CSV",
-                        help="Kaggle export (TeamId,TeamName,SubmissionDate,Score) or student,score")
+                        help="Kaggle export (TeamId,TeamName,SubmissionDate,Score) or "
+                             "student,score; a blank score is no score (graded 'absent')")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
                         help="roster.csv to map Kaggle team names to student ids; its students "
@@ -48,14 +50,18 @@ def _store_rows(table: Any, graded: list[Any], lb: Path) -> dict[str, list[dict[
     why = f"no row on the {where} matches you"
     hint = ("if you took part, tell the instructor your Kaggle team name (it goes in the "
             "roster's kaggle column)")
-    for s in table.absent:
+    no_score_hint = ("if you did submit on Kaggle, tell the instructor: the leaderboard "
+                     "export shows no score for your team")
+    absent = [(s, why, hint) for s in table.absent] + [
+        (s, reason, no_score_hint) for s, reason in table.no_score.items()]
+    for s, reason, advice in absent:
         subs.append(dict(student=s, path=str(lb), entry=None, files=[], content_hash=None,
-                         accepted=False, reason=why, hint=hint))
-        scores.append(dict(student=s, status=Status.ABSENT.value, message=why,
+                         accepted=False, reason=reason, hint=advice))
+        scores.append(dict(student=s, status=Status.ABSENT.value, message=reason,
                            public_score=None, private_score=None, details={}))
         grades.append(dict(student=s, status=Status.ABSENT.value, rank=None, band="",
                            base_grade=None, deduction=0.0, grade=None, above_baseline=None,
-                           note=why))
+                           note=reason))
     return {"submissions": subs, "scores": scores, "grades": grades}
 
 
@@ -128,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         store.put_grades(rows["grades"])
         write_grades_csv(out, store, leaderboard_names={
             **{s: "" for s in table.absent},
-            **{s: table.source_names.get(s, s) for s in table.scores}})
+            **{s: table.source_names.get(s, s) for s in [*table.scores, *table.no_score]}})
     print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
           f"{baseline:.4g} ({source}); bands for {len(graded)} participants")
     for note in table.matched_notes:
@@ -137,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(table.unmatched)} row(s) not graded:")
         for line in table.unmatched:
             print(terminal_safe(f"  {line}"))
+    if table.no_score:
+        print(terminal_safe(f"{len(table.no_score)} participant(s) with a blank score (no "
+                            f"submission scored), graded absent: {', '.join(table.no_score)}"))
     if table.absent:
         print(f"{len(table.absent)} roster student(s) absent from the leaderboard: "
               f"{', '.join(table.absent)}")
