@@ -2,11 +2,13 @@
 
 Public names: ``run``, ``RunSpec``, ``Limits``, ``Verdict``, ``available_backends``, plus
 ``GpuPool``/``detect_gpus`` (GPU assignment), ``read_submission_csv``/``OutputError``
-(reading outputs as data), ``SandboxError`` (and its ``SandboxUnavailable``, ``SandboxBroken``) and ``cancel_all`` (stop every run in flight,
-e.g. on Ctrl-C).
+(reading outputs as data), ``log_safe`` (a run's log made safe to print), ``SandboxError``
+(and its ``SandboxUnavailable``, ``SandboxBroken``) and ``cancel_all`` (stop every run in
+flight, e.g. on Ctrl-C).
 """
 
 from sandbox._active import cancel_all
+from sandbox._logs import log_safe
 from sandbox._run import available_backends, resolve_backend, run
 from sandbox.errors import SandboxBroken, SandboxError, SandboxUnavailable
 from sandbox.gpus import GpuPool, detect_gpus
@@ -18,5 +20,5 @@ from sandbox.verdict import Verdict
 __all__ = [
     "Limits", "RunSpec", "Verdict", "run", "available_backends", "resolve_backend",
     "GpuPool", "detect_gpus", "OutputError", "read_submission_csv", "SandboxBroken",
-    "SandboxError", "SandboxUnavailable", "cancel_all",
+    "SandboxError", "SandboxUnavailable", "cancel_all", "log_safe",
 ]

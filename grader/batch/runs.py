@@ -22,6 +22,7 @@ from grader.executors.task import RunResult, RunTask
 from grader.intake import Submission, hash_files
 from grader.status import Status
 from grader.store import Store
+from sandbox import log_safe
 from sandbox.environment import Environment
 
 __all__ = ["run_key", "make_task", "make_executor", "resolve_backend", "run_tasks",
@@ -86,14 +87,18 @@ def resolve_backend(course: Course, override: str | None) -> str:
 
 
 def save_run_files(out_dir: Path, result: RunResult) -> None:
-    """runs/<student>/: truncated logs, the predictions and the sandbox's verdict."""
+    """runs/<student>/: truncated logs, the predictions and the sandbox's verdict.
+
+    The logs are written safe to print (``sandbox.log_safe``: no escape sequence acts on the
+    terminal of whoever ``cat``s them), whichever worker or backend produced the verdict."""
     folder = out_dir / "runs" / result.student
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     v = result.verdict
-    (folder / "stdout.txt").write_text(v.get("stdout") or "", encoding="utf-8", errors="replace")
-    (folder / "stderr.txt").write_text(v.get("stderr") or "", encoding="utf-8", errors="replace")
+    for name in ("stdout", "stderr"):
+        (folder / f"{name}.txt").write_text(log_safe(v.get(name) or ""), encoding="utf-8",
+                                            errors="replace")
     if result.submission_csv is not None:
         (folder / "submission.csv").write_bytes(result.submission_csv)
     slim = {k: val for k, val in v.items() if k not in ("stdout", "stderr")}
