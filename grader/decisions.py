@@ -7,6 +7,10 @@ latest is the current one. A reviewer decides *on top of* the version they saw: 
 TA decided the same pair meanwhile, :func:`decide` refuses with :class:`DecisionConflict`
 naming who decided and when, and nothing is stored.
 
+A pair is put back to "not decided" by a decision whose state is :data:`UNDECIDED` (written
+``undecided`` or ``not decided`` in an imported CSV): a new version in the history, with who
+reset it and when, never a deletion; the pair then has no current decision.
+
 The outcome reaches the grades through ``[integrity]`` (:func:`grader.grading.apply_integrity`),
 re-applied by :func:`reapply` whenever a decision changes and by ``grader report``.
 """
@@ -23,13 +27,19 @@ from diagnostics.text import FORMULA_PREFIXES, csv_writer
 from grader.course import IntegrityConfig
 from grader.errors import GraderError, InputFileError
 from grader.grading import apply_integrity
-from grader.store import Store
+from grader.store import UNDECIDED, Store
 
-__all__ = ["STATES", "CSV_COLUMNS", "DecisionConflict", "PairRef", "pair_key", "decide",
-           "reapply", "policy_of", "export_csv", "import_csv", "when", "refresh_grades_csv"]
+__all__ = ["STATES", "UNDECIDED", "UNDECIDED_SPELLINGS", "CSV_COLUMNS", "DecisionConflict",
+           "PairRef", "pair_key", "decide", "reapply", "policy_of", "export_csv", "import_csv",
+           "when", "refresh_grades_csv"]
 
 #: the decision states, in the order the review page offers them
 STATES = ("confirmed", "dismissed", "needs_discussion")
+#: how an imported CSV may write "back to not decided" (case, spaces and '-' do not matter);
+#: ``grader review export`` writes ``undecided`` for a pair with no current decision
+UNDECIDED_SPELLINGS = (UNDECIDED, "not_decided")
+#: the accepted ``state`` values of an imported CSV, as the messages list them
+_CSV_STATES = "confirmed, dismissed, needs_discussion, or undecided (also 'not decided')"
 #: the columns of ``grader review export`` (``import`` needs ``a, b, state, reviewer``)
 CSV_COLUMNS = ["a", "b", "kind", "score", "flagged", "state", "note", "reviewer", "named",
                "version", "decided_at"]
@@ -84,13 +94,17 @@ def _pairs(store: Store) -> dict[PairRef, dict[str, Any]]:
 
 
 def _check(ref: PairRef, state: str, reviewer: str, named: list[str],
-           pairs: dict[PairRef, dict[str, Any]]) -> list[str]:
-    """Why a decision cannot be stored (empty when it can)."""
+           pairs: dict[PairRef, dict[str, Any]], *, csv_row: bool = False) -> list[str]:
+    """Why a decision cannot be stored (empty when it can). A CSV row may also reset the
+    pair (:data:`UNDECIDED`); resetting an undecided pair needs no reviewer (it stores
+    nothing), so the caller passes a placeholder then."""
     problems = []
     if ref not in pairs:
         problems.append(f"no pair {ref.label()} in this batch's similarity results (was a "
                         "submission removed or renamed?)")
-    if state not in STATES:
+    if csv_row and state != UNDECIDED and state not in STATES:
+        problems.append(f"state {state!r} is not one of {_CSV_STATES}")
+    elif not csv_row and state not in STATES:
         problems.append(f"state {state!r} is not one of {', '.join(STATES)}")
     if not reviewer.strip():
         problems.append("the reviewer's name is empty")
@@ -145,7 +159,7 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
                                "pick one of the states and give your name")
     [row] = store.add_decisions([dict(lo=ref.lo, hi=ref.hi, kind=ref.kind, state=state,
                                       note=note.strip(), reviewer=reviewer.strip(), named=named,
-                                      expected_version=expected_version)])
+                                      expected_version=_seen(store, ref, expected_version))])
     if row is None:
         cur = store.decision_history(ref.lo, ref.hi, ref.kind)[-1]
         raise DecisionConflict(
@@ -154,6 +168,23 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
             hint="read their decision and note, then decide again if you still disagree")
     reapply(store)
     return row
+
+
+def _seen(store: Store, ref: PairRef, expected_version: int | None) -> int | None:
+    """The version a reviewer decided on: 0 ("not decided", as a page or an export shows a
+    pair with no current decision) means the pair's latest reset when it was reset, so a
+    decision after a reset is not refused as stale; any other version is taken as given."""
+    if expected_version != 0:
+        return expected_version
+    history = store.decision_history(ref.lo, ref.hi, ref.kind)
+    return history[-1]["version"] if history and history[-1]["state"] == UNDECIDED else 0
+
+
+def _csv_state(text: str) -> str:
+    """A ``state`` cell as stored: ``"Needs discussion"`` → ``"needs_discussion"``,
+    ``"not decided"`` → :data:`UNDECIDED`."""
+    state = "_".join(text.lower().replace("-", " ").split())
+    return UNDECIDED if state in UNDECIDED_SPELLINGS else state
 
 
 def reapply(store: Store) -> list[dict[str, Any]]:
@@ -174,18 +205,21 @@ def _uncell(text: str) -> str:
 
 def export_csv(store: Store, path: Path) -> int:
     """Every pair with a decision or a flag (the current decision, if any) → CSV; the TA
-    fills ``state``, ``note``, ``reviewer``. Returns the number of rows."""
+    fills ``state``, ``note``, ``reviewer``. A pair with no current decision has the state
+    ``undecided`` and its latest version (after a reset, the reset's). Returns the number of
+    rows."""
     current = {PairRef(d["lo"], d["hi"], d["kind"]): d for d in store.decisions()}
     rows = []
     for ref, p in _pairs(store).items():
         d = current.get(ref)
         if d is None and not p.get("flagged"):
             continue
+        version = d["version"] if d else _seen(store, ref, 0)
         d = d or {}
         rows.append([ref.lo, ref.hi, ref.kind, f"{p['score']:.4f}",
-                     "yes" if p.get("flagged") else "no", d.get("state", ""),
+                     "yes" if p.get("flagged") else "no", d.get("state", UNDECIDED),
                      d.get("note", ""), d.get("reviewer", ""),
-                     ";".join(d.get("named") or []), d.get("version", 0),
+                     ";".join(d.get("named") or []), version,
                      when(d.get("decided_at"))])
     rows.sort(key=lambda r: (-float(r[3]), r[0], r[1]))
     path = Path(path)
@@ -199,15 +233,20 @@ def export_csv(store: Store, path: Path) -> int:
 
 def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
     """Decisions from a CSV (``a, b, state, reviewer`` and optionally ``kind, note, named,
-    version``), all or nothing. Rows with an empty state, or equal to the current decision,
-    are skipped. Returns the stored decisions.
+    version``), all or nothing. Returns the stored decisions.
+
+    ``state`` is one of :data:`STATES` (``needs discussion`` also reads as
+    ``needs_discussion``) or ``undecided`` / ``not decided``, which puts a decided pair back
+    to not decided: stored as a new version naming the reviewer (``named`` is ignored), so
+    the history keeps what was reset. Rows equal to the current state (the export read back
+    unchanged, an undecided pair left undecided) store nothing.
 
     Raises
     ------
     InputFileError
-        Listing every bad row by line: an unknown student, a pair that no longer exists, a
-        malformed row, a state not in :data:`STATES`, a pair given twice, or a stale version.
-        Nothing is stored then.
+        Listing every bad row by line: an empty state, an unknown student, a pair that no
+        longer exists, a malformed row, a state not among the accepted ones, a pair given
+        twice, or a stale version. Nothing is stored then.
     """
     from grader.ops.roster import read_table, resolve_columns
 
@@ -231,8 +270,11 @@ def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
             problems.append(f"{where}  {len(cells)} cells for {len(header)} columns (a note "
                             "with a comma needs quotes)")
             continue
-        a, b, state = get("a"), get("b"), get("state").lower().replace(" ", "_")
+        a, b, state = get("a"), get("b"), _csv_state(get("state"))
         if not state:
+            pair = f"{a} ~ {b}" if a and b else f"a={a!r}, b={b!r}"
+            problems.append(f"{where}  {pair}: the state is empty; write {_CSV_STATES} "
+                            "(to leave the pair as it is, delete the row)")
             continue
         if not a or not b:
             problems.append(f"{where}  the pair needs both names (a={a!r}, b={b!r})")
@@ -245,7 +287,13 @@ def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
         kinds = [r.kind for r in pairs if (r.lo, r.hi) == tuple(sorted((a, b)))]
         ref = pair_key(a, b, get("kind") or (kinds[0] if len(kinds) == 1 else None))
         named = sorted({n.strip() for n in get("named").split(";") if n.strip()})
-        why = _check(ref, state, get("reviewer"), named, pairs)
+        cur = current.get(ref)
+        reviewer = get("reviewer")
+        if state == UNDECIDED:
+            named = []  # a reset is about nobody; the export's names of the decision it undoes
+            if cur is None:  # undecided already: nothing to store, so no reviewer needed
+                reviewer = reviewer or "-"
+        why = _check(ref, state, reviewer, named, pairs, csv_row=True)
         if ref in seen:
             why.append(f"the pair is also on line {seen[ref]}")
         version = get("version")
@@ -255,13 +303,14 @@ def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
             problems.extend(f"{where}  {w}" for w in why)
             continue
         seen[ref] = line
-        cur = current.get(ref)
+        if state == UNDECIDED and cur is None:
+            continue  # not decided, and to stay so
         if cur and (cur["state"], cur["note"], cur["reviewer"], cur["named"]) == (
-                state, get("note"), get("reviewer"), named):
+                state, get("note"), reviewer, named):
             continue  # the export read back unchanged
         todo.append(dict(lo=ref.lo, hi=ref.hi, kind=ref.kind, state=state, note=get("note"),
-                         reviewer=get("reviewer"), named=named, line=line,
-                         expected_version=int(version) if version else None))
+                         reviewer=reviewer, named=named, line=line,
+                         expected_version=_seen(store, ref, int(version) if version else None)))
     if problems:
         raise InputFileError(f"decisions {path} has {len(problems)} problem(s); nothing was "
                              "stored", problems=problems,

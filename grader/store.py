@@ -80,6 +80,11 @@ _ADDED_COLUMNS = (
 )
 
 
+#: the state of a decision that puts a pair back to "not decided" (a new version in the
+#: history, never a deletion)
+UNDECIDED = "undecided"
+
+
 class Store:
     """A batch's ``grading.db``. Use as a context manager or call :meth:`close`."""
 
@@ -341,11 +346,13 @@ class Store:
     # --- TAs' decisions on similarity pairs (an append-only history) --------------------
 
     def decisions(self) -> list[dict[str, Any]]:
-        """The current decision of every decided pair (its latest version)."""
+        """The current decision of every decided pair (its latest version); a pair whose
+        latest version is a reset (state :data:`UNDECIDED`) is not decided."""
         return [_row(r, json_cols=("named",)) for r in self.db.execute(
             "SELECT d.* FROM decisions d JOIN (SELECT lo, hi, kind, MAX(version) AS v"
             " FROM decisions GROUP BY lo, hi, kind) m ON d.lo = m.lo AND d.hi = m.hi"
-            " AND d.kind = m.kind AND d.version = m.v ORDER BY d.lo, d.hi, d.kind")]
+            " AND d.kind = m.kind AND d.version = m.v WHERE d.state != ?"
+            " ORDER BY d.lo, d.hi, d.kind", (UNDECIDED,))]
 
     def decision_history(self, lo: str, hi: str, kind: str) -> list[dict[str, Any]]:
         """Every version of one pair's decision, oldest first."""

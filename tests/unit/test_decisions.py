@@ -180,7 +180,8 @@ def test_import_with_a_stale_version_stores_nothing(batch, tmp_path):
     export_csv(store, path)
     decide(store, a, b, "peer", state="dismissed", reviewer="online ta", expected_version=0)
     text = path.read_text().splitlines()
-    rows = [text[0]] + [ln.replace(",,,,,0,", ",confirmed,,offline,,0,") for ln in text[1:]]
+    rows = [text[0]] + [ln.replace(",undecided,,,,0,", ",confirmed,,offline,,0,")
+                        for ln in text[1:]]
     path.write_text("\n".join(rows) + "\n")
     with pytest.raises(InputFileError, match="decided by someone else"):
         import_csv(store, path)

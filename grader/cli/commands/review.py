@@ -1,6 +1,8 @@
 """``grader review OUT_DIR [--port N] [--host H]``: the TAs' review app;
 ``grader review export OUT_DIR --csv F`` / ``grader review import OUT_DIR --csv F``: the
-decisions as CSV for TAs who work offline."""
+decisions as CSV for TAs who work offline. A row's ``state`` is confirmed, dismissed,
+needs_discussion, or undecided (also "not decided"), which puts a decided pair back to not
+decided as a new, signed version of its history; an empty state is an error."""
 
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="listen on this address instead of 127.0.0.1 (then a token is "
                              "required: $GRADER_REVIEW_TOKEN, or one is made and printed once)")
     parser.add_argument("--csv", type=Path, metavar="FILE",
-                        help="with export/import: the decisions CSV")
+                        help="with export/import: the decisions CSV; its state column takes "
+                             "confirmed, dismissed, needs_discussion, or undecided (also "
+                             "'not decided': puts a decided pair back to not decided, kept in "
+                             "its history with the reviewer); an empty state is an error")
 
 
 def _batch_dir(path: str | None) -> Path:
@@ -54,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             if args.target == "export":
                 n = export_csv(store, args.csv)
                 print(f"wrote {n} pairs (flagged or decided) to {args.csv}; fill state "
-                      "(confirmed, dismissed, needs_discussion), note and reviewer, then "
+                      "(confirmed, dismissed, needs_discussion, or undecided to reset a "
+                      "pair), note and reviewer, then "
                       f"'grader review import {args.out_dir} --csv {args.csv}'")
                 return 0
             stored = import_csv(store, args.csv)
