@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reports._load import Batch, StudentRow, finite, places_text
+from reports._wording import baseline_words
 
 #: the most of a run's stderr.txt read back (its end: the last traceback is there)
 STDERR_READ_BYTES = 512 * 1024
@@ -200,7 +201,7 @@ def _baseline_text(b: Batch, inputs: dict[str, Any]) -> tuple[str, float | None]
     if value is None:
         base = b.baseline()
         value = base["private_score"] if base else None
-    source = inputs.get("baseline_source") or ""
+    source = baseline_words(str(inputs.get("baseline_source") or ""), b.task)
     if value is None:
         return "", None
     return (f"the {source} ({value:.4f})" if source else f"the baseline ({value:.4f})"), value
@@ -227,9 +228,11 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     policy = inputs.get("policy") or grading.get("policy") or "rank_bands"
     greater = bool(inputs.get("greater_is_better", True))
     released = [f"your public {b.metric}", "your rank and grade"]
+    per_class = (" and the per-class results on the whole test set" if b.has_classes
+                 else "")
     not_released = [] if b.release_private else [
-        f"your private {b.metric} (on the hidden part of the test set) and the per-class "
-        "results on the whole test set, until the competition closes"]
+        f"your private {b.metric} (on the hidden part of the test set){per_class}, until the "
+        "competition closes"]
     if b.release_private:
         released.insert(1, f"your private {b.metric}")
     out: dict[str, Any] = dict(
@@ -258,7 +261,7 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                beat=beat, deduction=deduction, deduction_note=_deduction_note(g, deduction))
     out["baseline"] = (
         f"A grade of 5 or more needs a private score that beats {baseline or 'the baseline'} "
-        f"(strictly)" + (f"; a valid run at or below it gets {_g(cap)}. " if cap is not None
+        + ("(strictly)" if greater else f"(strictly lower: a smaller {b.metric} is better)") + (f"; a valid run at or below it gets {_g(cap)}. " if cap is not None
                          else ". ")
         + ("" if beat is None else "Your private score beats it." if beat
            else "Your private score does not beat it."))

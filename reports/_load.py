@@ -21,6 +21,12 @@ from sandbox.status import STATUS_ORDER
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: the metrics where a smaller score is better (errors); every other one: larger is better
 LOWER_IS_BETTER = frozenset({"mse", "mae"})
+#: the metrics whose predictions are numbers, not class labels (``grader.course.Course.task``
+#: is "regression" for them; a test keeps the two equal)
+REGRESSION_METRICS = frozenset({"mse", "mae", "kendall_tau"})
+#: the metrics whose behavioural evidence compares residuals, not wrong labels (regression, and
+#: roc_auc's probabilities against the positive class: ``grader.batch.similarity``)
+RESIDUAL_METRICS = REGRESSION_METRICS | {"roc_auc"}
 
 
 def page_name(name: str) -> str:
@@ -179,6 +185,22 @@ class Batch:
     @property
     def metric(self) -> str:
         return (self.config.get("competition") or {}).get("metric", "accuracy")
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` or ``"classification"``, as the course's metric makes it."""
+        return "regression" if self.metric in REGRESSION_METRICS else "classification"
+
+    @property
+    def has_classes(self) -> bool:
+        """Whether scores come with per-class results (classification, but not roc_auc: the
+        scorer stores a confusion matrix only for class-label predictions)."""
+        return self.task == "classification" and self.metric != "roc_auc"
+
+    @property
+    def residuals(self) -> bool:
+        """Whether the behavioural evidence compares residuals rather than wrong labels."""
+        return self.metric in RESIDUAL_METRICS
 
     @property
     def greater_is_better(self) -> bool:

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
+from reports._wording import baseline_words
 
 #: rows per page of the long tables (the JavaScript pages through the rest)
 PAGE_SIZE = 50
@@ -176,7 +177,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
         ("run time, median / max", f"{_secs(statistics.median(walls))} / {_secs(max(walls))}"
          if walls else "–"),
         ("peak memory, max", f"{max(mems):.0f} MB" if mems else "–"),
-        ("baseline", f"{base['model']} ({base['private_score']:.4f})"
+        ("baseline", f"{baseline_words(base['model'], b.task)} ({base['private_score']:.4f})"
          if base and base["private_score"] is not None else "–"),
         ("submissions folder", b.meta.get("submissions_dir", "–")),
     ]
@@ -194,6 +195,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
         reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed,
+        baseline_name=baseline_words(base["model"], b.task) if base else "",
         page_size=PAGE_SIZE,
         preflight=_preflight(b.meta.get("preflight")),
         integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
@@ -308,7 +310,9 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
                 threshold=_threshold(b), meaning=COMPONENT_MEANING, weights=_weights(),
                 code_alone=_code_alone(), starter_count=starter, decision_labels=DECISION_LABELS,
                 students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
-                decision=p["decision"], when=_when)
+                decision=p["decision"], when=_when, residuals=b.residuals,
+                truth_header=("true class (1 = positive)" if b.metric == "roc_auc"
+                              else "true value" if b.residuals else "true label"))
 
 
 def _code_alone() -> float:
@@ -373,7 +377,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
             has_baseline_row |= bool(r.get("is_baseline"))
     base = b.baseline()
     if not has_baseline_row and base and base["private_score"] is not None:
-        label = f"baseline: {base['model']}" + ("" if b.release_private else " (private score)")
+        label = (f"baseline: {baseline_words(base['model'], b.task)}"
+                 + ("" if b.release_private else " (private score)"))
         comparison.append({"name": label, "score": base["private_score"], "you": False,
                            "baseline": True})
     vals = [r["score"] for r in comparison if r["score"] is not None]
@@ -422,10 +427,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
-        details=details, details_scope=scope,
+        details=details, details_scope=scope, has_classes=b.has_classes,
         details_note=("The confusion matrix and per-class scores are shown once the private "
                       "scores are released." if _valid_details(raw) is not None else
-                      "No per-class details for this metric."),
+                      "No per-class details are stored for this batch."),
         rank_text=f"{s.rank} of {ranked}" if s.rank is not None else "–",
         wall_text=f"{run['wall_s']:.1f} s" if isinstance(run.get("wall_s"), int | float) else "–",
         memory_text=(f"{run['peak_memory_mb']:.0f} MB"
