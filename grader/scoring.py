@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from grader.course import Course, read_id_column
+from grader.prediction_ids import id_problems
 
 #: name → (function(y_true, y_pred) -> float, greater is better)
 METRICS: dict[str, tuple[Any, bool]] = {}
@@ -152,19 +153,10 @@ class Scorer:
         """
         ids, labels = self._rows(raw)
         preds = pd.Series(labels, index=pd.Index(ids, name="id"), name="label")
-        dup = preds.index[preds.index.duplicated()].unique()
-        if len(dup):
-            raise OutputInvalid(f"submission.csv lists {len(dup)} id(s) more than once, e.g. "
-                                f"{dup[0]!r}; write one row per test id")
         expected = self.truth.index
-        missing = expected.difference(preds.index)
-        unknown = preds.index.difference(expected)
-        if len(unknown):
-            raise OutputInvalid(f"submission.csv has {len(unknown)} id(s) that are not test ids, e.g. "
-                                f"{unknown[0]!r}; use the ids of data/test.csv")
-        if len(missing):
-            raise OutputInvalid(f"submission.csv misses {len(missing)} of {len(expected)} test ids, "
-                                f"e.g. {missing[0]!r}; write one row per test id")
+        why = id_problems(ids, expected)  # repeated, unknown and missing ids, all at once
+        if why:
+            raise OutputInvalid(why)
         preds = preds.reindex(expected)
         self._check_labels(preds)
         return preds
