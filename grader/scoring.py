@@ -73,6 +73,15 @@ def _roc_auc(y, p):
     return float(roc_auc_score((y == classes[-1]).astype(int), p.astype(float)))
 
 
+#: roc_auc far below random guessing (0.5) is the signature of a column holding the other
+#: class's probability (predict_proba(X)[:, 0]): the student gets a hint, the score is kept.
+#: The public AUC must be below ``SWAPPED_AUC`` and at least ``SWAPPED_AUC_SE`` standard errors
+#: of random guessing below 0.5 (the Mann-Whitney null: sqrt((n_pos + n_neg + 1) /
+#: (12 n_pos n_neg))), so a public part of a handful of ids never triggers it
+SWAPPED_AUC = 0.3
+SWAPPED_AUC_SE = 3.0
+
+
 def greater_is_better(metric: str) -> bool:
     return METRICS[metric][1]
 
@@ -90,7 +99,9 @@ class OutputInvalid(Exception):
 class Score:
     public: float
     private: float
-    #: per-class precision/recall/F1/support and the confusion matrix (classification only)
+    #: per-class precision/recall/F1/support and the confusion matrix (classification only);
+    #: ``hints``: sentences for the student about a valid but suspicious output (e.g. roc_auc
+    #: far below 0.5), made from the public part only, present only when there is one
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -257,7 +268,30 @@ class Scorer:
         if details and mask.any():
             # the public part's own matrix: what a student may see before the private release
             details["public"] = self._details(y[mask], p[mask])
+        hints = self._hints(y[mask], public)
+        if hints:
+            details["hints"] = hints
         return Score(public, private, details)
+
+    def _hints(self, y: np.ndarray, public: float) -> list[str]:
+        """What a valid output's public score suggests the student check (the public part
+        only: the student sees that score, and nothing of the private one leaks)."""
+        if self.metric != "roc_auc" or not math.isfinite(public):
+            return []
+        classes = sorted(set(y), key=_natural)
+        if len(classes) < 2:
+            return []
+        positive = classes[-1]
+        n_pos = int((y == positive).sum())
+        n_neg = len(y) - n_pos
+        se = math.sqrt((n_pos + n_neg + 1) / (12 * n_pos * n_neg))  # AUC of random guessing
+        if not (public < SWAPPED_AUC and public < 0.5 - SWAPPED_AUC_SE * se):
+            return []
+        return [f"an AUC of {public:.2f} is far below 0.5, the score of random guessing: your "
+                f"column may hold the probability of the other class, not of {positive!r}; the "
+                f"positive class is the last label in sorted order ({positive!r}). Write the "
+                f"probability of {positive!r}, e.g. predict_proba(X)[:, -1] (scikit-learn "
+                "sorts classes_ the same way), or 1 minus your column"]
 
     @property
     def positive_label(self) -> str:

@@ -350,6 +350,13 @@ def _valid_details(d: Any) -> dict[str, Any] | None:
             "per_class": [{k: r.get(k) for k in keys} for r in per_class]}
 
 
+def _score_hints(details: Any) -> list[str]:
+    """What the scorer noticed in a valid output (``details["hints"]``, made from the public
+    part only, so they are shown before the private release too)."""
+    hints = details.get("hints") if isinstance(details, dict) else None
+    return [h for h in hints if isinstance(h, str) and h] if isinstance(hints, list) else []
+
+
 def _environment(env: Any) -> dict[str, Any] | None:
     """The course environment the programs ran on (packages and versions), for the student
     page; None when the batch ran on the grader's own interpreter."""
@@ -428,6 +435,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
         details=details, details_scope=scope, has_classes=b.has_classes,
+        score_hints=_score_hints(raw),
         details_note=("The confusion matrix and per-class scores are shown once the private "
                       "scores are released." if _valid_details(raw) is not None else
                       "No per-class details are stored for this batch."),
