@@ -147,6 +147,28 @@ def annotate(who: str, files: list[SourceFile], fragments: list[dict[str, Any]],
     return view
 
 
+def line_span(fragment: dict[str, Any], side: str) -> str:
+    """Where one side of a fragment lies, as the pair page writes it: ``main.py:3–9``,
+    ``main.py:8`` (one line, never ``8–8``), ``main.py`` (no lines recorded) or ``–``.
+
+    Examples
+    --------
+    >>> line_span({"file_a": "main.py", "start_a": 8, "end_a": 8}, "a")
+    'main.py:8'
+    >>> line_span({"file_b": "util.py", "start_b": 3, "end_b": 9}, "b")
+    'util.py:3–9'
+    """
+    name = str(fragment.get(f"file_{side}") or "")
+    start, end = fragment.get(f"start_{side}"), fragment.get(f"end_{side}")
+    if not isinstance(start, int) or isinstance(start, bool):
+        return name or "–"
+    if not isinstance(end, int) or isinstance(end, bool) or end <= start:
+        lines = f"{start}"
+    else:
+        lines = f"{start}–{end}"
+    return f"{name}:{lines}" if name else f"line{'s' if '–' in lines else ''} {lines}"
+
+
 def starter_lines(folder: Path | None) -> frozenset[str]:
     """The non-trivial lines of the starter/template code, whitespace-collapsed."""
     if folder is None or not folder.is_dir() or folder.is_symlink():

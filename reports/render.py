@@ -307,6 +307,7 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
     return dict(page_kind="pair", root="../", audience="staff",
                 pair={**p, "fragments": frags}, view_a=view_a, view_b=view_b,
                 ncolours=_code.FRAGMENT_COLOURS, code_block=_code.code_block,
+                line_span=_code.line_span,
                 threshold=_threshold(b), meaning=COMPONENT_MEANING, weights=_weights(),
                 code_alone=_code_alone(), starter_count=starter, decision_labels=DECISION_LABELS,
                 students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
