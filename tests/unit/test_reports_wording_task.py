@@ -122,6 +122,8 @@ def test_regression_pages_speak_of_residuals_not_classes(tmp_path):
     assert "(strictly lower: a smaller mse is better)" in student["txt"]
     for phrase in REGRESSION_WORDS["pair"]:
         assert phrase in pair, phrase
+    # a copy's p-value underflows: it is tiny, never written as impossible (p = 0)
+    assert '<td class="num">p &lt; 1e-300</td>' in pair and ">p = 0<" not in pair
 
 
 @pytest.mark.parametrize("metric", ["accuracy"])
