@@ -11,7 +11,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from grader.batch import similarity as batch_similarity
 from grader.batch.scores import grade_batch
@@ -44,10 +43,13 @@ def _program(i: int) -> str:
 
 def _predictions(metric: str, truth: list[str]) -> dict[str, list[str]]:
     rng = np.random.default_rng(7)
-    if metric == "mse":
+    if metric in ("mse", "roc_auc"):  # numbers: values, or the positive class's probability
         y = np.array([float(v) for v in truth])
-        preds = {s: y + rng.normal(0, 0.5, y.size) for s in STUDENTS}
+        noise = 0.5 if metric == "mse" else 0.25
+        preds = {s: y + rng.normal(0, noise, y.size) for s in STUDENTS}
         preds[COPIER] = preds[SOURCE] + rng.normal(0, 0.01, y.size)
+        if metric == "roc_auc":
+            preds = {s: np.clip(p, 0, 1) for s, p in preds.items()}
         return {s: [f"{v:.4f}" for v in p] for s, p in preds.items()}
     labels = sorted(set(truth))
     out = {}
@@ -64,7 +66,7 @@ def _batch(tmp_path, metric: str):
     """Grade and compare a class of 8 on a real course of ``metric``, render every page."""
     course_dir = tmp_path / "course"
     course_dir.mkdir()
-    classes = None if metric == "mse" else ("cat", "dog", "frog")
+    classes = {"mse": None, "roc_auc": ("0", "1")}.get(metric, ("cat", "dog", "frog"))
     scorer, _ = make(course_dir, metric=metric, n=N_IDS, classes=classes)
     course, ids = scorer.course, [str(i) for i in scorer.truth.index]
     truth = [str(v) for v in scorer.truth]
@@ -77,7 +79,8 @@ def _batch(tmp_path, metric: str):
         code[s] = subs / f"{s}.py"
         (out / "runs" / s).mkdir(parents=True)
         (out / "runs" / s / "submission.csv").write_bytes(csv_bytes(ids, preds[s]))
-    regression = course.task == "regression"
+    # as grader.batch.similarity: roc_auc's probabilities are compared as residuals too
+    regression = course.task == "regression" or metric == "roc_auc"
     truth_values = [float(v) for v in truth] if regression else truth
     model = BehaviourModel.fit(
         {s: ([float(v) for v in p] if regression else p) for s, p in preds.items()},
@@ -111,10 +114,7 @@ def _batch(tmp_path, metric: str):
 
 def test_regression_pages_speak_of_residuals_not_classes(tmp_path):
     student, pair = _batch(tmp_path, "mse")
-    for ext, text in {**student, "pair": pair}.items():
-        for phrase in CLASSIFICATION_WORDS:
-            assert phrase not in text, (ext, phrase)
-    assert 'id="classes"' not in student["html"]  # no per-class section without classes
+    _no_classes(student, pair)
     for phrase in REGRESSION_WORDS["student"]:
         assert phrase in student["html"] and phrase in student["txt"], phrase
     assert "Baseline to beat: <strong>mean of the training targets</strong>" in student["index"]
@@ -126,9 +126,24 @@ def test_regression_pages_speak_of_residuals_not_classes(tmp_path):
     assert '<td class="num">p &lt; 1e-300</td>' in pair and ">p = 0<" not in pair
 
 
-@pytest.mark.parametrize("metric", ["accuracy"])
-def test_classification_pages_keep_their_own_words(tmp_path, metric):
-    student, pair = _batch(tmp_path, metric)
+def test_roc_auc_pages_have_no_per_class_section_and_compare_residuals(tmp_path):
+    student, pair = _batch(tmp_path, "roc_auc")
+    assert 'id="classes"' not in student["html"] and "per-class" not in student["html"]
+    assert "Per class" not in student["md"] and "Per class" not in student["txt"]
+    assert "residual" in pair and "true class (1 = positive)" in pair
+    for phrase in ("wrong label", "identical wrong answers", "ids both got wrong"):
+        assert phrase not in pair, phrase
+
+
+def _no_classes(student: dict[str, str], pair: str) -> None:
+    for ext, text in {**student, "pair": pair}.items():
+        for phrase in CLASSIFICATION_WORDS:
+            assert phrase not in text, (ext, phrase)
+    assert 'id="classes"' not in student["html"]  # no per-class section without classes
+
+
+def test_classification_pages_keep_their_own_words(tmp_path):
+    student, pair = _batch(tmp_path, "accuracy")
     assert 'id="classes"' in student["html"] and "Per class" in student["html"]
     assert "per-class results" in student["html"]  # not released yet
     assert "majority class of the training labels" in student["html"]
