@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox._hostpaths import runtime_names
 from sandbox.errors import SandboxBroken
 from sandbox.spec import RunSpec
 
@@ -33,6 +34,13 @@ class PythonRuntime:
     executable: str
     prefixes: tuple[str, ...]
     bin_dir: str
+    #: ``sys.prefix`` and ``sys.base_prefix`` as the interpreter reports them
+    prefix: str = ""
+    base_prefix: str = ""
+
+    def host_names(self) -> dict[str, str]:
+        """Its host folders -> the neutral names students read (``sandbox._hostpaths``)."""
+        return runtime_names(self.prefix, self.base_prefix, *self.prefixes)
 
 
 _PROBE = "import json,os,sys;print(json.dumps([sys.prefix,sys.base_prefix,os.path.realpath(sys.executable)]))"
@@ -71,7 +79,7 @@ def python_runtime(python: str) -> PythonRuntime:
         if not any(d == u or d.startswith(u + os.sep) for u in uniq):
             uniq.append(d)
     exe = os.path.abspath(shutil.which(python) or python)
-    return PythonRuntime(exe, tuple(uniq), os.path.dirname(exe))
+    return PythonRuntime(exe, tuple(uniq), os.path.dirname(exe), prefix, base)
 
 
 def sandbox_env(spec: RunSpec, *, data: str, output: str, bin_dir: str,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 
+from sandbox._hostpaths import hide_host_paths
 from sandbox._imports import distribution_for, missing_module
 from sandbox.status import Status
 
@@ -76,7 +77,8 @@ def _signal_name(num: int) -> str:
 
 def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr: str,
              time_s: float, memory_mb: int, cancelled: bool = False,
-             provided: Collection[str] | None = None) -> tuple[str, str, str]:
+             provided: Collection[str] | None = None,
+             hide: Mapping[str, str] | None = None) -> tuple[str, str, str]:
     """Turn how a run ended into ``(status, message, error_tail)``; the only place that does.
 
     Parameters
@@ -97,9 +99,15 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
         The top-level modules the run could import (course environment and the submission's
         own files): a ``ModuleNotFoundError`` for any other is ``missing_package``, the
         environment's gap rather than the student's crash. None: not known.
+    hide : mapping of str to str, optional
+        Host folders -> neutral names (``PythonRuntime.host_names``): the message and the
+        error tail are for students, so they name no host path; ``stderr`` itself is kept.
+        The runners' temporary folders are always hidden.
     """
+    names = hide or {}
     tail = error_tail(stderr) if exit_code not in (0, None) or timed_out else ""
-    exc = exception_line(stderr)
+    tail = hide_host_paths(tail, names)
+    exc = hide_host_paths(exception_line(stderr), names)
     if cancelled:
         return ERROR, "stopped by the grader before it finished (cancelled)", tail
     if timed_out:

@@ -22,7 +22,8 @@ from grader.executors.task import RunResult, RunTask
 from grader.intake import Submission, hash_files
 from grader.status import Status
 from grader.store import Store
-from sandbox import log_safe
+from sandbox import hide_host_paths, log_safe
+from sandbox._hostpaths import ENVIRONMENT, runtime_names
 from sandbox.environment import Environment
 
 __all__ = ["run_key", "make_task", "make_executor", "resolve_backend", "run_tasks",
@@ -114,6 +115,7 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                         order=[t.student for t in tasks], slots=getattr(executor, "jobs", None))
     progress.start()
     final_status = _final_status(course)
+    hidden = student_path_names(course, out, tasks)
     broken: list[str] = []
     try:
         for result in executor.map_unordered(tasks):
@@ -125,8 +127,11 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
             try:
                 save_run_files(out, result)
             except Exception as exc:  # noqa: BLE001 - the logs are lost, the verdict is kept
+                say(f"could not save the run files of {result.student}: {exc}")
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
                 result.output_error = result.output_error or (
-                    f"the grader could not save this run's files ({type(exc).__name__}: {exc})")
+                    f"the grader could not save this run's files ({type(exc).__name__}: {why})")
+            _hide_for_students(result, hidden)  # after runs/: the instructor's files keep all
             store.put_run(result.student, result.run_key, result.verdict,
                           output_error=result.output_error, started_at=result.started_at,
                           finished_at=result.finished_at, attempts=result.attempts,
@@ -150,6 +155,27 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                           "stored", problems=broken[:10],
                           hint="run 'grader sandbox check', fix the machine, then rerun the same "
                                "command: finished runs are kept")
+
+
+def student_path_names(course: Course, out: Path, tasks: list[RunTask]) -> dict[str, str]:
+    """The grader's own folders -> the neutral names a student reads instead: the course
+    folder, the batch folder, the grader's interpreter and the runs' environments."""
+    names = runtime_names(sys.prefix, sys.base_prefix)
+    for python in sorted({t.python for t in tasks if t.python}):
+        names[str(Path(python).parent.parent)] = ENVIRONMENT
+    names[str(course.root)] = "<course>"
+    names[str(Path(out).resolve())] = "<batch folder>"
+    return names
+
+
+def _hide_for_students(result: RunResult, names: dict[str, str]) -> None:
+    """The run's student-visible texts (message, error tail, output error) without host
+    paths; the sandbox hides its own, this catches the grader's (a grader fault's message)."""
+    for key in ("message", "error_tail"):
+        if isinstance(result.verdict.get(key), str):
+            result.verdict[key] = hide_host_paths(result.verdict[key], names)
+    if result.output_error:
+        result.output_error = hide_host_paths(result.output_error, names)
 
 
 def _final_status(course: Course) -> Callable[[RunResult], str]:

@@ -146,7 +146,8 @@ def run(spec: RunSpec) -> Verdict:
                                      oom_killed=oom, stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
                                      cancelled=handle.cancelled,
-                                     provided=provided_modules(runtime.executable, spec.code_dir))
+                                     provided=provided_modules(runtime.executable, spec.code_dir),
+                                     hide=runtime.host_names())
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),
                    backend=NAME, message=message, error_tail=tail, stdout=res.stdout.text(),
                    stderr=stderr, stdout_truncated=res.stdout.truncated,

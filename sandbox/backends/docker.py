@@ -201,7 +201,8 @@ def run(spec: RunSpec) -> Verdict:
                                      memory_mb=spec.limits.memory_mb,
                                      cancelled=handle.cancelled,
                                      provided=provided_modules(runtime.executable, spec.code_dir)
-                                     if runtime else None)
+                                     if runtime else None,
+                                     hide=runtime.host_names() if runtime else None)
     return Verdict(status=status, exit_code=exit_code, wall_s=round(wall, 3), backend=NAME,
                    message=message, error_tail=tail, stdout=out.text(), stderr=stderr,
                    stdout_truncated=out.truncated, stderr_truncated=err.truncated,

@@ -9,6 +9,7 @@ import sys
 
 from sandbox import _active, _workspace
 from sandbox._backend import BackendInfo
+from sandbox._hostpaths import DATA
 from sandbox._process import run_process
 from sandbox._runtime import python_runtime, sandbox_env
 from sandbox.gpus import cuda_env
@@ -39,7 +40,9 @@ def run(spec: RunSpec) -> Verdict:
     status, message, tail = classify(exit_code=res.exit_code, timed_out=res.timed_out,
                                      oom_killed=False, stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
-                                     cancelled=handle.cancelled)
+                                     cancelled=handle.cancelled,
+                                     hide={**runtime.host_names(),
+                                           str(spec.data_dir.resolve()): DATA})
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),
                    backend=NAME, message=message + " (unsandboxed)", error_tail=tail,
                    stdout=res.stdout.text(), stderr=stderr,

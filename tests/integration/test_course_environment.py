@@ -211,3 +211,18 @@ def test_an_empty_requirements_file_builds_the_standard_library_and_says_so(tmp_
     assert any("lists no packages" in m and "delete the file" in m for m in said), said
     env = result.environment
     assert dict(env.packages) == {} and "json" in env.modules and "numpy" not in env.modules
+
+
+def test_an_environment_error_names_the_course_environment_not_its_folder(bwrap_sandbox,
+                                                                          course_env):
+    """An ImportError from an installed package names its file: the student reads
+    ``<course environment>/...``, the instructor's stderr keeps the cache folder."""
+    env = course_env[1].environment
+    v, _, _ = _runner(bwrap_sandbox, env).run("from numpy import no_such_name\n",
+                                              limits=fast_limits(memory_mb=1024))
+    assert v.status == "error"
+    assert "from 'numpy' (<course environment>/lib/python" in v.message, v.message
+    for text in (v.message, v.error_tail):
+        assert str(env.path) not in text and str(CACHE) not in text
+    assert str(env.path) in v.stderr
+
