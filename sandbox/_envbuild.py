@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -106,7 +107,19 @@ def make_venv(base: str, folder: Path) -> str:
     return str(folder / "bin" / "python")
 
 
-def resolve(reqs: Requirements, base: str) -> tuple[list[tuple[str, str]], str]:
+def build_command(course_root: str | Path, *options: str) -> str:
+    """The command that builds this course's environment, with its real folder.
+
+    Examples
+    --------
+    >>> build_command("/srv/ml course", "--upgrade")
+    "grader sandbox build '/srv/ml course' --upgrade"
+    """
+    return shlex.join(["grader", "sandbox", "build", str(course_root), *options])
+
+
+def resolve(reqs: Requirements, base: str,
+            course_root: str | Path) -> tuple[list[tuple[str, str]], str]:
     """What pip would install for ``reqs`` on ``base`` (a dry run, nothing installed).
 
     Returns ``(pins, python_version)``.
@@ -123,7 +136,7 @@ def resolve(reqs: Requirements, base: str) -> tuple[list[tuple[str, str]], str]:
         p = _pip(python, "install", "--dry-run", "--ignore-installed", "--quiet",
                  "--report", str(report), "-r", str(req_file))
         if p.returncode != 0 or not report.is_file():
-            raise pip_failure(p.stdout + p.stderr, reqs, "resolving")
+            raise pip_failure(p.stdout + p.stderr, reqs, "resolving", course_root)
         data = json.loads(report.read_text(encoding="utf-8"))
         version = json.loads(subprocess.run(
             [python, "-I", "-c", "import json,platform;print(json.dumps(platform.python_version()))"],
@@ -132,7 +145,8 @@ def resolve(reqs: Requirements, base: str) -> tuple[list[tuple[str, str]], str]:
     return pins, version
 
 
-def install(lock_text: str, folder: Path, base: str, reqs: Requirements) -> None:
+def install(lock_text: str, folder: Path, base: str, reqs: Requirements,
+            course_root: str | Path) -> None:
     """Create the environment at ``folder`` and install exactly the lock's pins into it."""
     python = make_venv(base, folder)
     lock = folder / "requirements.lock"
@@ -140,7 +154,7 @@ def install(lock_text: str, folder: Path, base: str, reqs: Requirements) -> None
     p = _pip(python, "install", "--no-deps", "--quiet", "--no-warn-script-location",
              "-r", str(lock))
     if p.returncode != 0:
-        raise pip_failure(p.stdout + p.stderr, reqs, "installing")
+        raise pip_failure(p.stdout + p.stderr, reqs, "installing", course_root)
 
 
 def probe(python: str) -> dict:
@@ -158,8 +172,11 @@ def probe(python: str) -> dict:
     return info
 
 
-def pip_failure(output: str, reqs: Requirements, stage: str) -> EnvironmentFileError:
-    """pip's failure as one error naming the requirement line it could not satisfy."""
+def pip_failure(output: str, reqs: Requirements, stage: str,
+                course_root: str | Path) -> EnvironmentFileError:
+    """pip's failure as one error naming the requirement line it could not satisfy, and the
+    command to build again with the course's real folder."""
+    again = build_command(course_root)
     lines = [ln for ln in output.splitlines() if "is ignored: it is neither" not in ln]
     text = "\n".join(lines)
     missing = _NOT_FOUND.search(text)
@@ -175,10 +192,11 @@ def pip_failure(output: str, reqs: Requirements, stage: str) -> EnvironmentFileE
             f"pip cannot install {name} ({stage} the course environment)",
             problems=[f"{where}\n    {why}"],
             hint=f"fix the line in {reqs.source} (pypi.org/project/{name} lists the versions), "
-                 "then run 'grader sandbox build COURSE' again")
+                 f"then build again: {again}")
     conflict = _CONFLICT.search(text)
     detail = conflict.group(1).strip() if conflict else "\n".join(lines[-8:])
     return EnvironmentFileError(
         f"pip failed while {stage} the course environment from {reqs.source}",
         problems=[ln for ln in detail.splitlines() if ln.strip()][:12],
-        hint=f"relax or fix the versions in {reqs.source} (pip's message above), then build again")
+        hint=f"relax or fix the versions in {reqs.source} (pip's message above), then build "
+             f"again: {again}")

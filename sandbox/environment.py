@@ -115,7 +115,7 @@ class Environment:
         return f"gradebox/env:{self.key}" if self.key else ""
 
     def build_command(self) -> str:
-        return f"grader sandbox build {self.course_root}"
+        return _envbuild.build_command(self.course_root)
 
     def to_dict(self) -> dict:
         """Plain data for the batch store and the student page (no module lists)."""
@@ -242,7 +242,8 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
     Parameters
     ----------
     course_root : path
-        The course folder; ``environment/requirements.lock`` is written there.
+        The course folder; ``environment/requirements.lock`` is written there once the
+        environment is installed (a failed install leaves none, and the next build retries).
     cache_dir : Path, optional
         Where environments live, one folder per lock hash; default ``default_cache_dir()``.
     upgrade : bool, default=False
@@ -270,10 +271,8 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
     resolved = not lock
     if resolved:
         say(f"resolving {reqs.source} for Python {version}")
-        pins, version = _envbuild.resolve(reqs, base)
+        pins, version = _envbuild.resolve(reqs, base, root)
         lock = format_lock(reqs, pins, version)
-        _write(_resolved_path(cache, reqs, version), lock)
-    _write_lock(root, lock)
     folder = cache / lock_key(lock)
     built = False
     if not (folder / META_FILE).is_file():
@@ -282,19 +281,23 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
             fcntl.flock(guard, fcntl.LOCK_EX)  # a parallel build of the same lock waits here
             if not (folder / META_FILE).is_file():
                 say(f"installing {len(lock_pins(lock))} packages into {folder}")
-                _install(lock, folder, base, reqs)
+                _install(lock, folder, base, reqs, root)
                 built = True
+    # only now: a failed install leaves no lock behind that looks built, and is retried
+    if resolved:
+        _write(_resolved_path(cache, reqs, version), lock)
+    _write_lock(root, lock)
     env = _from_meta(root, reqs, lock, folder)
     return BuildResult(env, built, resolved, round(time.monotonic() - started, 1))
 
 
-def _install(lock: str, folder: Path, base: str, reqs: Requirements) -> None:
+def _install(lock: str, folder: Path, base: str, reqs: Requirements, root: Path) -> None:
     """Install ``lock`` into ``folder``, check it and write the metadata last."""
     if folder.exists():
         shutil.rmtree(folder)  # an interrupted build
     t = time.monotonic()
     try:
-        _envbuild.install(lock, folder, base, reqs)
+        _envbuild.install(lock, folder, base, reqs, root)
         info = _envbuild.probe(str(folder / "bin" / "python"))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -306,7 +309,7 @@ def _install(lock: str, folder: Path, base: str, reqs: Requirements) -> None:
         diff = sorted(set(want.items()) ^ set(have.items()))
         raise EnvironmentFileError(
             "the built environment differs from its lock", problems=[f"{n}=={v}" for n, v in diff],
-            hint="build again with 'grader sandbox build COURSE --upgrade'")
+            hint=f"build again with '{_envbuild.build_command(root, '--upgrade')}'")
     info["lock"] = lock
     info["build_s"] = round(time.monotonic() - t, 1)
     _write(folder / META_FILE, json.dumps(info, indent=1, sort_keys=True))

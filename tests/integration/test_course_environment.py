@@ -226,3 +226,57 @@ def test_an_environment_error_names_the_course_environment_not_its_folder(bwrap_
         assert str(env.path) not in text and str(CACHE) not in text
     assert str(env.path) in v.stderr
 
+
+def _toy_wheel(folder: Path, name: str = "gbtoy", version: str = "1.0") -> Path:
+    """A real pure-Python wheel, built by hand (no network): module ``gbtoy``."""
+    import base64
+    import hashlib
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}.py": "VALUE = 42\n",
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                              "Tag: py3-none-any\n"}
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+    return wheel
+
+
+def test_a_failed_install_writes_no_lock_names_the_course_and_is_retried(tmp_path, monkeypatch):
+    """The package index loses the package between resolving and installing (as a network
+    that drops would): pip really fails, no lock claims a build, the next build installs."""
+    index = tmp_path / "index"
+    wheel = _toy_wheel(index)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    course = _course(tmp_path / "ml course", "gbtoy==1.0\n")
+    cache, away = tmp_path / "cache", tmp_path / "away.whl"
+    lock = course / "environment" / "requirements.lock"
+
+    def lose_the_wheel(line: str) -> None:
+        if line.startswith("installing"):
+            wheel.rename(away)
+
+    with pytest.raises(EnvironmentFileError) as err:
+        build_environment(course, cache_dir=cache, log=lose_the_wheel)
+    text = err.value.render()
+    assert "installing the course environment" in text and away.exists(), text
+    assert not lock.exists() and not list(cache.rglob("*.lock"))
+    assert f"then build again: grader sandbox build '{course.resolve()}'" in text, text
+    assert "COURSE" not in text
+    with pytest.raises(EnvironmentNotBuilt, match="never built"):
+        require_environment(course, cache_dir=cache)
+    away.rename(wheel)  # the index is back: the next build installs
+    result = build_environment(course, cache_dir=cache)
+    assert result.built and "gbtoy==1.0" in lock.read_text()
+    assert require_environment(course, cache_dir=cache).python == result.environment.python
+
