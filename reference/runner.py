@@ -178,8 +178,9 @@ class ReferenceResult:
     """One reference model's outcome.
 
     ``predictions`` is indexed by test id (None unless ``status == "ok"``); the validation
-    score is accuracy (classification) or negative mean squared error (regression), measured
-    on the validation set used to choose ``params``.
+    score is accuracy (classification), the AUC (``roc_auc``) or the negative mean squared
+    or absolute error (regression, as the course's metric is ``mse`` or ``mae``), measured on
+    the validation set used to choose ``params``.
     """
 
     model: str
@@ -213,11 +214,12 @@ def positive_scores(est, X, positive) -> np.ndarray:
     return (np.asarray(est.predict(X)).astype(str) == positive).astype(float)
 
 
-def _validation_score(task: str, est, X_val, y_val, positive) -> float:
-    """Accuracy, negative MSE, or (``positive`` given: a ``roc_auc`` course) the AUC of the
-    positive class's scores: what the model search maximises."""
+def _validation_score(task: str, est, X_val, y_val, positive, metric: str | None = None
+                      ) -> float:
+    """Accuracy, negative MSE or MAE (``metric``), or (``positive`` given: a ``roc_auc``
+    course) the AUC of the positive class's scores: what the model search maximises."""
     if positive is None:
-        return _score(task, y_val, est.predict(X_val))
+        return _score(task, y_val, est.predict(X_val), metric)
     from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y_val).astype(str) == str(positive)
@@ -226,10 +228,12 @@ def _validation_score(task: str, est, X_val, y_val, positive) -> float:
     return float(roc_auc_score(y, positive_scores(est, X_val, positive)))
 
 
-def _score(task: str, y_true, y_pred) -> float:
+def _score(task: str, y_true, y_pred, metric: str | None = None) -> float:
     if task == "classification":
         return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
-    return -float(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2))
+    error = np.asarray(y_true, float) - np.asarray(y_pred, float)
+    # the course's own metric picks the parameters: an mae course's best model by MAE
+    return -float(np.mean(np.abs(error) if metric == "mae" else error**2))
 
 
 def _resolve_params(params: dict[str, Any], X: np.ndarray, scaled: bool) -> dict[str, Any]:
@@ -327,7 +331,7 @@ def _deadline_message(budget_s: float, where: str) -> str:
 
 
 def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modality, seed, fixed,
-            positive=None):
+            positive=None, metric=None):
     """Every candidate fitted on the rows ``sub`` and scored on validation, in order: (best
     (score, params) or None, the errors, and where the deadline stopped the search or "")."""
     best: tuple[float, dict] | None = None
@@ -339,7 +343,7 @@ def _search(name, X, y, sub, X_val, y_val, candidates, time_left, *, task, modal
         try:
             est = _estimator(name, resolved, seed, modality, time_left(), fixed)
             est.fit(X[sub], y[sub])
-            score = _validation_score(task, est, X_val, y_val, positive)
+            score = _validation_score(task, est, X_val, y_val, positive, metric)
         except Exception as exc:  # a model failing on odd data is a result, not a crash
             errors.append(f"{params}: {type(exc).__name__}: {exc}")
             continue
@@ -366,6 +370,7 @@ def _run_one(
     fixed,
     overrides=None,
     positive=None,
+    metric=None,
 ) -> ReferenceResult:
     started = time.perf_counter()
 
@@ -376,7 +381,7 @@ def _run_one(
     sub = _subsample(len(y_tr), cap, y_tr, task, seed)
     best, errors, stopped = _search(
         name, X_tr, y_tr, sub, X_val, y_val, _candidates(name, overrides), time_left,
-        task=task, modality=modality, seed=seed, fixed=fixed, positive=positive,
+        task=task, modality=modality, seed=seed, fixed=fixed, positive=positive, metric=metric,
     )
     if stopped:
         return ReferenceResult(
@@ -469,6 +474,7 @@ def run_references(
     params: dict[str, dict[str, Any]] | None = None,
     threads: int | None = DEFAULT_THREADS,
     positive: str | None = None,
+    metric: str | None = None,
 ) -> list[ReferenceResult]:
     """Fit every reference model and predict the test set.
 
@@ -511,6 +517,10 @@ def run_references(
         A ``roc_auc`` course's positive class: each model is chosen by the validation AUC
         of its score for this label and predicts that score (``positive_scores``: a
         probability in [0, 1]), as the students submit it, instead of a label.
+    metric : str or None, default=None
+        The course's metric. A regression course's search keeps the parameters with the
+        lowest validation MAE where it is ``"mae"``, else the lowest MSE;
+        ``validation_score`` is its negative.
 
     Returns
     -------
@@ -564,12 +574,13 @@ def run_references(
     with fixed_threads(threads, torch=any(_uses_torch(n) for n in names)):
         return _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test,
                         test_ids, task=task, modality=modality, budget_s=budget_s, seed=seed,
-                        fixed=fixed, params=params or {}, progress=progress, positive=positive)
+                        fixed=fixed, params=params or {}, progress=progress, positive=positive,
+                        metric=metric if task == "regression" else None)
 
 
 def _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test, test_ids, *,
              task, modality, budget_s, seed, fixed, params, progress,
-             positive=None) -> list[ReferenceResult]:
+             positive=None, metric=None) -> list[ReferenceResult]:
     results = []
     for name in names:
         if MODEL_TASKS[name] != task:
@@ -606,6 +617,7 @@ def _run_all(names, X_train, X_tr, y_tr, X_val, y_val, X_all, y_all, X_test, tes
                     fixed=fixed,
                     overrides=params.get(name),
                     positive=positive,
+                    metric=metric,
                 )
             except Exception as exc:  # one broken model never stops the others
                 res = ReferenceResult(
@@ -684,6 +696,7 @@ def model_fingerprint(
     threads: int | None = DEFAULT_THREADS,
     device: str | None = None,
     positive: str | None = None,
+    metric: str | None = None,
 ) -> dict[str, Any]:
     """Everything a model's result depends on besides the data and the safety deadline.
 
@@ -715,6 +728,8 @@ def model_fingerprint(
         "code": _code_digest(),
         "libraries": versions,
         **({"positive": str(positive)} if positive is not None else {}),  # roc_auc scores
+        # the search's criterion, where it is not the default (an mae course)
+        **({"metric": metric} if task == "regression" and metric == "mae" else {}),
     }
 
 

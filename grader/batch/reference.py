@@ -225,7 +225,7 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
             progress=lambda r: _say_result(say, _cache_row(r, "", deadline), cached=False),
             modality=modality, cache_dir=out / "cache",
             params={n: p for n, p in options.params.items() if n in todo}, threads=threads,
-            device=device, positive=positive)
+            device=device, positive=positive, metric=course.metric)
         fresh = {r.model: _cache_row(r, keys[r.model], deadline) for r in results}
         store.put_cached_reference(fresh.values())
     rows = _scored_rows([cached.get(n) or fresh[n] for n in names], keys, course, scorer, store,
@@ -245,7 +245,8 @@ def _cache_keys(course: Course, names: list[str], modality: str, options: Refere
 
     return {n: cache_key(course, model_fingerprint(
         n, task=course.task, modality=modality, seed=course.seed,
-        params=options.params.get(n), threads=threads, device=device, positive=positive))
+        params=options.params.get(n), threads=threads, device=device, positive=positive,
+        metric=course.metric))
         for n in names}
 
 

@@ -261,3 +261,29 @@ def test_tabular_features_one_hot_and_fill():
     np.testing.assert_array_equal(Xte, [[2, 0, 0, 1]])
     with pytest.raises(ValueError, match="lack the training column"):
         tabular_features(train, test.drop(columns="c"))
+
+
+def test_an_mae_course_scores_and_chooses_by_mae():
+    # The validation score is the course metric's negative: MAE for an mae course, MSE
+    # otherwise (checked by hand on the mean model), and the cache fingerprint tells them apart.
+    from reference.runner import model_fingerprint
+
+    X, y = load_diabetes(return_X_y=True)
+    df = pd.DataFrame(X[:, :4], columns=["a", "b", "c", "d"])
+    df.insert(0, "id", [f"p{i}" for i in range(len(y))])
+    df["label"] = y
+    train, test = _split(df)
+    tr, val = _split(train, 0.75, seed=2)
+    kw = dict(task="regression", models=["mean", "knn_regressor"], budget_s=20, seed=0,
+              validation_df=val)
+    by_mae = {r.model: r for r in run_references(tr, test.drop(columns="label"), None,
+                                                 metric="mae", **kw)}
+    by_mse = {r.model: r for r in run_references(tr, test.drop(columns="label"), None, **kw)}
+    error = val["label"].to_numpy() - tr["label"].mean()
+    assert by_mae["mean"].validation_score == pytest.approx(-np.mean(np.abs(error)))
+    assert by_mse["mean"].validation_score == pytest.approx(-np.mean(error**2))
+    assert by_mae["knn_regressor"].status == "ok"
+    assert -by_mae["knn_regressor"].validation_score < -by_mae["mean"].validation_score
+    fp = {m: model_fingerprint("knn_regressor", task="regression", modality="tabular", seed=0,
+                               metric=m) for m in ("mae", "mse", None)}
+    assert fp["mse"] == fp[None] != fp["mae"]
