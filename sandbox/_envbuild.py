@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sandbox._pyenv import pyenv_problem
 from sandbox._requirements import EnvironmentFileError, Requirements
 
 #: run with the environment's interpreter (``-I``): its distributions, the top-level modules
@@ -79,11 +80,19 @@ def base_python(reqs: Requirements) -> str:
             hint=f"install it (e.g. apt-get install python{reqs.python}) or delete "
                  "environment/python-version to use the grader's Python "
                  f"{sys.version_info.major}.{sys.version_info.minor}")
+    p = subprocess.run([found, "-I", "-c", "import platform;print(platform.python_version())"],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:  # e.g. a pyenv shim with no version selected that provides it
+        setting = f"environment/python-version ({reqs.python})"
+        message, hint = pyenv_problem(found, p.stderr, setting, "put {bin} first on PATH") or (
+            f"{setting} selects {found}, which does not start (exit code {p.returncode}): "
+            f"{(p.stderr.strip().splitlines() or ['no message'])[-1][:200]}",
+            "install a working Python of that version, or delete environment/python-version "
+            "to use the grader's own")
+        raise EnvironmentFileError(message, hint=hint)
     if reqs.python.count(".") == 2:  # a patch release asked for: python3.X may be another one
-        p = subprocess.run([found, "-I", "-c", "import platform;print(platform.python_version())"],
-                           capture_output=True, text=True, timeout=60)
         have = p.stdout.strip()
-        if p.returncode == 0 and have != reqs.python:
+        if have != reqs.python:
             minor = ".".join(reqs.python.split(".")[:2])
             raise EnvironmentFileError(
                 f"environment/python-version asks for Python {reqs.python}, but this machine's "

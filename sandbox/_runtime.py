@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox._hostpaths import runtime_names
+from sandbox._pyenv import pyenv_problem
 from sandbox.errors import SandboxBroken
 from sandbox.spec import RunSpec
 
@@ -64,6 +65,16 @@ def python_runtime(python: str) -> PythonRuntime:
                 subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True,
                                check=True, timeout=60).stdout
             )
+        except subprocess.CalledProcessError as exc:
+            pyenv = pyenv_problem(python, exc.stderr or "", "[sandbox] python in course.toml")
+            if pyenv:
+                raise SandboxBroken(pyenv[0], hint=pyenv[1]) from exc
+            raise SandboxBroken(
+                f"cannot start the submissions' Python interpreter {python} (exit code "
+                f"{exc.returncode}): {(exc.stderr or '').strip()[-300:]}",
+                hint="set a working interpreter in [sandbox] python (a venv with the course's "
+                     "packages), or leave it out to use the course environment",
+            ) from exc
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
             raise SandboxBroken(
                 f"cannot start the submissions' Python interpreter {python}: {exc}",

@@ -33,6 +33,7 @@ from packaging.utils import canonicalize_name
 
 from sandbox import _envbuild
 from sandbox._imports import KNOWN_DISTRIBUTIONS, distribution_for, local_modules, missing_module
+from sandbox._pyenv import pyenv_problem
 from sandbox._requirements import (
     DEFAULT_REQUIREMENTS,
     LOCK_FILE,
@@ -147,6 +148,10 @@ def _python_version(base: str) -> str:
     p = subprocess.run([base, "-I", "-c", "import platform;print(platform.python_version())"],
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
+        pyenv = pyenv_problem(base, p.stderr, "the course's Python (environment/python-version, "
+                                              "else the grader's own)")
+        if pyenv:
+            raise EnvironmentFileError(pyenv[0], hint=pyenv[1])
         raise EnvironmentFileError(f"cannot start the Python {base}: {p.stderr.strip()[-300:]}",
                                    hint="install a working Python, or fix environment/python-version")
     return p.stdout.strip()

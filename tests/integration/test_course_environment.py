@@ -280,3 +280,46 @@ def test_a_failed_install_writes_no_lock_names_the_course_and_is_retried(tmp_pat
     assert result.built and "gbtoy==1.0" in lock.read_text()
     assert require_environment(course, cache_dir=cache).python == result.environment.python
 
+
+def _pyenv_shim_without_a_version() -> tuple[Path, str, str]:
+    """A real pyenv shim ``python3.M`` that the system Python does not provide:
+    ``(shims folder, minor, an installed version providing it)``, else skip."""
+    import os
+    import shutil
+
+    if not shutil.which("pyenv"):
+        pytest.skip("pyenv is not installed here")
+    root = Path(subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                               timeout=30).stdout.strip())
+    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for version in sorted(os.listdir(root / "versions")) if (root / "versions").is_dir() else []:
+        minor = ".".join(version.split(".")[:2])
+        if (minor.startswith("3.") and minor != mine and (root / "shims" / f"python{minor}").exists()
+                and not shutil.which(f"python{minor}", path="/usr/local/bin:/usr/bin:/bin")):
+            return root / "shims", minor, version
+    pytest.skip("no pyenv shim here for a Python the system lacks")
+
+
+def test_a_pyenv_shim_with_no_version_selected_names_the_setting_and_the_fix(tmp_path,
+                                                                             monkeypatch):
+    shims, minor, version = _pyenv_shim_without_a_version()
+    monkeypatch.setenv("PATH", f"{shims}:/usr/local/bin:/usr/bin:/bin")
+    monkeypatch.setenv("PYENV_VERSION", "system")  # selects no version providing python3.M
+    course = _course(tmp_path / "course", "")
+    (course / "environment" / "python-version").write_text(f"{minor}\n")
+    with pytest.raises(EnvironmentFileError) as err:
+        build_environment(course, cache_dir=tmp_path / "cache")
+    text = err.value.render()
+    assert f"environment/python-version ({minor}) selects python{minor}, a pyenv shim" in text
+    assert f"PYENV_VERSION={version}" in text and f"versions/{version}/bin" in text, text
+    assert "command not found" not in text and "pyenv help global" not in text, text
+    # the same shim as [sandbox] python: the run refuses with the course.toml setting named
+    from sandbox import SandboxBroken
+    from sandbox._runtime import python_runtime
+
+    with pytest.raises(SandboxBroken) as err:
+        python_runtime(str(shims / f"python{minor}"))
+    text = err.value.render()
+    assert "[sandbox] python in course.toml selects" in text and "pyenv shim" in text, text
+    assert f"name the interpreter itself: {shims.parent}/versions/{version}/bin/python{minor}" \
+        in text, text
