@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import CourseError
+from grader.ops.final_grades import FINAL_KEYS_HINT, final_rules_problems
 from sandbox.limits import Limits
 
 METRICS = ("accuracy", "macro_f1", "mse", "mae", "kendall_tau", "roc_auc")
@@ -181,6 +182,9 @@ _SECTIONS: dict[str, type] = {
 }
 #: tables owned by other parts of gradebox, validated there
 _PASS_THROUGH = ("final", "reproduction", "reference")
+#: pass-through tables checked here too, so their mistakes show at the first run, beside the
+#: rest of course.toml's (not weeks later at the command that reads them)
+_PASS_THROUGH_CHECKS = {"final": lambda table, text: final_rules_problems(table, text)[1]}
 
 _CHOICES = {
     ("competition", "metric"): METRICS,
@@ -396,6 +400,8 @@ def load_course(path: str | Path) -> Course:
         if section in _SECTIONS:
             parsed[section] = _parse_section(section, table, text, problems)
         elif section in _PASS_THROUGH:
+            if section in _PASS_THROUGH_CHECKS:
+                problems += _PASS_THROUGH_CHECKS[section](table, text)
             extra[section] = table
         else:
             close = difflib.get_close_matches(section, [*_SECTIONS, *_PASS_THROUGH], n=1)
@@ -416,8 +422,11 @@ def load_course(path: str | Path) -> Course:
         problems.append("course.toml  [grading] policy = \"accuracy_scaled\" needs an optimum\n"
                         '    add optimum = 0.98 (a score) or optimum = "best" (the best reference model)')
     if problems:
+        hint = 'every key and its default is listed in README.md, section "course.toml"'
+        if any("  [final] " in p for p in problems):
+            hint += f"; {FINAL_KEYS_HINT}"
         raise CourseError(f"course.toml has {len(problems)} problem(s)", problems=problems,
-                          hint='every key and its default is listed in README.md, section "course.toml"')
+                          hint=hint)
 
     _check_data(root)
     course = Course(

@@ -45,11 +45,13 @@ from grader.errors import CourseError, InputFileError
 from grader.ops.roster import Roster, read_table, resolve_columns
 
 __all__ = [
+    "FINAL_KEYS_HINT",
     "Components",
     "FinalGrade",
     "FinalRules",
     "compute_final",
     "final_grades",
+    "final_rules_problems",
     "load_components",
     "load_final_rules",
     "load_integrity",
@@ -124,20 +126,31 @@ class FinalGrade:
 _DECIMAL_KEYS = {f.name for f in fields(FinalRules) if f.type in ("Decimal", Decimal)}
 
 
-def _line_of(text: str, key: str) -> str:
+def _line_of(text: str, key: str | None) -> str:
+    """``course.toml:LINE`` of ``key`` in ``[final]`` (None: of the ``[final]`` line)."""
     in_final = False
     for i, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         if s.startswith("["):
             in_final = s.replace(" ", "") == "[final]"
-        elif in_final and re.match(rf"{re.escape(key)}\s*=", s):
+            if in_final and key is None:
+                return f"course.toml:{i}"
+        elif in_final and key and re.match(rf"{re.escape(key)}\s*=", s):
             return f"course.toml:{i}"
     return "course.toml"
+
+
+#: where a user finds every ``[final]`` key and its default
+FINAL_KEYS_HINT = "every [final] key and its default is in docs/operations.md"
 
 
 def load_final_rules(course_dir: str | Path) -> FinalRules:
     """Read ``[final]`` from ``COURSE/course.toml`` (read here with tomllib, so the rest of
     the course folder need not exist); defaults for every key not given.
+
+    :func:`grader.course.load_course` reports the same problems (through
+    :func:`final_rules_problems`) with the rest of course.toml's, so a batch run finds them
+    first; this is for ``grader final``, which needs no data files.
 
     Raises
     ------
@@ -154,61 +167,88 @@ def load_final_rules(course_dir: str | Path) -> FinalRules:
         table = tomllib.loads(text).get("final", {})
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"course.toml is not valid TOML: {exc}") from None
+    rules, problems = final_rules_problems(table, text)
+    if problems:
+        raise CourseError(f"course.toml [final] has {len(problems)} problem(s)",
+                          problems=problems, hint=FINAL_KEYS_HINT)
+    return rules
+
+
+def final_rules_problems(table: Any, text: str) -> tuple[FinalRules, list[str]]:
+    """Check a ``[final]`` table of course.toml.
+
+    Parameters
+    ----------
+    table : Any
+        The parsed ``[final]`` value (a dict when it is a table).
+    text : str
+        course.toml's text, for the line of each problem.
+
+    Returns
+    -------
+    (rules, problems)
+        The rules from the valid keys (a default for every other key) and one problem per
+        mistake, in course.toml's style (``course.toml:LINE  [final] key = value`` then the
+        rule on an indented line): an unknown key (with "did you mean"), a value of the wrong
+        type or range, weights that do not add up. No problems: the rules are the table's.
+    """
     if not isinstance(table, dict):
-        raise CourseError("course.toml: 'final' must be a table, [final]")
+        return FinalRules(), [f"{_line_of(text, None)}  [final] must be a table\n"
+                              "    write the keys under a [final] line, e.g. exam_weight = 0.5"]
     known = {f.name for f in fields(FinalRules)}
     problems: list[str] = []
     values: dict[str, Any] = {}
+
+    def bad(key: str, value: Any, why: str) -> None:
+        shown = json.dumps(value, ensure_ascii=False, default=str)
+        problems.append(f"{_line_of(text, key)}  [final] {key} = {shown}\n    {why}")
+
     for key, value in table.items():
-        where = _line_of(text, key)
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
-            problems.append(f"{where}  [final] {key}: unknown key"
-                            + (f" (did you mean {close[0]!r}?)" if close else ""))
+            bad(key, value, "unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
         elif key in _DECIMAL_KEYS:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(f"{where}  [final] {key} = {value!r}: expected a number")
+                bad(key, value, "expected a number, e.g. " + str(getattr(FinalRules, key)))
             elif value < 0:
-                problems.append(f"{where}  [final] {key} = {value}: must not be negative")
+                bad(key, value, "must not be negative")
             else:
                 values[key] = Decimal(str(value))
         elif key in ("threshold_after_bonus", "bonus_first_attempt_only"):
             if not isinstance(value, bool):
-                problems.append(f"{where}  [final] {key} = {value!r}: expected true or false")
+                bad(key, value, "expected true or false")
             else:
                 values[key] = value
         elif key == "other_labs":
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                problems.append(f"{where}  [final] other_labs = {value!r}: expected a list of "
-                                'column names, e.g. ["lab_other"] (or [] for a single lab)')
+                bad(key, value, 'expected a list of column names, e.g. ["lab_other"] '
+                                "(or [] for a single lab)")
             else:
                 values[key] = tuple(value)
         elif key == "decimals":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
-                problems.append(f"{where}  [final] decimals = {value!r}: expected 0 to 4")
+                bad(key, value, "expected a whole number from 0 to 4")
             else:
                 values[key] = value
         elif key == "grade_rounding" and value not in ("half_up", "none"):
-            problems.append(f"{where}  [final] grade_rounding = {value!r}: expected "
-                            '"half_up" or "none"')
+            close = difflib.get_close_matches(str(value), ("half_up", "none"), n=1)
+            bad(key, value, 'expected "half_up" or "none"'
+                + (f' (did you mean "{close[0]}"?)' if close else ""))
         else:
             values[key] = value
     # the weights' sums are checked beside the other problems, from the keys that were
     # valid (a default stands in for one not given); a sum with a bad term is not checked
     rules = FinalRules(**values)
-    bad = {k for k in table if k in _DECIMAL_KEYS and k not in values}
-    if not bad & {"exam_weight", "lab_weight"} and rules.exam_weight + rules.lab_weight != 1:
+    invalid = {k for k in table if k in _DECIMAL_KEYS and k not in values}
+    if not invalid & {"exam_weight", "lab_weight"} and rules.exam_weight + rules.lab_weight != 1:
         problems.append(f"{_line_of(text, 'exam_weight')}  [final] exam_weight + lab_weight"
-                        f" = {rules.exam_weight + rules.lab_weight}: must add up to 1")
-    if (not bad & {"project_weight", "lab_test_weight"}
+                        f" = {rules.exam_weight + rules.lab_weight}\n    must add up to 1")
+    if (not invalid & {"project_weight", "lab_test_weight"}
             and rules.project_weight + rules.lab_test_weight <= 0):
         problems.append(f"{_line_of(text, 'project_weight')}  [final] project_weight + "
-                        "lab_test_weight must be positive")
-    if problems:
-        raise CourseError(f"course.toml [final] has {len(problems)} problem(s)",
-                          problems=problems,
-                          hint="every [final] key and its default is in docs/operations.md")
-    return rules
+                        "lab_test_weight = "
+                        f"{rules.project_weight + rules.lab_test_weight}\n    must be positive")
+    return rules, problems
 
 
 # --------------------------------------------------------------------------- components

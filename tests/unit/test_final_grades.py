@@ -132,8 +132,8 @@ def test_bad_final_table_lists_every_problem(tmp_path):
         load_final_rules(tmp_path)
     p = err.value.problems
     assert len(p) == 4
-    assert p[0].startswith("course.toml:4  [final] exam_wieght: unknown key (did you mean "
-                           "'exam_weight'?)")
+    assert p[0].startswith("course.toml:4  [final] exam_wieght = 0.4\n    unknown key (did you "
+                           "mean 'exam_weight'?)")
     assert p[1].startswith("course.toml:5") and "expected a number" in p[1]
     (tmp_path / "course.toml").write_text("[final]\nexam_weight = 0.6\n")
     with pytest.raises(CourseError, match="problem") as err:
