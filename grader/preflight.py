@@ -7,18 +7,29 @@ the environment cannot import is reported per student, with the distribution to 
 (``cv2`` -> ``opencv-python-headless``). ``[sandbox] preflight = "reject"`` turns such
 submissions away before any run; ``"warn"`` (the default) only reports them. An import guarded
 by ``try: ... except ImportError`` is reported but never rejects: the program copes without it.
+
+An import the environment provides only because a declared package requires it (``import
+scipy`` when the course lists scikit-learn alone) works today but is not the course's promise:
+it is reported as a warning (never a rejection), naming the package that brings it, from the
+installed distributions' metadata (``sandbox.environment.dependency_only_modules``).
 """
 
 from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from diagnostics.source import decode_source_bytes
-from sandbox.environment import Environment, distribution_for, importable_modules, local_modules
+from sandbox.environment import (
+    Environment,
+    dependency_only_modules,
+    distribution_for,
+    importable_modules,
+    local_modules,
+)
 
 MODES = ("warn", "reject")
 _GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -45,13 +56,38 @@ class MissingImport:
 
 
 @dataclass(frozen=True)
+class DependencyImport:
+    """An import that works only because a declared package requires its distribution."""
+
+    module: str
+    #: the distribution providing ``module`` (to add to environment/requirements.txt)
+    distribution: str
+    #: the declared requirement that brings it into the environment
+    required_by: str
+    file: str
+    line: int
+
+    @property
+    def text(self) -> str:
+        return (f"{self.module} ({self.file}:{self.line}) works only because "
+                f"{self.distribution} comes with {self.required_by}; add it to requirements")
+
+
+@dataclass(frozen=True)
 class StudentPreflight:
-    """One student's result: the imports the environment lacks, and files not parsed."""
+    """One student's result: the imports the environment lacks, those it provides only as
+    a dependency of another package (warnings), and files not parsed."""
 
     student: str
     missing: tuple[MissingImport, ...] = ()
     unparsed: tuple[str, ...] = ()
     rejected: bool = False
+    dependency_only: tuple[DependencyImport, ...] = ()
+
+    @property
+    def warning(self) -> str:
+        """One line for the instructor about the dependency-only imports (``""``: none)."""
+        return "; ".join(d.text for d in self.dependency_only)
 
     @property
     def message(self) -> str:
@@ -75,7 +111,8 @@ class PreflightReport:
 
     @property
     def flagged(self) -> list[StudentPreflight]:
-        return [s for s in self.students if s.missing]
+        """Students with something to report: missing or dependency-only imports."""
+        return [s for s in self.students if s.missing or s.dependency_only]
 
     @property
     def rejected(self) -> dict[str, str]:
@@ -84,13 +121,22 @@ class PreflightReport:
 
     def summary(self) -> str:
         """The lines shown at the top of the batch output."""
-        flagged = self.flagged
-        if not flagged:
+        lacking = [s for s in self.students if s.missing]
+        warned = [s for s in self.students if s.dependency_only]
+        if not lacking and not warned:
             return f"pre-flight: every submission's imports are in {self.environment}"
-        missing = sorted({m.distribution for s in flagged for m in s.missing})
-        lines = [f"pre-flight ({self.mode}): {len(flagged)} submission(s) import packages "
-                 f"{self.environment} lacks: {', '.join(missing)}"]
-        lines += [f"  {s.student}: {s.message}" for s in flagged]
+        lines = []
+        if lacking:
+            missing = sorted({m.distribution for s in lacking for m in s.missing})
+            lines.append(f"pre-flight ({self.mode}): {len(lacking)} submission(s) import "
+                         f"packages {self.environment} lacks: {', '.join(missing)}")
+            lines += [f"  {s.student}: {s.message}" for s in lacking]
+        if warned:
+            pulled = sorted({d.distribution for s in warned for d in s.dependency_only})
+            lines.append(f"pre-flight warning: {len(warned)} submission(s) import packages "
+                         f"that {self.environment} has only as dependencies of listed ones: "
+                         f"{', '.join(pulled)}")
+            lines += [f"  {s.student}: {s.warning}" for s in warned]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -138,11 +184,20 @@ def imports_of(source: str, file: str = "main.py") -> list[ImportUse]:
 
 
 def check_student(student: str, files: dict[str, str], modules: Iterable[str],
-                  top_level: dict[str, list[str]] | None = None, *,
-                  mode: str = "warn") -> StudentPreflight:
-    """One student's pre-flight from their files (relative path -> source text)."""
-    available = set(modules) | local_modules(Path("."), files) | {"__future__"}
+                  top_level: dict[str, list[str]] | None = None, *, mode: str = "warn",
+                  dependency_only: Mapping[str, tuple[str, str]] | None = None,
+                  ) -> StudentPreflight:
+    """One student's pre-flight from their files (relative path -> source text).
+
+    ``dependency_only`` maps a module the environment has only as a dependency to ``(its
+    distribution, the declared package requiring it)``: importing it is a warning.
+    """
+    own = local_modules(Path("."), files)
+    available = set(modules) | own | {"__future__"}
+    pulled = dependency_only or {}
     missing: list[MissingImport] = []
+    warned: list[DependencyImport] = []
+    warned_seen: set[str] = set()
     unparsed: list[str] = []
     seen: set[tuple[str, bool]] = set()
     for rel in sorted(files):
@@ -152,13 +207,17 @@ def check_student(student: str, files: dict[str, str], modules: Iterable[str],
             unparsed.append(f"{rel}: {type(exc).__name__} on line {getattr(exc, 'lineno', '?')}")
             continue
         for use in uses:
+            if use.module in pulled and use.module not in own and use.module not in warned_seen:
+                warned_seen.add(use.module)
+                warned.append(DependencyImport(use.module, *pulled[use.module], use.file,
+                                               use.line))
             if use.module in available or (use.module, use.guarded) in seen:
                 continue
             seen.add((use.module, use.guarded))
             missing.append(MissingImport(use.module, distribution_for(use.module, top_level),
                                          use.file, use.line, use.guarded))
     rejected = mode == "reject" and any(not m.guarded for m in missing)
-    return StudentPreflight(student, tuple(missing), tuple(unparsed), rejected)
+    return StudentPreflight(student, tuple(missing), tuple(unparsed), rejected, tuple(warned))
 
 
 def run_preflight(submissions: Iterable, env: Environment, *,
@@ -172,6 +231,7 @@ def run_preflight(submissions: Iterable, env: Environment, *,
         raise ValueError(f"preflight mode must be one of {MODES}, not {mode!r}")
     modules = env.modules if env.built else importable_modules(sys.executable)
     top_level = env.top_level if env.built else None
+    pulled = dependency_only_modules(env)  # {} when not built: no list of the course's
     where = (f"the course environment ({env.source})" if env.built
              else "the grader's own environment (no course environment built)")
     results = []
@@ -181,5 +241,6 @@ def run_preflight(submissions: Iterable, env: Environment, *,
             if rel.endswith(".py"):
                 files[rel] = decode_source_bytes((Path(sub.code_dir) / rel).read_bytes(),
                                                  errors="replace")
-        results.append(check_student(sub.student, files, modules, top_level, mode=mode))
+        results.append(check_student(sub.student, files, modules, top_level, mode=mode,
+                                     dependency_only=pulled))
     return PreflightReport(mode, where, tuple(results))

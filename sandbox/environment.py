@@ -29,9 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from sandbox import _envbuild
+from sandbox import _depends, _envbuild
 from sandbox._imports import KNOWN_DISTRIBUTIONS, distribution_for, local_modules, missing_module
 from sandbox._pyenv import pyenv_problem
 from sandbox._requirements import (
@@ -54,7 +55,7 @@ __all__ = [
     "DEFAULT_REQUIREMENTS", "KNOWN_DISTRIBUTIONS", "REQUIREMENTS_FILE", "LOCK_FILE",
     "build_environment", "load_environment", "require_environment", "read_requirements",
     "default_cache_dir", "importable_modules", "masked_paths", "provided_modules",
-    "distribution_for", "missing_module", "local_modules",
+    "distribution_for", "missing_module", "local_modules", "dependency_only_modules",
 ]
 
 #: written last into a built environment: its lock, packages and modules (a complete build)
@@ -372,6 +373,29 @@ def masked_paths(python: str) -> tuple[str, ...]:
     if not meta:
         return ()
     return tuple(p for p in meta.get("masked", []) if os.path.isdir(p))
+
+
+def dependency_only_modules(env: Environment) -> dict[str, tuple[str, str]]:
+    """Top-level modules a built environment provides only as a dependency of a declared
+    requirement: module -> ``(its distribution, the declared requirement bringing it)``.
+
+    ``{"scipy": ("scipy", "scikit-learn")}`` when the course lists scikit-learn but not scipy.
+    Read from the installed distributions' metadata (no network); ``{}`` when not built.
+    """
+    if not env.built or env.path is None:
+        return {}
+    declared = [Requirement(r).name for _, r in read_requirements(env.course_root).lines]
+    origin = _depends.brought_in_by(env.path, declared)
+    wanted = {canonicalize_name(n) for n in declared}
+    out: dict[str, tuple[str, str]] = {}
+    for module, dists in sorted(env.top_level.items()):
+        names = [(d, canonicalize_name(d)) for d in dists]
+        if any(c in wanted for _, c in names):
+            continue
+        found = next(((d, origin[c]) for d, c in names if c in origin), None)
+        if found:
+            out[module] = found
+    return out
 
 
 def provided_modules(python: str, code_dir: Path) -> frozenset[str] | None:

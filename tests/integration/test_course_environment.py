@@ -323,3 +323,22 @@ def test_a_pyenv_shim_with_no_version_selected_names_the_setting_and_the_fix(tmp
     assert "[sandbox] python in course.toml selects" in text and "pyenv shim" in text, text
     assert f"name the interpreter itself: {shims.parent}/versions/{version}/bin/python{minor}" \
         in text, text
+
+
+def test_preflight_warns_about_imports_only_a_dependency_provides(course_env, tmp_path):
+    """The real built environment lists scikit-image and tabulate: scipy and numpy are
+    there only because scikit-image requires them (read from the installed metadata)."""
+    from grader.intake import scan_submissions
+    from grader.preflight import run_preflight
+
+    course, result = course_env
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text("import skimage\nimport scipy.ndimage\nimport tabulate\n")
+    (subs / "bob.py").write_text("import skimage, tabulate, json\n")
+    report = run_preflight(scan_submissions(subs), result.environment, mode="reject")
+    by = {s.student: s for s in report.students}
+    assert by["ana"].warning == ("scipy (ana.py:2) works only because scipy comes with "
+                                 "scikit-image; add it to requirements")
+    assert not by["ana"].rejected and by["bob"].dependency_only == ()
+    assert "pre-flight warning: 1 submission(s)" in report.summary()

@@ -137,3 +137,56 @@ def test_course_toml_preflight_key(tmp_path):
     with pytest.raises(Exception, match="problem") as err:
         load_course(tmp_path)
     assert 'did you mean "reject"' in err.value.render()
+
+
+def _site_packages(root, dists: dict[str, list[str]]):
+    """A site-packages folder with real ``.dist-info`` metadata (name -> Requires-Dist lines),
+    read by importlib.metadata as pip's installs are."""
+    site = root / "lib" / "python3.11" / "site-packages"
+    for name, requires in dists.items():
+        info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+        info.mkdir(parents=True)
+        lines = ["Metadata-Version: 2.1", f"Name: {name}", "Version: 1.0",
+                 *(f"Requires-Dist: {r}" for r in requires)]
+        (info / "METADATA").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_an_import_only_a_dependency_provides_is_a_warning_naming_the_package(tmp_path):
+    """scipy is installed only because scikit-learn requires it: importing it works today
+    and is reported as a warning (never a rejection), from the installed metadata."""
+    course = tmp_path / "course"
+    (course / "environment").mkdir(parents=True)
+    (course / "environment" / "requirements.txt").write_text("scikit-learn>=1.3\n")
+    env_dir = _site_packages(tmp_path / "env", {
+        "scikit-learn": ["numpy>=1.19", "scipy>=1.6", "joblib>=1.2",
+                         'pytest>=7; extra == "tests"'],
+        "scipy": ["numpy<2.6,>=1.23"], "numpy": [], "joblib": [], "pytest": []})
+    top_level = {"sklearn": ["scikit-learn"], "scipy": ["scipy"], "numpy": ["numpy"],
+                 "joblib": ["joblib"], "pytest": ["pytest"]}
+    env = Environment(course, True, "environment/requirements.txt", python="/x/bin/python",
+                      path=env_dir, modules=frozenset(MODULES | set(top_level)),
+                      top_level=top_level)
+    subs = tmp_path / "subs"
+    for student, files in {
+            "ana": {"main.py": "import sklearn\nfrom scipy import stats\nimport numpy as np\n"},
+            "bob": {"main.py": "from sklearn.svm import SVC\nimport json\n"},
+            "carol": {"main.py": "import scipy\n", "scipy.py": "x = 1\n"},  # her own module
+            "dan": {"main.py": "import pytest\n"}}.items():  # only an optional extra's
+        for rel, text in files.items():
+            (subs / student).mkdir(parents=True, exist_ok=True)
+            (subs / student / rel).write_text(text)
+    report = run_preflight(scan_submissions(subs), env, mode="reject")
+    by = {s.student: s for s in report.students}
+    assert [d.module for d in by["ana"].dependency_only] == ["scipy", "numpy"]
+    assert by["ana"].warning.startswith(
+        "scipy (main.py:2) works only because scipy comes with scikit-learn; add it to "
+        "requirements; numpy (main.py:3) works only because numpy comes with scikit-learn")
+    assert not by["ana"].rejected and not by["ana"].missing  # a warning, not an error
+    assert by["bob"].dependency_only == () and by["carol"].dependency_only == ()
+    assert by["dan"].dependency_only == ()  # nothing declared requires pytest
+    summary = report.summary()
+    assert "pre-flight warning: 1 submission(s)" in summary and "numpy, scipy" in summary
+    assert "ana: scipy (main.py:2) works only because" in summary
+    assert report.to_dict()["students"][0]["dependency_only"][0]["required_by"] == "scikit-learn"
+    assert report.rejected == {}
