@@ -682,7 +682,7 @@ class BehaviourModel:
                        "just under the threshold)" if self.explainer_settings[e] else "")
             return (f"agreement explained by {self.explainer_names[e]}: both match its "
                     f"predictions on {share:.1f} % of ids{setting}")
-        p = f"p = {o['p_value']:.1g}"
+        p = _p_text(o["p_value"])
         if self.task == "regression":
             return (f"residuals correlate (r = {o['correlation']:.2f}) beyond what the class "
                     f"shares, over {self.n_ids} ids ({p})")
@@ -694,6 +694,12 @@ class BehaviourModel:
                 f"got wrong; expected {o['expected']:.1f} for two independent students with "
                 f"these error rates ({o['expected_given_both']:.1f} given the ids both got "
                 f"wrong) ({p}{spread})")
+
+
+def _p_text(p: float) -> str:
+    """``p = 3e-05``; a p-value that underflowed to 0 is tiny, never impossible: ``p < 1e-300``
+    (as the pair page writes it)."""
+    return "p < 1e-300" if p <= 0 else f"p = {p:.1g}"
 
 
 def prior_alpha(counts: np.ndarray, n_k: np.ndarray, wrong_classes: int) -> float:
