@@ -20,8 +20,6 @@ from grader.course import load_course
 from tests.conftest import fast_limits
 from tests.integration.batch_helpers import make_course, read_grades, write_submissions
 
-pytestmark = [pytest.mark.bwrap]
-
 PROGRAMS = {
     # a crash inside the standard library: every frame but the first is a host path
     "crash": "import json\njson.loads('{oops')\n",
@@ -40,6 +38,7 @@ def _leaks(text: str, markers: set[str]) -> list[str]:
     return sorted(m for m in markers if m in text)
 
 
+@pytest.mark.bwrap
 def test_a_failed_runs_student_texts_name_no_host_path(tmp_path, bwrap_sandbox):
     course = load_course(make_course(tmp_path / "course", time_limit_s=20))
     out = tmp_path / "out"
@@ -89,3 +88,12 @@ def test_the_none_backends_workspace_and_data_are_named_neutrally(tmp_path, capf
     assert "ValueError: <submission>/main.py (unsandboxed)" in v.message, v.message
     assert 'File "<submission>/main.py"' in v.error_tail, v.error_tail
     assert tempfile.gettempdir() + "/gradebox" in v.stderr  # the instructor's log: whole
+
+
+def test_an_import_error_names_no_host_path_on_either_backend(sandbox_backend):
+    v, _, _ = sandbox_backend.run("from json import no_such_name\n")
+    assert v.status == "error"
+    assert "from 'json' (<python>/lib/python" in v.message, v.message
+    markers = _host_markers()
+    assert not _leaks(v.message + v.error_tail, markers)
+    assert _leaks(v.stderr, markers)  # the instructor's log keeps the real path
