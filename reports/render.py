@@ -369,6 +369,36 @@ def _environment(env: Any) -> dict[str, Any] | None:
             "packages": packages}
 
 
+def bar_widths(scores: list[float | None], greater_is_better: bool) -> list[float]:
+    """The comparison bars' lengths (0–100 %): the best score gets the longest bar.
+
+    Parameters
+    ----------
+    scores : list of float or None
+        The scores in the table's rows; None (no score) gets no bar.
+    greater_is_better : bool
+        The metric's direction. True (accuracy, macro_f1...): ``100 * score / best``, a
+        negative score no bar. False (mse, mae): ``100 * best / score``, so an error twice
+        the best one gets half its bar (a perfect 0 gets the full bar, any other error
+        none).
+
+    Examples
+    --------
+    >>> bar_widths([0.5, 1.0, None], True)
+    [50.0, 100.0, 0.0]
+    >>> bar_widths([2.0, 1.0, 4.0], False)
+    [50.0, 100.0, 25.0]
+    """
+    vals = [v for v in scores if v is not None]
+    if greater_is_better:
+        top = max(vals) if vals and max(vals) > 0 else 1.0
+        return [0.0 if v is None else max(0.0, 100.0 * v / top) for v in scores]
+    best = min(vals) if vals else 0.0
+    if best <= 0:  # a perfect 0: only it gets a bar, every other error is infinitely worse
+        return [100.0 if v is not None and v <= 0 else 0.0 for v in scores]
+    return [0.0 if v is None else 100.0 * best / v for v in scores]
+
+
 def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     """What one student may see: their own data, the rank, and the course's reference points."""
     g, run = s.grade or {}, s.run or {}
@@ -389,10 +419,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                  + ("" if b.release_private else " (private score)"))
         comparison.append({"name": label, "score": base["private_score"], "you": False,
                            "baseline": True})
-    vals = [r["score"] for r in comparison if r["score"] is not None]
-    top = max(vals) if vals and max(vals) > 0 else 1.0
-    for r in comparison:
-        r["width"] = 0.0 if r["score"] is None else max(0.0, 100.0 * r["score"] / top)
+    widths = bar_widths([r["score"] for r in comparison], b.greater_is_better)
+    for r, width in zip(comparison, widths, strict=True):
+        r["width"] = width
     sign = -1.0 if b.greater_is_better else 1.0  # best first: the smallest error for mse
     comparison.sort(key=lambda r: (r["score"] is None, sign * (r["score"] or 0.0)))
     raw = (s.score or {}).get("details") or {}
@@ -435,6 +464,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
+        # an error metric's bars are the inverse of the numbers beside them: say so
+        bar_note=None if b.greater_is_better else (
+            f"a smaller {b.metric} is better: the longest bar is the smallest error, and an "
+            "error twice as large gets half its bar"),
         details=details, details_scope=scope, has_classes=b.has_classes,
         score_hints=_score_hints(raw),
         details_note=("The confusion matrix and per-class scores are shown once the private "
