@@ -184,7 +184,14 @@ _SECTIONS: dict[str, type] = {
 _PASS_THROUGH = ("final", "reproduction", "reference")
 #: pass-through tables checked here too, so their mistakes show at the first run, beside the
 #: rest of course.toml's (not weeks later at the command that reads them)
-_PASS_THROUGH_CHECKS = {"final": lambda table, text: final_rules_problems(table, text)[1]}
+_PASS_THROUGH_CHECKS = {"final": lambda table, text: final_rules_problems(table, text)[1],
+                        "reproduction": lambda table, text: _reproduction_problems(table, text)}
+
+
+def _reproduction_problems(table: Any, text: str) -> list[str]:
+    from grader.ops.reproduction import reproduction_options  # pandas: only when the table is
+
+    return reproduction_options(table, text)[1]
 
 _CHOICES = {
     ("competition", "metric"): METRICS,

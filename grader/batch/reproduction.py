@@ -8,7 +8,11 @@ from pathlib import Path
 
 from grader.course import Course
 from grader.intake import KAGGLE_FILE
-from grader.ops.reproduction import check_reproduction, load_kaggle_predictions
+from grader.ops.reproduction import (
+    check_reproduction,
+    load_kaggle_predictions,
+    reproduction_options,
+)
 from grader.scoring import Scorer
 from grader.store import Store
 
@@ -19,7 +23,7 @@ def reproduction_stage(course: Course, store: Store, scorer: Scorer, out: Path,
                        kaggle_dir: Path | None) -> None:
     """Store one reproduction row per student who uploaded predictions and ran ``ok``."""
     rows = []
-    options = course.extra.get("reproduction", {})
+    options, _ = reproduction_options(course.extra.get("reproduction", {}))  # checked at load
     scores = store.scores()
     for sub in store.submissions():
         student = sub["student"]
@@ -33,8 +37,7 @@ def reproduction_stage(course: Course, store: Store, scorer: Scorer, out: Path,
             theirs = load_kaggle_predictions(kaggle, list(scorer.truth.index))
             ours = scorer.parse(run_csv.read_bytes())
             res = check_reproduction(ours, theirs, lambda p: scorer.score_series(p).private,
-                                     **{k: v for k, v in options.items() if k in ("tolerance",
-                                                                                   "min_agreement")})
+                                     **options)
         except Exception as exc:  # a malformed upload is the student's problem, not the batch's
             rows.append(dict(student=student, agreement=None, run_score=None, kaggle_score=None,
                              flagged=True, message=f"kaggle_submission.csv unusable: {exc}"))

@@ -26,11 +26,15 @@ module never reads hidden labels.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,12 +47,64 @@ __all__ = [
     "ReproductionResult",
     "check_reproduction",
     "load_kaggle_predictions",
+    "reproduction_options",
 ]
 
 DEFAULT_TOLERANCE = 0.02
 DEFAULT_MIN_AGREEMENT = 0.80
 MAX_PREDICTIONS_BYTES = 50 * 1024 * 1024
 _MAX_LISTED = 10
+
+
+def reproduction_options(table: Any, text: str = "") -> tuple[dict[str, Any], list[str]]:
+    """Check course.toml's ``[reproduction]`` table: ``tolerance`` (a number >= 0, in the
+    metric's units) and ``min_agreement`` (a share from 0 to 1, or ``false`` to turn the
+    agreement check off, as a regression course needs).
+
+    Returns
+    -------
+    (options, problems)
+        Keyword arguments for :func:`check_reproduction` from the valid keys, and one problem
+        per mistake in course.toml's style (``course.toml:LINE  [reproduction] key = value``,
+        then the rule on an indented line).
+    """
+    def line(key: str | None) -> str:
+        in_table = False
+        for i, row in enumerate(text.splitlines(), 1):
+            s = row.strip()
+            if s.startswith("["):
+                in_table = s.replace(" ", "") == "[reproduction]"
+                if in_table and key is None:
+                    return f"course.toml:{i}"
+            elif in_table and key and re.match(rf"{re.escape(key)}\s*=", s):
+                return f"course.toml:{i}"
+        return "course.toml"
+
+    if not isinstance(table, dict):
+        return {}, [f"{line(None)}  [reproduction] must be a table\n"
+                    "    write the keys under a [reproduction] line, e.g. tolerance = 0.02"]
+    options: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in table.items():
+        shown = json.dumps(value, ensure_ascii=False, default=str)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if key == "tolerance":
+            if number and value >= 0:
+                options[key] = float(value)
+                continue
+            why = f"expected a number >= 0 in the metric's units, e.g. {DEFAULT_TOLERANCE}"
+        elif key == "min_agreement":
+            if value is False or (number and 0 <= value <= 1):
+                options[key] = None if value is False else float(value)
+                continue
+            why = (f"expected a share from 0 to 1, e.g. {DEFAULT_MIN_AGREEMENT}, or false to "
+                   "turn the agreement check off (regression)")
+        else:
+            close = difflib.get_close_matches(key, ("tolerance", "min_agreement"), n=1)
+            why = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "") + \
+                "; the keys are tolerance and min_agreement"
+        problems.append(f"{line(key)}  [reproduction] {key} = {shown}\n    {why}")
+    return options, problems
 
 
 @dataclass(frozen=True)
