@@ -115,7 +115,7 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                         order=[t.student for t in tasks], slots=getattr(executor, "jobs", None))
     progress.start()
     final_status = _final_status(course)
-    hidden = student_path_names(course, out, tasks)
+    hidden = _student_path_names(course, out, tasks)
     broken: list[str] = []
     try:
         for result in executor.map_unordered(tasks):
@@ -157,7 +157,7 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                                "command: finished runs are kept")
 
 
-def student_path_names(course: Course, out: Path, tasks: list[RunTask]) -> dict[str, str]:
+def _student_path_names(course: Course, out: Path, tasks: list[RunTask]) -> dict[str, str]:
     """The grader's own folders -> the neutral names a student reads instead: the course
     folder, the batch folder, the grader's interpreter and the runs' environments."""
     names = runtime_names(sys.prefix, sys.base_prefix)
