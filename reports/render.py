@@ -488,8 +488,15 @@ def _crash(b: Batch, s: StudentRow) -> dict[str, Any] | None:
     """A failed run's traceback, the student's own frames first (None without one)."""
     if s.status == "ok" or not s.accepted:
         return None
-    log = _explain.read_stderr(b.out_dir, s.student) or (s.run or {}).get("error_tail") or ""
-    return _explain.crash_view(log, s.files)
+    tail = (s.run or {}).get("error_tail") or ""
+    view = _explain.crash_view(_explain.read_stderr(b.out_dir, s.student) or tail, s.files)
+    # The exception line as the stored tail has it: stderr.txt keeps host paths for the
+    # instructor, and an exception's text may hold one ("cannot import name ... (/usr/...)").
+    if view is not None and tail:
+        _, hidden = _explain.parse_frames(tail, s.files)
+        if hidden:
+            view["exception"] = hidden
+    return view
 
 
 def _integrity_for_student(g: Mapping[str, Any]) -> str:

@@ -64,6 +64,10 @@ def test_a_failed_runs_student_texts_name_no_host_path(tmp_path, bwrap_sandbox):
         page = (out / "reports" / "students" / f"crash.{ext}").read_text(encoding="utf-8")
         assert "JSONDecodeError" in page and not _leaks(page, markers), (ext, _leaks(page,
                                                                                      markers))
+        # an exception whose own text names a file (the ImportError's module path)
+        page = (out / "reports" / "students" / f"badname.{ext}").read_text(encoding="utf-8")
+        assert "no_such_name" in page and not _leaks(page, markers), (ext, _leaks(page,
+                                                                                  markers))
     # the instructor's log keeps the real paths
     stderr = (out / "runs" / "crash" / "stderr.txt").read_text(encoding="utf-8")
     assert f'File "{sys.base_prefix}' in stderr or \
