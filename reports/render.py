@@ -204,23 +204,32 @@ def _index_context(b: Batch) -> dict[str, Any]:
 
 def _preflight(report: Any) -> dict[str, Any] | None:
     """The pre-flight of imports (checked before any run) as rows for the instructor page:
-    who imports what the course environment lacks; None when nobody does."""
+    who imports what the course environment lacks (``rows``), and who imports what it has only
+    as another package's dependency (``warned``: it works until that package stops requiring
+    it); None when nobody does either."""
     if not isinstance(report, dict):
         return None
-    rows = []
+    rows, warned = [], []
     for s in report.get("students") or []:
+        student = str(s.get("student"))
         missing = [m for m in s.get("missing") or [] if isinstance(m, dict)]
-        if not missing:
-            continue
-        rows.append({"student": str(s.get("student")), "page": page_name(str(s.get("student"))),
-                     "rejected": bool(s.get("rejected")),
-                     "imports": [f"{m.get('module')} ({m.get('file')}:{m.get('line')}"
-                                 f"{', optional' if m.get('guarded') else ''}) → add "
-                                 f"{m.get('distribution')}" for m in missing]})
-    if not rows:
+        if missing:
+            rows.append({"student": student, "page": page_name(student),
+                         "rejected": bool(s.get("rejected")),
+                         "imports": [f"{m.get('module')} ({m.get('file')}:{m.get('line')}"
+                                     f"{', optional' if m.get('guarded') else ''}) → add "
+                                     f"{m.get('distribution')}" for m in missing]})
+        pulled = [d for d in s.get("dependency_only") or [] if isinstance(d, dict)]
+        if pulled:
+            warned.append({"student": student, "page": page_name(student),
+                           "imports": [f"{d.get('module')} ({d.get('file')}:{d.get('line')}) "
+                                       f"comes with {d.get('required_by')} → add "
+                                       f"{d.get('distribution')}" for d in pulled]})
+    if not rows and not warned:
         return None
     return {"mode": str(report.get("mode") or "warn"),
-            "environment": str(report.get("environment") or ""), "rows": rows}
+            "environment": str(report.get("environment") or ""), "rows": rows,
+            "warned": warned}
 
 
 def _threshold(b: Batch) -> float:

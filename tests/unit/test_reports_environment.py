@@ -42,3 +42,26 @@ def test_instructor_page_shows_the_preflight_before_anything_else(tmp_path):
     assert html.index('id="preflight"') < html.index('id="facts"')
     assert "cv2 (main.py:3) → add opencv-python-headless" in html and who in html
     assert names["students"][2] not in html[html.index('id="preflight"'):html.index('id="facts"')]
+
+
+def test_instructor_page_lists_imports_that_come_only_as_a_dependency(tmp_path):
+    # the pre-flight's own report, as the batch stores it: one student imports scipy, which
+    # the environment has only because scikit-learn requires it (a warning: the run went on)
+    from grader.preflight import DependencyImport, PreflightReport, StudentPreflight
+
+    out = tmp_path / "out"
+    names = make_batch(out, students=6, pairs=2)
+    who = names["students"][3]
+    report = PreflightReport(mode="warn", environment="the course environment", students=(
+        StudentPreflight(who, dependency_only=(DependencyImport(
+            "scipy", "scipy", "scikit-learn", "main.py", 2),)),
+        StudentPreflight(names["students"][4])))
+    with Store(out / "grading.db") as store:
+        store.set_meta(preflight=report.to_dict())
+    render_reports(out)
+    html = (out / "reports" / "index.html").read_text()
+    section = html[html.index('id="preflight"'):html.index('id="facts"')]
+    assert 'id="preflight-dependencies"' in section and who in section
+    assert "scipy (main.py:2) comes with scikit-learn → add scipy" in section
+    assert "lacks" not in section  # nobody misses an import
+    assert names["students"][4] not in section
