@@ -24,7 +24,7 @@ from grader.intake import Rejection, Submission, scan_submissions
 from grader.ops.tables import did_you_mean
 
 __all__ = ["CheckedInputs", "check_inputs", "course_problems", "label_notes",
-           "stored_reference_models"]
+           "sandbox_python_problems", "stored_reference_models"]
 
 #: names ``[grading] baseline`` accepts besides a reference model's (no model run needed)
 BASELINE_BUILTINS = ("majority", "most_frequent")
@@ -218,6 +218,28 @@ def _read_class_tables(checked: CheckedInputs, roster: Any, leaderboard: str | P
     return True
 
 
+def sandbox_python_problems(course: Course) -> list[str]:
+    """``[sandbox] python``, started once before any run (it would otherwise fail every
+    run as a sandbox failure): a missing file, an interpreter that does not start, a pyenv
+    shim with no version. Not for a Docker image of the course's own (the path is inside it).
+    """
+    python = course.sandbox.python
+    if not python or (course.sandbox.backend == "docker" and course.sandbox.image):
+        return []
+    from sandbox._runtime import python_runtime
+    from sandbox.errors import SandboxBroken
+
+    try:
+        python_runtime(python)
+    except SandboxBroken as exc:
+        toml = course.root / "course.toml"
+        text = toml.read_text(encoding="utf-8", errors="replace") if toml.is_file() else ""
+        hint = f"; {exc.hint}" if getattr(exc, "hint", None) else ""
+        return [f"course.toml:{_line_of(text, 'sandbox', 'python') or '?'}  [sandbox] python = "
+                f"\"{python}\"\n    {exc.args[0] if exc.args else exc}{hint}"]
+    return []
+
+
 def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None = None, *,
                  adjustments: str | Path | None = None, roster: Any = None,
                  leaderboard: str | Path | None = None,
@@ -273,6 +295,8 @@ def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None
     known: dict[str, set[str]] = {}
     complete = True  # every table that names students was read (else ids are not checked)
     if submissions_dir is not None:
+        if loaded is not None:
+            problems += sandbox_python_problems(loaded)
         try:
             checked.submissions = scan_submissions(submissions_dir)
             known["among the submissions"] = {e.student for e in checked.submissions}
