@@ -30,7 +30,6 @@ import difflib
 import io
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,17 +67,11 @@ def reproduction_options(table: Any, text: str = "") -> tuple[dict[str, Any], li
         per mistake in course.toml's style (``course.toml:LINE  [reproduction] key = value``,
         then the rule on an indented line).
     """
+    from grader.course import _line_of  # course.toml's own line finder (it imports us lazily)
+
     def line(key: str | None) -> str:
-        in_table = False
-        for i, row in enumerate(text.splitlines(), 1):
-            s = row.strip()
-            if s.startswith("["):
-                in_table = s.replace(" ", "") == "[reproduction]"
-                if in_table and key is None:
-                    return f"course.toml:{i}"
-            elif in_table and key and re.match(rf"{re.escape(key)}\s*=", s):
-                return f"course.toml:{i}"
-        return "course.toml"
+        found = _line_of(text, "reproduction", key)
+        return f"course.toml:{found}" if found else "course.toml"
 
     if not isinstance(table, dict):
         return {}, [f"{line(None)}  [reproduction] must be a table\n"
