@@ -52,6 +52,7 @@ __all__ = [
     "compute_final",
     "final_grades",
     "final_rules_problems",
+    "integrity_outcome",
     "load_components",
     "load_final_rules",
     "load_integrity",
@@ -353,6 +354,21 @@ def load_run_status(path: str | Path) -> dict[str, str]:
     return {sid: v for sid, v in _grades_column(path, "status").items() if v != "ok"}
 
 
+def integrity_outcome(text: str) -> str:
+    """A grades.csv ``integrity`` cell as final_grades.csv states it: each finding's outcome
+    for this student ("confirmed, grade 9 -> 0", "needs discussion"), without the other
+    student, the reviewer or the TAs' note, which stay in the staff's grades.csv (the final
+    grades go to the registry and to students).
+
+    Examples
+    --------
+    >>> integrity_outcome("confirmed, grade 9 -> 0: with dan (ta1) - same code | "
+    ...                   "needs discussion: with eva (ta2)")
+    'confirmed, grade 9 -> 0 | needs discussion'
+    """
+    return " | ".join(part.split(": ", 1)[0].strip() for part in text.split(" | "))
+
+
 def load_integrity(path: str | Path) -> dict[str, str]:
     """Each student's academic-integrity outcome and note (the ``integrity`` column of a
     batch's ``grades.csv``, written from the TAs' decisions); empty when there is none."""
@@ -452,7 +468,7 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
                                 f"(deduction {_fmt(applied)}) for {sid!r}; keep one")
         if integrity and integrity.get(sid):
             project_note = (f"{project_note}; " if project_note else "") + \
-                f"integrity: {integrity[sid]}"
+                f"integrity: {integrity_outcome(integrity[sid])}"
         attempt_text = get("attempt")
         attempt = 1
         if attempt_text:
