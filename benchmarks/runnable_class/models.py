@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines", "prep_lines"]
+__all__ = ["HAND", "REG_HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines", "prep_lines"]
 
 # family -> (module, class, submodule of sklearn, short alias)
 SKLEARN = {
@@ -29,11 +29,26 @@ SKLEARN = {
     "ridge": ("sklearn.linear_model", "RidgeClassifier", "linear_model", "RidgeCls"),
     "sgd": ("sklearn.linear_model", "SGDClassifier", "linear_model", "SGD"),
     "centroid": ("sklearn.neighbors", "NearestCentroid", "neighbors", "Centroids"),
+    # regression (the ``regression`` data set)
+    "linreg": ("sklearn.linear_model", "LinearRegression", "linear_model", "OLS"),
+    "rridge": ("sklearn.linear_model", "Ridge", "linear_model", "RidgeReg"),
+    "lasso": ("sklearn.linear_model", "Lasso", "linear_model", "L1Reg"),
+    "enet": ("sklearn.linear_model", "ElasticNet", "linear_model", "ENet"),
+    "knnr": ("sklearn.neighbors", "KNeighborsRegressor", "neighbors", "KNNReg"),
+    "treer": ("sklearn.tree", "DecisionTreeRegressor", "tree", "RegTree"),
+    "rfr": ("sklearn.ensemble", "RandomForestRegressor", "ensemble", "ForestReg"),
+    "etr": ("sklearn.ensemble", "ExtraTreesRegressor", "ensemble", "ExtraReg"),
+    "gbr": ("sklearn.ensemble", "GradientBoostingRegressor", "ensemble", "Boosting"),
+    "svr": ("sklearn.svm", "SVR", "svm", "SupportReg"),
+    "mlpr": ("sklearn.neural_network", "MLPRegressor", "neural_network", "MLPReg"),
 }
 #: linear models: ``predict`` is the argmax of ``decision_function`` (a variant uses that)
 LINEAR = {"logreg", "ridge", "sgd"}
-#: families written by hand in numpy (two variants each)
+#: linear regressors: ``predict`` is ``X @ coef_ + intercept_`` (a variant uses that)
+REG_LINEAR = {"linreg", "rridge", "lasso", "enet"}
+#: families written by hand in numpy (two variants each); ``REG_HAND``: regressors
 HAND = ("hknn", "hcentroid", "hsoftmax", "hgnb", "hridge")
+REG_HAND = ("hridger", "hknnr", "hgd")
 #: (family, params) -> the standard model (``reference.standard``) it reproduces on the raw
 #: features, or on the features divided by one constant (these models do not see the scale)
 STANDARD = {
@@ -44,19 +59,29 @@ STANDARD = {
     ("mnb", ()): "sklearn:MultinomialNB()",
     ("rf", (("random_state", 0),)): "sklearn:RandomForestClassifier(random_state=0)",
     ("tree", (("random_state", 0),)): "sklearn:DecisionTreeClassifier(random_state=0)",
+    ("linreg", ()): "sklearn:LinearRegression()",
+    ("rridge", ()): "sklearn:Ridge()",
+    ("lasso", ()): "sklearn:Lasso()",
+    ("knnr", ()): "sklearn:KNeighborsRegressor()",
+    ("svr", ()): "sklearn:SVR()",
+    ("treer", (("random_state", 0),)): "sklearn:DecisionTreeRegressor(random_state=0)",
+    ("treer", (("random_state", 42),)): "sklearn:DecisionTreeRegressor(random_state=42)",
+    ("rfr", (("random_state", 0),)): "sklearn:RandomForestRegressor(random_state=0)",
+    ("rfr", (("random_state", 42),)): "sklearn:RandomForestRegressor(random_state=42)",
 }
 #: families whose predictions do not change when every feature is divided by one constant
-SCALE_FREE = {"knn", "svc", "gnb", "rf", "et", "tree", "lda", "centroid", "hknn", "hcentroid"}
+SCALE_FREE = {"knn", "svc", "gnb", "rf", "et", "tree", "lda", "centroid", "hknn", "hcentroid",
+              "knnr", "svr", "treer", "rfr", "etr", "gbr", "linreg", "hknnr"}
 #: ... nor when each feature is shifted and scaled on its own (standard, min-max)
-AFFINE_FREE = {"gnb", "rf", "et", "tree", "lda"}
+AFFINE_FREE = {"gnb", "rf", "et", "tree", "lda", "treer", "rfr", "etr", "gbr", "linreg"}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """One program's semantics: ``family`` with ``params`` on features after ``prep``.
 
-    ``prep`` is ``none``, ``max`` (divide by the training maximum), ``standard``, ``minmax``
-    or ``pcaN`` (N principal components).
+    ``prep`` is ``none``, ``max`` (divide by the training maximum), ``standard``, ``minmax``,
+    ``pcaN`` (N principal components) or ``poly2`` (degree-2 polynomial features).
     """
 
     family: str
@@ -112,6 +137,9 @@ _PREP_CTOR = {"standard": ("from sklearn.preprocessing import StandardScaler", "
 
 
 def _prep_ctor(prep: str) -> tuple[str, str]:
+    if prep == "poly2":
+        return ("from sklearn.preprocessing import PolynomialFeatures",
+                "PolynomialFeatures(degree=2, include_bias=False)")
     if prep.startswith("pca"):
         return ("from sklearn.decomposition import PCA",
                 f"PCA(n_components={int(prep[3:])}, random_state=0)")
@@ -129,7 +157,7 @@ def prep_lines(prep: str, variant: int) -> tuple[list[str], list[str]]:
                         "{Xtr} = {Xtr} / {s0}", "{Xte} = {Xte} / {s0}"]
         return [], ["{s0} = float(np.max({Xtr})) or 1.0",
                     "{Xtr}, {Xte} = np.divide({Xtr}, {s0}), np.divide({Xte}, {s0})"]
-    if variant == 0 or prep.startswith("pca"):
+    if variant == 0 or prep.startswith("pca") or prep == "poly2":
         imp, ctor = _prep_ctor(prep)
         if variant == 0:
             return [imp], [f"{{s0}} = {ctor}.fit({{Xtr}})",
@@ -148,7 +176,7 @@ def prep_lines(prep: str, variant: int) -> tuple[list[str], list[str]]:
 def model_lines(spec: ModelSpec, variant: dict[str, int]) -> tuple[list[str], list[str], bool]:
     """Imports, lines that set ``{pred}`` from ``{Xtr}, {ytr}, {Xte}``, and whether the lines
     include the preprocessing (a scikit-learn pipeline)."""
-    if spec.family in HAND:
+    if spec.family in HAND or spec.family in REG_HAND:
         return (*_HAND_RENDER[spec.family](dict(spec.params), variant["hand"]), False)
     imports, ctor = _ctor(spec, variant["import"], variant["args"])
     piped = bool(variant["pipeline"]) and spec.prep not in ("none", "max")
@@ -161,6 +189,9 @@ def model_lines(spec: ModelSpec, variant: dict[str, int]) -> tuple[list[str], li
         lines = [f"{{model}} = {ctor}", "{model}.fit({Xtr}, {ytr})",
                  "{pred} = {model}.classes_[np.argmax({model}.decision_function({Xte}), "
                  "axis=1)]"]
+    elif fit == 2 and spec.family in REG_LINEAR and not piped:
+        lines = [f"{{model}} = {ctor}", "{model}.fit({Xtr}, {ytr})",
+                 "{pred} = {Xte} @ {model}.coef_ + {model}.intercept_"]
     elif fit == 1:
         lines = [f"{{pred}} = {ctor}.fit({{Xtr}}, {{ytr}}).predict({{Xte}})"]
     else:
@@ -278,5 +309,62 @@ def _hridge(p: dict, v: int) -> tuple[list[str], list[str]]:
         "{pred} = [{t0}[j] for j in np.argmax({t3}, axis=1)]"]
 
 
+def _hridger(p: dict, v: int) -> tuple[list[str], list[str]]:
+    """Closed-form ridge regression, the intercept not penalised."""
+    lam = p["lam"]
+    if v == 0:
+        return [], [
+            "{t2} = np.c_[{Xtr}, np.ones(len({Xtr}))]",
+            f"{{t3}} = {lam} * np.eye({{t2}}.shape[1])", "{t3}[-1, -1] = 0.0",
+            "{t4} = np.linalg.solve({t2}.T @ {t2} + {t3}, {t2}.T @ {ytr})",
+            "{pred} = np.c_[{Xte}, np.ones(len({Xte}))] @ {t4}"]
+    return [], [
+        "{t2} = np.hstack([np.ones((len({Xtr}), 1)), {Xtr}])",
+        "{t5} = np.eye({t2}.shape[1])", "{t5}[0, 0] = 0.0",
+        f"{{t4}} = np.linalg.inv({{t2}}.T @ {{t2}} + {lam} * {{t5}}) @ ({{t2}}.T @ {{ytr}})",
+        "{pred} = [float({t4}[0] + row @ {t4}[1:]) for row in {Xte}]"]
+
+
+def _hknnr(p: dict, v: int) -> tuple[list[str], list[str]]:
+    """k-NN regression: the mean of the k nearest training values."""
+    k = p["k"]
+    if v == 0:
+        return [], [
+            "{pred} = []",
+            "for {t2} in range(0, len({Xte}), 250):",
+            "    {t3} = {Xte}[{t2}:{t2} + 250]",
+            "    {t4} = ({t3} ** 2).sum(1)[:, None] - 2 * {t3} @ {Xtr}.T + "
+            "({Xtr} ** 2).sum(1)[None, :]",
+            f"    {{t5}} = np.argsort({{t4}}, axis=1, kind=\"stable\")[:, :{k}]",
+            "    {pred}.extend({ytr}[{t5}].mean(axis=1).tolist())"]
+    return [], [
+        "{pred} = []", "for {t2} in {Xte}:",
+        "    {t4} = np.sqrt((({Xtr} - {t2}) ** 2).sum(axis=1))",
+        f"    {{t3}} = np.argsort({{t4}}, kind=\"stable\")[:{k}]",
+        "    {pred}.append(float(np.mean({ytr}[{t3}])))"]
+
+
+def _hgd(p: dict, v: int) -> tuple[list[str], list[str]]:
+    """Linear regression by full-batch gradient descent on the mean squared error."""
+    lr, epochs, l2 = p["lr"], p["epochs"], p["l2"]
+    if v == 0:
+        return [], [
+            "{t2} = np.zeros({Xtr}.shape[1])", "{t3} = 0.0",
+            f"for _ in range({epochs}):",
+            "    {t4} = {Xtr} @ {t2} + {t3} - {ytr}",
+            f"    {{t2}} = {{t2}} - {lr} * ({{Xtr}}.T @ {{t4}} / len({{Xtr}}) + {l2} * {{t2}})",
+            f"    {{t3}} = {{t3}} - {lr} * {{t4}}.mean()",
+            "{pred} = {Xte} @ {t2} + {t3}"]
+    return [], [
+        "{t5} = np.hstack([{Xtr}, np.ones((len({Xtr}), 1))])",
+        "{t2} = np.zeros({t5}.shape[1])",
+        f"for _ in range({epochs}):",
+        "    {t4} = {t5}.T @ ({t5} @ {t2} - {ytr}) / len({t5})",
+        f"    {{t4}}[:-1] += {l2} * {{t2}}[:-1]",
+        f"    {{t2}} = {{t2}} - {lr} * {{t4}}",
+        "{pred} = np.hstack([{Xte}, np.ones((len({Xte}), 1))]) @ {t2}"]
+
+
 _HAND_RENDER = {"hknn": _hknn, "hcentroid": _hcentroid, "hsoftmax": _hsoftmax,
-                "hgnb": _hgnb, "hridge": _hridge}
+                "hgnb": _hgnb, "hridge": _hridge,
+                "hridger": _hridger, "hknnr": _hknnr, "hgd": _hgd}

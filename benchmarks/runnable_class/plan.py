@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
+from benchmarks.runnable_class.data import task_of
 from benchmarks.runnable_class.models import ModelSpec
 from benchmarks.runnable_class.programs import Style, random_style, render, rewrite_style
 
@@ -65,6 +66,44 @@ PREPS = {"knn": ["none", "max", "standard", "pca"], "svc": ["none", "max", "stan
 DEFAULT_PAIRS = [ModelSpec("knn"), ModelSpec("svc"), ModelSpec("gnb"),
                  ModelSpec("rf", (("random_state", 0),))]
 
+# Regression courses (the same tables for regressors): no parameter at scikit-learn's default
+REG_FAMILY_WEIGHTS = {"rridge": 3, "lasso": 2, "enet": 1, "linreg": 1, "knnr": 3, "treer": 2,
+                      "rfr": 2, "etr": 1, "gbr": 2, "svr": 3, "mlpr": 2,
+                      "hridger": 2, "hknnr": 2, "hgd": 1}
+REG_PARAMS = {
+    "rridge": {"alpha": [0.1, 0.3, 3.0, 10.0, 30.0]},
+    "lasso": {"alpha": [0.005, 0.01, 0.05, 0.1, 0.3], "max_iter": [5000]},
+    "enet": {"alpha": [0.01, 0.05, 0.1], "l1_ratio": [0.2, 0.8], "max_iter": [5000]},
+    "linreg": {},
+    "knnr": {"n_neighbors": [3, 4, 7, 9, 11, 15], "weights": ["distance"], "p": [1]},
+    "treer": {"max_depth": [4, 6, 8, 10], "min_samples_leaf": [3, 5, 10],
+              "random_state": [1, 5, 42]},
+    "rfr": {"n_estimators": [30, 50, 150], "max_depth": [8, 12],
+            "random_state": [1, 7, 42, 123]},
+    "etr": {"n_estimators": [50, 150], "min_samples_leaf": [2, 5], "random_state": [3, 11, 42]},
+    "gbr": {"n_estimators": [50, 200, 300], "learning_rate": [0.05, 0.2], "max_depth": [2, 4],
+            "random_state": [0, 1, 7]},
+    "svr": {"C": [0.3, 3.0, 10.0, 30.0], "epsilon": [0.05, 0.5]},
+    "mlpr": {"hidden_layer_sizes": [(32,), (64,), (64, 32)], "alpha": [1e-3, 1e-2],
+             "max_iter": [300, 600], "random_state": [0, 1, 7]},
+    "hridger": {"lam": [0.1, 1.0, 10.0, 100.0]}, "hknnr": {"k": [3, 5, 7, 10]},
+    "hgd": {"lr": [0.05, 0.1, 0.2], "epochs": [200, 500], "l2": [0.0, 0.001]},
+}
+REG_MUST = {"treer": {"random_state"}, "rfr": {"random_state"}, "etr": {"random_state"},
+            "gbr": {"random_state"}, "mlpr": {"random_state", "max_iter"},
+            "lasso": {"max_iter"}, "enet": {"max_iter"}, "hridger": {"lam"}, "hknnr": {"k"},
+            "hgd": {"lr", "epochs", "l2"}}
+REG_PREPS = {"rridge": ["none", "standard", "minmax", "poly2"], "lasso": ["none", "standard",
+             "poly2"], "enet": ["none", "standard", "minmax"], "linreg": ["poly2"],
+             "knnr": ["none", "standard", "minmax"], "treer": ["none"], "rfr": ["none"],
+             "etr": ["none"], "gbr": ["none"], "svr": ["none", "standard", "minmax"],
+             "mlpr": ["standard", "minmax"], "hridger": ["none", "standard", "poly2"],
+             "hknnr": ["none", "standard", "minmax"], "hgd": ["standard", "minmax"]}
+# honest pairs' defaults: one pair each, the list rotated by the seed so that a few seeds see
+# them all
+REG_DEFAULT_PAIRS = [ModelSpec("rridge"), ModelSpec("linreg"), ModelSpec("knnr"),
+                     ModelSpec("rfr", (("random_state", 42),))]
+
 
 @dataclass(frozen=True)
 class Student:
@@ -83,7 +122,16 @@ class Student:
     copy_of: str | None = None
 
 
+def _reg_spec(rng: random.Random) -> ModelSpec:
+    family = rng.choices(list(REG_FAMILY_WEIGHTS), weights=list(REG_FAMILY_WEIGHTS.values()))[0]
+    params = [(name, rng.choice(values)) for name, values in REG_PARAMS[family].items()
+              if name in REG_MUST.get(family, ()) or rng.random() < 0.5]
+    return ModelSpec(family, tuple(params), rng.choice(REG_PREPS[family]))
+
+
 def _spec(rng: random.Random, data: str) -> ModelSpec:
+    if task_of(data) == "regression":
+        return _reg_spec(rng)
     family = rng.choices(list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
     if data == "tabular" and family in ("mnb",):
         family = "gnb"
@@ -124,12 +172,17 @@ def plan_class(students: int = 45, *, seed: int = 0, data: str = "mnist") -> lis
     n_honest = students - 2 * n_default - n_rewritten - n_light
     names = iter(rng.sample([f"{f}_{s}" for f in FIRST for s in LAST], students))
     out: list[Student] = []
-    seen: set[tuple] = {d.key() for d in DEFAULT_PAIRS}
+    task = task_of(data)
+    defaults = DEFAULT_PAIRS
+    if task == "regression":
+        turn = seed % len(REG_DEFAULT_PAIRS)
+        defaults = REG_DEFAULT_PAIRS[turn:] + REG_DEFAULT_PAIRS[:turn]
+    seen: set[tuple] = {d.key() for d in defaults}
 
     def add(role, group, spec, style, copy_of=None) -> Student:
         name = next(names)
         st = Student(name, role, group, spec, style, render(spec, style, name.replace("_", " ")
-                                                             .title()), copy_of)
+                                                             .title(), task), copy_of)
         out.append(st)
         return st
 
@@ -140,9 +193,12 @@ def plan_class(students: int = 45, *, seed: int = 0, data: str = "mnist") -> lis
         seen.add(spec.key())
         add("honest", g, spec, random_style(rng))
     for d in range(n_default):
-        base = DEFAULT_PAIRS[d]
+        base = defaults[d]
         for _ in range(2):  # each in their own words; the scale-free ones maybe on x / max
-            prep = rng.choice(["none", "max"]) if base.family != "rf" else "none"
+            if task == "regression":  # LinearRegression() does not see a standard scaler
+                prep = rng.choice(["none", "standard"]) if base.family == "linreg" else "none"
+            else:
+                prep = rng.choice(["none", "max"]) if base.family != "rf" else "none"
             add("default", n_honest + 2 * d + _, ModelSpec(base.family, base.params, prep),
                 random_style(rng))
     sources = [s for s in out if s.role == "honest"]

@@ -158,6 +158,24 @@ EXTRAS = [
     ([], ['print(f"{{len({pred})}} predictions written")'], "end"),
     ([], ['print("first answers:", list({pred})[:5])'], "end"),
 ]
+# regression: the same reading code with the label read as a number (variant -> replacements)
+READ_NUMERIC = {
+    0: [("np.array([row[1] for row in {r0}])", "np.array([float(row[1]) for row in {r0}])")],
+    1: [('dtype={{"id": str, "label": str}}', 'dtype={{"id": str}}'),
+        ('{r0}["label"].to_numpy(dtype=str)', '{r0}["label"].to_numpy(dtype=float)')],
+    2: [("{r0}[:, 1]", "{r0}[:, 1].astype(float)")],
+    3: [("np.array([r[1] for r in {r0}])", "np.array([r[1] for r in {r0}], dtype=float)")],
+    4: [(".iloc[:, 1].to_numpy(dtype=str)", ".iloc[:, 1].astype(float).to_numpy()")],
+    5: [('np.array([r["label"] for r in {r0}])', 'np.array([float(r["label"]) for r in {r0}])')],
+    6: [(', dtype={{"label": str}})', ")"),
+        ('.pop("label").to_numpy(dtype=str)', '.pop("label").to_numpy(dtype=float)')],
+}
+# regression: the exploration lines that print classes print the target instead
+EXTRAS_NUMERIC = {
+    'print("classes:", sorted(set({ytr}.tolist())))':
+        'print("target range:", float({ytr}.min()), float({ytr}.max()))',
+    'print("class counts:", {t7})': 'print("distinct targets:", len({t7}))',
+}
 ENV = {
     0: ['{data} = os.environ["GRADER_DATA"]', '{out} = os.environ["GRADER_OUTPUT"]'],
     1: ['{data} = os.getenv("GRADER_DATA")', '{out} = os.getenv("GRADER_OUTPUT")'],
@@ -212,20 +230,34 @@ def _names(rng: random.Random) -> dict[str, str]:
     return out
 
 
-def render(spec: ModelSpec, style: Style, who: str) -> str:
-    """The program's source text."""
+def read_lines(variant: int, task: str = "classification") -> tuple[list[str], list[str]]:
+    """Imports and lines that read the data in ``READ[variant]``; the label is a number on a
+    regression course."""
+    imports, lines = READ[variant]
+    if task == "regression":
+        for old, new in READ_NUMERIC[variant]:
+            assert sum(old in line for line in lines) == 1, (variant, old)
+            lines = [line.replace(old, new) for line in lines]
+    return imports, lines
+
+
+def render(spec: ModelSpec, style: Style, who: str, task: str = "classification") -> str:
+    """The program's source text (``task``: the course's, ``classification`` or
+    ``regression``)."""
     rng = random.Random(style.seed)
     names = _names(random.Random(style.names))
     variant = {"hand": style.hand, "import": style.import_, "args": style.args,
                "fit": style.fit, "pipeline": style.pipeline}
     mimp, model, piped = model_lines(spec, variant)
     pimp, prep = ([], []) if piped else prep_lines(spec.prep, style.prep)
-    rimp, read = READ[style.read]
+    rimp, read = read_lines(style.read, task)
     wimp, write = WRITE[style.write]
     extras = rng.sample(EXTRAS, rng.randint(1, 4))
     where = {k: [line.replace("{seed}", str(rng.choice([0, 1, 7, 42, 123, 2024])))
                  for _, lines, at in extras if at == k for line in lines]
              for k in ("top", "read", "end")}
+    if task == "regression":
+        where = {k: [EXTRAS_NUMERIC.get(line, line) for line in v] for k, v in where.items()}
     read = read + where["read"]
     imports = sorted({"import os", "import numpy as np", *rimp, *wimp, *pimp, *mimp,
                       *(i for imp, _, _ in extras for i in imp)})
@@ -259,6 +291,8 @@ def render(spec: ModelSpec, style: Style, who: str) -> str:
         else:
             lines = [*imports, "", *env, "", *steps]
     header = rng.choice(HEADERS).format(who=who)
+    if task == "regression":
+        header = header.replace("classification", "regression")
     text = "\n".join(([header] if header else []) + lines) + "\n"
     return text.format_map(names)
 
@@ -267,7 +301,7 @@ def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") if line else line for line in lines]
 
 
-def starter() -> str:
+def starter(task: str = "classification") -> str:
     """The course's handout (``starter/``): every way of reading the data and writing the
     answers that the programs use, as the course shows them (not plagiarism when shared)."""
     names = {role: pool[0] for role, pool in NAMES.items()}
@@ -279,7 +313,8 @@ def starter() -> str:
     for i, env in ENV.items():
         lines += ["", "", f"def environment_{i}():", *_indent(env),
                   "    return {data}, {out}"]
-    for i, (_, body) in READ.items():
+    for i in READ:
+        body = read_lines(i, task)[1]
         lines += ["", "", f"def read_{i}({{data}}):", *_indent(body),
                   "    return {Xtr}, {ytr}, {ids}, {Xte}"]
     for i, (_, body) in WRITE.items():
