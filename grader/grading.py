@@ -14,8 +14,8 @@ Rules (slides, "Sistem de notare"):
   into a worse band and the first band is never empty), so each band keeps its share of the
   class (for 40: 1-8 → 10, 9-14 → 9, 15-24 → 8, 25-32 → 7, 33-40 → 6; for 400: 1-80, 81-134,
   135-240, 241-320, 321-400);
-* a grade of 5 or more requires beating the baseline; a valid run at or below it gets
-  ``below_baseline_grade`` (4);
+* a grade of 5 or more requires beating the baseline; a valid run that does not beat it (at
+  or below it; at or above it on an error metric) gets ``below_baseline_grade`` (4);
 * ``accuracy_scaled`` (the lab test): above the baseline the grade grows linearly from 5 at the
   baseline to ``max_grade`` at the optimum, clipped;
 * deductions (presentation and documentation, at most ``max_deduction`` = 2 points) are
@@ -148,7 +148,7 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
             base, band_label = _scaled_grade(score, config, baseline, optimum, greater_is_better), ""
         if not above:
             base = min(base, config.below_baseline_grade)
-            notes.append(f"not above the baseline ({baseline:.4g}): grade capped at "
+            notes.append(f"does not beat the baseline ({baseline:.4g}): grade capped at "
                          f"{config.below_baseline_grade:g}")
         points, why = deductions.get(student, (0.0, ""))
         points = min(max(points, 0.0), config.max_deduction)

@@ -261,8 +261,10 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                beat=beat, deduction=deduction, deduction_note=_deduction_note(g, deduction))
     out["baseline"] = (
         f"A grade of 5 or more needs a private score that beats {baseline or 'the baseline'} "
-        + ("(strictly)" if greater else f"(strictly lower: a smaller {b.metric} is better)") + (f"; a valid run at or below it gets {_g(cap)}. " if cap is not None
-                         else ". ")
+        + ("(strictly)" if greater else f"(strictly lower: a smaller {b.metric} is better)")
+        # "at or below it" is the wrong way round on an error metric: say what it means
+        + (f"; a valid run {'at or below' if greater else 'at or above'} it gets {_g(cap)}. "
+           if cap is not None else ". ")
         + ("" if beat is None else "Your private score beats it." if beat
            else "Your private score does not beat it."))
     out["ranks"] = _ranks_text(b, s, place, ranked, greater)

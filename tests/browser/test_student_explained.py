@@ -57,7 +57,7 @@ def test_graded_pages_show_the_band_table_and_the_place(pages, open_page, studen
 def test_below_baseline_shows_both_grades(pages, open_page):
     v = open_page(pages / "s39.html")
     assert v.page.locator("#place-grade").inner_text() == \
-        "6.00 → capped at 4.00 (below the baseline)"
+        "6.00 → capped at 4.00 (does not beat the baseline)"
     assert "does not beat it" in v.page.locator("#baseline-rule").inner_text()
 
 

@@ -189,9 +189,9 @@ def test_pages_show_the_band_table_and_the_place(tmp_path):
         render_all(tmp_path, store.snapshot())
     html = (tmp_path / "reports" / "students" / "s39.html").read_text()
     assert 'id="band-table"' in html and 'class="you-row" id="your-band"' in html
-    assert "6.00 → capped at 4.00 (below the baseline)" in html
+    assert "6.00 → capped at 4.00 (does not beat the baseline)" in html
     md = (tmp_path / "reports" / "students" / "s39.md").read_text()
     assert "| 33-40 | 6 | **← you (place 39)** |" in md
     txt = (tmp_path / "reports" / "students" / "s39.txt").read_text()
     assert "33-40          6  <- you (place 39)" in txt
-    assert "Grade from the ranking: 6.00, capped at 4.00 (below the baseline)" in txt
+    assert "Grade from the ranking: 6.00, capped at 4.00 (does not beat the baseline)" in txt

@@ -1,0 +1,75 @@
+"""On an error metric (mse, mae) lower is better: the baseline rule, the grade's note and the
+student's page say "does not beat the baseline", never "below" or "not above" it (a worse
+mse is above the baseline's). A real mse course folder, its real ``Scorer`` and default
+baseline (the training targets' mean), the real grade stage (``grade_batch``), a real SQLite
+store and ``render_all``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.batch.scores import grade_batch
+from grader.store import Store
+from reports._explain import explain_grade
+from reports.render import render_all
+from tests.unit.test_reports_explain import _batch as _class_batch
+from tests.unit.test_scoring import csv_bytes, make
+
+N_IDS = 200
+
+
+def _course(tmp_path, metric: str = "mse"):
+    """A class of 6 on a real ``metric`` course: s1-s5 near the truth, ``far`` worse than the
+    mean baseline; graded by ``grade_batch`` and rendered. Returns the pages and the store."""
+    course_dir = tmp_path / "course"
+    course_dir.mkdir()
+    scorer, labels = make(course_dir, metric=metric, n=N_IDS, classes=None)
+    ids = [f"t{i}" for i in range(N_IDS)]
+    y = np.array([float(v) for v in labels])
+    rng = np.random.default_rng(1)
+    preds = {f"s{i}": y + rng.normal(0, 0.1 * i, y.size) for i in range(1, 6)}
+    preds["far"] = y + 5.0  # every value 5 off: far worse than predicting the mean
+    out = tmp_path / "out"
+    with Store(out / "grading.db") as st:
+        st.set_meta(course="t", course_root=str(course_dir),
+                    config=scorer.course.describe())
+        st.put_submissions([dict(student=s, path=str(course_dir / f"{s}.py"), entry=f"{s}.py",
+                                 files=[f"{s}.py"], content_hash=s, accepted=True, reason=None,
+                                 hint=None) for s in preds])
+        rows = []
+        for s, p in preds.items():
+            sc = scorer.evaluate(csv_bytes(ids, [f"{v:.4f}" for v in p]))
+            rows.append(dict(student=s, status="ok", message="", public_score=sc.public,
+                             private_score=sc.private, details=sc.details))
+        st.put_scores(rows)
+        grades = grade_batch(scorer.course, st, scorer, None)
+        st.put_grades(grades)
+        render_all(out, st.snapshot())
+    pages = {ext: (out / "reports" / "students" / f"far.{ext}").read_text()
+             for ext in ("html", "md", "txt")}
+    return pages, {g["student"]: g for g in grades}, scorer
+
+
+def test_an_error_metric_says_the_run_does_not_beat_the_baseline(tmp_path):
+    pages, grades, _ = _course(tmp_path)
+    far = grades["far"]
+    assert far["grade"] == 4 and not far["above_baseline"]
+    assert far["note"].startswith("does not beat the baseline (")
+    assert grades["s1"]["above_baseline"] and grades["s1"]["note"] == ""
+    for ext, text in pages.items():
+        # the worse mse is *above* the baseline's: "below" / "not above" would be backwards
+        for wrong in ("(below the baseline)", "not above the baseline", "at or below it"):
+            assert wrong not in text, (ext, wrong)
+        assert "capped at 4.00 (does not beat the baseline)" in text, ext
+        assert "(strictly lower: a smaller mse is better); a valid run at or above it gets 4" \
+            in text, ext
+    assert "<dt>beats the baseline</dt><dd>no</dd>" in pages["html"]
+
+
+def test_a_score_metric_keeps_at_or_below(tmp_path):
+    """accuracy: greater is better, and "at or below it" is right there."""
+    b, s, ranked = _class_batch(tmp_path, {"a": (0.9, 0.9), "b": (0.4, 0.4)})
+    rule = explain_grade(b, s["b"], ranked)["baseline"]
+    assert "(strictly); a valid run at or below it gets 4" in rule
+    assert rule.endswith("Your private score does not beat it.")
+    assert s["b"].grade["note"].startswith("does not beat the baseline (0.5)")
