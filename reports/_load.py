@@ -234,7 +234,9 @@ class Batch:
         if value is None:
             return None
         rule = (self.config.get("grading") or {}).get("baseline", "")
-        return {"model": str(rule) or "baseline", "private_score": value, "public_score": None}
+        name = "fixed baseline" if isinstance(rule, int | float) else str(rule) or "baseline"
+        return {"model": name, "private_score": value,
+                "public_score": finite(self.meta.get("baseline_public"))}
 
 
 def _attach_decision(p: dict[str, Any], decisions: Mapping[tuple, dict[str, Any]]) -> None:

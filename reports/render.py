@@ -423,11 +423,15 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                                "baseline": bool(r.get("is_baseline"))})
             has_baseline_row |= bool(r.get("is_baseline"))
     base = b.baseline()
-    if not has_baseline_row and base and base["private_score"] is not None:
-        label = (f"baseline: {baseline_words(base['model'], b.task)}"
-                 + ("" if b.release_private else " (private score)"))
-        comparison.append({"name": label, "score": base["private_score"], "you": False,
-                           "baseline": True})
+    # the baseline's score on the student's basis when stored (the built-in baseline's public
+    # score); a fixed number is a private score, and says so
+    own = base.get(key) if base else None
+    if not has_baseline_row and base and (own is not None or base["private_score"] is not None):
+        # the row is marked as the baseline (a badge, or "(baseline)" in text): not named so
+        label = (baseline_words(base["model"], b.task)
+                 + ("" if own is not None else ", private score"))
+        comparison.append({"name": label, "score": own if own is not None
+                           else base["private_score"], "you": False, "baseline": True})
     widths = bar_widths([r["score"] for r in comparison], b.greater_is_better)
     for r, width in zip(comparison, widths, strict=True):
         r["width"] = width

@@ -87,9 +87,20 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
     The inputs of the grades go to the store's meta (``grading``: the band table scaled to
     the class, the baseline and where it comes from, the optimum, the adjustments file), so
     the student pages can explain a grade and ``grader report`` can grade again."""
-    baseline, source = baseline_score(course, store, scorer)
+    public: list[float] = []  # the built-in baseline's public score, when it is the one used
+
+    def majority() -> float:
+        score = scorer.majority_scores()
+        public.append(score.public)
+        return score.private
+
+    baseline, source = resolve_baseline(course.grading.baseline, store.reference(),
+                                        majority=majority)
     optimum = optimum_score(course, store)
-    store.set_meta(baseline=baseline)
+    # students see public scores before the release: the baseline's public score goes beside
+    # theirs (a reference model baseline has its own in the reference table)
+    store.set_meta(baseline=baseline, baseline_public=(
+        public[0] if public and math.isfinite(public[0]) else None))
     return grade_rows(store, course.grading, baseline=baseline, baseline_source=source,
                       optimum=optimum, greater_is_better=scorer.greater_is_better,
                       adjustments=adjustments, integrity=course.integrity)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader.batch.scores import grade_batch
+from grader.course import load_course
+from grader.scoring import Scorer
 from grader.store import Store
 from reports._explain import explain_grade
 from reports.render import render_all
@@ -18,12 +20,16 @@ from tests.unit.test_scoring import csv_bytes, make
 N_IDS = 200
 
 
-def _course(tmp_path, metric: str = "mse"):
+def _course(tmp_path, metric: str = "mse", baseline: str = ""):
     """A class of 6 on a real ``metric`` course: s1-s5 near the truth, ``far`` worse than the
     mean baseline; graded by ``grade_batch`` and rendered. Returns the pages and the store."""
     course_dir = tmp_path / "course"
     course_dir.mkdir()
     scorer, labels = make(course_dir, metric=metric, n=N_IDS, classes=None)
+    if baseline:  # [grading] baseline = a number
+        with (course_dir / "course.toml").open("a") as f:
+            f.write(f"[grading]\nbaseline = {baseline}\n")
+        scorer = Scorer(load_course(course_dir))
     ids = [f"t{i}" for i in range(N_IDS)]
     y = np.array([float(v) for v in labels])
     rng = np.random.default_rng(1)
@@ -73,3 +79,26 @@ def test_a_score_metric_keeps_at_or_below(tmp_path):
     assert "(strictly); a valid run at or below it gets 4" in rule
     assert rule.endswith("Your private score does not beat it.")
     assert s["b"].grade["note"].startswith("does not beat the baseline (0.5)")
+
+
+def test_the_student_compares_public_scores_with_the_baseline_public_score(tmp_path):
+    """Before the release a student sees their public mse: the baseline beside it is the
+    baseline's public mse too (it was its private one, so a run that does not beat the
+    baseline could read better than it)."""
+    pages, _, scorer = _course(tmp_path)
+    base = scorer.majority_scores()
+    assert base.private == scorer.majority_score() and base.public != base.private
+    with Store(tmp_path / "out" / "grading.db") as st:
+        assert st.meta()["baseline_public"] == base.public
+    assert f"  mean of the training targets (baseline) {base.public:.4f}" in pages["txt"]
+    assert f"| mean of the training targets (baseline) | {base.public:.4f} |" in pages["md"]
+    assert "private score" not in pages["txt"].split("Compared with")[1]
+    assert f"{base.private:.4f}" not in pages["md"].split("## Compared with")[1]
+
+
+def test_a_fixed_baseline_is_shown_as_the_private_score_it_is(tmp_path):
+    pages, grades, _ = _course(tmp_path, baseline="30.0")  # an mse of 30: every run beats it
+    with Store(tmp_path / "out" / "grading.db") as st:
+        assert st.meta()["baseline_public"] is None
+    assert grades["far"]["above_baseline"]
+    assert "  fixed baseline, private score (baseline) 30.0000" in pages["txt"]
