@@ -1,0 +1,76 @@
+"""roc_auc on hard 0/1 labels (``predict(X)`` where ``predict_proba(X)[:, -1]`` was asked for)
+is valid and keeps its score, but the student is told why it is lower than it could be.
+Real course folders, the real ``Scorer``, a real store and ``render_reports``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from grader.batch.outputs import render_reports
+from grader.store import Store
+from tests.synthetic_batch import make_batch
+from tests.unit.test_reports_render import _set_metric
+from tests.unit.test_scoring import csv_bytes, make
+from tests.unit.test_scoring_hints import _probabilities
+
+HINT = "class labels (e.g. predict(X)), not probabilities"
+
+
+@pytest.mark.parametrize("written", ["{:d}", "{:.1f}"])  # 0/1 or 0.0/1.0
+def test_hard_labels_get_the_hint_and_keep_their_score(tmp_path, written):
+    scorer, labels = make(tmp_path, metric="roc_auc", n=200, classes=("0", "1"))
+    ids = [f"t{i}" for i in range(len(labels))]
+    good = _probabilities(labels, "1")
+    hard = (good > 0.5).astype(int)
+    score = scorer.evaluate(csv_bytes(ids, [written.format(v if "d" in written else float(v))
+                                            for v in hard]))
+    (hint,) = score.details["hints"]
+    assert hint.startswith("your column holds only 0 and 1: " + HINT)
+    assert "predict_proba(X)[:, -1]" in hint and "probability of '1'" in hint
+    mask = scorer.public_mask.to_numpy()
+    y = np.array([lab == "1" for lab in labels])
+    assert score.public == pytest.approx(roc_auc_score(y[mask], hard[mask]))
+    # probabilities, even rounded to one decimal, get no hint
+    for fmt in ("{:.4f}", "{:.1f}"):
+        right = scorer.evaluate(csv_bytes(ids, [fmt.format(v) for v in good]))
+        assert "hints" not in right.details, fmt
+
+
+def test_a_constant_column_gets_the_hint(tmp_path):
+    scorer, labels = make(tmp_path, metric="roc_auc", n=200, classes=("no", "yes"))
+    score = scorer.evaluate(csv_bytes([f"t{i}" for i in range(200)], ["1"] * 200))
+    assert score.public == 0.5
+    (hint,) = score.details["hints"]
+    assert hint.startswith("your column holds only 1: ") and "probability of 'yes'" in hint
+
+
+def test_other_metrics_get_no_label_hint(tmp_path):
+    scorer, labels = make(tmp_path, metric="mse", n=200, classes=None)
+    score = scorer.evaluate(csv_bytes([f"t{i}" for i in range(200)], ["1"] * 200))
+    assert "hints" not in score.details
+
+
+def test_the_hard_label_hint_reaches_the_students_page(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    scorer, labels = make(course, metric="roc_auc", n=200, classes=("0", "1"))
+    ids = [f"t{i}" for i in range(len(labels))]
+    hard = (_probabilities(labels, "1") > 0.5).astype(int)
+    score = scorer.evaluate(csv_bytes(ids, [str(v) for v in hard]))
+    out = tmp_path / "out"
+    names = make_batch(out, students=8, pairs=2)
+    _set_metric(out, "roc_auc")
+    who = names["ok"][0]
+    with Store(out / "grading.db") as st:
+        rows = list(st.scores().values())
+        for r in rows:
+            r["details"] = score.details if r["student"] == who else {}
+        st.put_scores(rows)
+    render_reports(out)
+    for ext in ("html", "md", "txt"):
+        text = (out / "reports" / "students" / f"{who}.{ext}").read_text()
+        assert "What to check:" in text and HINT in text, ext
+        other = (out / "reports" / "students" / f"{names['ok'][1]}.{ext}").read_text()
+        assert HINT not in other, ext
