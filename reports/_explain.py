@@ -201,7 +201,7 @@ def _baseline_text(b: Batch, inputs: dict[str, Any]) -> tuple[str, float | None]
     if value is None:
         base = b.baseline()
         value = base["private_score"] if base else None
-    source = baseline_words(str(inputs.get("baseline_source") or ""), b.task)
+    source = baseline_words(str(inputs.get("baseline_source") or ""), b.task, b.metric)
     if value is None:
         return "", None
     return (f"the {source} ({value:.4f})" if source else f"the baseline ({value:.4f})"), value

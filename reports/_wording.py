@@ -8,17 +8,20 @@ as stored, so only the entries listed here change, and only for the task named.
 from __future__ import annotations
 
 #: the baseline as the store names it (``grader.grading.resolve_baseline``'s source sentence,
-#: or the ``[grading] baseline`` rule) → the words for a task where they would be wrong; for
-#: regression the "majority" baseline predicts the training targets' mean (``Scorer``)
+#: or the ``[grading] baseline`` rule) → the words for a task (or metric) where they would be
+#: wrong: for regression the "majority" baseline predicts the training targets' mean (``Scorer``); on
+#: roc_auc (students write probabilities) it is one value for every id: the AUC of guessing
+_MEAN = {"regression": "mean of the training targets"}
+_CONSTANT = "constant prediction (random guessing)"
 BASELINE_WORDS: dict[str, dict[str, str]] = {
-    "majority class of the training labels": {"regression": "mean of the training targets"},
-    "majority": {"regression": "mean of the training targets"},
-    "most_frequent": {"regression": "mean of the training targets"},
+    "majority class of the training labels": {**_MEAN, "roc_auc": _CONSTANT},
+    "majority": {**_MEAN, "roc_auc": _CONSTANT},
+    "most_frequent": {**_MEAN, "roc_auc": _CONSTANT},
 }
 
 
-def baseline_words(name: str, task: str) -> str:
-    """``name`` (a stored baseline source or rule) in the words of ``task``.
+def baseline_words(name: str, task: str, metric: str = "") -> str:
+    """``name`` (a stored baseline source or rule) in the words of ``metric``, else of ``task``.
 
     Examples
     --------
@@ -26,5 +29,8 @@ def baseline_words(name: str, task: str) -> str:
     'mean of the training targets'
     >>> baseline_words("majority", "classification")
     'majority'
+    >>> baseline_words("majority", "classification", "roc_auc")
+    'constant prediction (random guessing)'
     """
-    return BASELINE_WORDS.get(name, {}).get(task, name)
+    words = BASELINE_WORDS.get(name, {})
+    return words.get(metric) or words.get(task, name)

@@ -177,7 +177,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
         ("run time, median / max", f"{_secs(statistics.median(walls))} / {_secs(max(walls))}"
          if walls else "–"),
         ("peak memory, max", f"{max(mems):.0f} MB" if mems else "–"),
-        ("baseline", f"{baseline_words(base['model'], b.task)} ({base['private_score']:.4f})"
+        ("baseline", f"{baseline_words(base['model'], b.task, b.metric)} ({base['private_score']:.4f})"
          if base and base["private_score"] is not None else "–"),
         ("submissions folder", b.meta.get("submissions_dir", "–")),
     ]
@@ -195,7 +195,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
         reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed,
-        baseline_name=baseline_words(base["model"], b.task) if base else "",
+        baseline_name=baseline_words(base["model"], b.task, b.metric) if base else "",
         page_size=PAGE_SIZE,
         preflight=_preflight(b.meta.get("preflight")),
         integrity=[s for s in b.students if (s.grade or {}).get("integrity")],
@@ -428,7 +428,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     own = base.get(key) if base else None
     if not has_baseline_row and base and (own is not None or base["private_score"] is not None):
         # the row is marked as the baseline (a badge, or "(baseline)" in text): not named so
-        label = (baseline_words(base["model"], b.task)
+        label = (baseline_words(base["model"], b.task, b.metric)
                  + ("" if own is not None else ", private score"))
         comparison.append({"name": label, "score": own if own is not None
                            else base["private_score"], "you": False, "baseline": True})
