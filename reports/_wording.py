@@ -7,6 +7,8 @@ as stored, so only the entries listed here change, and only for the task named.
 
 from __future__ import annotations
 
+from reports._load import REGRESSION_METRICS
+
 #: the baseline as the store names it (``grader.grading.resolve_baseline``'s source sentence,
 #: or the ``[grading] baseline`` rule) → the words for a task (or metric) where they would be
 #: wrong: for regression the "majority" baseline predicts the training targets' mean (``Scorer``); on
@@ -34,3 +36,25 @@ def baseline_words(name: str, task: str, metric: str = "") -> str:
     """
     words = BASELINE_WORDS.get(name, {})
     return words.get(metric) or words.get(task, name)
+
+
+def validation_measure(metric: str) -> tuple[str, float]:
+    """What a reference model's ``validation_score`` measures on a course of ``metric``, and
+    the sign that shows it as that measure.
+
+    The model search maximises its score (``reference.runner``): accuracy, roc_auc's AUC, or
+    on a regression course the negative MSE (MAE on an mae course); shown beside positive
+    public and private errors, a negative one reads as nonsense.
+
+    Examples
+    --------
+    >>> validation_measure("mse"), validation_measure("kendall_tau")
+    (('mse', -1.0), ('mse', -1.0))
+    >>> validation_measure("mae"), validation_measure("roc_auc"), validation_measure("macro_f1")
+    (('mae', -1.0), ('AUC', 1.0), ('accuracy', 1.0))
+    """
+    if metric == "roc_auc":
+        return "AUC", 1.0
+    if metric in REGRESSION_METRICS:
+        return ("mae" if metric == "mae" else "mse"), -1.0
+    return "accuracy", 1.0

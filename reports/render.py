@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
-from reports._wording import baseline_words
+from reports._wording import baseline_words, validation_measure
 
 #: rows per page of the long tables (the JavaScript pages through the rest)
 PAGE_SIZE = 50
@@ -187,6 +187,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
             if r.get("status") == "ok" and r.get("private_score") is not None
             and not r.get("is_baseline")]
     failed = [s for s in b.students if s.status != "ok"]
+    validation_name, sign = validation_measure(b.metric)  # an error as a positive error
     return dict(
         page_kind="index", root="", audience="staff", students=b.students, counts=b.counts(),
         facts=facts, config=b.config, metric=b.metric, scored=len(scores),
@@ -194,7 +195,10 @@ def _index_context(b: Batch) -> dict[str, Any]:
         plot_scores=plots.score_distribution(
             scores, metric=f"private {b.metric}",
             baseline=base["private_score"] if base else None, references=refs),
-        reference=b.best_first(b.reference, "private_score"), baseline=base, failed=failed,
+        reference=[{**r, "validation_shown": None if finite(r.get("validation_score")) is None
+                    else sign * r["validation_score"]}
+                   for r in b.best_first(b.reference, "private_score")],
+        validation_name=validation_name, baseline=base, failed=failed,
         baseline_name=baseline_words(base["model"], b.task, b.metric) if base else "",
         page_size=PAGE_SIZE,
         preflight=_preflight(b.meta.get("preflight")),

@@ -214,7 +214,7 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
         f"from the store" + (f"; training {', '.join(todo)}" if todo else ""))
     for n in names:
         if n in cached:
-            _say_result(say, cached[n], cached=True)
+            _say_result(say, cached[n], cached=True, metric=course.metric)
     fresh: dict[str, dict[str, Any]] = {}
     if todo:
         from reference.runner import run_references
@@ -222,7 +222,8 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
         results = run_references(
             train, test, course.data_dir, task=course.task, models=todo, budget_s=deadline,
             seed=course.seed, validation_df=validation,
-            progress=lambda r: _say_result(say, _cache_row(r, "", deadline), cached=False),
+            progress=lambda r: _say_result(say, _cache_row(r, "", deadline), cached=False,
+                                          metric=course.metric),
             modality=modality, cache_dir=out / "cache",
             params={n: p for n, p in options.params.items() if n in todo}, threads=threads,
             device=device, positive=positive, metric=course.metric)
@@ -262,8 +263,13 @@ def _scored_rows(entries: list[dict[str, Any]], keys: dict[str, str], course: Co
     return rows
 
 
-def _say_result(say: Callable[[str], None], e: dict[str, Any], *, cached: bool) -> None:
-    score = "" if e["validation_score"] is None else f" validation {e['validation_score']:.4f}"
+def _say_result(say: Callable[[str], None], e: dict[str, Any], *, cached: bool,
+                metric: str) -> None:
+    from reports import validation_measure
+
+    name, sign = validation_measure(metric)  # the search's score as its measure: mse 2824.6
+    score = ("" if e["validation_score"] is None
+             else f" validation {name} {sign * e['validation_score']:.4f}")
     how = (f"from the store, trained {_when(e['trained_at'])}" if cached
            else f"fit {e['fit_s'] or 0:.1f} s")
     say(f"reference: {e['model']}: {e['status']}{score} ({how})"

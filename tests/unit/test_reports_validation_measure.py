@@ -1,0 +1,65 @@
+"""A reference model's validation score is shown as the course's measure: on an mse course a
+positive validation mse (the model search maximises the negative one, and "-2824.56" beside
+positive public and private mse read as nonsense), in the terminal and on the instructor
+page. ``grader reference`` on a real regression course folder, its real store, ``render_all``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from grader.cli import main
+from grader.course import load_course
+from grader.store import Store
+from reports import validation_measure
+from reports.render import render_all
+
+
+def _course(root, metric: str):
+    rng = np.random.default_rng(0)
+    (root / "data").mkdir(parents=True)
+    (root / "hidden").mkdir()
+    (root / "course.toml").write_text(f'[competition]\nname = "r"\nmetric = "{metric}"\n'
+                                      f'[grading]\nbaseline = "mean"\n')
+    x = rng.normal(size=(120, 2))
+    y = 3 * x[:, 0] - x[:, 1] + rng.normal(0, 0.3, 120)
+    rows = [f"r{i},{y[i]:.4f},{x[i, 0]:.4f},{x[i, 1]:.4f}" for i in range(120)]
+    (root / "data" / "train.csv").write_text("id,label,a,b\n" + "\n".join(rows[:80]) + "\n")
+    (root / "data" / "test.csv").write_text(
+        "id,a,b\n" + "".join(f"r{i},{x[i, 0]:.4f},{x[i, 1]:.4f}\n" for i in range(80, 120)))
+    (root / "hidden" / "test_labels.csv").write_text(
+        "id,label\n" + "".join(f"r{i},{y[i]:.4f}\n" for i in range(80, 120)))
+    return root
+
+
+@pytest.mark.parametrize("metric", ["mse", "mae"])
+def test_an_error_metric_shows_a_positive_validation_error(tmp_path, capsys, metric):
+    course, out = _course(tmp_path / "c", metric), tmp_path / "out"
+    assert main(["reference", str(course), "--out", str(out), "--models", "mean",
+                 "knn_regressor"]) == 0
+    err = capsys.readouterr().err
+    said = dict(re.findall(rf"reference: (\w+): ok validation {metric} ([0-9.]+) ", err))
+    assert set(said) == {"mean", "knn_regressor"}, err
+    assert float(said["knn_regressor"]) < float(said["mean"])  # errors: k-NN is the smaller
+    with Store(out / "grading.db") as st:
+        st.set_meta(config=load_course(course).describe())  # as grader run records it
+        snapshot = st.snapshot()
+        stored = {r["model"]: r["validation_score"] for r in snapshot["reference"]}
+        render_all(out, snapshot)
+    assert stored["mean"] < 0  # the search's own score is kept as it was
+    index = (out / "reports" / "index.html").read_text()
+    table = index.split('id="reference-table"')[1].split("</table>")[0]
+    assert f">validation {metric}</button>" in table
+    assert f'<td class="num">{-stored["mean"]:.4f}</td>' in table
+    assert f"{stored['mean']:.4f}" not in table  # no negative error
+
+
+def test_the_measure_of_each_metric():
+    assert validation_measure("mse") == ("mse", -1.0)
+    assert validation_measure("kendall_tau") == ("mse", -1.0)  # the search's own measure
+    assert validation_measure("mae") == ("mae", -1.0)
+    assert validation_measure("roc_auc") == ("AUC", 1.0)
+    assert validation_measure("accuracy") == validation_measure("macro_f1") == ("accuracy", 1.0)
