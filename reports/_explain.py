@@ -144,6 +144,30 @@ def data_path_hint(exception: str) -> str | None:
             "to os.path.join(os.environ[\"GRADER_OUTPUT\"], \"submission.csv\")")
 
 
+_MISSING_NAME = re.compile(r"^ImportError: cannot import name '(?P<name>[^']+)' from "
+                           r"'(?P<module>[^']+)'")
+
+
+def import_name_hint(exception: str) -> str | None:
+    """The fix for ``ImportError: cannot import name X from M``: M is there but has no X (a
+    typo, or a name of another version than the course's); None for every other crash."""
+    m = _MISSING_NAME.match(exception or "")
+    if not m:
+        return None
+    name, module = m.group("name"), m.group("module")
+    top = module.split(".")[0]
+    return (f"{module} in the course environment has no {name!r}: check the spelling and "
+            f"the documentation of {module}, and that {name!r} exists in the course's version "
+            f"of {top} (yours may differ: compare {top}.__version__ with the instructor's "
+            "list of packages)")
+
+
+def crash_hint(exception: str) -> str | None:
+    """The fix for a crash with a known cause (:func:`data_path_hint`,
+    :func:`import_name_hint`); None when the general advice is all there is."""
+    return data_path_hint(exception) or import_name_hint(exception)
+
+
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:
     """The crash for the page: the student's own frames first (innermost first), the
     exception, then a few library frames; None when ``log`` holds no traceback."""

@@ -62,6 +62,9 @@ STATUS_HINTS: dict[str, str] = {
                "pick a cheaper model, and time it on a similar machine",
     "memory": "the run may use at most {memory}; load the data in smaller pieces, use float32, "
               "or a smaller model",
+    "missing_package": "import only the packages the course environment provides (the "
+                       "instructor lists them), or ask the instructor to add the one you need; "
+                       "then resubmit",
     "invalid_output": "write $GRADER_OUTPUT/submission.csv with the header id,label and one row "
                       "per id of test.csv, {labels}",
 }
@@ -472,7 +475,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         labels=LABEL_RULES.get(b.metric, _CLASS_LABELS))
     crash = _crash(b, s)
     if crash and s.status == "error":  # a crash with a known cause gets its own fix
-        hint = _explain.data_path_hint(crash["exception"]) or hint
+        hint = _explain.crash_hint(crash["exception"]) or hint
     return dict(
         student=s.student, status=s.status, message=s.message,
         hint=hint or "", files=s.files, log_tail=_tail(log),
