@@ -455,6 +455,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     if b.release_similarity:
         similarity = []
         for p in s.pairs:
+            # the findings, not every pair: the store keeps all of them (a class of 40 gave
+            # each student 39 lines of scores near 0, and never "no notable similarity")
+            if not (p.get("flagged") or p["decision_state"] == "confirmed"):
+                continue
             other = p["b"] if p["a"] == s.student else p["a"]
             kind = source_kind(other) if p["kind"] == "peer" else p["kind"]
             source = {"web": f"a web source ({other.partition(':')[2] or other})",
