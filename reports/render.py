@@ -442,6 +442,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     widths = bar_widths([r["score"] for r in comparison], b.greater_is_better)
     for r, width in zip(comparison, widths, strict=True):
         r["width"] = width
+        # the plain-text page's column: long names widen it instead of pushing scores out
+        r["text_name"] = "your submission" if r["you"] else (
+            r["name"] + (" (baseline)" if r["baseline"] else ""))
     sign = -1.0 if b.greater_is_better else 1.0  # best first: the smallest error for mse
     comparison.sort(key=lambda r: (r["score"] is None, sign * (r["score"] or 0.0)))
     raw = (s.score or {}).get("details") or {}

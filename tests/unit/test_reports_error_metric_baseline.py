@@ -102,3 +102,14 @@ def test_a_fixed_baseline_is_shown_as_the_private_score_it_is(tmp_path):
         assert st.meta()["baseline_public"] is None
     assert grades["far"]["above_baseline"]
     assert "  fixed baseline, private score (baseline) 30.0000" in pages["txt"]
+
+
+def test_the_plain_text_comparison_keeps_its_scores_in_one_column(tmp_path):
+    """A name longer than the column ('mean of the training targets (baseline)') widens it
+    instead of pushing its score out of line with the others."""
+    pages, _, _ = _course(tmp_path)
+    block = pages["txt"].split("Compared with the baseline")[1].split("\n\n")[0]
+    rows = [line for line in block.splitlines()[1:] if line.strip()]
+    assert len(rows) == 2 and any("(baseline)" in r for r in rows)
+    starts = {len(r) - len(r.rstrip().rsplit(" ", 1)[1]) for r in rows}
+    assert len(starts) == 1, rows
