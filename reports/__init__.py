@@ -8,8 +8,9 @@ Public API::
     info = render_all(Path("out"), snapshot)  # writes out/reports/..., results.json, exports/
 """
 
-from reports._wording import validation_measure
+from reports._wording import baseline_words, validation_measure
 from reports.errors import ReportsError
 from reports.render import make_environment, render_all, render_page
 
-__all__ = ["render_all", "render_page", "make_environment", "ReportsError", "validation_measure"]
+__all__ = ["render_all", "render_page", "make_environment", "ReportsError", "validation_measure",
+           "baseline_words"]

@@ -135,8 +135,11 @@ def run(args: argparse.Namespace) -> int:
         write_grades_csv(out, store, leaderboard_names={
             **{s: "" for s in table.absent},
             **{s: table.source_names.get(s, s) for s in [*table.scores, *table.no_score]}})
+    from reports import baseline_words  # the mean of the training targets on regression
+
     print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
-          f"{baseline:.4g} ({source}); bands for {len(graded)} participants")
+          f"{baseline:.4g} ({baseline_words(source, course.task, course.metric)}); bands for "
+          f"{len(graded)} participants")
     for note in table.matched_notes:
         print(terminal_safe(f"  matched {note}"))
     if table.unmatched:
