@@ -63,3 +63,18 @@ def test_the_measure_of_each_metric():
     assert validation_measure("mae") == ("mae", -1.0)
     assert validation_measure("roc_auc") == ("AUC", 1.0)
     assert validation_measure("accuracy") == validation_measure("macro_f1") == ("accuracy", 1.0)
+
+
+def test_grader_report_after_grader_reference_alone_knows_the_metric(tmp_path, capsys):
+    """``grader reference`` into a new folder records the course, so ``grader report`` there
+    shows an mse course's models as mse (it took the metric for accuracy)."""
+    course, out = _course(tmp_path / "c", "mse"), tmp_path / "out"
+    assert main(["reference", str(course), "--out", str(out), "--models", "mean"]) == 0
+    assert main(["report", str(out)]) == 0
+    index = (out / "reports" / "index.html").read_text()
+    table = index.split('id="reference-table"')[1].split("</table>")[0]
+    assert ">validation mse</button>" in table and "accuracy" not in table
+    with Store(out / "grading.db") as st:
+        meta = st.meta()
+    assert meta["course"] == "r" and meta["config"]["competition"]["metric"] == "mse"
+    assert '<td class="num">-' not in table

@@ -78,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
 
     scorer = Scorer(course)
     with Store(out / "grading.db") as store:
+        if "config" not in store.meta():  # alone, not into a batch: 'grader report' needs the
+            # course's metric and name (it rendered an mse course's models as accuracy)
+            store.set_meta(course=course.name, course_root=str(course.root),
+                           config=course.describe())
         try:
             rows = run_reference_stage(
                 course,
