@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -148,6 +149,9 @@ def _get_page(out, a, b) -> str:
              "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
              "query_string": b"", "root_path": "", "headers": [(b"host", b"127.0.0.1")],
              "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: a browser test before this one may leave an event loop
+    # running in this thread (Playwright's sync API), where asyncio.run refuses to start
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     assert sent[0]["status"] == 200, sent
     return b"".join(m.get("body", b"") for m in sent[1:]).decode()
