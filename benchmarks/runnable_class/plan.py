@@ -97,7 +97,7 @@ REG_PREPS = {"rridge": ["none", "standard", "minmax", "poly2"], "lasso": ["none"
              "poly2"], "enet": ["none", "standard", "minmax"], "linreg": ["poly2"],
              "knnr": ["none", "standard", "minmax"], "treer": ["none"], "rfr": ["none"],
              "etr": ["none"], "gbr": ["none"], "svr": ["none", "standard", "minmax"],
-             "mlpr": ["standard", "minmax"], "hridger": ["none", "standard", "poly2"],
+             "mlpr": ["standard", "minmax"], "hridger": ["none", "standard"],
              "hknnr": ["none", "standard", "minmax"], "hgd": ["standard", "minmax"]}
 # honest pairs' defaults: one pair each, the list rotated by the seed so that a few seeds see
 # them all
