@@ -375,7 +375,7 @@ def regression_class(n=30, k=500, seed=0):
 
 def test_regression_copied_residuals_are_flagged_independent_are_not():
     truth, preds, rng = regression_class()
-    preds[1] = preds[0] + rng.normal(scale=0.05, size=len(truth))  # a copy, lightly perturbed
+    preds[1] = np.round(preds[0], 3)  # a copy, its predictions written to 3 decimals
     m = fit(list(preds), truth, task="regression")
     out = all_pairs(m)
     o = one(m, "s0", "s1")
@@ -386,6 +386,24 @@ def test_regression_copied_residuals_are_flagged_independent_are_not():
     assert "residuals correlate" in m.describe("s0", "s1")
     top = m.shared_wrong("s0", "s1", limit=5)
     assert len(top) == 5 and all(r["residual_a"] * r["residual_b"] > 0 for r in top)
+
+
+def test_regression_models_of_one_kind_correlate_but_only_near_identity_counts():
+    # Two honest models of one family (the second's slope a little shrunk, as a stronger
+    # ridge penalty does) share their misfit: residuals correlate at 0.99 and beyond, p far
+    # under 1e-12, yet their predictions differ by a few % of the class's RMSE, as no copy's
+    # do. A copy that nudges its source's predictions by 0.2 % of the RMSE still counts.
+    truth, preds, rng = regression_class(seed=4)
+    x = (truth - truth.mean()) / truth.std()
+    preds[3] = preds[2] - 0.05 * x  # one kind: the difference is smooth, not noise
+    preds[5] = preds[4] + rng.normal(scale=1e-3, size=len(truth))
+    m = fit(list(preds), truth, task="regression")
+    kind, copy = one(m, "s2", "s3"), one(m, "s4", "s5")
+    assert kind["correlation"] > 0.99 and kind["p_value"] < 1e-12
+    assert kind["behaviour"] == 0.0
+    assert "as two honest models of one kind do" in m.describe("s2", "s3")
+    assert copy["behaviour"] >= FLAG
+    assert int((all_pairs(m)["behaviour"] >= FLAG).sum()) == 1
 
 
 def test_regression_agreement_with_a_reference_is_explained():

@@ -31,10 +31,11 @@ def test_constant_predictions_are_explained_by_the_trivial_model(tmp_path):
     refs = standard_predictions(train.astype({"label": str}), test, tmp_path, task="regression",
                                 modality="tabular", names=["sklearn:DummyRegressor()",
                                                            "sklearn:LinearRegression()"])
-    # two weak students: the training mean, and a rounded median with a little noise
+    # two weak students: the training mean, and a rounded median with a trace of noise
+    # (centred, near-identical residuals, as a copy's)
     preds["mean"] = np.full(len(truth), train["label"].mean())
     preds["median"] = np.round(np.full(len(truth), train["label"].median()), 1) + \
-        rng.normal(scale=0.01, size=len(truth))
+        rng.normal(scale=1e-4, size=len(truth))
     preds["copy"] = preds["s0"].copy()
     without = BehaviourModel.fit(preds, truth, task="regression")
     i, j = without.names.index("mean"), without.names.index("median")
