@@ -104,7 +104,8 @@ that ridge is at distance 0 from its source (or rounding away) while both are 0.
 Score
 -----
 ``behaviour = clip((-log10 p - 3) / 9, 0, 1)``: 0 for p >= 1e-3, 1 for p <= 1e-12; the
-behaviour-alone flag at 0.45 is p <= 10**-7.05.
+behaviour-alone flag at 0.45 is p <= 10**-7.05. Regression: times ``nearness`` of the pair's
+predictions (above).
 
 Examples
 --------
