@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.runnable_class.data import DATASETS, REGRESSION, task_of, write_course
+from benchmarks.runnable_class.data import DATASETS, PROBABILITY, REGRESSION, task_of, write_course
 from benchmarks.runnable_class.models import ModelSpec
 from benchmarks.runnable_class.plan import ROLES, Student, plan_class
 from benchmarks.runnable_class.programs import Style, starter
 
-__all__ = ["DATASETS", "REGRESSION", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
+__all__ = ["DATASETS", "PROBABILITY", "REGRESSION", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
            "build_class", "plan_class"]
 
 
@@ -33,7 +33,7 @@ class RunnableClass:
     course: Path
     submissions: Path
     students: list[Student]
-    task: str = "classification"  # or "regression" (metric mse: predictions are numbers)
+    task: str = "classification"  # "regression" (mse: numbers), "probability" (roc_auc)
 
     def by_name(self) -> dict[str, Student]:
         return {s.name: s for s in self.students}
@@ -55,8 +55,9 @@ def build_class(dest: Path, *, students: int = 45, seed: int = 0, data: str = "m
     students : int, default=45
     seed : int, default=0
         Seeds the plan, the programs and the data split.
-    data : {"digits", "mnist", "tabular", "regression", "diabetes"}, default="mnist"
-        The last two are regression courses (metric ``mse``, regressors).
+    data : {"digits", "mnist", "tabular", "regression", "diabetes", "binary", "cancer"}
+        ``regression`` and ``diabetes`` are regression courses (metric ``mse``, regressors);
+        ``binary`` and ``cancer`` are graded by ``roc_auc`` (the probability of label 1).
     time_limit_s : int, default=240
         The sandbox's limit per run.
     handout : bool, default=True

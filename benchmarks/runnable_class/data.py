@@ -8,6 +8,10 @@ Regression (``REGRESSION``, metric ``mse``): ``regression`` (scikit-learn's ``ma
 3,000 rows: a non-linear target of 5 features, 7 irrelevant ones, noise sd 1; every feature in
 its own scale and shape) and ``diabetes``
 (scikit-learn's bundled 442 patients, 10 features).
+Probabilities (``PROBABILITY``, metric ``roc_auc``: students submit the probability of label 1):
+``binary`` (``make_classification``, 3,000 rows, 2 classes, 6 informative features of 16, label
+noise; every feature in its own scale and shape) and ``cancer`` (scikit-learn's bundled 569
+breast-cancer patients, 30 features).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATASETS", "REGRESSION", "task_of", "write_course"]
+__all__ = ["DATASETS", "PROBABILITY", "REGRESSION", "task_of", "write_course"]
 
 #: test share of each data set: enough hidden ids that a copy's shared wrong answers count
 TEST_SHARE = 0.3
@@ -65,6 +69,30 @@ def _friedman(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.round(x, 4), np.round(y, 4)
 
 
+def _binary(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=16, n_informative=6, n_redundant=2,
+                               n_classes=2, n_clusters_per_class=2, flip_y=0.05, class_sep=0.8,
+                               random_state=seed)
+    # As for regression: each column in its own units and shape, so that scaling changes what
+    # k-NN, SVC and penalised models compute. The draws are normal, so the shapes keep the
+    # order of the values (a tree sees the same splits): as is, exp (skewed, positive), cube.
+    rng = np.random.default_rng(seed)
+    shape = rng.choice(3, x.shape[1])
+    x = np.where(shape == 1, np.exp(x / 2), np.where(shape == 2, x ** 3 / 3, x))
+    scale = 10.0 ** rng.uniform(-1, 2, x.shape[1])
+    x = x * scale + rng.normal(0, 1, x.shape[1]) * scale
+    return np.round(x, 4), y
+
+
+def _cancer(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    return np.round(d.data, 4), d.target
+
+
 def _diabetes(seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_diabetes
 
@@ -75,16 +103,23 @@ def _diabetes(seed: int) -> tuple[np.ndarray, np.ndarray]:
 #: name -> loader of (features, labels); features are integers for the image sets
 DATASETS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
     "digits": _digits, "mnist": _mnist, "tabular": _tabular,
-    "regression": _friedman, "diabetes": _diabetes}
+    "regression": _friedman, "diabetes": _diabetes, "binary": _binary, "cancer": _cancer}
 #: data sets whose label is a number (metric ``mse``); the others are classification
 REGRESSION = {"regression", "diabetes"}
+#: binary data sets graded by ``roc_auc``: the label column holds the probability of label 1
+PROBABILITY = {"binary", "cancer"}
+#: the course's metric per task (``task_of``)
+METRIC = {"regression": "mse", "probability": "roc_auc"}
 #: the course's [grading] baseline: accuracy to beat, or (regression) the mse to get under
-BASELINE = {"regression": 10.0, "diabetes": 5000.0}
+BASELINE = {"regression": 10.0, "diabetes": 5000.0, "binary": 0.6, "cancer": 0.6}
 
 
 def task_of(data: str) -> str:
-    """``regression`` or ``classification``: what the course's label is."""
-    return "regression" if data in REGRESSION else "classification"
+    """``regression``, ``probability`` (roc_auc) or ``classification``: what the course's
+    label is and what the programs submit."""
+    if data in REGRESSION:
+        return "regression"
+    return "probability" if data in PROBABILITY else "classification"
 
 
 def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
@@ -95,7 +130,8 @@ def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
     ----------
     root : Path
         The course folder (created).
-    data : {"digits", "mnist", "tabular"}, default="mnist"
+    data : str, default="mnist"
+        One of ``DATASETS``.
     seed : int, default=0
         Seeds the stratified train/test split (and the tabular data).
     time_limit_s, memory_mb : int
@@ -128,7 +164,7 @@ def write_course(root: Path, data: str = "mnist", *, seed: int = 0,
            ([ids[i], label(y[i])] for i in te))
     (root / "course.toml").write_text(
         f'[competition]\nname = "generated-{data}"\n'
-        f'metric = "{"mse" if regression else "accuracy"}"\nseed = {seed}\n'
+        f'metric = "{METRIC.get(task_of(data), "accuracy")}"\nseed = {seed}\n'
         f'[grading]\nbaseline = {BASELINE.get(data, 0.2)}\n'
         f'[sandbox]\nbackend = "bwrap"\ntime_limit_s = {time_limit_s}\n'
         f'memory_mb = {memory_mb}\ncpus = 1\noutput_limit_mb = 16\n', encoding="utf-8")

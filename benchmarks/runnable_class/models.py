@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["HAND", "REG_HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines", "prep_lines"]
+__all__ = ["HAND", "PROB_HAND", "REG_HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines", "prep_lines"]
 
 # family -> (module, class, submodule of sklearn, short alias)
 SKLEARN = {
@@ -41,6 +41,8 @@ SKLEARN = {
     "gbr": ("sklearn.ensemble", "GradientBoostingRegressor", "ensemble", "Boosting"),
     "svr": ("sklearn.svm", "SVR", "svm", "SupportReg"),
     "mlpr": ("sklearn.neural_network", "MLPRegressor", "neural_network", "MLPReg"),
+    # probabilities (roc_auc courses) besides the classifiers above
+    "gbc": ("sklearn.ensemble", "GradientBoostingClassifier", "ensemble", "Boosted"),
 }
 #: linear models: ``predict`` is the argmax of ``decision_function`` (a variant uses that)
 LINEAR = {"logreg", "ridge", "sgd"}
@@ -49,6 +51,9 @@ REG_LINEAR = {"linreg", "rridge", "lasso", "enet"}
 #: families written by hand in numpy (two variants each); ``REG_HAND``: regressors
 HAND = ("hknn", "hcentroid", "hsoftmax", "hgnb", "hridge")
 REG_HAND = ("hridger", "hknnr", "hgd")
+#: hand-written probabilities of label 1: logistic regression by gradient descent, k-NN vote
+#: share, Gaussian naive Bayes posterior
+PROB_HAND = ("hlogit", "hknnp", "hgnbp")
 #: (family, params) -> the standard model (``reference.standard``) it reproduces on the raw
 #: features, or on the features divided by one constant (these models do not see the scale)
 STANDARD = {
@@ -59,6 +64,8 @@ STANDARD = {
     ("mnb", ()): "sklearn:MultinomialNB()",
     ("rf", (("random_state", 0),)): "sklearn:RandomForestClassifier(random_state=0)",
     ("tree", (("random_state", 0),)): "sklearn:DecisionTreeClassifier(random_state=0)",
+    ("logreg", ()): "sklearn:LogisticRegression()",
+    ("logreg", (("max_iter", 1000),)): "sklearn:LogisticRegression(max_iter=1000)",
     ("linreg", ()): "sklearn:LinearRegression()",
     ("rridge", ()): "sklearn:Ridge()",
     ("lasso", ()): "sklearn:Lasso()",
@@ -71,9 +78,10 @@ STANDARD = {
 }
 #: families whose predictions do not change when every feature is divided by one constant
 SCALE_FREE = {"knn", "svc", "gnb", "rf", "et", "tree", "lda", "centroid", "hknn", "hcentroid",
-              "knnr", "svr", "treer", "rfr", "etr", "gbr", "linreg", "hknnr"}
+              "knnr", "svr", "treer", "rfr", "etr", "gbr", "linreg", "hknnr", "gbc", "hknnp",
+              "hgnbp"}
 #: ... nor when each feature is shifted and scaled on its own (standard, min-max)
-AFFINE_FREE = {"gnb", "rf", "et", "tree", "lda", "treer", "rfr", "etr", "gbr", "linreg"}
+AFFINE_FREE = {"gnb", "rf", "et", "tree", "lda", "treer", "rfr", "etr", "gbr", "linreg", "gbc"}
 
 
 @dataclass(frozen=True)
@@ -173,10 +181,12 @@ def prep_lines(prep: str, variant: int) -> tuple[list[str], list[str]]:
                 "{Xtr} = ({Xtr} - {s0}) / {s1}", "{Xte} = ({Xte} - {s0}) / {s1}"]
 
 
-def model_lines(spec: ModelSpec, variant: dict[str, int]) -> tuple[list[str], list[str], bool]:
+def model_lines(spec: ModelSpec, variant: dict[str, int],
+                task: str = "classification") -> tuple[list[str], list[str], bool]:
     """Imports, lines that set ``{pred}`` from ``{Xtr}, {ytr}, {Xte}``, and whether the lines
-    include the preprocessing (a scikit-learn pipeline)."""
-    if spec.family in HAND or spec.family in REG_HAND:
+    include the preprocessing (a scikit-learn pipeline). ``task`` ``probability``: ``{pred}``
+    is the probability of label 1 (``{ytr}`` holds 0.0 and 1.0)."""
+    if spec.family in HAND or spec.family in REG_HAND or spec.family in PROB_HAND:
         return (*_HAND_RENDER[spec.family](dict(spec.params), variant["hand"]), False)
     imports, ctor = _ctor(spec, variant["import"], variant["args"])
     piped = bool(variant["pipeline"]) and spec.prep not in ("none", "max")
@@ -185,6 +195,8 @@ def model_lines(spec: ModelSpec, variant: dict[str, int]) -> tuple[list[str], li
         imports += [imp, "from sklearn.pipeline import make_pipeline"]
         ctor = f"make_pipeline({pctor}, {ctor})"
     fit = variant["fit"]
+    if task == "probability":
+        return imports, _proba_lines(spec, ctor, fit, piped), piped
     if fit == 2 and spec.family in LINEAR and not piped:
         lines = [f"{{model}} = {ctor}", "{model}.fit({Xtr}, {ytr})",
                  "{pred} = {model}.classes_[np.argmax({model}.decision_function({Xte}), "
@@ -198,6 +210,19 @@ def model_lines(spec: ModelSpec, variant: dict[str, int]) -> tuple[list[str], li
         lines = [f"{{model}} = {ctor}", "{model}.fit({Xtr}, {ytr})",
                  "{pred} = {model}.predict({Xte})"]
     return imports, lines, piped
+
+
+def _proba_lines(spec: ModelSpec, ctor: str, fit: int, piped: bool) -> list[str]:
+    """A scikit-learn classifier's probability of label 1, in three spellings."""
+    if fit == 1:
+        return [f"{{pred}} = {ctor}.fit({{Xtr}}, {{ytr}}).predict_proba({{Xte}})[:, -1]"]
+    lines = [f"{{model}} = {ctor}", "{model}.fit({Xtr}, {ytr})"]
+    if fit == 2 and spec.family == "logreg" and not piped:  # binary: expit of the decision
+        return lines + ["{pred} = 1.0 / (1.0 + np.exp(-{model}.decision_function({Xte})))"]
+    if fit == 2:
+        return lines + ["{t6} = list({model}.classes_).index(1)",
+                        "{pred} = {model}.predict_proba({Xte})[:, {t6}]"]
+    return lines + ["{pred} = {model}.predict_proba({Xte})[:, 1]"]
 
 
 def _hknn(p: dict, v: int) -> tuple[list[str], list[str]]:
@@ -365,6 +390,54 @@ def _hgd(p: dict, v: int) -> tuple[list[str], list[str]]:
         "{pred} = np.hstack([{Xte}, np.ones((len({Xte}), 1))]) @ {t2}"]
 
 
+def _hlogit(p: dict, v: int) -> tuple[list[str], list[str]]:
+    """Logistic regression by full-batch gradient descent: the probability of label 1."""
+    lr, epochs, l2 = p["lr"], p["epochs"], p["l2"]
+    if v == 0:
+        return [], [
+            "{t2} = np.zeros({Xtr}.shape[1])", "{t3} = 0.0",
+            f"for _ in range({epochs}):",
+            "    {t4} = 1.0 / (1.0 + np.exp(-({Xtr} @ {t2} + {t3}))) - {ytr}",
+            f"    {{t2}} = {{t2}} - {lr} * ({{Xtr}}.T @ {{t4}} / len({{Xtr}}) + {l2} * {{t2}})",
+            f"    {{t3}} = {{t3}} - {lr} * {{t4}}.mean()",
+            "{pred} = 1.0 / (1.0 + np.exp(-({Xte} @ {t2} + {t3})))"]
+    return [], [
+        "{t5} = np.hstack([{Xtr}, np.ones((len({Xtr}), 1))])",
+        "{t2} = np.zeros({t5}.shape[1])",
+        f"for _ in range({epochs}):",
+        "    {t1} = 1 / (1 + np.exp(-{t5} @ {t2}))",
+        "    {t4} = {t5}.T @ ({t1} - {ytr}) / len({t5})",
+        f"    {{t4}}[:-1] += {l2} * {{t2}}[:-1]",
+        f"    {{t2}} = {{t2}} - {lr} * {{t4}}",
+        "{pred} = 1 / (1 + np.exp(-np.hstack([{Xte}, np.ones((len({Xte}), 1))]) @ {t2}))"]
+
+
+def _hgnbp(p: dict, v: int) -> tuple[list[str], list[str]]:
+    """Gaussian naive Bayes: the posterior of the last label (1)."""
+    eps = p["eps"]
+    if v == 0:
+        return [], [
+            "{t0} = np.unique({ytr})",
+            "{t1} = np.stack([{Xtr}[{ytr} == c].mean(axis=0) for c in {t0}])",
+            f"{{t2}} = np.stack([{{Xtr}}[{{ytr}} == c].var(axis=0) for c in {{t0}}]) + "
+            f"{eps} * {{Xtr}}.var(axis=0).max()",
+            "{t3} = np.log(np.array([np.mean({ytr} == c) for c in {t0}]))",
+            "{t4} = {t3}[None, :] - 0.5 * np.log(2 * np.pi * {t2}).sum(axis=1)[None, :] - "
+            "0.5 * ((({Xte}[:, None, :] - {t1}[None]) ** 2) / {t2}[None]).sum(axis=2)",
+            "{t4} = np.exp({t4} - {t4}.max(axis=1, keepdims=True))",
+            "{pred} = {t4}[:, -1] / {t4}.sum(axis=1)"]
+    return [], [
+        "{t0} = sorted(set({ytr}.tolist()))",
+        f"{{t5}} = {eps} * {{Xtr}}.var(axis=0).max()", "{t4} = []",
+        "for lab in {t0}:",
+        "    {t1} = {Xtr}[{ytr} == lab]",
+        "    {t2} = {t1}.var(axis=0) + {t5}",
+        "    {t3} = np.log(len({t1}) / len({Xtr})) - 0.5 * np.sum(np.log(2 * np.pi * {t2}))",
+        "    {t4}.append({t3} - 0.5 * ((({Xte} - {t1}.mean(axis=0)) ** 2) / {t2}).sum(axis=1))",
+        "{pred} = 1.0 / (1.0 + np.exp(np.clip({t4}[0] - {t4}[-1], -700, 700)))"]
+
+
 _HAND_RENDER = {"hknn": _hknn, "hcentroid": _hcentroid, "hsoftmax": _hsoftmax,
                 "hgnb": _hgnb, "hridge": _hridge,
-                "hridger": _hridger, "hknnr": _hknnr, "hgd": _hgd}
+                "hridger": _hridger, "hknnr": _hknnr, "hgd": _hgd,
+                "hlogit": _hlogit, "hknnp": _hknnr, "hgnbp": _hgnbp}

@@ -104,6 +104,48 @@ REG_PREPS = {"rridge": ["none", "standard", "minmax", "poly2"], "lasso": ["none"
 REG_DEFAULT_PAIRS = [ModelSpec("rridge"), ModelSpec("linreg"), ModelSpec("knnr"),
                      ModelSpec("rfr", (("random_state", 42),))]
 
+# Probability courses (roc_auc, binary): classifiers with predict_proba and hand-written
+# probabilities; again no parameter at scikit-learn's default
+PROB_FAMILY_WEIGHTS = {"logreg": 3, "knn": 3, "rf": 2, "et": 1, "tree": 1, "gnb": 1, "lda": 1,
+                       "mlp": 2, "sgd": 1, "gbc": 2, "svc": 1,
+                       "hlogit": 2, "hknnp": 2, "hgnbp": 1}
+PROB_PARAMS = {
+    "logreg": {"C": [0.01, 0.1, 0.5, 2.0, 10.0], "max_iter": [300, 2000]},
+    "knn": {"n_neighbors": [7, 11, 15, 25, 40], "weights": ["distance"], "p": [1]},
+    "rf": {"n_estimators": [30, 50, 150, 200], "max_depth": [6, 10, 15],
+           "min_samples_leaf": [2, 5], "random_state": [1, 7, 123, 2024]},
+    "et": {"n_estimators": [50, 120, 150], "min_samples_leaf": [2, 5],
+           "random_state": [3, 11, 42]},
+    "tree": {"max_depth": [4, 6, 8], "min_samples_leaf": [5, 10, 20], "random_state": [1, 5, 42],
+             "criterion": ["entropy"]},
+    "gnb": {"var_smoothing": [0.01, 0.05, 0.1, 0.3]},
+    "lda": {"solver": ["lsqr"], "shrinkage": ["auto", 0.1, 0.3]},
+    "mlp": {"hidden_layer_sizes": [(16,), (32,), (64,)], "alpha": [1e-3, 1e-2],
+            "max_iter": [100, 300], "random_state": [0, 1, 7]},
+    "sgd": {"loss": ["log_loss", "modified_huber"], "alpha": [3e-4, 1e-3],
+            "random_state": [0, 5, 9]},
+    "gbc": {"n_estimators": [50, 200], "learning_rate": [0.05, 0.2], "max_depth": [2, 4],
+            "random_state": [0, 1, 7]},
+    "svc": {"probability": [True], "C": [0.5, 2.0, 10.0], "random_state": [0, 1, 7]},
+    "hlogit": {"lr": [0.1, 0.3, 0.5], "epochs": [200, 500], "l2": [0.0, 0.001]},
+    # a vote share with k = 5 is KNeighborsClassifier(), eps 1e-9 is GaussianNB(): the hand
+    # families draw other values, so that no two honest students compute the same
+    "hknnp": {"k": [3, 9, 20, 30]}, "hgnbp": {"eps": [0.01, 0.05, 0.1, 0.2]},
+}
+PROB_MUST = {"logreg": {"C", "max_iter"}, "rf": {"random_state"}, "et": {"random_state"},
+             "tree": {"random_state", "max_depth"}, "mlp": {"random_state", "max_iter"},
+             "sgd": {"random_state", "loss"}, "gbc": {"random_state"},
+             "svc": {"probability", "random_state"}, "lda": {"solver", "shrinkage"},
+             "hlogit": {"lr", "epochs", "l2"}, "hknnp": {"k"}, "hgnbp": {"eps"}}
+PROB_PREPS = {"logreg": ["none", "standard", "minmax"], "knn": ["none", "standard", "minmax"],
+              "rf": ["none"], "et": ["none"], "tree": ["none"], "gnb": ["none", "standard"],
+              "lda": ["none"], "mlp": ["standard", "minmax"], "sgd": ["standard", "minmax"],
+              "gbc": ["none"], "svc": ["standard", "minmax"], "hlogit": ["standard", "minmax"],
+              "hknnp": ["none", "standard", "minmax"], "hgnbp": ["none", "standard"]}
+# honest pairs' defaults, rotated by the seed as for regression
+PROB_DEFAULT_PAIRS = [ModelSpec("logreg"), ModelSpec("knn"), ModelSpec("gnb"),
+                      ModelSpec("rf", (("random_state", 42),))]
+
 
 @dataclass(frozen=True)
 class Student:
@@ -129,9 +171,19 @@ def _reg_spec(rng: random.Random) -> ModelSpec:
     return ModelSpec(family, tuple(params), rng.choice(REG_PREPS[family]))
 
 
+def _prob_spec(rng: random.Random) -> ModelSpec:
+    family = rng.choices(list(PROB_FAMILY_WEIGHTS),
+                         weights=list(PROB_FAMILY_WEIGHTS.values()))[0]
+    params = [(name, rng.choice(values)) for name, values in PROB_PARAMS[family].items()
+              if name in PROB_MUST.get(family, ()) or rng.random() < 0.5]
+    return ModelSpec(family, tuple(params), rng.choice(PROB_PREPS[family]))
+
+
 def _spec(rng: random.Random, data: str) -> ModelSpec:
     if task_of(data) == "regression":
         return _reg_spec(rng)
+    if task_of(data) == "probability":
+        return _prob_spec(rng)
     family = rng.choices(list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
     if data == "tabular" and family in ("mnb",):
         family = "gnb"
@@ -174,9 +226,10 @@ def plan_class(students: int = 45, *, seed: int = 0, data: str = "mnist") -> lis
     out: list[Student] = []
     task = task_of(data)
     defaults = DEFAULT_PAIRS
-    if task == "regression":
-        turn = seed % len(REG_DEFAULT_PAIRS)
-        defaults = REG_DEFAULT_PAIRS[turn:] + REG_DEFAULT_PAIRS[:turn]
+    if task in ("regression", "probability"):
+        pairs = REG_DEFAULT_PAIRS if task == "regression" else PROB_DEFAULT_PAIRS
+        turn = seed % len(pairs)
+        defaults = pairs[turn:] + pairs[:turn]
     seen: set[tuple] = {d.key() for d in defaults}
 
     def add(role, group, spec, style, copy_of=None) -> Student:
@@ -197,6 +250,8 @@ def plan_class(students: int = 45, *, seed: int = 0, data: str = "mnist") -> lis
         for _ in range(2):  # each in their own words; the scale-free ones maybe on x / max
             if task == "regression":  # LinearRegression() does not see a standard scaler
                 prep = rng.choice(["none", "standard"]) if base.family == "linreg" else "none"
+            elif task == "probability":  # k-NN and naive Bayes do not see x / max
+                prep = rng.choice(["none", "max"]) if base.family in ("knn", "gnb") else "none"
             else:
                 prep = rng.choice(["none", "max"]) if base.family != "rf" else "none"
             add("default", n_honest + 2 * d + _, ModelSpec(base.family, base.params, prep),

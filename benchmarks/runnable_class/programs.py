@@ -232,9 +232,9 @@ def _names(rng: random.Random) -> dict[str, str]:
 
 def read_lines(variant: int, task: str = "classification") -> tuple[list[str], list[str]]:
     """Imports and lines that read the data in ``READ[variant]``; the label is a number on a
-    regression course."""
+    regression course and on a ``probability`` (roc_auc) one (0.0 and 1.0)."""
     imports, lines = READ[variant]
-    if task == "regression":
+    if task != "classification":
         for old, new in READ_NUMERIC[variant]:
             assert sum(old in line for line in lines) == 1, (variant, old)
             lines = [line.replace(old, new) for line in lines]
@@ -242,13 +242,13 @@ def read_lines(variant: int, task: str = "classification") -> tuple[list[str], l
 
 
 def render(spec: ModelSpec, style: Style, who: str, task: str = "classification") -> str:
-    """The program's source text (``task``: the course's, ``classification`` or
-    ``regression``)."""
+    """The program's source text (``task``: the course's, ``classification``, ``regression``
+    or ``probability``)."""
     rng = random.Random(style.seed)
     names = _names(random.Random(style.names))
     variant = {"hand": style.hand, "import": style.import_, "args": style.args,
                "fit": style.fit, "pipeline": style.pipeline}
-    mimp, model, piped = model_lines(spec, variant)
+    mimp, model, piped = model_lines(spec, variant, task)
     pimp, prep = ([], []) if piped else prep_lines(spec.prep, style.prep)
     rimp, read = read_lines(style.read, task)
     wimp, write = WRITE[style.write]
