@@ -22,8 +22,8 @@ from benchmarks.runnable_class.models import ModelSpec
 from benchmarks.runnable_class.plan import ROLES, Student, plan_class
 from benchmarks.runnable_class.programs import Style, starter
 
-__all__ = ["DATASETS", "PROBABILITY", "REGRESSION", "ROLES", "ModelSpec", "RunnableClass", "Student", "Style",
-           "build_class", "plan_class"]
+__all__ = ["DATASETS", "PROBABILITY", "REGRESSION", "ROLES", "ModelSpec", "RunnableClass",
+           "Student", "Style", "build_class", "plan_class"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["HAND", "PROB_HAND", "REG_HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines", "prep_lines"]
+__all__ = ["HAND", "PROB_HAND", "REG_HAND", "SKLEARN", "STANDARD", "ModelSpec", "model_lines",
+           "prep_lines"]
 
 # family -> (module, class, submodule of sklearn, short alias)
 SKLEARN = {
