@@ -414,27 +414,13 @@ def _hlogit(p: dict, v: int) -> tuple[list[str], list[str]]:
 
 
 def _hgnbp(p: dict, v: int) -> tuple[list[str], list[str]]:
-    """Gaussian naive Bayes: the posterior of the last label (1)."""
-    eps = p["eps"]
+    """Gaussian naive Bayes: the posterior of the last label (1); ``_hgnb``'s fit, its last
+    line (the argmax) replaced."""
+    head, body = _hgnb(p, v)
     if v == 0:
-        return [], [
-            "{t0} = np.unique({ytr})",
-            "{t1} = np.stack([{Xtr}[{ytr} == c].mean(axis=0) for c in {t0}])",
-            f"{{t2}} = np.stack([{{Xtr}}[{{ytr}} == c].var(axis=0) for c in {{t0}}]) + "
-            f"{eps} * {{Xtr}}.var(axis=0).max()",
-            "{t3} = np.log(np.array([np.mean({ytr} == c) for c in {t0}]))",
-            "{t4} = {t3}[None, :] - 0.5 * np.log(2 * np.pi * {t2}).sum(axis=1)[None, :] - "
-            "0.5 * ((({Xte}[:, None, :] - {t1}[None]) ** 2) / {t2}[None]).sum(axis=2)",
-            "{t4} = np.exp({t4} - {t4}.max(axis=1, keepdims=True))",
-            "{pred} = {t4}[:, -1] / {t4}.sum(axis=1)"]
-    return [], [
-        "{t0} = sorted(set({ytr}.tolist()))",
-        f"{{t5}} = {eps} * {{Xtr}}.var(axis=0).max()", "{t4} = []",
-        "for lab in {t0}:",
-        "    {t1} = {Xtr}[{ytr} == lab]",
-        "    {t2} = {t1}.var(axis=0) + {t5}",
-        "    {t3} = np.log(len({t1}) / len({Xtr})) - 0.5 * np.sum(np.log(2 * np.pi * {t2}))",
-        "    {t4}.append({t3} - 0.5 * ((({Xte} - {t1}.mean(axis=0)) ** 2) / {t2}).sum(axis=1))",
+        return head, body[:-1] + ["{t4} = np.exp({t4} - {t4}.max(axis=1, keepdims=True))",
+                                  "{pred} = {t4}[:, -1] / {t4}.sum(axis=1)"]
+    return head, body[:-1] + [
         "{pred} = 1.0 / (1.0 + np.exp(np.clip({t4}[0] - {t4}[-1], -700, 700)))"]
 
 
