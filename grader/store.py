@@ -77,6 +77,9 @@ _ADDED_COLUMNS = (
     ("similarity_pairs", "code", "REAL"),  # the code score alone (score: code and behaviour)
     ("similarity_pairs", "reason", "TEXT NOT NULL DEFAULT ''"),  # code | behaviour | both
     ("similarity_pairs", "behaviour", "TEXT"),  # JSON: the behavioural evidence, or null
+    # the pair's place in the engine's order (``similarity.rank_key``: ties in score broken
+    # by how near the two runs' predictions are, then the code score); null before
+    ("similarity_pairs", "rank", "INTEGER"),
 )
 
 
@@ -297,23 +300,24 @@ class Store:
             self.db.execute("DELETE FROM similarity_clusters")
             self.db.executemany(
                 "INSERT INTO similarity_pairs (a, b, score, kind, flagged, components, fragments,"
-                " shared_comments, created_at, code, reason, behaviour) VALUES (:a, :b, :score,"
-                " :kind, :flagged, :components, :fragments, :shared_comments, :created_at,"
-                " :code, :reason, :behaviour)",
-                [{**p, "flagged": int(p.get("flagged", 0)),
+                " shared_comments, created_at, code, reason, behaviour, rank) VALUES (:a, :b,"
+                " :score, :kind, :flagged, :components, :fragments, :shared_comments,"
+                " :created_at, :code, :reason, :behaviour, :rank)",
+                [{**p, "flagged": int(p.get("flagged", 0)), "rank": rank,
                   "code": p.get("code", p.get("score")), "reason": p.get("reason") or "",
                   "behaviour": None if p.get("behaviour") is None else json.dumps(p["behaviour"]),
                   "components": json.dumps(p.get("components") or {}),
                   "fragments": json.dumps(p.get("fragments") or []),
                   "shared_comments": json.dumps(p.get("shared_comments") or []),
-                  "created_at": now} for p in pairs])
+                  "created_at": now} for rank, p in enumerate(pairs)])
             self.db.executemany("INSERT INTO similarity_clusters VALUES (?, ?)",
                                 [(i, s) for i, c in enumerate(clusters, 1) for s in c])
 
     def similarity_pairs(self) -> list[dict[str, Any]]:
         return [_row(r, json_cols=("components", "fragments", "shared_comments", "behaviour"))
                 for r in
-                self.db.execute("SELECT * FROM similarity_pairs ORDER BY score DESC, a, b")]
+                self.db.execute("SELECT * FROM similarity_pairs"
+                                " ORDER BY score DESC, COALESCE(rank, 0), a, b")]
 
     def similarity_clusters(self) -> list[list[str]]:
         clusters: dict[int, list[str]] = {}

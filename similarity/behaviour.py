@@ -139,7 +139,7 @@ __all__ = ["BehaviourModel", "BehaviourInputError", "KEYS", "TASKS"]
 TASKS = ("classification", "regression")
 # Keys of the dicts that block() and pairs() return.
 KEYS = ("both_wrong", "same_wrong", "expected", "expected_given_both", "p_value", "behaviour",
-        "explained", "correlation")
+        "explained", "correlation", "distance")
 ALPHA_RANGE = (0.01, 100.0)  # the empirical-Bayes pseudo-count per wrong class is kept in here
 GUARD_BELOW = 1e-3  # the conditional guard is computed where the unconditional p is below this
 CALIBRATION_PAIRS = 2000  # pairs sampled (seeded) to calibrate the class's dispersion
@@ -445,7 +445,9 @@ class BehaviourModel:
         dict of str to ndarray of shape (len(ra), len(rb))
             ``KEYS``: ``both_wrong``, ``same_wrong``, ``explained`` (int; ``explained`` indexes
             ``explainer_names``, -1 for none), ``expected``, ``expected_given_both``,
-            ``p_value``, ``behaviour``, ``correlation`` (float). The diagonal ``i == i`` is
+            ``p_value``, ``behaviour``, ``correlation``, ``distance`` (float: regression, the
+            RMS difference of the two runs' residuals in the class's unit, which breaks ties
+            between saturated scores; NaN for classification). The diagonal ``i == i`` is
             meaningless.
         """
         ra = np.asarray(ra, np.intp).reshape(-1)
@@ -510,14 +512,16 @@ class BehaviourModel:
                     pc = binomial_tail(x[need], np.rint(n_lab[need]), mu[need],
                                        self.dispersion["conditional"])
                     p[need] = np.maximum(p[need], pc)
+            # (the share of ids predicted differently: ``IdentityEvidence`` knows it)
             out.update(expected=lam, expected_given_both=mu, p_value=p,
-                       correlation=np.zeros(shape))
+                       correlation=np.zeros(shape), distance=np.full(shape, np.nan))
         else:
             z = (raw["z"] - self.dispersion["shift"]) / self.dispersion["correlation"]
             zero = np.zeros(shape, np.int64)
             out.update(both_wrong=zero, same_wrong=zero.copy(), expected=np.zeros(shape),
                        expected_given_both=np.zeros(shape), p_value=special.ndtr(-z),
-                       correlation=raw["rho"])
+                       correlation=raw["rho"],
+                       distance=np.array(np.broadcast_to(raw["dist"], shape), np.float64))
         if test is not None:  # elsewhere p >= GUARD_BELOW (NaN here): behaviour 0
             beh = np.zeros(shape)
             beh[test] = behaviour_score(out["p_value"][test])

@@ -117,6 +117,8 @@ class IdentityEvidence:
         out["identity"] = ident
         out["unproven"] = unproven.astype(np.float64)
         out["agreement"] = agree / max(self.n_ids, 1)
+        if self.shares is not None:  # classification: the share of ids predicted differently
+            out["distance"] = 1.0 - out["agreement"]
         # more identical wrong answers, stronger evidence: from weight up to weight + 0.09
         strength = self.weight + 0.09 * (1.0 - np.exp(-raw["same_wrong"] / 50.0))
         out["behaviour"] = np.where(by_chance, 0.0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 import multiprocessing
 import os
 import time
@@ -704,11 +705,13 @@ class _Found:
 
 # "valid": both students have a valid run; "peer": a pair of classmates in a class with runs
 # (the code scale applies to it even when one run failed: the shared idioms are the class's)
+# "distance": how far apart the two runs' predictions are (classification: the share of ids
+# predicted differently; regression: the RMS difference of the residuals in the class's unit)
 _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value", "explained",
-                   "agreement", "valid", "peer", "unproven")
+                   "agreement", "valid", "peer", "unproven", "distance")
 # what a pair without the evidence has (every other key: 0)
 _BEHAVIOUR_FILL = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan, "valid": 1.0,
-                   "peer": 1.0}
+                   "peer": 1.0, "distance": np.nan}
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
@@ -943,7 +946,8 @@ class _Keeper:
         behaviour: dict[str, np.ndarray] = {}
         if any(p[4] is not None for p in self.parts):
             for k in _BEHAVIOUR_KEYS:
-                fill = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan}.get(k, 0.0)
+                fill = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan,
+                        "distance": np.nan}.get(k, 0.0)
                 behaviour[k] = np.concatenate([
                     p[4][k] if p[4] is not None else np.full(p[0].size, fill)
                     for p in self.parts])
@@ -958,15 +962,17 @@ class _Keeper:
 
 def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
                 explainers: list[str]) -> list[Pair]:
-    """Phase 4: ``Pair`` objects, highest final score first (ties by code score, then names), each flagged by
-    its own evidence and the reason stored (``code``, ``behaviour``, ``both``)."""
+    """Phase 4: ``Pair`` objects in ``rank_key`` order (highest final score first), each
+    flagged by its own evidence and the reason stored (``code``, ``behaviour``, ``both``)."""
     docs = c.docs
     # Sorted here by name ranks, so the (possibly 100,000s of) Pair objects are made once,
     # in order, and never sorted as objects.
     name_rank = np.empty(len(docs), dtype=np.int64)
     name_rank[sorted(range(len(docs)), key=lambda i: docs[i].sub.name)] = np.arange(len(docs))
-    # ties by code score, then by names
-    order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.code, -f.score))
+    # ties by the runs' distance (nearest first; none: last), code score, then names
+    dist = _tie_distance(f.behaviour["distance"], f.behaviour["valid"]) if f.behaviour \
+        else np.full(f.score.size, np.inf)
+    order = np.lexsort((name_rank[f.cols], name_rank[f.rows], -f.code, dist, -f.score))
     names = (*COMPONENTS, "comments")
     # Plain Python values in one conversion per column (not one per pair and component).
     cols = [f.comps[k][order].tolist() for k in names]
@@ -990,12 +996,43 @@ def _make_pairs(c: _Corpus, f: _Found, o: SimilarityOptions,
     return pairs
 
 
+# Distances are compared in steps of 1e-6: an exact copy's comes out of the residuals' sums
+# as 1e-8 or so, not 0, and copies among themselves go by their code score.
+_TIE_STEPS = 1e6
+
+
+def _tie_distance(distance: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``rank_key``'s distance per pair (the same numbers), infinite where there is none."""
+    with np.errstate(invalid="ignore"):
+        return np.where((valid > 0) & ~np.isnan(distance),
+                        np.floor(distance * _TIE_STEPS), np.inf)
+
+
+def rank_key(pair: Pair | Mapping) -> tuple:
+    """The order pairs are listed in: highest final score first; among equal scores (the
+    final score saturates at 1.0 for every copy and for near-identical runs alike) the pair
+    whose runs' predictions are nearest first (an exact copy at distance 0 before two honest
+    models that differ in a few predictions; distances in steps of 1e-6), then the higher
+    code score, then the names.
+
+    Takes a ``Pair`` or its dict (as stored)."""
+    get = pair.get if isinstance(pair, Mapping) else lambda k: getattr(pair, k)
+    score = float(get("score"))
+    code = get("code")
+    beh = get("behaviour") or {}
+    dist = beh.get("distance")
+    return (-score, math.inf if dist is None or math.isnan(dist)
+            else float(math.floor(float(dist) * _TIE_STEPS)),
+            -(score if code is None else float(code)), get("a"), get("b"))
+
+
 def _behaviour_fields(b: dict[str, float], explainers: list[str]) -> dict[str, float | int | str]:
     i = int(b["explained"])
     return {"behaviour": b["behaviour"], "same_wrong": int(b["same_wrong"]),
             "both_wrong": int(b["both_wrong"]), "expected": b["expected"],
             "p_value": b["p_value"],
             "agreement": None if np.isnan(b["agreement"]) else b["agreement"],
+            "distance": None if np.isnan(b["distance"]) else b["distance"],
             "explained_by": explainers[i] if 0 <= i < len(explainers) else ""}
 
 

@@ -332,7 +332,7 @@ def _merge_pairs(result: similarity.SimilarityResult, store: Store, keep: set[st
                            shared_comments=p["shared_comments"], code=p.get("code"),
                            reason=p.get("reason") or "", behaviour=p.get("behaviour"))
            for p in store.similarity_pairs() if unchanged(p)]
-    pairs = sorted(old + list(result.pairs), key=lambda p: (-p.score, p.a, p.b))
+    pairs = sorted(old + list(result.pairs), key=similarity.rank_key)
     return replace(result, pairs=pairs, clusters=similarity.clusters(pairs))
 
 
