@@ -93,6 +93,9 @@ def evaluate(cls, pairs: dict, preds: dict, threshold: float) -> dict:
     if regression:
         res, unit = residuals(cls, preds)
     rows = []
+    # pairs.csv's own order (the engine breaks ties in the final score by how near the two
+    # runs are): the rank a TA sees
+    position = {key: k for k, key in enumerate(pairs)}
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             r = pairs.get((a, b), {})
@@ -106,12 +109,14 @@ def evaluate(cls, pairs: dict, preds: dict, threshold: float) -> dict:
             rows.append({"a": a, "b": b, "copy": cls.is_copy(a, b), "identical": same,
                          "code": float(r.get("code") or 0.0),
                          "score": float(r.get("score") or 0.0),
-                         "flagged": r.get("flagged") == "true", "row": r, **extra})
+                         "flagged": r.get("flagged") == "true", "row": r,
+                         "position": position.get((a, b), len(position)), **extra})
     y = np.array([r["copy"] for r in rows])
     out = {"pairs": len(rows), "copies": int(y.sum()), "absent": len(rows) - len(pairs),
            "rows": rows}
     for col in ("code", "score"):
-        order = sorted(rows, key=lambda r: (-r[col], r["a"], r["b"]))
+        order = sorted(rows, key=lambda r: (-r[col], r["position"] if col == "score" else 0,
+                                            r["a"], r["b"]))
         for rank, r in enumerate(order, 1):
             r[f"rank_{col}"] = rank
         flagged = (lambda r: r["code"] >= threshold) if col == "code" else \
