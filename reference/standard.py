@@ -53,6 +53,9 @@ _KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weig
                  (5, "distance", ", weights='distance'"), (7, "distance", ", weights='distance'"))
 
 
+_SVC_MAX_ITER = 2_000_000  # libsvm iterations per pair of classes (see _classifiers)
+
+
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.dummy import DummyClassifier
@@ -61,12 +64,12 @@ def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
     from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
     from sklearn.svm import SVC, LinearSVC
     from sklearn.tree import DecisionTreeClassifier
 
-    def scaled(make):
-        return lambda: make_pipeline(StandardScaler(), make())
+    def scaled(make, scaler=StandardScaler):
+        return lambda: make_pipeline(scaler(), make())
 
     return {
         "sklearn:KNeighborsClassifier()": KNeighborsClassifier,
@@ -110,6 +113,22 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:StandardScaler+LogisticRegression(max_iter=1000)":
             scaled(lambda: LogisticRegression(max_iter=1000)),
         "sklearn:StandardScaler+NearestCentroid()": scaled(NearestCentroid),
+        # the course's linear kernel (its primal and dual forms), as written. On unscaled
+        # features libsvm's linear kernel can take millions of iterations per pair of classes
+        # (530,000 on a 40-column table): capped, so a course never waits on it (a capped fit
+        # stops short of the students' and explains nothing; a converged one is the same)
+        "sklearn:SVC(kernel='linear')": lambda: SVC(kernel="linear", max_iter=_SVC_MAX_ITER),
+        "sklearn:StandardScaler+SVC(kernel='linear')":
+            scaled(lambda: SVC(kernel="linear", max_iter=_SVC_MAX_ITER)),
+        # min-max scaling, and the course's L2 normalisation of each example (x / ||x||, the
+        # slides' ``X / np.linalg.norm(X, axis=1, keepdims=True)``: ``Normalizer()``), before
+        # the defaults: deterministic, so two honest students who write the same pipeline
+        # agree on every id
+        **{f"sklearn:{prep.__name__}+{m}": scaled(make, prep)
+           for prep in (MinMaxScaler, Normalizer)
+           for m, make in (("KNeighborsClassifier()", KNeighborsClassifier), ("SVC()", SVC),
+                           ("LogisticRegression(max_iter=1000)",
+                            lambda: LogisticRegression(max_iter=1000)))},
         # the trivial model: every id the most frequent label (a baseline, or a network that
         # collapsed to it)
         "sklearn:DummyClassifier()": DummyClassifier,
@@ -140,6 +159,8 @@ def _regressors() -> dict[str, Callable[[], object]]:
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.linear_model import Lasso, LinearRegression, Ridge
     from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
     from sklearn.svm import SVR
     from sklearn.tree import DecisionTreeRegressor
 
@@ -157,6 +178,13 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeRegressor(random_state=42),
         "sklearn:RandomForestRegressor(random_state=42)":
             lambda: RandomForestRegressor(random_state=42),
+        # the defaults that scaling changes, after the scalers most tutorials put first (a
+        # linear regression and the trees are the same either way)
+        **{f"sklearn:{prep.__name__}+{m}": (lambda prep=prep, make=make:
+                                             make_pipeline(prep(), make()))
+           for prep in (StandardScaler, MinMaxScaler)
+           for m, make in (("SVR()", SVR), ("KNeighborsRegressor()", KNeighborsRegressor),
+                           ("Ridge()", Ridge))},
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -177,7 +205,11 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:StandardScaler+NearestCentroid()", "sklearn:DummyClassifier()")
+    "sklearn:StandardScaler+NearestCentroid()",
+    "sklearn:SVC(kernel='linear')", "sklearn:StandardScaler+SVC(kernel='linear')",
+    *(f"sklearn:{prep}+{m}" for prep in ("MinMaxScaler", "Normalizer")
+      for m in ("KNeighborsClassifier()", "SVC()", "LogisticRegression(max_iter=1000)")),
+    "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
@@ -185,7 +217,9 @@ STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:RandomForestClassifier(random_state=0)", "sklearn:LogisticRegression()",
     "sklearn:RandomForestClassifier(random_state=42)",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)", "sklearn:BernoulliNB()",
-    "sklearn:AdaBoostClassifier()",
+    "sklearn:AdaBoostClassifier()", "sklearn:StandardScaler+KNeighborsClassifier()",
+    "sklearn:MinMaxScaler+KNeighborsClassifier()",
+    "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
     "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
@@ -193,7 +227,10 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:DecisionTreeRegressor(random_state=0)",
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
-    "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")
+    "sklearn:RandomForestRegressor(random_state=42)",
+    *(f"sklearn:{prep}+{m}" for prep in ("StandardScaler", "MinMaxScaler")
+      for m in ("SVR()", "KNeighborsRegressor()", "Ridge()")),
+    "sklearn:DummyRegressor()")
 
 
 @dataclass(frozen=True)
@@ -313,12 +350,15 @@ def _base(name: str) -> str:
     return _SPLIT_OF[name][0] if name in _SPLIT_OF else name
 
 
-def explainer_order(name: str) -> tuple[bool, int, str]:
+def explainer_order(name: str) -> tuple[bool, int, int, str]:
     """Sort key of explainers, the first of which names a pair several explain equally: the
-    models fitted on every training row (by name), then the split variants, the commonest
-    split first (``SPLITS``' order)."""
+    models fitted on every training row, then the split variants, the commonest split first
+    (``SPLITS``' order); among those, the plain model before a pipeline (where every feature
+    has one range, ``MinMaxScaler+SVC()`` is ``SVC()``: the simpler name is the one students
+    wrote most), then by name."""
     split = _SPLIT_OF[name][1] if name in _SPLIT_OF else None
-    return (split is not None, SPLITS.index(split) if split is not None else 0, name)
+    return (split is not None, SPLITS.index(split) if split is not None else 0,
+            _base(name).count("+"), name)
 
 
 def _as_read(labels: np.ndarray) -> np.ndarray:

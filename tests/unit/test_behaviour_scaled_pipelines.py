@@ -1,0 +1,117 @@
+"""Honest students who write the same scaled pipeline: the course's L2 normalisation of each
+example (the slides' ``X / np.linalg.norm(X, axis=1, keepdims=True)``) before ``SVC()``, or
+``StandardScaler`` before ``SVR()``, agree with each other on every test id, as a copy does.
+Those pipelines are standard models (``reference.standard``), so the agreement is explained and
+not flagged; a copy of a student whose pipeline no standard model gives still is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, SVR
+from sklearn.tree import DecisionTreeClassifier
+
+from reference.standard import standard_predictions
+from similarity.behaviour import BehaviourModel
+from similarity.behaviour_identity import IdentityEvidence
+
+FLAG = 0.45
+
+
+def _table(rng, n_train=600, n_test=500, classes=True):
+    """Features in their own scales (scaling changes what an SVM sees)."""
+    X = rng.normal(size=(n_train + n_test, 6)) * np.array([1, 5, 20, 0.5, 100, 3]) + 10
+    signal = X[:, 0] / 1 - X[:, 2] / 20 + np.sin(X[:, 1] / 5) + rng.normal(scale=0.7,
+                                                                           size=len(X))
+    y = np.digitize(signal, np.quantile(signal, [0.33, 0.66])).astype(str) if classes \
+        else signal * 10
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(len(X))], "label": y,
+                          **{f"f{j}": X[:, j] for j in range(X.shape[1])}})
+    train = frame.iloc[:n_train].reset_index(drop=True)
+    test = frame.iloc[n_train:].reset_index(drop=True)
+    return train, test.drop(columns="label"), test["label"].to_numpy(), X
+
+
+def _flagged(model, evidence) -> set[frozenset[str]]:
+    r, c = np.triu_indices(len(model.names), 1)
+    beh = evidence.pairs(r, c)["behaviour"]
+    return {frozenset((model.names[a], model.names[b]))
+            for a, b, v in zip(r, c, beh, strict=True) if v >= FLAG}
+
+
+def test_two_students_normalising_as_the_slides_do_are_explained(tmp_path):
+    rng = np.random.default_rng(0)
+    train, test, truth, _ = _table(rng)
+    features = [f"f{j}" for j in range(6)]
+    Xtr, Xte = train[features].to_numpy(), test[features].to_numpy()
+
+    def l2(X):  # the slides' normalisation, by hand
+        return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+    y = train["label"]
+    normalised = SVC().fit(l2(Xtr), y).predict(l2(Xte))
+    own = DecisionTreeClassifier(max_depth=5, random_state=3).fit(Xtr, y).predict(Xte)
+    preds = {"ana": normalised, "bob": normalised.copy(), "eve": own, "copy_of_eve": own.copy()}
+    classmates = [KNeighborsClassifier(3), KNeighborsClassifier(15), GaussianNB(),
+                  DecisionTreeClassifier(max_depth=3, random_state=1),
+                  LogisticRegression(C=0.05, max_iter=2000),
+                  RandomForestClassifier(30, max_depth=4, random_state=5),
+                  make_pipeline(StandardScaler(), SVC(C=0.3)), LinearDiscriminantAnalysis()]
+    for k, m in enumerate(classmates):  # honest classmates, each a model of their own
+        preds[f"s{k}"] = m.fit(Xtr, y).predict(Xte)
+    refs = standard_predictions(train, test, tmp_path, task="classification",
+                                modality="tabular",
+                                names=["sklearn:Normalizer+SVC()", "sklearn:SVC()"])
+    assert list(refs["sklearn:Normalizer+SVC()"]) == list(normalised)
+    assert list(refs["sklearn:SVC()"]) != list(normalised)  # raw features: another model
+    preds = {k: list(v) for k, v in preds.items()}
+    without = BehaviourModel.fit(preds, list(truth))
+    assert frozenset(("ana", "bob")) in _flagged(without, IdentityEvidence(without))  # the problem
+    model = BehaviourModel.fit(preds, list(truth), references={k: list(v) for k, v in
+                                                               refs.items()},
+                               explainers=sorted(refs), near_exact=0.998)
+    evidence = IdentityEvidence(model)
+    i, j = model.names.index("ana"), model.names.index("bob")
+    o = evidence.pairs(np.array([i]), np.array([j]))
+    assert model.explainer_names[int(o["explained"][0])] == "sklearn:Normalizer+SVC()"
+    assert _flagged(model, evidence) == {frozenset(("eve", "copy_of_eve"))}
+
+
+def test_two_students_scaling_before_svr_are_explained(tmp_path):
+    rng = np.random.default_rng(1)
+    train, test, truth, _ = _table(rng, classes=False)
+    features = [f"f{j}" for j in range(6)]
+    pipe = make_pipeline(StandardScaler(), SVR()).fit(train[features], train["label"])
+    scaled = pipe.predict(test[features])
+    preds = {"ana": scaled, "bob": scaled.copy()}
+    for k in range(8):
+        preds[f"s{k}"] = truth + rng.normal(scale=rng.uniform(3, 8), size=len(truth))
+    preds["copy_of_s0"] = preds["s0"].copy()
+    refs = standard_predictions(train, test, tmp_path, task="regression", modality="tabular",
+                                names=["sklearn:StandardScaler+SVR()", "sklearn:SVR()",
+                                       "sklearn:MinMaxScaler+SVR()"])
+    assert np.allclose(refs["sklearn:StandardScaler+SVR()"], scaled)
+    without = BehaviourModel.fit(preds, truth, task="regression")
+    assert frozenset(("ana", "bob")) in _flagged(without, without)  # the problem
+    model = BehaviourModel.fit(preds, truth, task="regression", references=refs,
+                               explainers=sorted(refs), near_exact=0.998)
+    o = model.pairs(np.array([model.names.index("ana")]), np.array([model.names.index("bob")]))
+    assert model.explainer_names[int(o["explained"][0])] == "sklearn:StandardScaler+SVR()"
+    assert _flagged(model, model) == {frozenset(("copy_of_s0", "s0"))}
+
+
+def test_the_plain_model_names_an_agreement_several_explain():
+    from reference.standard import explainer_order
+
+    names = ["sklearn:MinMaxScaler+SVC()", "sklearn:SVC() on train_test_split(test_size=0.2, "
+             "random_state=42)", "sklearn:SVC()", "sklearn:Normalizer+SVC()"]
+    assert sorted(names, key=explainer_order) == [
+        "sklearn:SVC()", "sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+SVC()",
+        "sklearn:SVC() on train_test_split(test_size=0.2, random_state=42)"]
