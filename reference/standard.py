@@ -49,8 +49,24 @@ TEXT_MODELS: dict[str, tuple[str, ...]] = {
 TASKS = ("classification", "regression", "probability")
 
 
-_KNN_VARIANTS = ((3, "uniform", ""), (7, "uniform", ""), (3, "distance", ", weights='distance'"),
-                 (5, "distance", ", weights='distance'"), (7, "distance", ", weights='distance'"))
+#: k-NN as students set it: (k, weights, p). The slides show k = 1, 3, 7 and 21 and the
+#: Manhattan distance (p = 1) beside the Euclidean; students who pick k on a validation split
+#: land on a few values (9, 11) as often
+_KNN_SETTINGS = ((3, "uniform", 2), (7, "uniform", 2), (9, "uniform", 2), (11, "uniform", 2),
+                 (21, "uniform", 2), (3, "distance", 2), (5, "distance", 2), (7, "distance", 2),
+                 (1, "uniform", 1), (3, "uniform", 1), (5, "uniform", 1), (7, "uniform", 1))
+
+
+def _knn_args(k: int, weights: str, p: int) -> str:
+    """The arguments as written: ``n_neighbors=3, weights='distance', p=1``."""
+    return (f"n_neighbors={k}" + (f", weights='{weights}'" if weights != "uniform" else "")
+            + (f", p={p}" if p != 2 else ""))
+
+
+#: k-NN regression's settings (n_neighbors)
+_KNN_REGRESSION_K = (3, 7)
+#: (k, weights, p, the arguments as written) of each k-NN setting
+_KNN_VARIANTS = tuple((k, w, p, _knn_args(k, w, p)) for k, w, p in _KNN_SETTINGS)
 
 
 _SVC_MAX_ITER = 2_000_000  # libsvm iterations per pair of classes (see _classifiers)
@@ -104,9 +120,9 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:AdaBoostClassifier()": AdaBoostClassifier,
         # k-NN's one knob, as students turn it: deterministic, so two honest students with the
         # same k agree on every id (on an easy data set, wrong answers and all)
-        **{f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})":
-           (lambda k=k, w=w: KNeighborsClassifier(n_neighbors=k, weights=w))
-           for k, w, w_arg in _KNN_VARIANTS},
+        **{f"sklearn:KNeighborsClassifier({args})":
+           (lambda k=k, w=w, p=p: KNeighborsClassifier(n_neighbors=k, weights=w, p=p))
+           for k, w, p, args in _KNN_VARIANTS},
         # the same defaults after the StandardScaler most tutorials put first
         "sklearn:StandardScaler+KNeighborsClassifier()": scaled(KNeighborsClassifier),
         "sklearn:StandardScaler+SVC()": scaled(SVC),
@@ -178,6 +194,9 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeRegressor(random_state=42),
         "sklearn:RandomForestRegressor(random_state=42)":
             lambda: RandomForestRegressor(random_state=42),
+        # the slides' k, a setting as for classification
+        **{f"sklearn:KNeighborsRegressor(n_neighbors={k})":
+           (lambda k=k: KNeighborsRegressor(n_neighbors=k)) for k in _KNN_REGRESSION_K},
         # the defaults that scaling changes, after the scalers most tutorials put first (a
         # linear regression and the trees are the same either way)
         **{f"sklearn:{prep.__name__}+{m}": (lambda prep=prep, make=make:
@@ -202,7 +221,7 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:KNeighborsClassifier(n_neighbors=1)", "sklearn:RidgeClassifier()",
     "sklearn:Perceptron()", "sklearn:LinearSVC()", "sklearn:BernoulliNB()",
     "sklearn:AdaBoostClassifier()",
-    *(f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS),
+    *(f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+NearestCentroid()",
@@ -228,6 +247,7 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
     "sklearn:RandomForestRegressor(random_state=42)",
+    *(f"sklearn:KNeighborsRegressor(n_neighbors={k})" for k in _KNN_REGRESSION_K),
     *(f"sklearn:{prep}+{m}" for prep in ("StandardScaler", "MinMaxScaler")
       for m in ("SVR()", "KNeighborsRegressor()", "Ridge()")),
     "sklearn:DummyRegressor()")
@@ -317,7 +337,8 @@ SPLIT_MODELS: dict[str, tuple[str, ...]] = {
 #: honest students land on the same k less often than on ``KNeighborsClassifier()``, and a copy
 #: of a student who chose it must rank above the pairs a default explains (still unflagged)
 STANDARD_SETTINGS: frozenset[str] = frozenset(
-    [f"sklearn:KNeighborsClassifier(n_neighbors={k}{w_arg})" for k, _, w_arg in _KNN_VARIANTS]
+    [f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS]
+    + [f"sklearn:KNeighborsRegressor(n_neighbors={k})" for k in _KNN_REGRESSION_K]
     + [f"sklearn:{m}(random_state=42)" for m in (
         "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
         "RandomForestRegressor")]

@@ -115,3 +115,35 @@ def test_the_plain_model_names_an_agreement_several_explain():
     assert sorted(names, key=explainer_order) == [
         "sklearn:SVC()", "sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+SVC()",
         "sklearn:SVC() on train_test_split(test_size=0.2, random_state=42)"]
+
+
+def test_the_slides_k_nn_settings_are_explained_as_settings(tmp_path):
+    from reference.standard import STANDARD_SETTINGS
+
+    rng = np.random.default_rng(2)
+    train, test, truth, _ = _table(rng)
+    features = [f"f{j}" for j in range(6)]
+    Xtr, Xte, y = train[features], test[features], train["label"]
+    k21 = KNeighborsClassifier(n_neighbors=21).fit(Xtr, y).predict(Xte)  # the slides' k = 21
+    manhattan = KNeighborsClassifier(n_neighbors=3, p=1).fit(Xtr, y).predict(Xte)
+    preds = {"ana": k21, "bob": k21.copy(), "carl": manhattan, "dora": manhattan.copy()}
+    for k, m in enumerate([GaussianNB(), DecisionTreeClassifier(max_depth=3, random_state=1),
+                           LogisticRegression(C=0.05, max_iter=2000),
+                           RandomForestClassifier(30, max_depth=4, random_state=5),
+                           LinearDiscriminantAnalysis()]):
+        preds[f"s{k}"] = m.fit(Xtr, y).predict(Xte)
+    names = ["sklearn:KNeighborsClassifier(n_neighbors=21)",
+             "sklearn:KNeighborsClassifier(n_neighbors=3, p=1)", "sklearn:KNeighborsClassifier()"]
+    refs = standard_predictions(train, test, tmp_path, modality="tabular", names=names)
+    assert set(names[:2]) <= STANDARD_SETTINGS and names[2] not in STANDARD_SETTINGS
+    preds = {k: list(v) for k, v in preds.items()}
+    model = BehaviourModel.fit(preds, list(truth), references={k: list(v) for k, v in
+                                                               refs.items()},
+                               explainers=sorted(refs), near_exact=0.998)
+    evidence = IdentityEvidence(model)
+    for (a, b), name in ((("ana", "bob"), names[0]), (("carl", "dora"), names[1])):
+        o = evidence.pairs(np.array([model.names.index(a)]), np.array([model.names.index(b)]))
+        assert model.explainer_names[int(o["explained"][0])] == name
+        assert o["behaviour"][0] == 0.0
+    flagged = _flagged(model, evidence)
+    assert frozenset(("ana", "bob")) not in flagged and frozenset(("carl", "dora")) not in flagged
