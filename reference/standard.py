@@ -288,7 +288,18 @@ _FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at 
 #: the kernel SVC ones (whose fit grows with the square of the rows) up to the second bound:
 #: by the data's size, so the same course always gets the same explainers
 SPLIT_MAX_ROWS, SPLIT_MAX_ROWS_SVC = 20_000, 10_000
-_KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()"})
+_KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()",
+                         "sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+SVC()",
+                         "sklearn:SVC(kernel='linear')",
+                         "sklearn:StandardScaler+SVC(kernel='linear')"})
+#: the min-max, L2-normalised and linear-kernel pipelines: fitted up to the split variants'
+#: bounds too (a kernel SVM's fit grows with the square of the rows; each is one more fit)
+_VARIANTS = frozenset(
+    {"sklearn:SVC(kernel='linear')", "sklearn:StandardScaler+SVC(kernel='linear')"}
+    | {f"sklearn:{prep}+{m}" for prep in ("MinMaxScaler", "Normalizer")
+       for m in ("KNeighborsClassifier()", "SVC()", "LogisticRegression(max_iter=1000)",
+                 "SVR()", "KNeighborsRegressor()", "Ridge()")}
+    | {f"sklearn:StandardScaler+{m}" for m in ("SVR()", "KNeighborsRegressor()", "Ridge()")})
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -457,11 +468,12 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         skipped, why = sorted(text), "for text data only"
     names = [n for n in names if n not in skipped]
     out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
-    too_big = {n for n in names if n in _SPLIT_OF and len(train_df) > (
+    too_big = {n for n in names if (n in _SPLIT_OF or n in _VARIANTS) and len(train_df) > (
         SPLIT_MAX_ROWS_SVC if _base(n) in _KERNEL_SVC else SPLIT_MAX_ROWS)}
     out.update(dict.fromkeys(too_big, (
-        f"not fitted: {len(train_df):,} training rows (split variants are fitted up to "
-        f"{SPLIT_MAX_ROWS:,}, kernel SVC ones up to {SPLIT_MAX_ROWS_SVC:,})")))
+        f"not fitted: {len(train_df):,} training rows (split variants and scaled pipelines "
+        f"are fitted up to {SPLIT_MAX_ROWS:,}, kernel SVC ones up to "
+        f"{SPLIT_MAX_ROWS_SVC:,})")))
     names = [n for n in names if n not in too_big]
     labels = train_df["label"]
     try:

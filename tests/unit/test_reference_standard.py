@@ -296,3 +296,20 @@ def test_labels_are_fitted_as_the_student_reads_them(tmp_path):
     assert list(got["sklearn:KNeighborsClassifier()"]) == list(expected)
     as_text = KNeighborsClassifier().fit(train[["f0", "f1"]], train["label"])
     assert as_text.predict(test[["f0", "f1"]].iloc[:1])[0] == "10"  # what text labels gave
+
+
+def test_scaled_pipelines_are_bounded_like_the_split_variants(tmp_path, monkeypatch):
+    # each min-max, L2 or linear-kernel pipeline is one more fit (a kernel SVM's grows with
+    # the square of the rows): fitted up to the split variants' bounds
+    import reference.standard as standard
+
+    train, test = _frames(np.random.default_rng(7))
+    names = ["sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+KNeighborsClassifier()",
+             "sklearn:SVC()"]
+    monkeypatch.setattr(standard, "SPLIT_MAX_ROWS_SVC", len(train) - 1)
+    got = standard_predictions(train, test, tmp_path, modality="tabular", names=names)
+    assert got[names[0]].startswith(f"not fitted: {len(train)} training rows")
+    assert len(got[names[1]]) == len(got[names[2]]) == len(test)  # the plain SVC() always
+    monkeypatch.setattr(standard, "SPLIT_MAX_ROWS", len(train) - 1)
+    got = standard_predictions(train, test, tmp_path, modality="tabular", names=names[1:])
+    assert got[names[1]].startswith("not fitted") and len(got[names[2]]) == len(test)
