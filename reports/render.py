@@ -95,7 +95,22 @@ def make_environment() -> Environment:
     env.globals["num"] = _num_html
     env.globals["fmt"] = lambda v, d=4: _num_text(v, d, "–")
     env.globals["fmt_ascii"] = lambda v, d=4: _num_text(v, d, "-")
+    env.globals["pair_values"] = pair_values
     return env
+
+
+def pair_values(a: Any, b: Any, digits: int = 6) -> tuple[Markup | str, Markup | str]:
+    """Two predictions side by side, in ``digits`` significant digits, or as many more as it
+    takes to show that they differ (a copy's are the same to the last digit; two honest models'
+    may agree in their first six): equal text exactly when the values are equal."""
+    fa, fb = finite(a), finite(b)
+    if fa is None or fb is None:
+        return tuple(_DASH if f is None else f"{f:.{digits}g}" for f in (fa, fb))  # type: ignore
+    for d in range(digits, 18):
+        sa, sb = f"{fa:.{d}g}", f"{fb:.{d}g}"
+        if (sa == sb) == (fa == fb):
+            return sa, sb
+    return repr(fa), repr(fb)
 
 
 _DASH = Markup('<span class="muted">–</span>')

@@ -28,3 +28,28 @@ def test_the_shared_errors_table_says_its_residuals_are_centred(tmp_path):
     for col_pred, col_res in ((1, 4), (2, 5)):
         offsets = [float(r[col_pred]) - float(r[3]) - float(r[col_res]) for r in rows]
         assert max(offsets) - min(offsets) == pytest.approx(0, abs=2e-3)
+
+
+def test_predictions_show_six_digits_or_as_many_as_tell_them_apart():
+    from reports.render import pair_values
+
+    assert pair_values(25.951372943372988, 25.951372943372988) == ("25.9514", "25.9514")
+    # two honest models that agree in their first six digits still look different
+    assert pair_values(25.951372943, 25.951379001) == ("25.95137", "25.95138")
+    assert pair_values(1e-9, 2e-9) == ("1e-09", "2e-09")
+    a, b = pair_values(0.1 + 0.2, 0.3)  # differ in the 17th digit only
+    assert a != b and float(a) == 0.1 + 0.2 and float(b) == 0.3
+    assert str(pair_values(None, 3.0)[1]) == "3" and "–" in str(pair_values(None, 3.0)[0])
+
+
+def test_the_page_shows_predictions_to_six_digits(tmp_path):
+    _, pair = _batch(tmp_path, "mse")
+    table = pair.split('<table id="shared-wrong">')[1].split("</table>")[0]
+    rows = [[html.unescape(c) for c in m] for m in ROW.findall(table)]
+
+    def digits(text: str) -> int:
+        return len(text.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+
+    # six significant digits, more only where two different predictions need them
+    assert rows and all(digits(r[k]) <= 6 or r[1] != r[2] for r in rows for k in (1, 2))
+    assert all(float(r[1]) and float(r[2]) for r in rows)
