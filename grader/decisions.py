@@ -102,10 +102,9 @@ def _check(ref: PairRef, state: str, reviewer: str, named: list[str],
     if ref not in pairs:
         problems.append(f"no pair {ref.label()} in this batch's similarity results (was a "
                         "submission removed or renamed?)")
-    if csv_row and state != UNDECIDED and state not in STATES:
-        problems.append(f"state {state!r} is not one of {_CSV_STATES}")
-    elif not csv_row and state not in STATES:
-        problems.append(f"state {state!r} is not one of {', '.join(STATES)}")
+    if state != UNDECIDED and state not in STATES:
+        problems.append(f"state {state!r} is not one of "
+                        f"{_CSV_STATES if csv_row else ', '.join(STATES)}")
     if not reviewer.strip():
         problems.append("the reviewer's name is empty")
     stray = [n for n in named if n not in (ref.lo, ref.hi)]
@@ -132,7 +131,9 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
         The batch's store.
     a, b, kind : str
         The pair (either order) and its kind.
-    state : {"confirmed", "dismissed", "needs_discussion"}
+    state : {"confirmed", "dismissed", "needs_discussion", "undecided"}
+        ``undecided`` withdraws the current decision (the review page's "back to not
+        decided"): a new version in the history, never a deletion.
     note, reviewer : str
         Free text, and who decides (required).
     named : list of str, optional
@@ -148,9 +149,12 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
         The pair is unknown, the state is not one of :data:`STATES`, or the reviewer is empty.
     """
     ref = pair_key(a, b, kind)
-    named = sorted(set(named or []))
+    named = [] if state == UNDECIDED else sorted(set(named or []))  # a reset names nobody
     pairs = _pairs(store)
     problems = _check(ref, state, reviewer, named, pairs)
+    if state == UNDECIDED and not problems and ref in pairs and \
+            _current_state(store, ref) in (None, UNDECIDED):
+        problems.append(f"{ref.label()} is not decided: there is no decision to withdraw")
     if problems:
         gone = ref not in pairs
         raise GraderError(f"decision on {ref.label()} not stored", problems=problems,
@@ -168,6 +172,11 @@ def decide(store: Store, a: str, b: str, kind: str | None, *, state: str, note: 
             hint="read their decision and note, then decide again if you still disagree")
     reapply(store)
     return row
+
+
+def _current_state(store: Store, ref: PairRef) -> str | None:
+    history = store.decision_history(ref.lo, ref.hi, ref.kind)
+    return history[-1]["state"] if history else None
 
 
 def _seen(store: Store, ref: PairRef, expected_version: int | None) -> int | None:

@@ -238,3 +238,22 @@ def test_with_host_the_token_is_required(tmp_path, browse):
     finally:
         app.proc.terminate()
         app.proc.wait(timeout=10)
+
+
+def test_a_decision_is_withdrawn_from_the_pair_page(app, browse):
+    page = browse(app)
+    a, b = app.names["pair"]
+    before = _grade(page, app, a)
+    page.goto(app.pair_url(a, b))
+    # nothing to withdraw yet: the form offers the three states only
+    assert page.query_selector("#decision-form input[name=state][value=undecided]") is None
+    _decide(page, "confirmed", "Ana", "same functions renamed")
+    assert _grade(page, app, a) == "0.00"
+    page.goto(app.pair_url(a, b))
+    assert "back to not decided" in page.text_content("#decision-form")
+    _decide(page, "undecided", "Ion", "wrong pair: the starter code")
+    assert "Not decided yet" in page.text_content("#current-decision")
+    history = page.text_content("#decision-history")
+    assert "confirmed by Ana" in history and "not decided by Ion" in history
+    assert _grade(page, app, a) == before
+    _only_local(app)

@@ -155,3 +155,25 @@ def _get_page(out, a, b) -> str:
         pool.submit(asyncio.run, app(scope, receive, send)).result()
     assert sent[0]["status"] == 200, sent
     return b"".join(m.get("body", b"") for m in sent[1:]).decode()
+
+
+def test_the_review_page_withdraws_a_decision_and_refuses_an_empty_withdrawal(batch):
+    # the pair page's "back to not decided" calls decide(state="undecided")
+    from grader.errors import GraderError
+
+    out, store, names = batch
+    a, b = names["pair"]
+    before = _grade(store, a)[0]
+    first = decide(store, a, b, "peer", state="confirmed", reviewer="ta1", named=[a],
+                   expected_version=0)
+    assert _grade(store, a)[0] == 0.0
+    reset = decide(store, a, b, "peer", state="undecided", reviewer="ta2", named=[a],
+                   note="wrong pair", expected_version=first["version"])
+    assert (reset["state"], reset["version"], reset["named"]) == ("undecided", 2, [])
+    assert store.decisions() == [] and _grade(store, a) == (before, "")
+    assert [h["state"] for h in store.decision_history(a, b, "peer")] == [
+        "confirmed", "undecided"]
+    with pytest.raises(GraderError) as err:  # nothing left to withdraw
+        decide(store, a, b, "peer", state="undecided", reviewer="ta2", expected_version=0)
+    assert "is not decided: there is no decision to withdraw" in err.value.render()
+    assert len(store.decision_history(a, b, "peer")) == 2
