@@ -234,7 +234,8 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
     store.put_reference(rows)
     store.log_event("reference", {"trained": todo, "reused": [n for n in names if n in cached],
                                   "deadline_s": deadline})
-    write_reference_csv(out / "reference.csv", rows, scorer.greater_is_better)
+    write_reference_csv(out / "reference.csv", rows, scorer.greater_is_better,
+                        metric=course.metric)
     _check_roles(course, rows, say)
     return rows
 
@@ -336,18 +337,26 @@ def _check_roles(course: Course, rows: list[dict], say: Callable[[str], None]) -
                  "reference.csv")
 
 
-def write_reference_csv(path: Path, rows: list[dict], greater_is_better: bool = True) -> None:
+def write_reference_csv(path: Path, rows: list[dict], greater_is_better: bool = True,
+                        metric: str | None = None) -> None:
     """``reference.csv``: one row per model, best private score first (lowest for an error
     metric such as ``mse``); ``status`` is ``deadline`` for a model stopped by the safety
-    deadline (never a baseline or optimum)."""
+    deadline (never a baseline or optimum). ``validation_score`` is written as the measure
+    the pages and the log show (``reports.validation_measure`` of ``metric``): on an error
+    course the positive error, not the search's negated one."""
+    from reports import validation_measure
+
+    sign = validation_measure(metric)[1] if metric else 1.0
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv_writer(f)
         w.writerow(["model", "params", "public_score", "private_score", "validation_score",
                     "fit_s", "predict_s", "status", "baseline", "message", "trained_at"])
         for r in best_first(rows, greater_is_better):
             trained = r.get("trained_at")
+            validation = r["validation_score"]
             w.writerow([r["model"], json.dumps(r["params"], sort_keys=True, default=str),
-                        _f(r["public_score"]), _f(r["private_score"]), _f(r["validation_score"]),
+                        _f(r["public_score"]), _f(r["private_score"]),
+                        _f(None if validation is None else sign * validation),
                         _f(r["fit_s"]), _f(r["predict_s"]), r["status"],
                         "yes" if r["is_baseline"] else "", r["message"],
                         "" if trained is None else time.strftime(

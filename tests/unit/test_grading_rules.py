@@ -145,3 +145,19 @@ def test_reference_tables_put_the_best_model_first_in_the_metric_direction(tmp_p
     write_reference_csv(tmp_path / "reference.csv", rows, greater_is_better=False)
     with (tmp_path / "reference.csv").open() as f:
         assert [r["model"] for r in csv.DictReader(f)] == ["forest", "ridge", "knn", "broken"]
+
+
+def test_reference_csv_writes_an_error_courses_validation_as_the_positive_error(tmp_path):
+    # the model search maximises the negated error; the pages and the log show the error, and
+    # reference.csv now does too (it said -12.5 beside private mse 11.0)
+    import csv
+
+    from grader.batch.reference import write_reference_csv
+
+    row = dict(model="ridge", params={}, public_score=10.0, private_score=11.0,
+               validation_score=-12.5, fit_s=0.1, predict_s=0.01, status="ok",
+               is_baseline=False, message="", trained_at=None)
+    for metric, shown in (("mse", "12.5"), ("mae", "12.5"), ("accuracy", "-12.5"), (None, "-12.5")):
+        write_reference_csv(tmp_path / "r.csv", [row], greater_is_better=False, metric=metric)
+        with (tmp_path / "r.csv").open() as f:
+            assert next(csv.DictReader(f))["validation_score"] == shown, metric

@@ -6,6 +6,7 @@ page. ``grader reference`` on a real regression course folder, its real store, `
 
 from __future__ import annotations
 
+import csv
 import re
 
 import numpy as np
@@ -55,6 +56,9 @@ def test_an_error_metric_shows_a_positive_validation_error(tmp_path, capsys, met
     assert f">validation {metric}</button>" in table
     assert f'<td class="num">{-stored["mean"]:.4f}</td>' in table
     assert f"{stored['mean']:.4f}" not in table  # no negative error
+    with (out / "reference.csv").open() as f:  # the exported table says the same
+        written = {r["model"]: float(r["validation_score"]) for r in csv.DictReader(f)}
+    assert written["mean"] == pytest.approx(-stored["mean"], rel=1e-5) and written["mean"] > 0
 
 
 def test_the_measure_of_each_metric():
