@@ -169,8 +169,24 @@ def _scaled_grade(score: float, config: GradingConfig, baseline: float | None,
     return round(5.0 + (config.max_grade - 5.0) * t, 2)
 
 
+#: the reference model that computes the built-in baseline (``"majority"``) of a task: the
+#: training labels' most frequent class, or for a regression course their mean
+TRIVIAL_MODELS = {"classification": "majority", "regression": "mean"}
+
+
+def baseline_model(value: float | str, task: str) -> str | None:
+    """The reference model that is the baseline: the one ``[grading] baseline`` names, or for
+    the built-in ``"majority"`` the task's trivial model (``TRIVIAL_MODELS``), so that a
+    regression course's reference ``mean`` is marked as its baseline instead of appearing
+    again beside an identical built-in row."""
+    if not isinstance(value, str):
+        return None
+    return TRIVIAL_MODELS.get(task, value) if value in ("majority", "most_frequent") else value
+
+
 def resolve_baseline(value: float | str, reference: list[dict], *,
-                     majority: Callable[[], float]) -> tuple[float, str]:
+                     majority: Callable[[], float], task: str = "classification"
+                     ) -> tuple[float, str]:
     """The baseline's private score and where it comes from (``[grading] baseline``).
 
     Parameters
@@ -180,8 +196,11 @@ def resolve_baseline(value: float | str, reference: list[dict], *,
     reference : list of dict
         The stored reference models (``model``, ``status``, ``private_score``).
     majority : callable
-        Scores the training labels' most frequent class on the test set (called only when
-        the baseline is ``"majority"``).
+        Scores the training labels' most frequent class (regression: their mean) on the
+        test set (called only when the baseline is ``"majority"`` and the task's trivial
+        reference model did not run).
+    task : {"classification", "regression"}
+        The course's task (``baseline_model``).
 
     Raises
     ------
@@ -191,8 +210,9 @@ def resolve_baseline(value: float | str, reference: list[dict], *,
     if isinstance(value, int | float):
         return float(value), f"fixed baseline {value:g}"
     table = {r["model"]: r for r in reference if r["status"] == "ok"}
-    if value in table:
-        return table[value]["private_score"], f"reference model '{value}'"
+    model = baseline_model(value, task)
+    if model in table and table[model]["private_score"] is not None:
+        return table[model]["private_score"], f"reference model '{model}'"
     if value in ("majority", "most_frequent"):
         return majority(), "majority class of the training labels"
     _refuse_unusable("baseline", value, reference)

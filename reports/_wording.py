@@ -19,6 +19,8 @@ BASELINE_WORDS: dict[str, dict[str, str]] = {
     "majority class of the training labels": {**_MEAN, "roc_auc": _CONSTANT},
     "majority": {**_MEAN, "roc_auc": _CONSTANT},
     "most_frequent": {**_MEAN, "roc_auc": _CONSTANT},
+    # the reference model a regression course's built-in baseline is (grader.grading)
+    "mean": _MEAN,
 }
 
 

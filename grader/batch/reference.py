@@ -31,7 +31,7 @@ from typing import Any
 from diagnostics.text import csv_writer
 from grader.course import Course
 from grader.errors import CourseError
-from grader.grading import best_first
+from grader.grading import baseline_model, best_first
 from grader.store import Store
 
 __all__ = ["DEFAULT_DEADLINE_S", "ReferenceOptions", "reference_options",
@@ -295,12 +295,11 @@ def _score_row(e: dict[str, Any], course: Course, scorer, test,
     scores from the store, for the same predictions, labels and competition)."""
     import pandas as pd
 
-    baseline = course.grading.baseline
+    baseline = baseline_model(course.grading.baseline, course.task)
     row = dict(model=e["model"], params=e["params"], public_score=None, private_score=None,
                validation_score=e["validation_score"], fit_s=e["fit_s"],
                predict_s=e["predict_s"], status=e["status"], message=e["message"] or "",
-               is_baseline=int(isinstance(baseline, str) and e["model"] == baseline
-                               and e["status"] == _USABLE),
+               is_baseline=int(e["model"] == baseline and e["status"] == _USABLE),
                trained_at=e["trained_at"])
     preds = e["predictions"]
     if known is not None and preds is not None:

@@ -69,7 +69,7 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
 def baseline_score(course: Course, store: Store, scorer: Scorer) -> tuple[float | None, str]:
     """The baseline's private score and where it comes from."""
     return resolve_baseline(course.grading.baseline, store.reference(),
-                            majority=scorer.majority_score)
+                            majority=scorer.majority_score, task=course.task)
 
 
 def optimum_score(course: Course, store: Store) -> float | None:
@@ -95,7 +95,7 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
         return score.private
 
     baseline, source = resolve_baseline(course.grading.baseline, store.reference(),
-                                        majority=majority)
+                                        majority=majority, task=course.task)
     optimum = optimum_score(course, store)
     # students see public scores before the release: the baseline's public score goes beside
     # theirs (a reference model baseline has its own in the reference table)

@@ -82,3 +82,32 @@ def test_grader_report_after_grader_reference_alone_knows_the_metric(tmp_path, c
         meta = st.meta()
     assert meta["course"] == "r" and meta["config"]["competition"]["metric"] == "mse"
     assert '<td class="num">-' not in table
+
+
+def test_a_regression_courses_built_in_baseline_is_its_reference_mean(tmp_path, capsys):
+    # [grading] baseline = "majority" on a regression course is the training targets' mean:
+    # the reference model `mean` computes exactly that, so it is marked as the baseline
+    # instead of appearing a second time beside an identical built-in row
+    from grader.grading import resolve_baseline
+
+    course = _course(tmp_path / "c", "mse")
+    toml = course / "course.toml"
+    toml.write_text(toml.read_text().replace('baseline = "mean"', 'baseline = "majority"'))
+    out = tmp_path / "out"
+    assert main(["reference", str(course), "--out", str(out), "--models", "mean",
+                 "knn_regressor"]) == 0
+    with (out / "reference.csv").open() as f:
+        marked = {r["model"]: r["baseline"] for r in csv.DictReader(f)}
+    assert marked == {"mean": "yes", "knn_regressor": ""}
+    with Store(out / "grading.db") as st:
+        reference = st.reference()
+    mean = next(r for r in reference if r["model"] == "mean")
+
+    def never() -> float:
+        raise AssertionError("the built-in baseline is not computed again")
+
+    assert resolve_baseline("majority", reference, majority=never, task="regression") == (
+        mean["private_score"], "reference model 'mean'")
+    # a classification course's built-in baseline is still its majority class
+    assert resolve_baseline("majority", reference, majority=lambda: 0.25) == (
+        0.25, "majority class of the training labels")
