@@ -65,6 +65,12 @@ _KNN_VARIANTS = tuple((k, w, p, _knn_args(k, w, p)) for k, w, p in _KNN_SETTINGS
 
 
 _SVC_MAX_ITER = 2_000_000  # libsvm iterations per pair of classes (see _classifiers)
+#: the course's linear kernel, and its L2 normalisation and min-max scaling before the defaults
+#: (see _classifiers): fitted up to the split variants' row bounds (``_VARIANTS``)
+_LINEAR_KERNEL = ("sklearn:SVC(kernel='linear')", "sklearn:StandardScaler+SVC(kernel='linear')")
+_SCALED = (*(f"sklearn:Normalizer+{m}" for m in (
+    "KNeighborsClassifier()", "SVC()", "LogisticRegression(max_iter=1000)")),
+    "sklearn:MinMaxScaler+KNeighborsClassifier()", "sklearn:MinMaxScaler+SVC()")
 
 
 def _classifiers() -> dict[str, Callable[[], object]]:
@@ -211,11 +217,7 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *(f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:StandardScaler+NearestCentroid()",
-    "sklearn:SVC(kernel='linear')", "sklearn:StandardScaler+SVC(kernel='linear')",
-    *(f"sklearn:Normalizer+{m}"
-      for m in ("KNeighborsClassifier()", "SVC()", "LogisticRegression(max_iter=1000)")),
-    "sklearn:MinMaxScaler+KNeighborsClassifier()", "sklearn:MinMaxScaler+SVC()",
+    "sklearn:StandardScaler+NearestCentroid()", *_LINEAR_KERNEL, *_SCALED,
     "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
@@ -232,8 +234,7 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:DecisionTreeRegressor(random_state=0)",
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
-    "sklearn:RandomForestRegressor(random_state=42)",
-    "sklearn:DummyRegressor()")
+    "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")
 
 
 @dataclass(frozen=True)
@@ -273,15 +274,10 @@ _FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at 
 SPLIT_MAX_ROWS, SPLIT_MAX_ROWS_SVC = 20_000, 10_000
 _KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()",
                          "sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+SVC()",
-                         "sklearn:SVC(kernel='linear')",
-                         "sklearn:StandardScaler+SVC(kernel='linear')"})
+                         *_LINEAR_KERNEL})
 #: the min-max, L2-normalised and linear-kernel pipelines: fitted up to the split variants'
 #: bounds too (a kernel SVM's fit grows with the square of the rows; each is one more fit)
-_VARIANTS = frozenset(
-    {"sklearn:SVC(kernel='linear')", "sklearn:StandardScaler+SVC(kernel='linear')"}
-    | {f"sklearn:Normalizer+{m}"
-       for m in ("KNeighborsClassifier()", "SVC()", "LogisticRegression(max_iter=1000)")}
-    | {"sklearn:MinMaxScaler+KNeighborsClassifier()", "sklearn:MinMaxScaler+SVC()"})
+_VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED)
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -331,7 +327,6 @@ SPLIT_MODELS: dict[str, tuple[str, ...]] = {
 #: of a student who chose it must rank above the pairs a default explains (still unflagged)
 STANDARD_SETTINGS: frozenset[str] = frozenset(
     [f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS]
-
     + [f"sklearn:{m}(random_state=42)" for m in (
         "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
         "RandomForestRegressor")]

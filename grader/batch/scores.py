@@ -4,6 +4,7 @@ ranked and graded by the course's rules (``grader.grading``)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,12 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def baseline_score(course: Course, store: Store, scorer: Scorer) -> tuple[float | None, str]:
-    """The baseline's private score and where it comes from."""
+def baseline_score(course: Course, store: Store, scorer: Scorer,
+                   majority: Callable[[], float] | None = None) -> tuple[float | None, str]:
+    """The baseline's private score and where it comes from (``majority``: the built-in
+    baseline's score, ``scorer.majority_score`` unless given)."""
     return resolve_baseline(course.grading.baseline, store.reference(),
-                            majority=scorer.majority_score, task=course.task)
+                            majority=majority or scorer.majority_score, task=course.task)
 
 
 def optimum_score(course: Course, store: Store) -> float | None:
@@ -94,8 +97,7 @@ def grade_batch(course: Course, store: Store, scorer: Scorer,
         public.append(score.public)
         return score.private
 
-    baseline, source = resolve_baseline(course.grading.baseline, store.reference(),
-                                        majority=majority, task=course.task)
+    baseline, source = baseline_score(course, store, scorer, majority)
     optimum = optimum_score(course, store)
     # students see public scores before the release: the baseline's public score goes beside
     # theirs (a reference model baseline has its own in the reference table)

@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from grader.batch.outputs import render_reports
-from grader.store import Store
-from tests.synthetic_batch import make_batch
-from tests.unit.test_reports_render import _set_metric
 from tests.unit.test_scoring import csv_bytes, make
-from tests.unit.test_scoring_hints import _probabilities
+from tests.unit.test_scoring_hints import _probabilities, rendered_with_column
 
 HINT = "class labels (e.g. predict(X)), not probabilities"
 
@@ -53,22 +49,9 @@ def test_other_metrics_get_no_label_hint(tmp_path):
 
 
 def test_the_hard_label_hint_reaches_the_students_page(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    scorer, labels = make(course, metric="roc_auc", n=200, classes=("0", "1"))
-    ids = [f"t{i}" for i in range(len(labels))]
-    hard = (_probabilities(labels, "1") > 0.5).astype(int)
-    score = scorer.evaluate(csv_bytes(ids, [str(v) for v in hard]))
-    out = tmp_path / "out"
-    names = make_batch(out, students=8, pairs=2)
-    _set_metric(out, "roc_auc")
-    who = names["ok"][0]
-    with Store(out / "grading.db") as st:
-        rows = list(st.scores().values())
-        for r in rows:
-            r["details"] = score.details if r["student"] == who else {}
-        st.put_scores(rows)
-    render_reports(out)
+    out, names, who = rendered_with_column(
+        tmp_path, lambda labels: [str(v) for v in
+                                  (_probabilities(labels, "1") > 0.5).astype(int)])
     for ext in ("html", "md", "txt"):
         text = (out / "reports" / "students" / f"{who}.{ext}").read_text()
         assert "What to check:" in text and HINT in text, ext

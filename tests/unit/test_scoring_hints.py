@@ -63,13 +63,15 @@ def test_chance_and_small_public_parts_get_no_hint(tmp_path):
     assert swapped.public == 0.0 and "hints" not in swapped.details
 
 
-def test_the_hint_reaches_the_student_before_the_private_release(tmp_path):
+def rendered_with_column(tmp_path, column) -> tuple:
+    """A roc_auc batch of 8 whose first valid student's score details are those of
+    ``column(labels)`` (the values written to submission.csv), pages rendered. Returns
+    ``(out, names, who)``."""
     course = tmp_path / "course"
     course.mkdir()
     scorer, labels = make(course, metric="roc_auc", n=200, classes=("0", "1"))
     ids = [f"t{i}" for i in range(len(labels))]
-    good = _probabilities(labels, "1")
-    score = scorer.evaluate(csv_bytes(ids, [f"{1 - v:.4f}" for v in good]))
+    score = scorer.evaluate(csv_bytes(ids, column(labels)))
     out = tmp_path / "out"
     names = make_batch(out, students=8, pairs=2)
     _set_metric(out, "roc_auc")
@@ -80,6 +82,12 @@ def test_the_hint_reaches_the_student_before_the_private_release(tmp_path):
             r["details"] = score.details if r["student"] == who else {}
         st.put_scores(rows)
     render_reports(out)
+    return out, names, who
+
+
+def test_the_hint_reaches_the_student_before_the_private_release(tmp_path):
+    out, names, who = rendered_with_column(
+        tmp_path, lambda labels: [f"{1 - v:.4f}" for v in _probabilities(labels, "1")])
     for ext in ("html", "md", "txt"):
         text = (out / "reports" / "students" / f"{who}.{ext}").read_text()
         assert "What to check:" in text and HINT in text, ext
