@@ -190,9 +190,22 @@ def combine(components: Mapping[str, np.ndarray], options: SimilarityOptions) ->
 
 
 def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows of unit length (a copy): each entry times its row's float32 inverse norm, the
+    numbers of ``diags(1 / norm) @ m`` without the product (``scipy.sparse.diags`` imports
+    ``numpy.ma``: 0.015 s of every ``grader similarity``)."""
+    m = m.tocsr(copy=True)
+    m.sort_indices()
+    _scale_rows(m)
+    return m
+
+
+def _scale_rows(m: sp.csr_matrix) -> None:
+    """Scale ``m``'s rows to unit length in place; a row of norm 0 is left empty, as a
+    product leaves it."""
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ m)
+    m.data *= np.repeat(inv.astype(np.float32), np.diff(m.indptr))
+    m.eliminate_zeros()
 
 
 def _tfidf(counts: sp.csr_matrix, class_rows: np.ndarray) -> sp.csr_matrix:
@@ -207,10 +220,7 @@ def _tfidf(counts: sp.csr_matrix, class_rows: np.ndarray) -> sp.csr_matrix:
     idf = (np.log((1.0 + class_rows.size) / (1.0 + df)) + 1.0).astype(np.float32)
     m.data *= idf[m.indices]
     m.sort_indices()
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    m.data *= np.repeat(inv.astype(np.float32), np.diff(m.indptr))
-    m.eliminate_zeros()  # as a product drops them (a row of norm 0)
+    _scale_rows(m)
     return m
 
 
