@@ -722,6 +722,8 @@ _BEHAVIOUR_KEYS = ("behaviour", "same_wrong", "both_wrong", "expected", "p_value
 # what a pair without the evidence has (every other key: 0)
 _BEHAVIOUR_FILL = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan, "valid": 1.0,
                    "peer": 1.0, "distance": np.nan}
+# what a pair of a block scored without behaviour has (neither valid nor a peer with runs)
+_NO_BEHAVIOUR_FILL = {**_BEHAVIOUR_FILL, "valid": 0.0, "peer": 0.0}
 
 
 def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None,
@@ -956,8 +958,7 @@ class _Keeper:
         behaviour: dict[str, np.ndarray] = {}
         if any(p[4] is not None for p in self.parts):
             for k in _BEHAVIOUR_KEYS:
-                fill = {"p_value": 1.0, "explained": -1.0, "agreement": np.nan,
-                        "distance": np.nan}.get(k, 0.0)
+                fill = _NO_BEHAVIOUR_FILL.get(k, 0.0)
                 behaviour[k] = np.concatenate([
                     p[4][k] if p[4] is not None else np.full(p[0].size, fill)
                     for p in self.parts])

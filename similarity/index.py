@@ -54,8 +54,7 @@ class AstBag:
             return cls(files[0].ast_keys, files[0].ast_counts)
         if not files:
             return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
-        keys, codes = np.unique(np.concatenate([f.ast_keys for f in files]),
-                                return_inverse=True)
+        keys, codes = factorize(np.concatenate([f.ast_keys for f in files]))
         counts = np.bincount(codes.reshape(-1), minlength=keys.size,
                              weights=np.concatenate([f.ast_counts for f in files]))
         return cls(keys, counts.astype(np.int32))
@@ -66,7 +65,7 @@ class AstBag:
             return self
         at = np.minimum(np.searchsorted(other.keys, self.keys), other.keys.size - 1)
         found = other.keys[at] == self.keys
-        counts = self.counts - np.where(found, other.counts[at], 0).astype(np.int32)
+        counts = self.counts - np.where(found, other.counts[at], 0)
         keep = counts > 0
         return AstBag(self.keys[keep], counts[keep])
 
