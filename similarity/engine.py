@@ -140,10 +140,17 @@ class Pair:
                 "flagged": self.flagged, "code": round(self.code, 6), "reason": self.reason,
                 "components": {k: round(v, 6) for k, v in self.components.items()},
                 "behaviour": None if self.behaviour is None else {
-                    k: (round(v, 6) if isinstance(v, float) else v)
-                    for k, v in self.behaviour.items()},
+                    k: _rounded(k, v) for k, v in self.behaviour.items()},
                 "fragments": [f.to_dict() for f in self.fragments],
                 "shared_comments": list(self.shared_comments), "estimated": self.estimated}
+
+
+def _rounded(key: str, value: object) -> object:
+    """A behaviour field as pairs.json and the store keep it: six decimals, except the p-value,
+    whose evidence is in its exponent (six significant digits: 7.89e-08 is not 0)."""
+    if not isinstance(value, float):
+        return value
+    return float(f"{value:.6g}") if key == "p_value" else round(value, 6)
 
 
 @dataclass

@@ -182,3 +182,20 @@ def test_grader_similarity_loads_no_heavy_module(tmp_path):
     assert "NUMPY True True" in res.stdout
     assert json.loads((tmp_path / "out" / "pairs.json").read_text())["clusters"] == [
         ["ana", "bob", "cris"]]
+
+
+def test_small_p_values_keep_their_exponent_in_pairs_json(tmp_path):
+    """A p-value's evidence is its exponent: 7.89e-08 must not be written as 0.0 (six
+    decimals), while the other behaviour numbers keep six decimals."""
+    beh = {"behaviour": 0.123456789, "same_wrong": 17, "both_wrong": 20,
+           "expected": 2.123456789, "p_value": 7.891234e-08, "agreement": None,
+           "explained_by": ""}
+    pairs = [Pair("ana", "bob", 0.9, dict.fromkeys(SCORED, 0.5), "peer", True,
+                  code=0.2, reason="behaviour", behaviour=beh) for _ in range(3)]
+    write_outputs(result_of(pairs), tmp_path)
+    got = json.loads((tmp_path / "pairs.json").read_text(encoding="utf-8"))["pairs"][0]
+    assert got["behaviour"]["p_value"] == 7.89123e-08
+    assert got["behaviour"]["expected"] == 2.123457
+    assert got["behaviour"]["behaviour"] == 0.123457
+    with open(tmp_path / "pairs.csv", newline="", encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["p_value"] == "7.89e-08"
