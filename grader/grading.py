@@ -148,7 +148,7 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
             base, band_label = _scaled_grade(score, config, baseline, optimum, greater_is_better), ""
         if not above:
             base = min(base, config.below_baseline_grade)
-            notes.append(f"does not beat the baseline ({baseline:.4g}): grade capped at "
+            notes.append(f"does not beat the baseline ({baseline:.{SCORE_DIGITS}g}): grade capped at "
                          f"{config.below_baseline_grade:g}")
         points, why = deductions.get(student, (0.0, ""))
         points = min(max(points, 0.0), config.max_deduction)

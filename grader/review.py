@@ -187,6 +187,9 @@ def serve(out: Path, *, host: str | None = None, port: int = 8765,
         sock.close()
         raise GraderError(f"cannot listen on {bind}:{port}: {exc.strerror}",
                           hint="pick another --port, or --port 0 for any free one") from None
+    # Listening before the address is printed: a browser (or a test) that opens it at once
+    # waits in the backlog until the server accepts, instead of being refused.
+    sock.listen(128)
     port = sock.getsockname()[1]
     hosts = list(LOCAL_HOSTS) if host is None else ["*"] if bind in ("0.0.0.0", "::") else [
         bind, *LOCAL_HOSTS]

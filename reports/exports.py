@@ -144,6 +144,7 @@ def results_document(batch: Batch) -> dict[str, Any]:
             "deduction": (s.grade or {}).get("deduction"), "grade": (s.grade or {}).get("grade"),
             "above_baseline": COLUMNS["above_baseline"](s),
             "note": (s.grade or {}).get("note") or "",
+            "integrity": (s.grade or {}).get("integrity") or "",
             "run": None if s.run is None else {k: s.run.get(k) for k in (
                 "exit_code", "wall_s", "peak_memory_mb", "backend", "started_at", "finished_at",
                 "attempts")},
@@ -151,8 +152,14 @@ def results_document(batch: Batch) -> dict[str, Any]:
             "similarity_max": s.sim_max, "reproduction": s.reproduction,
             "files": s.files, "accepted": s.accepted,
         })
-    pairs = [{k: p.get(k) for k in ("a", "b", "score", "kind", "flagged", "components")}
-             | {"fragments": len(p.get("fragments") or []), "page": p.get("page")}
+    pairs = [{k: p.get(k) for k in ("a", "b", "score", "code", "kind", "reason", "components",
+                                    "behaviour")}
+             | {"flagged": bool(p.get("flagged")),
+                "engine_flagged": bool(p.get("engine_flagged", p.get("flagged"))),
+                "decision": p.get("decision_state") or None,
+                "fragments": len(p.get("fragments") or []),
+                # the static page, where one was written (``render.pair_pages``)
+                "page": p.get("page") if p.get("has_page", True) else None}
              for p in batch.pairs]
     return {"course": batch.course, "meta": meta, "counts": batch.counts(),
             "baseline": batch.baseline(), "students": students,

@@ -33,6 +33,9 @@ from reports._wording import baseline_words, validation_measure
 PAGE_SIZE = 50
 #: side-by-side pages are written for at most this many pairs (highest scores first)
 MAX_PAIR_PAGES = 2000
+#: the best-ranked pairs always get a page, flagged or not (an explained or held pair near
+#: the top is what a TA opens next)
+TOP_PAIR_PAGES = 50
 #: lines of a log shown to a student
 LOG_TAIL_LINES = 60
 LOG_TAIL_CHARS = 8000
@@ -262,6 +265,17 @@ def _threshold(b: Batch) -> float:
 
         value = SimilarityOptions().threshold
     return float(value)
+
+
+def pair_pages(pairs: list[dict[str, Any]]) -> set[int]:
+    """The pairs (positions, in rank order) that get a static side-by-side page: the
+    ``TOP_PAIR_PAGES`` best ranked, and beyond them every pair flagged (by the engine too, so
+    a dismissed pair keeps its evidence and its decision's page), decided by a TA, or with
+    code fragments; at most ``MAX_PAIR_PAGES``."""
+    chosen = [i for i, p in enumerate(pairs)
+              if i < TOP_PAIR_PAGES or p.get("flagged") or p.get("engine_flagged")
+              or p.get("decision_state") or p.get("fragments")]
+    return set(chosen[:MAX_PAIR_PAGES])
 
 
 def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
@@ -611,9 +625,9 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
 
     index = write("index.html", "index.html.j2", _index_context(b))
     say("reports: index.html")
-    with_page = {i for i, p in enumerate(b.pairs)
-                 if p.get("flagged") or p["fragments"]} if b.pairs else set()
-    with_page = set(sorted(with_page)[:MAX_PAIR_PAGES])
+    with_page = pair_pages(b.pairs)
+    for i, p in enumerate(b.pairs):
+        p["has_page"] = i in with_page  # results.json links only the pages written
     sim = write("similarity.html", "similarity.html.j2", _similarity_context(b, with_page))
     sources = _Sources(b)
     for i in sorted(with_page):

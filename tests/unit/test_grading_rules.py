@@ -161,3 +161,12 @@ def test_reference_csv_writes_an_error_courses_validation_as_the_positive_error(
         write_reference_csv(tmp_path / "r.csv", [row], greater_is_better=False, metric=metric)
         with (tmp_path / "r.csv").open() as f:
             assert next(csv.DictReader(f))["validation_score"] == shown, metric
+
+
+def test_the_baseline_in_a_note_has_the_digits_scores_are_compared_with():
+    # mse 4850.96 against a baseline of 4850.961: equal as shown, so not beating it; the note
+    # must not say "(4851)", which reads as beaten
+    rows = grade_scores(pd.Series({"ana": 4850.96}), GradingConfig(), greater_is_better=False,
+                        baseline=4850.961)
+    assert not rows[0].above_baseline
+    assert rows[0].note.startswith("does not beat the baseline (4850.96)")

@@ -333,3 +333,31 @@ def _set_metric(out: Path, metric: str) -> None:
         config = st.meta()["config"]
         config.setdefault("competition", {})["metric"] = metric
         st.set_meta(config=config)
+
+
+def test_pair_pages_are_the_top_ranked_and_every_flagged_decided_or_fragment_pair():
+    from reports.render import TOP_PAIR_PAGES, pair_pages
+
+    pairs = [{"flagged": False, "fragments": [], "decision_state": ""} for _ in range(120)]
+    pairs[60]["flagged"] = True
+    pairs[70]["engine_flagged"] = True  # dismissed by a TA: keeps its page and evidence
+    pairs[80]["decision_state"] = "needs_discussion"
+    pairs[90]["fragments"] = [{"file_a": "main.py"}]
+    assert pair_pages(pairs) == set(range(TOP_PAIR_PAGES)) | {60, 70, 80, 90}
+
+
+def test_results_json_links_only_pages_that_exist(tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    make_batch(out, students=24, pairs=80)
+    render_reports(out)
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    pairs = doc["similarity"]["pairs"]
+    assert len(pairs) > 50
+    linked = [p["page"] for p in pairs if p["page"]]
+    assert linked and all((out / "reports" / page).is_file() for page in linked)
+    assert any(p["page"] is None for p in pairs)  # the rest have no page, and say so
+    assert {type(p["flagged"]) for p in pairs} == {bool}
+    assert all({"code", "reason", "behaviour", "decision"} <= set(p) for p in pairs)
+    assert all("integrity" in s for s in doc["students"])

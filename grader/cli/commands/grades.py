@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from reports import baseline_words  # the mean of the training targets on regression
 
     print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
-          f"{baseline:.4g} ({baseline_words(source, course.task, course.metric)}); bands for "
+          f"{baseline:.6g} ({baseline_words(source, course.task, course.metric)}); bands for "
           f"{len(graded)} participants")
     for note in table.matched_notes:
         print(terminal_safe(f"  matched {note}"))
