@@ -237,13 +237,21 @@ class Roster:
         """Match a Kaggle team or user name.
 
         The roster's ``kaggle`` column is tried first; only when it gives nothing at all is
-        the team name compared with the students' names (``how`` then starts with
-        ``"name, "``), since many students enter under their own name.
+        the team name compared with the ids of the students without a ``kaggle`` entry
+        (``how`` then starts with ``"student id, "``), then with the students' names
+        (``"name, "``), since many students enter under their id or their own name.
         """
         keyed = [(s.id, s.kaggle) for s in self.students]
         found = _ladder(team_name, keyed, KAGGLE_LEVELS, "Kaggle team")
         if found.matched or found.ambiguous or not team_name.strip():
             return found
+        # a team named after a student's id (students told to enter as their id); exactly or
+        # but for case and diacritics: a looser id match must not win over their name
+        by_id = _ladder(team_name, [(s.id, s.id) for s in self.students
+                                    if not s.kaggle], KAGGLE_LEVELS[:3], "student id")
+        if by_id.matched or by_id.ambiguous:
+            return Match(by_id.student, how=f"student id, {by_id.how}", reason=by_id.reason,
+                         candidates=by_id.candidates)
         by_name = self.match_name(team_name)
         if by_name.matched or by_name.ambiguous:
             return Match(by_name.student, how=f"name, {by_name.how}", reason=by_name.reason,

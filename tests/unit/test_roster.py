@@ -139,3 +139,11 @@ def test_kaggle_export_with_case_and_diacritics_differences(roster):
     }
     assert got["Mihai Ionescu"].ambiguous and got["Mihai Ionescu"].student is None
     assert "no roster entry" in got["DeepLearners42"].reason
+
+
+def test_a_kaggle_team_named_as_a_student_id_is_that_student(roster):
+    # students told to enter under their id, the roster's kaggle column left empty
+    m = roster.match_kaggle("ioana-margarit")
+    assert (m.student, m.how) == ("ioana-margarit", "student id, exact")
+    m = roster.match_kaggle("IOANA-MARGARIT")
+    assert (m.student, m.how) == ("ioana-margarit", "student id, case/diacritics-insensitive")
