@@ -69,6 +69,13 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
                        submissions_dir=str(Path(submissions_dir).resolve()),
                        started_at=time.time(), environment=environment.to_dict(),
                        preflight=preflight.to_dict())
+        gone = sorted({r["student"] for r in store.submissions()}
+                      - {e.student for e in entries})
+        if gone:  # the store follows the folder: say so rather than drop anyone silently
+            say(f"{len(gone)} student(s) graded before are no longer in {submissions_dir}: "
+                f"{', '.join(gone)}; their scores and grades are removed from this batch "
+                "(their files under runs/ stay; put the submission back and rerun to grade "
+                "it again)")
         store.put_submissions(_submission_rows(entries))
         accepted = [e for e in entries if isinstance(e, Submission)]
         store.delete_runs_except(e.student for e in accepted)

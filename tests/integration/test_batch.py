@@ -299,3 +299,13 @@ def test_late_submission_is_compared_without_redoing_the_class(tmp_path, bwrap_s
     for key, row in full.items():
         if "eve" in key:
             assert pairs[key]["score"] == row["score"]
+    # a student whose submission left the folder is dropped, and the run says who
+    import shutil
+
+    target = next(p for p in subs.iterdir() if p.name.startswith("dan"))
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    said.clear()
+    run_batch(course, subs, out, BatchOptions(**opts), log=said.append)
+    assert any("no longer in" in s and "dan" in s for s in said), said
+    with (out / "grades.csv").open() as f:
+        assert "dan" not in {r["student"] for r in _csv.DictReader(f)}
