@@ -210,8 +210,10 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
     stored = {} if retrain else store.cached_reference(keys.values())
     cached = {n: stored[k] for n, k in keys.items() if _reusable(stored.get(k), deadline)}
     todo = [n for n in names if n not in cached]
-    say(f"reference: {len(cached)} of {len(names)} model(s) unchanged since trained, taken "
-        f"from the store" + (f"; training {', '.join(todo)}" if todo else ""))
+    say(f"reference: training {len(todo)} model(s): {', '.join(todo)}"
+        + (f"; {len(cached)} more unchanged since trained, taken from the store" if cached
+           else "") if todo else
+        f"reference: all {len(cached)} model(s) unchanged since trained, taken from the store")
     for n in names:
         if n in cached:
             _say_result(say, cached[n], cached=True, metric=course.metric)

@@ -146,7 +146,7 @@ def test_rerun_retrains_only_what_changed(tmp_path, capsys):
     assert _events(out)[-1] == {"trained": [], "reused": ["majority", "knn", "cnn"],
                                 "deadline_s": 300.0}
     assert _cache(out) == first and (out / "reference.csv").read_bytes() == first_csv
-    assert "3 of 3 model(s) unchanged since trained" in capsys.readouterr().err
+    assert "all 3 model(s) unchanged since trained" in capsys.readouterr().err
 
     # a changed parameter retrains that model only
     (course_dir / "course.toml").write_text(_toml(optimum='"best"', cnn="max_epochs = 3",
