@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import InputFileError
+from grader.names import normalize_id
 from grader.ops.tables import Table, header_key, read_table
 
 __all__ = ["KAGGLE_COLUMNS", "ScoreTable", "load_score_table"]
@@ -100,8 +101,9 @@ def _read_rows(table: Table, name_col: int, score_col: int, team_col: int | None
 def _student_of(row: _Row, kind: str, roster: Any, has_team_id: bool
                 ) -> tuple[str | None, str | None, str | None]:
     """(student, how it matched when not exactly, why not) for one leaderboard row."""
-    if roster is None:
-        return row.name, None, None
+    if roster is None:  # the name is the id, written as ids are (grader.names)
+        student = normalize_id(row.name)
+        return student, None if student == row.name else "white space as _", None
     if kind == "plain":
         if row.name in roster:
             return row.name, None, None

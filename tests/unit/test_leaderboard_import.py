@@ -180,3 +180,14 @@ def test_grades_refuses_the_folder_of_a_run_batch_and_keeps_its_decisions(tmp_pa
     # a grades-only folder is graded again as before
     assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(tmp_path / "g")]) == 0
     assert main(["grades", str(course), "--leaderboard", str(lb), "--out", str(tmp_path / "g")]) == 0
+
+
+def test_without_a_roster_team_names_become_ids_as_ids_are_written(tmp_path, capsys):
+    course = make_course(tmp_path / "c", toml='[competition]\nname = "t"\n[grading]\nbaseline = 0.1\n')
+    lb = write(tmp_path / "lb.csv", [["TeamId", "TeamName", "SubmissionDate", "Score"],
+                                     [1, " Ana  L ", "2026-01-10 10:00:00", 0.91],
+                                     [2, "bob", "2026-01-10", 0.80]])
+    assert main(["grades", str(course), "--leaderboard", str(lb),
+                 "--out", str(tmp_path / "o")]) == 0
+    assert set(read(tmp_path / "o" / "grades.csv")) == {"Ana_L", "bob"}  # as grader run names
+    assert "→ Ana_L (white space as _)" in capsys.readouterr().out
