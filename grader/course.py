@@ -253,8 +253,16 @@ def _check_type(section: str, key: str, value: Any, default: Any) -> str | None:
         if not ok:
             return f"expected {expected}"
         firsts = [b[0] for b in value]
-        if firsts[0] != 1 or firsts != sorted(set(firsts)):
-            return "the first places must start at 1 and increase, e.g. [[1, 10], [31, 9]]"
+        if firsts[0] != 1:
+            return (f"the first band must start at place 1, not {firsts[0]}, e.g. "
+                    "[[1, 10], [31, 9]]")
+        for before, band in zip(value, value[1:]):
+            if band[0] <= before[0]:
+                return (f"the first places must increase: {band} starts at or before "
+                        f"{before}, e.g. [[1, 10], [31, 9]]")
+            if band[1] > before[1]:
+                return (f"a later band cannot give a higher grade: {band} follows {before} "
+                        "(better places must not get lower grades)")
         return None
     if isinstance(default, bool):
         return None if isinstance(value, bool) else "expected true or false"
@@ -331,7 +339,10 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[l
                     problems=[f"{course_file}:1  found {header!r}"],
                     hint=(f"the file is separated by {other!r}, not commas (a spreadsheet "
                           "export): save it as comma-separated CSV" if other else
-                          "write the header line, e.g. 'id,label,...'"),
+                          ("write the header line, e.g. 'id,label,...'" if need_label
+                           else "write the header line, e.g. 'id,feature_1,...' (the ids and "
+                                "the features only: the labels belong in "
+                                "hidden/test_labels.csv)")),
                 )
             label_col = None
             if need_label:
@@ -418,7 +429,7 @@ def load_course(path: str | Path) -> Course:
     comp = parsed.get("competition", {})
     if not comp.get("name"):
         problems.append('course.toml  [competition] name is missing\n'
-                        '    add e.g. [competition]\\nname = "digits-2026"')
+                        '    add e.g. name = "digits-2026" under [competition]')
     frac = comp.get("public_fraction", 0.3)
     if not 0 < frac < 1:
         problems.append(f"course.toml:{_line_of(text, 'competition', 'public_fraction') or '?'}  "
@@ -454,6 +465,24 @@ def load_course(path: str | Path) -> Course:
     return course
 
 
+#: test.csv columns that hold answers, whatever their case: every submission reads test.csv
+_ANSWER_COLUMNS = frozenset({"label", "labels", "target", "y", "class"})
+
+
+def _check_no_answers(path: Path) -> None:
+    """data/test.csv must not carry the answers: every submission can read it."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), None) or []
+    leaked = [h for h in header if h.strip().lower() in _ANSWER_COLUMNS]
+    if leaked:
+        raise CourseError(
+            f"data/test.csv has a {leaked[0].strip()!r} column: every submission can read it, "
+            "so the test answers would be visible to students",
+            problems=[f"data/test.csv:1  header {header[:8]!r}"],
+            hint="remove the column from data/test.csv (ids and features only); the labels "
+                 "belong in hidden/test_labels.csv")
+
+
 def _check_data(root: Path) -> None:
     """The data files exist, have ids, and the test ids equal the hidden labels' ids."""
     data, hidden = root / "data", root / "hidden"
@@ -470,6 +499,7 @@ def _check_data(root: Path) -> None:
                                         course_file="hidden/test_labels.csv")
     if not test_ids:
         raise CourseError("data/test.csv has no rows", hint="add one row per test example")
+    _check_no_answers(data / "test.csv")
     only_test = sorted(set(test_ids) - set(hidden_ids))
     only_hidden = sorted(set(hidden_ids) - set(test_ids))
     if only_test or only_hidden:

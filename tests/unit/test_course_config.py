@@ -130,3 +130,32 @@ def test_invalid_toml(tmp_path):
 def test_accuracy_scaled_needs_optimum(tmp_path):
     toml = '[competition]\nname = "t"\n[grading]\npolicy = "accuracy_scaled"\n'
     assert "needs an optimum" in problems_of(make_course(tmp_path, toml=toml))
+
+
+@pytest.mark.parametrize("bands, says", [
+    ("[[1, 8], [31, 9], [51, 10]]", "a later band cannot give a higher grade: [31, 9] follows"),
+    ("[[1, 10], [31, 9], [21, 8]]", "the first places must increase: [21, 8] starts at or before"),
+    ("[[2, 10], [31, 9]]", "the first band must start at place 1, not 2"),
+])
+def test_a_bands_table_that_cannot_be_meant_names_its_bad_entry(tmp_path, bands, says):
+    toml = f'[competition]\nname = "t"\n[grading]\nbands = {bands}\n'
+    assert says in problems_of(make_course(tmp_path, toml=toml))
+
+
+@pytest.mark.parametrize("column", ["label", "Target"])
+def test_answers_left_in_test_csv_are_refused(tmp_path, column):
+    # every submission reads data/test.csv: a label column there shows them the answers
+    root = make_course(tmp_path, test=f"id,x,{column}\nt1,1,0\nt2,2,1\nt3,3,1\n")
+    text = problems_of(root)
+    assert f"data/test.csv has a {column!r} column" in text
+    assert "hidden/test_labels.csv" in text
+
+
+def test_a_test_csv_without_ids_is_told_to_keep_labels_out(tmp_path):
+    text = problems_of(make_course(tmp_path, test="x,y\n1,2\n"))
+    assert "'id,feature_1,...'" in text and "'id,label" not in text
+
+
+def test_a_missing_competition_name_reads_as_one_line_of_toml(tmp_path):
+    text = problems_of(make_course(tmp_path, toml="[competition]\nmetric = 'accuracy'\n"))
+    assert 'add e.g. name = "digits-2026" under [competition]' in text and "\\n" not in text
