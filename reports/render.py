@@ -357,8 +357,29 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
                 code_alone=_code_alone(), starter_count=starter, decision_labels=DECISION_LABELS,
                 students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
                 decision=p["decision"], when=_when, residuals=b.residuals,
+                score_rule=_score_rule(p, _threshold(b), _code_alone()),
                 truth_header=("true class (1 = positive)" if b.metric == "roc_auc"
                               else "true value" if b.residuals else "true label"))
+
+
+def _score_rule(p: dict[str, Any], threshold: float, code_alone: float) -> str:
+    """Which rule gave a pair with behaviour its final score, where the formula
+    ``1 - (1 - code') (1 - behaviour)`` alone does not (``similarity.verdict``):
+    ``"explained"`` (a standard model explains the agreement: a band under the threshold),
+    ``"band"`` (identical predictions on too few wrong answers, or two kinds of evidence of
+    which one is not even moderate: held just under the threshold), else ``""``."""
+    beh = p.get("behaviour")
+    code = finite(p.get("code"))
+    score = finite(p.get("score"))
+    if not isinstance(beh, dict) or code is None or score is None:
+        return ""
+    if beh.get("explained_by"):
+        return "explained"
+    from similarity.verdict import code_scale
+
+    scaled = float(code_scale(code, threshold, code_alone))
+    formula = 1.0 - (1.0 - scaled) * (1.0 - (finite(beh.get("behaviour")) or 0.0))
+    return "band" if abs(formula - score) > 5e-4 else ""
 
 
 def _code_alone() -> float:
