@@ -89,6 +89,16 @@ def policy_of(meta: dict[str, Any]) -> IntegrityConfig:
                               if k in IntegrityConfig.__dataclass_fields__})
 
 
+def _threshold(store: Store) -> float:
+    """The batch's similarity threshold (the course's, else the engine's default)."""
+    value = ((store.meta().get("config") or {}).get("similarity") or {}).get("threshold")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    from similarity import SimilarityOptions
+
+    return SimilarityOptions().threshold
+
+
 def _pairs(store: Store) -> dict[PairRef, dict[str, Any]]:
     return {pair_key(p["a"], p["b"], p["kind"]): p for p in store.similarity_pairs()}
 
@@ -212,16 +222,32 @@ def _uncell(text: str) -> str:
         else text
 
 
+#: ``review export`` also lists unflagged pairs from this share of the threshold up: the
+#: pairs held just under it (identical predictions on too few wrong answers, explained
+#: agreement, one kind of evidence not even moderate) are what a TA should look at next
+EXPORT_FROM_SHARE = 0.8
+
+
 def export_csv(store: Store, path: Path) -> int:
-    """Every pair with a decision or a flag (the current decision, if any) → CSV; the TA
-    fills ``state``, ``note``, ``reviewer``. A pair with no current decision has the state
-    ``undecided`` and its latest version (after a reset, the reset's). Returns the number of
-    rows."""
+    """Every pair with a decision or a flag, or scoring at least ``EXPORT_FROM_SHARE`` of the
+    threshold (the current decision, if any) → CSV; the TA fills ``state``, ``note``,
+    ``reviewer``. A pair with no current decision has the state ``undecided`` and its latest
+    version (after a reset, the reset's). Returns the number of rows.
+
+    Raises
+    ------
+    InputFileError
+        When the CSV's folder does not exist (a typo is not made into folders)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputFileError(f"cannot write {path}: the folder {path.parent} does not exist",
+                             hint="create the folder first, or give a path in an existing one")
     current = {PairRef(d["lo"], d["hi"], d["kind"]): d for d in store.decisions()}
+    near = EXPORT_FROM_SHARE * _threshold(store)
     rows = []
     for ref, p in _pairs(store).items():
         d = current.get(ref)
-        if d is None and not p.get("flagged"):
+        if d is None and not p.get("flagged") and not float(p["score"]) >= near:
             continue
         version = d["version"] if d else _seen(store, ref, 0)
         d = d or {}
@@ -231,8 +257,6 @@ def export_csv(store: Store, path: Path) -> int:
                      ";".join(d.get("named") or []), version,
                      when(d.get("decided_at"))])
     rows.sort(key=lambda r: (-float(r[3]), r[0], r[1]))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv_writer(f)  # a note or name starting with '=' must not run as a formula
         w.writerow(CSV_COLUMNS)

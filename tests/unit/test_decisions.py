@@ -123,8 +123,11 @@ def test_export_then_import_round_trip(batch, tmp_path):
     store, names = batch
     a, b = names["pair"]
     path = tmp_path / "decisions.csv"
-    assert export_csv(store, path) == 2  # the two flagged pairs, undecided
+    # the two flagged pairs and the two held under the threshold (0.58 and 0.374, from 80 %
+    # of 0.45 up), all undecided
+    assert export_csv(store, path) == 4
     rows = list(csv.DictReader(path.open()))
+    assert [r["flagged"] for r in rows] == ["yes", "yes", "no", "no"]
     rows[0].update(state="confirmed", reviewer="offline ta", note="=cmd|' /C calc'!A0")
     with path.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -251,3 +254,10 @@ def test_a_decision_survives_a_rerun_of_the_similarity_stage(batch, tmp_path):
     [pair] = [p for p in view.pairs if {p["a"], p["b"]} == {a, b}]
     assert pair["decision_state"] == "dismissed" and pair["engine_flagged"]
     assert not pair["flagged"] and view.clusters == []  # a dismissed pair links nobody
+
+
+def test_export_into_a_missing_folder_is_refused_not_created(batch, tmp_path):
+    store, _ = batch
+    with pytest.raises(InputFileError, match="does not exist"):
+        export_csv(store, tmp_path / "typo" / "dir" / "d.csv")
+    assert not (tmp_path / "typo").exists()

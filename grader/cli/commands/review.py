@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         with Store(out / "grading.db") as store:
             if args.target == "export":
                 n = export_csv(store, args.csv)
-                print(f"wrote {n} pairs (flagged or decided) to {args.csv}; fill state "
+                print(f"wrote {n} pairs (flagged, decided, or held just under the threshold) "
+                      f"to {args.csv}; fill state "
                       "(confirmed, dismissed, needs_discussion, or undecided to reset a "
                       "pair), note and reviewer, then "
                       f"'grader review import {args.out_dir} --csv {args.csv}'")
