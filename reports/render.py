@@ -211,7 +211,7 @@ def _index_context(b: Batch) -> dict[str, Any]:
     validation_name, sign = validation_measure(b.metric)  # an error as a positive error
     return dict(
         page_kind="index", root="", audience="staff", students=b.students, counts=b.counts(),
-        facts=facts, config=b.config, metric=b.metric, scored=len(scores),
+        facts=facts, config=_config_shown(b), metric=b.metric, scored=len(scores),
         plot_grades=plots.grade_distribution(grades),
         plot_scores=plots.score_distribution(
             scores, metric=f"private {b.metric}",
@@ -360,6 +360,28 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
                 score_rule=_score_rule(p, _threshold(b), _code_alone()),
                 truth_header=("true class (1 = positive)" if b.metric == "roc_auc"
                               else "true value" if b.residuals else "true label"))
+
+
+#: [similarity] corpus keys and the course folder each defaults to when left empty
+_CORPUS_DEFAULTS = {"template": "starter", "archive": "archive", "web": "web"}
+
+
+def _config_shown(b: Batch) -> dict[str, Any]:
+    """The course configuration as the index page shows it: an empty corpus key of
+    ``[similarity]`` says which folder was used (its default), or that there was none."""
+    config = dict(b.config)
+    sim = config.get("similarity")
+    root = b.meta.get("course_root")
+    if isinstance(sim, dict) and root:
+        sim = dict(sim)
+        for key, default in _CORPUS_DEFAULTS.items():
+            if sim.get(key) == "":
+                found = (Path(str(root)) / default).is_dir()
+                sim[key] = f"{default}/ (the default)" if found else f"none (no {default}/ folder)"
+        if sim.get("threshold") is None:
+            sim["threshold"] = f"{_threshold(b):g} (the engine's default)"
+        config["similarity"] = sim
+    return config
 
 
 def _score_rule(p: dict[str, Any], threshold: float, code_alone: float) -> str:

@@ -361,3 +361,13 @@ def test_results_json_links_only_pages_that_exist(tmp_path):
     assert {type(p["flagged"]) for p in pairs} == {bool}
     assert all({"code", "reason", "behaviour", "decision"} <= set(p) for p in pairs)
     assert all("integrity" in s for s in doc["students"])
+
+
+def test_the_configuration_table_names_the_corpus_folders_used(tmp_path):
+    out = tmp_path / "out"
+    make_batch(out, students=8, pairs=2)  # its course has web/, no starter/ or archive/
+    render_reports(out)
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r"\[similarity\] (\w+)</th><td><code>([^<]*)</code>", index))
+    assert shown["web"] == "\"web/ (the default)\""
+    assert shown["template"] == "\"none (no starter/ folder)\""
