@@ -1,7 +1,9 @@
 """A submissions folder → one :class:`Submission` or :class:`Rejection` per student.
 
 One entry per student: ``submissions/<student>/`` holding ``.py`` files (entry point
-``main.py``, or the only ``.py``), or a single ``submissions/<student>.py``. The course accepts
+``main.py``, or the only ``.py``), or a single ``submissions/<student>.py``; hidden entries
+and the instructor's notes beside them (``README.md``, ``readme.txt``, ``notes.txt``...) are
+no student's. The course accepts
 only ``.py`` files: notebooks, archives, binaries, non-UTF-8, empty files and ambiguous entry
 points are rejected with a reason and a hint, never run.
 """
@@ -260,7 +262,7 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
     problems: list[str] = []
     odd_names: list[Rejection] = []
     for child in sorted(root.iterdir(), key=lambda p: os.fsencode(p.name)):
-        if child.name.startswith(".") or child.name == "__pycache__":
+        if child.name.startswith(".") or child.name == "__pycache__" or _folder_note(child):
             continue
         student = normalize_id(child.stem if child.is_file() else child.name)
         why = id_problem(student)
@@ -288,6 +290,16 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
                      "again; each student's folder or .py file must be directly inside")
     found = [_read_guarded(s, p) for s, p in entries.items()] + odd_names
     return sorted(found, key=lambda e: e.student)
+
+
+#: the instructor's own notes beside the students' entries (README.md, readme.txt, ...): no
+#: student is called that, so they are not taken for a student's rejected submission
+_FOLDER_NOTES = frozenset({"readme", "license", "notes", "instructions"})
+
+
+def _folder_note(child: Path) -> bool:
+    return (child.is_file() and child.stem.lower() in _FOLDER_NOTES
+            and child.suffix.lower() in {"", ".md", ".txt", ".rst", ".pdf"})
 
 
 def _is_archive(name: str) -> bool:

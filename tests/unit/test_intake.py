@@ -129,3 +129,12 @@ def test_folder_data_files_are_bounded(tmp_path):
     rejection = entries(tmp_path)["bob"]
     assert isinstance(rejection, Rejection)
     assert "train_copy.csv" in rejection.reason and "GRADER_DATA" in rejection.hint
+
+
+def test_the_instructors_notes_beside_the_entries_are_no_student(tmp_path):
+    (tmp_path / "ana.py").write_text("print(1)\n")
+    (tmp_path / "readme.txt").write_text("deadline: Friday\n")
+    (tmp_path / "README.md").write_text("# class of 2026\n")
+    (tmp_path / "bob.txt").write_text("print(2)\n")  # a student's code sent as text: rejected
+    e = entries(tmp_path)
+    assert set(e) == {"ana", "bob"} and isinstance(e["bob"], Rejection)
