@@ -325,8 +325,10 @@ def hash_tree(folder: Path) -> str:
     return h.hexdigest()
 
 
-def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[list[str], list[str]]:
-    """The ids (and labels) of a course CSV, checking header and duplicates."""
+def read_id_column(path: Path, *, need_label: bool, course_file: str,
+                   duplicates: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """The ids (and labels) of a course CSV, checking header and duplicates (an error, or
+    appended to ``duplicates`` when given, so a caller can report them with other problems)."""
     try:
         # utf-8-sig: spreadsheets ("CSV UTF-8") start the file with a byte-order mark
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -367,7 +369,9 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str) -> tuple[l
     except UnicodeDecodeError as exc:
         raise CourseError(f"{course_file} is not UTF-8 text ({exc.reason})",
                           hint="save the file as UTF-8 CSV") from None
-    if dups:
+    if dups and duplicates is not None:
+        duplicates += dups[:10]
+    elif dups:
         raise CourseError(f"{course_file} has {len(dups)} duplicate id(s)", problems=dups[:10],
                           hint="every id must appear exactly once")
     return ids, labels
@@ -493,29 +497,61 @@ def _check_data(root: Path) -> None:
             f"course folder {root} is incomplete", problems=missing,
             hint="a course needs data/train.csv (id,label,...), data/test.csv (id,...) and "
                  "hidden/test_labels.csv (id,label)")
-    read_id_column(data / "train.csv", need_label=True, course_file="data/train.csv")
-    test_ids, _ = read_id_column(data / "test.csv", need_label=False, course_file="data/test.csv")
-    hidden_ids, labels = read_id_column(hidden / "test_labels.csv", need_label=True,
-                                        course_file="hidden/test_labels.csv")
-    if not test_ids:
-        raise CourseError("data/test.csv has no rows", hint="add one row per test example")
-    _check_no_answers(data / "test.csv")
-    only_test = sorted(set(test_ids) - set(hidden_ids))
-    only_hidden = sorted(set(hidden_ids) - set(test_ids))
-    if only_test or only_hidden:
-        problems = []
-        if only_test:
-            problems.append(f"data/test.csv has {len(only_test)} id(s) with no hidden label, e.g. "
-                            + ", ".join(map(repr, only_test[:5])))
-        if only_hidden:
-            problems.append(f"hidden/test_labels.csv has {len(only_hidden)} id(s) not in data/test.csv,"
-                            " e.g. " + ", ".join(map(repr, only_hidden[:5])))
-        raise CourseError("the test ids of data/test.csv and hidden/test_labels.csv differ",
-                          problems=problems,
-                          hint="both files must list exactly the same ids")
-    empty = [i for i, lab in zip(hidden_ids, labels, strict=True) if lab == ""]
-    if empty:
-        raise CourseError(f"hidden/test_labels.csv has {len(empty)} empty label(s), e.g. id "
-                          f"{empty[0]!r}", hint="every test id needs its label")
+    # every problem of the three files at once: a fix must not reveal the next one
+    errors: list[CourseError] = []
+    dups: list[str] = []
+
+    def ids_of(path: Path, need_label: bool, name: str) -> tuple[list[str], list[str]] | None:
+        try:
+            return read_id_column(path, need_label=need_label, course_file=name,
+                                  duplicates=dups)
+        except CourseError as exc:
+            errors.append(exc)
+            return None
+
+    ids_of(data / "train.csv", True, "data/train.csv")
+    test = ids_of(data / "test.csv", False, "data/test.csv")
+    hidden_read = ids_of(hidden / "test_labels.csv", True, "hidden/test_labels.csv")
+    if test is not None and not test[0]:
+        errors.append(CourseError("data/test.csv has no rows",
+                                  hint="add one row per test example"))
+    if test is not None:
+        try:
+            _check_no_answers(data / "test.csv")
+        except CourseError as exc:
+            errors.append(exc)
+    if dups:
+        files = sorted({d.split(":")[0] for d in dups})
+        errors.append(CourseError(f"{' and '.join(files)} "
+                                  f"{'has' if len(files) == 1 else 'have'} duplicate id(s)",
+                                  problems=dups, hint="every id must appear exactly once"))
+    if test is not None and hidden_read is not None:
+        test_ids, (hidden_ids, labels) = test[0], hidden_read
+        only_test = sorted(set(test_ids) - set(hidden_ids))
+        only_hidden = sorted(set(hidden_ids) - set(test_ids))
+        if only_test or only_hidden:
+            problems = []
+            if only_test:
+                problems.append(f"data/test.csv has {len(only_test)} id(s) with no hidden "
+                                "label, e.g. " + ", ".join(map(repr, only_test[:5])))
+            if only_hidden:
+                problems.append(f"hidden/test_labels.csv has {len(only_hidden)} id(s) not in "
+                                "data/test.csv, e.g. " + ", ".join(map(repr, only_hidden[:5])))
+            errors.append(CourseError(
+                "the test ids of data/test.csv and hidden/test_labels.csv differ",
+                problems=problems, hint="both files must list exactly the same ids"))
+        empty = [i for i, lab in zip(hidden_ids, labels, strict=True) if lab == ""]
+        if empty:
+            errors.append(CourseError(f"hidden/test_labels.csv has {len(empty)} empty "
+                                      f"label(s), e.g. id {empty[0]!r}",
+                                      hint="every test id needs its label"))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise CourseError(
+            f"the course's data files have {len(errors)} problems",
+            problems=[line for e in errors for line in (
+                e.message, *(f"  {p}" for p in e.problems),
+                *([f"  fix: {e.hint}"] if e.hint else []))])
 
 

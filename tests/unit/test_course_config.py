@@ -159,3 +159,13 @@ def test_a_test_csv_without_ids_is_told_to_keep_labels_out(tmp_path):
 def test_a_missing_competition_name_reads_as_one_line_of_toml(tmp_path):
     text = problems_of(make_course(tmp_path, toml="[competition]\nmetric = 'accuracy'\n"))
     assert 'add e.g. name = "digits-2026" under [competition]' in text and "\\n" not in text
+
+
+def test_every_data_problem_is_reported_at_once(tmp_path):
+    # a duplicate test id and the ids it pushed out of test.csv: both shown, not one per run
+    root = make_course(tmp_path, test="id,x\nt1,1\nt1,2\n",
+                       hidden="id,label\nt1,0\nt2,1\nt3,\n")
+    text = problems_of(root)
+    assert "data/test.csv has duplicate id(s)" in text and "id 't1' appears again" in text
+    assert "hidden/test_labels.csv has 2 id(s) not in data/test.csv" in text
+    assert "1 empty label(s)" in text
