@@ -162,8 +162,12 @@ def imports_of(source: str, file: str = "main.py") -> list[ImportUse]:
         If ``source`` is not valid Python.
     """
     found: list[ImportUse] = []
-
-    def visit(node: ast.AST, guarded: bool) -> None:
+    # Imports are statements: only statements (and the handlers and cases holding them) are
+    # walked, from an explicit stack, so a student's 2,000-term expression (legal Python,
+    # deeper than the interpreter's recursion limit) cannot stop the batch's pre-flight.
+    stack: list[tuple[ast.AST, bool]] = [(ast.parse(source, filename=file), False)]
+    while stack:
+        node, guarded = stack.pop()
         if isinstance(node, ast.Import):
             found.extend(ImportUse(a.name.split(".")[0], file, node.lineno, guarded)
                          for a in node.names)
@@ -171,15 +175,12 @@ def imports_of(source: str, file: str = "main.py") -> list[ImportUse]:
             found.append(ImportUse(node.module.split(".")[0], file, node.lineno, guarded))
         if isinstance(node, ast.Try | ast.TryStar):
             inner = guarded or _guarded(node.handlers)
-            for child in node.body:
-                visit(child, inner)
-            for child in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(child, guarded)
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child, guarded)
-
-    visit(ast.parse(source, filename=file), False)
+            stack += [(child, inner) for child in node.body]
+            stack += [(child, guarded) for child in
+                      [*node.handlers, *node.orelse, *node.finalbody]]
+            continue
+        stack += [(child, guarded) for child in ast.iter_child_nodes(node)
+                  if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case)]
     return sorted(found, key=lambda u: u.line)
 
 
@@ -205,6 +206,9 @@ def check_student(student: str, files: dict[str, str], modules: Iterable[str],
             uses = imports_of(files[rel], rel)
         except (SyntaxError, ValueError) as exc:
             unparsed.append(f"{rel}: {type(exc).__name__} on line {getattr(exc, 'lineno', '?')}")
+            continue
+        except (RecursionError, MemoryError) as exc:  # nested deeper than the parser goes
+            unparsed.append(f"{rel}: {type(exc).__name__} (nested too deeply to read)")
             continue
         for use in uses:
             if use.module in pulled and use.module not in own and use.module not in warned_seen:

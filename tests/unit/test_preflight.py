@@ -92,6 +92,20 @@ def test_unparsable_file_is_noted_not_fatal():
     assert [m.module for m in res.missing] == ["cv2"]
 
 
+def test_deep_but_legal_expressions_do_not_stop_the_preflight():
+    # legal Python deeper than the recursion limit: 2,000 terms, a 1,500-attribute chain,
+    # 1,500 calls in a row (found by a hostile-submission probe: the batch died before any
+    # run); the imports around them are still found
+    deep = {"sum.py": "import cv2\nx = " + "+".join(["1"] * 2000) + "\n",
+            "attr.py": "import lightgbm\nv = o" + ".b" * 1500 + "\n",
+            "call.py": "def f():\n    return f\n\nf" + "()" * 1500 + "\n"}
+    res = check_student("d", deep, MODULES)
+    assert {m.module for m in res.missing} == {"cv2", "lightgbm"}
+    # a chain too deep even for the parser is noted, not fatal
+    res = check_student("e", {"main.py": "x = " + "+".join(["1"] * 200_000) + "\n"}, MODULES)
+    assert res.unparsed and "main.py" in res.unparsed[0]
+
+
 def test_run_preflight_on_intake_submissions(tmp_path):
     subs = tmp_path / "subs"
     (subs / "ana").mkdir(parents=True)
