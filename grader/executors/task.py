@@ -109,6 +109,13 @@ def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
                 csv_bytes = read_submission_csv(out, task.limits.output_bytes)
             except OutputError as exc:
                 output_error = str(exc)
+                # the sandbox dropped it as no plain file (a FIFO, a device): say that, not
+                # "no submission.csv was written"
+                dropped = [n for n in verdict.output_notes
+                           if n.startswith("./submission.csv:")]
+                if exc.reason == "missing" and dropped:
+                    output_error = (f"{dropped[0][2:]}: write submission.csv as a plain "
+                                    "file (open(path, 'w')), not a pipe, link or device")
         return RunResult(task.student, task.run_key, verdict.to_dict(), csv_bytes, output_error,
                          started, time.time(), worker=socket.gethostname())
     finally:

@@ -113,6 +113,7 @@ for _ in range(10000):
 time.sleep(2)
 ''',
     "spammer": "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n",
+    "fifo": "import os\nos.mkfifo(os.path.join(os.environ['GRADER_OUTPUT'], 'submission.csv'))\n",
 }
 
 
@@ -133,6 +134,9 @@ def test_hostile_neighbours_do_not_change_honest_scores(tmp_path, bwrap_sandbox)
         assert mixed[s]["status"] != "ok" or float(mixed[s]["score"]) < 1.0, mixed[s]
     assert mixed["link_labels"]["status"] == "invalid_output"
     assert "link" in mixed["link_labels"]["message"]
+    # a pipe as submission.csv: told it was no plain file, not that nothing was written
+    assert mixed["fifo"]["status"] == "invalid_output"
+    assert "not a regular file" in mixed["fifo"]["message"], mixed["fifo"]
     assert tree_digest(course_dir) == before  # data, hidden labels and config untouched
     out_size = sum(p.stat().st_size for p in (tmp_path / "out-b").rglob("*") if p.is_file())
     assert out_size < 5 * 1024 * 1024  # the spammer's output was bounded
