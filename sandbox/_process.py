@@ -33,10 +33,12 @@ class ProcessResult:
     stderr: BoundedLog
 
 
-def rlimit_flags(limits: Limits, cgroup: RunCgroup | None) -> list[str]:
-    """``prlimit`` options: always file size, cores, open files; memory/processes as fallback."""
+def rlimit_flags(limits: Limits, cgroup: RunCgroup | None, *,
+                 sized_workspace: bool = False) -> list[str]:
+    """``prlimit`` options: always file size, cores, open files; memory/processes as fallback
+    (``sized_workspace``: every writable place is a sized tmpfs, see ``Limits.file_bytes``)."""
     controls = cgroup.controls if cgroup else set()
-    flags = [f"--fsize={limits.output_bytes}", "--core=0", "--nofile=4096"]
+    flags = [f"--fsize={limits.file_bytes(sized_workspace)}", "--core=0", "--nofile=4096"]
     if "memory" not in controls:
         flags.append(f"--as={limits.memory_bytes}")  # weaker than a cgroup: counts address space
     if "pids" not in controls:
@@ -44,19 +46,20 @@ def rlimit_flags(limits: Limits, cgroup: RunCgroup | None) -> list[str]:
     return flags
 
 
-def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None) -> list[str]:
+def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None, *,
+             sized_workspace: bool = False) -> list[str]:
     """Wrap ``argv`` so that it starts inside ``cgroup`` with the run's rlimits."""
     procs = [str(p) for p in cgroup.procs_files()] if cgroup else []
     joins = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(procs))) or "true"
     script = (f'{joins} || {{ echo "{_MARK} cannot join the run cgroup" >&2; '
               f"exit {LAUNCH_FAILED}; }}; shift {len(procs)}; exec \"$@\"")
-    return ["/bin/sh", "-c", script, "sh", *procs, "prlimit", *rlimit_flags(limits, cgroup),
-            "--", *argv]
+    return ["/bin/sh", "-c", script, "sh", *procs, "prlimit",
+            *rlimit_flags(limits, cgroup, sized_workspace=sized_workspace), "--", *argv]
 
 
 def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
                 cgroup: RunCgroup | None, name: str, handle: RunHandle | None = None,
-                pass_fds: tuple[int, ...] = ()) -> ProcessResult:
+                pass_fds: tuple[int, ...] = (), sized_workspace: bool = False) -> ProcessResult:
     """Run ``argv`` (already sandboxed) under the wall clock; kill everything at the limit.
 
     ``pass_fds`` are inherited by the command (e.g. bwrap's ``--seccomp FD``); no other is.
@@ -70,7 +73,8 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
     out, err = BoundedLog(limits.log_bytes), BoundedLog(limits.log_bytes)
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(launcher(argv, limits, cgroup), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(launcher(argv, limits, cgroup, sized_workspace=sized_workspace),
+                                stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                 cwd=cwd, process_group=0, close_fds=True, pass_fds=pass_fds)
     except OSError as exc:

@@ -20,7 +20,8 @@ class Limits:
     gpus : int, default=0
         GPUs handed to each run (each parallel slot gets its own devices).
     output_mb : int, default=64
-        Largest file the run may write, and the bound on its output folder, in MiB.
+        The bound on the run's output folder, in MiB (and, where the workspace is not a sized
+        tmpfs, on every file the run writes: see ``file_bytes``).
     log_kb : int, default=256
         stdout and stderr are each kept up to this many KiB (head and tail).
     processes : int, default=256
@@ -45,6 +46,20 @@ class Limits:
     @property
     def output_bytes(self) -> int:
         return self.output_mb * 1024 * 1024
+
+    def file_bytes(self, sized_workspace: bool) -> int:
+        """The largest file a run may write (``RLIMIT_FSIZE``).
+
+        Where every writable place is a sized tmpfs (``/tmp``, ``/dev/shm``, the working copy
+        and the output folder: the workspace is mounted, as root), each bounds itself, so a
+        file may be as large as the largest of them: a checkpoint ``torch.save``d to the
+        working folder, or a DataLoader worker's shared batch in ``/dev/shm``, may exceed the
+        output limit (an 80 MB checkpoint and a 77 MB batch of 224x224 images failed at
+        64 MiB). Otherwise the working copy is a host folder and the output limit bounds each
+        file."""
+        if sized_workspace:
+            return max(self.output_bytes, self.tmp_mb * 1024 * 1024)
+        return self.output_bytes
 
     @property
     def log_bytes(self) -> int:

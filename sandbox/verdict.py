@@ -78,7 +78,8 @@ def _signal_name(num: int) -> str:
 def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr: str,
              time_s: float, memory_mb: int, cancelled: bool = False,
              provided: Collection[str] | None = None,
-             hide: Mapping[str, str] | None = None) -> tuple[str, str, str]:
+             hide: Mapping[str, str] | None = None,
+             space: tuple[int, int] | None = None) -> tuple[str, str, str]:
     """Turn how a run ended into ``(status, message, error_tail)``; the only place that does.
 
     Parameters
@@ -103,6 +104,9 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
         Host folders -> neutral names (``PythonRuntime.host_names``): the message and the
         error tail are for students, so they name no host path; ``stderr`` itself is kept.
         The runners' temporary folders are always hidden.
+    space : (int, int), optional
+        The run's output and ``/tmp`` sizes in MiB, quoted when it stopped on a full disk
+        or too large a file.
     """
     names = hide or {}
     tail = error_tail(stderr) if exit_code not in (0, None) or timed_out else ""
@@ -127,6 +131,10 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
             f"imports {missing}, which the course environment does not provide: the instructor "
             f"may add {distribution_for(missing)} to environment/requirements.txt (then "
             "'grader sandbox build'), or the program must do without it"), tail
+    if exc and space and ("[Errno 28]" in exc or "[Errno 27]" in exc):
+        return ERROR, (f"exited with code {exit_code}: {exc} (a run may write {space[0]} MiB "
+                       f"to $GRADER_OUTPUT and {space[1]} MiB to /tmp, /dev/shm and its "
+                       "working folder)"), tail
     if exc:
         return ERROR, f"exited with code {exit_code}: {exc}", tail
     return ERROR, f"exited with code {exit_code}", tail

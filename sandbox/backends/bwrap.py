@@ -133,7 +133,7 @@ def run(spec: RunSpec) -> Verdict:
             res = run_process(command(spec, ws, runtime, seccomp_fd=seccomp_fd),
                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=None,
                               limits=spec.limits, cgroup=cgroup, name=spec.name, handle=handle,
-                              pass_fds=(seccomp_fd,))
+                              pass_fds=(seccomp_fd,), sized_workspace=ws.mounted)
         peak = cgroup.peak_memory_bytes() if cgroup else None
         oom = bool(cgroup and cgroup.oom_kills())
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
@@ -146,6 +146,7 @@ def run(spec: RunSpec) -> Verdict:
                                      oom_killed=oom, stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
                                      cancelled=handle.cancelled,
+                                     space=(spec.limits.output_mb, spec.limits.tmp_mb),
                                      provided=provided_modules(runtime.executable, spec.code_dir),
                                      hide=runtime.host_names())
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),

@@ -100,7 +100,8 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
         nano_cpus=int(lim.cpus * 1e9), pids_limit=lim.processes,
         # RLIMIT_NPROC counts every process of uid 65534 on the host: pids_limit is the real
         # per-run bound, this one only stops a runaway user
-        ulimits=[Ulimit(name="fsize", soft=lim.output_bytes, hard=lim.output_bytes),
+        ulimits=[Ulimit(name="fsize", soft=lim.file_bytes(ws.mounted),
+                        hard=lim.file_bytes(ws.mounted)),
                  Ulimit(name="nproc", soft=lim.processes * 8, hard=lim.processes * 8),
                  Ulimit(name="core", soft=0, hard=0),
                  Ulimit(name="nofile", soft=4096, hard=4096)],
@@ -200,6 +201,7 @@ def run(spec: RunSpec) -> Verdict:
                                      stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
                                      cancelled=handle.cancelled,
+                                     space=(spec.limits.output_mb, spec.limits.tmp_mb),
                                      provided=provided_modules(runtime.executable, spec.code_dir)
                                      if runtime else None,
                                      hide=runtime.host_names() if runtime else None)

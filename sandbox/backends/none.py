@@ -41,6 +41,7 @@ def run(spec: RunSpec) -> Verdict:
                                      oom_killed=False, stderr=stderr, time_s=spec.limits.time_s,
                                      memory_mb=spec.limits.memory_mb,
                                      cancelled=handle.cancelled,
+                                     space=(spec.limits.output_mb, spec.limits.tmp_mb),
                                      hide={**runtime.host_names(),
                                            str(spec.data_dir.resolve()): DATA})
     return Verdict(status=status, exit_code=res.exit_code, wall_s=round(res.wall_s, 3),

@@ -137,6 +137,26 @@ except OSError as e:
     assert (out / "big.bin").stat().st_size <= 4 * 2**20
 
 
+def test_a_checkpoint_or_shared_batch_larger_than_the_output_limit_is_written(sandbox_backend):
+    # torch.save of a model to the working folder, a DataLoader worker's batch in /dev/shm:
+    # bounded by their own sized places, not by the output limit (a real training program
+    # with an 80 MB checkpoint failed with "File too large" at output_mb = 64)
+    src = r"""
+import os
+for where in (".", "/dev/shm", "/tmp"):
+    with open(os.path.join(where, "big.bin"), "wb") as f:
+        for _ in range(12):
+            f.write(b"x" * 2**20)
+    print(where, os.path.getsize(os.path.join(where, "big.bin")) // 2**20)
+    os.remove(os.path.join(where, "big.bin"))
+"""
+    if os.geteuid() != 0:
+        pytest.skip("the workspace is a sized tmpfs only as root")
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(output_mb=4, tmp_mb=64))
+    assert v.status == "ok", v.stderr
+    assert v.stdout.split() == [".", "12", "/dev/shm", "12", "/tmp", "12"]
+
+
 def test_cpu_quota(sandbox_backend):
     src = r"""
 import os, time
