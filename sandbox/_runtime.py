@@ -120,6 +120,9 @@ def sandbox_env(spec: RunSpec, *, data: str, output: str, bin_dir: str,
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "NUMEXPR_NUM_THREADS": threads,
+        # joblib's n_jobs=-1 (GridSearchCV, RandomForest...) counts the host's cores, not the
+        # run's share: on a 64-core server it would start 64 workers against a 2-core quota
+        "LOKY_MAX_CPU_COUNT": threads,
     }
     env.update(gpu_env)
     env.update({str(k): str(v) for k, v in spec.env.items()})

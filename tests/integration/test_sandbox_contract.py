@@ -13,7 +13,8 @@ from tests.conftest import fast_limits
 
 ALLOWED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GRADER_DATA", "GRADER_OUTPUT",
                "PYTHONUNBUFFERED", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-               "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+               "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "LOKY_MAX_CPU_COUNT",
+               "CUDA_VISIBLE_DEVICES",
                "CUDA_DEVICE_ORDER", "SEED",
                "NVIDIA_VISIBLE_DEVICES",  # Docker: "void" for gpus = 0 (no GPU mounted)
                "PWD", "HOSTNAME"}  # set by the shell/runtime inside, not by the grader
@@ -56,6 +57,7 @@ def test_run_contract(sandbox_backend):
     assert set(env) <= ALLOWED_ENV, set(env) - ALLOWED_ENV
     assert env["GRADER_DATA"] == "/grader/data" and env["GRADER_OUTPUT"] == "/grader/output"
     assert env["SEED"] == "7" and env["OMP_NUM_THREADS"] == "2"
+    assert env["LOKY_MAX_CPU_COUNT"] == "2"  # joblib's n_jobs=-1: the run's cores
     assert env["CUDA_VISIBLE_DEVICES"] == ""
     assert env.get("NVIDIA_VISIBLE_DEVICES", "void") == "void"  # Docker sets it, bwrap needn't
     # a new PID namespace: the program sees only its own processes
