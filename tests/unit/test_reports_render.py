@@ -371,3 +371,20 @@ def test_the_configuration_table_names_the_corpus_folders_used(tmp_path):
     shown = dict(re.findall(r"\[similarity\] (\w+)</th><td><code>([^<]*)</code>", index))
     assert shown["web"] == "\"web/ (the default)\""
     assert shown["template"] == "\"none (no starter/ folder)\""
+
+
+def test_the_course_environment_line_follows_the_limits_line(tmp_path):
+    from grader.store import Store
+
+    out = tmp_path / "out"
+    names = make_batch(out, students=6, pairs=1)
+    with Store(out / "grading.db") as st:
+        st.set_meta(environment={"built": True, "source": "environment/requirements.txt",
+                                 "packages": [["numpy", "2.4.6"], ["torch", "2.13.0"]]})
+    render_reports(out)
+    page = page_name(names["ok"][0])
+    txt = (out / "reports" / "students" / f"{page}.txt").read_text(encoding="utf-8")
+    md = (out / "reports" / "students" / f"{page}.md").read_text(encoding="utf-8")
+    # each on its own line (they were joined: "limits: 300 s, 4096 MBCourse environment")
+    assert re.search(r"limits: [^\n]*MB\nCourse environment \(", txt), txt
+    assert re.search(r"- Limits: [^\n]*MB\n- Course environment \(", md), md
