@@ -162,10 +162,31 @@ def import_name_hint(exception: str) -> str | None:
             "list of packages)")
 
 
+#: what a download attempt ends with in a run without network (DNS fails first; urllib,
+#: requests, torch.hub, sklearn.datasets.fetch_*, huggingface all end in one of these)
+_NO_NETWORK = re.compile(
+    r"Temporary failure in name resolution|Name or service not known|Network is unreachable"
+    r"|nodename nor servname|No address associated with hostname|Failed to resolve"
+    r"|NameResolutionError|Max retries exceeded with url|URLError|ConnectionError: "
+    r"|LocalEntryNotFoundError|We couldn't connect to")
+
+
+def network_hint(exception: str) -> str | None:
+    """The fix for a crash that tried to download (a dataset, pretrained weights, a package):
+    runs have no network; None for every other crash."""
+    if not _NO_NETWORK.search(exception or ""):
+        return None
+    return ("your program tried to reach the network (to download data, pretrained weights or "
+            "a package), and graded runs have no network at all: train only on the course's "
+            "data in the folder named by GRADER_DATA, and use only the packages the course "
+            "environment provides; to test this on your machine, run with the network off")
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
-    :func:`import_name_hint`); None when the general advice is all there is."""
-    return data_path_hint(exception) or import_name_hint(exception)
+    :func:`import_name_hint`, :func:`network_hint`); None when the general advice is all
+    there is."""
+    return data_path_hint(exception) or import_name_hint(exception) or network_hint(exception)
 
 
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:

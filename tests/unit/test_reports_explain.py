@@ -195,3 +195,16 @@ def test_pages_show_the_band_table_and_the_place(tmp_path):
     txt = (tmp_path / "reports" / "students" / "s39.txt").read_text()
     assert "33-40          6  <- you (place 39)" in txt
     assert "Grade from the ranking: 6.00, capped at 4.00 (does not beat the baseline)" in txt
+
+
+def test_a_download_attempt_is_told_runs_have_no_network():
+    from reports._explain import crash_hint
+
+    for exception in (
+            "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name "
+            "resolution>",
+            "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='x.org', port=443): "
+            "Max retries exceeded with url: /w.pt (Caused by NameResolutionError(...))",
+            "socket.gaierror: [Errno -2] Name or service not known"):
+        assert "no network" in crash_hint(exception), exception
+    assert crash_hint("ZeroDivisionError: division by zero") is None
