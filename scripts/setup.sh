@@ -35,7 +35,9 @@ stamp="$VENV/.gradebox-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "setup: installing gradebox and its dependencies into $VENV"
     # torch is pinned to the CPU wheel (2.13.0) in pyproject.toml
-    "$VENV/bin/pip" install -q -e ".[test]"
+    # [runs]: the rest of the default ML set, which students' programs run on when the course
+    # has no built environment (tqdm, opencv, scikit-image)
+    "$VENV/bin/pip" install -q -e ".[test,runs]"
     touch "$stamp"
 fi
 # Bytecode for the project's own packages now, as pip does for installed ones: an editable
