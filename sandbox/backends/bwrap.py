@@ -34,8 +34,9 @@ from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict, classify
 
 NAME = "bwrap"
+# fonts: matplotlib's savefig goes through fontconfig, which prints an error without it
 _ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives",
-                  "nsswitch.conf")
+                  "nsswitch.conf", "fonts")
 _ETC_SYNTHETIC = ("passwd", "group", "hostname", "hosts")
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 

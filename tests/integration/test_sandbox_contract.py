@@ -159,6 +159,22 @@ for where in (".", "/dev/shm", "/tmp"):
     assert v.stdout.split() == [".", "12", "/dev/shm", "12", "/tmp", "12"]
 
 
+def test_a_plot_saved_by_matplotlib_leaves_no_error_in_the_log(sandbox_backend):
+    # training curves are saved by most real programs: fontconfig (matplotlib's fc-list)
+    # printed "Fontconfig error: Cannot load default config file" into every such log
+    src = r"""
+import os
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 3], [0.5, 0.7, 0.8])
+plt.savefig(os.path.join(os.environ["GRADER_OUTPUT"], "curve.png"))
+print("saved")
+"""
+    v, out, _ = sandbox_backend.run(src, limits=fast_limits(memory_mb=1024, time_s=60))
+    assert v.status == "ok" and v.stdout == "saved\n", v.stderr
+    assert "Fontconfig" not in v.stderr, v.stderr
+    assert (out / "curve.png").stat().st_size > 1000
+
+
 def test_cpu_quota(sandbox_backend):
     src = r"""
 import os, time
