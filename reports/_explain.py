@@ -182,6 +182,23 @@ def network_hint(exception: str) -> str | None:
             "environment provides; to test this on your machine, run with the network off")
 
 
+#: multiprocessing's words when a program starts workers (DataLoader num_workers, Pool,
+#: joblib) at import time under the spawn or forkserver start method: each worker imports the
+#: program again and the run hangs or dies
+_NO_MAIN_GUARD = "before the current process has finished its bootstrapping phase"
+
+
+def main_guard_hint(log: str) -> str | None:
+    """The fix for a program that starts worker processes without an
+    ``if __name__ == "__main__":`` guard (it hangs until the time limit, or crashes); None
+    when the log does not show it."""
+    if _NO_MAIN_GUARD not in " ".join((log or "").split()):  # the message spans lines
+        return None
+    return ("your program starts worker processes (DataLoader num_workers, multiprocessing, "
+            "joblib) while it is being imported: put the code that trains and predicts under "
+            "if __name__ == \"__main__\": so the workers do not run it again")
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
     :func:`import_name_hint`, :func:`network_hint`); None when the general advice is all

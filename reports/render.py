@@ -555,6 +555,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     crash = _crash(b, s)
     if crash and s.status == "error":  # a crash with a known cause gets its own fix
         hint = _explain.crash_hint(crash["exception"]) or hint
+    if s.status in ("error", "timeout"):  # workers started without a main guard hang or die
+        hint = _explain.main_guard_hint(log) or hint
     return dict(
         student=s.student, status=s.status, message=s.message,
         hint=hint or "", files=s.files, log_tail=_tail(log),

@@ -208,3 +208,15 @@ def test_a_download_attempt_is_told_runs_have_no_network():
             "socket.gaierror: [Errno -2] Name or service not known"):
         assert "no network" in crash_hint(exception), exception
     assert crash_hint("ZeroDivisionError: division by zero") is None
+
+
+def test_workers_started_without_a_main_guard_are_told_to_add_it():
+    from reports._explain import main_guard_hint
+
+    log = ("RuntimeError: \n        An attempt has been made to start a new process before the\n"
+           "        current process has finished its bootstrapping phase.")
+    assert main_guard_hint(log) is not None  # as Python prints it, over several lines
+    assert 'if __name__ == "__main__":' in main_guard_hint(
+        "An attempt has been made to start a new process before the current process has "
+        "finished its bootstrapping phase.")
+    assert main_guard_hint("ZeroDivisionError: division by zero") is None
