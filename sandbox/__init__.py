@@ -15,7 +15,7 @@ from sandbox._run import available_backends, resolve_backend, run
 from sandbox.errors import SandboxBroken, SandboxError, SandboxUnavailable
 from sandbox.gpus import GpuPool, detect_gpus
 from sandbox.limits import Limits
-from sandbox.outputs import OutputError, read_submission_csv
+from sandbox.outputs import MISPLACED_NOTE, OutputError, read_submission_csv
 from sandbox.spec import RunSpec
 from sandbox.verdict import Verdict
 
@@ -23,5 +23,5 @@ __all__ = [
     "Limits", "RunSpec", "Verdict", "run", "available_backends", "resolve_backend",
     "GpuPool", "detect_gpus", "OutputError", "read_submission_csv", "SandboxBroken",
     "SandboxError", "SandboxUnavailable", "cancel_all", "log_safe",
-    "hide_host_paths",
+    "hide_host_paths", "MISPLACED_NOTE",
 ]

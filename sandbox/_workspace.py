@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sandbox._codecopy import CodeRefused, copy_code
 from sandbox.errors import SandboxBroken
+from sandbox.outputs import MISPLACED_NOTE
 from sandbox.spec import RunSpec
 
 SANDBOX_UID = 65534  # nobody: the student's program never runs as root
@@ -123,6 +124,16 @@ def prepare(spec: RunSpec) -> Workspace:
     return Workspace(root, code, out, root / "etc", mounted, uid)
 
 
+def misplaced(ws: Workspace) -> list[str]:
+    """A note when the run wrote ``submission.csv`` into its working folder (a copy that is
+    thrown away) instead of ``$GRADER_OUTPUT``; nothing is read from it."""
+    try:
+        os.lstat(ws.code / "submission.csv")
+    except OSError:
+        return []
+    return [MISPLACED_NOTE]
+
+
 def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
     """Copy the run's outputs into ``dest`` as data; returns notes about what was dropped.
 
@@ -131,7 +142,7 @@ def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
     anything else (fifos, sockets, devices) is dropped. At most ``MAX_OUTPUT_FILES``
     entries, ``MAX_DEPTH`` folder levels and ``max_bytes`` bytes are copied.
     """
-    notes: list[str] = []
+    notes: list[str] = misplaced(ws)
     total, count = 0, 0
     dest.mkdir(parents=True, exist_ok=True)
     for root, dirs, files in os.walk(ws.out, followlinks=False):

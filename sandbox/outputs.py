@@ -15,6 +15,9 @@ from pathlib import Path
 from sandbox.errors import SandboxError
 
 SUBMISSION_CSV = "submission.csv"
+#: the verdict's note for a predictions file left in the working folder (a copy thrown away
+#: after the run): the commonest way to miss $GRADER_OUTPUT
+MISPLACED_NOTE = "submission.csv written to the working folder, not to $GRADER_OUTPUT"
 
 
 class OutputError(SandboxError):

@@ -79,7 +79,7 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
 def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
              started: float) -> RunResult:
     import sandbox
-    from sandbox.outputs import OutputError, read_submission_csv
+    from sandbox.outputs import MISPLACED_NOTE, OutputError, read_submission_csv
 
     work = Path(tempfile.mkdtemp(prefix=f"gradebox-{task.student[:40]}-"))
     try:
@@ -116,6 +116,10 @@ def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
                 if exc.reason == "missing" and dropped:
                     output_error = (f"{dropped[0][2:]}: write submission.csv as a plain "
                                     "file (open(path, 'w')), not a pipe, link or device")
+                elif exc.reason == "missing" and MISPLACED_NOTE in verdict.output_notes:
+                    output_error = (f"{MISPLACED_NOTE}: write it to "
+                                    "os.path.join(os.environ['GRADER_OUTPUT'], "
+                                    "'submission.csv')")
         return RunResult(task.student, task.run_key, verdict.to_dict(), csv_bytes, output_error,
                          started, time.time(), worker=socket.gethostname())
     finally:

@@ -118,6 +118,7 @@ time.sleep(2)
 ''',
     "spammer": "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n",
     "fifo": "import os\nos.mkfifo(os.path.join(os.environ['GRADER_OUTPUT'], 'submission.csv'))\n",
+    "in_cwd": "open('submission.csv', 'w').write('id,label\\n')\n",
 }
 
 
@@ -141,6 +142,9 @@ def test_hostile_neighbours_do_not_change_honest_scores(tmp_path, bwrap_sandbox)
     # a pipe as submission.csv: told it was no plain file, not that nothing was written
     assert mixed["fifo"]["status"] == "invalid_output"
     assert "not a regular file" in mixed["fifo"]["message"], mixed["fifo"]
+    # the commonest miss: predictions written to the working folder
+    assert mixed["in_cwd"]["status"] == "invalid_output"
+    assert "working folder, not to $GRADER_OUTPUT" in mixed["in_cwd"]["message"], mixed["in_cwd"]
     assert tree_digest(course_dir) == before  # data, hidden labels and config untouched
     out_size = sum(p.stat().st_size for p in (tmp_path / "out-b").rglob("*") if p.is_file())
     assert out_size < 5 * 1024 * 1024  # the spammer's output was bounded
