@@ -284,7 +284,7 @@ def import_csv(store: Store, path: Path) -> list[dict[str, Any]]:
     from grader.ops.roster import read_table, resolve_columns
 
     path = Path(path)
-    header, table = read_table(path, "decisions")
+    header, table = read_table(path, "decisions", extra_cells=True)  # reported below
     aliases = {c: (c,) for c in CSV_COLUMNS}
     cols = resolve_columns(header, aliases, ("a", "b", "state", "reviewer"), path, "decisions")
     students = {s["student"] for s in store.submissions()}

@@ -43,6 +43,7 @@ from typing import Any
 from diagnostics.text import csv_safe
 from grader.errors import CourseError, InputFileError
 from grader.ops.roster import Roster, read_table, resolve_columns
+from grader.ops.tables import header_key
 
 __all__ = [
     "FINAL_KEYS_HINT",
@@ -254,15 +255,42 @@ def final_rules_problems(table: Any, text: str) -> tuple[FinalRules, list[str]]:
 
 # --------------------------------------------------------------------------- components
 
+#: words of a header that holds points (a column gradebox would otherwise leave unread)
+_GRADE_WORDS = ("bonus", "exam", "lab", "proiect", "project", "test", "deduc", "depunct",
+                "punct", "point", "nota", "grade", "penal")
+
+
+def _unused_grade_columns(header: list[str], cols: dict[str, int],
+                          aliases: dict[str, tuple[str, ...]], path: Path) -> list[str]:
+    """A problem per column that looks like points but that no component reads ('Bonus curs
+    2' read as nothing would lower a final grade without a word); name, group, e-mail and
+    note columns are left alone."""
+    used = set(cols.values())
+    accepted = sorted({n for names in aliases.values() for n in names} | set(aliases))
+    problems = []
+    for i, name in enumerate(header):
+        key = header_key(name)
+        if (i in used or not key or "final" in key
+                or not any(w in key for w in _GRADE_WORDS)):
+            continue
+        close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(f"{path}:1  column {name!r} is not a component gradebox reads{hint}; "
+                        "rename it to one of the accepted names (docs/operations.md) or delete "
+                        "it")
+    return problems
+
+
 _COMPONENT_ALIASES: dict[str, tuple[str, ...]] = {
-    "student": ("student", "student_id", "id", "username", "matricol"),
+    "student": ("student", "student_id", "id", "username", "matricol", "nr_matricol"),
     "exam": ("exam", "examen", "nota_examen", "exam_grade"),
     "project": ("project", "proiect", "project_grade", "nota_proiect"),
     "lab_test": ("lab_test", "test", "test_laborator", "labtest"),
     "presentation_deduction": ("presentation_deduction", "deduction", "presentation",
                                "depunctare", "penalty"),
-    "bonus_exam": ("bonus_exam", "exam_bonus", "bonus_curs"),
-    "bonus_lab": ("bonus_lab", "lab_bonus", "bonus_laborator"),
+    "bonus_exam": ("bonus_exam", "exam_bonus", "bonus_curs", "bonus_examen", "puncte_curs"),
+    "bonus_lab": ("bonus_lab", "lab_bonus", "bonus_laborator", "bonus_lab_uri",
+                  "puncte_laborator"),
     "attempt": ("attempt", "incercare", "attempt_no"),
 }
 
@@ -420,7 +448,7 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
     required = ("student", "exam", "lab_test", *rules.other_labs)
     cols = resolve_columns(header, aliases, required if project_grades is not None
                            else (*required, "project"), p, "components")
-    problems: list[str] = []
+    problems: list[str] = _unused_grade_columns(header, cols, aliases, p)
     out: list[Components] = []
     seen: dict[str, int] = {}
     for line, cells in rows:

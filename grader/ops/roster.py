@@ -267,10 +267,11 @@ class Roster:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: str | Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_table(path: str | Path, what: str, *, extra_cells: bool = False
+               ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and ``(line, cells)`` rows of a user CSV (:func:`grader.ops.tables.read_table`:
     UTF-8/UTF-16/cp1250, ``,`` ``;`` or tab separated)."""
-    table = tables.read_table(path, what)
+    table = tables.read_table(path, what, extra_cells=extra_cells)
     return table.header, table.rows
 
 

@@ -115,7 +115,7 @@ def _delimiter(text: str) -> str:
     return max(_DELIMITERS, key=cells)
 
 
-def read_table(path: str | Path, what: str) -> Table:
+def read_table(path: str | Path, what: str, *, extra_cells: bool = False) -> Table:
     """Read a small user CSV with the conventions of this module.
 
     Parameters
@@ -124,6 +124,10 @@ def read_table(path: str | Path, what: str) -> Table:
         The CSV file.
     what : str
         What the file is ("roster", "adjustments", "leaderboard" ...), for the messages.
+    extra_cells : bool, default=False
+        Keep rows with more non-empty cells than the header (the caller reports them with its
+        own problems); by default they are an error, since the cells beyond the header would
+        be dropped without a word.
 
     Returns
     -------
@@ -132,7 +136,8 @@ def read_table(path: str | Path, what: str) -> Table:
     Raises
     ------
     InputFileError
-        The file is missing, too large, empty, or not valid CSV (naming the line).
+        The file is missing, too large, empty, or not valid CSV, or a row has more cells
+        than the header (naming the lines).
 
     Examples
     --------
@@ -171,6 +176,18 @@ def read_table(path: str | Path, what: str) -> Table:
     except csv.Error as exc:
         raise InputFileError(f"{p}:{reader.line_num}: {what} file is not valid CSV: {exc}",
                              hint="check the quotes on that line") from None
+    # A cell beyond the header's would be dropped without a word: in a comma-separated file
+    # the usual cause is a decimal comma (7,5 read as 7, and 5 as the next column's value)
+    width = len(header or [])
+    long_rows = [f"{p.name}:{line}  {len(cells)} cells, the header has {width}: "
+                 f"{delimiter.join(cells)!r}"
+                 for line, cells in rows if any(c for c in cells[width:])]
+    if long_rows and not extra_cells:
+        hint = ("a decimal comma splits a number in two in a comma-separated file: write 7.5, "
+                "quote it (\"7,5\"), or save the file with ';' as the separator"
+                if delimiter == "," else "remove the extra cells, or name their columns")
+        raise InputFileError(f"{p}: {len(long_rows)} row(s) of the {what} file have more cells "
+                             "than its header", problems=long_rows[:20], hint=hint)
     return Table(p, header or [], rows, codec, delimiter, notes)
 
 

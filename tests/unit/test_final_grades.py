@@ -195,6 +195,33 @@ def test_malformed_components_listed_with_lines(tmp_path, roster):
     assert any("no 'lab_test' column" in x for x in err.value.problems)
 
 
+def test_a_decimal_comma_in_a_comma_separated_file_is_an_error_not_a_shifted_row(tmp_path,
+                                                                                 roster):
+    # "7,5" unquoted in a comma-separated file: exam 7, and every later cell one column off
+    # (the last one dropped); the final grade came out a point lower without a word
+    p = tmp_path / "components.csv"
+    p.write_text("student,exam,project,lab_test,lab_other\nana,7,5,8,9,10\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster)
+    text = err.value.render()
+    assert "components.csv:2  6 cells, the header has 5" in text and "decimal comma" in text
+
+
+def test_a_points_column_no_component_reads_is_named(tmp_path, roster):
+    p = tmp_path / "components.csv"
+    p.write_text("Nr. matricol;Nume;Examen;Test laborator;Lab other;Bonus examen;Puncte extra "
+                 "seminar;Nota finala\nana;Ana;6;8;9;1;0,5;7\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster, project_grades={"ana": (8.0, 0.0)})
+    problems = err.value.problems
+    # 'Bonus examen' is now read (an accepted name); 'Puncte extra seminar' is read by nothing
+    assert len(problems) == 1 and "'Puncte extra seminar' is not a component" in problems[0]
+    p.write_text("Nr. matricol;Nume;Examen;Test laborator;Lab other;Bonus examen;Nota finala\n"
+                 "ana;Ana;6;8;9;1;7\n", encoding="utf-8")
+    comps = load_components(p, RULES, roster, project_grades={"ana": (8.0, 0.0)})
+    assert comps[0].bonus_exam == D("1")
+
+
 def test_project_grade_from_the_batch_grades_csv(tmp_path, roster):
     grades = tmp_path / "grades.csv"
     grades.write_text("student,status,score,rank,grade,band,base_grade,deduction\n"
