@@ -1,6 +1,7 @@
 """E-mailed submissions → ``submissions/<student>/`` folders, with a report of every message.
 
-Flow: read the mailbox (an ``.mbox`` file or a folder of ``.eml`` files) → for each message,
+Flow: read the mailbox (an ``.mbox`` file, a folder of ``.eml`` files or a Maildir) → for each
+message,
 match the sender through the roster and pull out its files (``.py`` code, ``.pdf``
 documentation, ``kaggle_submission.csv``; ``.zip`` attachments are opened safely) → decide per
 student which message counts (the latest by receiving time unless told otherwise; late,
@@ -241,8 +242,14 @@ def read_mailbox(path: str | Path, limits: IntakeLimits = IntakeLimits()
 
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.suffix.lower() == ".eml" and f.is_file())
+        # a Maildir (cur/, new/, tmp/: one file per message, named from its delivery time)
+        boxes = [p / d for d in ("cur", "new") if (p / d).is_dir()]
+        if not files and boxes and (p / "tmp").is_dir():
+            files = sorted((f for d in boxes for f in d.iterdir()
+                            if f.is_file() and not f.name.startswith(".")), key=lambda f: f.name)
         if not files:
-            raise InputFileError(f"mailbox folder {p} holds no .eml files",
+            raise InputFileError(f"mailbox folder {p} holds no .eml files (and is no Maildir "
+                                 "with messages in cur/ or new/)",
                                  hint="export the messages as .eml files, or pass an .mbox file")
         for i, f in enumerate(files, 1):
             if f.stat().st_size > limits.max_message_bytes:
@@ -870,7 +877,6 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
         raise InputFileError(f"--keep {keep!r} is not 'latest' or 'first'",
                              hint="use --keep latest (default) or --keep first")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     policy = _Policy(roster, deadline, limits, authserv_id,
                      frozenset(str(a).strip() for a in accept_quarantined))
     held: dict[str, int] = {}  # bytes of files held per student, over all their messages
@@ -880,6 +886,7 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
         raise InputFileError(f"mailbox {mailbox_path} holds no messages",
                              hint="check that the right mailbox was exported")
     _decide(outcomes, keep)
+    out.mkdir(parents=True, exist_ok=True)  # only once the mailbox was read
     manifest_path = out / MANIFEST_NAME
     try:
         manifest_old = json.loads(manifest_path.read_text())

@@ -284,6 +284,21 @@ def test_eml_folder_and_date_fallbacks(tmp_path):
     assert (tmp_path / "subs" / "ana" / "soluție.py").read_text() == "print('ș')\n"
 
 
+def test_a_maildir_is_read_like_a_folder_of_messages(tmp_path):
+    # what mail servers and fetchmail/offlineimap store: cur/ new/ tmp/, one file a message
+    import mailbox
+
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana Pop,ana@x.ro\nbob,Bob,bob@x.ro\n")
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    box.add(demo_message("ana@x.ro", "p", T0, {"main.py": b"print(1)\n"}))
+    box.add(demo_message("bob@x.ro", "p", T0, {"main.py": b"print(2)\n"}))
+    res = run_intake(tmp_path / "Maildir", load_roster(roster_path), tmp_path / "subs")
+    assert sorted((o.student, o.status) for o in res.outcomes) == [
+        ("ana", "accepted"), ("bob", "accepted")]
+    assert (tmp_path / "subs" / "bob" / "main.py").read_text() == "print(2)\n"
+
+
 def test_bad_mailboxes_and_options(tmp_path):
     roster_path = tmp_path / "roster.csv"
     roster_path.write_text("student,name,email\nana,Ana,ana@x.ro\n")
@@ -297,6 +312,7 @@ def test_bad_mailboxes_and_options(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputFileError, match="no .eml files"):
         run_intake(tmp_path / "empty", roster, tmp_path / "o")
+    assert not (tmp_path / "o").exists()  # a mailbox that cannot be read leaves no folder
     with pytest.raises(InputFileError, match="--keep"):
         run_intake(bad, roster, tmp_path / "o", keep="newest")
     with pytest.raises(InputFileError, match="no time zone"):
