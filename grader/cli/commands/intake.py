@@ -6,7 +6,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("mailbox", help="an .mbox file or a folder of .eml files")
+    parser.add_argument("mailbox", help="an .mbox file, a folder of .eml files, or a Maildir")
     parser.add_argument("--roster", required=True, help="roster.csv (student,name,email,...)")
     parser.add_argument("--out", required=True, help="the submissions folder to fill")
     parser.add_argument("--keep", choices=("latest", "first"), default="latest",
