@@ -258,6 +258,8 @@ def test_markdown_feedback_keeps_submission_text_inert(rendered):
     assert fence and HOSTILE_LOG in fence.group(2)  # the log is shown as code, verbatim
     outside = md.replace(fence.group(0), "")
     assert "<" not in outside and "&lt;script&gt;" in outside
+    # never an entity inside a code span, where Markdown shows it as typed ("&lt;module&gt;")
+    assert not re.search(r"`[^`\n]*&(lt|gt|amp|#34|#39);[^`\n]*`", outside), outside
     from reports.render import _md_text
 
     assert str(_md_text("[win](http://x) *b* a|b")) == r"\[win\](http://x) \*b\* a\|b"
