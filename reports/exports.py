@@ -31,6 +31,7 @@ COLUMNS: dict[str, Callable[[StudentRow], Any]] = {
     "status": lambda s: s.status,
     "public_score": lambda s: s.public,
     "private_score": lambda s: s.private,
+    "score": lambda s: s.private,  # grades.csv's name for the private score
     "rank": lambda s: s.rank,
     "band": lambda s: s.band,
     "base_grade": _g("base_grade"),
@@ -39,6 +40,7 @@ COLUMNS: dict[str, Callable[[StudentRow], Any]] = {
     "above_baseline": lambda s: None if (s.grade or {}).get("above_baseline") is None
     else bool(s.grade["above_baseline"]),
     "note": lambda s: (s.grade or {}).get("note") or "",
+    "integrity": lambda s: (s.grade or {}).get("integrity") or "",
     "message": lambda s: s.message,
     "similarity_max": lambda s: s.sim_max,
     "similarity_flagged": lambda s: s.sim_max is not None,
