@@ -514,10 +514,13 @@ def load_components(path: str | Path, rules: FinalRules = FinalRules(),
             bonus_lab=values.get("bonus_lab") or Decimal(0), attempt=attempt, line=line,
             project_note=project_note))
     if problems:
+        numbers = any("not a number" in x or "out of range" in x for x in problems)
         raise InputFileError(f"components {p} has {len(problems)} problem(s)",
                              problems=problems,
-                             hint="grades are numbers from 0 to 10 (4.99 or 4,99); leave a "
-                                  "cell empty when the grade is not known yet")
+                             hint="fix each line above and run again" + (
+                                 "; grades are numbers from 0 to 10 (4.99 or 4,99), and a "
+                                 "cell stays empty when the grade is not known yet"
+                                 if numbers else ""))
     return out
 
 
