@@ -80,16 +80,18 @@ class Stopped(KeyboardInterrupt):
 
 
 def _install_stop_handlers() -> None:
-    """SIGTERM and SIGHUP raise :class:`Stopped` (once: a second one during the cleanup is
-    ignored). A signal the caller ignores (``nohup``) stays ignored."""
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` once: any of them during the cleanup
+    that follows is ignored (a second Ctrl-C, or a TERM after it, interrupted the killing of
+    the sandboxes: a traceback, and containers left running). A signal the caller ignores
+    (``nohup``, a background job's SIGINT) stays ignored."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
-        for name in ("SIGTERM", "SIGHUP"):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
         raise Stopped(signal.Signals(signum).name)
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, stop)

@@ -76,7 +76,7 @@ def _stop_in_a_terminal(tmp_path, signame: str, backend: str) -> tuple[str, obje
 
     course_dir = make_course(tmp_path / "course", time_limit_s=60)
     # names no other test uses: the leftover scan looks at the whole machine
-    nappers = [f"napper_{backend}_{signame.lower()}_{i}" for i in range(3)]
+    nappers = [f"napper_{backend}_{signame.lower().replace('+', '_')}_{i}" for i in range(3)]
     subs = write_submissions(tmp_path / "subs", {"a_quick": honest(0.5),
                                                  **{n: SLEEPER for n in nappers}})
     out = tmp_path / "out"
@@ -89,7 +89,7 @@ def _stop_in_a_terminal(tmp_path, signame: str, backend: str) -> tuple[str, obje
             # a terminal's shell leaves these at their defaults; under 'nohup' (a CI script)
             # this test process ignores SIGHUP, and the grader rightly keeps an ignored signal
             # ignored, which is not the case tested here
-            for name in ("SIGHUP", "SIGTERM"):
+            for name in ("SIGHUP", "SIGTERM", "SIGINT"):
                 signal.signal(getattr(signal, name), signal.SIG_DFL)
             os.execv(sys.executable, argv)
         finally:
@@ -111,13 +111,17 @@ def _stop_in_a_terminal(tmp_path, signame: str, backend: str) -> tuple[str, obje
             running = [c for c in _containers(nappers) if c.endswith("running")]
             assert running, _containers(nappers)
         started = time.time()
-        os.kill(pid, getattr(signal, signame))
+        first, *more = signame.split("+")  # "SIGINT+SIGINT+SIGTERM": a burst, 50 ms apart
+        os.kill(pid, getattr(signal, first))
+        for name in more:
+            time.sleep(0.05)
+            os.kill(pid, getattr(signal, name))
         status = 0
         while time.time() - started < 30 and not waited:
             waited, status = os.waitpid(pid, os.WNOHANG)
             time.sleep(0.05)
         assert waited, f"grader still running 30 s after {signame}"
-        assert os.waitstatus_to_exitcode(status) == STOP_SIGNALS[signame]
+        assert os.waitstatus_to_exitcode(status) == STOP_SIGNALS[first]
         assert STOP_SIGNALS == {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
         _, alive = psutil.wait_procs(sandboxes, timeout=10)
         assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
@@ -152,3 +156,14 @@ def test_sigterm_on_docker_removes_the_running_containers(tmp_path, docker_sandb
     text, out, _ = _stop_in_a_terminal(tmp_path, "SIGTERM", "docker")
     assert _finished(out) == {"a_quick"}
     assert "interrupted (SIGTERM): finished results are kept" in text
+
+
+@pytest.mark.docker
+def test_a_burst_of_stop_signals_still_stops_cleanly(tmp_path, docker_sandbox):
+    """Ctrl-C, Ctrl-C again and a TERM within 0.1 s (an impatient user, then a supervisor):
+    the first one stops the batch, the others do not interrupt the cleanup (they gave a
+    traceback and left containers running)."""
+    text, out, _ = _stop_in_a_terminal(tmp_path, "SIGINT+SIGINT+SIGTERM", "docker")
+    assert _finished(out) == {"a_quick"}
+    assert "interrupted (SIGINT): finished results are kept" in text
+    assert "Traceback" not in text and "Exception ignored" not in text, text[-3000:]
