@@ -246,6 +246,9 @@ class DaskExecutor:
         Times a run is retried after its worker died or failed on the machine's side.
     connect_timeout_s : float, default=20
         How long to wait for the scheduler, at the start and after a lost connection.
+    worker_wait_s : float, default=300
+        How long to wait for a first worker when none is connected (then the batch stops
+        with a clear error, its finished results kept).
     log : callable(str), optional
         Where notes go (default: standard error).
 
@@ -267,11 +270,12 @@ class DaskExecutor:
 
     def __init__(self, scheduler_address: str | None, *, placement: str = "auto",
                  retries: int = 1, connect_timeout_s: float = 20.0,
-                 log: Callable[[str], None] | None = None):
+                 worker_wait_s: float = 300.0, log: Callable[[str], None] | None = None):
         self.scheduler_address = scheduler_address
         self.placement = placement
         self.retries = retries
         self.connect_timeout_s = connect_timeout_s
+        self.worker_wait_s = worker_wait_s
         self.log = log
         self._client = None
         self._futures: dict[Any, RunTask] = {}
@@ -299,6 +303,12 @@ class DaskExecutor:
         kw: dict[str, Any] = {"timeout": self.connect_timeout_s, "set_as_default": False}
         if Path(addr).is_file():
             kw["scheduler_file"] = addr
+        elif "://" not in addr and (addr.endswith(".json") or "/" in addr):
+            # a path, not an address: it would be dialled as one ("missing port number")
+            raise SchedulerUnavailable(
+                f"the scheduler file {addr} does not exist",
+                hint="pass the file 'dask scheduler --scheduler-file FILE' writes, once the "
+                     "scheduler runs, or its address tcp://HOST:8786 (docs/cluster.md)")
         else:
             kw["address"] = addr
         try:
@@ -329,8 +339,16 @@ class DaskExecutor:
         workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
         if not workers:
             self._say(f"note: no Dask workers are connected to {self.scheduler_address} yet; "
-                      "runs wait for them")
-            return
+                      f"waiting up to {self.worker_wait_s:g} s for one")
+            try:  # the data is placed on the workers first: it needs one
+                client.wait_for_workers(1, timeout=self.worker_wait_s)
+            except TimeoutError:
+                raise SchedulerUnavailable(
+                    f"no Dask worker joined the scheduler at {self.scheduler_address} within "
+                    f"{self.worker_wait_s:g} s", hint="start workers with 'dask worker "
+                    f"{self.scheduler_address}' (docs/cluster.md), then run the same command "
+                    "again: finished results are kept") from None
+            workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
         need = max((t.limits.gpus for t in tasks), default=0)
         have = max((w.get("resources", {}).get(GPU_RESOURCE, 0) for w in workers), default=0)
         if need and have < need:

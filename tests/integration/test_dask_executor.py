@@ -137,8 +137,9 @@ class Cluster:
             wenv = {**CHILD_ENV, "GRADER_STAGING_DIR": str(self.base / f"staging-{name}"),
                     **{k: v for k, v in extra.items() if k != "resources"}}
             self.workers[name] = self._spawn(args, wenv, name)
-        with Client(self.address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(len(workers), timeout=90)
+        if workers:
+            with Client(self.address, timeout=30, set_as_default=False) as client:
+                client.wait_for_workers(len(workers), timeout=90)
         return self
 
     def _spawn(self, argv: list, env: dict, label: str) -> subprocess.Popen:
@@ -602,3 +603,26 @@ def test_a_machine_side_failure_is_retried_then_reported_not_stored(cluster, tmp
     assert broken.verdict["status"] == "sandbox_broken" and broken.attempts == 2
     assert "SandboxUnavailable" in broken.verdict["message"]
     assert "no-such-backend" in broken.verdict["message"]
+
+
+def test_a_scheduler_without_workers_or_a_missing_scheduler_file_is_a_clear_error(tmp_path):
+    """No worker ever joins: a clear error after the wait, not Dask's scatter traceback; a
+    scheduler file that does not exist is named at once, not dialled as an address."""
+    from grader.executors.dask import DaskExecutor, SchedulerUnavailable
+
+    _need_engines()
+    started = time.time()
+    with pytest.raises(SchedulerUnavailable, match="scheduler file .* does not exist"):
+        DaskExecutor(str(tmp_path / "no-such-scheduler.json"))._connect()
+    assert time.time() - started < 5
+    c = Cluster(tmp_path / "empty").start({})
+    try:
+        ex = DaskExecutor(c.address, worker_wait_s=2, log=lambda s: None)
+        client = ex._connect()
+        try:
+            with pytest.raises(SchedulerUnavailable, match="no Dask worker joined"):
+                ex._check_capacity(client, [])
+        finally:
+            client.close()
+    finally:
+        c.stop()
