@@ -34,6 +34,7 @@ from grader.batch.outputs import (
 from grader.batch.runs import make_task, resolve_backend, run_key, run_tasks
 from grader.batch.scores import baseline_score, grade_batch, optimum_score, score_runs
 from grader.course import Course
+from grader.errors import SubmissionsError
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.preflight import PreflightReport, run_preflight
 from grader.store import Store
@@ -79,10 +80,17 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
         store.put_submissions(_submission_rows(entries))
         accepted = [e for e in entries if isinstance(e, Submission)]
         store.delete_runs_except(e.student for e in accepted)
+        unknown = sorted(set(opts.rerun) - {e.student for e in accepted})
+        if unknown:
+            raise SubmissionsError(
+                f"--rerun names {len(unknown)} student(s) without an accepted submission in "
+                f"{submissions_dir}", problems=unknown,
+                hint="use the ids of grades.csv's student column")
         done = store.finished_run_keys()
         tasks = [t for t in (_task_or_failure(s, course, backend, store, environment)
                              for s in accepted)
-                 if t is not None and done.get(t.student) != t.run_key]
+                 if t is not None and (done.get(t.student) != t.run_key
+                                       or t.student in opts.rerun)]
         summary.reused = len(accepted) - len(tasks)
         say(f"{course.name}: {len(entries)} submissions ({len(entries) - len(accepted)} rejected), "
             f"{len(tasks)} to run, {summary.reused} already graded; backend {backend}, "

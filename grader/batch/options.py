@@ -25,6 +25,8 @@ class BatchOptions:
     adjustments: Path | None = None     # adjustments.csv (deductions)
     kaggle_dir: Path | None = None      # <student>.csv: predictions uploaded to Kaggle
     quiet: bool = False
+    #: students whose finished runs are run again (a machine fault stored as their error)
+    rerun: tuple[str, ...] = ()
 
 
 @dataclass

@@ -513,8 +513,9 @@ class DaskExecutor:
 
 
 def _died_message(workers: list[str]) -> str:
-    where = ", ".join(workers) if workers else "unknown workers"
-    return (f"the machine running this program failed {max(1, len(workers))} time(s) "
-            f"({where}), so it was given up after one retry; this happens when a node crashes "
-            "or the program exhausts the machine outside the sandbox's limits")
+    # for the student too: the workers' addresses stay in the verdict's dask_attempts
+    return (f"the machine running this program failed {max(1, len(workers))} time(s), so it "
+            "was given up after one retry: a node crashed, or the program exhausted the "
+            "machine outside the sandbox's limits (the instructor can run it again with "
+            "'grader run ... --rerun STUDENT')")
 

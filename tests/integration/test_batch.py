@@ -311,6 +311,14 @@ def test_late_submission_is_compared_without_redoing_the_class(tmp_path, bwrap_s
     for key, row in full.items():
         if "eve" in key:
             assert pairs[key]["score"] == row["score"]
+    # --rerun runs a finished student again (a machine fault stored as their error), only them
+    said.clear()
+    again = run_batch(course, subs, out, BatchOptions(**opts, rerun=("cri",)), log=said.append)
+    assert again.ran == 1 and any("1 to run" in s for s in said), said
+    from grader.errors import SubmissionsError
+
+    with pytest.raises(SubmissionsError, match="--rerun names 1 student"):
+        run_batch(course, subs, out, BatchOptions(**opts, rerun=("nobody",)))
     # a student whose submission left the folder is dropped, and the run says who
     import shutil
 

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kaggle-dir", type=Path, default=None, metavar="DIR",
                         help="<student>.csv: the predictions each student uploaded to Kaggle "
                              "(reproduction check; 'grader intake --kaggle-dir' writes it)")
+    parser.add_argument("--rerun", nargs="+", default=(), metavar="STUDENT",
+                        help="run these students' programs again even though their runs "
+                             "finished (e.g. after a machine fault stored as their error)")
     parser.add_argument("--no-similarity", action="store_true")
     parser.add_argument("--no-reports", action="store_true")
 
@@ -52,6 +55,6 @@ def run(args: argparse.Namespace) -> int:
     summary = run_batch(course, args.submissions, args.out, BatchOptions(
         backend=args.backend, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
         reference=args.reference, similarity=not args.no_similarity,
-        reports=not args.no_reports, kaggle_dir=args.kaggle_dir,
+        reports=not args.no_reports, kaggle_dir=args.kaggle_dir, rerun=tuple(args.rerun),
         adjustments=Path(adjustments) if adjustments else None))
     return 2 if summary.stage_errors else 0
