@@ -574,6 +574,15 @@ def _extract(msg: EmailMessage, limits: IntakeLimits, budget: int | None = None
         left -= len(content)
         files[rel] = content
 
+    # attachments inside a forwarded message (message/rfc822): someone else's mail, perhaps
+    # another student's work; said, never hidden
+    forwarded: dict[int, str] = {}
+    for part in _walk(msg):
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            for inner in part.get_payload():
+                if isinstance(inner, email.message.Message):
+                    sender = str(inner.get("From", "") or "an unknown sender")[:200]
+                    forwarded.update((id(q), sender) for q in _walk(inner))  # type: ignore
     for part in _walk(msg):
         if part.is_multipart():
             continue
@@ -581,6 +590,9 @@ def _extract(msg: EmailMessage, limits: IntakeLimits, budget: int | None = None
         if not raw_name:
             continue
         seen.append(raw_name)
+        if id(part) in forwarded:
+            notes.append(f"attachment {raw_name!r} comes from a forwarded message from "
+                         f"{forwarded[id(part)]!r}: check that it is this student's own work")
         base = raw_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
         if not base or base.startswith(".") or not _SAFE_PART.match(base):
             notes.append(f"attachment {raw_name!r} has an unusable name; skipped")

@@ -365,3 +365,21 @@ def test_oversized_message_is_not_parsed(tmp_path):
     assert [o.status for o in res.outcomes] == ["accepted", "invalid"]
     assert res.outcomes[1].reason == "message larger than 20000 bytes"
     assert (tmp_path / "subs" / "ana" / "main.py").read_bytes() == b"print(1)\n"
+
+
+def test_code_from_a_forwarded_message_is_noted_with_its_sender(tmp_path):
+    # Ilinca forwards Stefan's mail with his main.py: taken as hers, but never silently
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nilinca,Ilinca,ilinca@x.ro\n"
+                           "stefan,Stefan,stefan@x.ro\n")
+    inner = demo_message("stefan@x.ro", "proiect", T0, {"main.py": b"print('stefan')\n"})
+    outer = demo_message("ilinca@x.ro", "Fwd: proiect", T0 + timedelta(hours=1), {})
+    outer.add_attachment(inner)
+    box = tmp_path / "eml"
+    box.mkdir()
+    (box / "01.eml").write_bytes(outer.as_bytes())
+    res = run_intake(box, load_roster(roster_path), tmp_path / "subs")
+    (out,) = res.outcomes
+    assert out.student == "ilinca" and out.status == "accepted"
+    assert any("forwarded message from" in n and "stefan@x.ro" in n for n in out.notes), \
+        out.notes
