@@ -14,7 +14,7 @@ from pathlib import Path
 
 from similarity.features import FileFeatures, extract_file
 
-__all__ = ["Submission", "python_files", "load_submission", "children", "SOURCE_KINDS"]
+__all__ = ["Submission", "python_files", "load_submission", "children", "clashes", "SOURCE_KINDS"]
 
 SOURCE_KINDS = ("peer", "archive", "web")
 
@@ -69,6 +69,15 @@ def load_submission(name: str, kind: str, path: Path, *, max_bytes: int, max_fil
     for f in feats:
         notes.extend(f"{f.name}: {n}" for n in f.notes)
     return Submission(name=name, kind=kind, path=path, files=feats, notes=notes)
+
+
+def clashes(folder: Path) -> list[str]:
+    """Names that are both a ``.py`` file and a folder in ``folder`` (``bo.py`` and ``bo/``):
+    :func:`children` keeps the first, so the caller must say so."""
+    names = [p.name if p.is_dir() else p.stem for p in folder.iterdir()
+             if not p.name.startswith(".") and not p.is_symlink()
+             and (p.is_dir() or (p.is_file() and p.suffix == ".py"))]
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 def children(folder: Path) -> Mapping[str, Path]:

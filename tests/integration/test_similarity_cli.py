@@ -65,6 +65,15 @@ def test_cli_reads_every_child_and_reports_user_errors(tmp_path):
     assert "nope" in res.stderr and "ana" in res.stderr
     res = grader("similarity", str(a), "--out", str(out), "--min-score", "2")
     assert res.returncode == 1 and "min_score" in res.stderr and "Traceback" not in res.stderr
+    # a file and a folder of one name: both named (the file was dropped without a word)
+    (b / "bob.py").write_text(src)
+    res = grader("similarity", str(b), "--out", str(out))
+    assert res.returncode == 1 and "bob: both" in res.stderr and "Traceback" not in res.stderr
+    # --out a file: said before the comparison, not a traceback after it
+    (b / "bob.py").unlink()
+    res = grader("similarity", str(a), str(b), "--out", str(b / "notes.txt"))
+    assert res.returncode == 1 and "is a file, not a folder" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_students_are_named_as_grader_run_names_them(tmp_path):

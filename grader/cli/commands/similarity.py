@@ -39,13 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def collect(paths: list[Path]) -> dict[str, Path]:
     """Student name -> submission path for every immediate child of every PATH."""
     from grader.names import normalize_id
-    from similarity.corpora import children
+    from similarity.corpora import children, clashes
 
     problems, found, origin = [], {}, {}
     for root in paths:
         if not root.is_dir():
             problems.append(f"{root}: not a folder")
             continue
+        problems += [f"{name}: both {root / (name + '.py')} and the folder {root / name}"
+                     for name in clashes(root)]
         for child, p in children(root).items():
             name = normalize_id(child)  # the student's id, as grader run has it
             if name in found:
@@ -86,6 +88,12 @@ def _run(args: argparse.Namespace) -> int:
     from diagnostics.progress import StageProgress
     from similarity import SimilarityOptions, compare, write_outputs
 
+    if args.out.exists() and not args.out.is_dir():  # found now, not after the comparison
+        from grader.errors import GraderError
+
+        raise GraderError(f"--out {args.out} is a file, not a folder",
+                          hint="give a folder for pairs.csv, pairs.json and clusters.csv (it "
+                               "is created if missing)")
     subs = collect(args.paths)
     options = SimilarityOptions.resolve(threshold=args.threshold, min_score=args.min_score)
     progress = StageProgress()  # on stderr, and only for stages that take a while
