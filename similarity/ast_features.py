@@ -80,6 +80,14 @@ def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         lines = text.splitlines(keepends=True)
         stop = getattr(exc, "lineno", None) or len(lines)
+        # First read each offending line as ``pass`` (same indentation): one Python 2
+        # ``print "x"`` near the end must not cost the structure of the rest, which a copy
+        # shares line for line; a few lines at most, fewer on large files (a parse each).
+        tree, blanked = _parse_blanking(lines, stop, 3 if len(text) > 200_000 else 12)
+        if tree is not None:
+            shown = ", ".join(map(str, blanked))
+            return tree, (f"syntax error near line {stop}; line{'s' * (len(blanked) > 1)} "
+                          f"{shown} read as 'pass', the rest of the structure kept")
         # Halve the prefix until it parses: at most log2(n) attempts on a broken file.
         end = max(stop - 1, 0)
         while end > 0:
@@ -89,6 +97,29 @@ def parse_tolerant(text: str) -> tuple[ast.AST | None, str | None]:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 end //= 2
         return None, f"syntax error near line {stop}; no structure could be parsed"
+
+
+def _parse_blanking(lines: list[str], first: int, attempts: int
+                    ) -> tuple[ast.AST | None, list[int]]:
+    """The tree of ``lines`` with each line a syntax error names replaced by ``pass`` at its
+    indentation, line by line (``first`` the first such line), up to ``attempts`` lines;
+    (None, []) when that does not make it parse."""
+    lines = list(lines)
+    blanked: list[int] = []
+    bad: int | None = first
+    for _ in range(attempts):
+        if not bad or bad > len(lines) or bad in blanked:
+            return None, []
+        line = lines[bad - 1]
+        lines[bad - 1] = line[:len(line) - len(line.lstrip(" \t"))] + "pass\n"
+        blanked.append(bad)
+        try:
+            return ast.parse("".join(lines)), blanked
+        except (SyntaxError, ValueError) as exc:
+            bad = getattr(exc, "lineno", None)
+        except (RecursionError, MemoryError):
+            return None, []
+    return None, []
 
 
 def _h(s: str) -> int:

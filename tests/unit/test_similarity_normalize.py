@@ -78,6 +78,20 @@ def test_syntax_error_keeps_structure_before_the_error():
     assert sum(ast_feature_counts(tree).values()) > 0
 
 
+def test_one_python_2_line_near_the_end_keeps_the_rest_of_the_structure():
+    # a copy with one `print "x"` added at line 71 kept only lines 1-17 (the prefix was halved
+    # until it parsed) and was no longer flagged; now that line alone is read as `pass`
+    body = "".join(f"def f{i}(x):\n    y = x * {i}\n    return y + {i}\n\n" for i in range(20))
+    clean = body + "def main():\n    return f1(2)\n"
+    broken = body + "def main():\n    print 'predicting'\n    return f1(2)\n"
+    tree, note = parse_tolerant(broken)
+    assert "line 82 read as 'pass'" in note, note
+    full = ast_feature_counts(parse_tolerant(clean)[0])
+    kept = ast_feature_counts(tree)
+    shared = sum((full & kept).values()) / sum(full.values())
+    assert shared > 0.95, shared
+
+
 @pytest.mark.parametrize("content, note", [
     (b"", None),
     (b"\x00\x01\x02\xff\xfe binary \x00 junk", "NUL"),
