@@ -143,8 +143,14 @@ def decode_source(data: bytes, max_bytes: int) -> tuple[str, list[str]]:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            text = data.decode("utf-8", errors="replace")
-            notes.append("not valid UTF-8; undecodable bytes replaced")
+            # a Windows editor's 8-bit file: read it in the course's code page, so its
+            # identifiers match a UTF-8 copy's letter for letter (U+FFFD in a name would
+            # break the parse and hide the copy's structure); Latin-1 reads anything else
+            try:
+                text, name = data.decode("cp1250"), "Windows-1250"
+            except UnicodeDecodeError:
+                text, name = data.decode("latin-1"), "Latin-1"
+            notes.append(f"not valid UTF-8; read as {name}")
     return text, notes
 
 
