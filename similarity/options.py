@@ -249,7 +249,8 @@ class SimilarityOptions:
         ``min_score`` above the default threshold raises the threshold with it (flagged pairs are
         always reported). Both given: taken as given (and checked)."""
         default = cls()
-        if threshold is None and min_score is not None:
+        if threshold is None and min_score is not None and 0 <= min_score <= 1:
+            # (an impossible min_score is left for the check to name, not the threshold)
             threshold = max(default.threshold, min_score)
         if min_score is None and threshold is not None:
             min_score = min(default.min_score, threshold)

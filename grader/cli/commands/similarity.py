@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web", type=Path, default=None, metavar="P",
                         help="folder of known web sources (tutorials)")
     parser.add_argument("--min-score", type=float, default=None, metavar="S",
-                        help="report pairs scoring at least S (default 0.15)")
+                        help="report every pair scoring at least S (default 0.15), and "
+                             "below it the pairs above the class's noise floor (classes "
+                             "under 500 pairs: every pair)")
     parser.add_argument("--threshold", type=float, default=None, metavar="T",
                         help="flag pairs scoring at least T (default 0.45)")
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
@@ -96,6 +98,9 @@ def _run(args: argparse.Namespace) -> int:
                                "is created if missing)")
     subs = collect(args.paths)
     options = SimilarityOptions.resolve(threshold=args.threshold, min_score=args.min_score)
+    if args.threshold is None and options.threshold != SimilarityOptions().threshold:
+        print(f"note: the threshold is raised to --min-score {options.threshold:g} (flagged "
+              "pairs are always reported)", file=sys.stderr)
     progress = StageProgress()  # on stderr, and only for stages that take a while
     try:
         result = compare(subs, template=args.template, archive=args.archive, web=args.web,
