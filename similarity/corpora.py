@@ -40,12 +40,17 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     if path.is_file():
         return [(path, path.name)], notes
     found: list[tuple[Path, str]] = []
+    links = 0
     for root, dirs, files in os.walk(path, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         for f in sorted(files):
             p = Path(root) / f
-            if f.endswith(".py") and not p.is_symlink() and p.is_file():
+            if p.is_symlink():
+                links += 1  # never followed: it may point anywhere on this machine
+            elif f.endswith(".py") and p.is_file():
                 found.append((p, p.relative_to(path).as_posix()))
+    if links:
+        notes.append(f"{links} link(s) skipped (links are never followed)")
     found.sort(key=lambda t: t[1])
     if not found:
         notes.append("no .py file found")
@@ -68,6 +73,8 @@ def load_submission(name: str, kind: str, path: Path, *, max_bytes: int, max_fil
             notes.append(f"{fname}: could not be read ({exc.strerror or exc})")
     for f in feats:
         notes.extend(f"{f.name}: {n}" for n in f.notes)
+    if feats and not any(f.tokens for f in feats):
+        notes.append("no code (empty files): nothing to compare")
     return Submission(name=name, kind=kind, path=path, files=feats, notes=notes)
 
 

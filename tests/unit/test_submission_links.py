@@ -109,3 +109,22 @@ def test_copy_checks_each_file_again_while_copying(course, tmp_path, monkeypatch
     with pytest.raises(CodeRefused, match="main.py .a hard link"):
         copy_code(src, dst, "eve")
     assert not (dst / "main.py").exists()
+
+
+def test_similarity_says_which_links_it_skipped_and_which_submissions_are_empty(course,
+                                                                                tmp_path):
+    # grader similarity on its own (no intake before it): a link is never followed, and
+    # neither it nor an empty file passes without a note
+    from similarity.corpora import load_submission
+
+    eve = tmp_path / "subs" / "eve"
+    eve.mkdir()
+    (eve / "main.py").write_text("print(1)\n")
+    (eve / "leak.py").symlink_to(course / "hidden" / "test_labels.csv")
+    sub = load_submission("eve", "peer", eve, max_bytes=100_000, max_files=50)
+    assert [f.name for f in sub.files] == ["main.py"]
+    assert "1 link(s) skipped (links are never followed)" in sub.notes
+    (tmp_path / "subs" / "tom.py").write_text("")
+    tom = load_submission("tom", "peer", tmp_path / "subs" / "tom.py", max_bytes=100_000,
+                          max_files=50)
+    assert "no code (empty files): nothing to compare" in tom.notes
