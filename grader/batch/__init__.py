@@ -62,6 +62,13 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
     backend = resolve_backend(course, opts.backend)
     environment = require_environment(course.root)  # refuses a declared, unbuilt one
     entries, preflight = _preflight(entries, environment, course, say)
+    accepted = [e for e in entries if isinstance(e, Submission)]
+    unknown = sorted(set(opts.rerun) - {e.student for e in accepted})
+    if unknown:  # before anything is stored
+        raise SubmissionsError(
+            f"--rerun names {len(unknown)} student(s) without an accepted submission in "
+            f"{submissions_dir}", problems=unknown,
+            hint="use the ids of grades.csv's student column")
     summary = BatchSummary(out)
     with Store(out / "grading.db") as store:
         store.set_meta(course=course.name, course_root=str(course.root),
@@ -78,14 +85,7 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
                 "(their files under runs/ stay; put the submission back and rerun to grade "
                 "it again)")
         store.put_submissions(_submission_rows(entries))
-        accepted = [e for e in entries if isinstance(e, Submission)]
         store.delete_runs_except(e.student for e in accepted)
-        unknown = sorted(set(opts.rerun) - {e.student for e in accepted})
-        if unknown:
-            raise SubmissionsError(
-                f"--rerun names {len(unknown)} student(s) without an accepted submission in "
-                f"{submissions_dir}", problems=unknown,
-                hint="use the ids of grades.csv's student column")
         done = store.finished_run_keys()
         tasks = [t for t in (_task_or_failure(s, course, backend, store, environment)
                              for s in accepted)

@@ -210,10 +210,14 @@ def run_reference_stage(course: Course, store: Store, scorer, out: Path, *,
     stored = {} if retrain else store.cached_reference(keys.values())
     cached = {n: stored[k] for n, k in keys.items() if _reusable(stored.get(k), deadline)}
     todo = [n for n in names if n not in cached]
-    say(f"reference: training {len(todo)} model(s): {', '.join(todo)}"
-        + (f"; {len(cached)} more unchanged since trained, taken from the store" if cached
-           else "") if todo else
-        f"reference: all {len(cached)} model(s) unchanged since trained, taken from the store")
+    if not todo:
+        say(f"reference: all {len(cached)} model(s) unchanged since trained, taken from the "
+            "store")
+    elif cached:
+        say(f"reference: training {len(todo)} model(s): {', '.join(todo)}; {len(cached)} "
+            "more unchanged since trained, taken from the store")
+    else:
+        say(f"reference: training {len(todo)} model(s): {', '.join(todo)}")
     for n in names:
         if n in cached:
             _say_result(say, cached[n], cached=True, metric=course.metric)

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     from grader.batch.outputs import write_grades_csv
     from grader.batch.scores import baseline_score, optimum_score, record_grading_inputs
-    from grader.grading import grade_scores
+    from grader.grading import SCORE_DIGITS, grade_scores
     from grader.scoring import Scorer
     from grader.store import Store
     from grader.validate import check_inputs, stored_reference_models
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from reports import baseline_words  # the mean of the training targets on regression
 
     print(f"{len(graded)} graded from {args.leaderboard.name} ({table.kind} format); baseline "
-          f"{baseline:.6g} ({baseline_words(source, course.task, course.metric)}); bands for "
+          f"{baseline:.{SCORE_DIGITS}g} ({baseline_words(source, course.task, course.metric)}); bands for "
           f"{len(graded)} participants")
     for note in table.matched_notes:
         print(terminal_safe(f"  matched {note}"))
