@@ -148,6 +148,8 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         return _reject(student, path, [path.name], f"{path.name} is a symbolic link",
                        "put the student's folder or file itself in the submissions folder")
     if path.is_file():
+        if _cased_py(path.name):
+            return _reject(student, path, [path.name], *_cased_py_problem([path.name]))
         if path.suffix != ".py":
             return _reject(student, path, [path.name], _why_not_py(path.name),
                            _hint_for(path.name))
@@ -169,6 +171,9 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     if odd:
         return _reject(student, path, files, f"{'; '.join(odd)}; only regular files with one "
                        "link are accepted", _COPY_HINT)
+    cased = [f for f in files if _cased_py(f)]
+    if cased:  # Main.PY runs, but no import finds Helper.PY, and nothing compares them
+        return _reject(student, path, files, *_cased_py_problem(cased))
     py = [f for f in files if f.endswith(".py")]
     other = [f for f in files if not f.endswith(".py") and Path(f).suffix.lower() not in DOC_SUFFIXES
              and Path(f).name != KAGGLE_FILE]
@@ -213,6 +218,19 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     return Submission(student, path, path, entry, tuple(py), hash_files(path, py),
                       kaggle if kaggle.is_file() and not kaggle.is_symlink() else None,
                       tuple(data))
+
+
+def _cased_py(name: str) -> bool:
+    """``Main.PY``, ``model.Py``: a Python file whose suffix is not the lower-case ``.py``."""
+    suffix = Path(name).suffix
+    return suffix.lower() == ".py" and suffix != ".py"
+
+
+def _cased_py_problem(names: list[str]) -> tuple[str, str]:
+    """The reason and hint for files named ``*.PY`` (Windows editors keep the case typed)."""
+    renames = ", ".join(f"{n} -> {str(Path(n).with_suffix('.py'))}" for n in names)
+    return (f"{', '.join(names)}: the suffix must be lower-case .py (Python imports and the "
+            "grader find only .py files)", f"rename {renames} and resubmit")
 
 
 def _looks_binary(p: Path) -> bool:

@@ -34,7 +34,8 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     """The ``.py`` files of a submission with their names inside it, and notes.
 
     A file is itself (whatever its suffix: it was named as a submission). A folder gives its
-    ``.py`` files in sorted order, skipping hidden folders, ``__pycache__`` and links.
+    ``.py`` files (``.PY`` too) in sorted order, skipping hidden folders, ``__pycache__`` and
+    links.
     """
     notes: list[str] = []
     if path.is_file():
@@ -47,7 +48,7 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
             p = Path(root) / f
             if p.is_symlink():
                 links += 1  # never followed: it may point anywhere on this machine
-            elif f.endswith(".py") and p.is_file():
+            elif f.lower().endswith(".py") and p.is_file():  # Main.PY too (Windows editors)
                 found.append((p, p.relative_to(path).as_posix()))
     if links:
         notes.append(f"{links} link(s) skipped (links are never followed)")
@@ -83,20 +84,21 @@ def clashes(folder: Path) -> list[str]:
     :func:`children` keeps the first, so the caller must say so."""
     names = [p.name if p.is_dir() else p.stem for p in folder.iterdir()
              if not p.name.startswith(".") and not p.is_symlink()
-             and (p.is_dir() or (p.is_file() and p.suffix == ".py"))]
+             and (p.is_dir() or (p.is_file() and p.suffix.lower() == ".py"))]
     return sorted({n for n in names if names.count(n) > 1})
 
 
 def children(folder: Path) -> Mapping[str, Path]:
     """Immediate children of a corpus folder that are submissions: folders and ``.py`` files.
 
-    Named by folder name or file stem; hidden entries and other files are skipped.
+    Named by folder name or file stem (``.py`` in any case); hidden entries and other files
+    are skipped.
     """
     out: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
         if p.name.startswith(".") or p.name == "__pycache__" or p.is_symlink():
             continue
-        if p.is_dir() or (p.is_file() and p.suffix == ".py"):
+        if p.is_dir() or (p.is_file() and p.suffix.lower() == ".py"):
             name = p.name if p.is_dir() else p.stem
             out.setdefault(name, p)
     return out

@@ -138,3 +138,18 @@ def test_the_instructors_notes_beside_the_entries_are_no_student(tmp_path):
     (tmp_path / "bob.txt").write_text("print(2)\n")  # a student's code sent as text: rejected
     e = entries(tmp_path)
     assert set(e) == {"ana", "bob"} and isinstance(e["bob"], Rejection)
+
+
+def test_an_upper_case_py_suffix_is_named_with_the_rename(tmp_path):
+    # Main.PY runs, but no import finds Helper.PY: the student is told to rename, not that
+    # "only .py files are accepted" (which they believe they sent)
+    (tmp_path / "ana.PY").write_text("print(1)\n")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "main.py").write_text("import helper\n")
+    (tmp_path / "bob" / "helper.Py").write_text("x = 1\n")
+    got = entries(tmp_path)
+    for student, name in (("ana", "ana.PY"), ("bob", "helper.Py")):
+        e = got[student]
+        assert isinstance(e, Rejection), e
+        assert f"{name}: the suffix must be lower-case .py" in e.reason
+        assert f"rename {name} -> {name[:-3]}.py" in e.hint

@@ -128,3 +128,16 @@ def test_similarity_says_which_links_it_skipped_and_which_submissions_are_empty(
     tom = load_submission("tom", "peer", tmp_path / "subs" / "tom.py", max_bytes=100_000,
                           max_files=50)
     assert "no code (empty files): nothing to compare" in tom.notes
+
+
+def test_similarity_compares_upper_case_py_files(tmp_path):
+    # grader similarity on a class folder as downloaded: Main.PY is Python too
+    from similarity.corpora import children, load_submission
+
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / "Main.PY").write_text("print(1)\n")
+    (tmp_path / "bob.Py").write_text("print(2)\n")
+    found = children(tmp_path)
+    assert sorted(found) == ["ana", "bob"]
+    sub = load_submission("ana", "peer", found["ana"], max_bytes=100_000, max_files=50)
+    assert [f.name for f in sub.files] == ["Main.PY"] and sub.files[0].tokens
