@@ -328,7 +328,7 @@ def _bad_name(child: Path, why: str) -> Rejection:
     """The rejection of an entry whose name is no student id, under a safe stand-in id."""
     shown = terminal_safe(child.name)
     return Rejection(stand_in_id(child.name), child,
-                     f"the name {shown!r} cannot be a student id: {why}; allowed: {ID_RULE}",
+                     f"the name '{shown}' cannot be a student id: {why}; allowed: {ID_RULE}",
                      "rename the file or folder to the student's id (e.g. ana-popescu or "
                      "ștefan_țurcanu) and run again", (shown,))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics import Diagnostic
+from diagnostics.text import terminal_safe
 from grader.batch.options import BatchOptions, BatchSummary
 from grader.batch.outputs import (
     GRADES_COLUMNS,
@@ -142,9 +143,11 @@ def _submission_rows(entries: list[Submission | Rejection]) -> list[dict[str, An
         if isinstance(e, Submission):
             rows.append(dict(student=e.student, path=str(e.path), entry=e.entry, files=list(e.files),
                              content_hash=e.content_hash, accepted=True, reason=None, hint=None))
-        else:
-            rows.append(dict(student=e.student, path=str(e.path), entry=None, files=list(e.found),
-                             content_hash=None, accepted=False, reason=e.reason, hint=e.hint))
+        else:  # its names may hold bytes that are not UTF-8 (lone surrogates, which SQLite
+            # refuses): stored as shown, \xNN
+            rows.append(dict(student=e.student, path=terminal_safe(e.path), entry=None,
+                             files=[terminal_safe(f) for f in e.found], content_hash=None,
+                             accepted=False, reason=e.reason, hint=e.hint))
     return rows
 
 

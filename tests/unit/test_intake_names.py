@@ -114,3 +114,28 @@ def test_stand_in_ids_are_valid_and_distinct():
     ids = [stand_in_id(n) for n in names]
     assert len(set(ids)) == len(ids) and all(is_student_id(i) for i in ids)
     assert normalize_id("  a \t b ") == "a_b"
+
+
+@pytest.mark.parametrize("raw", [b"\xe9lena.py", b"stud\xff\xfeent"])
+def test_an_entry_named_with_bytes_not_utf8_is_stored_as_shown(tmp_path, raw):
+    # the rejection reached SQLite with the name's lone surrogates: UnicodeEncodeError
+    # stopped the whole class's batch before any run
+    from grader.batch import _submission_rows
+    from grader.store import Store
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    if raw.endswith(b".py"):
+        _bytes_name(subs, raw)
+    else:
+        os.mkdir(os.path.join(os.fsencode(subs), raw))
+        _bytes_name(os.path.join(os.fsencode(subs), raw), b"main.py")
+    (subs / "bob.py").write_text("print(1)\n")
+    store = Store(tmp_path / "grading.db")
+    store.put_submissions(_submission_rows(scan_submissions(subs)))
+    rows = {r["student"]: r for r in store.submissions()}
+    assert rows["bob"]["accepted"]
+    (odd,) = [r for k, r in rows.items() if k != "bob"]
+    shown = raw.decode("latin-1").encode("ascii", "backslashreplace").decode()
+    assert not odd["accepted"] and odd["path"].endswith(shown)
+    assert f"'{shown}' cannot be a student id" in odd["reason"]
