@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sandbox._codecopy import CodeRefused, copy_code
 from sandbox.errors import SandboxBroken
-from sandbox.outputs import MISPLACED_NOTE
+from sandbox.outputs import MISPLACED_NOTE, SUBMISSION_CSV
 from sandbox.spec import RunSpec
 
 SANDBOX_UID = 65534  # nobody: the student's program never runs as root
@@ -140,11 +140,15 @@ def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
     Regular files and folders are copied (opened with ``O_NOFOLLOW``), links are re-created
     as links with the same target (never followed: ``sandbox.outputs`` refuses them), and
     anything else (fifos, sockets, devices) is dropped. At most ``MAX_OUTPUT_FILES``
-    entries, ``MAX_DEPTH`` folder levels and ``max_bytes`` bytes are copied.
+    entries, ``MAX_DEPTH`` folder levels and ``max_bytes`` bytes are copied; the predictions
+    (``submission.csv``) first, so no number of plots or checkpoints written beside them
+    (listed in any order) can push them out.
     """
     notes: list[str] = misplaced(ws)
-    total, count = 0, 0
     dest.mkdir(parents=True, exist_ok=True)
+    budget = _Budget(max_bytes)
+    first = os.path.join(ws.out, SUBMISSION_CSV)
+    _copy_entry(first, dest / SUBMISSION_CSV, SUBMISSION_CSV, budget, notes)
     for root, dirs, files in os.walk(ws.out, followlinks=False):
         rel = os.path.relpath(root, ws.out)
         target_dir = dest if rel == "." else dest / rel
@@ -154,25 +158,46 @@ def harvest(ws: Workspace, dest: Path, max_bytes: int) -> list[str]:
             continue
         for name in dirs + files:
             src = os.path.join(root, name)
-            count += 1
-            if count > MAX_OUTPUT_FILES:
+            if src == first:
+                continue  # copied first
+            if budget.entries >= MAX_OUTPUT_FILES:
                 notes.append(f"more than {MAX_OUTPUT_FILES} output files; the rest dropped")
                 return notes
-            try:
-                st = os.lstat(src)
-                if stat.S_ISDIR(st.st_mode):
-                    (target_dir / name).mkdir(exist_ok=True)
-                elif stat.S_ISLNK(st.st_mode):
-                    os.symlink(os.readlink(src), target_dir / name)
-                elif not stat.S_ISREG(st.st_mode):
-                    notes.append(f"{os.path.join(rel, name)}: not a regular file, dropped")
-                elif total + st.st_size > max_bytes:
-                    notes.append(f"{os.path.join(rel, name)}: dropped, output over the size limit")
-                else:
-                    total += _copy_nofollow(src, target_dir / name, max_bytes - total)
-            except OSError as exc:
-                notes.append(f"{os.path.join(rel, name)}: not copied ({exc.strerror})")
+            _copy_entry(src, target_dir / name, name if rel == "." else os.path.join(rel, name),
+                        budget, notes)
     return notes
+
+
+class _Budget:
+    """What ``harvest`` has copied so far: entries and bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.bytes, self.entries = max_bytes, 0, 0
+
+
+def _copy_entry(src: str, dst: Path, shown: str, budget: _Budget, notes: list[str]) -> None:
+    """One entry of the output folder, as ``harvest`` copies it (absent: nothing)."""
+    try:
+        st = os.lstat(src)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        notes.append(f"{shown}: not copied ({exc.strerror})")
+        return
+    budget.entries += 1
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            dst.mkdir(exist_ok=True)
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), dst)
+        elif not stat.S_ISREG(st.st_mode):
+            notes.append(f"{shown}: not a regular file, dropped")
+        elif budget.bytes + st.st_size > budget.max_bytes:
+            notes.append(f"{shown}: dropped, output over the size limit")
+        else:
+            budget.bytes += _copy_nofollow(src, dst, budget.max_bytes - budget.bytes)
+    except OSError as exc:
+        notes.append(f"{shown}: not copied ({exc.strerror})")
 
 
 def _copy_nofollow(src: str, dst: Path, limit: int) -> int:

@@ -79,7 +79,7 @@ def execute_run(task: RunTask, gpu_devices: tuple[int, ...] = (),
 def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
              started: float) -> RunResult:
     import sandbox
-    from sandbox.outputs import MISPLACED_NOTE, OutputError, read_submission_csv
+    from sandbox.outputs import MISPLACED_NOTE, SUBMISSION_CSV, OutputError, read_submission_csv
 
     work = Path(tempfile.mkdtemp(prefix=f"gradebox-{task.student[:40]}-"))
     try:
@@ -112,9 +112,9 @@ def _execute(task: RunTask, gpu_devices: tuple[int, ...], data_dir: str | None,
                 # the sandbox dropped it as no plain file (a FIFO, a device): say that, not
                 # "no submission.csv was written"
                 dropped = [n for n in verdict.output_notes
-                           if n.startswith("./submission.csv:")]
+                           if n.startswith(f"{SUBMISSION_CSV}:")]
                 if exc.reason == "missing" and dropped:
-                    output_error = (f"{dropped[0][2:]}: write submission.csv as a plain "
+                    output_error = (f"{dropped[0]}: write submission.csv as a plain "
                                     "file (open(path, 'w')), not a pipe, link or device")
                 elif exc.reason == "missing" and MISPLACED_NOTE in verdict.output_notes:
                     output_error = (f"{MISPLACED_NOTE}: write it to "

@@ -245,3 +245,32 @@ def test_harvest_copies_data_keeps_links_as_links_and_bounds_size(tmp_path):
     assert (dest / "link").is_symlink() and os.readlink(dest / "link") == "/etc/shadow"
     assert not (dest / "pipe").exists() and any("pipe" in n for n in notes)
     assert not list(dest.rglob("deep.txt")) and any("too deep" in n for n in notes)
+
+
+@pytest.mark.parametrize("many,big", [(True, False), (False, True)])
+def test_harvest_copies_the_predictions_first(tmp_path, monkeypatch, many, big):
+    # an honest program that wrote its predictions, then thousands of plots (tmpfs lists the
+    # newest first) or a checkpoint filling the size limit: submission.csv was dropped and
+    # the run graded as "no submission.csv was written"
+    from sandbox import _workspace
+    from sandbox._workspace import Workspace, harvest
+
+    monkeypatch.setattr(_workspace, "MAX_OUTPUT_FILES", 50)
+    out = tmp_path / "ws" / "out"
+    out.mkdir(parents=True)
+    (out / "submission.csv").write_bytes(b"id,label\n1,7\n")
+    if many:
+        for i in range(200):
+            (out / f"plot{i:03}.png").write_bytes(b"p")
+    if big:
+        (out / "aaa.ckpt").write_bytes(b"c" * 1000)
+    dest = tmp_path / "dest"
+    notes = harvest(Workspace(tmp_path / "ws", tmp_path / "ws/code", out, tmp_path / "ws/etc",
+                              False, 0), dest, max_bytes=1000)
+    assert (dest / "submission.csv").read_bytes() == b"id,label\n1,7\n"
+    if many:
+        assert len(list(dest.iterdir())) == 50
+        assert "more than 50 output files; the rest dropped" in notes
+    if big:
+        assert not (dest / "aaa.ckpt").exists()
+        assert "aaa.ckpt: dropped, output over the size limit" in notes
