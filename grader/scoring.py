@@ -266,8 +266,12 @@ class Scorer:
         y = self.truth.to_numpy()
         p = preds.reindex(self.truth.index).to_numpy()
         mask = self.public_mask.to_numpy()
-        public = self._fn(y[mask], p[mask]) if mask.any() else float("nan")
-        private = self._fn(y[~mask], p[~mask]) if (~mask).any() else public
+        # overflow is the student's (see _overflow), not a warning on the grader's terminal
+        with np.errstate(over="ignore", invalid="ignore"):
+            public = self._fn(y[mask], p[mask]) if mask.any() else float("nan")
+            private = self._fn(y[~mask], p[~mask]) if (~mask).any() else public
+        if not (math.isfinite(private) and (math.isfinite(public) or not mask.any())):
+            raise OutputInvalid(self._overflow(p))
         details = self._details(y, p) if self.course.task == "classification" and \
             self.metric != "roc_auc" else {}
         if details and mask.any():
@@ -277,6 +281,15 @@ class Scorer:
         if hints:
             details["hints"] = hints
         return Score(public, private, details)
+
+    def _overflow(self, p: np.ndarray) -> str:
+        """Why finite labels gave no finite score: numbers so large the metric overflows."""
+        values = np.abs(p.astype(float))
+        i = int(np.argmax(values))
+        return (f"submission.csv's labels are too large to score with {self.metric}: "
+                f"{p[i]} for id {self.truth.index[i]!r} (the metric overflows); a model that "
+                "predicts numbers this large has diverged: scale the features, lower the "
+                "learning rate, and check numpy.abs(pred).max() before writing")
 
     def _hints(self, y: np.ndarray, public: float) -> list[str]:
         """What a valid output's public score suggests the student check (the public part

@@ -32,6 +32,7 @@ from diagnostics.text import csv_writer
 from grader.course import Course
 from grader.errors import CourseError
 from grader.grading import baseline_model, best_first
+from grader.scoring import OutputInvalid
 from grader.store import Store
 
 __all__ = ["DEFAULT_DEADLINE_S", "ReferenceOptions", "reference_options",
@@ -312,9 +313,13 @@ def _score_row(e: dict[str, Any], course: Course, scorer, test,
         row.update(public_score=known[0], private_score=known[1])
     elif preds is not None and len(preds) == len(test):
         series = pd.Series(preds, index=test["id"].astype(str).to_numpy(), name="label")
-        score = scorer.score_series(series.astype(str) if course.task == "classification"
-                                    else series)
-        row.update(public_score=score.public, private_score=score.private)
+        try:
+            score = scorer.score_series(series.astype(str) if course.task == "classification"
+                                        else series)
+        except OutputInvalid as exc:  # a diverged model: no score, and it says why
+            row.update(message="; ".join(filter(None, (row["message"], str(exc)))))
+        else:
+            row.update(public_score=score.public, private_score=score.private)
     return row
 
 

@@ -169,3 +169,17 @@ def test_roc_auc_positive_class_is_the_one_students_are_told(tmp_path):
     assert scorer.positive_label == "10"
     p_ten = ["0.9" if lab == "10" else "0.1" for lab in labels]
     assert scorer.score(scorer.parse(csv_bytes(ids, p_ten))).private == 1.0
+
+
+@pytest.mark.parametrize("huge", ["1e308", "-1e200"])
+def test_regression_labels_that_overflow_the_metric_are_invalid_not_ranked(tmp_path, huge,
+                                                                           recwarn):
+    # finite labels whose squared error overflows: the run was 'ok', ranked with an
+    # inf mse, given a grade, and numpy's overflow warnings went to the instructor's terminal
+    scorer, labels = make(tmp_path, metric="mse", classes=None)
+    ids = [f"t{i}" for i in range(200)]
+    preds = scorer.parse(csv_bytes(ids, [huge] * 200))
+    with pytest.raises(OutputInvalid, match=rf"too large to score with mse: {huge} for id "
+                                            r"'t\d+'.*diverged"):
+        scorer.score(preds)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
