@@ -51,20 +51,34 @@ MISSING_PACKAGE = Status.MISSING_PACKAGE.value
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b.*$")
 
 
+#: characters kept of one line of the error tail or of the exception line: the tail is stored
+#: per run and shown on every page that lists the run (a never-ending line made it the whole
+#: 256 KB of kept stderr)
+MAX_LINE_CHARS = 500
+
+
+def _clip(line: str) -> str:
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return f"{line[:MAX_LINE_CHARS]} ... ({len(line) - MAX_LINE_CHARS:,} more characters)"
+
+
 def error_tail(stderr: str, lines: int = 12) -> str:
-    """The last traceback of ``stderr`` (its last ``lines`` lines), or its last lines."""
+    """The last traceback of ``stderr`` (its last ``lines`` lines), or its last lines, each
+    cut at ``MAX_LINE_CHARS``."""
     rows = [r for r in stderr.rstrip().splitlines() if r.strip()]
     start = max((i for i, r in enumerate(rows) if r.startswith("Traceback (most recent")),
                 default=None)
     tail = rows[start:] if start is not None else rows
-    return "\n".join(tail[-lines:])
+    return "\n".join(map(_clip, tail[-lines:]))
 
 
 def exception_line(stderr: str) -> str:
-    """The final ``SomeError: message`` line of a Python traceback, or ``""``."""
+    """The final ``SomeError: message`` line of a Python traceback (cut at
+    ``MAX_LINE_CHARS``), or ``""``."""
     for row in reversed(stderr.rstrip().splitlines()):
         if _EXC_LINE.match(row.strip()):
-            return row.strip()
+            return _clip(row.strip())
     return ""
 
 

@@ -68,6 +68,17 @@ def test_error_tail_and_exception_line():
     assert len(error_tail(long, lines=5).splitlines()) == 5
 
 
+def test_a_never_ending_line_is_cut_in_the_tail_and_the_exception_line():
+    # 256 KB of one stderr line was stored as the run's error tail and shown on the index
+    # page, once per student who did it
+    flood = "x" * 256_000
+    tail = error_tail(f"{flood}\nTraceback (most recent call last):\nValueError: {flood}\n")
+    assert len(tail) < 1200 and tail.endswith("(255,512 more characters)")
+    assert error_tail(flood + "\n") == f"{flood[:500]} ... (255,500 more characters)"
+    assert exception_line(f"ValueError: {flood}\n") == (
+        f"ValueError: {flood[:488]} ... (255,512 more characters)")
+
+
 # ----------------------------------------------------------------------------- GPUs
 
 
