@@ -131,7 +131,10 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
     if timed_out:
         return TIMEOUT, f"stopped after the time limit of {time_s:g} s", tail
     if oom_killed or exc.startswith("MemoryError"):
-        return MEMORY, f"ran out of its {memory_mb} MiB of memory and was stopped", tail
+        # files in /tmp and /dev/shm live in memory too: a program that only filled the
+        # scratch space is told so, not left looking for a leak
+        return MEMORY, (f"ran out of its {memory_mb} MiB of memory and was stopped (files "
+                        "written to /tmp and /dev/shm count as memory)"), tail
     if exit_code == 0:
         return OK, "finished normally", ""
     if exit_code is None:

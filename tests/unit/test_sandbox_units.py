@@ -54,6 +54,9 @@ def test_classify_statuses():
     assert tail.startswith("Traceback") and "noise" not in tail
     assert classify(exit_code=None, timed_out=True, oom_killed=False, stderr="", **kw)[0] == "timeout"
     assert classify(exit_code=137, timed_out=False, oom_killed=True, stderr="", **kw)[0] == "memory"
+    # a program that only filled /tmp (tmpfs pages are charged to the memory limit) is told so
+    assert "files written to /tmp and /dev/shm count as memory" in classify(
+        exit_code=137, timed_out=False, oom_killed=True, stderr="", **kw)[1]
     mem = "Traceback (most recent call last):\nMemoryError\n"
     assert classify(exit_code=1, timed_out=False, oom_killed=False, stderr=mem, **kw)[0] == "memory"
     st, msg, _ = classify(exit_code=-9, timed_out=False, oom_killed=False, stderr="", **kw)
