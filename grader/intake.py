@@ -262,7 +262,8 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
     Raises
     ------
     SubmissionsError
-        If the folder does not exist, is empty, or two entries name the same student.
+        If the folder does not exist or is empty. (Two entries that name the same student
+        are that student's rejection.)
     """
     root = Path(folder)
     if root.is_file() and _is_archive(root.name):
@@ -277,7 +278,7 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
         raise SubmissionsError(f"submissions folder {root} does not exist",
                                hint="pass the folder with one entry per student")
     entries: dict[str, Path] = {}
-    problems: list[str] = []
+    twice: dict[str, list[Path]] = {}
     odd_names: list[Rejection] = []
     for child in sorted(root.iterdir(), key=lambda p: os.fsencode(p.name)):
         if child.name.startswith(".") or child.name == "__pycache__" or _folder_note(child):
@@ -288,14 +289,15 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
             odd_names.append(_bad_name(child, why))
             continue
         if student in entries:
-            problems.append(f"{terminal_safe(child)} and {terminal_safe(entries[student])} both "
-                            f"belong to {terminal_safe(student)!r}")
+            twice.setdefault(student, [entries[student]]).append(child)
             continue
         entries[student] = child
-    if problems:
-        raise SubmissionsError(f"{root} has {len(problems)} problem(s)", problems=problems,
-                               hint="rename the entries so each student has exactly one")
-    if not entries and not odd_names:
+    # Which of two entries is the student's is the instructor's call: that student is
+    # rejected, naming both, and everyone else is graded (rerunning resumes)
+    clashes = [_clash(student, paths) for student, paths in twice.items()]
+    for student in twice:
+        del entries[student]
+    if not entries and not odd_names and not clashes:
         raise SubmissionsError(f"submissions folder {root} is empty",
                                hint="put one folder or .py file per student in it")
     if len(entries) == 1 and not odd_names:
@@ -306,8 +308,19 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
                 f"submissions folder {root} holds only the archive {only.name}",
                 hint=f"unpack it (e.g. 'unzip {only} -d {root}'), delete the archive, and run "
                      "again; each student's folder or .py file must be directly inside")
-    found = [_read_guarded(s, p) for s, p in entries.items()] + odd_names
+    found = [_read_guarded(s, p) for s, p in entries.items()] + odd_names + clashes
     return sorted(found, key=lambda e: e.student)
+
+
+def _clash(student: str, paths: list[Path]) -> Rejection:
+    """The rejection of a student with two or more entries (``ana.py`` and ``ana/``, or
+    ``ana pop.py`` and ``ana_pop.py``, which name the same id)."""
+    names = [terminal_safe(p.name) for p in paths]
+    return _reject(student, paths[0], names,
+                   f"{' and '.join(names)} {'both' if len(names) == 2 else 'all'} name the student '{terminal_safe(student)}': "
+                   "which one to grade is ambiguous",
+                   "keep one entry per student (remove or rename the others) and run again; "
+                   "the rest of the class is graded and kept")
 
 
 #: the instructor's own notes beside the students' entries (README.md, readme.txt, ...): no

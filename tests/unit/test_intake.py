@@ -79,12 +79,24 @@ def test_folder_problems(tmp_path):
         scan_submissions(tmp_path / "nope")
     with pytest.raises(SubmissionsError, match="empty"):
         scan_submissions(tmp_path)
+
+
+def test_two_entries_of_one_student_reject_that_student_only(tmp_path):
+    # one student's double upload stopped the whole class's batch before any run
     (tmp_path / "ana.py").write_text("print(1)")
     (tmp_path / "ana").mkdir()
     (tmp_path / "ana" / "main.py").write_text("print(1)")
-    with pytest.raises(SubmissionsError) as info:
-        scan_submissions(tmp_path)
-    assert "both belong" in info.value.render()
+    (tmp_path / "ion pop.py").write_text("print(2)")
+    (tmp_path / "ion_pop.py").write_text("print(3)")
+    (tmp_path / "bob.py").write_text("print(4)")
+    got = entries(tmp_path)
+    assert sorted(got) == ["ana", "bob", "ion_pop"] and isinstance(got["bob"], Submission)
+    for student, names in (("ana", "ana and ana.py"), ("ion_pop", "ion pop.py and ion_pop.py")):
+        e = got[student]
+        assert isinstance(e, Rejection)
+        assert e.reason == f"{names} both name the student '{student}': which one to grade " \
+                           "is ambiguous"
+        assert "keep one entry per student" in e.hint
 
 
 def test_a_class_archive_is_named_with_the_fix(tmp_path):
