@@ -26,7 +26,7 @@ Rules (slides, "Sistem de notare"):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,17 +129,24 @@ class GradeRow:
 
 def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better: bool,
                  baseline: float | None, optimum: float | None = None,
-                 deductions: dict[str, tuple[float, str]] | None = None) -> list[GradeRow]:
+                 deductions: dict[str, tuple[float, str]] | None = None,
+                 constant: Mapping[str, str] | None = None) -> list[GradeRow]:
     """Rank and grade valid scores (student → private score). Students without a valid
-    score are not in ``scores``; they get no grade (their status says why)."""
+    score are not in ``scores``; they get no grade (their status says why).
+
+    ``constant``: students whose predictions are one answer for every id (student → the
+    answer). A constant answer is what a baseline does, so it never beats the baseline, even
+    where its score is above it (on balanced classes another label than the training
+    majority may score higher on the test set by chance)."""
     deductions = deductions or {}
+    constant = constant or {}
     scores = scores.dropna()
     ranks = competition_ranks(scores, greater_is_better)
     bands = scaled_bands(config, len(scores))
     rows = []
     for student in ranks.sort_values(kind="stable").index:
         place, score = int(ranks[student]), float(scores[student])
-        above = beats(score, baseline, greater_is_better)
+        above = beats(score, baseline, greater_is_better) and student not in constant
         notes = []
         if config.policy == "rank_bands":
             band = band_for(place, bands)
@@ -148,8 +155,11 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
             base, band_label = _scaled_grade(score, config, baseline, optimum, greater_is_better), ""
         if not above:
             base = min(base, config.below_baseline_grade)
-            notes.append(f"does not beat the baseline ({baseline:.{SCORE_DIGITS}g}): grade capped at "
-                         f"{config.below_baseline_grade:g}")
+            why = (f"predicts one answer ({constant[student]!r}) for every test id, as a "
+                   "baseline does, so it does not beat the baseline"
+                   if student in constant and beats(score, baseline, greater_is_better)
+                   else f"does not beat the baseline ({baseline:.{SCORE_DIGITS}g})")
+            notes.append(f"{why}: grade capped at {config.below_baseline_grade:g}")
         points, why = deductions.get(student, (0.0, ""))
         points = min(max(points, 0.0), config.max_deduction)
         if points:

@@ -318,6 +318,13 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     capped = beat is False and base is not None and place_grade is not None \
         and base < place_grade
     baseline, _ = _baseline_text(b, inputs)
+    # one answer for every id never beats the baseline, whatever its score (grade_scores)
+    constant = ((s.score or {}).get("details") or {}).get("constant") if beat is False \
+        else None
+    not_beat = (f"Your predictions are one answer ({constant!r}) for every test id, as a "
+                f"baseline's are, so they do not beat {baseline or 'the baseline'} whatever "
+                "their score" if constant is not None
+                else f"Your private score does not beat {baseline or 'the baseline'}")
     deduction = finite(g.get("deduction")) or 0.0
     out.update(place_grade=place_grade, capped=capped, cap=base if capped else cap,
                beat=beat, deduction=deduction, deduction_note=_deduction_note(g, deduction))
@@ -328,6 +335,7 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         + (f"; a valid run {'at or below' if greater else 'at or above'} it gets {_g(cap)}. "
            if cap is not None else ". ")
         + ("" if beat is None else "Your private score beats it." if beat
+           else f"{not_beat}." if constant is not None
            else "Your private score does not beat it."))
     out["ranks"] = _ranks_text(b, s, place, ranked, greater)
     steps = [f"Your place: {place} of {ranked}, by the private score (ties share the best "
@@ -339,12 +347,10 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     elif policy != "rank_bands":
         steps.append(_scaled_text(inputs, base if not capped else None))
     if capped:
-        steps.append(f"Your private score does not beat {baseline or 'the baseline'}, so the "
-                     f"grade is capped at {_g(base)} (the place alone would earn "
-                     f"{_g(place_grade)}).")
+        steps.append(f"{not_beat}, so the grade is capped at {_g(base)} (the place alone would "
+                     f"earn {_g(place_grade)}).")
     elif beat is False:
-        steps.append(f"Your private score does not beat {baseline or 'the baseline'}; the "
-                     f"grade is at most {_g(cap)}: {_g(base)}.")
+        steps.append(f"{not_beat}; the grade is at most {_g(cap)}: {_g(base)}.")
     elif beat:
         steps.append(f"Your private score beats {baseline or 'the baseline'}, so the "
                      f"{'band' if policy == 'rank_bands' else 'scaled'} grade stands: "

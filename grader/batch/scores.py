@@ -137,9 +137,11 @@ def grade_rows(store: Store, grading: GradingConfig, *, baseline: float | None,
     record_grading_inputs(store, grading, len(valid), baseline=baseline,
                           baseline_source=baseline_source, optimum=optimum,
                           greater_is_better=greater_is_better, adjustments=adjustments)
+    constant = {s: r["details"]["constant"] for s, r in scores.items()
+                if s in valid.index and "constant" in (r["details"] or {})}
     graded = {g.student: g for g in grade_scores(
         valid, grading, greater_is_better=greater_is_better, baseline=baseline,
-        optimum=optimum, deductions=deductions)}
+        optimum=optimum, deductions=deductions, constant=constant)}
     rows = []
     for student, sc in scores.items():
         g = graded.get(student)
