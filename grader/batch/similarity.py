@@ -70,14 +70,21 @@ def similarity_stage(course: Course, store: Store, out: Path,
         progress.close()
     if behaviour is not None:
         _behaviour_evidence(result.pairs, behaviour, course)
+    # The class's noise floor comes from a whole class's scores: a late submission's few
+    # dozen pairs are too few to set one (the engine then keeps them all), so they are cut
+    # at the floor of the last full comparison, and pairs.csv keeps the same rows whatever
+    # order the submissions came in.
+    floor = float(previous.get("noise_floor") or 0.0) if focus is not None \
+        else float(result.stats.get("noise_floor") or 0.0)
     if focus is not None:
-        result = _merge_pairs(result, store, keep=set(subs) - focus)
+        result = _merge_pairs(result, store, keep=set(subs) - focus, floor=floor)
         say(f"similarity: {len(focus)} new or changed submission(s) compared with everyone; "
             "other pairs kept")
     (out / "similarity").mkdir(exist_ok=True)
     similarity.write_outputs(result, out / "similarity")
     store.put_similarity([_pair_dict(p) for p in result.pairs], result.clusters)
-    store.set_meta(similarity_inputs={"settings": settings, "hashes": hashes})
+    store.set_meta(similarity_inputs={"settings": settings, "hashes": hashes,
+                                      "noise_floor": floor})
     flagged = [p for p in result.pairs if p.flagged]
     say(f"similarity: {len(result.pairs)} pairs, {len(flagged)} above the threshold")
 
@@ -320,9 +327,10 @@ def _tree_hash(folder: Path | None) -> str:
     return hashlib.blake2b(folder.read_bytes()).hexdigest() if folder.is_file() else ""
 
 
-def _merge_pairs(result: similarity.SimilarityResult, store: Store, keep: set[str]
-                 ) -> similarity.SimilarityResult:
-    """The focused result plus the stored pairs among students in ``keep`` (unchanged)."""
+def _merge_pairs(result: similarity.SimilarityResult, store: Store, keep: set[str],
+                 floor: float = 0.0) -> similarity.SimilarityResult:
+    """The focused result (its pairs under ``floor`` dropped unless flagged) plus the stored
+    pairs among students in ``keep`` (unchanged)."""
     def unchanged(p: dict) -> bool:
         return p["a"] in keep and (p["b"] in keep or p["kind"] != "peer")
 
@@ -332,7 +340,8 @@ def _merge_pairs(result: similarity.SimilarityResult, store: Store, keep: set[st
                            shared_comments=p["shared_comments"], code=p.get("code"),
                            reason=p.get("reason") or "", behaviour=p.get("behaviour"))
            for p in store.similarity_pairs() if unchanged(p)]
-    pairs = sorted(old + list(result.pairs), key=similarity.rank_key)
+    new = [p for p in result.pairs if p.score >= floor or p.flagged]
+    pairs = sorted(old + new, key=similarity.rank_key)
     return replace(result, pairs=pairs, clusters=similarity.clusters(pairs))
 
 
