@@ -266,7 +266,12 @@ def _baseline_text(b: Batch, inputs: dict[str, Any]) -> tuple[str, float | None]
     source = baseline_words(str(inputs.get("baseline_source") or ""), b.task, b.metric)
     if value is None:
         return "", None
-    return (f"the {source} ({value:.4f})" if source else f"the baseline ({value:.4f})"), value
+    if source.startswith("fixed baseline"):  # the number is the baseline: said once
+        return f"the {source}", value
+    # "beats the mean of the training targets (32494.8178)" read as a mean of 32494.8: the
+    # number is the baseline's score, and says so
+    what = f", the {source}," if source else ""
+    return f"the baseline{what} whose private {b.metric} is {value:.4f}", value
 
 
 def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:

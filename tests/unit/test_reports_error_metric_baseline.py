@@ -67,6 +67,9 @@ def test_an_error_metric_says_the_run_does_not_beat_the_baseline(tmp_path):
         for wrong in ("(below the baseline)", "not above the baseline", "at or below it"):
             assert wrong not in text, (ext, wrong)
         assert "capped at 4.00 (does not beat the baseline)" in text, ext
+        # the number is the baseline's mse, not a mean of the targets (it read as one)
+        assert "beats the baseline, the mean of the training targets, whose private mse is " \
+            in " ".join(text.split()), ext
         assert "(strictly lower: a smaller mse is better); a valid run at or above it gets 4" \
             in text, ext
     assert "<dt>beats the baseline</dt><dd>no</dd>" in pages["html"]
