@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -113,12 +114,20 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
     executor = make_executor(opts, course, tasks[0].backend if tasks else "auto")
     progress = Progress(len(tasks), stream=sys.stderr if not opts.quiet else open("/dev/null", "w"),
                         order=[t.student for t in tasks], slots=getattr(executor, "jobs", None))
+    local = opts.executor != "dask"
+    if local:
+        say_oversubscribed(getattr(executor, "jobs", 1), course.sandbox.cpus, say)
     progress.start()
     final_status = _final_status(course)
     hidden = _student_path_names(course, out, tasks)
     broken: list[str] = []
+    busy: dict[str, float] = {}  # timed out while this machine was overloaded: host load
     try:
         for result in executor.map_unordered(tasks):
+            if local and result.verdict.get("status") == "timeout":
+                load = _host_load()
+                if load > (os.cpu_count() or 1):
+                    busy[result.student] = load
             if result.verdict.get("status") == "sandbox_broken":
                 # the machine's fault, not the student's: store nothing so a rerun retries it
                 broken.append(f"{result.student}: {result.verdict.get('message')}")
@@ -149,12 +158,47 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
         executor.close()
     finally:
         progress.close()
+    if busy:
+        say_busy_timeouts(busy, say)
+        store.log_event("timeouts_on_a_busy_machine", sorted(busy))
     if broken:
         store.log_event("sandbox_broken", broken)
         raise GraderError(f"the sandbox failed on {len(broken)} run(s); their results were not "
                           "stored", problems=broken[:10],
                           hint="run 'grader sandbox check', fix the machine, then rerun the same "
                                "command: finished runs are kept")
+
+
+def say_oversubscribed(jobs: int, cpus: float, say: Callable[[str], None]) -> None:
+    """A warning when ``jobs`` runs of ``cpus`` cores each ask for more cores than the machine
+    has: each run's CPU quota is then not its own, and a program near its time limit times
+    out in one batch and not in another (a 4 s torch program took 70 s under --jobs 2 on two
+    cores with other work running)."""
+    cores = os.cpu_count() or 1
+    if jobs > 1 and jobs * cpus > cores:
+        say(f"warning: --jobs {jobs} x {cpus:g} CPU(s) per run = {jobs * cpus:g} > this "
+            f"machine's {cores} cores: runs compete for the CPU, so a run near its time limit "
+            f"may time out in one batch and not in another; use --jobs {max(1, int(cores // cpus))}"
+            " for grades that do not depend on the load")
+
+
+def _host_load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 0.0
+
+
+def say_busy_timeouts(busy: dict[str, float], say: Callable[[str], None]) -> None:
+    """A warning naming the runs that timed out while the machine was overloaded (its load
+    average above its cores): their time was not all their own, so the instructor reruns
+    them on a quieter machine before the timeouts count."""
+    cores = os.cpu_count() or 1
+    names = sorted(busy)
+    say(f"warning: {len(names)} run(s) timed out while this machine was overloaded (load "
+        f"{max(busy.values()):.1f} on {cores} cores): {', '.join(names)}; their time may not be "
+        "their own: run them again with fewer jobs and nothing else running: grader run ... "
+        f"--jobs 1 --rerun {' '.join(names)}")
 
 
 def _student_path_names(course: Course, out: Path, tasks: list[RunTask]) -> dict[str, str]:
