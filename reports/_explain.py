@@ -32,10 +32,15 @@ _LIBRARY = ("/site-packages/", "/dist-packages/", "/lib/python", "<frozen ")
 NO_GRADE: dict[str, str] = {
     "rejected": "Your submission was not run, so it has no project grade: only its status, "
                 "rejected, is recorded.",
+    "invalid_output": "No project grade: the run finished but its submission.csv could not be "
+                      "scored (the message above says why), so only its status, "
+                      "invalid_output, is recorded. Fix the problem and resubmit if the course "
+                      "allows it.",
 }
-NO_GRADE_DEFAULT = ("No project grade: a run that ends with status {status} gives no valid "
-                    "predictions, and a run without a valid output gets no grade, only its "
-                    "status ({status}). Fix the problem and resubmit if the course allows it.")
+NO_GRADE_DEFAULT = ("No project grade: a run that ends with status {status} is not scored, "
+                    "even if it wrote submission.csv before it stopped; it gets no grade, only "
+                    "its status ({status}). Fix the problem and resubmit if the course allows "
+                    "it.")
 
 
 @dataclass(frozen=True)
@@ -199,11 +204,42 @@ def main_guard_hint(log: str) -> str | None:
             "if __name__ == \"__main__\": so the workers do not run it again")
 
 
+_READ_ONLY = re.compile(r"\[Errno 30\] Read-only file system: '(?P<path>[^']*)'")
+
+
+def read_only_hint(exception: str) -> str | None:
+    """The fix for a crash that wrote into a read-only place (a checkpoint saved into the
+    data folder); None for every other crash."""
+    m = _READ_ONLY.search(exception or "")
+    if not m:
+        return None
+    return (f"your program tried to write {m.group('path')!r}, in a read-only place: the "
+            "course's data folder (GRADER_DATA) and the system's folders cannot be written. "
+            "Save checkpoints and other files in the working folder (the current folder, "
+            "e.g. \"model.pt\"); write the predictions to os.path.join(os.environ"
+            "[\"GRADER_OUTPUT\"], \"submission.csv\")")
+
+
+_RELATIVE_IMPORT = "attempted relative import with no known parent package"
+
+
+def relative_import_hint(exception: str) -> str | None:
+    """The fix for ``from .model import Net`` in the program that is run: it runs as a
+    script, not as part of a package; None for every other crash."""
+    if _RELATIVE_IMPORT not in (exception or ""):
+        return None
+    return ("main.py runs as a script (python main.py), not as part of a package, so imports "
+            "with a leading dot fail: import your own files beside it by name, e.g. "
+            "from model import Net instead of from .model import Net")
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
-    :func:`import_name_hint`, :func:`network_hint`); None when the general advice is all
-    there is."""
-    return data_path_hint(exception) or import_name_hint(exception) or network_hint(exception)
+    :func:`import_name_hint`, :func:`network_hint`, :func:`read_only_hint`,
+    :func:`relative_import_hint`); None when the general advice is all there is."""
+    return (data_path_hint(exception) or import_name_hint(exception)
+            or network_hint(exception) or read_only_hint(exception)
+            or relative_import_hint(exception))
 
 
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:

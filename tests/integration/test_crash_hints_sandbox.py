@@ -1,0 +1,33 @@
+"""Crashes real training programs hit, told with their fix on the student's page: a
+checkpoint saved into the read-only data folder (the page said only "run it locally"), and
+``from .model import Net`` in the program that is run. The real bubblewrap sandbox, batch and
+pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.batch import BatchOptions, run_batch
+from grader.course import load_course
+from tests.integration.batch_helpers import make_course
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
+
+def test_read_only_data_and_relative_imports_are_told_their_fix(tmp_path, bwrap_sandbox):
+    course = load_course(make_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ckpt.py").write_text(
+        "import os\nwith open(os.path.join(os.environ['GRADER_DATA'], 'model.pt'), 'wb') as f:"
+        "\n    f.write(b'weights')\n")
+    (subs / "pkg").mkdir()
+    (subs / "pkg" / "main.py").write_text("from .model import Net\n")
+    (subs / "pkg" / "model.py").write_text("Net = object\n")
+    run_batch(course, subs, tmp_path / "out", BatchOptions(similarity=False, quiet=True))
+    pages = {s: " ".join((tmp_path / "out" / "reports" / "students" / f"{s}.txt")
+                         .read_text().split()) for s in ("ckpt", "pkg")}
+    assert "Read-only file system" in pages["ckpt"]
+    assert "in a read-only place: the course's data folder (GRADER_DATA)" in pages["ckpt"]
+    assert "Save checkpoints and other files in the working folder" in pages["ckpt"]
+    assert "from model import Net instead of from .model import Net" in pages["pkg"]
