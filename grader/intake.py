@@ -20,6 +20,7 @@ from diagnostics.source import source_encoding
 from diagnostics.text import terminal_safe
 from grader.errors import SubmissionsError
 from grader.names import ID_RULE, id_problem, normalize_id, stand_in_id, undecodable
+from sandbox._codecopy import JUNK_NAMES
 
 #: files a student may send besides code; kept, never run, not part of the hash
 DOC_SUFFIXES = {".pdf", ".md", ".txt"}
@@ -80,8 +81,33 @@ def hash_files(root: Path, names: list[str], *, single: bool = False) -> str:
     return h.hexdigest()
 
 
+#: file names a rejection lists at most (a data folder of 4,000 images made a 40 KB reason,
+#: copied into grades.csv, the exports and every page)
+_MAX_LISTED = 12
+
+
+def _some(names: list[str]) -> str:
+    """``names`` joined, at most ``_MAX_LISTED`` of them, then how many more."""
+    more = len(names) - _MAX_LISTED
+    return ", ".join(names[:_MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
 def _reject(student: str, path: Path, found: list[str], reason: str, hint: str) -> Rejection:
+    if len(found) > _MAX_LISTED:
+        found = [*found[:_MAX_LISTED], f"... and {len(found) - _MAX_LISTED} more"]
     return Rejection(student, path, reason, hint, tuple(found))
+
+
+def _listed(folder: Path) -> list[str]:
+    """Every file and link in a submission folder, relative and sorted, without what
+    systems and editors leave there (``JUNK_NAMES``: never copied into the sandbox)."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in JUNK_NAMES]
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]  # not descended
+        found += [os.path.relpath(os.path.join(root, name), folder)
+                  for name in (*files, *links) if name not in JUNK_NAMES]
+    return sorted(set(found))
 
 
 def _not_plain(rel: str, st: os.stat_result) -> str | None:
@@ -102,7 +128,8 @@ def _odd_entries(folder: Path) -> list[str]:
     """Every link, hard link or special file in ``folder`` (not followed), with why."""
     odd: list[str] = []
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        dirs[:] = [d for d in dirs if d not in JUNK_NAMES]
+        files = [f for f in files if f not in JUNK_NAMES]
         for name in sorted(dirs + files):
             full = os.path.join(root, name)
             why = _not_plain(os.path.relpath(full, folder), os.lstat(full))
@@ -159,8 +186,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         return Submission(student, path, path.parent, path.name, (path.name,),
                           hash_files(path.parent, [path.name], single=True))
 
-    files = sorted(str(p.relative_to(path)) for p in path.rglob("*")
-                   if (p.is_file() or p.is_symlink()) and "__pycache__" not in p.parts)
+    files = _listed(path)
     bad_names = [terminal_safe(f) for f in files if undecodable(f)]
     if bad_names:
         return _reject(student, path, [terminal_safe(f) for f in files],
@@ -187,8 +213,8 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         bad = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
                or _looks_binary(path / f)]
         if bad:
-            return _reject(student, path, files, f"{_why_not_py(bad[0])} ({', '.join(bad)})",
-                           _hint_for(bad[0]))
+            return _reject(student, path, files, f"{_why_not_py(bad[0])} ({_some(bad)})",
+                           _beside_code_hint(bad))
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
                        "send only your own code")
@@ -248,6 +274,17 @@ def _why_not_py(name: str) -> str:
     if suffix in _ARCHIVES:
         return "only .py files are accepted; archives are never unpacked or run"
     return "only .py files are accepted; binary and other files are never run"
+
+
+def _beside_code_hint(bad: list[str]) -> str:
+    """The fix for files beside a folder's .py files that are never accepted."""
+    notebooks = [b for b in bad if b.lower().endswith(".ipynb")]
+    if notebooks:
+        return (f"remove {_some(notebooks)} from the folder (notebooks are never run; your .py "
+                "files are what runs) and resubmit")
+    tops = sorted({b.split(os.sep)[0] + (os.sep if os.sep in b else "") for b in bad})
+    return (f"send only your code: remove {_some(tops)} (the course's data is read from "
+            "$GRADER_DATA, and model files are made by your program when it runs)")
 
 
 def _hint_for(name: str) -> str:

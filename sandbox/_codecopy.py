@@ -15,6 +15,11 @@ from pathlib import Path
 
 _FIX = "copy the files themselves into the submission folder (cp, not ln or cp -l)"
 
+#: what operating systems, editors and tools leave in a folder, never the student's code:
+#: not copied into the sandbox, and not checked (a link inside .git refused the whole run)
+JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".ipynb_checkpoints",
+                        "__MACOSX", ".idea", ".vscode", "__pycache__"})
+
 
 class CodeRefused(Exception):
     """A submission folder holds entries that are not plain folders or single-link files."""
@@ -42,7 +47,8 @@ def refused_entries(src: Path) -> list[str]:
     """Every entry of ``src`` that may not be copied, with why (empty: all may be)."""
     problems: list[str] = []
     for root, dirs, files in os.walk(src, followlinks=False):
-        for name in sorted(dirs + files):
+        dirs[:] = [d for d in dirs if d not in JUNK_NAMES]
+        for name in sorted(dirs + [f for f in files if f not in JUNK_NAMES]):
             path = os.path.join(root, name)
             bad = _problem(os.path.relpath(path, src), os.lstat(path))
             if bad:
@@ -63,11 +69,14 @@ def copy_code(src: Path, dst: Path, name: str) -> None:
     if problems:
         raise CodeRefused(name, problems)
     for root, dirs, files in os.walk(src, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in JUNK_NAMES]
         rel = os.path.relpath(root, src)
         target = dst if rel == "." else dst / rel
         for d in dirs:
             (target / d).mkdir(exist_ok=True)
         for f in files:
+            if f in JUNK_NAMES:
+                continue
             _copy_file(os.path.join(root, f), target / f, os.path.join(rel, f), name)
 
 

@@ -165,3 +165,54 @@ def test_an_upper_case_py_suffix_is_named_with_the_rename(tmp_path):
         assert isinstance(e, Rejection), e
         assert f"{name}: the suffix must be lower-case .py" in e.reason
         assert f"rename {name} -> {name[:-3]}.py" in e.hint
+
+
+def test_what_systems_and_editors_leave_in_a_folder_is_ignored_and_not_copied(tmp_path):
+    # a .git folder (with a link inside), .DS_Store or a notebook checkpoint rejected the
+    # whole submission although main.py was there
+    from sandbox._codecopy import copy_code
+
+    stud = tmp_path / "subs" / "ana"
+    (stud / ".git" / "objects").mkdir(parents=True)
+    (stud / ".git" / "objects" / "ab12").write_bytes(b"\x78\x01\0\0binary")
+    (stud / ".git" / "HEAD-link").symlink_to("/etc/passwd")
+    (stud / ".ipynb_checkpoints").mkdir()
+    (stud / ".ipynb_checkpoints" / "main-checkpoint.ipynb").write_text("{}")
+    (stud / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (stud / "__MACOSX").mkdir()
+    (stud / "__MACOSX" / "._main.py").write_bytes(b"\0\5\26\7")
+    (stud / "main.py").write_text("import model\n")
+    (stud / "model.py").write_text("X = 1\n")
+    e = entries(tmp_path / "subs")["ana"]
+    assert isinstance(e, Submission), e
+    assert e.files == ("main.py", "model.py") and e.data_files == ()
+    dst = tmp_path / "copy"
+    dst.mkdir()
+    copy_code(stud, dst, "ana")
+    assert sorted(p.name for p in dst.rglob("*")) == ["main.py", "model.py"]
+
+
+def test_a_data_folder_beside_the_code_is_named_briefly_with_the_fix(tmp_path):
+    stud = tmp_path / "bob"
+    (stud / "data" / "images").mkdir(parents=True)
+    for i in range(30):
+        (stud / "data" / "images" / f"{i:03}.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
+    (stud / "main.py").write_text("print(1)\n")
+    e = entries(tmp_path)["bob"]
+    assert isinstance(e, Rejection)
+    # the reason names 12 files and how many more, not all 30 (4,000 made a 40 KB reason)
+    assert "data/images/011.png and 18 more)" in e.reason and "012.png" not in e.reason
+    assert len(e.found) == 13 and e.found[-1] == "... and 19 more"
+    assert e.hint.startswith("send only your code: remove data/ (the course's data is read "
+                             "from $GRADER_DATA")
+
+
+def test_a_notebook_beside_the_code_is_told_to_go(tmp_path):
+    stud = tmp_path / "cara"
+    stud.mkdir()
+    (stud / "main.py").write_text("print(1)\n")
+    (stud / "scratch.ipynb").write_text("{}")
+    e = entries(tmp_path)["cara"]
+    assert isinstance(e, Rejection) and "notebooks" in e.reason
+    assert e.hint.startswith("remove scratch.ipynb from the folder (notebooks are never run; "
+                             "your .py files are what runs)")
