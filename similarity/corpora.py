@@ -34,8 +34,8 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     """The ``.py`` files of a submission with their names inside it, and notes.
 
     A file is itself (whatever its suffix: it was named as a submission). A folder gives its
-    ``.py`` files (``.PY`` too) in sorted order, skipping hidden folders, ``__pycache__`` and
-    links.
+    ``.py`` files (``.PY`` too) in sorted order, skipping hidden files and folders,
+    ``__pycache__``, ``__MACOSX`` and links.
     """
     notes: list[str] = []
     if path.is_file():
@@ -43,8 +43,11 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     found: list[tuple[Path, str]] = []
     links = 0
     for root, dirs, files in os.walk(path, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and d not in ("__pycache__", "__MACOSX"))
         for f in sorted(files):
+            if f.startswith("."):  # macOS's ._main.py (resource forks), editors' swap files
+                continue
             p = Path(root) / f
             if p.is_symlink():
                 links += 1  # never followed: it may point anywhere on this machine

@@ -141,3 +141,15 @@ def test_similarity_compares_upper_case_py_files(tmp_path):
     assert sorted(found) == ["ana", "bob"]
     sub = load_submission("ana", "peer", found["ana"], max_bytes=100_000, max_files=50)
     assert [f.name for f in sub.files] == ["Main.PY"] and sub.files[0].tokens
+
+
+def test_similarity_skips_what_macos_leaves_in_a_folder(tmp_path):
+    # an unzipped Mac upload: __MACOSX/._main.py is a resource fork, not Python
+    from similarity.corpora import load_submission
+
+    (tmp_path / "ana" / "__MACOSX").mkdir(parents=True)
+    (tmp_path / "ana" / "__MACOSX" / "._main.py").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X")
+    (tmp_path / "ana" / "._main.py").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X")
+    (tmp_path / "ana" / "main.py").write_text("print(1)\n")
+    sub = load_submission("ana", "peer", tmp_path / "ana", max_bytes=100_000, max_files=50)
+    assert [f.name for f in sub.files] == ["main.py"]
