@@ -25,6 +25,23 @@ def _examples(items: Sequence[str], total: int, counts: Counter | None = None) -
     return shown + (f" and {total - EXAMPLES} more" if total > EXAMPLES else "")
 
 
+def _float_id_fix(unknown: list[str], known: set[str]) -> str:
+    """The fix when the unknown ids are test ids written as floats ('2200.0', '2.2e+03'):
+    numpy.savetxt's default format, or an id column read as float."""
+    def as_int(v: str) -> str | None:
+        try:
+            f = float(v)
+        except ValueError:
+            return None
+        return str(int(f)) if f.is_integer() and abs(f) < 2**53 else None
+
+    if not any(as_int(v) in known for v in unknown[:EXAMPLES]):
+        return ""
+    return (" as they are written there: these are whole numbers written as floats (write "
+            "the ids as integers, e.g. ids.astype(int), or with numpy.savetxt(..., "
+            "fmt=\"%d\") when the labels are integers too)")
+
+
 def id_problems(ids: Sequence[str], expected: pd.Index) -> str | None:
     """Why the ids of a submission are not one row per test id, or None when they are.
 
@@ -60,7 +77,8 @@ data/test.csv
                      f"{_examples(dup, len(dup), counts)}; write one row per test id")
     if unknown:
         parts.append(f"has {len(unknown)} id(s) that are not test ids: "
-                     f"{_examples(unknown, len(unknown))}; use the ids of data/test.csv")
+                     f"{_examples(unknown, len(unknown))}; use the ids of data/test.csv"
+                     + _float_id_fix(unknown, known))
     if missing:
         parts.append(f"misses {len(missing)} of {len(expected)} test ids: "
                      f"{_examples(missing, len(missing))}; write a row for every id of "

@@ -372,6 +372,14 @@ def _check_header(header: list[str]) -> None:
         raise OutputInvalid(f"submission.csv header is {shown!r}: its first column has no name, "
                             "the row index pandas writes by default; write the file with "
                             "to_csv(path, index=False) and the header 'id,label'")
+    if names and names[0].startswith("#"):  # numpy.savetxt(..., header="id,label")
+        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': "
+                            "numpy.savetxt starts its header with '# ' unless given "
+                            "comments=\"\" (savetxt(path, rows, header=\"id,label\", "
+                            "comments=\"\", ...))")
+    if [n.lower() for n in names] == ["id", "label"]:  # Kaggle's 'Id,Label'
+        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label' "
+                            "(lower case)")
     raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
 
 

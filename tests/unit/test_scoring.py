@@ -183,3 +183,35 @@ def test_regression_labels_that_overflow_the_metric_are_invalid_not_ranked(tmp_p
                                             r"'t\d+'.*diverged"):
         scorer.score(preds)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("header,needle", [
+    ("# id,label", r"numpy\.savetxt starts its header with '# ' unless given comments=\"\""),
+    ("Id,Label", r"expected 'id,label' \(lower case\)"),
+])
+def test_headers_numpy_and_kaggle_write_are_told_their_fix(tmp_path, header, needle):
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(200)]
+    with pytest.raises(OutputInvalid, match=needle):
+        scorer.parse(csv_bytes(ids, labels, header=header))
+
+
+def test_integer_ids_written_as_floats_are_told_the_fix(tmp_path):
+    # numpy.savetxt's default '%.18e' and an id column read as float: '2.000000000000000000e+00'
+    # and '2.0' were "not test ids" with no word on why
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "course.toml").write_text('[competition]\nname = "t"\n')
+    (tmp_path / "data" / "train.csv").write_text("id,label\n" + "".join(
+        f"{i},{i % 2}\n" for i in range(100, 140)))
+    (tmp_path / "data" / "test.csv").write_text("id\n" + "".join(f"{i}\n" for i in range(40)))
+    (tmp_path / "hidden" / "test_labels.csv").write_text("id,label\n" + "".join(
+        f"{i},{i % 2}\n" for i in range(40)))
+    scorer = Scorer(load_course(tmp_path))
+    for written in ([f"{i:.18e}" for i in range(40)], [f"{i}.0" for i in range(40)]):
+        with pytest.raises(OutputInvalid, match=r"not test ids: .*whole numbers written as "
+                                                r"floats \(write the ids as integers"):
+            scorer.parse(csv_bytes(written, [str(i % 2) for i in range(40)]))
+    with pytest.raises(OutputInvalid) as info:  # ids that are simply wrong: no such fix
+        scorer.parse(csv_bytes([str(i + 1000) for i in range(40)], ["0"] * 40))
+    assert "floats" not in str(info.value)
