@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from diagnostics.source import decode_source_bytes
+from sandbox._imports import KNOWN_DISTRIBUTIONS
 from sandbox.environment import (
     Environment,
     dependency_only_modules,
@@ -95,10 +96,18 @@ class StudentPreflight:
         if not self.missing:
             return ""
         parts = [f"{m.module} ({m.file}:{m.line}{', optional' if m.guarded else ''}; "
-                 f"package {m.distribution})" for m in self.missing]
+                 f"package {m.distribution}{_own_file_note(m.module)})" for m in self.missing]
         lead = "rejected before running: imports" if self.rejected else "imports"
         return (f"{lead} {', '.join(parts)}, not in the course environment; the instructor may "
                 "add the package to environment/requirements.txt")
+
+
+def _own_file_note(module: str) -> str:
+    """For a module the grader knows no package of: it may be the student's own file or
+    folder that did not come with the submission (``from nets import Net`` without nets/)."""
+    if module in KNOWN_DISTRIBUTIONS or module in sys.stdlib_module_names:
+        return ""
+    return f", unless {module} is the student's own {module}.py or {module}/, not submitted"
 
 
 @dataclass(frozen=True)

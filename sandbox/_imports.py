@@ -47,6 +47,14 @@ KNOWN_DISTRIBUTIONS: dict[str, str] = {
     "nltk": "nltk",
     "spacy": "spacy",
     "transformers": "transformers",
+    "sentence_transformers": "sentence-transformers",
+    # same name as their distribution, listed so a missing one is known to be a package
+    # (not a student's own file left out of the submission)
+    **{name: name for name in (
+        "numpy", "pandas", "scipy", "matplotlib", "torch", "tqdm", "seaborn", "plotly",
+        "statsmodels", "joblib", "optuna", "shap", "jax", "einops", "albumentations",
+        "datasets", "wandb", "mlflow", "numba", "sympy", "networkx", "polars", "pyarrow",
+        "h5py", "tabulate", "requests", "onnx", "onnxruntime", "lime", "graphviz")},
 }
 
 _NO_MODULE = re.compile(r"^(?:ModuleNotFoundError|ImportError): No module named '?([\w.]+)'?")

@@ -204,3 +204,13 @@ def test_an_import_only_a_dependency_provides_is_a_warning_naming_the_package(tm
     assert "ana: scipy (main.py:2) works only because" in summary
     assert report.to_dict()["students"][0]["dependency_only"][0]["required_by"] == "scikit-learn"
     assert report.rejected == {}
+
+
+def test_an_unknown_import_may_be_the_students_own_file_left_out():
+    # a folder submission whose own nets/ package was not sent: the instructor was told only
+    # to add a package 'nets' to the course environment
+    res = check_student("ana", {"main.py": "from nets import Net\nimport tqdm\n"}, MODULES,
+                        TOP_LEVEL)
+    assert "nets (main.py:1; package nets, unless nets is the student's own nets.py or nets/, " \
+           "not submitted)" in res.message
+    assert "tqdm (main.py:2; package tqdm)" in res.message  # a known package: no such note
