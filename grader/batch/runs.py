@@ -56,7 +56,10 @@ def make_task(sub: Submission, course: Course, backend: str,
     return RunTask(
         student=sub.student, run_key=run_key(sub, course, backend, environment), files=files,
         entry=sub.entry, data_dir=str(course.data_dir), limits=course.sandbox.limits(),
-        backend=backend, python=python, env={"GRADER_SEED": str(course.seed)},
+        backend=backend, python=python,
+        # the time limit too, so a program can size its training to it (part of run_key)
+        env={"GRADER_SEED": str(course.seed),
+             "GRADER_TIME_LIMIT_S": f"{course.sandbox.time_limit_s:g}"},
         data_hash=course.data_hash, image=course.sandbox.image,
     )
 

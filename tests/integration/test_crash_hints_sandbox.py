@@ -31,3 +31,18 @@ def test_read_only_data_and_relative_imports_are_told_their_fix(tmp_path, bwrap_
     assert "in a read-only place: the course's data folder (GRADER_DATA)" in pages["ckpt"]
     assert "Save checkpoints and other files in the working folder" in pages["ckpt"]
     assert "from model import Net instead of from .model import Net" in pages["pkg"]
+
+
+def test_a_program_is_told_its_seed_and_time_limit(tmp_path, bwrap_sandbox):
+    from tests.integration.batch_helpers import honest, read_grades
+
+    course = load_course(make_course(tmp_path / "course", time_limit_s=20))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    check = ("import os\nassert os.environ['GRADER_TIME_LIMIT_S'] == '20', os.environ\n"
+             "assert os.environ['GRADER_SEED'] == '1'\n")
+    (subs / "ana.py").write_text(check + honest(0.5))
+    run_batch(course, subs, tmp_path / "out", BatchOptions(similarity=False, reports=False,
+                                                           quiet=True))
+    g = read_grades(tmp_path / "out")["ana"]
+    assert g["status"] == "ok", g["message"]
