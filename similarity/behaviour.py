@@ -84,6 +84,17 @@ class's median RMSE: a copy, also one rounded to a few decimals), not at all fro
 ``REGRESSION_APART`` (0.01) on, log-linearly in between. The p-value is unchanged (it says
 how alike the residuals are); only the score, and so the flag, asks for near-identity.
 
+Rounding: a student who writes predictions to a step ``q`` (two decimals: 0.01) adds to each
+an error spread evenly over ``[-q/2, q/2]``, of variance ``q**2 / 12``. Every distance (between
+students, and to the references) is taken from the mean squared difference less both sides'
+rounding variance (times ``1 + ROUNDING_SLACK``, for its sampling noise), never below 0, for
+steps up to ``ROUNDING_MAX_STEP`` (0.05) of the class's median RMSE: coarser rounding (whole
+numbers on a scale of 1 to 5) is no spread-out noise, and two honest students who both round
+so would come out as copies. A copy
+of a probability column rounded to two decimals was 0.008 of the median RMSE from its source,
+past full credit, and is now at 0; an honest pair, whose differences are far larger than the
+step, keeps its distance.
+
 Explained agreement
 -------------------
 Pair ``(i, j)`` is explained by reference ``M`` in ``explainers`` when both students agree
@@ -150,6 +161,8 @@ REGRESSION_NEAR = 0.1  # relative rule: both within this distance of the referen
 REGRESSION_RATIO = 0.25  # ...and no closer to each other than this share of their distance to it
 REGRESSION_SAME = 1e-3  # regression score in full up to this distance (module doc)
 REGRESSION_APART = 1e-2  # ...and none from this distance on
+ROUNDING_SLACK = 0.25  # rounding noise taken away: its variance times 1 + this (module doc)
+ROUNDING_MAX_STEP = 0.05  # ...for steps up to this share of the class's median RMSE
 _CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
 
 
@@ -202,7 +215,8 @@ class BehaviourModel:
             task: str = "classification", references: Mapping[str, Sequence] | None = None,
             explainers: Collection[str] = (), settings: Collection[str] = (),
             ids: Sequence | None = None, near_exact: float = 0.99,
-            calibrate: bool = True) -> BehaviourModel:
+            calibrate: bool = True,
+            rounding: Mapping[str, float] | None = None) -> BehaviourModel:
         """Fit the null model to one class's predictions on the hidden test set.
 
         Parameters
@@ -226,6 +240,11 @@ class BehaviourModel:
             Test ids, for :meth:`shared_wrong`.
         near_exact : float, default=0.99
         calibrate : bool, default=True
+        rounding : mapping of str to float, optional
+            Regression: the step each student's predictions were written to (0.01 for two
+            decimals; absent or 0: full precision). Rounding adds noise of variance
+            ``step**2 / 12`` to every prediction, which the distances take away (module doc,
+            "Rounding").
 
         Returns
         -------
@@ -237,8 +256,9 @@ class BehaviourModel:
             Lengths differ, a label is missing from ``truth``, an explainer is not a
             reference, or (regression) a value is not a number; the message names it.
         """
-        return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
-            predictions, truth, references or {}, explainers, settings, ids)
+        model = cls(task=task, near_exact=near_exact, calibrate=calibrate)
+        model._rounding = {str(k): float(v) for k, v in (rounding or {}).items()}
+        return model._fit(predictions, truth, references or {}, explainers, settings, ids)
 
     def _fit(self, predictions, truth, references, explainers, settings,
              ids) -> BehaviourModel:
@@ -381,6 +401,10 @@ class BehaviourModel:
         # the references are RMS differences of centred residuals, in this unit)
         unit = float(np.median(self.error_rate)) if ns else 0.0
         self._unit = unit if unit > 0 else 1.0
+        # rounding noise of each student's predictions: only for steps small beside the
+        # class's RMSE, where it is noise (whole numbers on a 1-5 scale are no such thing)
+        steps = np.array([getattr(self, "_rounding", {}).get(name, 0.0) for name in self.names])
+        self._rv = np.where(steps <= ROUNDING_MAX_STEP * self._unit, steps ** 2 / 12.0, 0.0)
         ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
         agree = np.zeros((ns, len(self.explainer_names)))
         ok = np.zeros(agree.shape, bool)
@@ -392,8 +416,8 @@ class BehaviourModel:
             ok[:, e] = (agree[:, e] >= self.near_exact) & (_corr_rows(self._pred, ref)
                                                            >= REGRESSION_CORR)
             if k:
-                dist[:, e] = np.sqrt(((self._R - res[ref_rows[name]][None, :]) ** 2)
-                                     .mean(1)) / self._unit
+                msd = ((self._R - res[ref_rows[name]][None, :]) ** 2).mean(1)
+                dist[:, e] = np.sqrt(_unrounded(msd, self._rv)) / self._unit
         self._agree, self._ok = agree, ok
         self._ref_dist = dist
 
@@ -639,8 +663,9 @@ class BehaviourModel:
         rho = np.nan_to_num(np.clip(rho, -1.0, 1.0), nan=0.0)
         dof = max(self.n_ids - 3 - controls, 1)
         z = np.arctanh(np.clip(rho, -0.999999, 0.999999)) * np.sqrt(dof)
-        # the pair's own distance (RMS of r_i - r_j, in the class's unit)
-        dist = np.sqrt(np.maximum(ni + nj - 2 * gram, 0.0) / max(self.n_ids, 1)) / self._unit
+        # the pair's own distance (RMS of r_i - r_j, in the class's unit), less rounding
+        msd = np.maximum(ni + nj - 2 * gram, 0.0) / max(self.n_ids, 1)
+        dist = np.sqrt(_unrounded(msd, self._rv[i] + self._rv[j])) / self._unit
         return {"rho": rho, "z": z, "dist": dist}
 
     # ------------------------------------------------------------------ evidence for a TA
@@ -780,3 +805,10 @@ def _corr_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         elif ok.sum() >= 1 and np.array_equal(row[ok], y[ok]):
             out[i] = 1.0  # constant and equal: as correlated as can be
     return out
+
+
+def _unrounded(msd: np.ndarray, rounding_var: np.ndarray | float) -> np.ndarray:
+    """Mean squared differences less what rounding adds (``rounding_var``: the sum of both
+    sides' ``step**2 / 12``), with ``ROUNDING_SLACK`` for its sampling noise; never below 0.
+    Full-precision predictions (variance 0) keep their distances exactly."""
+    return np.maximum(msd - (1.0 + ROUNDING_SLACK) * rounding_var, 0.0)

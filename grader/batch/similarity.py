@@ -100,6 +100,7 @@ def behaviour_model(course: Course, store: Store, out: Path,
     ids = list(scorer.truth.index)
     regression = course.task != "classification" or course.metric == "roc_auc"
     preds: dict[str, list] = {}
+    steps: dict[str, float] = {}  # regression: the step each student rounded to (0: none)
     for student, sc in sorted(store.scores().items()):
         if sc["status"] != "ok":
             continue  # failed and invalid runs have no predictions to compare
@@ -108,6 +109,8 @@ def behaviour_model(course: Course, store: Store, out: Path,
         except (OSError, OutputInvalid):
             continue
         preds[student] = _values(p.reindex(ids), regression)
+        if regression:
+            steps[student] = rounding_step(p)
     if len(preds) < 2:
         return None
     test_ids = _test_ids(course)
@@ -129,8 +132,29 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                references=references,
                                explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
-                               near_exact=NEAR_EXACT)
+                               near_exact=NEAR_EXACT, rounding=steps)
     return model if regression else IdentityEvidence(model)
+
+
+#: predictions written with this many decimals or more count as unrounded
+_FULL_PRECISION_DECIMALS = 10
+
+
+def rounding_step(values: pd.Series) -> float:
+    """The step a student's predictions were written to, from the text of submission.csv:
+    ``10 ** -d`` for the most decimals ``d`` any value has (two decimals: 0.01; whole numbers:
+    1), or 0 where some value is written in full (``repr``'s 17 digits) or in exponent form.
+    The behavioural model takes the rounding noise out of its distances (a copy written
+    with fewer decimals than its source is no farther from it)."""
+    most = 0
+    for v in values.dropna().astype(str):
+        text = v.strip().lower()
+        if "e" in text or "n" in text:  # 1e-05, inf, nan: not a fixed number of decimals
+            return 0.0
+        most = max(most, len(text.partition(".")[2]))
+        if most >= _FULL_PRECISION_DECIMALS:
+            return 0.0
+    return 10.0 ** -most
 
 
 #: a standard model explains a pair only when both students match it on this share of the ids:

@@ -406,6 +406,41 @@ def test_regression_models_of_one_kind_correlate_but_only_near_identity_counts()
     assert int((all_pairs(m)["behaviour"] >= FLAG).sum()) == 1
 
 
+def test_regression_a_copy_written_with_fewer_decimals_is_no_farther_from_its_source():
+    # a copy of s0 written in coarser steps (a probability column to two decimals was 0.008
+    # of the class's RMSE away: past full credit); with the step it was written to, the
+    # rounding noise is taken out and the copy is at distance 0, while honest pairs keep
+    # theirs
+    truth, preds, rng = regression_class(seed=5)  # the class's RMSE: about 1
+    preds[1] = np.round(preds[0] * 50) / 50  # written in steps of 0.02
+    preds[3] = np.round((preds[2] + rng.normal(scale=0.05, size=len(truth))) * 50) / 50
+    plain = fit(list(preds), truth, task="regression")
+    aware = fit(list(preds), truth, task="regression", rounding={"s1": 0.02, "s3": 0.02})
+    before, after = one(plain, "s0", "s1"), one(aware, "s0", "s1")
+    assert before["distance"] > 4e-3 and after["distance"] == 0.0
+    assert after["behaviour"] >= FLAG > before["behaviour"]
+    honest_before, honest_after = one(plain, "s2", "s3"), one(aware, "s2", "s3")
+    assert honest_after["distance"] == pytest.approx(honest_before["distance"], rel=0.01)
+    assert honest_after["behaviour"] == 0.0
+    assert int((all_pairs(aware)["behaviour"] >= FLAG).sum()) == 1
+    # a step that is no small noise beside the class's RMSE (whole numbers on a 1-5 scale)
+    # is not taken out: two honest students rounding so would come out as copies
+    coarse = fit(list(preds), truth, task="regression", rounding={"s1": 1.0, "s3": 1.0})
+    assert one(coarse, "s0", "s1")["distance"] == before["distance"]
+
+
+def test_rounding_steps_are_read_from_the_written_text():
+    import pandas as pd
+
+    from grader.batch.similarity import rounding_step
+
+    assert rounding_step(pd.Series(["0.25", "0.5", "0.13"])) == pytest.approx(0.01)
+    assert rounding_step(pd.Series(["3", "12", "-4"])) == 1.0
+    assert rounding_step(pd.Series(["0.1234567891234", "0.5"])) == 0.0  # written in full
+    assert rounding_step(pd.Series(["1e-05", "0.5"])) == 0.0
+    assert rounding_step(pd.Series(["0.125", None, "0.5"])) == pytest.approx(0.001)
+
+
 def test_regression_agreement_with_a_reference_is_explained():
     truth, preds, _ = regression_class(seed=3)
     ref = preds[0].copy()
