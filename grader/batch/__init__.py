@@ -216,8 +216,9 @@ def _guarded(stage: str, store: Store, summary: BatchSummary, warn: Callable[[st
         store.log_event("stage_failed", {"stage": stage, "error": repr(exc),
                                          "traceback": traceback.format_exc()})
         summary.stage_errors.append(stage)
-        warn(f"warning: the {stage} stage failed ({type(exc).__name__}: {exc}); grades are kept. "
-             "The traceback is in grading.db (events); 'grader run' again retries it.")
+        warn(f"warning: the {stage} stage failed ({type(exc).__name__}: {exc}); grades are kept "
+             "and the command exits 2. The traceback is in grading.db (events); 'grader run' "
+             "again retries the stage (after the cause is fixed, if the message names one).")
         return None
 
 

@@ -301,8 +301,14 @@ def standard_model_predictions(course: Course, store: Store,
                             keep_default_na=False)
         test = pd.read_csv(course.data_dir / "test.csv", dtype={"id": str},
                            keep_default_na=False)
-        got = standard_predictions(train, test, course.data_dir, task=task,
-                                   modality=course.competition.modality, names=todo)
+        try:
+            got = standard_predictions(train, test, course.data_dir, task=task,
+                                       modality=course.competition.modality, names=todo)
+        except Exception as exc:  # noqa: BLE001 - no explainers is no reason to lose the stage
+            say(f"similarity: warning: the scikit-learn default models could not be fitted "
+                f"({type(exc).__name__}: {exc}); behavioural evidence is computed without "
+                "them, so no agreement is explained by a standard model")
+            return out
         now = time.time()
         rows = []
         for n in todo:
@@ -316,8 +322,13 @@ def standard_model_predictions(course: Course, store: Store,
             if ok:
                 out[n] = value.tolist()
         store.put_cached_reference(rows)
-        say(f"similarity: {len(todo)} scikit-learn default model(s) fitted for the behavioural "
-            f"evidence ({time.perf_counter() - t:.1f} s; cached)")
+        fitted = sum(r["status"] == "ok" for r in rows)
+        # most do not apply to every course (numeric models on text, text pipelines on
+        # numbers): the count says what was fitted, not what was tried
+        say(f"similarity: {fitted} of {len(todo)} scikit-learn default model(s) fitted for the "
+            f"behavioural evidence ({time.perf_counter() - t:.1f} s; cached)"
+            + (f"; {len(todo) - fitted} do not apply to this course's data" if fitted < len(todo)
+               else ""))
     return out
 
 

@@ -10,12 +10,20 @@ from reference.features.detect import feature_columns
 
 
 def text_column(*frames: pd.DataFrame) -> list[np.ndarray]:
-    """Each frame's text column as an (n, 1) object array of str (what string-kernel models
-    and Levenshtein k-NN take); missing text becomes ""."""
+    """Each frame's documents as an (n, 1) object array of str (what string-kernel models,
+    Levenshtein k-NN and the vectoriser pipelines take): its one feature column, or its
+    feature columns joined by a space, in order (a review's title and its body); missing
+    text becomes ""."""
     cols = feature_columns(frames[0])
-    if len(cols) != 1:
-        raise ValueError(f"text data needs one feature column, found {len(cols)}: {cols}")
-    return [f[cols[0]].fillna("").astype(str).to_numpy(dtype=object)[:, None] for f in frames]
+    if not cols:
+        raise ValueError("text data needs a feature column beside id and label; found none")
+    out = []
+    for f in frames:
+        docs = f[cols[0]].fillna("").astype(str)
+        for c in cols[1:]:
+            docs = docs + " " + f[c].fillna("").astype(str)
+        out.append(docs.to_numpy(dtype=object)[:, None])
+    return out
 
 
 def char_ngram_counts(*docs: np.ndarray, p=(3, 4, 5)) -> list[sp.csr_matrix]:
