@@ -358,13 +358,19 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     cap = finite(grading.get("below_baseline_grade"))
     capped = beat is False and base is not None and place_grade is not None \
         and base < place_grade
-    baseline, _ = _baseline_text(b, inputs)
-    # one answer for every id never beats the baseline, whatever its score (grade_scores)
+    baseline, base_value = _baseline_text(b, inputs)
+    # one answer for every id never beats the baseline, whatever its score (grade_scores):
+    # said where the score alone would have beaten it
     constant = ((s.score or {}).get("details") or {}).get("constant") if beat is False \
         else None
+    score = s.private
+    if constant is not None and not (
+            base_value is not None and score is not None
+            and (score > base_value if greater else score < base_value)):
+        constant = None
     not_beat = (f"Your predictions are one answer ({constant!r}) for every test id, as a "
-                f"baseline's are, so they do not beat {baseline or 'the baseline'} whatever "
-                "their score" if constant is not None
+                f"baseline's are: whatever their score, they do not beat "
+                f"{baseline or 'the baseline'}" if constant is not None
                 else f"Your private score does not beat {baseline or 'the baseline'}")
     deduction = finite(g.get("deduction")) or 0.0
     out.update(place_grade=place_grade, capped=capped, cap=base if capped else cap,

@@ -67,10 +67,15 @@ def test_a_constant_answer_never_beats_the_baseline(tmp_path):
         got["all_dog"]["note"]
     # the student's page says why a score above the baseline's does not beat it
     page = " ".join(got["all_dog"]["page"].split())
-    assert "Your predictions are one answer ('dog') for every test id, as a baseline's are, " \
-           "so they do not beat" in page
+    assert "Your predictions are one answer ('dog') for every test id, as a baseline's are: " \
+           "whatever their score, they do not beat the baseline" in page
     assert "Your private score does not beat" not in page
     assert got["all_cat"]["score"] == baseline and got["all_cat"]["grade"] == 4
     assert "does not beat the baseline (" in got["all_cat"]["note"]
+    # at the baseline's own score the plain rule is the reason, said plainly (it read
+    # "... whose private accuracy is 0.3457 whatever their score, so ...")
+    cat_page = " ".join(got["all_cat"]["page"].split())
+    assert "Your private score does not beat the baseline" in cat_page
+    assert "one answer" not in cat_page
     assert got["good"]["above_baseline"] and got["good"]["grade"] == 10
     assert got["almost"]["above_baseline"] and got["almost"]["grade"] > 4
