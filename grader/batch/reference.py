@@ -278,8 +278,11 @@ def _say_result(say: Callable[[str], None], e: dict[str, Any], *, cached: bool,
     name, sign = validation_measure(metric)  # the search's score as its measure: mse 2824.6
     score = ("" if e["validation_score"] is None
              else f" validation {name} {sign * e['validation_score']:.4f}")
+    # the whole time too: a model search (k = 1, 3, 5) can cost far more than the final fit
+    elapsed = e.get("elapsed_s")
     how = (f"from the store, trained {_when(e['trained_at'])}" if cached
-           else f"fit {e['fit_s'] or 0:.1f} s")
+           else f"fit {e['fit_s'] or 0:.1f} s"
+           + (f", {elapsed:.1f} s in all with the search and predictions" if elapsed else ""))
     say(f"reference: {e['model']}: {e['status']}{score} ({how})"
         f"{' — ' + e['message'] if e['message'] else ''}")
 
