@@ -138,7 +138,10 @@ def _odd_entries(folder: Path) -> list[str]:
     return odd
 
 
-def _check_py(student: str, path: Path, root: Path, name: str, found: list[str]) -> Rejection | None:
+def _check_py(student: str, path: Path, root: Path, name: str, found: list[str], *,
+              may_be_empty: bool = False) -> Rejection | None:
+    """Why the file ``name`` cannot be run, or None. ``may_be_empty``: a module beside the
+    entry point (an empty ``__init__.py`` marks a package, as Python intends)."""
     file = root / name
     if file.is_symlink():
         return _reject(student, path, found, f"{name} is a symbolic link",
@@ -148,7 +151,7 @@ def _check_py(student: str, path: Path, root: Path, name: str, found: list[str])
         return _reject(student, path, found, f"{odd}; only regular files with one link are "
                        "accepted", _COPY_HINT)
     size = file.stat().st_size
-    if size == 0 or not file.read_bytes().strip():
+    if not may_be_empty and (size == 0 or not file.read_bytes().strip()):
         return _reject(student, path, found, f"{name} is empty", "resubmit the file with your code")
     if size > MAX_PY_BYTES:
         return _reject(student, path, found, f"{name} is {size // 1024} KiB (limit "
@@ -218,10 +221,6 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
                        "send only your own code")
-    for name in py:
-        bad = _check_py(student, path, path, name, files)
-        if bad:
-            return bad
     if "main.py" in py:
         entry = "main.py"
     elif len(py) == 1:
@@ -230,6 +229,10 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         return _reject(student, path, files,
                        f"{len(py)} .py files and none is main.py: the entry point is ambiguous",
                        "name the file to run main.py")
+    for name in py:  # only the program that is run must hold code
+        bad = _check_py(student, path, path, name, files, may_be_empty=name != entry)
+        if bad:
+            return bad
     data = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
             and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES]
     size = sum((path / f).stat().st_size for f in data)

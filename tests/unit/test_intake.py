@@ -216,3 +216,18 @@ def test_a_notebook_beside_the_code_is_told_to_go(tmp_path):
     assert isinstance(e, Rejection) and "notebooks" in e.reason
     assert e.hint.startswith("remove scratch.ipynb from the folder (notebooks are never run; "
                              "your .py files are what runs)")
+
+
+def test_an_empty_init_beside_the_entry_point_is_a_package_not_a_problem(tmp_path):
+    # a utils/ package with an empty __init__.py was rejected as "utils/__init__.py is empty"
+    stud = tmp_path / "ana"
+    (stud / "utils").mkdir(parents=True)
+    (stud / "utils" / "__init__.py").write_text("")
+    (stud / "utils" / "io.py").write_text("def read():\n    return 1\n")
+    (stud / "main.py").write_text("from utils.io import read\nprint(read())\n")
+    e = entries(tmp_path)["ana"]
+    assert isinstance(e, Submission), e
+    assert "utils/__init__.py" in e.files
+    (stud / "main.py").write_text("\n")  # the program that runs must still hold code
+    e = entries(tmp_path)["ana"]
+    assert isinstance(e, Rejection) and e.reason == "main.py is empty"
