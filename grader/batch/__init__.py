@@ -62,6 +62,7 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
     entries = scan_submissions(submissions_dir)
     backend = resolve_backend(course, opts.backend)
     environment = require_environment(course.root)  # refuses a declared, unbuilt one
+    say(_environment_line(environment, course))
     entries, preflight = _preflight(entries, environment, course, say)
     accepted = [e for e in entries if isinstance(e, Submission)]
     unknown = sorted(set(opts.rerun) - {e.student for e in accepted})
@@ -102,6 +103,18 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
         store.set_meta(runs_finished_at=time.time())
         finish_batch(course, store, out, opts, say, summary)
     return summary
+
+
+def _environment_line(environment: Environment, course: Course) -> str:
+    """Which Python the runs get: the course environment, or (none built) the grader's own,
+    which lets programs import what the course never declared until it is built."""
+    if environment.built:
+        return (f"environment: {environment.source}, {len(environment.packages)} packages "
+                f"({environment.python})")
+    return ("warning: no course environment is built: programs run on the grader's own "
+            "interpreter and can import its packages (dask, jinja2, ...), so a verdict may "
+            "change once one is built; build it first, once: "
+            f"{environment.build_command()}")
 
 
 def _preflight(entries: list[Submission | Rejection], environment: Environment, course: Course,
