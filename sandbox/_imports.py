@@ -58,6 +58,9 @@ KNOWN_DISTRIBUTIONS: dict[str, str] = {
 }
 
 _NO_MODULE = re.compile(r"^(?:ModuleNotFoundError|ImportError): No module named '?([\w.]+)'?")
+#: pandas' (and scikit-learn's) import of an optional dependency at call time:
+#: ``ImportError: Missing optional dependency 'tabulate'.  Use pip or conda to install it.``
+_OPTIONAL = re.compile(r"^ImportError: Missing optional dependency '([\w.-]+)'")
 
 
 def distribution_for(module: str, top_level: dict[str, list[str]] | None = None) -> str:
@@ -68,8 +71,11 @@ def distribution_for(module: str, top_level: dict[str, list[str]] | None = None)
 
 
 def missing_module(exception_line: str) -> str:
-    """The top-level module of ``ModuleNotFoundError: No module named 'a.b'`` (``"a"``), or ``""``."""
-    m = _NO_MODULE.match(exception_line.strip())
+    """The top-level module of ``ModuleNotFoundError: No module named 'a.b'`` (``"a"``), or of
+    pandas' ``Missing optional dependency 'tabulate'`` (``DataFrame.to_markdown`` without
+    tabulate was an ``error``, the student's fault), or ``""``."""
+    line = exception_line.strip()
+    m = _NO_MODULE.match(line) or _OPTIONAL.match(line)
     return m.group(1).split(".")[0] if m else ""
 
 

@@ -16,6 +16,9 @@ PROGRAMS = {
     "nopkg": "import gradebox_no_such_package_zz\n",
     "other": "import json\njson.loads('{oops')\n",  # keeps the general advice
     "fine": honest(0.5),
+    # what pandas' import_optional_dependency raises (DataFrame.to_markdown without tabulate)
+    "optdep": "raise ImportError(\"Missing optional dependency 'gradebox_zz_optional'.  Use pip "
+              "or conda to install gradebox_zz_optional.\")\n",
 }
 NAME_HINT = "json in the course environment has no 'no_such_name': check the spelling"
 PACKAGE_HINT = "import only the packages the course environment provides"
@@ -31,6 +34,7 @@ def test_import_failures_get_their_own_fix(tmp_path, bwrap_sandbox):
     grades = read_grades(out)
     assert grades["badname"]["status"] == "error"
     assert grades["nopkg"]["status"] == "missing_package"
+    assert grades["optdep"]["status"] == "missing_package"  # was the student's error
     assert grades["other"]["status"] == "error" and grades["fine"]["status"] == "ok"
     for ext in ("html", "md", "txt"):
         page = {s: (out / "reports" / "students" / f"{s}.{ext}").read_text(encoding="utf-8")
