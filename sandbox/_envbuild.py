@@ -8,9 +8,11 @@ environment holds exactly the locked distributions.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,10 +105,27 @@ def base_python(reqs: Requirements) -> str:
 
 
 def _pip(target_python: str, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
-    """``pip --python target ...`` from the grader's interpreter, output captured."""
+    """``pip --python target ...`` from the grader's interpreter, output captured.
+
+    pip re-runs itself under the target interpreter, a grandchild ``subprocess.run`` would
+    not kill: so it runs in a session of its own, and on any way out but the end (Ctrl-C,
+    SIGTERM, the timeout) the whole session is killed. (Killed alone, the outer pip left the
+    inner one installing into the environment's folder, and the next build failed on it.)
+    """
     cmd = [sys.executable, "-m", "pip", "--python", target_python,
            "--disable-pip-version-check", "--no-input", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def make_venv(base: str, folder: Path) -> str:
