@@ -214,8 +214,18 @@ def pip_failure(output: str, reqs: Requirements, stage: str,
         versions = re.search(r"\(from versions: ([^)]*)\)", text)
         known = versions.group(1).strip() if versions else ""
         latest = ", ".join(known.split(", ")[-8:])
-        why = (f"no such version; the latest available: {latest}" if known and known != "none"
+        why = (f"no such version available here; the latest available: {latest}"
+               if known and known != "none"
                else "no such package on the package index (a typo?)")
+        if stage == "installing":  # the lock's pin, resolved elsewhere or on another index
+            pin = re.search(r"(?:satisfies the requirement|distribution found for) (\S+)", text)
+            return EnvironmentFileError(
+                f"pip cannot install {name} as the course's requirements.lock pins it",
+                problems=[f"requirements.lock: {pin.group(1) if pin else name}\n    {why}"],
+                hint=f"the lock was resolved where other versions were available (another "
+                     f"machine or package index): resolve it again here with "
+                     f"'{build_command(course_root, '--upgrade')}', or make that version "
+                     "available to pip (PIP_FIND_LINKS)")
         return EnvironmentFileError(
             f"pip cannot install {name} ({stage} the course environment)",
             problems=[f"{where}\n    {why}"],
