@@ -23,7 +23,9 @@ def build_course_environment(args: argparse.Namespace) -> int:
                                  hint="pass the folder that holds course.toml")
     result = build_environment(course, cache_dir=args.cache_dir, upgrade=args.upgrade, log=print)
     env = result.environment
-    what = "built" if result.built else "already built (nothing to do)"
+    what = ("built" if result.built
+            else "lock resolved again; an environment for it was already built"
+            if result.resolved else "already built (nothing to do)")
     print(f"course environment {what}: {len(env.packages)} packages from {env.source}, "
           f"{result.seconds:.1f} s")
     print(f"  lock:        {course.resolve() / 'environment' / 'requirements.lock'}")
