@@ -23,7 +23,7 @@ from grader.errors import InputFileError
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.ops.tables import did_you_mean
 
-__all__ = ["CheckedInputs", "check_inputs", "course_problems", "label_notes",
+__all__ = ["CheckedInputs", "check_inputs", "course_problems", "label_notes", "text_notes",
            "sandbox_python_problems", "stored_reference_models"]
 
 #: names ``[grading] baseline`` accepts besides a reference model's (no model run needed)
@@ -166,6 +166,45 @@ def label_notes(course: Course) -> list[str]:
             "hidden/test_labels.csv if this is a mistake"]
 
 
+#: what pandas.read_csv reads as missing by default (its na_values), as text values a text
+#: course's data may well hold
+_PANDAS_NA = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                        "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                        "nan", "null"})
+
+
+def text_notes(course: Course) -> list[str]:
+    """Warnings about texts that ``pandas.read_csv`` reads as missing (a review "NA", "None"
+    or an empty one) in a text course's data: every student who reads the file with pandas
+    gets NaN there, and TfidfVectorizer stops on 'np.nan is an invalid document'."""
+    import pandas as pd
+
+    from reference.features.detect import detect_modality, feature_columns
+
+    notes = []
+    for name in ("train.csv", "test.csv"):
+        path = course.data_dir / name
+        if not path.is_file():
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        modality = course.competition.modality
+        if modality == "auto":
+            modality = detect_modality(df, course.data_dir)
+        if modality != "text":
+            return []
+        for col in feature_columns(df):
+            bad = df.index[df[col].str.strip().isin(_PANDAS_NA)]
+            if len(bad):
+                shown = ", ".join(sorted({repr(v) for v in df[col][bad]})[:5])
+                notes.append(f"data/{name}: {len(bad)} text(s) in column {col!r} that "
+                             f"pandas.read_csv reads as missing ({shown}; first at "
+                             f"data/{name}:{bad[0] + 2}): students who read the file with "
+                             "pandas get NaN there (TfidfVectorizer then stops on 'np.nan is "
+                             "an invalid document'); replace them in the data, or tell the "
+                             "students to read it with keep_default_na=False")
+    return notes
+
+
 def stored_reference_models(out_dir: str | Path) -> set[str]:
     """The reference models with a score in ``out_dir/grading.db`` (none without a store;
     a missing store is not created)."""
@@ -291,7 +330,7 @@ def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None
         problems += course_problems(loaded, reference_models=reference_models)
     checked = CheckedInputs(course=loaded)  # type: ignore[arg-type]
     if loaded is not None and not problems:
-        checked.notes += label_notes(loaded)
+        checked.notes += label_notes(loaded) + text_notes(loaded)
     known: dict[str, set[str]] = {}
     complete = True  # every table that names students was read (else ids are not checked)
     if submissions_dir is not None:

@@ -38,3 +38,25 @@ def test_two_text_columns_are_one_document(tmp_path):
     assert not isinstance(pred, str), pred
     truth = [next(k for k, v in WORDS.items() if t in v.split()) for t in test.title]
     assert (np.asarray(pred) == np.asarray(truth)).mean() > 0.9
+
+
+def test_texts_pandas_reads_as_missing_are_a_note_before_the_runs(tmp_path):
+    # a review "NA" (or "None", or an empty one) in test.csv made every pandas + TF-IDF
+    # student crash on "np.nan is an invalid document", and nothing said why beforehand
+    from grader.validate import check_inputs
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "course.toml").write_text('[competition]\nname = "t"\nmodality = "text"\n')
+    train, test = _frame(60, 1, True), _frame(20, 2, False)
+    test.loc[3, "text"] = "NA"
+    test.loc[7, "text"] = ""
+    train.to_csv(tmp_path / "data" / "train.csv", index=False)
+    test.to_csv(tmp_path / "data" / "test.csv", index=False)
+    pd.DataFrame({"id": test.id, "label": "sport"}).to_csv(
+        tmp_path / "hidden" / "test_labels.csv", index=False)
+    notes = check_inputs(tmp_path).notes
+    (note,) = [n for n in notes if "reads as missing" in n]
+    assert note.startswith("data/test.csv: 2 text(s) in column 'text' that pandas.read_csv "
+                           "reads as missing ('', 'NA'; first at data/test.csv:5)")
+    assert "keep_default_na=False" in note
