@@ -233,13 +233,24 @@ def relative_import_hint(exception: str) -> str | None:
             "from model import Net instead of from .model import Net")
 
 
+def decode_hint(exception: str) -> str | None:
+    """The fix for reading the course's (UTF-8) text with another codec; None otherwise."""
+    if not (exception or "").startswith("UnicodeDecodeError:"):
+        return None
+    return ("your program read text with a codec that is not UTF-8, and the course's files "
+            "are UTF-8 (accents, emoji): open them with encoding=\"utf-8\" "
+            "(open(path, encoding=\"utf-8\"); pandas.read_csv reads UTF-8 unless told "
+            "otherwise), and do not decode with \"ascii\" or \"latin-1\"")
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
     :func:`import_name_hint`, :func:`network_hint`, :func:`read_only_hint`,
-    :func:`relative_import_hint`); None when the general advice is all there is."""
+    :func:`relative_import_hint`, :func:`decode_hint`); None when the general advice is all
+    there is."""
     return (data_path_hint(exception) or import_name_hint(exception)
             or network_hint(exception) or read_only_hint(exception)
-            or relative_import_hint(exception))
+            or relative_import_hint(exception) or decode_hint(exception))
 
 
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:
