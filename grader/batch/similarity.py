@@ -190,14 +190,18 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
             image = thumbs.get(row["id"])
             if image:
                 row["image"] = image
+            text = thumbs.text(row["id"])
+            if text:
+                row["text"] = text
         p.behaviour = {**p.behaviour, "description": words, "shared_wrong": shown}
 
 
 class _Thumbnails:
     """Small PNG data URIs of test inputs, for image courses: an image file column, or pixel
-    columns that make a square."""
+    columns that make a square; for text courses, the start of each test text."""
 
     SIZE = 48
+    TEXT_CHARS = 160  # of a test text shown beside its shared wrong answer
 
     def __init__(self, course: Course):
         self.course = course
@@ -220,10 +224,21 @@ class _Thumbnails:
             self._mode, self._column = "file", image_column(test)
             return
         cols = feature_columns(test)
+        if "text" in (modality, self.course.competition.modality) and cols:
+            self._mode, self._columns = "text", cols
+            return
         side = int(round(len(cols) ** 0.5))
         if len(cols) >= 64 and side * side == len(cols) and all(
                 c.lower().startswith(("px", "pixel")) for c in cols):
             self._mode, self._columns, self._side = "pixels", cols, side
+
+    def text(self, test_id: str) -> str | None:
+        """The start of a text course's test text (its feature columns joined), or None."""
+        self._load()
+        if self._mode != "text" or test_id not in self._table.index:
+            return None
+        doc = " ".join(str(self._table.at[test_id, c]) for c in self._columns)
+        return doc if len(doc) <= self.TEXT_CHARS else doc[: self.TEXT_CHARS - 1] + "…"
 
     def get(self, test_id: str) -> str | None:
         import base64
@@ -233,7 +248,7 @@ class _Thumbnails:
         from PIL import Image
 
         self._load()
-        if not self._mode or test_id not in self._table.index:
+        if self._mode not in ("file", "pixels") or test_id not in self._table.index:
             return None
         try:
             if self._mode == "file":

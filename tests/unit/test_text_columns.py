@@ -60,3 +60,25 @@ def test_texts_pandas_reads_as_missing_are_a_note_before_the_runs(tmp_path):
     assert note.startswith("data/test.csv: 2 text(s) in column 'text' that pandas.read_csv "
                            "reads as missing ('', 'NA'; first at data/test.csv:5)")
     assert "keep_default_na=False" in note
+
+
+def test_shared_wrong_answers_of_a_text_course_show_the_text(tmp_path):
+    # image courses showed a thumbnail beside each shared wrong answer; a text course's TA
+    # had to look each id up in test.csv
+    from grader.batch.similarity import _Thumbnails
+    from grader.course import load_course
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "course.toml").write_text('[competition]\nname = "t"\nmodality = "text"\n')
+    train, test = _frame(60, 1, True), _frame(20, 2, False)
+    test.loc[4, "text"] = "long " * 60
+    train.to_csv(tmp_path / "data" / "train.csv", index=False)
+    test.to_csv(tmp_path / "data" / "test.csv", index=False)
+    pd.DataFrame({"id": test.id, "label": "sport"}).to_csv(
+        tmp_path / "hidden" / "test_labels.csv", index=False)
+    thumbs = _Thumbnails(load_course(tmp_path))
+    assert thumbs.text(test.id[0]) == f"{test.title[0]} {test.text[0]}"
+    long = thumbs.text(test.id[4])
+    assert len(long) == _Thumbnails.TEXT_CHARS and long.endswith("…")
+    assert thumbs.get(test.id[0]) is None  # no picture of a text
