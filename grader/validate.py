@@ -65,6 +65,22 @@ def _model_names() -> tuple[Collection[str], dict[str, str]]:
     return MODELS, MODEL_TASKS
 
 
+def _text_problem(course: Course, name: str) -> str | None:
+    """Why reference model ``name`` cannot run on a text course (it needs numeric features),
+    or None: found now, not after every student has run."""
+    if course.competition.modality != "text":
+        return None
+    from reference import MODEL_TASKS
+    from reference.runner import TEXT_DATA_MODELS
+
+    if name in TEXT_DATA_MODELS:
+        return None
+    fits = sorted(m for m in TEXT_DATA_MODELS if MODEL_TASKS.get(m) == course.task)
+    return (f"{name} needs numeric features and the course's data is text "
+            f"(modality = \"text\"), so it would never run; a text course's reference models: "
+            f"{', '.join(fits)}")
+
+
 def _model_problem(course: Course, text: str, key: str, value: str,
                    builtins: tuple[str, ...], available: Collection[str] | None) -> str | None:
     """Why ``[grading] <key> = "<value>"`` cannot be resolved after the runs, or None."""
@@ -83,6 +99,9 @@ def _model_problem(course: Course, text: str, key: str, value: str,
     if tasks.get(value) != course.task:
         return (f"{where}\n    {value} is a {tasks.get(value)} model but metric "
                 f"\"{course.metric}\" is {course.task}; pick a {course.task} model")
+    text_only = _text_problem(course, value)
+    if text_only:
+        return f"{where}\n    {text_only}"
     if available is not None and value not in available:
         return (f"{where}\n    needs the score of reference model {value}, which will not have "
                 "run: add --reference (or run 'grader reference COURSE --out OUT' first), or "
@@ -122,6 +141,8 @@ def course_problems(course: Course, *, reference_models: Collection[str] | None 
                     f"{where}: \"{name}\"\n    not a reference model"
                     f"{did_you_mean(str(name), models, quote=chr(34))}; known: "
                     f"{', '.join(sorted(models))}")
+            elif _text_problem(course, str(name)):
+                problems.append(f"{where}: \"{name}\"\n    {_text_problem(course, str(name))}")
             elif tasks.get(str(name)) != course.task:  # it would only be listed as skipped
                 fits = sorted(m for m in models if tasks.get(m) == course.task)
                 problems.append(

@@ -38,6 +38,7 @@ from reference.models import MODEL_TASKS, make_model
 
 __all__ = [
     "DEFAULT_MODELS",
+    "TEXT_DATA_MODELS",
     "DEFAULT_THREADS",
     "SEARCH_SPACES",
     "ReferenceResult",
@@ -162,8 +163,8 @@ _SCALED = {
 }
 #: Edit distance costs O(len_x * len_z) per pair: beyond this mean length it cannot fit a budget.
 LEVENSHTEIN_MAX_MEAN_CHARS = 64
-#: Models that take the raw documents (text modality).
-_TEXT_MODELS = {
+#: Models that take the raw documents (text modality): the only ones a text course runs.
+TEXT_DATA_MODELS = _TEXT_MODELS = {
     "string_kernel_svm",
     "string_kernel_ridge",
     "knn_levenshtein",

@@ -82,3 +82,30 @@ def test_shared_wrong_answers_of_a_text_course_show_the_text(tmp_path):
     long = thumbs.text(test.id[4])
     assert len(long) == _Thumbnails.TEXT_CHARS and long.endswith("…")
     assert thumbs.get(test.id[0]) is None  # no picture of a text
+
+
+def test_a_text_course_naming_a_numeric_reference_model_is_told_before_the_runs(tmp_path):
+    # baseline = "multinomial_nb" on a text course failed only after every student had run,
+    # with a hint about budget_s; a listed one was skipped without a word
+    import pytest
+
+    from grader.errors import InputFileError
+    from grader.validate import check_inputs
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "course.toml").write_text(
+        '[competition]\nname = "t"\nmodality = "text"\n[grading]\nbaseline = "multinomial_nb"\n'
+        '[reference]\nmodels = ["knn_levenshtein", "linear_softmax"]\n')
+    train, test = _frame(60, 1, True), _frame(20, 2, False)
+    train.to_csv(tmp_path / "data" / "train.csv", index=False)
+    test.to_csv(tmp_path / "data" / "test.csv", index=False)
+    pd.DataFrame({"id": test.id, "label": "sport"}).to_csv(
+        tmp_path / "hidden" / "test_labels.csv", index=False)
+    with pytest.raises(InputFileError) as info:
+        check_inputs(tmp_path)
+    text = info.value.render()
+    assert 'baseline = "multinomial_nb"\n    multinomial_nb needs numeric features and the ' \
+           "course's data is text" in text
+    assert '"linear_softmax"\n    linear_softmax needs numeric features' in text
+    assert "knn_levenshtein\n" not in text and "string_kernel_svm" in text
