@@ -224,7 +224,8 @@ class _Thumbnails:
             self._mode, self._column = "file", image_column(test)
             return
         cols = feature_columns(test)
-        if "text" in (modality, self.course.competition.modality) and cols:
+        declared = getattr(getattr(self.course, "competition", None), "modality", "auto")
+        if "text" in (modality, declared) and cols:
             self._mode, self._columns = "text", cols
             return
         side = int(round(len(cols) ** 0.5))
