@@ -219,13 +219,15 @@ def pip_failure(output: str, reqs: Requirements, stage: str,
                else "no such package on the package index (a typo?)")
         if stage == "installing":  # the lock's pin, resolved elsewhere or on another index
             pin = re.search(r"(?:satisfies the requirement|distribution found for) (\S+)", text)
+            if not (known and known != "none"):
+                why = "not available from this machine's package index now"
             return EnvironmentFileError(
-                f"pip cannot install {name} as the course's requirements.lock pins it",
+                f"pip cannot install {name} ({stage} the course environment): the course's "
+                "requirements.lock pins it",
                 problems=[f"requirements.lock: {pin.group(1) if pin else name}\n    {why}"],
-                hint=f"the lock was resolved where other versions were available (another "
-                     f"machine or package index): resolve it again here with "
-                     f"'{build_command(course_root, '--upgrade')}', or make that version "
-                     "available to pip (PIP_FIND_LINKS)")
+                hint=f"make it available to pip (its package index, or PIP_FIND_LINKS), "
+                     f"then build again: {again}; or, for a lock resolved on another machine "
+                     f"or index, resolve it again here: {build_command(course_root, '--upgrade')}")
         return EnvironmentFileError(
             f"pip cannot install {name} ({stage} the course environment)",
             problems=[f"{where}\n    {why}"],

@@ -19,7 +19,8 @@ def test_a_lock_pin_not_available_here_names_the_lock_and_upgrade(tmp_path):
     reqs = read_requirements(tmp_path)
     err = pip_failure(PIP, reqs, "installing", tmp_path)
     text = err.render()
-    assert "pip cannot install scikit-learn as the course's requirements.lock pins it" in text
+    assert "pip cannot install scikit-learn (installing the course environment): the course's " \
+           "requirements.lock pins it" in text
     assert "requirements.lock: scikit-learn==9.9.9" in text
     assert "no such version available here; the latest available: 1.5.0, 1.6.1, 1.9.1" in text
     assert f"grader sandbox build {tmp_path} --upgrade" in text
