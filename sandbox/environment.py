@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import glob
 import json
 import os
 import shutil
@@ -364,7 +365,8 @@ def importable_modules(python: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=16)
 def masked_paths(python: str) -> tuple[str, ...]:
-    """Folders the sandbox hides for ``python``: its base interpreter's own site-packages.
+    """Folders the sandbox hides for ``python``: its base interpreter's own site-packages,
+    and the system Pythons' package folders.
 
     Only for a course environment (made without the system site-packages): the base prefix is
     bound for the standard library, but the packages installed there are not the course's.
@@ -372,7 +374,20 @@ def masked_paths(python: str) -> tuple[str, ...]:
     meta = _meta_of(python)
     if not meta:
         return ()
-    return tuple(p for p in meta.get("masked", []) if os.path.isdir(p))
+    # and the system's other Pythons' packages (Debian's python3 keeps yaml, six, pip in
+    # /usr/lib/python3/dist-packages): a program could put them on sys.path itself
+    system = sorted({*glob.glob("/usr/lib/python3/dist-packages"),
+                     *glob.glob("/usr/lib/python3*/site-packages"),
+                     *glob.glob("/usr/local/lib/python3*/dist-packages"),
+                     *glob.glob("/usr/local/lib/python3*/site-packages")})
+    return tuple(dict.fromkeys(p for p in (*meta.get("masked", []), *system)
+                               if os.path.isdir(p) and not _holds(python, p)))
+
+
+def _holds(python: str, folder: str) -> bool:
+    """Whether ``folder`` is (inside) the course environment ``python`` belongs to."""
+    env = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+    return os.path.abspath(folder).startswith(env + os.sep)
 
 
 def dependency_only_modules(env: Environment) -> dict[str, tuple[str, str]]:

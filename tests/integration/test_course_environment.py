@@ -342,3 +342,16 @@ def test_preflight_warns_about_imports_only_a_dependency_provides(course_env, tm
                                  "scikit-image; add it to requirements")
     assert not by["ana"].rejected and by["bob"].dependency_only == ()
     assert "pre-flight warning: 1 submission(s)" in report.summary()
+
+
+def test_the_system_pythons_packages_are_not_importable(sandbox_backend, course_env):
+    # Debian's python3 keeps yaml, six, pygments in /usr/lib/python3/dist-packages: a program
+    # that put that folder on sys.path imported packages the course never declared
+    system = Path("/usr/lib/python3/dist-packages")
+    if not (system / "yaml").is_dir():
+        pytest.skip("no Debian python3-yaml on this machine")
+    env = course_env[1].environment
+    sneaky = f"import sys\nsys.path.append({str(system)!r})\nimport yaml\n"
+    v, _, _ = _runner(sandbox_backend, env).run(sneaky)
+    assert v.status == "missing_package", (v.status, v.stderr)
+    assert "No module named 'yaml'" in v.stderr
