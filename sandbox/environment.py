@@ -39,6 +39,7 @@ from sandbox._pyenv import pyenv_problem
 from sandbox._requirements import (
     DEFAULT_REQUIREMENTS,
     LOCK_FILE,
+    PYTHON_FILE,
     REQUIREMENTS_FILE,
     EnvironmentFileError,
     Requirements,
@@ -235,7 +236,14 @@ def _why_no_lock(env: Environment) -> str:
     path = env.course_root / LOCK_FILE
     if path.is_file():
         text = path.read_text(encoding="utf-8", errors="replace")
-        if not lock_matches(text, read_requirements(env.course_root)):
+        reqs = read_requirements(env.course_root)
+        if not lock_matches(text, reqs):
+            locked = next((ln.split()[2] for ln in text.splitlines()
+                           if ln.startswith("# python ") and len(ln.split()) > 2), "")
+            if reqs.python and locked and not (locked + ".").startswith(reqs.python + "."):
+                return (f"{PYTHON_FILE} asks for Python {reqs.python} and {LOCK_FILE} was "
+                        f"resolved for Python {locked} (build again to resolve it for the "
+                        "new version)")
             return (f"{REQUIREMENTS_FILE} changed since {LOCK_FILE} was resolved from it "
                     "(build again to resolve and install the new requirements)")
         return f"{LOCK_FILE} was resolved for another Python or platform than this machine's"
