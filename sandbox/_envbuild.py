@@ -228,11 +228,13 @@ def pip_failure(output: str, reqs: Requirements, stage: str,
                 hint=f"make it available to pip (its package index, or PIP_FIND_LINKS), "
                      f"then build again: {again}; or, for a lock resolved on another machine "
                      f"or index, resolve it again here: {build_command(course_root, '--upgrade')}")
+        # a name that does not exist has no project page: point at the search instead
+        look = (f"pypi.org/project/{name} lists the versions" if known and known != "none"
+                else f"check the spelling: pypi.org/search/?q={name}")
         return EnvironmentFileError(
             f"pip cannot install {name} ({stage} the course environment)",
             problems=[f"{where}\n    {why}"],
-            hint=f"fix the line in {reqs.source} (pypi.org/project/{name} lists the versions), "
-                 f"then build again: {again}")
+            hint=f"fix the line in {reqs.source} ({look}), then build again: {again}")
     conflict = _CONFLICT.search(text)
     detail = conflict.group(1).strip() if conflict else "\n".join(lines[-8:])
     return EnvironmentFileError(

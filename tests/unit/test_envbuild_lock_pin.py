@@ -28,3 +28,15 @@ def test_a_lock_pin_not_available_here_names_the_lock_and_upgrade(tmp_path):
     # resolving from requirements.txt still names its line
     assert "fix the line in environment/requirements.txt" in pip_failure(
         PIP, reqs, "resolving", tmp_path).render()
+
+
+def test_a_misspelt_package_is_pointed_at_the_search_not_a_missing_page(tmp_path):
+    (tmp_path / "environment").mkdir()
+    (tmp_path / "environment" / "requirements.txt").write_text("scikit-lern\n")
+    reqs = read_requirements(tmp_path)
+    text = pip_failure("ERROR: Could not find a version that satisfies the requirement "
+                       "scikit-lern (from versions: none)\nERROR: No matching distribution "
+                       "found for scikit-lern\n", reqs, "resolving", tmp_path).render()
+    assert "no such package on the package index (a typo?)" in text
+    assert "check the spelling: pypi.org/search/?q=scikit-lern" in text
+    assert "pypi.org/project/scikit-lern" not in text
