@@ -146,7 +146,8 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
     rows = []
     for student in ranks.sort_values(kind="stable").index:
         place, score = int(ranks[student]), float(scores[student])
-        above = beats(score, baseline, greater_is_better) and student not in constant
+        beat = beats(score, baseline, greater_is_better)
+        above = beat and student not in constant
         notes = []
         if config.policy == "rank_bands":
             band = band_for(place, bands)
@@ -157,7 +158,7 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
             base = min(base, config.below_baseline_grade)
             why = (f"predicts one answer ({constant[student]!r}) for every test id, as a "
                    "baseline does, so it does not beat the baseline"
-                   if student in constant and beats(score, baseline, greater_is_better)
+                   if student in constant and beat
                    else f"does not beat the baseline ({baseline:.{SCORE_DIGITS}g})")
             notes.append(f"{why}: grade capped at {config.below_baseline_grade:g}")
         points, why = deductions.get(student, (0.0, ""))

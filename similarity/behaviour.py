@@ -256,12 +256,11 @@ class BehaviourModel:
             Lengths differ, a label is missing from ``truth``, an explainer is not a
             reference, or (regression) a value is not a number; the message names it.
         """
-        model = cls(task=task, near_exact=near_exact, calibrate=calibrate)
-        model._rounding = {str(k): float(v) for k, v in (rounding or {}).items()}
-        return model._fit(predictions, truth, references or {}, explainers, settings, ids)
+        return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
+            predictions, truth, references or {}, explainers, settings, ids, rounding or {})
 
     def _fit(self, predictions, truth, references, explainers, settings,
-             ids) -> BehaviourModel:
+             ids, rounding) -> BehaviourModel:
         if self.task not in TASKS:
             raise BehaviourInputError(f"unknown task {self.task!r}; use one of {TASKS}")
         if not 0.0 < self.near_exact <= 1.0:
@@ -291,7 +290,7 @@ class BehaviourModel:
         if self.task == "classification":
             self._fit_classification(predictions, truth, references)
         else:
-            self._fit_regression(predictions, truth, references)
+            self._fit_regression(predictions, truth, references, rounding)
         self._calibrate()
         return self
 
@@ -360,7 +359,7 @@ class BehaviourModel:
         self._agree = agree
         self._ok = agree >= self.near_exact
 
-    def _fit_regression(self, predictions, truth, references) -> None:
+    def _fit_regression(self, predictions, truth, references, rounding) -> None:
         k = self.n_ids
         t = to_floats(truth, k, "truth (the hidden values)")
         if np.isnan(t).any():
@@ -403,7 +402,7 @@ class BehaviourModel:
         self._unit = unit if unit > 0 else 1.0
         # rounding noise of each student's predictions: only for steps small beside the
         # class's RMSE, where it is noise (whole numbers on a 1-5 scale are no such thing)
-        steps = np.array([getattr(self, "_rounding", {}).get(name, 0.0) for name in self.names])
+        steps = np.array([float(rounding.get(name, 0.0)) for name in self.names])
         self._rv = np.where(steps <= ROUNDING_MAX_STEP * self._unit, steps ** 2 / 12.0, 0.0)
         ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
         agree = np.zeros((ns, len(self.explainer_names)))

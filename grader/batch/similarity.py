@@ -226,7 +226,10 @@ class _Thumbnails:
         cols = feature_columns(test)
         declared = getattr(getattr(self.course, "competition", None), "modality", "auto")
         if "text" in (modality, declared) and cols:
-            self._mode, self._columns = "text", cols
+            from reference.features import text_column  # the documents the models read
+
+            self._mode = "text"
+            self._docs = dict(zip(test["id"], text_column(test)[0][:, 0], strict=True))
             return
         side = int(round(len(cols) ** 0.5))
         if len(cols) >= 64 and side * side == len(cols) and all(
@@ -236,9 +239,9 @@ class _Thumbnails:
     def text(self, test_id: str) -> str | None:
         """The start of a text course's test text (its feature columns joined), or None."""
         self._load()
-        if self._mode != "text" or test_id not in self._table.index:
+        doc = self._docs.get(test_id) if self._mode == "text" else None
+        if doc is None:
             return None
-        doc = " ".join(str(self._table.at[test_id, c]) for c in self._columns)
         return doc if len(doc) <= self.TEXT_CHARS else doc[: self.TEXT_CHARS - 1] + "…"
 
     def get(self, test_id: str) -> str | None:
