@@ -70,7 +70,6 @@ class _KNNBase(BaseEstimator):
             dist[s : s + _BLOCK] = np.take_along_axis(D, order, axis=1)
         return idx, dist
 
-
     def _block_distances(self, dist_fn, X, s: int) -> np.ndarray:
         """Distances of the query rows ``X[s : s + _BLOCK]`` to the training rows. Edit and
         Hamming distances of strings are remembered (``_STRING_DISTANCES``): a model search
