@@ -23,9 +23,10 @@ The rules ("Sistem de notare"), each a key of ``[final]`` in course.toml (defaul
    (``grade_rounding = "half_up"``; ``"none"`` keeps two decimals); a failed student's grade
    is at most ``failed_grade = 4``.
 
-Every intermediate grade is rounded half up to ``decimals = 2`` places, so the printed steps
-add up exactly and 4.99 never becomes 5 by floating-point accident (all arithmetic is
-``decimal.Decimal``).
+Every intermediate grade (project, ML lab, lab, each with its bonus) is rounded half up to
+``decimals = 2`` places, so the printed steps add up exactly; ``final`` is kept exact (6.495)
+and rounded once, to the grade (6.495 is 6, never 6.50 then 7). All arithmetic is
+``decimal.Decimal``, so 4.99 never becomes 5 by floating-point accident.
 """
 
 from __future__ import annotations
@@ -531,6 +532,12 @@ def _q(value: Decimal, rules: FinalRules) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-rules.decimals), rounding=ROUND_HALF_UP)
 
 
+def _exact(value: Decimal, rules: FinalRules) -> Decimal:
+    """``value`` exactly, written with at least ``decimals`` places (7.15, 6.495, 7.00)."""
+    shown = _q(value, rules)
+    return shown if shown == value else value.normalize()
+
+
 def _fmt(value: Decimal) -> str:
     return f"{value:f}"
 
@@ -624,13 +631,14 @@ def compute_final(c: Components, rules: FinalRules = FinalRules()) -> FinalGrade
                  f"{_fmt(lab_check)} {'<' if lab_check < rules.min_lab else '>='} "
                  f"{_fmt(rules.min_lab)}")
 
-    # 6. The weighted final grade, then the recorded grade.
-    final = _q(rules.exam_weight * exam + rules.lab_weight * lab, rules)
+    # 6. The weighted final grade, then the recorded grade, rounded once: the final is not
+    # an intermediate grade, and rounding it to 2 decimals first made 6.495 a 6.50, then a 7.
+    final = _exact(rules.exam_weight * exam + rules.lab_weight * lab, rules)
     res.final = final
     steps.append(f"final = {_fmt(rules.exam_weight)} x exam {_fmt(exam)} + "
                  f"{_fmt(rules.lab_weight)} x lab {_fmt(lab)} = {_fmt(final)}")
     rounded = (final.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-               if rules.grade_rounding == "half_up" else final)
+               if rules.grade_rounding == "half_up" else _q(final, rules))
     if fails:
         res.status, res.reason = "failed", "; ".join(fails)
         res.grade = min(rounded, rules.failed_grade)

@@ -38,9 +38,9 @@ def test_the_slides_rules_step_by_step():
     r = grade(exam="6", project="9", lab_test="7", lab_other="8", deduction="0.5",
               bonus_exam="0.3", bonus_lab="0.2")
     # project 9 - 0.5 = 8.5; ML lab = (0.3*8.5 + 0.2*7)/0.5 = 7.9; lab = (7.9+8)/2 = 7.95
-    # lab + 0.2 = 8.15; exam + 0.3 = 6.3; final = 0.5*6.3 + 0.5*8.15 = 7.225 -> 7.23 -> 7
+    # lab + 0.2 = 8.15; exam + 0.3 = 6.3; final = 0.5*6.3 + 0.5*8.15 = 7.225 -> 7 (rounded once)
     assert (r.ml_lab, r.lab, r.exam, r.final, r.grade) == (D("7.90"), D("8.15"), D("6.3"),
-                                                           D("7.23"), D("7"))
+                                                           D("7.225"), D("7"))
     assert r.status == "passed"
     assert r.steps == [
         "project 9 - presentation deduction 0.5 = 8.50",
@@ -49,7 +49,7 @@ def test_the_slides_rules_step_by_step():
         "exam 6 + bonus 0.3 = 6.30",
         "lab 7.95 + bonus 0.2 = 8.15",
         "minimum after bonus: exam 6.30 >= 5, lab 8.15 >= 5",
-        "final = 0.5 x exam 6.30 + 0.5 x lab 8.15 = 7.23",
+        "final = 0.5 x exam 6.30 + 0.5 x lab 8.15 = 7.225",
         "passed: grade 7",
     ]
 
@@ -60,8 +60,8 @@ def test_exam_minimum_boundary(exam, status):
     r = grade(exam=exam, project="10", lab_test="10", lab_other="10")
     assert r.status == status
     if status == "failed":
-        assert r.reason == "exam 4.99 < 5" and r.grade == D("4")  # final 7.50 capped at 4
-        assert r.final == D("7.50")
+        assert r.reason == "exam 4.99 < 5" and r.grade == D("4")  # final 7.495 capped at 4
+        assert r.final == D("7.495")
 
 
 @pytest.mark.parametrize("ml,other,status", [("4.98", "5.00", "failed"),  # lab 4.99
@@ -72,6 +72,22 @@ def test_lab_minimum_boundary(ml, other, status):
     assert r.status == status
     if status == "failed":
         assert r.lab == D("4.99") and r.reason == "lab 4.99 < 5"
+
+
+def test_final_is_rounded_once_to_the_grade():
+    # ML lab 0.6 x 6 + 0.4 x 5.95 = 5.98, lab mean(5.98, 6) = 5.99, final 0.5 x 7 + 0.5 x 5.99
+    # = 6.495: grade 6. Rounding the final to 6.50 first made it a 7.
+    r = grade(exam="7", project="6", lab_test="5.95", lab_other="6")
+    assert (r.ml_lab, r.lab) == (D("5.98"), D("5.99"))
+    assert r.final == D("6.495") and str(r.final) == "6.495" and r.grade == D("6")
+    assert "final = 0.5 x exam 7 + 0.5 x lab 5.99 = 6.495" in r.steps
+    # a final with no more places than the register keeps shows them all: 7.00, not 7
+    whole = grade(exam="7", project="7", lab_test="7", lab_other="7")
+    assert str(whole.final) == "7.00" and whole.grade == D("7")
+    # "none": the final, with the register's places, is the grade
+    kept = grade(exam="7", project="6", lab_test="5.95", lab_other="6",
+                 rules=FinalRules(grade_rounding="none"))
+    assert kept.final == D("6.495") and kept.grade == D("6.50")
 
 
 def test_bonus_caps_and_first_attempt_only():
