@@ -57,9 +57,23 @@ def _mae(y, p):
 
 @_metric("kendall_tau", True)
 def _kendall(y, p):
+    """Kendall's tau-a, as the slides define it: (P - Q) / (n(n-1)/2), where a pair tied in
+    either ranking counts as neither concordant nor discordant. scipy gives tau-b, which
+    divides by the untied pairs instead (tied or rounded predictions scored higher: 0.894 for
+    0.800); P - Q is taken back out of it."""
     from scipy.stats import kendalltau
-    tau = kendalltau(y.astype(float), p.astype(float)).statistic
-    return 0.0 if tau is None or math.isnan(tau) else float(tau)
+    x, z = y.astype(float), p.astype(float)
+    pairs = x.size * (x.size - 1) / 2
+    tau_b = kendalltau(x, z).statistic if pairs else None
+    if tau_b is None or math.isnan(tau_b):  # every value tied in one ranking: P = Q = 0
+        return 0.0
+    # tau_b = (P - Q) / sqrt((pairs - tied_x) (pairs - tied_z))
+    return float(tau_b * math.sqrt((pairs - _tied_pairs(x)) * (pairs - _tied_pairs(z))) / pairs)
+
+
+def _tied_pairs(v: np.ndarray) -> float:
+    counts = np.unique(v, return_counts=True)[1].astype(float)
+    return float((counts * (counts - 1) / 2).sum())
 
 
 @_metric("roc_auc", True)

@@ -161,6 +161,28 @@ def test_metrics_match_worked_examples():
     assert METRICS["kendall_tau"][0](pd.Series(x).to_numpy(), yy) == pytest.approx(tau["value"])
 
 
+def _tau_a_by_pairs(x, y):
+    n = len(x)
+    signs = [np.sign((x[i] - x[j]) * (y[i] - y[j])) for i in range(n) for j in range(i + 1, n)]
+    return sum(signs) / (n * (n - 1) / 2)
+
+
+def test_kendall_tau_is_the_slides_tau_a_with_ties():
+    # (P - Q) / (n(n-1)/2), a tied pair counting as neither: truth 1..5, predictions
+    # [1, 1, 2, 3, 3] have P = 8, Q = 0 of 10 pairs: 0.8 (scipy's tau-b said 0.894, so
+    # rounded predictions outscored exact ones)
+    tau = METRICS["kendall_tau"][0]
+    assert tau(np.arange(1.0, 6.0), np.array([1.0, 1, 2, 3, 3])) == pytest.approx(0.8)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(2, 30))
+        x = rng.integers(0, int(rng.integers(1, 6)), n).astype(float)
+        y = rng.integers(0, int(rng.integers(1, 6)), n).astype(float)
+        assert tau(x, y) == pytest.approx(_tau_a_by_pairs(x, y), abs=1e-12)
+    assert tau(np.ones(4), np.arange(4.0)) == 0.0  # one ranking all tied: P = Q = 0
+    assert tau(np.array([1.0]), np.array([2.0])) == 0.0  # no pair at all
+
+
 def test_roc_auc_positive_class_is_the_one_students_are_told(tmp_path):
     # labels 9 and 10: numbers by value, so the positive class is '10' both in the message
     # and in the AUC (a string sort made it '9': probabilities of '10' scored as their inverse)
