@@ -113,10 +113,11 @@ class KNNClassifier(ClassifierMixin, _KNNBase):
         The exponent of the Minkowski distance (``metric="minkowski"`` only); ``p < 1`` works
         but is not a metric.
     tie_break : {"random", "nearest", "distance"}, default="random"
-        The slides' three ways to settle a tie between labels with equally many votes:
-        a random one of the tied labels (seeded by ``random_state``); 1-NN, the label of the
-        nearest neighbour among the tied labels; or distance weights, the tied label whose
-        neighbours have the largest sum of ``1 / distance`` (a neighbour at distance 0 wins).
+        The slides' three ways to settle a tie between labels with equally many votes
+        ("Cum luăm o decizie în caz de egalitate?"): a random one of the tied labels (seeded
+        by ``random_state``); the 1-NN model, which has no ties: the label of the nearest
+        neighbour; or the distances as weights: the k neighbours vote again, each with
+        ``1 / distance`` (a neighbour at distance 0 wins).
     random_state : int, RandomState instance or None, default=None
         Seeds the random tie-break.
 
@@ -175,15 +176,17 @@ class KNNClassifier(ClassifierMixin, _KNNBase):
                 for r in rows:
                     pred[r] = rng.choice(np.flatnonzero(tied[r]))
             elif self.tie_break == "nearest":
-                for r in rows:  # neighbours are nearest first: the first tied label wins
-                    pred[r] = next(c for c in labels[r] if tied[r, c])
+                # the slides' "apply the 1-NN model (it has no ties)": the nearest
+                # neighbour's label (neighbours are nearest first), tied or not
+                pred[rows] = labels[rows, 0]
             else:
+                # "use the distances to the test example as weights": every one of the k
+                # neighbours votes 1 / distance (not only those of the tied labels)
                 with np.errstate(divide="ignore"):
                     w = 1.0 / dist[rows]
                 w = np.where(np.isinf(w), 1e300, w)
                 score = np.zeros((rows.size, len(self.classes_)))
                 np.add.at(score, (np.arange(rows.size)[:, None], labels[rows]), w)
-                score[~tied[rows]] = -np.inf
                 pred[rows] = np.argmax(score, axis=1)
         return self.classes_[pred]
 

@@ -170,6 +170,13 @@ def test_knn_tie_breaks():
     X2 = np.array([[1.0], [1.1], [1.2], [-10.0]])
     assert make_model("knn", n_neighbors=4, tie_break="distance").fit(X2, y).predict(q)[0] == "b"
     assert make_model("knn", n_neighbors=4, tie_break="nearest").fit(X2, y).predict(q)[0] == "a"
+    # Votes a 1, b 2, c 2 (k = 5, query at 0): the slides' 1-NN is a (the nearest, not a
+    # tied label); the weighted vote of all five neighbours is a too (1 > 1/2 + 1/3 > 1/4 +
+    # 1/5). Both once chose among the tied labels only: b.
+    X3 = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
+    y3 = np.array(["a", "b", "b", "c", "c"])
+    for rule in ("nearest", "distance"):
+        assert make_model("knn", n_neighbors=5, tie_break=rule).fit(X3, y3).predict(q)[0] == "a"
     # Random: seeded, so repeatable, and both tied labels occur over many queries.
     qs = np.zeros((200, 1))
     picks = make_model("knn", n_neighbors=4, random_state=0).fit(X, y).predict(qs)
