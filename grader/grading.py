@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -165,9 +166,24 @@ def grade_scores(scores: pd.Series, config: GradingConfig, *, greater_is_better:
         points = min(max(points, 0.0), config.max_deduction)
         if points:
             notes.append(f"-{points:g} presentation/documentation" + (f": {why}" if why else ""))
-        grade = max(config.min_grade, round(base - points, 2))
+        grade = max(config.min_grade, round_half_up(base - points))
         rows.append(GradeRow(student, place, band_label, base, points, grade, above, "; ".join(notes)))
     return rows
+
+
+def round_half_up(x: float, digits: int = 2) -> float:
+    """``x`` to ``digits`` decimals, halves up (7.125 is 7.13), as people round grades and as
+    ``grader final`` does; Python's ``round`` gives 7.12 (half to even). Binary noise is
+    dropped first: 0.59 - 0.5 is 0.08999999999999997, and a grade 6.125 made from it is
+    still a half.
+
+    Examples
+    --------
+    >>> round_half_up(7.125), round_half_up(6.124999999999999), round_half_up(7.1249)
+    (7.13, 6.13, 7.12)
+    """
+    exact = Decimal(f"{x:.9f}")
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def _scaled_grade(score: float, config: GradingConfig, baseline: float | None,
@@ -177,7 +193,7 @@ def _scaled_grade(score: float, config: GradingConfig, baseline: float | None,
     span = (optimum - baseline) if greater_is_better else (baseline - optimum)
     gain = (score - baseline) if greater_is_better else (baseline - score)
     t = 1.0 if span <= 0 else min(max(gain / span, 0.0), 1.0)
-    return round(5.0 + (config.max_grade - 5.0) * t, 2)
+    return round_half_up(5.0 + (config.max_grade - 5.0) * t)
 
 
 #: the reference model that computes the built-in baseline (``"majority"``) of a task: the
@@ -327,7 +343,7 @@ def apply_integrity(rows: list[dict], decisions: list[dict], policy: IntegrityCo
             if before is not None and policy.confirmed == "zero":
                 grade = 0.0
             elif before is not None and isinstance(policy.confirmed, int | float):
-                grade = max(0.0, round(before - float(policy.confirmed), 2))
+                grade = max(0.0, round_half_up(before - float(policy.confirmed)))
             change = "" if grade == before else f", grade {before:g} -> {grade:g}"
             parts.append(f"confirmed{change}: " + "; ".join(confirmed[r["student"]]))
         if r["student"] in discuss:

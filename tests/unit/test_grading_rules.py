@@ -101,6 +101,17 @@ def test_accuracy_scaled_is_linear_and_clipped():
     assert rows["base"] == 4 and rows["low"] == 4  # not above the baseline
 
 
+def test_grades_round_halves_up_as_grader_final_does():
+    # 0.59 and 0.51 are 6.125 and 5.125 on the baseline-to-optimum line, 7.5 - 0.375 is
+    # 7.125: Python's round() wrote 6.12, 5.12 and 7.12 (half to even, and 0.59 - 0.5 is
+    # 0.08999999999999997), where grader final writes 7.13 for the same deduction
+    cfg = GradingConfig(policy="accuracy_scaled", optimum=0.9)
+    rows = {r.student: r.grade for r in grade_scores(
+        pd.Series({"ena": 0.59, "ana": 0.51, "bob": 0.7}), cfg, greater_is_better=True,
+        baseline=0.5, optimum=0.9, deductions={"bob": (0.375, "slides")})}
+    assert rows == {"ena": 6.13, "ana": 5.13, "bob": 7.13}
+
+
 def test_custom_bands_from_config():
     cfg = GradingConfig(bands=((1, 10.0), (3, 7.0)), scale_bands_to=0)
     rows = grade_scores(pd.Series({"a": 4, "b": 3, "c": 2, "d": 1}), cfg, greater_is_better=True,
