@@ -283,6 +283,26 @@ def build_mlp(
     return nn.Sequential(*mods)
 
 
+#: weight initialisations: the slides' Xavier ("Inițializarea ponderilor (folosim Xavier)":
+#: normal, mean 0, Var(W) = 2 / (n_in + n_out), biases 0), or PyTorch's own default
+INITS = ("xavier", "default")
+
+
+def init_weights(model, init: str = "xavier"):
+    """Initialise every linear and convolutional layer of ``model`` (in place; returned)."""
+    import torch.nn as nn
+
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if init == "xavier":
+        for m in model.modules():
+            if isinstance(m, nn.Linear | nn.Conv2d):
+                nn.init.xavier_normal_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+    return model
+
+
 #: share of the GPU's free memory the training set may take; larger sets stay in host
 #: memory (pinned) and travel batch by batch
 GPU_DATA_FRACTION = 0.25
@@ -488,6 +508,9 @@ class TorchMLPClassifier(_TorchClassifier):
         Dropout probability after each hidden layer.
     batch_norm : bool, default=False
         Batch normalisation after each hidden linear layer.
+    init : {"xavier", "default"}, default="xavier"
+        The slides' Xavier initialisation (normal, Var(W) = 2 / (n_in + n_out), biases 0),
+        or PyTorch's default.
     learning_rate : float, default=0.05
     momentum : float, default=0.9
     weight_decay : float, default=1e-4
@@ -514,6 +537,7 @@ class TorchMLPClassifier(_TorchClassifier):
         activation="relu",
         dropout=0.0,
         batch_norm=False,
+        init="xavier",
         learning_rate=0.05,
         momentum=0.9,
         weight_decay=1e-4,
@@ -530,6 +554,7 @@ class TorchMLPClassifier(_TorchClassifier):
         self.activation = activation
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.init = init
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.weight_decay = weight_decay
@@ -562,6 +587,7 @@ class TorchMLPClassifier(_TorchClassifier):
             dropout=self.dropout,
             batch_norm=self.batch_norm,
         )
+        init_weights(model, self.init)
         self.model_, self.loss_curve_ = _train(model, self._prepare(X), yi, self, seed)
         return self
 
@@ -588,7 +614,7 @@ class TorchCNNClassifier(_TorchClassifier):
     image_shape : tuple (C, H, W) or None, default=None
         How each row of ``X`` is an image; ``None`` infers it (``infer_image_shape``).
         Three-channel rows are read channels-last (H, W, C), as images flatten.
-    learning_rate, momentum, weight_decay, batch_size, max_epochs, early_stopping,
+    init, learning_rate, momentum, weight_decay, batch_size, max_epochs, early_stopping,
     validation_fraction, patience, max_time_s, device, random_state
         As in ``TorchMLPClassifier``.
     """
@@ -598,6 +624,7 @@ class TorchCNNClassifier(_TorchClassifier):
         *,
         architecture="simple",
         image_shape=None,
+        init="xavier",
         learning_rate=0.05,
         momentum=0.9,
         weight_decay=5e-4,
@@ -612,6 +639,7 @@ class TorchCNNClassifier(_TorchClassifier):
     ):
         self.architecture = architecture
         self.image_shape = image_shape
+        self.init = init
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.weight_decay = weight_decay
@@ -649,6 +677,7 @@ class TorchCNNClassifier(_TorchClassifier):
 
         torch.manual_seed(seed)
         model, self.layers_ = build_cnn(layers, shape, max(len(self.classes_), 2))
+        init_weights(model, self.init)
         Xp = self._prepare(X)
         self.model_, self.loss_curve_ = _train(model, Xp, yi, self, seed)
         return self

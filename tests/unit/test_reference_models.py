@@ -292,3 +292,24 @@ def test_trained_networks_with_custom_layers_pickle(kw):
     model = make_model(kw["name"], max_epochs=2, device="cpu", random_state=0, **params).fit(X, y)
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def test_networks_start_from_the_slides_xavier_initialisation():
+    # "Inițializarea ponderilor (folosim Xavier)": normal, mean 0, Var(W) = 2 / (n_in + n_out)
+    import torch
+    import torch.nn as nn
+
+    from reference._torch_nets import init_weights
+
+    torch.manual_seed(0)
+    net = init_weights(nn.Sequential(nn.Linear(600, 400), nn.ReLU(), nn.Conv2d(8, 16, 3)))
+    lin, conv = net[0], net[2]
+    assert lin.weight.std().item() == pytest.approx((2 / (600 + 400)) ** 0.5, rel=0.02)
+    assert conv.weight.std().item() == pytest.approx((2 / (8 * 9 + 16 * 9)) ** 0.5, rel=0.1)
+    assert not lin.bias.any() and not conv.bias.any()
+    torch.manual_seed(0)
+    default = init_weights(nn.Linear(600, 400), "default")  # PyTorch's: U(+-1/sqrt(n_in))
+    assert default.weight.std().item() == pytest.approx((1 / 600 / 3) ** 0.5, rel=0.02)
+    assert make_model("mlp").get_params()["init"] == "xavier"
+    with pytest.raises(ValueError, match="init must be one of"):
+        make_model("mlp", init="he", max_epochs=1).fit(np.eye(4), [0, 1, 0, 1])
