@@ -17,11 +17,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.course_tables import (
+    header_problems,
+    is_empty_row,
+    is_number,
+    number_problems,
+    row_problems,
+)
 from grader.errors import CourseError
 from grader.ops.final_grades import FINAL_KEYS_HINT, final_rules_problems
 from sandbox.limits import Limits
 
 METRICS = ("accuracy", "macro_f1", "mse", "mae", "kendall_tau", "roc_auc")
+#: the metrics of a regression course: its labels are numbers
+REGRESSION_METRICS = ("mse", "mae", "kendall_tau")
 POLICIES = ("rank_bands", "accuracy_scaled")
 BACKENDS = ("auto", "docker", "bwrap", "none")
 MODALITIES = ("auto", "tabular", "images", "text")
@@ -153,7 +162,7 @@ class Course:
 
     @property
     def task(self) -> str:
-        return "regression" if self.metric in ("mse", "mae", "kendall_tau") else "classification"
+        return "regression" if self.metric in REGRESSION_METRICS else "classification"
 
     def optional_dir(self, value: str, default: str) -> Path | None:
         """A corpus folder from ``[similarity]`` (relative to the course) or its default."""
@@ -326,9 +335,15 @@ def hash_tree(folder: Path) -> str:
 
 
 def read_id_column(path: Path, *, need_label: bool, course_file: str,
-                   duplicates: list[str] | None = None) -> tuple[list[str], list[str]]:
+                   duplicates: list[str] | None = None, problems: list[str] | None = None,
+                   numeric_labels: str | None = None) -> tuple[list[str], list[str]]:
     """The ids (and labels) of a course CSV, checking header and duplicates (an error, or
-    appended to ``duplicates`` when given, so a caller can report them with other problems)."""
+    appended to ``duplicates`` when given, so a caller can report them with other problems).
+
+    A row of empty cells is skipped. With ``problems``, the spreadsheet mistakes students'
+    programs would trip on are appended to it (``grader.course_tables``): unnamed columns,
+    names with spaces around them, empty rows, and with ``numeric_labels`` (the regression
+    metric) labels that are not numbers."""
     try:
         # utf-8-sig: spreadsheets ("CSV UTF-8") start the file with a byte-order mark
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -356,8 +371,13 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
                     )
                 label_col = [h.strip() for h in header].index("label")
             ids, labels, seen, dups = [], [], set(), []
+            empty: list[int] = []
+            bad_labels: list[tuple[int, str, str]] = []
             for lineno, row in enumerate(reader, 2):
                 if not row:
+                    continue
+                if is_empty_row(row):
+                    empty.append(lineno)
                     continue
                 rid = row[0].strip()
                 if rid in seen:
@@ -365,7 +385,13 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
                 seen.add(rid)
                 ids.append(rid)
                 if label_col is not None:
-                    labels.append(row[label_col].strip() if label_col < len(row) else "")
+                    label = row[label_col].strip() if label_col < len(row) else ""
+                    labels.append(label)
+                    if numeric_labels and not is_number(label):
+                        bad_labels.append((lineno, rid, label))
+            if problems is not None:
+                problems += header_problems(header, course_file)
+                problems += row_problems(course_file, empty, bad_labels, numeric_labels)
     except UnicodeDecodeError as exc:
         raise CourseError(f"{course_file} is not UTF-8 text ({exc.reason})",
                           hint="save the file as UTF-8 CSV") from None
@@ -391,6 +417,23 @@ def _label_hint(course_file: str, header: list[str]) -> str:
             "in the 'label' column")
 
 
+def _toml_text(path: Path) -> str:
+    """course.toml as text: UTF-8, with or without Notepad's byte-order mark (tomllib
+    refused the invisible mark as 'Invalid statement at line 1'). Another encoding is an
+    error naming the line: read with replacement characters, a cp1250 course name was
+    shown garbled on every page."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CourseError(f"course.toml is not UTF-8 text (line {line})",
+                          problems=[f"course.toml:{line}  "
+                                    f"{data.splitlines()[line - 1].decode('utf-8', 'replace')}"],
+                          hint="save course.toml as UTF-8 (in Notepad: Save as, Encoding "
+                               "UTF-8); its names and texts are shown on every page") from None
+
+
 def load_course(path: str | Path) -> Course:
     """Load and validate a course folder (``course.toml``, ``data/``, ``hidden/``).
 
@@ -408,7 +451,7 @@ def load_course(path: str | Path) -> Course:
         raise CourseError(f"{toml_path} not found",
                           hint="every course folder needs a course.toml with at least "
                                '[competition] name = "..."; see README.md, section "course.toml"')
-    text = toml_path.read_text(encoding="utf-8", errors="replace")
+    text = _toml_text(toml_path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -450,7 +493,7 @@ def load_course(path: str | Path) -> Course:
         raise CourseError(f"course.toml has {len(problems)} problem(s)", problems=problems,
                           hint=hint)
 
-    _check_data(root)
+    _check_data(root, comp.get("metric", "accuracy"))
     course = Course(
         root=root,
         competition=CompetitionConfig(**comp),
@@ -487,8 +530,9 @@ def _check_no_answers(path: Path) -> None:
                  "belong in hidden/test_labels.csv")
 
 
-def _check_data(root: Path) -> None:
-    """The data files exist, have ids, and the test ids equal the hidden labels' ids."""
+def _check_data(root: Path, metric: str = "accuracy") -> None:
+    """The data files exist, have ids, the test ids equal the hidden labels' ids, and no
+    spreadsheet mistake waits for the students' programs (``grader.course_tables``)."""
     data, hidden = root / "data", root / "hidden"
     missing = [f"{p.relative_to(root)} is missing" for p in
                (data / "train.csv", data / "test.csv", hidden / "test_labels.csv") if not p.is_file()]
@@ -500,18 +544,29 @@ def _check_data(root: Path) -> None:
     # every problem of the three files at once: a fix must not reveal the next one
     errors: list[CourseError] = []
     dups: list[str] = []
+    sheet: list[str] = []  # spreadsheet mistakes
+    numeric = metric if metric in REGRESSION_METRICS else None
 
     def ids_of(path: Path, need_label: bool, name: str) -> tuple[list[str], list[str]] | None:
         try:
             return read_id_column(path, need_label=need_label, course_file=name,
-                                  duplicates=dups)
+                                  duplicates=dups, problems=sheet, numeric_labels=numeric)
         except CourseError as exc:
             errors.append(exc)
             return None
 
-    ids_of(data / "train.csv", True, "data/train.csv")
+    train = ids_of(data / "train.csv", True, "data/train.csv")
     test = ids_of(data / "test.csv", False, "data/test.csv")
     hidden_read = ids_of(hidden / "test_labels.csv", True, "hidden/test_labels.csv")
+    for read, path, name in ((train, data / "train.csv", "data/train.csv"),
+                             (test, data / "test.csv", "data/test.csv")):
+        if read is not None:
+            sheet += number_problems(path, name, skip={"id", "label"})
+    if sheet:
+        errors.append(CourseError(
+            f"the course's CSV files have {len(sheet)} spreadsheet mistake(s) that students' "
+            "programs would trip on", problems=sheet,
+            hint="fix each file as said and run again"))
     if test is not None and not test[0]:
         errors.append(CourseError("data/test.csv has no rows",
                                   hint="add one row per test example"))

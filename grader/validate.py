@@ -10,6 +10,7 @@ silently: a deduction for an id no student has is an error, not a no-op.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from diagnostics import Diagnostic
 from grader.adjustments import Adjustment, check_adjustments
 from grader.course import Course, _line_of, load_course, read_id_column
+from grader.course_tables import file_notes
 from grader.errors import InputFileError
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.ops.tables import did_you_mean
@@ -187,6 +189,39 @@ def label_notes(course: Course) -> list[str]:
             "hidden/test_labels.csv if this is a mistake"]
 
 
+#: a time limit under this many seconds is named before the runs: too short for training
+SHORT_TIME_LIMIT_S = 10
+
+
+def limit_notes(course: Course) -> list[str]:
+    """A time limit too short for any training program, before every run times out: in a
+    Romanian or German course.toml, ``time_limit_s = 1.800`` means 1800 but reads 1.8."""
+    limit = course.sandbox.time_limit_s
+    if limit >= SHORT_TIME_LIMIT_S:
+        return []
+    text = (course.root / "course.toml").read_text(encoding="utf-8-sig")
+    line = _line_of(text, "sandbox", "time_limit_s")
+    written = re.search(r"^\s*time_limit_s\s*=\s*(\d+\.\d{3})\s*(#|$)", text, re.M)
+    meant = (f" (if {written[1]} was meant as {written[1].replace('.', '')}, write "
+             f"{int(written[1].replace('.', ''))}: a decimal point is not a thousands "
+             "separator)") if written else ""
+    return [f"course.toml:{line or '?'}: [sandbox] time_limit_s = {limit:g} gives every "
+            f"program {limit:g} s to train and predict{meant}"]
+
+
+def data_notes(course: Course) -> list[str]:
+    """Warnings about the files students read (``data/train.csv``, ``data/test.csv``) that
+    their programs survive only when written carefully: a byte-order mark, ids with leading
+    zeros (``grader.course_tables.file_notes``)."""
+    notes = []
+    for name, need_label in (("train.csv", True), ("test.csv", False)):
+        ids, _ = read_id_column(course.data_dir / name, need_label=need_label,
+                                course_file=f"data/{name}")
+        notes += file_notes(course.data_dir / name, f"data/{name}",
+                            ids if name == "test.csv" else [])
+    return notes
+
+
 #: what pandas.read_csv reads as missing by default (its na_values), as text values a text
 #: course's data may well hold
 _PANDAS_NA = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
@@ -351,7 +386,8 @@ def check_inputs(course: Course | str | Path, submissions_dir: str | Path | None
         problems += course_problems(loaded, reference_models=reference_models)
     checked = CheckedInputs(course=loaded)  # type: ignore[arg-type]
     if loaded is not None and not problems:
-        checked.notes += label_notes(loaded) + text_notes(loaded)
+        checked.notes += (label_notes(loaded) + text_notes(loaded) + data_notes(loaded)
+                          + limit_notes(loaded))
     known: dict[str, set[str]] = {}
     complete = True  # every table that names students was read (else ids are not checked)
     if submissions_dir is not None:
