@@ -42,6 +42,18 @@ def _float_id_fix(unknown: list[str], known: set[str]) -> str:
             "fmt=\"%d\") when the labels are integers too)")
 
 
+def _leading_zero_fix(unknown: list[str], known: set[str]) -> str:
+    """The fix when the unknown ids are test ids without their leading zeros ('151' for
+    '0151'): data/test.csv read by pandas, which takes such ids for numbers."""
+    stripped = {k.lstrip("0"): k for k in known if len(k) > 1 and k[0] == "0" and k.isdigit()}
+    hit = next((v for v in unknown[:EXAMPLES] if v in stripped), None)
+    if hit is None:
+        return ""
+    return (f": these are test ids without their leading zeros ({hit!r} for "
+            f"{stripped[hit]!r}), lost when data/test.csv was read as numbers; read it with "
+            "pd.read_csv(path, dtype={'id': str})")
+
+
 def id_problems(ids: Sequence[str], expected: pd.Index) -> str | None:
     """Why the ids of a submission are not one row per test id, or None when they are.
 
@@ -78,7 +90,7 @@ data/test.csv
     if unknown:
         parts.append(f"has {len(unknown)} id(s) that are not test ids: "
                      f"{_examples(unknown, len(unknown))}; use the ids of data/test.csv"
-                     + _float_id_fix(unknown, known))
+                     + (_float_id_fix(unknown, known) or _leading_zero_fix(unknown, known)))
     if missing:
         parts.append(f"misses {len(missing)} of {len(expected)} test ids: "
                      f"{_examples(missing, len(missing))}; write a row for every id of "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -196,7 +197,7 @@ class Scorer:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise OutputInvalid(f"submission.csv is not UTF-8 text (byte {exc.start})") from None
+            raise OutputInvalid(_not_utf8(raw, exc)) from None
         if "\0" in text:
             raise OutputInvalid(f"submission.csv contains a NUL byte (character "
                                 f"{text.index(chr(0)) + 1}); write plain text")
@@ -217,7 +218,7 @@ class Scorer:
                     continue
                 if len(row) != 2:
                     raise OutputInvalid(f"submission.csv line {reader.line_num} has {len(row)} "
-                                        "fields; expected 2 (id,label)")
+                                        "fields; expected 2 (id,label)" + _split_number(row))
                 if len(ids) >= max_rows:
                     raise OutputInvalid(f"submission.csv has more than {max_rows} rows for "
                                         f"{len(self.truth)} test ids; write one row per test id")
@@ -353,6 +354,10 @@ class Scorer:
         if _parses(example):  # NaN or inf: a model or a division went wrong
             return ("every label must be a finite number: check numpy.isfinite(pred).all() "
                     "before writing and find where the NaN or inf comes from")
+        if _DECIMAL_COMMA.match(example):
+            return (f"the metric is {self.metric}: write numbers with a decimal point "
+                    f"({example.replace(',', '.')}), not a decimal comma (pandas.to_csv "
+                    "writes points unless given decimal=',')")
         return (f"the metric is {self.metric}: write the predicted number for each test id, "
                 "not a class name or text")
 
@@ -376,6 +381,30 @@ class Scorer:
         }
 
 
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Why ``submission.csv`` does not decode, naming UTF-16 and the line of a stray byte."""
+    if raw.startswith(_UTF16_BOMS) or raw[:200].count(0) > len(raw[:200]) // 4:
+        return ("submission.csv is UTF-16 text, not UTF-8; write it as UTF-8 (the default of "
+                "pandas.to_csv: leave out encoding='utf-16', or use open(path, 'w', "
+                "encoding='utf-8'))")
+    line = raw[: exc.start].count(b"\n") + 1
+    return (f"submission.csv is not UTF-8 text (byte {exc.start}, line {line}: a text in "
+            "another encoding, e.g. cp1250); write it as UTF-8 (encoding='utf-8')")
+
+
+def _split_number(row: list[str]) -> str:
+    """The hint for a row of 3 fields that is an id and a number with a decimal comma
+    (``151,174,2``, unquoted)."""
+    if len(row) == 3 and row[1].strip().lstrip("+-").isdigit() and row[2].strip().isdigit():
+        return (f": {row[1].strip()},{row[2].strip()} looks like a number with a decimal "
+                "comma; write a decimal point (pandas.to_csv does unless given decimal=',')")
+    return ""
+
+
 def _check_header(header: list[str]) -> None:
     """The header must be exactly ``id,label``; pandas' unnamed index column gets its fix."""
     names = [h.strip() for h in header]
@@ -394,6 +423,14 @@ def _check_header(header: list[str]) -> None:
     if [n.lower() for n in names] == ["id", "label"]:  # Kaggle's 'Id,Label'
         raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label' "
                             "(lower case)")
+    sep = next((c for c in ";\t|" if len(names) == 1 and c in names[0]), None)
+    if sep is not None:  # to_csv(sep=";"), a spreadsheet's export
+        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': the "
+                            f"file is separated by {sep!r}, not commas (write it with "
+                            "to_csv(path, index=False), whose sep=',' is the default)")
+    if names[:2] == ["id", "label"] and not any(names[2:]):
+        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': it "
+                            "ends in an empty column (a trailing comma)")
     raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
 
 

@@ -237,3 +237,40 @@ def test_integer_ids_written_as_floats_are_told_the_fix(tmp_path):
     with pytest.raises(OutputInvalid) as info:  # ids that are simply wrong: no such fix
         scorer.parse(csv_bytes([str(i + 1000) for i in range(40)], ["0"] * 40))
     assert "floats" not in str(info.value)
+
+
+def _refusal(scorer, raw: bytes) -> str:
+    with pytest.raises(OutputInvalid) as info:
+        scorer.parse(raw)
+    return str(info.value)
+
+
+def test_windows_and_spreadsheet_outputs_name_their_cause(tmp_path):
+    # each said only "expected 'id,label'", "not UTF-8 text (byte 0)", "line 2 has 3
+    # fields" or "not a class name or text", with the generic what-to-do line
+    scorer, labels = make(tmp_path, metric="mse", classes=None)
+    ids = [f"t{i}" for i in range(200)]
+    good = csv_bytes(ids, labels).decode()
+    assert "separated by ';', not commas" in _refusal(scorer, good.replace(",", ";").encode())
+    assert "ends in an empty column (a trailing comma)" in _refusal(
+        scorer, good.replace("id,label\n", "id,label,\n").encode())
+    assert "is UTF-16 text, not UTF-8" in _refusal(scorer, good.encode("utf-16"))
+    latin = "id,label\nt0,1\nş1,2\n".encode("cp1250")
+    assert "(byte 14, line 3: a text in another encoding" in _refusal(scorer, latin)
+    split = good.replace(f"t0,{labels[0]}", "t0,174,2")
+    assert "174,2 looks like a number with a decimal comma" in _refusal(scorer, split.encode())
+    quoted = good.replace(f"t0,{labels[0]}", 't0,"174,2"')
+    assert "write numbers with a decimal point (174.2), not a decimal comma" in _refusal(
+        scorer, quoted.encode())
+
+
+def test_ids_without_their_leading_zeros_are_named(tmp_path):
+    scorer, labels = make(tmp_path)
+    for name in ("data/test.csv", "hidden/test_labels.csv"):
+        path = tmp_path / name
+        path.write_text(path.read_text().replace("\nt", "\n0"))
+    scorer = Scorer(load_course(tmp_path))
+    raw = csv_bytes([str(i) for i in range(200)], labels)  # 0 for 00, 1 for 01, ...
+    assert "test ids without their leading zeros ('1' for '01'), lost when data/test.csv was " \
+           "read as numbers; read it with pd.read_csv(path, dtype={'id': str})" in \
+           _refusal(scorer, raw)
