@@ -710,6 +710,16 @@ class BehaviourModel:
                         "popularity": float(pop[t]) if same[t] else None})
         return out
 
+    def nearest_explainer(self, a: str, b: str) -> tuple[str, float] | None:
+        """The standard model whose predictions both students match most (classification),
+        with the smaller of their two shares of ids; None without one."""
+        if self.task != "classification" or not self.explainer_names:
+            return None
+        i, j = self._row(a), self._row(b)
+        both = np.minimum(self._agree[i], self._agree[j])
+        e = int(np.argmax(both))
+        return self.explainer_names[e], float(both[e])
+
     def describe(self, a: str, b: str) -> str:
         """One sentence for a TA on what the pair's behavioural evidence means."""
         i, j = self._row(a), self._row(b)
@@ -731,11 +741,17 @@ class BehaviourModel:
         p = _p_text(o["p_value"])
         if self.task == "regression":
             dij = float(self._regression_pairs(np.array([i]), np.array([j]))["dist"][0])
+            if o["correlation"] <= 0:
+                return (f"residuals do not correlate beyond what the class shares (r = "
+                        f"{o['correlation']:.2f} over {self.n_ids} ids, {p})")
             apart = ""
-            if nearness(np.array([dij]))[0] < 1.0 and o["correlation"] > 0:
-                apart = (f"; their predictions differ by {dij:.3g} of the class's median RMSE, "
-                         "as two honest models of one kind do, so this counts "
-                         + ("for nothing" if dij >= REGRESSION_APART else "in part")
+            if nearness(np.array([dij]))[0] < 1.0:
+                apart = (f"; their predictions differ by {dij:.3g} of the class's median RMSE"
+                         + (f", as two honest models of one kind do ({REGRESSION_APART:g} or "
+                            "more), so this counts for nothing" if dij >= REGRESSION_APART else
+                            f": nearer than two honest models of one kind ({REGRESSION_APART:g}"
+                            f" or more), not as near as a copy (up to {REGRESSION_SAME:g}), so "
+                            "this counts in part")
                          + " (a copy's predictions are its source's)")
             return (f"residuals correlate (r = {o['correlation']:.2f}) beyond what the class "
                     f"shares, over {self.n_ids} ids ({p}){apart}")

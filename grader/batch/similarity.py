@@ -163,6 +163,9 @@ def rounding_step(values: pd.Series) -> float:
 NEAR_EXACT = 0.998
 #: pairs whose behavioural evidence is spelled out for the pair page (flagged ones always)
 EVIDENCE_PAIRS = 30
+#: the best ranked pairs, which the reports give a page of their own (as do pairs flagged or
+#: with code fragments): each gets its behaviour in words too
+PAGED_PAIRS = 50
 SHARED_WRONG_SHOWN = 40
 
 
@@ -171,10 +174,14 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
     statistic in words and the shared wrong answers (with the test image, scaled down, when
     the course's inputs are images)."""
     ranked = sorted((p for p in pairs if p.behaviour), key=lambda p: -p.behaviour["behaviour"])
-    # flagged pairs, the strongest behaviour, and identical predictions (whether or not they
-    # are evidence: the page says why)
-    chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS]} | {
-        id(p) for p in ranked if p.flagged or (p.behaviour.get("agreement") or 0.0) >= 0.995}
+    # flagged pairs, the strongest behaviour, the best ranked (each gets a page showing its
+    # counts and p-value: without the sentence, a raw count beside a p-value scaled for the
+    # class read as an error) and identical predictions (whether or not they are evidence:
+    # the page says why)
+    best = sorted(ranked, key=lambda p: -p.score)[:PAGED_PAIRS]
+    chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS] + best} | {
+        id(p) for p in ranked if p.flagged or p.fragments
+        or (p.behaviour.get("agreement") or 0.0) >= 0.995}
     thumbs = _Thumbnails(course)
     for p in ranked:
         if id(p) not in chosen:
@@ -183,7 +190,11 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
         agreement = p.behaviour.get("agreement")
         if agreement is not None and agreement >= 0.995 and not p.behaviour["explained_by"]:
             words = (f"identical predictions on {100 * agreement:.1f} % of the hidden test ids, "
-                     f"wrong answers included, and no standard model gives them; " + words)
+                     f"wrong answers included, and no standard model gives them"
+                     f"{_nearest_text(behaviour, p)}"
+                     + ("; the identity is the evidence (a copy's predictions are its "
+                        "source's), whatever the count of wrong answers below says"
+                        if p.behaviour["behaviour"] >= 0.5 else "") + "; " + words)
         shown = behaviour.shared_wrong(p.a, p.b, limit=SHARED_WRONG_SHOWN)
         for row in shown:
             row["id"] = str(row["id"])
@@ -194,6 +205,17 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
             if text:
                 row["text"] = text
         p.behaviour = {**p.behaviour, "description": words, "shared_wrong": shown}
+
+
+def _nearest_text(behaviour, p) -> str:
+    """Which standard model comes nearest to giving a pair's identical predictions, and how
+    near (a pair 2 ids from a default model reads differently from one 200 ids away)."""
+    nearest = getattr(behaviour, "nearest_explainer", lambda a, b: None)(p.a, p.b)
+    if nearest is None or nearest[1] < 0.9:
+        return ""
+    name, share = nearest[0].removeprefix("sklearn:"), nearest[1]
+    return (f" (the nearest, {name}, matches both on {100 * share:.2f} % of ids; "
+            f"{100 * behaviour.near_exact:g} % would explain them)")
 
 
 class _Thumbnails:

@@ -406,6 +406,37 @@ def test_regression_models_of_one_kind_correlate_but_only_near_identity_counts()
     assert int((all_pairs(m)["behaviour"] >= FLAG).sum()) == 1
 
 
+def test_regression_words_say_which_band_the_distance_is_in_and_when_residuals_do_not_correlate():
+    # a copy plus noise of 0.5 % of the RMSE: nearer than honest models of one kind, not as
+    # near as a copy; it read "as two honest models of one kind do", and a pair with r < 0
+    # "correlate (r = -0.35) beyond what the class shares"
+    truth, preds, rng = regression_class(seed=5)
+    rmse = float(np.median(np.sqrt(((preds - truth) ** 2).mean(axis=1))))
+    preds[1] = preds[0] + rng.normal(scale=0.004 * rmse, size=len(truth))
+    preds[3] = 2 * truth - preds[2]  # residuals the mirror image of s2's: r = -1
+    m = fit(list(preds), truth, task="regression")
+    words = m.describe("s0", "s1")
+    assert "nearer than two honest models of one kind (0.01 or more), not as near as a copy " \
+           "(up to 0.001), so this counts in part" in words
+    assert 0 < one(m, "s0", "s1")["behaviour"] < 1
+    assert m.describe("s2", "s3").startswith("residuals do not correlate beyond what the class "
+                                             "shares (r = -")
+
+
+def test_the_standard_model_nearest_to_a_pair_is_named_with_its_share():
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 3, 1000)
+    model_out = np.where(rng.random(1000) < 0.8, truth, (truth + 1) % 3)
+    near = model_out.copy()
+    near[:3] = (near[:3] + 1) % 3  # 3 of 1,000 ids from the standard model: not explained
+    others = [np.where(rng.random(1000) < 0.7, truth, rng.integers(0, 3, 1000)) for _ in range(8)]
+    m = fit([near, near.copy(), *others], truth, references={"sklearn:SVC()": model_out},
+            explainers=["sklearn:SVC()"], near_exact=0.998)
+    name, share = m.nearest_explainer("s0", "s1")
+    assert name == "sklearn:SVC()" and share == pytest.approx(0.997)
+    assert one(m, "s0", "s1")["explained"] == -1
+
+
 def test_regression_a_copy_written_with_fewer_decimals_is_no_farther_from_its_source():
     # a copy of s0 written in coarser steps (a probability column to two decimals was 0.008
     # of the class's RMSE away: past full credit); with the step it was written to, the

@@ -42,8 +42,10 @@ def test_identical_pairs_get_their_words_even_outside_the_strongest(tmp_path, mo
     table = pd.DataFrame(pixels, columns=[f"px{i}" for i in range(64)])
     table.insert(0, "id", [str(i) for i in range(truth.size)])
     table.to_csv(data / "test.csv", index=False)
-    # none of the strongest-behaviour places: only flagged and identical pairs are chosen
+    # none of the strongest-behaviour or best-ranked places: only flagged and identical pairs
+    # and those with code fragments (each has a page) are chosen
     monkeypatch.setattr(batch_similarity, "EVIDENCE_PAIRS", 0)
+    monkeypatch.setattr(batch_similarity, "PAGED_PAIRS", 0)
     batch_similarity._behaviour_evidence(result.pairs, ev, SimpleNamespace(data_dir=data))
     words = twins.behaviour["description"]
     assert words.startswith("identical predictions on 100.0 %")
@@ -52,4 +54,4 @@ def test_identical_pairs_get_their_words_even_outside_the_strongest(tmp_path, mo
     assert len(shown) == 5
     assert all(row["image"].startswith("data:image/png;base64,") for row in shown)
     others = [p for p in result.pairs if p is not twins and p.behaviour and not p.flagged]
-    assert others and all("description" not in p.behaviour for p in others)
+    assert others and all(("description" in p.behaviour) == bool(p.fragments) for p in others)
