@@ -180,6 +180,13 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     if path.is_file():
         if _cased_py(path.name):
             return _reject(student, path, [path.name], *_cased_py_problem([path.name]))
+        if _hidden_txt(path.name):
+            right = path.name[:-4]
+            return _reject(student, path, [path.name],
+                           f"{path.name} is saved as a text file (.txt): Windows hides "
+                           f"known extensions, so it showed as {right}",
+                           f"rename it to {right} (in Explorer: View > Show > File name "
+                           "extensions) and resubmit")
         if path.suffix != ".py":
             return _reject(student, path, [path.name], _why_not_py(path.name),
                            _hint_for(path.name))
@@ -226,9 +233,11 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     elif len(py) == 1:
         entry = py[0]
     else:
+        cased = [f for f in py if f.lower() == "main.py"]
         return _reject(student, path, files,
                        f"{len(py)} .py files and none is main.py: the entry point is ambiguous",
-                       "name the file to run main.py")
+                       f"rename {cased[0]} to main.py (file names are case-sensitive here) "
+                       "and resubmit" if cased else "name the file to run main.py")
     for name in py:  # only the program that is run must hold code
         bad = _check_py(student, path, path, name, files, may_be_empty=name != entry)
         if bad:
@@ -290,6 +299,18 @@ def _beside_code_hint(bad: list[str]) -> str:
             "$GRADER_DATA, and model files are made by your program when it runs)")
 
 
+def _file_stem(name: str) -> str:
+    """The student a file names: ``ana.py`` is ana, and so is ``ana.py.txt`` (Windows hides
+    a known extension such as .txt, so the student saw ana.py)."""
+    stem = Path(name).stem
+    return stem[:-3] if _hidden_txt(name) else stem
+
+
+def _hidden_txt(name: str) -> bool:
+    """``ana.py.txt``: a .py file saved as text, its .txt hidden by Windows Explorer."""
+    return name.lower().endswith(".py.txt") and len(name) > 7
+
+
 def _hint_for(name: str) -> str:
     if name.lower().endswith(".ipynb"):
         return NOTEBOOK_HINT
@@ -323,7 +344,7 @@ def scan_submissions(folder: str | Path) -> list[Submission | Rejection]:
     for child in sorted(root.iterdir(), key=lambda p: os.fsencode(p.name)):
         if child.name.startswith(".") or child.name == "__pycache__" or _folder_note(child):
             continue
-        student = normalize_id(child.stem if child.is_file() else child.name)
+        student = normalize_id(_file_stem(child.name) if child.is_file() else child.name)
         why = id_problem(student)
         if why:  # this student's entry is rejected; the others are graded
             odd_names.append(_bad_name(child, why))

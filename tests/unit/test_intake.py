@@ -231,3 +231,19 @@ def test_an_empty_init_beside_the_entry_point_is_a_package_not_a_problem(tmp_pat
     (stud / "main.py").write_text("\n")  # the program that runs must still hold code
     e = entries(tmp_path)["ana"]
     assert isinstance(e, Rejection) and e.reason == "main.py is empty"
+
+
+def test_windows_names_get_the_rename_that_fixes_them(tmp_path):
+    # 'ana.py.txt' was the student 'ana.py' told "only .py files are accepted"; Main.py
+    # beside utils.py was "name the file to run main.py"
+    (tmp_path / "ana.py.txt").write_text("print(1)\n")
+    (tmp_path / "dan").mkdir()
+    (tmp_path / "dan" / "Main.py").write_text("import utils\n")
+    (tmp_path / "dan" / "utils.py").write_text("X = 1\n")
+    e = entries(tmp_path)
+    assert set(e) == {"ana", "dan"} and isinstance(e["ana"], Rejection)
+    assert e["ana"].reason == ("ana.py.txt is saved as a text file (.txt): Windows hides known "
+                               "extensions, so it showed as ana.py")
+    assert e["ana"].hint.startswith("rename it to ana.py (in Explorer")
+    assert e["dan"].hint == ("rename Main.py to main.py (file names are case-sensitive here) "
+                             "and resubmit")
