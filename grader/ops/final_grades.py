@@ -44,7 +44,7 @@ from typing import Any
 from diagnostics.text import csv_safe
 from grader.errors import CourseError, InputFileError
 from grader.ops.roster import Roster, read_table, resolve_columns
-from grader.ops.tables import header_key
+from grader.ops.tables import did_you_mean, header_key
 
 __all__ = [
     "FINAL_KEYS_HINT",
@@ -370,9 +370,8 @@ def _new_student(sid: str, where: str, line: int, seen: dict[str, int], roster: 
         return False
     seen[sid] = line
     if roster is not None and sid not in roster:
-        close = difflib.get_close_matches(sid, roster.ids, n=1)
         problems.append(f"{where}  student {sid!r} is not in the roster{consequence}"
-                        + (f" (did you mean {close[0]!r}?)" if close else ""))
+                        + did_you_mean(sid, roster.ids))
     return True
 
 

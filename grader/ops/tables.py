@@ -263,7 +263,15 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float:
 
 
 def did_you_mean(value: str, choices: Iterable[str], *, quote: str = "'") -> str:
-    """``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    """``" (did you mean 'x'?)"`` for the closest choice, or ``""``. A number that is a
+    choice without its leading zeros (12 for 012: a spreadsheet read the id as a number) is
+    that choice, whatever is closer in spelling (123)."""
     pool = {c.casefold(): c for c in choices}
+    if value.isdigit():
+        padded = [c for c in pool.values() if c.isdigit() and c.lstrip("0") == value.lstrip("0")
+                  and c != value]
+        if len(padded) == 1:
+            return (f" (did you mean {quote}{padded[0]}{quote}? a spreadsheet drops leading "
+                    "zeros: format the column as text)")
     close = difflib.get_close_matches(value.casefold(), list(pool), n=1, cutoff=0.6)
     return f" (did you mean {quote}{pool[close[0]]}{quote}?)" if close else ""

@@ -288,3 +288,17 @@ def test_project_grades_naming_no_roster_student_are_an_error_not_dropped(tmp_pa
         f"{grades}:4  student 'stefan' again (first on line 3)"]
     grades.write_text("student,grade\nana,10\nstefan,8\n", encoding="utf-8")
     assert load_project_grades(grades, roster) == {"ana": (D(10), D(0)), "stefan": (D(8), D(0))}
+
+
+def test_ids_a_spreadsheet_stripped_of_leading_zeros_are_matched_in_the_hint(tmp_path):
+    # roster ids 007, 012 and 123; Excel wrote 7 and 12: the hint said '123' for '12'
+    (tmp_path / "roster.csv").write_text("student,name\n007,Ana\n012,Bob\n123,Cri\n")
+    roster = load_roster(tmp_path / "roster.csv")
+    p = tmp_path / "components.csv"
+    p.write_text("student,exam,project,lab_test,lab_other\n7,7,8,8,8\n12,7,8,8,8\n")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster)
+    text = "\n".join(err.value.problems)
+    assert "components.csv:3  student '12' is not in the roster (did you mean '012'? a " \
+           "spreadsheet drops leading zeros: format the column as text)" in text
+    assert "student '7' is not in the roster (did you mean '007'?" in text
