@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import re
+import sys
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -355,7 +356,9 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
                     f"{course_file} must start with a header whose first column is 'id'",
                     problems=[f"{course_file}:1  found {header!r}"],
                     hint=(f"the file is separated by {other!r}, not commas (a spreadsheet "
-                          "export): save it as comma-separated CSV" if other else
+                          "export; a Romanian or German Excel writes ';' in every CSV "
+                          "format): convert it with " + _convert_command(
+                              path, sep=other, decimal=",") if other else
                           ("write the header line, e.g. 'id,label,...'" if need_label
                            else "write the header line, e.g. 'id,feature_1,...' (the ids and "
                                 "the features only: the labels belong in "
@@ -393,14 +396,38 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
                 problems += header_problems(header, course_file)
                 problems += row_problems(course_file, empty, bad_labels, numeric_labels)
     except UnicodeDecodeError as exc:
-        raise CourseError(f"{course_file} is not UTF-8 text ({exc.reason})",
-                          hint="save the file as UTF-8 CSV") from None
+        message, fix = _not_utf8(path, course_file, exc)
+        raise CourseError(message, hint=fix) from None
     if dups and duplicates is not None:
         duplicates += dups[:10]
     elif dups:
         raise CourseError(f"{course_file} has {len(dups)} duplicate id(s)", problems=dups[:10],
                           hint="every id must appear exactly once")
     return ids, labels
+
+
+def _convert_command(path: Path, **read: str) -> str:
+    """A command that rewrites ``path`` as the comma-separated UTF-8 CSV the course needs,
+    with this interpreter's pandas (ids kept as text, so leading zeros stay)."""
+    args = "".join(f", {k}={v!r}" for k, v in read.items())
+    return (f"{sys.executable} -c \"import pandas as pd; p = {str(path)!r}; pd.read_csv(p"
+            f"{args}, dtype={{'id': str}}).to_csv(p, index=False)\"")
+
+
+def _not_utf8(path: Path, course_file: str, exc: UnicodeDecodeError) -> tuple[str, str]:
+    """The message and the fix for a course CSV that is not UTF-8: Excel's "Unicode Text"
+    (UTF-16, tab-separated) or a Windows code page, each with the command that converts it."""
+    raw = path.read_bytes()
+    line = raw[: exc.start].count(b"\n") + 1
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return (f"{course_file} is UTF-16 text (Excel's 'Unicode Text'), not UTF-8",
+                "convert it with " + _convert_command(path, encoding="utf-16", sep="\t",
+                                                      decimal=","))
+    sep = ";" if raw.count(b";") > raw.count(b",") else ","
+    return (f"{course_file} is not UTF-8 text (line {line}: {exc.reason}; a Windows code page "
+            "such as cp1250?)", "save it as UTF-8 CSV, or convert it with "
+            + _convert_command(path, encoding="cp1250", sep=sep,
+                               **({"decimal": ","} if sep == ";" else {})))
 
 
 #: column names instructors use for the label (case-insensitive), renamed by the hint

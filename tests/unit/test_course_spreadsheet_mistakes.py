@@ -124,3 +124,26 @@ def test_a_time_limit_written_with_a_thousands_separator_is_named(tmp_path):
     plain = '[competition]\nname = "t"\n[sandbox]\ntime_limit_s = 5\n'
     assert check_inputs(make_course(tmp_path, toml=plain)).notes == [
         "course.toml:4: [sandbox] time_limit_s = 5 gives every program 5 s to train and predict"]
+
+
+@pytest.mark.parametrize("encoding,sep", [("utf-8", ";"), ("utf-16", "\t"), ("cp1250", ";")])
+def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding, sep):
+    # a Romanian Excel writes ';' and decimal commas in every "CSV" format, "Unicode Text"
+    # is UTF-16 with tabs, and an old "CSV" is cp1250: "save it as comma-separated CSV"
+    # could not be followed there. The command the error prints converts the file.
+    import re
+    import subprocess
+
+    root = make_course(tmp_path, train=TRAIN.replace("cat", "pisică"),
+                       hidden=HIDDEN.replace("cat", "pisică"))
+    path = root / "data" / "train.csv"
+    rows = [line.split(",") for line in TRAIN.replace("cat", "pisică").splitlines()]
+    text = "\n".join(sep.join(c.replace(".", ",") for c in r) for r in rows) + "\n"
+    path.write_bytes(text.encode(encoding))
+    message = refused(root)
+    command = re.search(r"convert it with (.+)$", message, re.M)[1]
+    assert subprocess.run(command, shell=True).returncode == 0
+    course = load_course(root)
+    table = path.read_text(encoding="utf-8").splitlines()
+    assert table[0] == "id,label,f1,f2" and table[1] == "1,pisică,0.5,1.25"
+    assert course.name == "t"
