@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -257,7 +258,7 @@ class Scorer:
             shown = ", ".join(map(repr, sorted(allowed)[:12]))
             as_int = _integral(bad[0])
             fix = (f"; write them as train.csv does ({as_int!r}, not {bad[0]!r}: e.g. "
-                   "pred.astype(int))" if as_int in allowed else "")
+                   "pred.astype(int))" if as_int in allowed else _lookalike(bad, allowed))
             raise OutputInvalid(f"submission.csv has label(s) not in the training labels, e.g. "
                                 f"{bad[0]!r}; allowed: {shown}{fix}")
 
@@ -379,6 +380,37 @@ class Scorer:
             # rows: true label, columns: predicted label (scikit-learn's convention)
             "confusion": confusion_matrix(y, p, labels=classes).tolist(),
         }
+
+
+#: Romanian letters with a cedilla (legacy keyboards) -> with the comma below (the standard)
+_COMMA_BELOW = str.maketrans("şţŞŢ", "șțȘȚ")
+
+
+def _lookalike(bad: list[str], allowed: set[str]) -> str:
+    """The fix when a wrong label looks like a training label on screen: another Unicode
+    form (NFD 'câine'), a cedilla for a comma below ('şoarece' for 'șoarece'), or case."""
+    def key(label: str) -> str:
+        return unicodedata.normalize("NFC", label).translate(_COMMA_BELOW).casefold()
+
+    keys = {key(a): a for a in allowed}
+    for label in bad:
+        same = keys.get(key(label))
+        if same is None:
+            continue
+        diff = next(((x, y) for x, y in zip(label, same, strict=False) if x != y), None)
+        if unicodedata.normalize("NFC", label) == same:
+            why = "the same letters in another Unicode form (decomposed, NFD)"
+        elif diff and diff[0].casefold() == diff[1].casefold():
+            why = f"a different case ({diff[0]!r} for {diff[1]!r})"
+        else:
+            a, b = next((x, y) for x, y in zip(unicodedata.normalize("NFC", label), same,
+                                                strict=False) if x != y)
+            why = (f"{a!r} (U+{ord(a):04X}, {unicodedata.name(a, '?').lower()}) where "
+                   f"train.csv has {b!r} (U+{ord(b):04X}, {unicodedata.name(b, '?').lower()})")
+        return (f"; {label!r} looks like the training label {same!r} but differs: {why}; "
+                "write the labels exactly as train.csv has them (take them from the data, e.g. "
+                "the classes your model learnt, instead of typing them)")
+    return ""
 
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")

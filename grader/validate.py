@@ -11,6 +11,7 @@ silently: a deduction for an id no student has is an error, not a no-op.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -177,16 +178,33 @@ def label_notes(course: Course) -> list[str]:
     ids, hidden = read_id_column(course.hidden_dir / "test_labels.csv", need_label=True,
                                  course_file="hidden/test_labels.csv")
     known = set(train)
+    notes = _spelling_notes(Counter(train))
     unseen = Counter(lab for lab in hidden if lab not in known)
     if not unseen:
-        return []
+        return notes
     first = next(i for i, (_, lab) in enumerate(zip(ids, hidden, strict=True)) if lab in unseen)
     shown = ", ".join(f"{lab!r} ({n} row(s))" for lab, n in sorted(unseen.items())[:5])
     allowed = ", ".join(map(repr, sorted(known)[:12]))
-    return [f"hidden/test_labels.csv has {sum(unseen.values())} label(s) that no row of "
+    return notes + [f"hidden/test_labels.csv has {sum(unseen.values())} label(s) that no row of "
             f"data/train.csv has, so no submission can predict them: {shown}; first at "
             f"hidden/test_labels.csv:{first + 2}. Training labels: {allowed}. Fix the spelling in "
             "hidden/test_labels.csv if this is a mistake"]
+
+
+def _spelling_notes(counts: Counter) -> list[str]:
+    """Training labels that differ only in diacritics, case or a cedilla ('caine' and
+    'câine'): every model learns them as two classes, which is rarely what was meant."""
+    def key(label: str) -> str:
+        plain = unicodedata.normalize("NFKD", label)
+        return "".join(c for c in plain if not unicodedata.combining(c)).casefold().strip()
+
+    groups: dict[str, list[str]] = {}
+    for label in counts:
+        groups.setdefault(key(label), []).append(label)
+    return ["data/train.csv has labels that differ only in diacritics or case: "
+            + ", ".join(f"{lab!r} ({counts[lab]} row(s))" for lab in sorted(group))
+            + ": every model learns them as different classes; write one spelling if they "
+              "are one class" for group in groups.values() if len(group) > 1]
 
 
 #: a time limit under this many seconds is named before the runs: too short for training

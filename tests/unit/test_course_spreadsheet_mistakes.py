@@ -147,3 +147,12 @@ def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding
     table = path.read_text(encoding="utf-8").splitlines()
     assert table[0] == "id,label,f1,f2" and table[1] == "1,pisică,0.5,1.25"
     assert course.name == "t"
+
+
+def test_training_labels_that_differ_only_in_diacritics_or_case_are_named(tmp_path):
+    train = TRAIN + "4,câine,0.5,0.5\n5,Cat,1.0,1.0\n"
+    notes = check_inputs(make_course(tmp_path, train=train.replace("2,dog", "2,caine"))).notes
+    assert any("data/train.csv has labels that differ only in diacritics or case: 'caine' (1 "
+               "row(s)), 'câine' (1 row(s)): every model learns them as different classes" in n
+               for n in notes)
+    assert any("'Cat' (1 row(s)), 'cat' (2 row(s))" in n for n in notes)

@@ -274,3 +274,22 @@ def test_ids_without_their_leading_zeros_are_named(tmp_path):
     assert "test ids without their leading zeros ('1' for '01'), lost when data/test.csv was " \
            "read as numbers; read it with pd.read_csv(path, dtype={'id': str})" in \
            _refusal(scorer, raw)
+
+
+def test_labels_that_only_look_like_the_training_labels_say_what_differs(tmp_path):
+    # 'şoarece' typed on a legacy Romanian keyboard, 'câine' in NFD, 'Câine': each was told
+    # "not in the training labels, e.g. 'şoarece'; allowed: ... 'șoarece'" (the same on screen)
+    import unicodedata
+
+    scorer, labels = make(tmp_path, classes=("șoarece", "câine", "pisică"))
+    ids = [f"t{i}" for i in range(200)]
+    for wrong, why in (("şoarece", "'ş' (U+015F, latin small letter s with cedilla) where "
+                                   "train.csv has 'ș' (U+0219, latin small letter s with comma "
+                                   "below)"),
+                       (unicodedata.normalize("NFD", "câine"), "the same letters in another "
+                                                               "Unicode form (decomposed, NFD)"),
+                       ("Câine", "a different case ('C' for 'c')")):
+        right = unicodedata.normalize("NFC", wrong).replace("ş", "ș").lower()
+        preds = [wrong if lab == right else lab for lab in labels]
+        message = _refusal(scorer, csv_bytes(ids, preds))
+        assert f"looks like the training label {right!r} but differs: {why}" in message
