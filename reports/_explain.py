@@ -243,14 +243,33 @@ def decode_hint(exception: str) -> str | None:
             "otherwise), and do not decode with \"ascii\" or \"latin-1\"")
 
 
+#: what PyTorch says when a program asks for a GPU the run does not have (.cuda(),
+#: device="cuda", torch.load of a checkpoint saved on a GPU without map_location)
+_NO_GPU = re.compile(r"Torch not compiled with CUDA enabled|No CUDA GPUs are available"
+                     r"|Found no NVIDIA driver|CUDA driver initialization failed"
+                     r"|Attempting to deserialize object on a CUDA device")
+
+
+def gpu_hint(exception: str) -> str | None:
+    """The fix for a program that insists on a GPU in a run without one; None otherwise."""
+    if not _NO_GPU.search(exception or ""):
+        return None
+    return ("your program asked for a GPU (.cuda(), device=\"cuda\", or torch.load of a "
+            "checkpoint saved on a GPU) and this run has none: pick the device with "
+            "device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
+            "move the model and data with .to(device), and load checkpoints with "
+            "torch.load(path, map_location=device)")
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
     :func:`import_name_hint`, :func:`network_hint`, :func:`read_only_hint`,
-    :func:`relative_import_hint`, :func:`decode_hint`); None when the general advice is all
-    there is."""
+    :func:`relative_import_hint`, :func:`decode_hint`, :func:`gpu_hint`); None when the
+    general advice is all there is."""
     return (data_path_hint(exception) or import_name_hint(exception)
             or network_hint(exception) or read_only_hint(exception)
-            or relative_import_hint(exception) or decode_hint(exception))
+            or relative_import_hint(exception) or decode_hint(exception)
+            or gpu_hint(exception))
 
 
 def crash_view(log: str, files: list[str]) -> dict[str, Any] | None:
