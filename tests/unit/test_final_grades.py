@@ -302,3 +302,17 @@ def test_ids_a_spreadsheet_stripped_of_leading_zeros_are_matched_in_the_hint(tmp
     assert "components.csv:3  student '12' is not in the roster (did you mean '012'? a " \
            "spreadsheet drops leading zeros: format the column as text)" in text
     assert "student '7' is not in the roster (did you mean '007'?" in text
+
+
+def test_an_id_with_legacy_cedilla_letters_is_told_what_differs(tmp_path):
+    # a cp1250 table cannot hold ș/ț: 'ştefan' looked the same as the suggested 'ștefan'
+    (tmp_path / "roster.csv").write_text("student,name\nștefan_țurcanu,Ștefan\n",
+                                         encoding="utf-8")
+    roster = load_roster(tmp_path / "roster.csv")
+    p = tmp_path / "components.csv"
+    p.write_text("student,exam,project,lab_test,lab_other\nştefan_ţurcanu,7,8,8,8\n",
+                 encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        load_components(p, RULES, roster)
+    assert ("(did you mean 'ștefan_țurcanu'? it has ș/ț with a comma below where this has "
+            "ş/ţ with a cedilla") in "\n".join(err.value.problems)
