@@ -152,19 +152,29 @@ def test_the_instructors_notes_beside_the_entries_are_no_student(tmp_path):
     assert set(e) == {"ana", "bob"} and isinstance(e["bob"], Rejection)
 
 
-def test_an_upper_case_py_suffix_is_named_with_the_rename(tmp_path):
+def test_windows_names_are_named_with_the_rename(tmp_path):
     # Main.PY runs, but no import finds Helper.PY: the student is told to rename, not that
-    # "only .py files are accepted" (which they believe they sent)
+    # "only .py files are accepted" (which they believe they sent). 'cri.py.txt' (Windows
+    # hid the .txt) was the student 'cri.py' told the same; Main.py beside utils.py was "name
+    # the file to run main.py"
     (tmp_path / "ana.PY").write_text("print(1)\n")
-    (tmp_path / "bob").mkdir()
-    (tmp_path / "bob" / "main.py").write_text("import helper\n")
-    (tmp_path / "bob" / "helper.Py").write_text("x = 1\n")
+    (tmp_path / "cri.py.txt").write_text("print(1)\n")
+    for student, files in (("bob", ("main.py", "helper.Py")), ("dan", ("Main.py", "utils.py"))):
+        (tmp_path / student).mkdir()
+        for name in files:
+            (tmp_path / student / name).write_text("x = 1\n")
     got = entries(tmp_path)
+    assert set(got) == {"ana", "bob", "cri", "dan"}
     for student, name in (("ana", "ana.PY"), ("bob", "helper.Py")):
         e = got[student]
         assert isinstance(e, Rejection), e
         assert f"{name}: the suffix must be lower-case .py" in e.reason
         assert f"rename {name} -> {name[:-3]}.py" in e.hint
+    assert got["cri"].reason == ("cri.py.txt is saved as a text file (.txt): Windows hides known "
+                                 "extensions, so it showed as cri.py")
+    assert got["cri"].hint.startswith("rename it to cri.py (in Explorer")
+    assert got["dan"].hint == ("rename Main.py to main.py (file names are case-sensitive here) "
+                               "and resubmit")
 
 
 def test_what_systems_and_editors_leave_in_a_folder_is_ignored_and_not_copied(tmp_path):
@@ -232,18 +242,3 @@ def test_an_empty_init_beside_the_entry_point_is_a_package_not_a_problem(tmp_pat
     e = entries(tmp_path)["ana"]
     assert isinstance(e, Rejection) and e.reason == "main.py is empty"
 
-
-def test_windows_names_get_the_rename_that_fixes_them(tmp_path):
-    # 'ana.py.txt' was the student 'ana.py' told "only .py files are accepted"; Main.py
-    # beside utils.py was "name the file to run main.py"
-    (tmp_path / "ana.py.txt").write_text("print(1)\n")
-    (tmp_path / "dan").mkdir()
-    (tmp_path / "dan" / "Main.py").write_text("import utils\n")
-    (tmp_path / "dan" / "utils.py").write_text("X = 1\n")
-    e = entries(tmp_path)
-    assert set(e) == {"ana", "dan"} and isinstance(e["ana"], Rejection)
-    assert e["ana"].reason == ("ana.py.txt is saved as a text file (.txt): Windows hides known "
-                               "extensions, so it showed as ana.py")
-    assert e["ana"].hint.startswith("rename it to ana.py (in Explorer")
-    assert e["dan"].hint == ("rename Main.py to main.py (file names are case-sensitive here) "
-                             "and resubmit")
