@@ -58,15 +58,24 @@ def number_problems(path: Path, course_file: str, skip: set[str]) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, None) or []
-        seen: dict[int, tuple[int, str]] = {}  # column -> (line, first value)
+        first: dict[int, tuple[int, str]] = {}  # column -> (line, first such value)
+        filled = [0] * len(header)  # non-empty cells
+        numeric = [0] * len(header)  # cells that are numbers, either way written
         for lineno, row in enumerate(reader, 2):
             if lineno > SAMPLE_ROWS + 1:
                 break
             for i, cell in enumerate(row[: len(header)]):
-                if i not in seen and header[i].strip() not in skip:
-                    value = cell.strip()
-                    if _DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
-                        seen[i] = (lineno, value)
+                value = cell.strip()
+                if not value or header[i].strip() in skip:
+                    continue
+                filled[i] += 1
+                if _DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
+                    numeric[i] += 1
+                    first.setdefault(i, (lineno, value))
+                elif is_number(value):
+                    numeric[i] += 1
+    # a column of numbers, some written with a comma: not a text column that holds "3,000"
+    seen = {i: v for i, v in first.items() if numeric[i] >= 0.9 * filled[i]}
     if not seen:
         return []
     cols = sorted(seen)

@@ -156,3 +156,11 @@ def test_training_labels_that_differ_only_in_diacritics_or_case_are_named(tmp_pa
                "row(s)), 'câine' (1 row(s)): every model learns them as different classes" in n
                for n in notes)
     assert any("'Cat' (1 row(s)), 'cat' (2 row(s))" in n for n in notes)
+
+
+def test_a_text_column_that_holds_a_number_with_a_comma_is_text(tmp_path):
+    # a review that reads "3,000" in a text course is not a number written the European way
+    train = ("id,label,text\n1,pos,great film\n2,neg,\"3,000\"\n3,pos,loved it\n"
+             "4,neg,boring and long\n")
+    test = "id,text\n11,fine\n12,\"1,5\"\n"
+    assert load_course(make_course(tmp_path, train=train, test=test)).name == "t"
