@@ -337,6 +337,14 @@ def _baseline_text(b: Batch, inputs: dict[str, Any]) -> tuple[str, float | None]
     # "beats the mean of the training targets (32494.8178)" read as a mean of 32494.8: the
     # number is the baseline's score, and says so
     what = f", the {source}," if source else ""
+    if not b.release_private:
+        # the baseline's private score is a statistic of the hidden part (the majority
+        # label's share there): until it is released, its public score is what is shown
+        base = b.baseline()
+        public = base.get("public_score") if base else None
+        return (f"the baseline{what} whose public {b.metric} is {public:.4f} (the private "
+                "scores decide)" if public is not None else f"the baseline{what.rstrip(',')}"
+                ), value
     return f"the baseline{what} whose private {b.metric} is {value:.4f}", value
 
 

@@ -82,6 +82,16 @@ LABEL_RULES: dict[str, str] = {
 _CLASS_LABELS = "using only labels seen in train.csv"
 
 
+_PRIVATE_BASELINE = re.compile(r"(does not beat the baseline) \([^)]*\)")
+
+
+def _student_note(note: str, release_private: bool) -> str:
+    """The grade row's note for the student's page: the baseline's private score, which the
+    grade stage writes for the staff ("does not beat the baseline (0.100478)"), left out until
+    private scores are released (it is a statistic of the hidden part)."""
+    return note if release_private else _PRIVATE_BASELINE.sub(r"\1", note)
+
+
 def _autoescape(name: str | None) -> bool:
     # HTML and Markdown (mail clients render it as HTML) are escaped; plain text is not
     return not (name or "").endswith(".txt.j2")
@@ -562,7 +572,8 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         hint=hint or "", files=s.files, log_tail=_tail(log),
         public=s.public, private=s.private, release_private=b.release_private,
         rank=s.rank, ranked=ranked, band=s.band, base_grade=g.get("base_grade"),
-        deduction=g.get("deduction"), grade=g.get("grade"), note=g.get("note") or "",
+        deduction=g.get("deduction"), grade=g.get("grade"),
+        note=_student_note(str(g.get("note") or ""), b.release_private),
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
         basis=basis, comparison=comparison,
         # an error metric's bars are the inverse of the numbers beside them: say so

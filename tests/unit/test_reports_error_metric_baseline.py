@@ -20,15 +20,17 @@ from tests.unit.test_scoring import csv_bytes, make
 N_IDS = 200
 
 
-def _course(tmp_path, metric: str = "mse", baseline: str = ""):
+def _course(tmp_path, metric: str = "mse", baseline: str = "", release_private: bool = False):
     """A class of 6 on a real ``metric`` course: s1-s5 near the truth, ``far`` worse than the
     mean baseline; graded by ``grade_batch`` and rendered. Returns the pages and the store."""
     course_dir = tmp_path / "course"
     course_dir.mkdir()
     scorer, labels = make(course_dir, metric=metric, n=N_IDS, classes=None)
-    if baseline:  # [grading] baseline = a number
+    extra = (f"[grading]\nbaseline = {baseline}\n" if baseline else "") + (
+        "[reports]\nrelease_private = true\n" if release_private else "")
+    if extra:  # [grading] baseline = a number, [reports] release_private
         with (course_dir / "course.toml").open("a") as f:
-            f.write(f"[grading]\nbaseline = {baseline}\n")
+            f.write(extra)
         scorer = Scorer(load_course(course_dir))
     ids = [f"t{i}" for i in range(N_IDS)]
     y = np.array([float(v) for v in labels])
@@ -67,9 +69,12 @@ def test_an_error_metric_says_the_run_does_not_beat_the_baseline(tmp_path):
         for wrong in ("(below the baseline)", "not above the baseline", "at or below it"):
             assert wrong not in text, (ext, wrong)
         assert "capped at 4.00 (does not beat the baseline)" in text, ext
-        # the number is the baseline's mse, not a mean of the targets (it read as one)
-        assert "beats the baseline, the mean of the training targets, whose private mse is " \
+        # the number is the baseline's mse, not a mean of the targets (it read as one); its
+        # public one: the private one is a statistic of the hidden part, not yet released
+        assert "beats the baseline, the mean of the training targets, whose public mse is " \
             in " ".join(text.split()), ext
+        private = far["note"].removeprefix("does not beat the baseline (").split(")")[0]
+        assert private not in text and "whose private mse" not in text, ext
         assert "(strictly lower: a smaller mse is better); a valid run at or above it gets 4" \
             in text, ext
     assert "<dt>beats the baseline</dt><dd>no</dd>" in pages["html"]
@@ -116,3 +121,12 @@ def test_the_plain_text_comparison_keeps_its_scores_in_one_column(tmp_path):
     assert len(rows) == 2 and any("(baseline)" in r for r in rows)
     starts = {len(r) - len(r.rstrip().rsplit(" ", 1)[1]) for r in rows}
     assert len(starts) == 1, rows
+
+
+def test_the_baselines_private_score_is_shown_once_private_scores_are_released(tmp_path):
+    pages, grades, _ = _course(tmp_path, release_private=True)
+    private = grades["far"]["note"].removeprefix("does not beat the baseline (").split(")")[0]
+    for ext, text in pages.items():
+        assert "the mean of the training targets, whose private mse is " in \
+            " ".join(text.split()), ext
+        assert f"does not beat the baseline ({private})" in text, ext

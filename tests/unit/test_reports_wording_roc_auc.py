@@ -13,7 +13,7 @@ WORDS = "constant prediction (random guessing)"
 def test_roc_auc_calls_its_baseline_a_constant_prediction(tmp_path):
     student, _ = _batch(tmp_path, "roc_auc")
     for ext in ("html", "md", "txt"):
-        assert f"the baseline, the {WORDS}, whose private roc_auc is 0.5000" in \
+        assert f"the baseline, the {WORDS}, whose public roc_auc is 0.5000" in \
             " ".join(student[ext].replace("\\_", "_").split()), ext
         assert "majority" not in student[ext], ext
     assert f"{WORDS} (baseline)" in student["txt"]
