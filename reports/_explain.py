@@ -261,6 +261,33 @@ def gpu_hint(exception: str) -> str | None:
             "torch.load(path, map_location=device)")
 
 
+_NAN_CRASH = re.compile(r"contains NaN|contains infinity|Input contains NaN"
+                        r"|value too large for dtype")
+_OWN_WARNING = re.compile(r"^(?P<path>[^\n:]+\.py):(?P<line>\d+): RuntimeWarning: "
+                          r"(?P<what>(?:invalid value|divide by zero|overflow)[^\n]*)$", re.M)
+
+
+def nan_hint(exception: str, log: str, files: list[str]) -> str | None:
+    """The cause of a crash on NaN or infinite inputs: where numpy warned, in the student's
+    own files, of an invalid value or a division by zero (``(X - mean) / std`` with a
+    constant column), else both likely causes. None when the crash is another one."""
+    if not _NAN_CRASH.search(exception or ""):
+        return None
+    names = {Path(f).name for f in files}
+    warned = next((m for m in _OWN_WARNING.finditer(log or "")
+                   if Path(m.group("path")).name in names), None)
+    check = "; check numpy.isfinite(X).all() before fit"
+    if warned:
+        return (f"your features hold NaN or infinite values made by your own arithmetic: "
+                f"numpy warned at {Path(warned.group('path')).name}, line "
+                f"{warned.group('line')} ({warned.group('what')}). A division by zero, such "
+                "as (X - mean) / std where a column is constant (std 0), makes them: divide "
+                "by std + 1e-8, or drop constant columns" + check)
+    return ("your features hold NaN or infinite values: missing values in the data (fill "
+            "them, e.g. sklearn.impute.SimpleImputer) or your own arithmetic (a division by "
+            "zero such as (X - mean) / std on a constant column, log of 0)" + check)
+
+
 def crash_hint(exception: str) -> str | None:
     """The fix for a crash with a known cause (:func:`data_path_hint`,
     :func:`import_name_hint`, :func:`network_hint`, :func:`read_only_hint`,

@@ -564,7 +564,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         labels=LABEL_RULES.get(b.metric, _CLASS_LABELS))
     crash = _crash(b, s)
     if crash and s.status == "error":  # a crash with a known cause gets its own fix
-        hint = _explain.crash_hint(crash["exception"]) or hint
+        # numpy's warnings come before the traceback: in stderr.txt, not the stored tail
+        hint = (_explain.nan_hint(crash["exception"],
+                                  _explain.read_stderr(b.out_dir, s.student) or log, s.files)
+                or _explain.crash_hint(crash["exception"]) or hint)
     if s.status in ("error", "timeout"):  # workers started without a main guard hang or die
         hint = _explain.main_guard_hint(log) or hint
     return dict(
