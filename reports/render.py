@@ -65,9 +65,10 @@ STATUS_HINTS: dict[str, str] = {
                "pick a cheaper model, and time it on a similar machine",
     "memory": "the run may use at most {memory}; load the data in smaller pieces, use float32, "
               "or a smaller model",
-    "missing_package": "import only the packages the course environment provides (the "
-                       "instructor lists them), or ask the instructor to add the one you need; "
-                       "then resubmit",
+    "missing_package": "import only the packages the course environment provides ({listed}; "
+                       "e.g. scikit-learn's HistGradientBoostingClassifier in place of xgboost "
+                       "or lightgbm), or ask the instructor to add the one you need; then "
+                       "resubmit",
     "invalid_output": "write $GRADER_OUTPUT/submission.csv with the header id,label and one row "
                       "per id of test.csv, {labels}",
 }
@@ -561,7 +562,9 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     hint = s.hint if not s.accepted else STATUS_HINTS.get(s.status, "").format(
         time=f"{time_s:g} s" if isinstance(time_s, int | float) else "the time limit",
         memory=f"{mem} MB" if mem else "the memory limit",
-        labels=LABEL_RULES.get(b.metric, _CLASS_LABELS))
+        labels=LABEL_RULES.get(b.metric, _CLASS_LABELS),
+        listed="listed under 'Course environment' on this page"
+        if _environment(b.meta.get("environment")) else "the instructor lists them")
     crash = _crash(b, s)
     if crash and s.status == "error":  # a crash with a known cause gets its own fix
         # numpy's warnings come before the traceback: in stderr.txt, not the stored tail

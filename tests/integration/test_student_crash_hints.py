@@ -42,5 +42,10 @@ def test_import_failures_get_their_own_fix(tmp_path, bwrap_sandbox):
         text = {s: p.replace("&#39;", "'").replace("\\_", "_") for s, p in page.items()}
         assert NAME_HINT in text["badname"] and GENERAL not in text["badname"], ext
         assert PACKAGE_HINT in text["nopkg"], ext
+        # the page lists the course environment's packages: the hint points there (it said
+        # "the instructor lists them"), with the usual stand-in for a boosting library
+        assert "(listed under 'Course environment' on this page; e.g. scikit-learn's " \
+            "HistGradientBoostingClassifier in place of xgboost or lightgbm)" in \
+            " ".join(text["nopkg"].split()), ext
         assert GENERAL in text["other"] and NAME_HINT not in text["other"], ext
         assert PACKAGE_HINT not in text["fine"] and NAME_HINT not in text["fine"], ext
