@@ -522,6 +522,10 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
                  + ("" if own is not None else ", private score"))
         comparison.append({"name": label, "score": own if own is not None
                            else base["private_score"], "you": False, "baseline": True})
+    # a batch without reference models compares with the baseline alone: the heading says so
+    compared_with = ("the baseline and the reference models"
+                     if any(not r["you"] and not r["baseline"] for r in comparison)
+                     else "the baseline")
     widths = bar_widths([r["score"] for r in comparison], b.greater_is_better)
     for r, width in zip(comparison, widths, strict=True):
         r["width"] = width
@@ -581,7 +585,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         deduction=g.get("deduction"), grade=g.get("grade"),
         note=_student_note(str(g.get("note") or ""), b.release_private),
         above_baseline=None if g.get("above_baseline") is None else bool(g["above_baseline"]),
-        basis=basis, comparison=comparison,
+        basis=basis, comparison=comparison, compared_with=compared_with,
         # an error metric's bars are the inverse of the numbers beside them: say so
         bar_note=None if b.greater_is_better else (
             f"a smaller {b.metric} is better: the longest bar is the smallest error, and an "

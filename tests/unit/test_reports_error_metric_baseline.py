@@ -73,6 +73,8 @@ def test_an_error_metric_says_the_run_does_not_beat_the_baseline(tmp_path):
         # public one: the private one is a statistic of the hidden part, not yet released
         assert "beats the baseline, the mean of the training targets, whose public mse is " \
             in " ".join(text.split()), ext
+        # no reference model ran: the comparison is with the baseline alone, and says so
+        assert "Compared with the baseline (public mse)" in text, ext
         private = far["note"].removeprefix("does not beat the baseline (").split(")")[0]
         assert private not in text and "whose private mse" not in text, ext
         assert "(strictly lower: a smaller mse is better); a valid run at or above it gets 4" \
