@@ -352,13 +352,21 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
             header = next(reader, None)
             if not header or header[0].strip() != "id":
                 other = next((sep for sep in ";\t|" if header and sep in header[0]), None)
+                if header and header[0].strip() in ("", "Unnamed: 0") and len(header) > 1 \
+                        and header[1].strip() == "id":
+                    raise CourseError(
+                        f"{course_file} starts with a column before 'id'",
+                        problems=[f"{course_file}:1  found {header[:4]!r}"],
+                        hint="its first column is the row index pandas writes unless told "
+                             "index=False: delete the column (or write the file again with "
+                             "to_csv(path, index=False))")
                 raise CourseError(
                     f"{course_file} must start with a header whose first column is 'id'",
                     problems=[f"{course_file}:1  found {header!r}"],
                     hint=(f"the file is separated by {other!r}, not commas (a spreadsheet "
                           "export; a Romanian or German Excel writes ';' in every CSV "
-                          "format): convert it with " + _convert_command(
-                              path, sep=other, decimal=",") if other else
+                          "format): convert it with " + _convert_command(path)
+                          if other else
                           ("write the header line, e.g. 'id,label,...'" if need_label
                            else "write the header line, e.g. 'id,feature_1,...' (the ids and "
                                 "the features only: the labels belong in "
@@ -406,12 +414,25 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
     return ids, labels
 
 
-def _convert_command(path: Path, **read: str) -> str:
-    """A command that rewrites ``path`` as the comma-separated UTF-8 CSV the course needs,
-    with this interpreter's pandas (ids kept as text, so leading zeros stay)."""
-    args = "".join(f", {k}={v!r}" for k, v in read.items())
-    return (f"{sys.executable} -c \"import pandas as pd; p = {str(path)!r}; pd.read_csv(p"
-            f"{args}, dtype={{'id': str}}).to_csv(p, index=False)\"")
+def _convert_command(path: Path, encoding: str = "utf-8-sig") -> str:
+    """A command that writes ``path`` again as the comma-separated UTF-8 CSV the course
+    needs, beside it (``train.converted.csv``: the original is never overwritten, and a
+    second run reads the original again), then says to move it in place. The separator is
+    read from the header line; beside ``;`` or a tab, a comma between digits is a decimal
+    comma (a Romanian Excel), and ``2.529,33`` groups thousands with '.'; a file with decimal
+    points keeps them. This interpreter's pandas, ids kept as text."""
+    text = path.read_bytes()[:65536].decode(encoding, "replace")
+    header = text.splitlines()[0] if text else ""
+    sep = max((";", "\t", ",", "|"), key=header.count)
+    read = f"sep={sep!r}, encoding={encoding!r}"
+    if sep != "," and re.search(r"\d,\d", text):  # decimal commas (a comma separates nothing)
+        read += ", decimal=','"
+        if re.search(r"\d\.\d{3},\d", text):  # 2.529,33: a '.' groups thousands
+            read += ", thousands='.'"
+    new = path.with_name(f"{path.stem}.converted.csv")
+    return (f"{sys.executable} -c \"import pandas as pd; pd.read_csv({str(path)!r}, {read}, "
+            f"dtype={{'id': str}}).to_csv({str(new)!r}, index=False)\", check "
+            f"{new.name}, then move it over {path.name} (mv {str(new)!r} {str(path)!r})")
 
 
 def _not_utf8(path: Path, course_file: str, exc: UnicodeDecodeError) -> tuple[str, str]:
@@ -421,13 +442,10 @@ def _not_utf8(path: Path, course_file: str, exc: UnicodeDecodeError) -> tuple[st
     line = raw[: exc.start].count(b"\n") + 1
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return (f"{course_file} is UTF-16 text (Excel's 'Unicode Text'), not UTF-8",
-                "convert it with " + _convert_command(path, encoding="utf-16", sep="\t",
-                                                      decimal=","))
-    sep = ";" if raw.count(b";") > raw.count(b",") else ","
+                "convert it with " + _convert_command(path, "utf-16"))
     return (f"{course_file} is not UTF-8 text (line {line}: {exc.reason}; a Windows code page "
             "such as cp1250?)", "save it as UTF-8 CSV, or convert it with "
-            + _convert_command(path, encoding="cp1250", sep=sep,
-                               **({"decimal": ","} if sep == ";" else {})))
+            + _convert_command(path, "cp1250"))
 
 
 #: column names instructors use for the label (case-insensitive), renamed by the hint

@@ -21,7 +21,7 @@ __all__ = ["header_problems", "is_empty_row", "is_number", "number_problems", "r
 
 #: rows of each file read for the number formats (the whole file for empty rows and labels)
 SAMPLE_ROWS = 500
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,.]\d{3})+([.,]\d+)?$")
 _LEADING_ZERO = re.compile(r"^0\d+$")
 

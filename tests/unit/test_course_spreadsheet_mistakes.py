@@ -126,7 +126,8 @@ def test_a_time_limit_written_with_a_thousands_separator_is_named(tmp_path):
         "course.toml:4: [sandbox] time_limit_s = 5 gives every program 5 s to train and predict"]
 
 
-@pytest.mark.parametrize("encoding,sep", [("utf-8", ";"), ("utf-16", "\t"), ("cp1250", ";")])
+@pytest.mark.parametrize("encoding,sep", [("utf-8", ";"), ("utf-16", "\t"), ("cp1250", ";"),
+                                          ("cp1250", "\t")])
 def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding, sep):
     # a Romanian Excel writes ';' and decimal commas in every "CSV" format, "Unicode Text"
     # is UTF-16 with tabs, and an old "CSV" is cp1250: "save it as comma-separated CSV"
@@ -141,8 +142,13 @@ def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding
     text = "\n".join(sep.join(c.replace(".", ",") for c in r) for r in rows) + "\n"
     path.write_bytes(text.encode(encoding))
     message = refused(root)
-    command = re.search(r"convert it with (.+)$", message, re.M)[1]
+    command, move = re.search(r"convert it with (.+), check train.converted.csv, then move it "
+                              r"over train.csv \((mv .+)\)$", message, re.M).groups()
+    original = path.read_bytes()
     assert subprocess.run(command, shell=True).returncode == 0
+    assert path.read_bytes() == original  # written beside it: a second run reads it again
+    assert subprocess.run(command, shell=True).returncode == 0
+    assert subprocess.run(move, shell=True).returncode == 0
     course = load_course(root)
     table = path.read_text(encoding="utf-8").splitlines()
     assert table[0] == "id,label,f1,f2" and table[1] == "1,pisică,0.5,1.25"
@@ -164,3 +170,30 @@ def test_a_text_column_that_holds_a_number_with_a_comma_is_text(tmp_path):
              "4,neg,boring and long\n")
     test = "id,text\n11,fine\n12,\"1,5\"\n"
     assert load_course(make_course(tmp_path, train=train, test=test)).name == "t"
+
+
+@pytest.mark.parametrize("cells,value", [("2.529,33", "2529.33"), ("0.5", "0.5")])
+def test_the_converting_command_reads_thousands_only_where_the_file_groups_them(tmp_path, cells,
+                                                                               value):
+    # a ';' file with decimal points must keep 0.5 (thousands='.' would make it 5)
+    import re
+    import subprocess
+
+    root = make_course(tmp_path)
+    path = root / "data" / "train.csv"
+    path.write_text(f"id;label;f1;f2\n1;cat;{cells};1\n2;dog;3;1\n3;cat;4;1\n")
+    command, move = re.search(r"convert it with (.+), check .+ \((mv .+)\)$", refused(root),
+                              re.M).groups()
+    assert subprocess.run(command, shell=True).returncode == 0
+    assert subprocess.run(move, shell=True).returncode == 0
+    assert path.read_text().splitlines()[1] == f"1,cat,{value},1"
+
+
+def test_a_pandas_index_column_and_a_scientific_decimal_comma_are_named(tmp_path):
+    indexed = "\n".join(f"{i - 1 if i else ''},{line}" for i, line in
+                        enumerate(TRAIN.splitlines())) + "\n"
+    text = refused(make_course(tmp_path, train=indexed))
+    assert "data/train.csv starts with a column before 'id'" in text
+    assert "the row index pandas writes unless told index=False" in text
+    text = refused(make_course(tmp_path / "sci", test=TEST.replace("0.5", '"2,75E-03"', 1)))
+    assert "data/test.csv:2  '2,75E-03' in column 'f1'" in text
