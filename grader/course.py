@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course_tables import (
+    EXCEL_ERRORS,
     header_problems,
     is_empty_row,
     is_number,
@@ -278,7 +279,13 @@ def _check_type(section: str, key: str, value: Any, default: Any) -> str | None:
         return None if isinstance(value, bool) else "expected true or false"
     if isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        return None if ok else f"expected {expected or 'a whole number'}"
+        # 2.048 (three decimals, as a thousands separator leaves): meant 2048
+        meant = round(value * 1000) if isinstance(value, float) and value > 0 and abs(
+            value * 1000 - round(value * 1000)) < 1e-6 and abs(
+            value * 100 - round(value * 100)) > 1e-6 else None
+        return None if ok else f"expected {expected or 'a whole number'}" + (
+            f" (if {value:.3f} was meant as {meant}, write {meant}: a decimal point is not a "
+            "thousands separator)" if meant is not None else "")
     if isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
         return None if ok else f"expected {expected or 'a number'}"
@@ -398,7 +405,7 @@ def read_id_column(path: Path, *, need_label: bool, course_file: str,
                 if label_col is not None:
                     label = row[label_col].strip() if label_col < len(row) else ""
                     labels.append(label)
-                    if numeric_labels and not is_number(label):
+                    if numeric_labels and not is_number(label) or label in EXCEL_ERRORS:
                         bad_labels.append((lineno, rid, label))
             if problems is not None:
                 problems += header_problems(header, course_file)

@@ -16,9 +16,12 @@ import math
 import re
 from pathlib import Path
 
-__all__ = ["header_problems", "is_empty_row", "is_number", "number_problems", "row_problems",
+__all__ = ["EXCEL_ERRORS", "header_problems", "is_empty_row", "is_number", "number_problems", "row_problems",
            "file_notes", "SAMPLE_ROWS"]
 
+#: what a spreadsheet writes where a formula failed: never a label or a feature
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!"})
 #: rows of each file read for the number formats (the whole file for empty rows and labels)
 SAMPLE_ROWS = 500
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+([eE][+-]?\d+)?$")
@@ -61,6 +64,7 @@ def number_problems(path: Path, course_file: str, skip: set[str]) -> list[str]:
         first: dict[int, tuple[int, str]] = {}  # column -> (line, first such value)
         filled = [0] * len(header)  # non-empty cells
         numeric = [0] * len(header)  # cells that are numbers, either way written
+        failed: dict[int, tuple[int, str]] = {}  # column -> a spreadsheet's error value
         for lineno, row in enumerate(reader, 2):
             if lineno > SAMPLE_ROWS + 1:
                 break
@@ -69,18 +73,23 @@ def number_problems(path: Path, course_file: str, skip: set[str]) -> list[str]:
                 if not value or header[i].strip() in skip:
                     continue
                 filled[i] += 1
-                if _DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
+                if value in EXCEL_ERRORS:
+                    failed.setdefault(i, (lineno, value))
+                elif _DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
                     numeric[i] += 1
                     first.setdefault(i, (lineno, value))
                 elif is_number(value):
                     numeric[i] += 1
+    errors = [f"{course_file}:{line}  {value!r} in column {header[i].strip()!r}: a "
+              "spreadsheet's error value (a formula that failed); write the value itself"
+              for i, (line, value) in sorted(failed.items())[:1]]
     # a column of numbers, some written with a comma: not a text column that holds "3,000"
-    seen = {i: v for i, v in first.items() if numeric[i] >= 0.9 * filled[i]}
+    seen = {i: v for i, v in first.items() if numeric[i] >= 0.9 * (filled[i] - (i in failed))}
     if not seen:
-        return []
+        return errors
     cols = sorted(seen)
     line, value = seen[cols[0]]
-    return [f"{course_file}:{line}  {value!r} in column {header[cols[0]].strip()!r}"
+    return errors + [f"{course_file}:{line}  {value!r} in column {header[cols[0]].strip()!r}"
             + (f" (and {len(cols) - 1} more column(s))" if len(cols) > 1 else "")
             + ": a number with a decimal comma or a thousands separator, which programs read "
               "as text; write plain numbers with a decimal point (3.14, 2395.42), e.g. "
@@ -97,8 +106,9 @@ def is_number(text: str) -> bool:
 
 def row_problems(course_file: str, empty: list[int], bad_labels: list[tuple[int, str, str]],
                  metric: str | None) -> list[str]:
-    """The rows of empty cells (their lines) and, for a regression course (``metric``), the
-    labels that are not numbers (line, id, label), as problems: first line and how many."""
+    """The rows of empty cells (their lines), the labels that are a spreadsheet's error value
+    (``#N/A``), and, for a regression course (``metric``), the labels that are not numbers
+    (line, id, label), as problems: first line and how many."""
     problems = []
     if empty:
         problems.append(f"{course_file}:{empty[0]}  an empty row (cells with nothing in "
@@ -107,6 +117,14 @@ def row_problems(course_file: str, empty: list[int], bad_labels: list[tuple[int,
                            else ": delete it")
                         + " (programs read an empty row as an example with no id, label or "
                           "features)")
+    errors = [b for b in bad_labels if b[2] in EXCEL_ERRORS]
+    if errors:
+        line, rid, lab = errors[0]
+        problems.append(f"{course_file}:{line}  label {lab!r} of id {rid!r} is a spreadsheet's "
+                        "error value (a formula that failed)"
+                        + (f" ({len(errors) - 1} more like it)" if len(errors) > 1 else "")
+                        + ": write the label itself (pandas reads #N/A as missing)")
+    bad_labels = [b for b in bad_labels if b[2] not in EXCEL_ERRORS]
     if bad_labels:
         line, rid, lab = bad_labels[0]
         problems.append(f"{course_file}:{line}  label {lab!r} of id {rid!r} is not a number"

@@ -197,3 +197,19 @@ def test_a_pandas_index_column_and_a_scientific_decimal_comma_are_named(tmp_path
     assert "the row index pandas writes unless told index=False" in text
     text = refused(make_course(tmp_path / "sci", test=TEST.replace("0.5", '"2,75E-03"', 1)))
     assert "data/test.csv:2  '2,75E-03' in column 'f1'" in text
+
+
+def test_a_spreadsheets_error_values_are_refused_as_labels_and_features(tmp_path):
+    # '#N/A' in hidden/test_labels.csv was a note ("a label no training row has") and the
+    # batch ranked everyone with it; pandas reads it as missing in students' features
+    text = refused(make_course(tmp_path, hidden=HIDDEN.replace("dog", "#N/A"),
+                               test=TEST.replace("1.5", "#DIV/0!", 1)))
+    assert "hidden/test_labels.csv:3  label '#N/A' of id '12' is a spreadsheet's error value" \
+        in text
+    assert "data/test.csv:3  '#DIV/0!' in column 'f1': a spreadsheet's error value" in text
+
+
+def test_a_whole_number_written_with_a_thousands_separator_is_named(tmp_path):
+    toml = '[competition]\nname = "t"\n[sandbox]\nmemory_mb = 2.048\n'
+    assert "(if 2.048 was meant as 2048, write 2048: a decimal point is not a thousands " \
+           "separator)" in refused(make_course(tmp_path, toml=toml))
