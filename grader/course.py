@@ -25,6 +25,7 @@ from grader.course_tables import (
     is_number,
     number_problems,
     row_problems,
+    thousands_hint,
 )
 from grader.errors import CourseError
 from grader.ops.final_grades import FINAL_KEYS_HINT, final_rules_problems
@@ -280,12 +281,11 @@ def _check_type(section: str, key: str, value: Any, default: Any) -> str | None:
     if isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         # 2.048 (three decimals, as a thousands separator leaves): meant 2048
-        meant = round(value * 1000) if isinstance(value, float) and value > 0 and abs(
+        three = isinstance(value, float) and value > 0 and abs(
             value * 1000 - round(value * 1000)) < 1e-6 and abs(
-            value * 100 - round(value * 100)) > 1e-6 else None
+            value * 100 - round(value * 100)) > 1e-6
         return None if ok else f"expected {expected or 'a whole number'}" + (
-            f" (if {value:.3f} was meant as {meant}, write {meant}: a decimal point is not a "
-            "thousands separator)" if meant is not None else "")
+            thousands_hint(f"{value:.3f}") if three else "")
     if isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
         return None if ok else f"expected {expected or 'a number'}"

@@ -16,15 +16,15 @@ import math
 import re
 from pathlib import Path
 
-__all__ = ["EXCEL_ERRORS", "header_problems", "is_empty_row", "is_number", "number_problems", "row_problems",
-           "file_notes", "SAMPLE_ROWS"]
+__all__ = ["DECIMAL_COMMA", "EXCEL_ERRORS", "header_problems", "is_empty_row", "is_number", "number_problems", "row_problems",
+           "file_notes", "thousands_hint", "SAMPLE_ROWS"]
 
 #: what a spreadsheet writes where a formula failed: never a label or a feature
 EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
                           "#SPILL!", "#CALC!"})
 #: rows of each file read for the number formats (the whole file for empty rows and labels)
 SAMPLE_ROWS = 500
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+([eE][+-]?\d+)?$")
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,.]\d{3})+([.,]\d+)?$")
 _LEADING_ZERO = re.compile(r"^0\d+$")
 
@@ -75,7 +75,7 @@ def number_problems(path: Path, course_file: str, skip: set[str]) -> list[str]:
                 filled[i] += 1
                 if value in EXCEL_ERRORS:
                     failed.setdefault(i, (lineno, value))
-                elif _DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
+                elif DECIMAL_COMMA.match(value) or _THOUSANDS.match(value) and "," in value:
                     numeric[i] += 1
                     first.setdefault(i, (lineno, value))
                 elif is_number(value):
@@ -133,6 +133,13 @@ def row_problems(course_file: str, empty: list[int], bad_labels: list[tuple[int,
                         + f": {metric} needs numeric labels; write plain numbers with a "
                           "decimal point (2395.42, not 2,395.42 or 2395,42)")
     return problems
+
+
+def thousands_hint(written: str) -> str:
+    """The fix for a whole number written with a '.' thousands separator (``1.800``)."""
+    meant = int(written.replace(".", ""))
+    return (f" (if {written} was meant as {meant}, write {meant}: a decimal point is not a "
+            "thousands separator)")
 
 
 def file_notes(path: Path, course_file: str, ids: list[str]) -> list[str]:

@@ -27,6 +27,9 @@ MAX_ID_BYTES = 200
 ID_RULE = ("letters of any alphabet, digits, '.', '_' and '-', starting with a letter or a "
            f"digit, at most {MAX_ID_CHARS} characters")
 _EXTRA = frozenset("._-")
+#: Romanian s/t with a cedilla (legacy encodings such as cp1250, old keyboards) -> the
+#: standard letters with a comma below, which look the same on screen
+CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
 
 
 def normalize_id(name: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from grader.course import Course, read_id_column
+from grader.course_tables import DECIMAL_COMMA, is_number
+from grader.names import CEDILLA_TO_COMMA
 from grader.prediction_ids import id_problems
 
 #: name → (function(y_true, y_pred) -> float, greater is better)
@@ -238,7 +239,7 @@ class Scorer:
 
     def _check_labels(self, preds: pd.Series) -> None:
         if self.course.task == "regression" or self.metric == "roc_auc":
-            bad = preds[[not _finite(v) for v in preds]]
+            bad = preds[[not is_number(v) for v in preds]]
             if len(bad):
                 raise OutputInvalid(f"submission.csv has {len(bad)} label(s) that are not numbers, "
                                     f"e.g. {_not_a_number(bad.iloc[0])} for id {bad.index[0]!r}; "
@@ -355,7 +356,7 @@ class Scorer:
         if _parses(example):  # NaN or inf: a model or a division went wrong
             return ("every label must be a finite number: check numpy.isfinite(pred).all() "
                     "before writing and find where the NaN or inf comes from")
-        if _DECIMAL_COMMA.match(example):
+        if DECIMAL_COMMA.match(example):
             return (f"the metric is {self.metric}: write numbers with a decimal point "
                     f"({example.replace(',', '.')}), not a decimal comma (pandas.to_csv "
                     "writes points unless given decimal=',')")
@@ -382,15 +383,11 @@ class Scorer:
         }
 
 
-#: Romanian letters with a cedilla (legacy keyboards) -> with the comma below (the standard)
-_COMMA_BELOW = str.maketrans("şţŞŢ", "șțȘȚ")
-
-
 def _lookalike(bad: list[str], allowed: set[str]) -> str:
     """The fix when a wrong label looks like a training label on screen: another Unicode
     form (NFD 'câine'), a cedilla for a comma below ('şoarece' for 'șoarece'), or case."""
     def key(label: str) -> str:
-        return unicodedata.normalize("NFC", label).translate(_COMMA_BELOW).casefold()
+        return unicodedata.normalize("NFC", label).translate(CEDILLA_TO_COMMA).casefold()
 
     keys = {key(a): a for a in allowed}
     for label in bad:
@@ -413,7 +410,6 @@ def _lookalike(bad: list[str], allowed: set[str]) -> str:
     return ""
 
 
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -504,12 +500,5 @@ def _parses(v: str) -> bool:
     return True
 
 
-def _finite(v: str) -> bool:
-    try:
-        return math.isfinite(float(v))
-    except ValueError:
-        return False
-
-
 def _natural(label: str):
-    return (0, float(label), "") if _finite(label) else (1, 0.0, label)
+    return (0, float(label), "") if is_number(label) else (1, 0.0, label)

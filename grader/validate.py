@@ -21,7 +21,7 @@ from typing import Any
 from diagnostics import Diagnostic
 from grader.adjustments import Adjustment, check_adjustments
 from grader.course import Course, _line_of, load_course, read_id_column
-from grader.course_tables import file_notes
+from grader.course_tables import file_notes, thousands_hint
 from grader.errors import InputFileError
 from grader.intake import Rejection, Submission, scan_submissions
 from grader.ops.tables import did_you_mean
@@ -220,24 +220,19 @@ def limit_notes(course: Course) -> list[str]:
     text = (course.root / "course.toml").read_text(encoding="utf-8-sig")
     line = _line_of(text, "sandbox", "time_limit_s")
     written = re.search(r"^\s*time_limit_s\s*=\s*(\d+\.\d{3})\s*(#|$)", text, re.M)
-    meant = (f" (if {written[1]} was meant as {written[1].replace('.', '')}, write "
-             f"{int(written[1].replace('.', ''))}: a decimal point is not a thousands "
-             "separator)") if written else ""
     return [f"course.toml:{line or '?'}: [sandbox] time_limit_s = {limit:g} gives every "
-            f"program {limit:g} s to train and predict{meant}"]
+            f"program {limit:g} s to train and predict"
+            + (thousands_hint(written[1]) if written else "")]
 
 
 def data_notes(course: Course) -> list[str]:
     """Warnings about the files students read (``data/train.csv``, ``data/test.csv``) that
     their programs survive only when written carefully: a byte-order mark, ids with leading
     zeros (``grader.course_tables.file_notes``)."""
-    notes = []
-    for name, need_label in (("train.csv", True), ("test.csv", False)):
-        ids, _ = read_id_column(course.data_dir / name, need_label=need_label,
-                                course_file=f"data/{name}")
-        notes += file_notes(course.data_dir / name, f"data/{name}",
-                            ids if name == "test.csv" else [])
-    return notes
+    test_ids, _ = read_id_column(course.data_dir / "test.csv", need_label=False,
+                                 course_file="data/test.csv")
+    return (file_notes(course.data_dir / "train.csv", "data/train.csv", [])
+            + file_notes(course.data_dir / "test.csv", "data/test.csv", test_ids))
 
 
 #: what pandas.read_csv reads as missing by default (its na_values), as text values a text

@@ -163,9 +163,6 @@ def rounding_step(values: pd.Series) -> float:
 NEAR_EXACT = 0.998
 #: pairs whose behavioural evidence is spelled out for the pair page (flagged ones always)
 EVIDENCE_PAIRS = 30
-#: the best ranked pairs, which the reports give a page of their own (as do pairs flagged or
-#: with code fragments): each gets its behaviour in words too
-PAGED_PAIRS = 50
 SHARED_WRONG_SHOWN = 40
 
 
@@ -178,7 +175,10 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
     # counts and p-value: without the sentence, a raw count beside a p-value scaled for the
     # class read as an error) and identical predictions (whether or not they are evidence:
     # the page says why)
-    best = sorted(ranked, key=lambda p: -p.score)[:PAGED_PAIRS]
+    # (the reports' count, read when there is behaviour to describe: the module loads Jinja2)
+    from reports.render import TOP_PAIR_PAGES
+
+    best = sorted(ranked, key=lambda p: -p.score)[:TOP_PAIR_PAGES]
     chosen = {id(p) for p in ranked[:EVIDENCE_PAIRS] + best} | {
         id(p) for p in ranked if p.flagged or p.fragments
         or (p.behaviour.get("agreement") or 0.0) >= 0.995}
@@ -210,7 +210,7 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
 def _nearest_text(behaviour, p) -> str:
     """Which standard model comes nearest to giving a pair's identical predictions, and how
     near (a pair 2 ids from a default model reads differently from one 200 ids away)."""
-    nearest = getattr(behaviour, "nearest_explainer", lambda a, b: None)(p.a, p.b)
+    nearest = behaviour.nearest_explainer(p.a, p.b)
     if nearest is None or nearest[1] < 0.9:
         return ""
     name, share = nearest[0].removeprefix("sklearn:"), nearest[1]

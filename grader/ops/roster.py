@@ -24,7 +24,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from grader.errors import InputFileError
-from grader.names import ID_RULE, id_problem
+from grader.names import CEDILLA_TO_COMMA, ID_RULE, id_problem
 from grader.ops import tables
 from grader.ops.tables import resolve_columns
 
@@ -52,8 +52,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "group": ("group", "grupa", "grupe", "section", "class", "seria"),
 }
 
-# Legacy Romanian encodings used s/t with cedilla for the letters that are s/t with comma below.
-_CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -84,7 +82,7 @@ def _exact(text: str) -> str:
 
 
 def _comma_variant(text: str) -> str:
-    return _collapse(text).translate(_CEDILLA_TO_COMMA)
+    return _collapse(text).translate(CEDILLA_TO_COMMA)
 
 
 def _alnum(text: str) -> str:

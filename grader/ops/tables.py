@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import InputFileError
+from grader.names import CEDILLA_TO_COMMA
 
 __all__ = ["MAX_TABLE_BYTES", "Table", "read_table", "resolve_columns", "header_key",
            "parse_number", "did_you_mean"]
@@ -262,17 +263,13 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float:
     return value
 
 
-#: the cedilla letters of legacy Romanian encodings -> the comma-below letters
-_COMMA_BELOW = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
-
-
 def did_you_mean(value: str, choices: Iterable[str], *, quote: str = "'") -> str:
     """``" (did you mean 'x'?)"`` for the closest choice, or ``""``. A number that is a
     choice without its leading zeros (12 for 012: a spreadsheet read the id as a number) is
     that choice, whatever is closer in spelling (123)."""
     pool = {c.casefold(): c for c in choices}
-    legacy = {c.translate(_COMMA_BELOW): c for c in pool.values()}.get(
-        value.translate(_COMMA_BELOW))
+    legacy = {c.translate(CEDILLA_TO_COMMA): c for c in pool.values()}.get(
+        value.translate(CEDILLA_TO_COMMA))
     if legacy is not None and legacy != value:  # the same on screen: say what differs
         return (f" (did you mean {quote}{legacy}{quote}? it has ș/ț with a comma below where "
                 "this has ş/ţ with a cedilla, from a legacy encoding such as cp1250: save "

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from grader.batch import similarity as batch_similarity
+from reports import render as reports_render
 from similarity import SimilarityOptions, compare
 from similarity.behaviour import BehaviourModel
 from similarity.behaviour_identity import IdentityEvidence
@@ -45,7 +46,7 @@ def test_identical_pairs_get_their_words_even_outside_the_strongest(tmp_path, mo
     # none of the strongest-behaviour or best-ranked places: only flagged and identical pairs
     # and those with code fragments (each has a page) are chosen
     monkeypatch.setattr(batch_similarity, "EVIDENCE_PAIRS", 0)
-    monkeypatch.setattr(batch_similarity, "PAGED_PAIRS", 0)
+    monkeypatch.setattr(reports_render, "TOP_PAIR_PAGES", 0)
     batch_similarity._behaviour_evidence(result.pairs, ev, SimpleNamespace(data_dir=data))
     words = twins.behaviour["description"]
     assert words.startswith("identical predictions on 100.0 %")

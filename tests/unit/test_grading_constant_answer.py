@@ -7,11 +7,9 @@ course folder, its real ``Scorer`` and default baseline, the real grade stage
 
 from __future__ import annotations
 
-from grader.batch.scores import grade_batch
 from grader.course import load_course
 from grader.scoring import Scorer
-from grader.store import Store
-from reports.render import render_all
+from tests.graded_course import grade_outputs
 from tests.unit.test_scoring import csv_bytes
 
 N = 300
@@ -32,24 +30,12 @@ def _graded(tmp_path, preds: dict[str, list[str]]) -> dict[str, dict]:
     scorer = Scorer(load_course(course))
     ids = [f"t{i}" for i in range(N)]
     out = tmp_path / "out"
-    with Store(out / "grading.db") as st:
-        st.set_meta(course="t", course_root=str(course), config=scorer.course.describe())
-        st.put_submissions([dict(student=s, path=str(course / f"{s}.py"), entry=f"{s}.py",
-                                 files=[f"{s}.py"], content_hash=s, accepted=True, reason=None,
-                                 hint=None) for s in preds])
-        rows = []
-        for s, p in preds.items():
-            sc = scorer.evaluate(csv_bytes(ids, p(truth) if callable(p) else p))
-            rows.append(dict(student=s, status="ok", message="", public_score=sc.public,
-                             private_score=sc.private, details=sc.details))
-        st.put_scores(rows)
-        grades = grade_batch(scorer.course, st, scorer, None)
-        st.put_grades(grades)
-        render_all(out, st.snapshot())
-        return {g["student"]: {**g, "score": st.scores()[g["student"]]["private_score"],
-                               "page": (out / "reports" / "students" / f"{g['student']}.txt")
-                               .read_text()}
-                for g in grades} | {"baseline": st.meta()["baseline"]}
+    grades, scores, meta = grade_outputs(out, course, scorer, {
+        s: csv_bytes(ids, p(truth) if callable(p) else p) for s, p in preds.items()})
+    return {g["student"]: {**g, "score": scores[g["student"]]["private_score"],
+                           "page": (out / "reports" / "students" / f"{g['student']}.txt")
+                           .read_text()}
+            for g in grades} | {"baseline": meta["baseline"]}
 
 
 def test_a_constant_answer_never_beats_the_baseline(tmp_path):

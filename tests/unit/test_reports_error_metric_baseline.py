@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.batch.scores import grade_batch
 from grader.course import load_course
 from grader.scoring import Scorer
 from grader.store import Store
 from reports._explain import explain_grade
-from reports.render import render_all
+from tests.graded_course import grade_outputs
 from tests.unit.test_reports_explain import _batch as _class_batch
 from tests.unit.test_scoring import csv_bytes, make
 
@@ -38,21 +37,8 @@ def _course(tmp_path, metric: str = "mse", baseline: str = "", release_private: 
     preds = {f"s{i}": y + rng.normal(0, 0.1 * i, y.size) for i in range(1, 6)}
     preds["far"] = y + 5.0  # every value 5 off: far worse than predicting the mean
     out = tmp_path / "out"
-    with Store(out / "grading.db") as st:
-        st.set_meta(course="t", course_root=str(course_dir),
-                    config=scorer.course.describe())
-        st.put_submissions([dict(student=s, path=str(course_dir / f"{s}.py"), entry=f"{s}.py",
-                                 files=[f"{s}.py"], content_hash=s, accepted=True, reason=None,
-                                 hint=None) for s in preds])
-        rows = []
-        for s, p in preds.items():
-            sc = scorer.evaluate(csv_bytes(ids, [f"{v:.4f}" for v in p]))
-            rows.append(dict(student=s, status="ok", message="", public_score=sc.public,
-                             private_score=sc.private, details=sc.details))
-        st.put_scores(rows)
-        grades = grade_batch(scorer.course, st, scorer, None)
-        st.put_grades(grades)
-        render_all(out, st.snapshot())
+    grades, _, _ = grade_outputs(out, course_dir, scorer, {
+        s: csv_bytes(ids, [f"{v:.4f}" for v in p]) for s, p in preds.items()})
     pages = {ext: (out / "reports" / "students" / f"far.{ext}").read_text()
              for ext in ("html", "md", "txt")}
     return pages, {g["student"]: g for g in grades}, scorer
