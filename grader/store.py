@@ -80,8 +80,6 @@ _ADDED_COLUMNS = (
     # the pair's place in the engine's order (``similarity.rank_key``: ties in score broken
     # by how near the two runs' predictions are, then the code score); null before
     ("similarity_pairs", "rank", "INTEGER"),
-    # JSON: a standard classifier's margin per test id (``reference.standard.decision_margins``)
-    ("reference_cache", "margins", "TEXT"),
 )
 
 
@@ -245,13 +243,12 @@ class Store:
 
     def cached_reference(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Trained reference models by cache key (data, model, parameters, code): their
-        parameters, predictions (a JSON list in test.csv's order), margins (standard
-        classifiers; else None), timings and status."""
+        parameters, predictions (a JSON list in test.csv's order), timings and status."""
         keys = list(keys)
         if not keys:
             return {}
         marks = ",".join("?" * len(keys))
-        return {r["cache_key"]: _row(r, json_cols=("params", "predictions", "margins")) for r in
+        return {r["cache_key"]: _row(r, json_cols=("params", "predictions")) for r in
                 self.db.execute(f"SELECT * FROM reference_cache WHERE cache_key IN ({marks})",
                                 keys)}
 
@@ -272,16 +269,12 @@ class Store:
             self.db.executemany("DELETE FROM reference_cache WHERE model = ?",
                                 [(r["model"],) for r in rows])
             self.db.executemany(
-                "INSERT INTO reference_cache (cache_key, model, params, validation_score, fit_s,"
-                " predict_s, elapsed_s, status, message, deadline_s, predictions, trained_at,"
-                " margins) VALUES (:cache_key, :model, :params, :validation_score, :fit_s,"
-                " :predict_s, :elapsed_s, :status, :message, :deadline_s, :predictions,"
-                " :trained_at, :margins)",
+                "INSERT INTO reference_cache VALUES (:cache_key, :model, :params,"
+                " :validation_score, :fit_s, :predict_s, :elapsed_s, :status, :message,"
+                " :deadline_s, :predictions, :trained_at)",
                 [{**r, "params": json.dumps(r.get("params") or {}, sort_keys=True),
                   "predictions": None if r.get("predictions") is None
-                  else json.dumps(r["predictions"]),
-                  "margins": None if r.get("margins") is None else json.dumps(r["margins"])}
-                 for r in rows])
+                  else json.dumps(r["predictions"])} for r in rows])
 
     def reference_scores(self, scored_with: str) -> dict[str, tuple[float | None, float | None]]:
         """Cached models' (public, private) scores under one scoring set-up (a hash of the

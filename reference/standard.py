@@ -31,8 +31,7 @@ import pandas as pd
 
 __all__ = ["SPLITS", "SPLIT_MODELS", "STANDARD_CLASSIFIERS", "STANDARD_PROBABILITIES",
            "STANDARD_REGRESSORS", "STANDARD_SETTINGS", "TASKS", "TEXT_MODELS", "Split",
-           "StandardFit", "decision_margins", "explainer_order", "standard_fits",
-           "standard_models", "standard_predictions"]
+           "explainer_order", "standard_models", "standard_predictions"]
 
 #: the models after a text vectoriser, per task (their factories are in ``_text_models``)
 _TEXT_MODEL_NAMES: dict[str, tuple[str, ...]] = {
@@ -398,55 +397,11 @@ def _natural(label: str) -> tuple:
     return (0, value, "") if np.isfinite(value) else (1, 0.0, label)
 
 
-@dataclass(frozen=True)
-class StandardFit:
-    """One standard model's test predictions, in ``test.csv``'s row order, and (classifiers)
-    how sure it is of each (``decision_margins``; None where it says nothing)."""
-
-    predictions: np.ndarray
-    margins: np.ndarray | None = None
-
-
-def decision_margins(model, x_test) -> np.ndarray | None:
-    """How sure a fitted classifier is of each prediction: the gap between its two highest
-    class probabilities, or decision values where it has no probabilities (``SVC()``,
-    ``Perceptron()``; the absolute decision value for two classes); None where it has neither.
-
-    Two students who fit one model with slightly different settings (``C=0.5`` or ``C=1``,
-    800 or 1,000 iterations) disagree with it only where it is least sure: near its decision
-    boundary. ``similarity.behaviour`` reads these to tell that apart from a copy."""
-    for method in ("predict_proba", "decision_function"):
-        try:
-            scores = np.asarray(getattr(model, method)(x_test), dtype=float)
-        except (AttributeError, NotImplementedError, ValueError, TypeError):
-            continue  # e.g. SVC(probability=False) has no predict_proba
-        if scores.ndim == 1:
-            return np.abs(scores)
-        if scores.ndim != 2 or scores.shape[1] < 2:
-            continue
-        top = np.partition(scores, -2, axis=1)
-        return top[:, -1] - top[:, -2]
-    return None
-
-
 def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
                          *, task: str = "classification", modality: str = "auto",
                          names: list[str] | None = None, cache_dir: Path | None = None
                          ) -> dict[str, np.ndarray | str]:
-    """Each standard model's test predictions, in ``test_df``'s row order (``standard_fits``'s
-    predictions; the same parameters). Name -> predictions (labels as strings, or floats for
-    regression), or a string saying why the model could not be fitted."""
-    return {n: f.predictions if isinstance(f, StandardFit) else f for n, f in standard_fits(
-        train_df, test_df, data_dir, task=task, modality=modality, names=names,
-        cache_dir=cache_dir).items()}
-
-
-def standard_fits(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
-                  *, task: str = "classification", modality: str = "auto",
-                  names: list[str] | None = None, cache_dir: Path | None = None
-                  ) -> dict[str, StandardFit | str]:
-    """Each standard model's test predictions, in ``test_df``'s row order, and for
-    classification its margins (``decision_margins``).
+    """Each standard model's test predictions, in ``test_df``'s row order.
 
     Parameters
     ----------
@@ -465,9 +420,9 @@ def standard_fits(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str |
     Returns
     -------
     dict
-        Name -> ``StandardFit`` (predictions: an array of labels as strings, or floats for
-        regression and probabilities; margins for classification), or a string saying why the
-        model could not be fitted (e.g. MultinomialNB on negative features).
+        Name -> predictions (an array of labels as strings, or floats for regression), or a
+        string saying why the model could not be fitted (e.g. MultinomialNB on negative
+        features).
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -489,7 +444,7 @@ def standard_fits(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str |
     else:
         skipped, why = sorted(text), "for text data only"
     names = [n for n in names if n not in skipped]
-    out: dict[str, StandardFit | str] = dict.fromkeys(skipped, why)
+    out: dict[str, np.ndarray | str] = dict.fromkeys(skipped, why)
     too_big = {n for n in names if (n in _SPLIT_OF or n in _VARIANTS) and len(train_df) > (
         SPLIT_MAX_ROWS_SVC if _base(n) in _KERNEL_SVC else SPLIT_MAX_ROWS)}
     out.update(dict.fromkeys(too_big, (
@@ -514,7 +469,7 @@ def standard_fits(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str |
         except ValueError as exc:  # e.g. stratified with a label seen once
             split_rows[split] = f"{split.call} fails on these labels: {str(exc)[:200]}"
 
-    def fit_one(name: str) -> StandardFit | str:
+    def fit_one(name: str) -> np.ndarray | str:
         x_train, x_test = trivial if name in TRIVIAL_MODELS else (X_train, X_test)
         y_fit = y_fit_all
         try:
@@ -529,12 +484,11 @@ def standard_fits(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str |
                 pred = model.predict_proba(x_test)[:, list(model.classes_).index(positive)]
             else:
                 pred = model.predict(x_test)
-            margins = decision_margins(model, x_test) if task == "classification" else None
         except Exception as exc:  # noqa: BLE001 - a model that cannot fit explains nothing
             return f"{type(exc).__name__}: {str(exc)[:200]}"
         if task == "classification":
-            return StandardFit(label_text[np.asarray(pred, dtype=np.int64)], margins)
-        return StandardFit(pred.astype(float))
+            return label_text[np.asarray(pred, dtype=np.int64)]
+        return pred.astype(float)
 
     # A few at a time (_FIT_THREADS): the fits are mostly compiled code that lets go of the GIL (libsvm, the
     # trees, BLAS), and the instructor waits for all of them on the first run.

@@ -103,15 +103,6 @@ range on that share of ids, and correlation >= 0.999). Only a near-exact match e
 copy whose source merely resembles a default model is still a copy. Explained pairs keep
 their p-value and get ``behaviour = 0``.
 
-Classification also forgives disagreement on the explainer's *decision boundary*, where its
-``margins`` are given (``reference.standard.decision_margins``: the gap between its two
-likeliest classes): a student matches ``M`` when they agree on ``near_exact`` of the ids off
-``M``'s ``BOUNDARY_SHARE`` (2 %) least sure ids. Two honest students who fit ``M`` with another
-regularisation (a scaled ``LogisticRegression(C=0.5)`` and a hand-written softmax regression
-with weight decay) each disagreed with it on 2 of 800 ids, both among its 1 % least sure, and
-agreed with each other everywhere: 99.75 %, under the 99.8 % that explains, and they were
-flagged. A copy of a student whose model differs from ``M`` where ``M`` is sure is still a copy.
-
 Regression has a second, relative rule. The residuals of every linear model share the
 linear misfit, so an honest ridge (``lam = 10``) and an honest ``LinearRegression()`` have
 residuals that correlate at 0.9994, which no class mean explains. So a pair is explained too
@@ -173,7 +164,6 @@ REGRESSION_APART = 1e-2  # ...and none from this distance on
 ROUNDING_SLACK = 0.25  # rounding noise taken away: its variance times 1 + this (module doc)
 ROUNDING_MAX_STEP = 0.05  # ...for steps up to this share of the class's median RMSE
 _CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
-BOUNDARY_SHARE = 0.02  # an explainer's least sure ids, where disagreeing with it is forgiven
 
 
 class BehaviourModel:
@@ -226,8 +216,7 @@ class BehaviourModel:
             explainers: Collection[str] = (), settings: Collection[str] = (),
             ids: Sequence | None = None, near_exact: float = 0.99,
             calibrate: bool = True,
-            rounding: Mapping[str, float] | None = None,
-            margins: Mapping[str, Sequence] | None = None) -> BehaviourModel:
+            rounding: Mapping[str, float] | None = None) -> BehaviourModel:
         """Fit the null model to one class's predictions on the hidden test set.
 
         Parameters
@@ -256,11 +245,6 @@ class BehaviourModel:
             decimals; absent or 0: full precision). Rounding adds noise of variance
             ``step**2 / 12`` to every prediction, which the distances take away (module doc,
             "Rounding").
-        margins : mapping of str to sequence of shape (n_ids,), optional
-            Classification: how sure an explainer is of each of its predictions (larger is
-            surer; NaN or None where unknown), by explainer. Its ``BOUNDARY_SHARE`` least sure
-            ids are its decision boundary, where a student's disagreement with it is forgiven
-            (module doc, "Explained agreement").
 
         Returns
         -------
@@ -273,11 +257,10 @@ class BehaviourModel:
             reference, or (regression) a value is not a number; the message names it.
         """
         return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
-            predictions, truth, references or {}, explainers, settings, ids, rounding or {},
-            margins or {})
+            predictions, truth, references or {}, explainers, settings, ids, rounding or {})
 
     def _fit(self, predictions, truth, references, explainers, settings,
-             ids, rounding, margins) -> BehaviourModel:
+             ids, rounding) -> BehaviourModel:
         if self.task not in TASKS:
             raise BehaviourInputError(f"unknown task {self.task!r}; use one of {TASKS}")
         if not 0.0 < self.near_exact <= 1.0:
@@ -304,18 +287,14 @@ class BehaviourModel:
         if len(self.ids) != k:
             raise BehaviourInputError(f"{len(self.ids)} ids for {k} hidden labels; give one "
                                       "id per hidden label, in the same order")
-        unknown = sorted(set(map(str, margins)) - set(self.explainer_names))
-        if unknown:
-            raise BehaviourInputError(f"margins given for {unknown}, which are not explainers; "
-                                      "pass margins only for names in explainers=")
         if self.task == "classification":
-            self._fit_classification(predictions, truth, references, margins)
+            self._fit_classification(predictions, truth, references)
         else:
             self._fit_regression(predictions, truth, references, rounding)
         self._calibrate()
         return self
 
-    def _fit_classification(self, predictions, truth, references, margins) -> None:
+    def _fit_classification(self, predictions, truth, references) -> None:
         k = self.n_ids
         vocab = LabelCodes()
         t = vocab.encode(truth, k, "truth (the hidden labels)")
@@ -370,22 +349,15 @@ class BehaviourModel:
             s_k, self._w0, self._w1, self._w2)
         self.error_rate = wrong[:ns].mean(1) if k else np.zeros(ns)
 
-        # Agreement with each explainer: share of ids with the same (non-missing) label; and
-        # the same off the explainer's decision boundary (its least sure ids), where known.
+        # Agreement with each explainer: share of ids with the same (non-missing) label.
         ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
         agree = np.zeros((ns, len(self.explainer_names)))
-        off_boundary = np.zeros_like(agree)
         for e, name in enumerate(self.explainer_names):
             ref = codes[ref_rows[name]]
-            same = (self._codes == ref[None, :]) & (ref[None, :] != MISSING)
-            agree[:, e] = same.mean(1) if k else 0.0
-            sure = ~decision_boundary(margins.get(name), k)
-            off_boundary[:, e] = same[:, sure].mean(1) if sure.any() else 0.0
+            agree[:, e] = ((self._codes == ref[None, :]) & (ref[None, :] != MISSING)).mean(1) \
+                if k else 0.0
         self._agree = agree
-        # explained off the boundary only: a student who disagrees with the explainer only
-        # where it is least sure (module doc)
-        self._boundary_only = (agree < self.near_exact) & (off_boundary >= self.near_exact)
-        self._ok = (agree >= self.near_exact) | self._boundary_only
+        self._ok = agree >= self.near_exact
 
     def _fit_regression(self, predictions, truth, references, rounding) -> None:
         k = self.n_ids
@@ -446,7 +418,6 @@ class BehaviourModel:
                 msd = ((self._R - res[ref_rows[name]][None, :]) ** 2).mean(1)
                 dist[:, e] = np.sqrt(_unrounded(msd, self._rv)) / self._unit
         self._agree, self._ok = agree, ok
-        self._boundary_only = np.zeros_like(ok)  # classification only
         self._ref_dist = dist
 
     def _calibrate(self) -> None:
@@ -765,12 +736,6 @@ class BehaviourModel:
             share = 100 * min(self._agree[i, e], self._agree[j, e])
             setting = (" (a setting two students may choose on their own, so the pair ranks "
                        "just under the threshold)" if self.explainer_settings[e] else "")
-            if self._boundary_only[i, e] or self._boundary_only[j, e]:
-                return (f"agreement explained by {self.explainer_names[e]}: both match its "
-                        f"predictions on {share:.2f} % of ids and differ from it only on the "
-                        f"{100 * BOUNDARY_SHARE:g} % of ids where it is least sure (near its "
-                        "decision boundary, where another setting of the same model, such as "
-                        f"its regularisation, moves the answer){setting}")
             return (f"agreement explained by {self.explainer_names[e]}: both match its "
                     f"predictions on {share:.1f} % of ids{setting}")
         p = _p_text(o["p_value"])
@@ -798,29 +763,6 @@ class BehaviourModel:
                 f"got wrong; expected {o['expected']:.1f} for two independent students with "
                 f"these error rates ({o['expected_given_both']:.1f} given the ids both got "
                 f"wrong) ({p}{spread})")
-
-
-def decision_boundary(margins: Sequence | None, n_ids: int) -> np.ndarray:
-    """The ids on an explainer's decision boundary, as a mask: its ``BOUNDARY_SHARE`` least
-    sure ids by margin (larger is surer; NaN or None: unknown, never on it). None where the
-    margins are unknown, or where ties at the cut would put more than twice that share on it
-    (k-NN's votes come in steps of 1/k): then only the ids below the cut."""
-    out = np.zeros(n_ids, bool)
-    if margins is None:
-        return out
-    m = np.asarray(margins, dtype=float)
-    if m.shape != (n_ids,):
-        raise BehaviourInputError(f"{m.size} margins for {n_ids} hidden labels; give one "
-                                  "margin per test id, in the same order")
-    known = ~np.isnan(m)
-    count = int(BOUNDARY_SHARE * known.sum())
-    if count == 0:
-        return out
-    cut = np.sort(m[known])[count - 1]
-    out = known & (m <= cut)
-    if out.sum() > 2 * count:
-        out = known & (m < cut)
-    return out
 
 
 def nearness(dist: np.ndarray) -> np.ndarray:

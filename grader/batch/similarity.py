@@ -15,7 +15,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import similarity
@@ -115,14 +114,11 @@ def behaviour_model(course: Course, store: Store, out: Path,
     if len(preds) < 2:
         return None
     test_ids = _test_ids(course)
-    standard, standard_margins = standard_model_predictions(course, store, say)
     references = {name: _values(pd.Series(values, index=test_ids[:len(values)]).reindex(ids),
                                 regression)
-                  for name, values in {**store.reference_predictions(), **standard}.items()
+                  for name, values in {**store.reference_predictions(),
+                                       **standard_model_predictions(course, store, say)}.items()
                   if len(values) == len(test_ids)}
-    margins = {name: pd.Series(values, index=test_ids, dtype=float).reindex(ids).tolist()
-               for name, values in standard_margins.items()
-               if name in references and len(values) == len(test_ids)}
     truth = scorer.truth
     if course.metric == "roc_auc":  # probabilities against the positive class
         positive = scorer.positive_label
@@ -136,7 +132,7 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                references=references,
                                explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
-                               near_exact=NEAR_EXACT, rounding=steps, margins=margins)
+                               near_exact=NEAR_EXACT, rounding=steps)
     return model if regression else IdentityEvidence(model)
 
 
@@ -312,16 +308,14 @@ def _test_ids(course: Course) -> list[str]:
     return list(ids)
 
 
-def standard_model_predictions(course: Course, store: Store, say: Callable[[str], None]
-                               ) -> tuple[dict[str, list], dict[str, list]]:
+def standard_model_predictions(course: Course, store: Store,
+                               say: Callable[[str], None]) -> dict[str, list]:
     """The scikit-learn defaults' test predictions (``reference.standard``), trained once per
-    data set and scikit-learn version and cached in the store like the reference models; and
-    the classifiers' margins per test id (``reference.standard.decision_margins``), by model,
-    for those that have them. Both in test.csv's order."""
+    data set and scikit-learn version and cached in the store like the reference models."""
     import sklearn
 
     import reference.standard
-    from reference.standard import StandardFit, standard_fits, standard_models
+    from reference.standard import standard_models, standard_predictions
 
     # roc_auc: students submit the positive class's probability, so the defaults' too
     task = "probability" if course.metric == "roc_auc" else course.task
@@ -336,8 +330,6 @@ def standard_model_predictions(course: Course, store: Store, say: Callable[[str]
     cached = store.cached_reference(keys.values())
     out = {n: cached[k]["predictions"] for n, k in keys.items()
            if k in cached and cached[k]["status"] == "ok"}
-    margins = {n: cached[k]["margins"] for n, k in keys.items()
-               if n in out and cached[k].get("margins") is not None}
     todo = [n for n, k in keys.items() if k not in cached]
     if todo:
         import time
@@ -351,31 +343,25 @@ def standard_model_predictions(course: Course, store: Store, say: Callable[[str]
         test = pd.read_csv(course.data_dir / "test.csv", dtype={"id": str},
                            keep_default_na=False)
         try:
-            got = standard_fits(train, test, course.data_dir, task=task,
-                                modality=course.competition.modality, names=todo)
+            got = standard_predictions(train, test, course.data_dir, task=task,
+                                       modality=course.competition.modality, names=todo)
         except Exception as exc:  # noqa: BLE001 - no explainers is no reason to lose the stage
             say(f"similarity: warning: the scikit-learn default models could not be fitted "
                 f"({type(exc).__name__}: {exc}); behavioural evidence is computed without "
                 "them, so no agreement is explained by a standard model")
-            return out, margins
+            return out
         now = time.time()
         rows = []
         for n in todo:
             value = got[n]
-            ok = isinstance(value, StandardFit)
-            # six decimals: only their order on the ids is read, and the store stays small
-            margin = (np.round(value.margins, 6).tolist()
-                      if ok and value.margins is not None else None)
+            ok = not isinstance(value, str)
             rows.append(dict(cache_key=keys[n], model=n, params={}, validation_score=None,
                              fit_s=None, predict_s=None, elapsed_s=None,
                              status="ok" if ok else "failed", message="" if ok else value,
-                             deadline_s=0.0,
-                             predictions=value.predictions.tolist() if ok else None,
-                             trained_at=now, margins=margin))
+                             deadline_s=0.0, predictions=value.tolist() if ok else None,
+                             trained_at=now))
             if ok:
-                out[n] = value.predictions.tolist()
-                if margin is not None:
-                    margins[n] = margin
+                out[n] = value.tolist()
         store.put_cached_reference(rows)
         fitted = sum(r["status"] == "ok" for r in rows)
         # most do not apply to every course (numeric models on text, text pipelines on
@@ -384,7 +370,7 @@ def standard_model_predictions(course: Course, store: Store, say: Callable[[str]
             f"behavioural evidence ({time.perf_counter() - t:.1f} s; cached)"
             + (f"; {len(todo) - fitted} do not apply to this course's data" if fitted < len(todo)
                else ""))
-    return out, margins
+    return out
 
 
 def _engine_hash() -> str:

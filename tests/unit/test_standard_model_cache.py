@@ -26,18 +26,14 @@ def test_fitted_once_then_from_the_store_until_the_fitting_code_changes(tmp_path
     course = _course(tmp_path / "course")
     heard: list[str] = []
     with Store(tmp_path / "grading.db") as store:
-        first, margins = standard_model_predictions(course, store, heard.append)
+        first = standard_model_predictions(course, store, heard.append)
         assert any("fitting" in line for line in heard)
         knn = first["sklearn:KNeighborsClassifier()"]
         assert len(knn) == 3 and set(knn) <= {"0", "1", "2"}
-        # classifiers with probabilities or decision values have a margin per test id
-        for name in ("sklearn:KNeighborsClassifier()", "sklearn:SVC()",
-                     "sklearn:LogisticRegression(max_iter=1000)"):
-            assert len(margins[name]) == 3 and min(margins[name]) >= 0
 
         heard.clear()
-        assert standard_model_predictions(course, store, heard.append) == (first, margins)
-        assert not heard  # all from the store, margins too
+        assert standard_model_predictions(course, store, heard.append) == first
+        assert not heard  # all from the store
 
         # the same names, fitted by other code (an upgrade): fitted again, not served stale
         changed = tmp_path / "standard.py"
@@ -46,4 +42,4 @@ def test_fitted_once_then_from_the_store_until_the_fitting_code_changes(tmp_path
         monkeypatch.setattr(reference.standard, "__file__", str(changed))
         again = standard_model_predictions(course, store, heard.append)
         assert any("fitting" in line for line in heard)
-        assert again == (first, margins)
+        assert again == first
