@@ -193,7 +193,7 @@ def finish_batch(course: Course, store: Store, out: Path, opts: BatchOptions,
             from grader.scoring import greater_is_better
 
             print(reference_text(store, greater_is_better(course.metric)))
-        print(summary.line())
+        print(summary.line(reports=opts.reports))
 
 
 def _reference_on_device(course: Course, store: Store, scorer, out: Path, opts: BatchOptions,

@@ -39,8 +39,13 @@ class BatchSummary:
     #: stages after the runs that failed (their error is in the store's events)
     stage_errors: list[str] = field(default_factory=list)
 
-    def line(self) -> str:
+    def line(self, reports: bool = True) -> str:
+        """The batch in one line, pointing at its reports, or at grades.csv where none were
+        rendered (``--no-reports``, or the reports stage failed)."""
         total = sum(self.counts.values())
         order = [s.value for s in Status]
         parts = ", ".join(f"{self.counts[s]} {s}" for s in order if self.counts.get(s))
-        return f"graded {total}: {parts} — see {self.out_dir / 'reports' / 'index.html'}"
+        see = (self.out_dir / "reports" / "index.html"
+               if reports and "reports" not in self.stage_errors
+               else self.out_dir / "grades.csv")
+        return f"graded {total}: {parts} — see {see}"

@@ -221,6 +221,8 @@ def test_sigkill_and_resume_loses_nothing(tmp_path, bwrap_sandbox):
     for student, key in before.items():
         assert after[student] == key  # finished runs were not redone
     assert all(r["status"] == "ok" for r in read_grades(out).values())
+    # --no-reports: the last line points at what was written, not at a page never rendered
+    assert f"see {out / 'grades.csv'}" in result.stdout and "index.html" not in result.stdout
 
 
 def _safe_keys(out):
