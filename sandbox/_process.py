@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -47,13 +48,16 @@ def rlimit_flags(limits: Limits, cgroup: RunCgroup | None, *,
 
 
 def launcher(argv: list[str], limits: Limits, cgroup: RunCgroup | None, *,
-             sized_workspace: bool = False) -> list[str]:
-    """Wrap ``argv`` so that it starts inside ``cgroup`` with the run's rlimits."""
+             failed_mark: str, sized_workspace: bool = False) -> list[str]:
+    """Wrap ``argv`` so that it starts inside ``cgroup`` with the run's rlimits. Where it
+    cannot, the launcher creates the file ``failed_mark`` and exits ``LAUNCH_FAILED``: the
+    file (in a folder no sandbox sees) tells its failure from a student's program that
+    prints the same words and exits 125 itself."""
     procs = [str(p) for p in cgroup.procs_files()] if cgroup else []
-    joins = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(procs))) or "true"
-    script = (f'{joins} || {{ echo "{_MARK} cannot join the run cgroup" >&2; '
-              f"exit {LAUNCH_FAILED}; }}; shift {len(procs)}; exec \"$@\"")
-    return ["/bin/sh", "-c", script, "sh", *procs, "prlimit",
+    joins = " && ".join(f'echo $$ > "${i + 2}"' for i in range(len(procs))) or "true"
+    script = (f'{joins} || {{ : > "$1"; echo "{_MARK} cannot join the run cgroup" >&2; '
+              f"exit {LAUNCH_FAILED}; }}; shift {len(procs) + 1}; exec \"$@\"")
+    return ["/bin/sh", "-c", script, "sh", failed_mark, *procs, "prlimit",
             *rlimit_flags(limits, cgroup, sized_workspace=sized_workspace), "--", *argv]
 
 
@@ -70,10 +74,20 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
         If the launcher could not start or the run did not die after being killed
         (the outer clock).
     """
+    with tempfile.TemporaryDirectory(prefix="gradebox-launch-") as private:
+        return _run(argv, env=env, cwd=cwd, limits=limits, cgroup=cgroup, name=name,
+                    handle=handle, pass_fds=pass_fds, sized_workspace=sized_workspace,
+                    failed_mark=os.path.join(private, "failed"))
+
+
+def _run(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
+         cgroup: RunCgroup | None, name: str, handle: RunHandle | None,
+         pass_fds: tuple[int, ...], sized_workspace: bool, failed_mark: str) -> ProcessResult:
     out, err = BoundedLog(limits.log_bytes), BoundedLog(limits.log_bytes)
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(launcher(argv, limits, cgroup, sized_workspace=sized_workspace),
+        proc = subprocess.Popen(launcher(argv, limits, cgroup, failed_mark=failed_mark,
+                                         sized_workspace=sized_workspace),
                                 stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                 cwd=cwd, process_group=0, close_fds=True, pass_fds=pass_fds)
@@ -101,7 +115,7 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
                             hint="the machine needs an administrator: check 'ps' and dmesg") from exc
     for t in readers:
         t.join(timeout=10)
-    if proc.returncode == LAUNCH_FAILED and _MARK in err.text()[:200]:
+    if proc.returncode == LAUNCH_FAILED and os.path.exists(failed_mark):
         raise SandboxBroken(f"the sandbox of {name} could not start: {err.text()[:500]}",
                             hint="run 'grader sandbox check'")
     return ProcessResult(proc.returncode, timed_out, wall, out, err)

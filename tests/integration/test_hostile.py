@@ -299,6 +299,16 @@ except OSError as e:
 # --------------------------------------------------------------------------- resource abuse
 
 
+def test_forged_launcher_failure_is_the_students_error_not_a_broken_sandbox(sandbox_backend,
+                                                                           course):
+    # the launcher's own words and exit code, printed by a student: on bwrap this stopped the
+    # whole batch ("the sandbox could not start ... fix the machine"), and every rerun again
+    src = ("import os, sys\nsys.stderr.write('gradebox-launcher: cannot join the run cgroup\\n')"
+           "\nsys.stderr.flush()\nos._exit(125)\n")
+    v, _ = _run(sandbox_backend, course, src)
+    assert v.status == "error" and v.exit_code == 125
+
+
 def test_fork_bomb_is_contained(sandbox_backend, course):
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     src = {"main.py": f"import os, sys\nos.execv(sys.executable, [sys.executable, 'b{MARK}.py'])\n",

@@ -90,3 +90,26 @@ def test_describe_says_the_version(tmp_path):
     assert d["version"] == "hybrid (limits through v1)"
     assert _cgroup.describe(_v2_root(tmp_path / "v2"))["version"] == "v2"
     assert "memory, pids, cpu" in _cgroup.describe(_v2_root(tmp_path / "v2b"))["limits"]
+
+
+def test_a_launcher_that_cannot_join_its_cgroup_is_a_broken_sandbox(tmp_path):
+    """The real launcher (``/bin/sh``) with a cgroup it cannot join: the machine's fault,
+    told by the launcher's own mark file, not by words a student could print."""
+    import pytest
+
+    from sandbox._process import run_process
+    from sandbox.errors import SandboxBroken
+    from tests.conftest import fast_limits
+
+    class Unjoinable:  # a cgroup whose procs file cannot be written (a removed hierarchy)
+        controls = {"memory", "pids"}
+
+        def procs_files(self):
+            return [tmp_path / "gone" / "cgroup.procs"]
+
+        def kill_all(self):
+            pass
+
+    with pytest.raises(SandboxBroken, match="could not start"):
+        run_process(["/bin/true"], env={}, cwd=None, limits=fast_limits(), cgroup=Unjoinable(),
+                    name="ana")
