@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from diagnostics.source import decode_source_bytes
+from diagnostics.text import terminal_safe
 from sandbox._imports import KNOWN_DISTRIBUTIONS
 from sandbox.environment import (
     Environment,
@@ -139,13 +140,16 @@ class PreflightReport:
             missing = sorted({m.distribution for s in lacking for m in s.missing})
             lines.append(f"pre-flight ({self.mode}): {len(lacking)} submission(s) import "
                          f"packages {self.environment} lacks: {', '.join(missing)}")
-            lines += [f"  {s.student}: {s.message}" for s in lacking]
+            # a student's file names are in these: shown, never obeyed, by the terminal
+            lines += [f"  {terminal_safe(s.student)}: {terminal_safe(s.message)}"
+                      for s in lacking]
         if warned:
             pulled = sorted({d.distribution for s in warned for d in s.dependency_only})
             lines.append(f"pre-flight warning: {len(warned)} submission(s) import packages "
                          f"that {self.environment} has only as dependencies of listed ones: "
                          f"{', '.join(pulled)}")
-            lines += [f"  {s.student}: {s.warning}" for s in warned]
+            lines += [f"  {terminal_safe(s.student)}: {terminal_safe(s.warning)}"
+                      for s in warned]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

@@ -124,6 +124,23 @@ def test_run_preflight_on_intake_submissions(tmp_path):
         run_preflight([], env, mode="strict")
 
 
+def test_a_file_name_with_escape_sequences_is_shown_not_obeyed(tmp_path):
+    # a helper file whose name sets the terminal's title, clears the screen, or writes a
+    # forged "all fine" line over the warning (found by a red-team helper)
+    subs = tmp_path / "subs"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / "main.py").write_text("print(1)\n")
+    (subs / "ana" / "x\x1b]0;OWNED\x07\x1b[2J.py").write_text("import notapkg_zz\n")
+    (subs / "ana" / "y\rpre-flight: every submission's imports are fine\x1b[K\nb.py").write_text(
+        "import notapkg_yy\n")
+    env = Environment(tmp_path, True, "environment/requirements.txt", python="/x/bin/python",
+                      modules=frozenset(MODULES), top_level=TOP_LEVEL)
+    text = run_preflight(scan_submissions(subs), env, mode="warn").summary()
+    assert not any(ch in text for ch in "\x1b\x07\r")
+    assert "\\x1b]0;OWNED\\x07" in text and "y\\x0dpre-flight" in text and "\\x0ab.py" in text
+    assert len(text.splitlines()) == 2  # the heading and ana's line: nothing forged
+
+
 def test_unbuilt_environment_checks_the_graders_interpreter(tmp_path):
     env = Environment(tmp_path, False, "the default ML set")
     subs = tmp_path / "subs"
