@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import IO, Any
 
-__all__ = ["terminal_safe", "csv_safe", "csv_writer", "csv_cell", "FORMULA_PREFIXES"]
+__all__ = ["terminal_safe", "terminal_lines", "csv_safe", "csv_writer", "csv_cell", "FORMULA_PREFIXES"]
 
 #: OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +58,13 @@ def terminal_safe(text: Any) -> str:
     if s.isprintable():  # the common case, and fast
         return s
     return "".join(_escape(ch) if _unsafe(ch) else ch for ch in s)
+
+
+def terminal_lines(text: Any) -> str:
+    """A message of several lines for the terminal: each line ``terminal_safe`` (the line
+    breaks are the caller's; a student's name or file name quoted in a line cannot add one).
+    """
+    return "\n".join(terminal_safe(line) for line in str(text).split("\n"))
 
 
 def csv_safe(cell: Any) -> Any:

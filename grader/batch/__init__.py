@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics import Diagnostic
-from diagnostics.text import terminal_safe
+from diagnostics.text import terminal_lines, terminal_safe
 from grader.batch.options import BatchOptions, BatchSummary
 from grader.batch.outputs import (
     GRADES_COLUMNS,
@@ -58,7 +58,7 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
                  reference_models=None if opts.reference else stored_reference_models(out_dir))
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    say = log or (lambda s: None if opts.quiet else print(_console(s), file=sys.stderr))
+    say = log or (lambda s: None if opts.quiet else print(terminal_lines(s), file=sys.stderr))
     entries = scan_submissions(submissions_dir)
     backend = resolve_backend(course, opts.backend)
     environment = require_environment(course.root)  # refuses a declared, unbuilt one
@@ -148,12 +148,6 @@ def _task_or_failure(sub: Submission, course: Course, backend: str, store: Store
                        f"({type(exc).__name__}: {exc}); rerun the batch once the files are "
                        "readable"}, output_error=None, started_at=now, finished_at=now)
         return None
-
-
-def _console(text: str) -> str:
-    """A message for the terminal: its lines (the breaks are ours) each terminal-safe, since
-    students' names and file names are quoted in them."""
-    return "\n".join(terminal_safe(line) for line in str(text).split("\n"))
 
 
 def _submission_rows(entries: list[Submission | Rejection]) -> list[dict[str, Any]]:

@@ -129,3 +129,11 @@ def test_grader_grades_end_to_end_with_hostile_team_names(tmp_path, capsys):
         assert "'" + FORMULA.replace(" ", "_") in cells, (name, cells)
         assert not any(c.startswith(("=", "+", "@")) for c in cells)
         assert not any(c.startswith("-") and not c[1:2].isdigit() for c in cells)
+
+
+def test_terminal_lines_keeps_the_callers_line_breaks_and_escapes_the_rest():
+    from diagnostics.text import terminal_lines
+
+    got = terminal_lines("pre-flight: 1 submission\n  ana: x\x1b]0;OWNED\x07.py\rfake")
+    assert got.split("\n") == ["pre-flight: 1 submission",
+                               "  ana: x\\x1b]0;OWNED\\x07.py\\x0dfake"]

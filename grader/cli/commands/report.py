@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from diagnostics.text import terminal_lines
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR",
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out_dir
     if (out / "results" / "grading.db").is_file() and not (out / "grading.db").is_file():
         out = out / "results"  # the demo's folder: the batch lives in results/
-    say = None if args.quiet else (lambda m: print(m, file=sys.stderr))
+    say = None if args.quiet else (lambda m: print(terminal_lines(m), file=sys.stderr))
     _reapply_decisions(out)
     columns = args.columns.split(",") if args.columns else None
     info = render_reports(out, progress=say, columns=columns, moodle_item=args.moodle_item)
