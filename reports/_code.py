@@ -18,6 +18,11 @@ from diagnostics.source import decode_source_bytes
 
 #: at most this much of one file is shown (a page stays light; the rest is noted)
 MAX_SOURCE_BYTES = 200_000
+#: ...and of one submission's files together, and at most this many lines of it: every line
+#: becomes about 90 bytes of HTML, so 20 helper files of 2 MB of blank lines made each pair
+#: page 378 MB and its rendering 2 GB (a red-team finding); the rest is noted
+MAX_SUBMISSION_BYTES = 400_000
+MAX_SUBMISSION_LINES = 20_000
 #: distinct fragment colours (CSS classes frag-0 .. frag-N-1), reused cyclically
 FRAGMENT_COLOURS = 8
 
@@ -77,12 +82,12 @@ def highlight_lines(text: str) -> tuple[Markup, ...]:
     return tuple(Markup("".join(parts)) for parts in lines)
 
 
-def _read_bounded(path: Path) -> tuple[str, str]:
+def _read_bounded(path: Path, limit: int) -> tuple[str, str]:
     with path.open("rb") as fh:
-        raw = fh.read(MAX_SOURCE_BYTES + 1)
+        raw = fh.read(limit + 1)
     note = ""
-    if len(raw) > MAX_SOURCE_BYTES:
-        raw, note = raw[:MAX_SOURCE_BYTES], f"only the first {MAX_SOURCE_BYTES // 1000} kB shown"
+    if len(raw) > limit:
+        raw, note = raw[:limit], f"only the first {limit / 1000:g} kB shown"
     text = decode_source_bytes(raw, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     return text, note
 
@@ -112,13 +117,24 @@ def source_files(path: Path | None, names: list[str] | None = None) -> tuple[lis
                 continue
             targets.append((p, n))
     out = []
+    left_bytes, left_lines = MAX_SUBMISSION_BYTES, MAX_SUBMISSION_LINES
     for p, n in targets:
+        if left_bytes <= 0 or left_lines <= 0:
+            out.append(SourceFile(n, (), f"not shown: a page shows at most "
+                                         f"{MAX_SUBMISSION_BYTES // 1000} kB and "
+                                         f"{MAX_SUBMISSION_LINES:,} lines of one submission"))
+            continue
         try:
-            text, note = _read_bounded(p)
+            text, note = _read_bounded(p, min(MAX_SOURCE_BYTES, left_bytes))
         except OSError as exc:
             out.append(SourceFile(n, (), f"could not be read ({exc.strerror or exc})"))
             continue
-        out.append(SourceFile(n, highlight_lines(text), note))
+        left_bytes -= len(text.encode("utf-8", "replace"))
+        lines = highlight_lines(text)
+        if len(lines) > left_lines:
+            lines, note = lines[:left_lines], f"only the first {left_lines:,} lines shown"
+        left_lines -= len(lines)
+        out.append(SourceFile(n, lines, note))
     return out, ""
 
 

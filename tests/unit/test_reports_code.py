@@ -66,3 +66,22 @@ def test_source_files_bounds_what_it_reads(tmp_path, monkeypatch):
     (tmp_path / "big.py").write_text("x = 1\n" * 1000)
     files, _ = source_files(tmp_path / "big.py")
     assert len(files[0].lines) <= 17 and "only the first" in files[0].note
+
+
+def test_one_submission_shows_a_bounded_amount_of_code_over_all_its_files(tmp_path, monkeypatch):
+    # 20 helper files of blank lines made each of a student's pair pages 378 MB
+    import reports._code as code
+
+    monkeypatch.setattr(code, "MAX_SUBMISSION_LINES", 300)
+    monkeypatch.setattr(code, "MAX_SUBMISSION_BYTES", 5_000)
+    sub = tmp_path / "ana"
+    sub.mkdir()
+    (sub / "main.py").write_text("x = 1\n" * 100)
+    for k in range(20):
+        (sub / f"m{k:02d}.py").write_text("\n" * 2_000 + "y = 2\n")
+    files, _ = source_files(sub)
+    assert len(files) == 21  # every file is named, with what was left out
+    assert sum(len(f.lines) for f in files) <= 300
+    assert sum(len("\n".join(f.lines)) for f in files) <= 5_000 + 300
+    assert files[0].name == "m00.py" and "only the first 300 lines shown" in files[0].note
+    assert "at most 5 kB and 300 lines" in files[-1].note and not files[-1].lines
