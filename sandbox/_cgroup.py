@@ -29,6 +29,9 @@ from sandbox.limits import Limits
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "gradebox"
 CONTROLLERS = ("memory", "pids", "cpu")
+#: v1 only, for accounting (no limit): the run's CPU time, where cpuacct is not co-mounted
+#: with cpu (``/sys/fs/cgroup/cpu,cpuacct``)
+V1_ACCOUNTING = ("cpuacct",)
 CPU_PERIOD_US = 100_000
 
 
@@ -189,7 +192,9 @@ class RunCgroup:
         root = root or ROOT
         name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         paths: dict[str, Path] = {}
-        for c, ok in available(root).items():
+        accounting = {c: (root / c / "cgroup.procs").exists() and os.access(root / c, os.W_OK)
+                      for c in V1_ACCOUNTING}
+        for c, ok in {**available(root), **accounting}.items():
             if not ok:
                 continue
             p = root / c / PARENT / name
@@ -249,6 +254,15 @@ class RunCgroup:
     def peak_memory_bytes(self) -> int | None:
         mem = self.paths.get("memory")
         return None if mem is None else _read_int(mem / "memory.max_usage_in_bytes")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the run's processes used, children included (``cpuacct.usage``, in the
+        cpuacct hierarchy or the cpu one it is mounted with); None where it is not known."""
+        for c in ("cpuacct", "cpu"):
+            used = _read_int(self.paths[c] / "cpuacct.usage") if c in self.paths else None
+            if used is not None:
+                return used / 1e9
+        return None
 
     def oom_kills(self) -> int:
         """How many processes the kernel OOM-killed in this run (including nested cgroups)."""
@@ -347,6 +361,18 @@ class RunCgroupV2:
 
     def peak_memory_bytes(self) -> int | None:
         return _read_int(self.path / "memory.peak") if "memory" in self._controls else None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the run's subtree used (``cpu.stat``'s ``usage_usec``, kept by every v2
+        cgroup); None where it cannot be read."""
+        try:
+            for line in (self.path / "cpu.stat").read_text().splitlines():
+                k, _, v = line.partition(" ")
+                if k == "usage_usec":
+                    return int(v) / 1e6
+        except (OSError, ValueError):
+            pass
+        return None
 
     def oom_kills(self) -> int:
         """OOM kills in the run's subtree (``memory.events`` is hierarchical in v2)."""

@@ -32,6 +32,8 @@ class Verdict:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     peak_memory_mb: float | None = None
+    #: CPU seconds the run's processes used (its cgroup's accounting); None where unknown
+    cpu_s: float | None = None
     gpu_devices: tuple[int, ...] = ()
     output_notes: list[str] = field(default_factory=list)
 

@@ -127,10 +127,8 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
     busy: dict[str, float] = {}  # timed out while this machine was overloaded: host load
     try:
         for result in executor.map_unordered(tasks):
-            if local and result.verdict.get("status") == "timeout":
-                load = _host_load()
-                if load > (os.cpu_count() or 1):
-                    busy[result.student] = load
+            if local and starved_timeout(result.verdict):
+                busy[result.student] = _host_load()
             if result.verdict.get("status") == "sandbox_broken":
                 # the machine's fault, not the student's: store nothing so a rerun retries it
                 broken.append(f"{result.student}: {result.verdict.get('message')}")
@@ -183,6 +181,23 @@ def say_oversubscribed(jobs: int, cpus: float, say: Callable[[str], None]) -> No
             f"machine's {cores} cores: runs compete for the CPU, so a run near its time limit "
             f"may time out in one batch and not in another; use --jobs {max(1, int(cores // cpus))}"
             " for grades that do not depend on the load")
+
+
+#: a timed-out run that used less CPU than this share of one core over its wall time was
+#: kept from the CPU (or waited)
+STARVED_SHARE = 0.5
+
+
+def starved_timeout(verdict: dict) -> bool:
+    """Did this run time out while the machine was overloaded *and* get too little CPU to
+    call the time its own? The load average alone is not enough: a student's program can
+    raise it (150 spinning processes took it from 2 to 56 and excused its own timeout, and
+    every other timeout for minutes after); one that spins uses its CPU quota in full. Where
+    the run's CPU time is unknown (no cgroup), the load decides."""
+    if verdict.get("status") != "timeout" or _host_load() <= (os.cpu_count() or 1):
+        return False
+    cpu, wall = verdict.get("cpu_s"), verdict.get("wall_s")
+    return cpu is None or not wall or cpu < STARVED_SHARE * float(wall)
 
 
 def _host_load() -> float:

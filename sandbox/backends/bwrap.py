@@ -136,6 +136,7 @@ def run(spec: RunSpec) -> Verdict:
                               limits=spec.limits, cgroup=cgroup, name=spec.name, handle=handle,
                               pass_fds=(seccomp_fd,), sized_workspace=ws.mounted)
         peak = cgroup.peak_memory_bytes() if cgroup else None
+        cpu = cgroup.cpu_seconds() if cgroup else None
         oom = bool(cgroup and cgroup.oom_kills())
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
     finally:
@@ -155,6 +156,7 @@ def run(spec: RunSpec) -> Verdict:
                    stderr=stderr, stdout_truncated=res.stdout.truncated,
                    stderr_truncated=res.stderr.truncated,
                    peak_memory_mb=None if peak is None else round(peak / 2**20, 1),
+                   cpu_s=None if cpu is None else round(cpu, 3),
                    gpu_devices=tuple(spec.gpu_devices), output_notes=notes)
 
 

@@ -193,6 +193,7 @@ def run(spec: RunSpec) -> Verdict:
             exit_code, timed_out, wall, oom = _run_container(c, kw, spec, handle, out, err)
         oom = oom or cgroup.oom_kills() > 0
         peak = cgroup.peak_memory_bytes()
+        cpu = cgroup.cpu_seconds()
         notes = _workspace.harvest(ws, spec.output_dir, spec.limits.output_bytes)
     finally:
         cgroup.destroy()
@@ -210,6 +211,7 @@ def run(spec: RunSpec) -> Verdict:
                    message=message, error_tail=tail, stdout=out.text(), stderr=stderr,
                    stdout_truncated=out.truncated, stderr_truncated=err.truncated,
                    peak_memory_mb=None if peak is None else round(peak / 2**20, 1),
+                   cpu_s=None if cpu is None else round(cpu, 3),
                    gpu_devices=tuple(spec.gpu_devices), output_notes=notes)
 
 

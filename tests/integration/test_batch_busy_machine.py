@@ -42,14 +42,19 @@ def test_more_runs_than_cores_is_a_warning(tmp_path, bwrap_sandbox):
 def test_a_timeout_on_an_overloaded_machine_is_named_with_the_rerun(tmp_path, bwrap_sandbox,
                                                                     monkeypatch):
     course = load_course(make_course(tmp_path / "course", time_limit_s=2))
+    # "spin" uses its CPU in full until the limit: its time was its own, whatever the load
+    # (a student's spinning processes raised the load and excused their own timeout)
     subs = write_submissions(tmp_path / "subs", {"quick": honest(0.5),
-                                                 "slow": "import time\ntime.sleep(60)\n"})
+                                                 "slow": "import time\ntime.sleep(60)\n",
+                                                 "spin": "while True:\n    pass\n"})
     monkeypatch.setattr(batch_runs, "_host_load", lambda: 4.0 * (os.cpu_count() or 1))
     said: list[str] = []
     run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=1, **OPTS), log=said.append)
-    assert read_grades(tmp_path / "out")["slow"]["status"] == "timeout"
+    grades = read_grades(tmp_path / "out")
+    assert grades["slow"]["status"] == grades["spin"]["status"] == "timeout"
     (warning,) = [s for s in said if "timed out while this machine was overloaded" in s]
     assert warning.startswith("warning: 1 run(s) timed out") and ": slow;" in warning
+    assert "spin" not in warning
     assert warning.endswith("grader run ... --jobs 1 --rerun slow")
     monkeypatch.setattr(batch_runs, "_host_load", lambda: 0.0)  # a quiet machine: no warning
     said.clear()
