@@ -82,7 +82,7 @@ def highlight_lines(text: str) -> tuple[Markup, ...]:
     return tuple(Markup("".join(parts)) for parts in lines)
 
 
-def _read_bounded(path: Path, limit: int) -> tuple[str, str]:
+def _read_bounded(path: Path, limit: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
     with path.open("rb") as fh:
         raw = fh.read(limit + 1)
     note = ""
