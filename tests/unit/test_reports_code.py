@@ -85,3 +85,10 @@ def test_one_submission_shows_a_bounded_amount_of_code_over_all_its_files(tmp_pa
     assert sum(len("\n".join(f.lines)) for f in files) <= 5_000 + 300
     assert files[0].name == "m00.py" and "only the first 300 lines shown" in files[0].note
     assert "at most 5 kB and 300 lines" in files[-1].note and not files[-1].lines
+
+
+def test_starter_lines_are_read_whitespace_collapsed(tmp_path):
+    from reports._code import starter_lines
+
+    (tmp_path / "main.py").write_text("import os\nDATA  =  os.environ['GRADER_DATA']\npass\n")
+    assert starter_lines(tmp_path) == {"import os", "DATA = os.environ['GRADER_DATA']"}
