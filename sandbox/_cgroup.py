@@ -61,11 +61,12 @@ def detect(root: Path | None = None) -> Hierarchy:
     return Hierarchy("v2", None, unified) if has_unified else Hierarchy("none", None, None)
 
 
-def available(root: Path | None = None) -> dict[str, bool]:
+def available(root: Path | None = None,
+              controllers: tuple[str, ...] = CONTROLLERS) -> dict[str, bool]:
     """Which cgroup v1 controllers this process can create children in."""
     root = root or ROOT
     out = {}
-    for c in CONTROLLERS:
+    for c in controllers:
         base = root / c
         out[c] = base.is_dir() and (base / "cgroup.procs").exists() and os.access(base, os.W_OK)
     return out
@@ -84,6 +85,18 @@ def _read_int(path: Path) -> int | None:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _stat(path: Path, key: str) -> int | None:
+    """One value of a ``key value`` file (``cpu.stat``, ``memory.events``); None if absent."""
+    try:
+        for line in path.read_text().splitlines():
+            k, _, v = line.partition(" ")
+            if k == key:
+                return int(v)
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _tokens(path: Path) -> list[str]:
@@ -192,9 +205,7 @@ class RunCgroup:
         root = root or ROOT
         name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         paths: dict[str, Path] = {}
-        accounting = {c: (root / c / "cgroup.procs").exists() and os.access(root / c, os.W_OK)
-                      for c in V1_ACCOUNTING}
-        for c, ok in {**available(root), **accounting}.items():
+        for c, ok in available(root, CONTROLLERS + V1_ACCOUNTING).items():
             if not ok:
                 continue
             p = root / c / PARENT / name
@@ -269,16 +280,7 @@ class RunCgroup:
         mem = self.paths.get("memory")
         if mem is None:
             return 0
-        total = 0
-        for f in mem.rglob("memory.oom_control"):
-            try:
-                for line in f.read_text().splitlines():
-                    k, _, v = line.partition(" ")
-                    if k == "oom_kill":
-                        total += int(v)
-            except (OSError, ValueError):
-                pass
-        return total
+        return sum(_stat(f, "oom_kill") or 0 for f in mem.rglob("memory.oom_control"))
 
     def destroy(self) -> None:
         """Kill what is left and remove the cgroups (children first), in every controller.
@@ -365,25 +367,12 @@ class RunCgroupV2:
     def cpu_seconds(self) -> float | None:
         """CPU time the run's subtree used (``cpu.stat``'s ``usage_usec``, kept by every v2
         cgroup); None where it cannot be read."""
-        try:
-            for line in (self.path / "cpu.stat").read_text().splitlines():
-                k, _, v = line.partition(" ")
-                if k == "usage_usec":
-                    return int(v) / 1e6
-        except (OSError, ValueError):
-            pass
-        return None
+        used = _stat(self.path / "cpu.stat", "usage_usec")
+        return None if used is None else used / 1e6
 
     def oom_kills(self) -> int:
         """OOM kills in the run's subtree (``memory.events`` is hierarchical in v2)."""
-        try:
-            for line in (self.path / "memory.events").read_text().splitlines():
-                k, _, v = line.partition(" ")
-                if k == "oom_kill":
-                    return int(v)
-        except (OSError, ValueError):
-            pass
-        return 0
+        return _stat(self.path / "memory.events", "oom_kill") or 0
 
     def destroy(self) -> None:
         """Kill what is left and remove the cgroup (children first)."""
