@@ -74,51 +74,45 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
         If the launcher could not start or the run did not die after being killed
         (the outer clock).
     """
+    # the launcher marks its own failure in a folder no sandbox sees (see ``launcher``)
     with tempfile.TemporaryDirectory(prefix="gradebox-launch-") as private:
-        return _run(argv, env=env, cwd=cwd, limits=limits, cgroup=cgroup, name=name,
-                    handle=handle, pass_fds=pass_fds, sized_workspace=sized_workspace,
-                    failed_mark=os.path.join(private, "failed"))
-
-
-def _run(argv: list[str], *, env: dict[str, str], cwd: str | None, limits: Limits,
-         cgroup: RunCgroup | None, name: str, handle: RunHandle | None,
-         pass_fds: tuple[int, ...], sized_workspace: bool, failed_mark: str) -> ProcessResult:
-    out, err = BoundedLog(limits.log_bytes), BoundedLog(limits.log_bytes)
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(launcher(argv, limits, cgroup, failed_mark=failed_mark,
-                                         sized_workspace=sized_workspace),
-                                stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                cwd=cwd, process_group=0, close_fds=True, pass_fds=pass_fds)
-    except OSError as exc:
-        raise SandboxBroken(f"cannot start the sandbox for {name}: {exc}",
-                            hint="run 'grader sandbox check'") from exc
-    if handle is not None:
-        handle.kill = lambda: _kill(proc if proc.poll() is None else None, cgroup)
-    readers = [start_drain(drain_stream, proc.stdout, out),
-               start_drain(drain_stream, proc.stderr, err)]
-    timed_out = False
-    try:
-        proc.wait(timeout=limits.time_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    wall = time.monotonic() - start
-    if handle is not None:
-        handle.kill = None
-    # the process group only while its leader is unreaped (a reaped pid may be reused)
-    _kill(proc if timed_out else None, cgroup)
-    try:
-        proc.wait(timeout=max(5.0, limits.outer_time_s - limits.time_s))
-    except subprocess.TimeoutExpired as exc:
-        raise SandboxBroken(f"the sandbox of {name} did not stop after SIGKILL",
-                            hint="the machine needs an administrator: check 'ps' and dmesg") from exc
-    for t in readers:
-        t.join(timeout=10)
-    if proc.returncode == LAUNCH_FAILED and os.path.exists(failed_mark):
-        raise SandboxBroken(f"the sandbox of {name} could not start: {err.text()[:500]}",
-                            hint="run 'grader sandbox check'")
-    return ProcessResult(proc.returncode, timed_out, wall, out, err)
+        failed_mark = os.path.join(private, "failed")
+        out, err = BoundedLog(limits.log_bytes), BoundedLog(limits.log_bytes)
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(launcher(argv, limits, cgroup, failed_mark=failed_mark,
+                                             sized_workspace=sized_workspace),
+                                    stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                    cwd=cwd, process_group=0, close_fds=True, pass_fds=pass_fds)
+        except OSError as exc:
+            raise SandboxBroken(f"cannot start the sandbox for {name}: {exc}",
+                                hint="run 'grader sandbox check'") from exc
+        if handle is not None:
+            handle.kill = lambda: _kill(proc if proc.poll() is None else None, cgroup)
+        readers = [start_drain(drain_stream, proc.stdout, out),
+                   start_drain(drain_stream, proc.stderr, err)]
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.time_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        wall = time.monotonic() - start
+        if handle is not None:
+            handle.kill = None
+        # the process group only while its leader is unreaped (a reaped pid may be reused)
+        _kill(proc if timed_out else None, cgroup)
+        try:
+            proc.wait(timeout=max(5.0, limits.outer_time_s - limits.time_s))
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxBroken(f"the sandbox of {name} did not stop after SIGKILL",
+                                hint="the machine needs an administrator: check 'ps' and dmesg") from exc
+        for t in readers:
+            t.join(timeout=10)
+        if proc.returncode == LAUNCH_FAILED and os.path.exists(failed_mark):
+            raise SandboxBroken(f"the sandbox of {name} could not start: {err.text()[:500]}",
+                                hint="run 'grader sandbox check'")
+        return ProcessResult(proc.returncode, timed_out, wall, out, err)
 
 
 def _kill(proc: subprocess.Popen | None, cgroup: RunCgroup | None) -> None:
