@@ -130,6 +130,7 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:StandardScaler+LogisticRegression(max_iter=1000)":
             scaled(lambda: LogisticRegression(max_iter=1000)),
         "sklearn:StandardScaler+NearestCentroid()": scaled(NearestCentroid),
+        "sklearn:StandardScaler+RidgeClassifier()": scaled(RidgeClassifier),
         # the course's linear kernel (its primal and dual forms), as written. On unscaled
         # features libsvm's linear kernel can take millions of iterations per pair of classes
         # (530,000 on a 40-column table): capped, so a course never waits on it (a capped fit
@@ -217,7 +218,8 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *(f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS),
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:StandardScaler+NearestCentroid()", *_LINEAR_KERNEL, *_SCALED,
+    "sklearn:StandardScaler+NearestCentroid()", "sklearn:StandardScaler+RidgeClassifier()",
+    *_LINEAR_KERNEL, *_SCALED,
     "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",

@@ -125,3 +125,40 @@ def test_k_21_and_min_max_k_nn_are_explained(tmp_path):
         assert o["behaviour"][0] == 0.0
     flagged = _flagged(model, evidence)
     assert frozenset(("ana", "bob")) not in flagged and frozenset(("carl", "dora")) not in flagged
+
+
+def test_standardised_ridge_classifiers_are_explained(tmp_path):
+    """Two students standardise by hand and fit ``RidgeClassifier`` with alpha 1 and 0.1: on
+    these features both give ``StandardScaler+RidgeClassifier()``'s predictions (a measured
+    false flag of a generated digits class), so their agreement is explained."""
+    from sklearn.linear_model import RidgeClassifier
+
+    rng = np.random.default_rng(4)
+    train, test, truth, _ = _table(rng)
+    features = [f"f{j}" for j in range(6)]
+    # features in thousandths: on the raw columns the penalty then shrinks the fit
+    train[features] *= 1e-3
+    test[features] *= 1e-3
+    Xtr, Xte, y = train[features].to_numpy(), test[features].to_numpy(), train["label"]
+    mean, std = Xtr.mean(axis=0), Xtr.std(axis=0)
+    ridge = {alpha: RidgeClassifier(alpha=alpha).fit((Xtr - mean) / std, y)
+             .predict((Xte - mean) / std) for alpha in (1.0, 0.1)}
+    own = DecisionTreeClassifier(max_depth=5, random_state=3).fit(Xtr, y).predict(Xte)
+    preds = {"ana": ridge[1.0], "bob": ridge[0.1], "eve": own, "copy_of_eve": own.copy()}
+    for k, m in enumerate([KNeighborsClassifier(15), GaussianNB(),
+                           LogisticRegression(C=0.05, max_iter=2000),
+                           RandomForestClassifier(30, max_depth=4, random_state=5)]):
+        preds[f"s{k}"] = m.fit(Xtr, y).predict(Xte)
+    name = "sklearn:StandardScaler+RidgeClassifier()"
+    refs = standard_predictions(train, test, tmp_path, modality="tabular",
+                                names=[name, "sklearn:RidgeClassifier()"])
+    assert list(ridge[1.0]) == list(ridge[0.1]) == list(refs[name])
+    assert list(refs["sklearn:RidgeClassifier()"]) != list(refs[name])  # another model
+    preds = {k: list(v) for k, v in preds.items()}
+    model = BehaviourModel.fit(preds, list(truth), references={k: list(v) for k, v in
+                                                               refs.items()},
+                               explainers=sorted(refs), near_exact=0.998)
+    evidence = IdentityEvidence(model)
+    o = evidence.pairs(np.array([model.names.index("ana")]), np.array([model.names.index("bob")]))
+    assert model.explainer_names[int(o["explained"][0])] == name
+    assert _flagged(model, evidence) == {frozenset(("eve", "copy_of_eve"))}
