@@ -63,7 +63,7 @@ class SimilarityOptions:
     text_p : tuple of int, default=(6,)
         N-gram lengths (in characters) of the raw-text string kernel (presence, normalised).
         One length: presence rows of neighbouring lengths say nearly the same thing (a shared
-        7-gram is two shared 6-grams), and the text kernel was half of scoring's work with
+        7-gram is two shared 6-grams), and the text kernel was two thirds of scoring's work with
         three (IR-Plag: AUC the same at every level with (5, 6, 7) and (6,)).
     weights : dict, default=DEFAULT_WEIGHTS
         Weight of each component in the combined score; they must sum to 1. The structural
