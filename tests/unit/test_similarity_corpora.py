@@ -1,0 +1,32 @@
+"""Which children of a class folder are submissions, and which names clash: one listing of
+the folder, on a real file system."""
+
+from __future__ import annotations
+
+import os
+
+from similarity.corpora import children, clashes
+
+
+def test_children_are_folders_and_py_files_by_name(tmp_path):
+    (tmp_path / "zoe.py").write_text("x = 1\n")
+    (tmp_path / "Ana.PY").write_text("x = 2\n")  # a Windows editor's suffix
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "notes.txt").write_text("not a submission")
+    (tmp_path / ".hidden.py").write_text("x = 3\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "other", tmp_path / "link_dir")
+    os.symlink(tmp_path / "zoe.py", tmp_path / "link.py")
+    got = children(tmp_path)
+    assert list(got) == ["Ana", "bob", "other", "zoe"]
+    assert got["Ana"] == tmp_path / "Ana.PY" and got["bob"] == tmp_path / "bob"
+    assert clashes(tmp_path) == []
+
+
+def test_a_file_and_a_folder_of_one_name_clash(tmp_path):
+    (tmp_path / "bo.py").write_text("x = 1\n")
+    (tmp_path / "bo").mkdir()
+    (tmp_path / "cy.py").write_text("x = 1\n")
+    assert clashes(tmp_path) == ["bo"]
+    assert children(tmp_path)["bo"] == tmp_path / "bo"  # the first by name: the folder
