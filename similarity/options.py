@@ -133,7 +133,8 @@ class SimilarityOptions:
         exactly, so flags never rest on an estimate.
     evidence_pairs : int, default=1000
         Fragments and shared comments are computed for the best this many pairs (every
-        flagged pair in any class with fewer flagged pairs; a TA reads no more).
+        flagged pair in any class with fewer flagged pairs; a TA reads no more), and
+        ``pairs.json`` lists them (pairs.csv ranks every pair).
     workers : int, default=0
         Processes that read and featurise files (0: one per CPU, at most 8, from 200
         submissions on when this process has a single thread (forked), else from 1,000; 1:

@@ -1,12 +1,12 @@
 """Write a ``SimilarityResult`` as files: pairs.csv, pairs.json and clusters.csv.
 
-A class's tens of thousands of reported pairs are written from line templates, not cell by
-cell: the pairs are read once into columns (:class:`_Columns`), each distinct name, kind and
-reason is made safe and quoted once, and ``str.__mod__`` mapped over the zipped columns makes
-every line without Python code per pair. pairs.csv is byte for byte what ``csv_writer`` writes
-cell by cell, and pairs.json reads back as every ``Pair.to_dict()`` (both tested). Pairs the
-templates do not cover (behaviour, evidence, a number that is not finite, components other than
-the engine's) take the per-pair writers.
+pairs.csv is the whole ranking: a class's tens of thousands of reported pairs, written from a
+line template rather than cell by cell (the pairs are read once into columns, each distinct
+name, kind and reason is made safe and quoted once, and ``str.__mod__`` mapped over the zipped
+columns makes every line without Python code per pair), byte for byte what ``csv_writer``
+writes cell by cell (tested); pairs the template does not cover (behaviour, a number that is
+not finite) take the per-pair writer. pairs.json is the evidence: the pairs it was gathered
+for (``evidence_pairs``, see :func:`evidence_pairs`), each as ``Pair.to_dict()``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import IO
 import numpy as np
 
 from diagnostics.text import csv_cell, csv_writer
-from similarity.beside import beside
 from similarity.engine import Pair, SimilarityResult
 from similarity.options import COMPONENTS
 
@@ -29,26 +28,14 @@ __all__ = ["write_outputs", "PAIRS_COLUMNS"]
 #: behavioural evidence from hidden-test predictions (empty without runs), then the verdict
 PAIRS_COLUMNS = ("a", "b", "score", "code", *COMPONENTS, "comments", "behaviour", "same_wrong",
                  "both_wrong", "expected_same_wrong", "p_value", "explained_by", "kind",
-                 "flagged", "reason")
+                 "flagged", "reason", "estimated")
 _SCORED = (*COMPONENTS, "comments")
 _CSV_NUMBERS = ",".join(["%.4f"] * (2 + len(_SCORED)))  # score, code, components
 _CSV_BEHAVIOUR = "%.4f,%s,%s,%.2f,%.3g,"  # + explained_by (a text cell)
 _NO_BEHAVIOUR = "," * 5  # six empty cells
-#: a pair without behaviour: a, b, the numbers, kind, flagged, reason
-_CSV_LINE = f"%s,%s,{_CSV_NUMBERS},{_NO_BEHAVIOUR},%s,%s,%s\r\n"
-#: ``json.dumps(pair.to_dict())`` of a pair without behaviour or evidence; numbers as
-#: ``%.6f``, which is ``round(x, 6)`` exactly (the same correctly rounded decimal), without a
-#: ``round`` and a ``repr`` per number
-_JSON_PAIR = ('{"a": %s, "b": %s, "score": %.6f, "kind": %s, "flagged": %s, "code": %.6f, '
-              '"reason": %s, "components": {'
-              + ", ".join(f"{json.dumps(c)}: %.6f" for c in _SCORED)
-              + '}, "behaviour": null, "fragments": [], "shared_comments": [], '
-              '"estimated": %s}')
+#: a pair without behaviour: a, b, the numbers, kind, flagged, reason, estimated
+_CSV_LINE = f"%s,%s,{_CSV_NUMBERS},{_NO_BEHAVIOUR},%s,%s,%s,%s\r\n"
 _BOOL = {True: "true", False: "false"}
-#: from this many pairs, pairs.json is written by a forked process while this one writes
-#: pairs.csv (IR-Plag's 20,000 pairs: 0.18 s of writing in parallel)
-_FORK_FROM = 5000
-_FORKS = [0]  # outputs a forked writer shared (tests read it)
 
 
 def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
@@ -61,26 +48,36 @@ def write_outputs(result: SimilarityResult, out_dir: Path) -> None:
 
     Notes
     -----
-    ``pairs.csv`` has the columns ``PAIRS_COLUMNS``, highest score first; ``pairs.json``
-    holds the same pairs with fragments and shared comments, plus the options, the notes
-    and the clusters; ``clusters.csv`` has ``cluster,size,student`` (one row per member).
+    ``pairs.csv`` has the columns ``PAIRS_COLUMNS``, every reported pair, highest score
+    first; ``pairs.json`` holds the pairs with evidence (:func:`evidence_pairs`) with their
+    fragments, shared comments and behaviour, plus the options, the notes, the clusters and
+    the timings; ``clusters.csv`` has ``cluster,size,student`` (one row per member).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cols = _Columns(result.pairs)
-    # pairs.json by a forked writer while this process writes pairs.csv (``beside``)
-    if len(result.pairs) >= _FORK_FROM and beside(
-            lambda: _write_json_file(out_dir / "pairs.json", result, cols),
-            lambda: _write_csv_files(result, cols, out_dir)) is not None:
-        _FORKS[0] += 1
-        return
-    _write_csv_files(result, cols, out_dir)
-    _write_json_file(out_dir / "pairs.json", result, cols)
+    _write_csv_files(result, _Columns(result.pairs), out_dir)
+    with open(out_dir / "pairs.json", "w", encoding="utf-8") as fh:
+        # the C encoder (``json.dump`` and any indent take the pure-Python one)
+        fh.write(json.dumps({"options": result.options.to_dict(), "clusters": result.clusters,
+                             "notes": result.notes, "stats": result.stats,
+                             "pairs": [p.to_dict() for p in evidence_pairs(result)]},
+                            ensure_ascii=False))
 
 
-def _write_json_file(path: Path, result: SimilarityResult, cols: _Columns) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        _write_pairs_json(fh, result, cols)
+def evidence_pairs(result: SimilarityResult) -> list[Pair]:
+    """The pairs ``pairs.json`` lists, in the ranking's order: the best
+    ``options.evidence_pairs`` (the ones evidence is gathered for, found or not), and any
+    other pair that carries some (fragments, shared comments, or behavioural evidence spelled
+    out for its page: a flagged pair in a batch, a pair kept from an earlier run).
+
+    The ranking itself, every pair above the noise floor, is pairs.csv: listing each of its
+    pairs here too made pairs.json 8 MB for IR-Plag's 467 files (20,000 pairs, nineteen in
+    twenty with nothing that pairs.csv lacks) and gigabytes at 5,000 students, and writing it
+    took half of the command's writing."""
+    n = result.options.evidence_pairs
+    return [p for i, p in enumerate(result.pairs)
+            if i < n or p.fragments or p.shared_comments
+            or (p.behaviour is not None and "description" in p.behaviour)]
 
 
 def _write_csv_files(result: SimilarityResult, cols: _Columns, out_dir: Path) -> None:
@@ -107,16 +104,12 @@ class _Memo(dict):
         return value
 
 
-def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 class _Columns:
-    """The pairs read once, as columns, for both files' templates.
+    """The pairs read once, as columns, for pairs.csv's line template.
 
     ``numbers`` holds score, code and the scored components (None if a pair lacks one or
     holds something else); ``plain`` marks the pairs whose numbers are all finite and who
-    have no behaviour: the ones the templates write."""
+    have no behaviour: the ones the template writes."""
 
     def __init__(self, pairs: Sequence[Pair]):
         self.a = [p.a for p in pairs]
@@ -124,6 +117,7 @@ class _Columns:
         self.kind = [p.kind for p in pairs]
         self.reason = [p.reason for p in pairs]
         self.flagged = [_BOOL[bool(p.flagged)] for p in pairs]
+        self.estimated = [_BOOL[bool(p.estimated)] for p in pairs]
         self.numbers: list[list[float]] | None
         try:
             self.numbers = [[p.score for p in pairs], [p.code for p in pairs],
@@ -149,7 +143,8 @@ def _csv_row(p: Pair) -> list:
             *([f"{b['behaviour']:.4f}", b["same_wrong"], b["both_wrong"],
                f"{b['expected']:.2f}", f"{b['p_value']:.3g}", b["explained_by"]]
               if b else ["", "", "", "", "", ""]),
-            p.kind, "true" if p.flagged else "false", p.reason]
+            p.kind, "true" if p.flagged else "false", p.reason,
+            "true" if p.estimated else "false"]
 
 
 def _csv_line(p: Pair, cell: _Memo) -> str | None:
@@ -166,7 +161,7 @@ def _csv_line(p: Pair, cell: _Memo) -> str | None:
     if "-i" in nums or "-i" in beh:
         return None
     return (f"{cell[p.a]},{cell[p.b]},{nums},{beh},{cell[p.kind]},"
-            f"{_BOOL[bool(p.flagged)]},{cell[p.reason]}\r\n")
+            f"{_BOOL[bool(p.flagged)]},{cell[p.reason]},{_BOOL[bool(p.estimated)]}\r\n")
 
 
 def _write_pairs_csv(fh: IO[str], pairs: Sequence[Pair], cols: _Columns) -> None:
@@ -178,7 +173,7 @@ def _write_pairs_csv(fh: IO[str], pairs: Sequence[Pair], cols: _Columns) -> None
     safe = cell.__getitem__
     lines = cols.lines(_CSV_LINE, map(safe, cols.a), map(safe, cols.b),
                        *(cols.numbers or ()), map(safe, cols.kind), cols.flagged,
-                       map(safe, cols.reason))
+                       map(safe, cols.reason), cols.estimated)
     start = 0
     for i in np.flatnonzero(~cols.plain).tolist():
         line = _csv_line(pairs[i], cell)
@@ -189,33 +184,3 @@ def _write_pairs_csv(fh: IO[str], pairs: Sequence[Pair], cols: _Columns) -> None
         else:
             lines[i] = line
     fh.writelines(lines[start:])
-
-
-def _write_pairs_json(fh: IO[str], result: SimilarityResult, cols: _Columns) -> None:
-    """The document ``json.dumps`` writes (the C encoder: ``dump`` or any indent takes the
-    pure-Python one, seconds for a class); each pair with behaviour or evidence, or whose
-    components are not the engine's in its order, by ``json.dumps(pair.to_dict())``, and
-    every pair so if the template disagrees with ``Pair.to_dict`` on its first line (a field
-    added there)."""
-    pairs = result.pairs
-    head = json.dumps({"options": result.options.to_dict(), "clusters": result.clusters,
-                       "notes": result.notes, "stats": result.stats, "pairs": []},
-                      ensure_ascii=False)
-    assert head.endswith("[]}")
-    text = _Memo(_json_text).__getitem__
-    estimated = [_BOOL[bool(p.estimated)] for p in pairs]
-    n = cols.numbers or [[]] * (2 + len(_SCORED))
-    lines = cols.lines(_JSON_PAIR, map(text, cols.a), map(text, cols.b), n[0],
-                       map(text, cols.kind), cols.flagged, n[1], map(text, cols.reason),
-                       *n[2:], estimated)
-    plain = cols.plain & np.array([not p.fragments and not p.shared_comments
-                                   and tuple(p.components) == _SCORED for p in pairs],
-                                  dtype=bool)
-    first = np.flatnonzero(plain)
-    if first.size and json.loads(lines[first[0]]) != pairs[first[0]].to_dict():
-        plain[:] = False
-    for i in np.flatnonzero(~plain).tolist():
-        lines[i] = json.dumps(pairs[i].to_dict(), ensure_ascii=False)
-    fh.write(head[:-2])
-    fh.write(", ".join(lines))
-    fh.write("]}")

@@ -307,33 +307,29 @@ def test_forked_readers_give_the_same_result_as_one_process(tmp_path):
     assert forked == alone == threaded
 
 
-def test_forked_evidence_and_writing_give_the_same_files(tmp_path):
-    """From 200 evidence pairs a forked worker aligns every other pair, and from 5,000 pairs
-    a forked writer writes pairs.json while this process writes pairs.csv (only while the
+def test_forked_evidence_gives_the_same_files(tmp_path):
+    """From 200 evidence pairs a forked worker aligns every other pair (only while the
     process has one thread). The files are the same either way (a fresh interpreter, as
     above)."""
-    import similarity.outputs as outputs
-
     programs = (CNN_A, CNN_B, KNN, LOGREG, SVM, FOREST)
     files = {f"s{i:03d}.py": programs[i % 6].replace("model", f"model_{i // 6}")
              for i in range(110)}  # 5,995 pairs at min_score 0
     write(tmp_path / "s", files)
-    assert 110 * 109 // 2 >= outputs._FORK_FROM
     script = (
         "import sys, threading; from pathlib import Path\n"
-        "import similarity.engine as engine, similarity.outputs as outputs\n"
+        "import similarity.engine as engine\n"
         "from similarity import *\n"
         "subs = {p.stem: p for p in sorted(Path(sys.argv[1]).iterdir())}\n"
         "o = SimilarityOptions(min_score=0.0, workers=2, evidence_pairs=300)\n"
         "write_outputs(compare(subs, options=o), Path(sys.argv[2]) / 'forked')\n"
-        "print(engine._EVIDENCE_FORKS[0], outputs._FORKS[0])\n"
+        "print(engine._EVIDENCE_FORKS[0])\n"
         "stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start()\n"
         "write_outputs(compare(subs, options=o), Path(sys.argv[2]) / 'threaded')\n"
         "stop.set(); t.join()\n"
-        "print(engine._EVIDENCE_FORKS[0], outputs._FORKS[0])\n")
+        "print(engine._EVIDENCE_FORKS[0])\n")
     res = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s"), str(tmp_path)],
                          check=True, cwd=ROOT, capture_output=True, text=True)
-    assert res.stdout.split() == ["1", "1", "1", "1"]  # forked once, then not with a thread
+    assert res.stdout.split() == ["1", "1"]  # forked once, then not with a thread
     for name in ("pairs.csv", "clusters.csv"):
         assert (tmp_path / "forked" / name).read_bytes() == \
             (tmp_path / "threaded" / name).read_bytes()

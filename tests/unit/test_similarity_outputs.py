@@ -1,5 +1,5 @@
 """The similarity output files: pairs.csv byte for byte as the cell-by-cell safe CSV writer
-writes it, pairs.json reading back as every ``Pair.to_dict()``, clusters as connected
+writes it, pairs.json listing the pairs with evidence as ``Pair.to_dict()``, clusters as connected
 components without scipy's graph module, and what ``grader similarity`` imports."""
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def reference_row(p: Pair) -> list:
             *([f"{b['behaviour']:.4f}", b["same_wrong"], b["both_wrong"],
                f"{b['expected']:.2f}", f"{b['p_value']:.3g}", b["explained_by"]]
               if b else ["", "", "", "", "", ""]),
-            p.kind, "true" if p.flagged else "false", p.reason]
+            p.kind, "true" if p.flagged else "false", p.reason,
+            "true" if p.estimated else "false"]
 
 
 def make_pairs(n: int, seed: int = 0) -> list[Pair]:
@@ -92,17 +93,26 @@ def test_csv_cell_is_what_the_writer_writes():
         assert buf.getvalue() == f"x,{csv_cell(value)},y\r\n", value
 
 
-def test_pairs_json_reads_back_as_every_pair_to_dict(tmp_path):
+def test_pairs_json_lists_the_pairs_with_evidence(tmp_path):
+    """pairs.json is the evidence, pairs.csv the ranking: the best ``evidence_pairs`` pairs
+    (evidence was looked for, found or not) and every later pair that carries some, in the
+    ranking's order, each as ``Pair.to_dict()``."""
     pairs = make_pairs(600, seed=1)
+    pairs[450].behaviour = {**(pairs[450].behaviour or {}), "description": "17 identical"}
     res = result_of(pairs)
+    res.options = SimilarityOptions(evidence_pairs=100)
     write_outputs(res, tmp_path)
     doc = json.loads((tmp_path / "pairs.json").read_text(encoding="utf-8"))
+    listed = [p for i, p in enumerate(pairs) if i < 100 or i % 7 == 0 or i == 450]
+    assert 100 < len(listed) < 200
     # json.dumps on both sides: NaN reads back as NaN (never equal to itself)
-    want = json.dumps([p.to_dict() for p in pairs], ensure_ascii=False)
+    want = json.dumps([p.to_dict() for p in listed], ensure_ascii=False)
     assert json.dumps(doc["pairs"], ensure_ascii=False) == want
     assert list(doc) == ["options", "clusters", "notes", "stats", "pairs"]
     assert doc["notes"] == {"ștefan": ["not UTF-8"]} and doc["clusters"] == res.clusters
     assert doc["options"] == res.options.to_dict()
+    rows = list(csv.reader(open(tmp_path / "pairs.csv", newline="", encoding="utf-8")))
+    assert len(rows) == 601  # every pair is still ranked
 
 
 def test_pairs_json_follows_a_field_added_to_to_dict(tmp_path):
