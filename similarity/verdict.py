@@ -75,14 +75,18 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
         See ``SimilarityOptions``.
     explained_score : float or ndarray
         Where an explained pair's band starts: one score, or one per standard model (indexed
-        by ``explained``). The pair ranks in ``[explained_score, threshold)``, higher the
-        nearer its scaled code score comes to the threshold (identical predictions with
-        similar code say more than identical predictions alone, and the score column, not
-        only the order of ``pairs.csv``, shows it); code at the threshold on its own flags.
+        by ``explained``). The pair ranks in ``[explained_score, unproven_score)`` (up to the
+        threshold without ``unproven_score``), higher the nearer its scaled code score comes
+        to the threshold (identical predictions with similar code say more than identical
+        predictions alone, and the score column, not only the order of ``pairs.csv``, shows
+        it); a scaled code score above the band ranks the pair by it, and code at the
+        threshold on its own flags.
     unproven_score : float, optional
         Where the band starts for a pair whose predictions are identical but rest on too few
         wrong answers to be evidence (``behaviour["unproven"]``, from
-        ``similarity.behaviour_identity``); None: no such band.
+        ``similarity.behaviour_identity``): ``[unproven_score, threshold)``, above every
+        explained pair's band (identical predictions that no standard model gives say more
+        than those one does); None: no such band.
     """
     code = np.asarray(code, dtype=np.float64)
     if behaviour is None:
@@ -102,7 +106,11 @@ def final_score(code: np.ndarray, behaviour: Mapping[str, np.ndarray] | None, *,
     if floor.ndim:  # one per standard model
         floor = floor[np.clip(which, 0, max(floor.size - 1, 0)).astype(np.intp)] \
             if floor.size else np.zeros(which.shape)
-    out = np.where(explained, np.maximum(scaled, _band(floor, scaled, threshold)), score)
+    # The explained bands end where the unproven one starts: two honest users of SVC() on
+    # one tutorial split (a setting's band) ranked above a rewritten copy identical on 8
+    # wrong answers, and pushed it out of the top 10 (digits, seed 9).
+    top = threshold if unproven_score is None else unproven_score
+    out = np.where(explained, np.maximum(scaled, _band(floor, scaled, threshold, top)), score)
     if unproven_score is not None and "unproven" in behaviour:
         unproven = valid & ~explained & (np.asarray(behaviour["unproven"]) > 0)
         out = np.where(unproven, np.maximum(score, _band(unproven_score, scaled, threshold)),
@@ -116,9 +124,12 @@ def held_score(score: np.ndarray, threshold: float) -> np.ndarray:
     return threshold - _HELD_BAND * threshold * (1.0 - score) / max(1.0 - threshold, 1e-12)
 
 
-def _band(floor: float | np.ndarray, scaled: np.ndarray, threshold: float) -> np.ndarray:
-    """A score in ``[floor, threshold)``, higher the nearer ``scaled`` comes to the threshold."""
-    return floor + (threshold - floor) * np.minimum(scaled / threshold, 1.0)
+def _band(floor: float | np.ndarray, scaled: np.ndarray, threshold: float,
+          top: float | None = None) -> np.ndarray:
+    """A score in ``[floor, top)`` (``top``: the threshold unless given), higher the nearer
+    ``scaled`` comes to the threshold."""
+    top = threshold if top is None else top
+    return floor + (top - floor) * np.minimum(scaled / threshold, 1.0)
 
 
 def reasons(code: np.ndarray, behaviour: np.ndarray, valid: np.ndarray, score: np.ndarray,

@@ -126,6 +126,29 @@ def test_a_chosen_setting_explains_agreement_less_than_a_default():
                    ALONE).tolist() == ["", ""]
 
 
+def test_unproven_identity_ranks_above_every_explained_band():
+    """Identical predictions no standard model gives, on too few wrong answers to prove
+    copying (``unproven``), rank in [UNPROVEN, THR); the explained bands end where that one
+    starts, so a setting's pair with moderate code (two users of SVC() on one tutorial split)
+    no longer ranks above an unexplained identical pair (digits seed 9: a rewritten copy at
+    11th behind one). A scaled code score above the bands still ranks a pair by itself."""
+    unproven_at, setting = (1 + 0.95) / 2 * THR, 0.95 * THR
+    beh = {"behaviour": np.zeros(4), "valid": np.ones(4), "explained": np.array([1, -1, 1, -1]),
+           "unproven": np.array([0, 1, 0, 1])}
+    code = np.array([0.457, 0.012, 0.84, 0.0])
+    got = final_score(code, beh, threshold=THR, code_alone=ALONE,
+                      explained_score=np.array([EXPLAINED, setting]),
+                      unproven_score=unproven_at)
+    scaled = code * THR / ALONE
+    np.testing.assert_allclose(got, [
+        setting + (unproven_at - setting) * scaled[0] / THR,
+        unproven_at + (THR - unproven_at) * scaled[1] / THR,
+        scaled[2],  # 0.4447: its code is above the band
+        unproven_at])
+    assert got[0] < unproven_at <= got[3] < got[1] < THR
+    assert got[2] > got[1]
+
+
 def test_options_check_the_new_knobs():
     o = SimilarityOptions()
     assert o.code_alone == 0.9 and o.explained_share * o.threshold < o.threshold
