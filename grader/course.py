@@ -27,6 +27,7 @@ from grader.course_tables import (
     row_problems,
     thousands_hint,
 )
+from grader.course_toml import toml_error
 from grader.errors import CourseError
 from grader.ops.final_grades import FINAL_KEYS_HINT, final_rules_problems
 from sandbox.limits import Limits
@@ -507,8 +508,7 @@ def load_course(path: str | Path) -> Course:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"course.toml is not valid TOML: {exc}",
-                          hint="check quotes, brackets and '=' on the line shown") from None
+        raise toml_error(exc, text) from None
 
     problems: list[str] = []
     parsed: dict[str, dict[str, Any]] = {}

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.text import csv_safe
+from grader.course_toml import toml_error
 from grader.errors import CourseError, InputFileError
 from grader.ops.roster import Roster, read_table, resolve_columns
 from grader.ops.tables import did_you_mean, header_key
@@ -169,7 +170,7 @@ def load_final_rules(course_dir: str | Path) -> FinalRules:
     try:
         table = tomllib.loads(text).get("final", {})
     except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"course.toml is not valid TOML: {exc}") from None
+        raise toml_error(exc, text) from None
     rules, problems = final_rules_problems(table, text)
     if problems:
         raise CourseError(f"course.toml [final] has {len(problems)} problem(s)",

@@ -169,3 +169,31 @@ def test_every_data_problem_is_reported_at_once(tmp_path):
     assert "data/test.csv has duplicate id(s)" in text and "id 't1' appears again" in text
     assert "hidden/test_labels.csv has 2 id(s) not in data/test.csv" in text
     assert "1 empty label(s)" in text
+
+
+@pytest.mark.parametrize("toml, where, fix", [
+    ('[competition]\nname = "t"\npublic_fraction = 0,3\n', "course.toml:3:20",
+     "write decimals with a point (0.3, not 0,3)"),
+    ('[competition]\nname = digits 2026\n', "course.toml:2:8", 'put text in double quotes'),
+    ('[sandbox]\nnetwork = True\n[competition]\nname = "t"\n', "course.toml:2:11",
+     "write true or false in lower case"),
+    ('[competition]\nname = "t"\nname = "u"\n', "course.toml:3", "given twice"),
+    ('[competition\nname = "t"\n', "course.toml:1:13", "check quotes, brackets"),
+])
+def test_invalid_toml_shows_the_line_and_the_likely_fix(tmp_path, toml, where, fix):
+    """tomllib says only "Invalid value (at line 2, column 8)": the error shows the line
+    (file:line:column, as editors take it) and says what is likely wrong with it."""
+    text = problems_of(make_course(tmp_path, toml=toml))
+    assert "not valid TOML at line" in text and where in text and fix in text
+    line = toml.splitlines()[int(where.split(":")[1]) - 1]
+    assert line.strip() in text
+
+
+def test_invalid_toml_in_the_final_rules(tmp_path):
+    from grader.ops.final_grades import load_final_rules
+
+    make_course(tmp_path, toml='[competition]\nname = "t"\n[final]\nlab_weight = 0,5\n')
+    with pytest.raises(CourseError) as info:
+        load_final_rules(tmp_path)
+    text = info.value.render()
+    assert "course.toml:4:" in text and "lab_weight = 0,5" in text and "decimals" in text
