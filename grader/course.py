@@ -30,6 +30,7 @@ from grader.course_tables import (
 from grader.course_toml import toml_error
 from grader.errors import CourseError
 from grader.ops.final_grades import FINAL_KEYS_HINT, final_rules_problems
+from grader.ops.tables import mac_export
 from sandbox.limits import Limits
 
 METRICS = ("accuracy", "macro_f1", "mse", "mae", "kendall_tau", "roc_auc")
@@ -451,6 +452,11 @@ def _not_utf8(path: Path, course_file: str, exc: UnicodeDecodeError) -> tuple[st
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return (f"{course_file} is UTF-16 text (Excel's 'Unicode Text'), not UTF-8",
                 "convert it with " + _convert_command(path, "utf-16"))
+    if mac_export(raw):  # lines ended by a lone CR: Excel for Mac's "Comma Separated Values"
+        line = raw[: exc.start].count(b"\r") + 1
+        return (f"{course_file} is not UTF-8 text (line {line}: {exc.reason}; Excel for Mac's "
+                "'Comma Separated Values', in Mac Roman?)", "save it as 'CSV UTF-8', or "
+                "convert it with " + _convert_command(path, "mac_roman"))
     return (f"{course_file} is not UTF-8 text (line {line}: {exc.reason}; a Windows code page "
             "such as cp1250?)", "save it as UTF-8 CSV, or convert it with "
             + _convert_command(path, "cp1250"))

@@ -41,6 +41,16 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 #: 8-bit fallbacks, in order: Romanian Windows first, then Latin-1 (which decodes anything)
 _FALLBACKS = (("cp1250", "Windows-1250 (Central European)"), ("latin-1", "Latin-1"))
+#: Excel for Mac's "Comma Separated Values" ("CSV (Macintosh)"): Mac Roman, lines ended by CR
+_MAC_FALLBACKS = (("mac_roman", "Mac Roman (Excel for Mac's 'Comma Separated Values')"),
+                  *_FALLBACKS)
+
+
+def mac_export(raw: bytes) -> bool:
+    """Whether 8-bit text looks like Excel for Mac's CSV: lines ended by a lone CR (no LF at
+    all), which no Windows or Unix export writes. The code page cannot be told from the bytes
+    (Mac Roman's "é" is cp1250's "Ž"), the line ends can."""
+    return b"\r" in raw and b"\n" not in raw
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,8 @@ def _decode(raw: bytes, p: Path, what: str) -> tuple[str, str, list[str]]:
     try:
         return raw.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-    for codec, label in _FALLBACKS:
+        line = raw[: exc.start].count(b"\r" if mac_export(raw) else b"\n") + 1
+    for codec, label in _MAC_FALLBACKS if mac_export(raw) else _FALLBACKS:
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError:

@@ -126,22 +126,28 @@ def test_a_time_limit_written_with_a_thousands_separator_is_named(tmp_path):
         "course.toml:4: [sandbox] time_limit_s = 5 gives every program 5 s to train and predict"]
 
 
-@pytest.mark.parametrize("encoding,sep", [("utf-8", ";"), ("utf-16", "\t"), ("cp1250", ";"),
-                                          ("cp1250", "\t")])
-def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding, sep):
+@pytest.mark.parametrize("encoding,sep,end", [("utf-8", ";", "\n"), ("utf-16", "\t", "\n"),
+                                              ("cp1250", ";", "\n"), ("cp1250", "\t", "\n"),
+                                              ("mac_roman", ";", "\r")])
+def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding, sep, end):
     # a Romanian Excel writes ';' and decimal commas in every "CSV" format, "Unicode Text"
     # is UTF-16 with tabs, and an old "CSV" is cp1250: "save it as comma-separated CSV"
     # could not be followed there. The command the error prints converts the file.
+    # Excel for Mac's "Comma Separated Values" is Mac Roman with lines ended by a lone CR
+    # (its 'câine' was converted as cp1250, 'c‰ine').
     import re
     import subprocess
 
-    root = make_course(tmp_path, train=TRAIN.replace("cat", "pisică"),
-                       hidden=HIDDEN.replace("cat", "pisică"))
+    label = "câine" if encoding == "mac_roman" else "pisică"  # Mac Roman has no 'ă'
+    root = make_course(tmp_path, train=TRAIN.replace("cat", label),
+                       hidden=HIDDEN.replace("cat", label))
     path = root / "data" / "train.csv"
-    rows = [line.split(",") for line in TRAIN.replace("cat", "pisică").splitlines()]
-    text = "\n".join(sep.join(c.replace(".", ",") for c in r) for r in rows) + "\n"
+    rows = [line.split(",") for line in TRAIN.replace("cat", label).splitlines()]
+    text = end.join(sep.join(c.replace(".", ",") for c in r) for r in rows) + end
     path.write_bytes(text.encode(encoding))
     message = refused(root)
+    if encoding == "mac_roman":
+        assert "line 2" in message and "Excel for Mac" in message
     command, move = re.search(r"convert it with (.+), check train.converted.csv, then move it "
                               r"over train.csv \((mv .+)\)$", message, re.M).groups()
     original = path.read_bytes()
@@ -151,7 +157,7 @@ def test_excel_exports_come_with_a_command_that_converts_them(tmp_path, encoding
     assert subprocess.run(move, shell=True).returncode == 0
     course = load_course(root)
     table = path.read_text(encoding="utf-8").splitlines()
-    assert table[0] == "id,label,f1,f2" and table[1] == "1,pisică,0.5,1.25"
+    assert table[0] == "id,label,f1,f2" and table[1] == f"1,{label},0.5,1.25"
     assert course.name == "t"
 
 

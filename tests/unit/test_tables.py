@@ -51,6 +51,19 @@ def test_eight_bit_files_are_read_with_a_note(tmp_path):
     assert t.encoding == "latin-1" and "Latin-1" in t.notes[0]
 
 
+def test_excel_for_mac_exports_are_read_as_mac_roman(tmp_path):
+    # "Comma Separated Values" from Excel for Mac: Mac Roman, each line ended by a lone CR.
+    # Its 'Câmpeanu Émile' was read as Latin-1's 'C\x89mpeanu \x83mile', and named line 1.
+    p = tmp_path / "roster.csv"
+    p.write_bytes("Nume,Email\rPopa Ana,a@x.ro\rCâmpeanu Émile,e@x.ro\r".encode("mac_roman"))
+    t = read_table(p, "roster")
+    assert t.encoding == "mac_roman" and t.rows[1] == (3, ["Câmpeanu Émile", "e@x.ro"])
+    assert "roster.csv:3" in t.notes[0] and "Excel for Mac" in t.notes[0]
+    # the same bytes with Windows line ends stay cp1250's
+    p.write_bytes(b"Nume,Email\r\nPopa Ana,a@x.ro\r\n" + "Câmpeanu,e\r\n".encode("cp1250"))
+    assert read_table(p, "roster").encoding == "cp1250"
+
+
 def test_decimal_comma_only_when_comma_is_not_the_separator(tmp_path):
     assert parse_number("1,5", decimal_comma=True) == 1.5
     with pytest.raises(ValueError):
