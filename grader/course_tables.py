@@ -5,8 +5,9 @@ lenient reader copes with but students' programs do not: columns with no name (t
 separators), rows of empty cells, header names with a space around them ('label ' is not
 'label' to pandas), numbers written with a decimal comma or a thousands separator ('1,595',
 '2,395.42'). Each became every student's crash, or a hidden label quoted in students'
-messages; now each is a problem naming the file, the line and the fix. Two things students
-can live with are notes instead: a byte-order mark, and ids with leading zeros.
+messages; now each is a problem naming the file, the line and the fix. Things most students
+live with are notes instead: a byte-order mark, blank lines (pandas skips them; ``csv.reader``
+gives an empty row), and ids with leading zeros.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from pathlib import Path
 
 __all__ = ["DECIMAL_COMMA", "EXCEL_ERRORS", "header_problems", "is_empty_row", "is_number", "number_problems", "row_problems",
-           "file_notes", "thousands_hint", "SAMPLE_ROWS"]
+           "file_notes", "blank_lines", "thousands_hint", "SAMPLE_ROWS"]
 
 #: what a spreadsheet writes where a formula failed: never a label or a feature
 EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
@@ -153,6 +154,13 @@ def file_notes(path: Path, course_file: str, ids: list[str]) -> list[str]:
                          "'CSV UTF-8'): pandas skips it, but a program reading the file with "
                          "open() and csv sees its first column as '\\ufeffid'; save it as "
                          "plain UTF-8 CSV")
+    blank = blank_lines(path)
+    if blank:
+        notes.append(f"{course_file}:{blank[0]} is a blank line"
+                     + (f" ({len(blank)} in all)" if len(blank) > 1 else "")
+                     + ": pandas and numpy skip it, but a program reading the file with "
+                       "Python's csv module gets an empty row there, and its row[0] fails; "
+                       "delete the blank lines")
     zeros = [i for i in ids if _LEADING_ZERO.match(i)]
     if zeros:
         notes.append(f"{course_file} has {len(zeros)} id(s) with leading zeros, e.g. "
@@ -162,3 +170,27 @@ def file_notes(path: Path, course_file: str, ids: list[str]) -> list[str]:
                      "or tell students to read ids as text (pd.read_csv(..., "
                      "dtype={'id': str}))")
     return notes
+
+
+def blank_lines(path: Path) -> list[int]:
+    """The lines of ``path`` that are blank rows to Python's ``csv`` module (an empty list),
+    not counting the end of the file's last line. Files are read in binary chunks first: a
+    file with no two line ends in a row (nearly every one) is not parsed again; a blank line
+    inside a quoted cell (a text course's review) is no row and is not counted."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            seen = tail + chunk
+            if b"\n\n" in seen or b"\n\r\n" in seen or b"\r\r" in seen \
+                    or not tail and seen.startswith((b"\n", b"\r")):
+                break
+            tail = seen[-2:]
+        else:
+            return []
+    blank = []
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f)
+        for row in reader:
+            if not row:
+                blank.append(reader.line_num)
+    return blank

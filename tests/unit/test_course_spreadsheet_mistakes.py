@@ -219,3 +219,22 @@ def test_a_whole_number_written_with_a_thousands_separator_is_named(tmp_path):
     toml = '[competition]\nname = "t"\n[sandbox]\nmemory_mb = 2.048\n'
     assert "(if 2.048 was meant as 2048, write 2048: a decimal point is not a thousands " \
            "separator)" in refused(make_course(tmp_path, toml=toml))
+
+
+def test_blank_lines_are_named_for_the_students_who_read_with_the_csv_module(tmp_path):
+    # pandas skips a blank line; csv.reader gives [] there and a program's row[0] crashed
+    # every csv-module student (the demo's own programs read the data that way)
+    root = make_course(tmp_path, train=TRAIN + "\n\n", test=TEST.replace("\n", "\r\n\r\n", 1))
+    notes = check_inputs(root).notes
+    train_line = len(TRAIN.splitlines()) + 1
+    assert any(n.startswith(f"data/train.csv:{train_line} is a blank line (2 in all)")
+               and "csv module" in n for n in notes)
+    assert any(n.startswith("data/test.csv:2 is a blank line:") for n in notes)
+    assert load_course(root).name == "t"  # a note, not a refusal
+
+
+def test_a_blank_line_inside_a_quoted_cell_is_no_blank_row(tmp_path):
+    train = ('id,label,text\n1,pos,"great film\n\nloved it"\n2,neg,boring\n'
+             '3,pos,"fine\r\n\r\nreally"\n')
+    root = make_course(tmp_path, train=train, test='id,text\n11,"ok\n\nok"\n12,bad\n')
+    assert not any("blank line" in n for n in check_inputs(root).notes)
