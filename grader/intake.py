@@ -10,6 +10,7 @@ points are rejected with a reason and a hint, never run.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import stat
@@ -234,10 +235,14 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         entry = py[0]
     else:
         cased = [f for f in py if f.lower() == "main.py"]
+        likely = _likely_entry(path, py)
         return _reject(student, path, files,
                        f"{len(py)} .py files and none is main.py: the entry point is ambiguous",
                        f"rename {cased[0]} to main.py (file names are case-sensitive here) "
-                       "and resubmit" if cased else "name the file to run main.py")
+                       "and resubmit" if cased else
+                       f"rename {likely} to main.py and resubmit ({likely} looks like the "
+                       "program: no other file imports it and it runs code)" if likely
+                       else "name the file to run main.py")
     for name in py:  # only the program that is run must hold code
         bad = _check_py(student, path, path, name, files, may_be_empty=name != entry)
         if bad:
@@ -269,6 +274,32 @@ def _cased_py_problem(names: list[str]) -> tuple[str, str]:
     renames = ", ".join(f"{n} -> {str(Path(n).with_suffix('.py'))}" for n in names)
     return (f"{', '.join(names)}: the suffix must be lower-case .py (Python imports and the "
             "grader find only .py files)", f"rename {renames} and resubmit")
+
+
+def _likely_entry(root: Path, py: list[str]) -> str | None:
+    """The one file of a multi-file submission that looks like the program to run: no other
+    file imports it, and it runs code when run (a ``__main__`` guard or a top-level call or
+    loop), not only defines things. None when that is not exactly one file (never guessed
+    further: the hint names it, the student renames it)."""
+    imported: set[str] = set()
+    runs: list[str] = []
+    for name in py:
+        try:
+            tree = ast.parse((root / name).read_bytes())
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(p for a in node.names for p in a.name.split("."))
+            elif isinstance(node, ast.ImportFrom):
+                imported.update((node.module or "").split("."))
+                imported.update(a.name for a in node.names)  # from . import helpers
+        if any(isinstance(n, ast.Expr | ast.For | ast.While | ast.With | ast.If | ast.Try)
+               and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+               for n in tree.body):
+            runs.append(name)
+    likely = [f for f in runs if Path(f).stem not in imported]
+    return likely[0] if len(likely) == 1 else None
 
 
 def _looks_binary(p: Path) -> bool:

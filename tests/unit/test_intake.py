@@ -242,3 +242,25 @@ def test_an_empty_init_beside_the_entry_point_is_a_package_not_a_problem(tmp_pat
     e = entries(tmp_path)["ana"]
     assert isinstance(e, Rejection) and e.reason == "main.py is empty"
 
+
+
+@pytest.mark.parametrize("files,hint", [
+    ({"train.py": b"import helpers\nhelpers.go()\n", "helpers.py": b"def go():\n    pass\n"},
+     "rename train.py to main.py"),
+    ({"run.py": b"from pkg import model\nif __name__ == '__main__':\n    model.fit()\n",
+      "pkg/__init__.py": b"", "pkg/model.py": b"print('loading')\ndef fit():\n    pass\n"},
+     "rename run.py to main.py"),
+    ({"a.py": b"print(1)", "b.py": b"print(2)"}, "name the file to run main.py"),
+    ({"a.py": b'"""docs"""\nX = 1\n', "b.py": b"def f():\n    pass\n"},
+     "name the file to run main.py"),
+])
+def test_a_folder_without_main_py_names_the_file_that_looks_like_the_program(tmp_path, files,
+                                                                             hint):
+    # "name the file to run main.py" left the student to guess which of their files we meant
+    folder = tmp_path / "stud"
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    e = entries(tmp_path)["stud"]
+    assert isinstance(e, Rejection) and "ambiguous" in e.reason
+    assert e.hint.startswith(hint), e.hint
