@@ -285,6 +285,8 @@ def _likely_entry(root: Path, py: list[str]) -> str | None:
     runs: list[str] = []
     for name in py:
         try:
+            if (root / name).stat().st_size > MAX_PY_BYTES:  # refused anyway, never parsed
+                return None
             tree = ast.parse((root / name).read_bytes())
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             return None
