@@ -30,18 +30,25 @@ __all__ = ["similarity_stage"]
 def similarity_stage(course: Course, store: Store, out: Path,
                      say: Callable[[str], None]) -> None:
     """Compare the class (all pairs, or only the changed submissions' pairs) and store it."""
-    rows = [s for s in store.submissions() if s["accepted"]]
-    subs = {s["student"]: Path(s["path"]) for s in rows}
+    sim = course.similarity
+    options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
+    rows = store.submissions()
+    subs = {s["student"]: Path(s["path"]) for s in rows if s["accepted"]}
     # what a student's pairs depend on: the code, and the predictions (behavioural evidence)
     hashes = {s["student"]: f'{s["content_hash"]}:{_predictions_hash(out, s["student"])}'
-              for s in rows}
+              for s in rows if s["accepted"]}
+    # A rejected submission is never run, but its code is compared like everyone's: a copy
+    # sent as model.py beside config.py (no main.py) must still flag its source.
+    for s in rows:
+        code = None if s["accepted"] else _rejected_code_hash(Path(s["path"]), options)
+        if code is not None:
+            subs[s["student"]] = Path(s["path"])
+            hashes[s["student"]] = f"rejected:{code}"
     if len(subs) < 2:
         return
-    sim = course.similarity
     corpora = {k: course.optional_dir(v, default) for k, v, default in (
         ("template", sim.template, "starter"), ("archive", sim.archive, "archive"),
         ("web", sim.web, "web"))}
-    options = similarity.SimilarityOptions.resolve(threshold=sim.threshold)
     # every engine option counts, and the engine's own code (a new default or a new standard
     # model after an upgrade redoes the comparison; the per-file features stay cached)
     settings = hashlib.blake2b(json.dumps(
@@ -385,6 +392,26 @@ def _engine_hash() -> str:
     for path in [*files, Path(reference.standard.__file__), Path(__file__)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+def _rejected_code_hash(path: Path, options: similarity.SimilarityOptions) -> str | None:
+    """The hash of the code the engine would read from a rejected submission (its ``.py``
+    files, links never followed, each bounded as the engine reads it), or None when it has
+    none or is gone."""
+    from similarity.corpora import python_files
+    from similarity.normalize import read_bounded
+
+    if path.is_symlink() or not path.exists():
+        return None
+    try:
+        files, _ = python_files(path, options.max_files_per_submission)
+        h = hashlib.blake2b(digest_size=16)
+        for file, name in files:
+            h.update(name.encode("utf-8", "surrogateescape") + b"\0"
+                     + read_bounded(file, options.max_file_bytes) + b"\0")
+    except OSError:
+        return None
+    return h.hexdigest() if files else None
 
 
 def _predictions_hash(out: Path, student: str) -> str:

@@ -331,3 +331,42 @@ def test_late_submission_is_compared_without_redoing_the_class(tmp_path, bwrap_s
     assert any("no longer in" in s and "dan" in s for s in said), said
     with (out / "grades.csv").open() as f:
         assert "dan" not in {r["student"] for r in _csv.DictReader(f)}
+
+
+def test_a_rejected_submission_is_still_compared_on_its_code(tmp_path, bwrap_sandbox):
+    # A copy sent as model.py beside config.py (no main.py) is rejected and never run; it
+    # used to be left out of the similarity stage too, so its source was never flagged.
+    import csv as _csv
+
+    course = load_course(make_course(tmp_path / "course"))
+    base = honest(0.5)
+    subs = write_submissions(tmp_path / "subs", {
+        "ana": base, "cri": honest(0.3) + "\nprint('a different ending', len(rows))\n",
+        "dan": "import os\nprint(sorted(os.listdir(os.environ['GRADER_DATA'])))\n"})
+    (subs / "sam").mkdir()
+    (subs / "sam" / "model.py").write_text(base.replace("rows", "records"))
+    (subs / "sam" / "config.py").write_text("THRESHOLD = 0.5\n")
+    out = tmp_path / "out"
+    said: list[str] = []
+    run_batch(course, subs, out, BatchOptions(quiet=True), log=said.append)
+    assert read_grades(out)["sam"]["status"] == "rejected"
+    with (out / "similarity" / "pairs.csv").open() as f:
+        pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
+    assert pairs[frozenset(("ana", "sam"))]["flagged"] == "true"
+    assert pairs[frozenset(("ana", "sam"))]["behaviour"] == ""  # no run: code evidence only
+    before = pairs[frozenset(("ana", "sam"))]["score"]
+    pages = [p.name for p in (out / "reports" / "pairs").glob("*.html")]
+    assert any(p.startswith("ana__sam") for p in pages)
+    # unchanged: nothing is compared again; the rejected code changed: it is
+    said.clear()
+    run_batch(course, subs, out, BatchOptions(quiet=True), log=said.append)
+    assert any("no submission changed" in s for s in said), said
+    (subs / "sam" / "model.py").write_text(
+        "import os\nprint(sorted(os.listdir(os.environ['GRADER_DATA'])), 'mine')\n")
+    said.clear()
+    run_batch(course, subs, out, BatchOptions(quiet=True), log=said.append)
+    assert any("1 new or changed submission(s) compared" in s for s in said), said
+    with (out / "similarity" / "pairs.csv").open() as f:
+        pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
+    assert pairs.get(frozenset(("ana", "sam")), {}).get("score") != before
+    assert float(pairs[frozenset(("dan", "sam"))]["code"]) > 0.5  # now dan's program
