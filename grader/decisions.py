@@ -372,7 +372,9 @@ def current_version(store: Store, r: dict[str, Any]) -> int:
 
 def refresh_grades_csv(out: Path, store: Store) -> None:
     """Rewrite ``grades.csv`` from the store after a decision, keeping the
-    ``leaderboard_name`` column that ``grader grades`` added (the names are not stored)."""
+    ``leaderboard_name`` column that ``grader grades`` added (the names are not stored),
+    and the exports a gradebook is filled from (``results.json``, ``exports/``) where the
+    batch has them: an upload right after a decision took the grade from before it."""
     from grader.batch.outputs import write_grades_csv
 
     path = Path(out) / "grades.csv"
@@ -383,3 +385,7 @@ def refresh_grades_csv(out: Path, store: Store) -> None:
             if "leaderboard_name" in (reader.fieldnames or []):
                 names = {r["student"]: r["leaderboard_name"] for r in reader}
     write_grades_csv(Path(out), store, leaderboard_names=names)
+    if (Path(out) / "results.json").is_file() or (Path(out) / "exports").is_dir():
+        from reports import write_exports
+
+        write_exports(Path(out), store.snapshot())

@@ -10,7 +10,7 @@ Public API::
 
 from reports._wording import baseline_words, validation_measure
 from reports.errors import ReportsError
-from reports.render import make_environment, render_all, render_page
+from reports.render import make_environment, render_all, render_page, write_exports
 
-__all__ = ["render_all", "render_page", "make_environment", "ReportsError", "validation_measure",
+__all__ = ["render_all", "render_page", "write_exports", "make_environment", "ReportsError", "validation_measure",
            "baseline_words"]

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 from reports._wording import baseline_words, validation_measure
+from reports.errors import ReportsError
 
 #: rows per page of the long tables (the JavaScript pages through the rest)
 PAGE_SIZE = 50
@@ -712,15 +713,60 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
         for stale in (rep / sub).iterdir():
             if stale not in written:
                 shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
-    exported = [
-        exports.write_results_json(b, out_dir / "results.json"),
-        exports.write_moodle_csv(b, out_dir / "exports" / "moodle.csv", item=moodle_item),
-        exports.write_columns_csv(b, out_dir / "exports" / "grades_columns.csv",
-                                  columns or exports.DEFAULT_COLUMNS),
-    ]
+    exported = _write_exports(b, out_dir, columns, moodle_item)
     say("reports: results.json, exports/moodle.csv, exports/grades_columns.csv")
     return {"index": index, "similarity": sim, "students": len(b.students),
             "pairs": len(with_page), "exports": exported, "seconds": time.perf_counter() - t0}
+
+
+def write_exports(out_dir: Path, snapshot: Mapping[str, Any], *,
+                  columns: list[str] | None = None,
+                  moodle_item: str | None = None) -> list[Path]:
+    """``results.json``, ``exports/moodle.csv`` and ``exports/grades_columns.csv`` alone, as
+    ``render_all`` writes them (no page): for a TA's decision, which changes grades, so that
+    a gradebook upload right after it is not a stale one.
+
+    ``columns`` and ``moodle_item`` as in ``render_all``; left out, the files keep the ones
+    they were written with.
+    """
+    out_dir = Path(out_dir)
+    b = load_batch(out_dir, snapshot)
+    with_page = pair_pages(b.pairs)
+    for i, p in enumerate(b.pairs):
+        p["has_page"] = i in with_page
+    return _write_exports(b, out_dir, columns, moodle_item)
+
+
+def _write_exports(b: Batch, out_dir: Path, columns: list[str] | None,
+                   moodle_item: str | None) -> list[Path]:
+    """The three export files; columns and the Moodle grade item not given: those the files
+    already have (an instructor's ``--columns`` is not reset by the next batch or decision),
+    else the defaults."""
+    columns_csv = out_dir / "exports" / "grades_columns.csv"
+    moodle_csv = out_dir / "exports" / "moodle.csv"
+    if columns is None:
+        columns = _kept_header(columns_csv, lambda h: exports.check_columns(h))
+    if moodle_item is None:
+        moodle_item = _kept_header(moodle_csv, lambda h: h[1] if len(h) == 3
+                                   and h[0] == "Username" and h[2] == "Feedback" else None)
+    return [
+        exports.write_results_json(b, out_dir / "results.json"),
+        exports.write_moodle_csv(b, moodle_csv, item=moodle_item),
+        exports.write_columns_csv(b, columns_csv, columns or exports.DEFAULT_COLUMNS),
+    ]
+
+
+def _kept_header(path: Path, accept: Callable[[list[str]], Any]) -> Any:
+    """What ``accept`` makes of the header row of an export written before (None when there
+    is none, or it is no longer valid: an edited file, a column an upgrade renamed)."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        return accept(header) if header else None
+    except (OSError, UnicodeDecodeError, csv.Error, ReportsError):
+        return None
 
 
 def render_page(out_dir: Path, snapshot: Mapping[str, Any], rel: str, *,

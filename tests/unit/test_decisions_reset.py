@@ -177,3 +177,47 @@ def test_the_review_page_withdraws_a_decision_and_refuses_an_empty_withdrawal(ba
         decide(store, a, b, "peer", state="undecided", reviewer="ta2", expected_version=0)
     assert "is not decided: there is no decision to withdraw" in err.value.render()
     assert len(store.decision_history(a, b, "peer")) == 2
+
+
+def test_review_import_updates_the_exports_and_the_pages_with_the_grade(batch, tmp_path,
+                                                                        capsys):
+    # After an import grades.csv said 0 while exports/moodle.csv, grades_columns.csv,
+    # results.json and the pages still said 10, until 'grader report': an upload straight
+    # after the import sent the old grades.
+    import json
+
+    from reports._load import page_name
+
+    out, store, names = batch
+    a, b = names["pair"]
+    assert main(["report", str(out), "--columns", "student,grade,rank",
+                 "--moodle-item", "Proiect ML", "--quiet"]) == 0
+    before = {r["student"]: r["grade"] for r in _rows(out / "grades.csv")}
+    path = tmp_path / "d.csv"
+    export_csv(store, path)
+    rows = _rows(path)
+    _pair_row(rows, a, b).update(state="confirmed", reviewer="ta1")
+    _write(path, rows)
+    assert main(["review", "import", str(out), "--csv", str(path)]) == 0
+    assert "exports/ and the pages updated" in capsys.readouterr().out
+    after = {r["student"]: r["grade"] for r in _rows(out / "grades.csv")}
+    changed = [s for s in after if after[s] != before[s]]
+    assert changed  # the confirmed finding took a grade
+    moodle = {r["Username"]: r["Proiect ML"] for r in _rows(out / "exports" / "moodle.csv")}
+    columns = _rows(out / "exports" / "grades_columns.csv")
+    assert list(columns[0]) == ["student", "grade", "rank"]  # the chosen columns are kept
+    results = json.loads((out / "results.json").read_text())
+    graded = {s["student"]: s for s in results["students"]}
+    for s in changed:
+        assert float(moodle[s]) == float(after[s])
+        assert float(next(r["grade"] for r in columns if r["student"] == s)) == float(after[s])
+        assert graded[s]["grade"] == float(after[s])
+        page = (out / "reports" / "students" / f"{page_name(s)}.txt").read_text()
+        assert f"Grade: {float(after[s]):.2f}" in page
+    # and a decision in the review app does the same for the exports
+    from grader.decisions import refresh_grades_csv
+
+    decide(store, a, b, "peer", state="dismissed", reviewer="ta2", expected_version=1)
+    refresh_grades_csv(out, store)
+    moodle = {r["Username"]: r["Proiect ML"] for r in _rows(out / "exports" / "moodle.csv")}
+    assert all(float(moodle[s]) == float(before[s]) for s in changed)

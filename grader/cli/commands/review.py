@@ -66,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
                 return 0
             stored = import_csv(store, args.csv)
             refresh_grades_csv(out, store)
-        print(f"imported {len(stored)} decision(s) from {args.csv}; grades.csv updated — "
-              f"run 'grader report {args.out_dir}' to refresh the pages")
+        if (out / "reports" / "index.html").is_file():  # the pages show grades too
+            from grader.batch.outputs import render_reports
+
+            render_reports(out)
+            print(f"imported {len(stored)} decision(s) from {args.csv}; grades.csv, "
+                  "results.json, exports/ and the pages updated")
+        else:
+            print(f"imported {len(stored)} decision(s) from {args.csv}; grades.csv updated")
         return 0
     if args.out_dir is not None:
         raise GraderError(f"unexpected argument {args.out_dir!r}",
