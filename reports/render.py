@@ -686,7 +686,10 @@ def render_all(out_dir: Path, snapshot: Mapping[str, Any], *,
 
     def write(rel: str, template: str, ctx: dict[str, Any]) -> Path:
         path = rep / rel
-        path.write_text(env.get_template(template).render(**common, **ctx), encoding="utf-8")
+        text = env.get_template(template).render(**common, **ctx)
+        if not text.endswith("\n"):  # Jinja drops the template's last newline
+            text += "\n"
+        path.write_text(text, encoding="utf-8")
         written.add(path)
         return path
 

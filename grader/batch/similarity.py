@@ -343,7 +343,8 @@ def standard_model_predictions(course: Course, store: Store,
 
         # minutes on a large course (the split variants): say so before, not only after
         say(f"similarity: fitting {len(todo)} scikit-learn default model(s) for the behavioural "
-            "evidence (once per data set; cached)")
+            "evidence (once per data set and output folder: kept in its grading.db for the "
+            "next runs)")
         t = time.perf_counter()
         train = pd.read_csv(course.data_dir / "train.csv", dtype={"id": str, "label": str},
                             keep_default_na=False)
@@ -374,7 +375,7 @@ def standard_model_predictions(course: Course, store: Store,
         # most do not apply to every course (numeric models on text, text pipelines on
         # numbers): the count says what was fitted, not what was tried
         say(f"similarity: {fitted} of {len(todo)} scikit-learn default model(s) fitted for the "
-            f"behavioural evidence ({time.perf_counter() - t:.1f} s; cached)"
+            f"behavioural evidence ({time.perf_counter() - t:.1f} s; kept for the next runs)"
             + (f"; {len(todo) - fitted} do not apply to this course's data" if fitted < len(todo)
                else ""))
     return out

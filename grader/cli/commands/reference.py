@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if late:
         line += f"; stopped by the safety deadline (never a baseline or optimum): {', '.join(late)}"
     if best is not None:
-        line += f"; best {best['model']} {best['private_score']:.4f}"
+        line += (f"; best {best['model']}: private {course.metric} "
+                 f"{best['private_score']:.4f}")
     print(line)
     return 0
