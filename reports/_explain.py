@@ -441,8 +441,9 @@ def explain_grade(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
     out.update(place_grade=place_grade, capped=capped, cap=base if capped else cap,
                beat=beat, deduction=deduction, deduction_note=_deduction_note(g, deduction))
     out["baseline"] = (
-        f"A grade of 5 or more needs a private score that beats {baseline or 'the baseline'} "
-        + ("(strictly)" if greater else f"(strictly lower: a smaller {b.metric} is better)")
+        "A grade of 5 or more needs a private score strictly "
+        + ("above " if greater else f"below (a smaller {b.metric} is better) ")
+        + (baseline or "the baseline")
         # "at or below it" is the wrong way round on an error metric: say what it means
         + (f"; a valid run {'at or below' if greater else 'at or above'} it gets {_g(cap)}. "
            if cap is not None else ". ")

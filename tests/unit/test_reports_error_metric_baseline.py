@@ -57,14 +57,14 @@ def test_an_error_metric_says_the_run_does_not_beat_the_baseline(tmp_path):
         assert "capped at 4.00 (does not beat the baseline)" in text, ext
         # the number is the baseline's mse, not a mean of the targets (it read as one); its
         # public one: the private one is a statistic of the hidden part, not yet released
-        assert "beats the baseline, the mean of the training targets, whose public mse is " \
+        assert "is better) the baseline, the mean of the training targets, whose public mse is " \
             in " ".join(text.split()), ext
         # no reference model ran: the comparison is with the baseline alone, and says so
         assert "Compared with the baseline (public mse)" in text, ext
         private = far["note"].removeprefix("does not beat the baseline (").split(")")[0]
         assert private not in text and "whose private mse" not in text, ext
-        assert "(strictly lower: a smaller mse is better); a valid run at or above it gets 4" \
-            in text, ext
+        assert "strictly below (a smaller mse is better) " in text \
+            and "; a valid run at or above it gets 4" in text, ext
     assert "<dt>beats the baseline</dt><dd>no</dd>" in pages["html"]
 
 
@@ -72,7 +72,7 @@ def test_a_score_metric_keeps_at_or_below(tmp_path):
     """accuracy: greater is better, and "at or below it" is right there."""
     b, s, ranked = _class_batch(tmp_path, {"a": (0.9, 0.9), "b": (0.4, 0.4)})
     rule = explain_grade(b, s["b"], ranked)["baseline"]
-    assert "(strictly); a valid run at or below it gets 4" in rule
+    assert "; a valid run at or below it gets 4" in rule
     assert rule.endswith("Your private score does not beat it.")
     assert s["b"].grade["note"].startswith("does not beat the baseline (0.5)")
 

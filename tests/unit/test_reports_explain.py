@@ -100,7 +100,7 @@ def test_below_baseline_says_both_what_the_place_earns_and_the_cap(tmp_path):
     assert [r["places"] for r in ex["bands"] if r["you"]] == ["33-40"]
     text = " ".join(ex["steps"])
     assert "capped at 4 (the place alone would earn 6)" in text
-    assert "does not beat it" in ex["baseline"] and "the fixed baseline 0.5 (strictly)" in ex["baseline"]
+    assert "does not beat it" in ex["baseline"] and "strictly above the fixed baseline 0.5" in ex["baseline"]
     assert "(0.5000)" not in ex["baseline"]  # the number is the baseline: said once
     assert s["s39"].grade["grade"] == 4.0
 

@@ -119,7 +119,7 @@ def test_regression_pages_speak_of_residuals_not_classes(tmp_path):
         assert phrase in student["html"] and phrase in student["txt"], phrase
     assert "Baseline to beat: <strong>mean of the training targets</strong>" in student["index"]
     # the baseline rule says which way an error metric beats it
-    assert "(strictly lower: a smaller mse is better)" in student["txt"]
+    assert "strictly below (a smaller mse is better)" in student["txt"]
     for phrase in REGRESSION_WORDS["pair"]:
         assert phrase in pair, phrase
     # a copy's p-value underflows: it is tiny, never written as impossible (p = 0)
