@@ -126,6 +126,12 @@ def write_moodle_csv(batch: Batch, path: Path, *, item: str | None = None) -> Pa
                 feedback = f"{rank}" + (f", band {band}" if band else "")
                 note = (s.grade or {}).get("note")
                 feedback += f"; {note}" if note else ""
+                # the student page's words (never the other student's name): a 0 beside
+                # "rank 1" with no reason read as a gradebook error
+                before = finite((s.grade or {}).get("pre_integrity"))
+                if before is not None and grade is not None and before != grade:
+                    feedback += (f"; after the course staff's review the grade is {grade:g} "
+                                 f"(it would be {before:g} otherwise)")
             else:
                 feedback = f"{s.status}: {s.message}"
             w.writerow([csv_safe(s.student), "" if grade is None else f"{grade:.2f}",

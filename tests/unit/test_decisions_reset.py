@@ -203,7 +203,12 @@ def test_review_import_updates_the_exports_and_the_pages_with_the_grade(batch, t
     after = {r["student"]: r["grade"] for r in _rows(out / "grades.csv")}
     changed = [s for s in after if after[s] != before[s]]
     assert changed  # the confirmed finding took a grade
-    moodle = {r["Username"]: r["Proiect ML"] for r in _rows(out / "exports" / "moodle.csv")}
+    moodle_rows = {r["Username"]: r for r in _rows(out / "exports" / "moodle.csv")}
+    moodle = {k: r["Proiect ML"] for k, r in moodle_rows.items()}
+    for s in changed:  # the gradebook says why, in the student page's words, naming nobody
+        feedback = moodle_rows[s]["Feedback"]
+        assert "after the course staff's review the grade is" in feedback
+        assert ({a, b} - {s}).pop() not in feedback
     columns = _rows(out / "exports" / "grades_columns.csv")
     assert list(columns[0]) == ["student", "grade", "rank"]  # the chosen columns are kept
     results = json.loads((out / "results.json").read_text())
