@@ -565,6 +565,13 @@ def _extract(msg: EmailMessage, limits: IntakeLimits, budget: int | None = None
 
     def add(rel: str, content: bytes, origin: str) -> None:
         nonlocal left
+        if rel.lower().endswith(".py") and not rel.endswith(".py"):
+            # MAIN.PY from a Windows machine: code all the same (it was rejected as "no .py
+            # file"), saved with the suffix Python's imports look for
+            fixed = rel[:-3] + ".py"
+            notes.append(f"{origin}: {rel!r} saved as {fixed!r} (Python imports only files "
+                         "ending in a lower-case .py)")
+            rel = fixed
         if rel in files:
             if files[rel] != content:
                 notes.append(f"{origin}: a second {rel!r} with other content; kept the first")

@@ -383,3 +383,30 @@ def test_code_from_a_forwarded_message_is_noted_with_its_sender(tmp_path):
     assert out.student == "ilinca" and out.status == "accepted"
     assert any("forwarded message from" in n and "stefan@x.ro" in n for n in out.notes), \
         out.notes
+
+
+def test_a_py_suffix_in_capitals_is_code_saved_with_a_lower_case_suffix(tmp_path):
+    # MAIN.PY from a Windows machine was rejected as "no .py file among the attachments
+    # (MAIN.PY)", while the report listed it as saved
+    import io
+    import zipfile
+
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana,ana@x.ro\nbob,Bob,bob@x.ro\n")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("proiect/main.py", "import Helper\nHelper.go()\n")
+        zf.writestr("proiect/Helper.Py", "def go():\n    print(1)\n")
+    box = tmp_path / "eml"
+    box.mkdir()
+    (box / "01.eml").write_bytes(demo_message("ana@x.ro", "p", T0, {
+        "MAIN.PY": b"print(1)\n"}).as_bytes())
+    (box / "02.eml").write_bytes(demo_message("bob@x.ro", "p", T0, {
+        "proiect.zip": buf.getvalue()}).as_bytes())
+    res = run_intake(box, load_roster(roster_path), tmp_path / "subs")
+    ana, bob = res.outcomes
+    assert ana.status == "accepted" and bob.status == "accepted", (ana.reason, bob.reason)
+    assert any("'MAIN.PY' saved as 'MAIN.py'" in n for n in ana.notes), ana.notes
+    assert sorted(p.name for p in (tmp_path / "subs" / "ana").iterdir()) == ["MAIN.py"]
+    assert sorted(p.name for p in (tmp_path / "subs" / "bob").iterdir()) == \
+        ["Helper.py", "main.py"]
