@@ -42,7 +42,7 @@ from pathlib import Path, PurePosixPath
 
 from diagnostics.text import csv_safe, terminal_safe
 from grader.errors import InputFileError
-from grader.intake import NOTEBOOK_HINT, NOTEBOOK_REASON
+from grader.intake import NOTEBOOK_HINT, NOTEBOOK_REASON, Rejection, read_submission
 from grader.names import undecodable as _undecodable
 from grader.ops.roster import Roster
 
@@ -140,6 +140,9 @@ class MessageOutcome:
     notes: list[str] = field(default_factory=list)
     #: set when this accepted message replaces one from another address (or intake run)
     replaces: str = ""
+    #: set when the folder written for this accepted message is one ``grader run`` refuses
+    #: (two .py files and no main.py ...): said now, while the student can still resend
+    will_be_rejected: str = ""
 
     @property
     def when(self) -> datetime | None:
@@ -194,10 +197,11 @@ class IntakeResult:
                     if "removed" in self.folders.values() else ")")]
         for o in self.outcomes:
             if o.status in ("rejected", "unknown_sender", "ambiguous_sender", "invalid", "late",
-                            "quarantined") or (o.status == "accepted" and o.replaces):
+                            "quarantined") or (o.status == "accepted"
+                                               and (o.replaces or o.will_be_rejected)):
                 who = o.student or o.sender or "?"
-                why = o.reason + (f"; {o.replaces}" if o.status == "accepted" and o.replaces
-                                  else "")
+                why = "; ".join(filter(None, [o.reason] + (
+                    [o.replaces, o.will_be_rejected] if o.status == "accepted" else [])))
                 # sender, names and reasons are outsiders' text: escaped for the terminal
                 lines.append(terminal_safe(f"  #{o.index} {o.status}: {who}: {why}"))
         lines.append(f"see {self.report_path}")
@@ -958,6 +962,11 @@ def _write_accepted(o: MessageOutcome, out: Path, kaggle_dir: str | Path | None,
                 dest.write_bytes(content)
         folders[o.student] = _write_folder(out / o.student, files)
         senders[o.student] = o.sender
+        checked = read_submission(o.student, out / o.student)
+        if isinstance(checked, Rejection):
+            o.will_be_rejected = (f"but 'grader run' will reject the folder: {checked.reason} "
+                                  f"({checked.hint})")
+            o.notes.append(o.will_be_rejected)
     except OSError as exc:
         o.status = "invalid"
         o.reason = f"its files could not be written ({type(exc).__name__}: {exc.strerror})"

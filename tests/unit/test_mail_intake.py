@@ -410,3 +410,22 @@ def test_a_py_suffix_in_capitals_is_code_saved_with_a_lower_case_suffix(tmp_path
     assert sorted(p.name for p in (tmp_path / "subs" / "ana").iterdir()) == ["MAIN.py"]
     assert sorted(p.name for p in (tmp_path / "subs" / "bob").iterdir()) == \
         ["Helper.py", "main.py"]
+
+
+def test_an_accepted_folder_that_grader_run_will_refuse_is_said_at_intake(tmp_path):
+    # model.py and train.py without main.py: accepted by intake, then rejected by the batch
+    # once the deadline had passed; intake says so while the student can still resend
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana,ana@x.ro\n")
+    box = tmp_path / "eml"
+    box.mkdir()
+    (box / "01.eml").write_bytes(demo_message("ana@x.ro", "p", T0, {
+        "model.py": b"def fit():\n    pass\n",
+        "train.py": b"import model\nmodel.fit()\n"}).as_bytes())
+    res = run_intake(box, load_roster(roster_path), tmp_path / "subs")
+    (ana,) = res.outcomes
+    assert ana.status == "accepted"
+    assert "'grader run' will reject the folder: 2 .py files and none is main.py" in \
+        ana.will_be_rejected and "rename train.py to main.py" in ana.will_be_rejected
+    assert ana.will_be_rejected in ana.notes
+    assert "#1 accepted: ana: " in res.summary() and "will reject" in res.summary()
