@@ -800,6 +800,11 @@ def _decide(outcomes: list[MessageOutcome], keep: str) -> None:
                                    f"({o.sender})" if o.status == "superseded" else
                                    chosen.replaces)
                 o.reason += f", sent from another address ({chosen.sender})"
+    # "the latest e-mail" beside a later one marked late read as a contradiction
+    late = {o.student for o in outcomes if o.status == "late" and o.student}
+    for o in outcomes:
+        if o.status == "accepted" and o.student in late and keep == "latest":
+            o.reason = "the latest on-time e-mail from this student (a later one was late)"
 
 
 # --------------------------------------------------------------------------- writing

@@ -237,3 +237,18 @@ def test_escape_sequences_and_formulas_in_headers_are_neutralised(tmp_path):
     assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells), cells
     assert any(c.startswith("'@SUM(1+1)") for c in cells)
     assert any(c.startswith("'=1+2") for c in cells)
+
+
+def test_the_accepted_message_beside_a_late_one_says_it_is_the_latest_on_time(tmp_path):
+    # "the latest e-mail from this student" stood beside a later message marked late
+    on_time = _received(demo_message("Ana Pop <ana@s.unibuc.ro>", "v1", DEADLINE - timedelta(
+        hours=3), {"main.py": b"print(1)\n"}), DEADLINE - timedelta(hours=3))
+    late = _received(demo_message("Ana Pop <ana@s.unibuc.ro>", "v2", DEADLINE + timedelta(
+        hours=1), {"main.py": b"print(2)\n"}), DEADLINE + timedelta(hours=1))
+    alone = _received(demo_message("Bob Ion <bob@s.unibuc.ro>", "p", DEADLINE - timedelta(
+        hours=2), {"main.py": b"print(3)\n"}), DEADLINE - timedelta(hours=2))
+    res = _run(tmp_path, [on_time, late, alone], deadline=DEADLINE)
+    ana_v1, ana_v2, bob = res.outcomes
+    assert (ana_v1.status, ana_v2.status, bob.status) == ("accepted", "late", "accepted")
+    assert ana_v1.reason == "the latest on-time e-mail from this student (a later one was late)"
+    assert bob.reason == "the latest e-mail from this student"
