@@ -127,6 +127,25 @@ def test_cli_dry_run_writes_eml_and_sends_nothing(batch, smtp, tmp_path, capsys)
     assert rc == 0 and len(inbox.messages) == 6
 
 
+def test_a_dry_run_needs_no_from_address_but_sending_does(batch, smtp, tmp_path, capsys,
+                                                         monkeypatch):
+    # a preview before the course's sender address is settled was refused: "no From address"
+    out, names, roster = batch
+    inbox, settings = smtp
+    monkeypatch.delenv("GRADER_SMTP_FROM", raising=False)
+    outbox = tmp_path / "outbox"
+    assert main(["feedback", "send", str(out), "--roster", str(roster), "--dry-run",
+                 "--outbox", str(outbox)]) == 0
+    msg = email.message_from_bytes(sorted(outbox.glob("*.eml"))[0].read_bytes(),
+                                   policy=policy.default)
+    assert msg["From"] == "course@example.invalid"
+    assert "no --from given" in capsys.readouterr().err
+    rc = main(["feedback", "send", str(out), "--roster", str(roster),
+               "--smtp-host", "127.0.0.1", "--smtp-port", str(settings.port)])
+    assert rc != 0 and "no From address" in capsys.readouterr().err
+    assert inbox.messages == []
+
+
 def test_a_malformed_roster_email_names_the_row_and_sends_nothing(batch, smtp):
     out, names, roster = batch
     inbox, settings = smtp

@@ -39,11 +39,15 @@ def run(args: argparse.Namespace) -> int:
     from grader.ops.roster import load_roster
 
     out = _batch_dir(str(args.out_dir))
+    if args.dry_run and args.outbox is None:
+        raise GraderError("--dry-run needs --outbox DIR", hint="e.g. --dry-run --outbox outbox/")
+    if not args.sender and args.dry_run:  # a preview needs no real sender
+        args.sender = "course@example.invalid"
+        print("dry run: no --from given; the messages say From: course@example.invalid",
+              file=sys.stderr)
     if not args.sender:
         raise GraderError("no From address", hint="pass --from course@university.ro or set "
                                                   "$GRADER_SMTP_FROM")
-    if args.dry_run and args.outbox is None:
-        raise GraderError("--dry-run needs --outbox DIR", hint="e.g. --dry-run --outbox outbox/")
     roster = load_roster(args.roster)  # checked whole: a bad e-mail names its line
     plan = plan_feedback(out, roster, sender=args.sender, subject=args.subject)
     for label, names in (("not in the roster", plan.not_in_roster),
