@@ -182,7 +182,11 @@ def test_folder_files_besides_code_reach_the_run(tmp_path, bwrap_sandbox):
     reads_config = honest(0.5).replace(
         "import csv, os\n", "import csv, os\nTHRESHOLD = float(open(os.path.join(os.path.dirname("
         "os.path.abspath(__file__)), 'config', 'threshold.txt')).read())\n"
+        # the Kaggle upload stays outside: copying it would pass the reproduction check
+        "assert not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "
+        "'kaggle_submission.csv'))\n"
     ).replace("> 0.5", "> THRESHOLD")
+    (subs / "jan" / "kaggle_submission.csv").write_text("id,label\nt0,big\n")
     (subs / "jan" / "main.py").write_text(reads_config)
     (subs / "jan" / "config" / "threshold.txt").write_text("0.5\n")
     (subs / "jan" / "report.pdf").write_bytes(b"%PDF-1.4\0 not for the run")
