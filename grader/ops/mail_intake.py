@@ -181,6 +181,9 @@ class IntakeResult:
     outcomes: list[MessageOutcome]
     folders: dict[str, str]
     report_path: Path
+    #: roster students without a submission: no accepted message, nor an entry in the
+    #: submissions folder put there some other way
+    without_submission: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -204,6 +207,12 @@ class IntakeResult:
                     [o.replaces, o.will_be_rejected] if o.status == "accepted" else [])))
                 # sender, names and reasons are outsiders' text: escaped for the terminal
                 lines.append(terminal_safe(f"  #{o.index} {o.status}: {who}: {why}"))
+        if self.without_submission:  # nobody else names them: 'grader run' has no roster
+            names = self.without_submission
+            lines.append(terminal_safe(
+                f"  {len(names)} roster student(s) without an accepted submission: "
+                + ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20
+                                           else "")))
         lines.append(f"see {self.report_path}")
         return "\n".join(lines)
 
@@ -942,7 +951,11 @@ def run_intake(mailbox_path: str | Path, roster: Roster, out: str | Path, *,
     finally:  # the report is written on every path, with what became of each message
         report.parent.mkdir(parents=True, exist_ok=True)
         _write_report(report, outcomes)
-    return IntakeResult(outcomes, folders, report)
+    # a submission put in the folder by hand (not by e-mail) counts as one
+    accepted = {o.student for o in outcomes if o.status == "accepted"}
+    return IntakeResult(outcomes, folders, report, tuple(
+        st.id for st in roster.students if st.id not in accepted
+        and not (out / st.id).exists() and not (out / f"{st.id}.py").exists()))
 
 
 def _write_accepted(o: MessageOutcome, out: Path, kaggle_dir: str | Path | None,

@@ -429,3 +429,22 @@ def test_an_accepted_folder_that_grader_run_will_refuse_is_said_at_intake(tmp_pa
         ana.will_be_rejected and "rename train.py to main.py" in ana.will_be_rejected
     assert ana.will_be_rejected in ana.notes
     assert "#1 accepted: ana: " in res.summary() and "will reject" in res.summary()
+
+
+def test_the_summary_names_roster_students_without_a_submission(tmp_path):
+    # 'grader run' takes no roster: a student who sent nothing was named nowhere
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student,name,email\nana,Ana,ana@x.ro\nbob,Bob,bob@x.ro\n"
+                           "cri,Cri,cri@x.ro\n")
+    box = tmp_path / "eml"
+    box.mkdir()
+    (box / "01.eml").write_bytes(demo_message("ana@x.ro", "p", T0, {
+        "main.py": b"print(1)\n"}).as_bytes())
+    (box / "02.eml").write_bytes(demo_message("cri@x.ro", "p", T0, {
+        "proiect.ipynb": b"{}"}).as_bytes())
+    res = run_intake(box, load_roster(roster_path), tmp_path / "subs")
+    assert res.without_submission == ("bob", "cri")
+    assert "2 roster student(s) without an accepted submission: bob, cri" in res.summary()
+    (tmp_path / "subs" / "bob.py").write_text("print(2)\n")  # handed in on a USB stick
+    res = run_intake(box, load_roster(roster_path), tmp_path / "subs")
+    assert res.without_submission == ("cri",)
