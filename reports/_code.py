@@ -92,6 +92,12 @@ def _read_bounded(path: Path, limit: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
     return text, note
 
 
+def _shown(name: str) -> str:
+    """A file name as the similarity engine and intake store it: bytes that are not UTF-8
+    shown as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def source_files(path: Path | None, names: list[str] | None = None) -> tuple[list[SourceFile], str]:
     """The ``.py`` files of a submission (a ``.py`` file or a folder), highlighted.
 
@@ -111,8 +117,14 @@ def source_files(path: Path | None, names: list[str] | None = None) -> tuple[lis
             if "__pycache__" not in p.parts)
         root = path.resolve()
         targets = []
+        shown: dict[str, Path] | None = None
         for n in wanted:
             p = path / n
+            if not p.exists():  # a name stored as shown: bytes that are not UTF-8 as \xNN
+                if shown is None:
+                    shown = {_shown(q.relative_to(path).as_posix()): q for q in path.rglob("*")
+                             if q.suffix.lower() == ".py"}
+                p = shown.get(n, p)
             if p.is_symlink() or not p.is_file() or root not in p.resolve().parents:
                 continue
             targets.append((p, n))

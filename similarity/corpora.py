@@ -31,6 +31,17 @@ class Submission:
     notes: list[str] = field(default_factory=list)
 
 
+def shown_name(name: str) -> str:
+    """A file or folder name as text: bytes that are not UTF-8 (``os`` decodes them as lone
+    surrogates, which no file, page or database can hold) are shown as ``\\xNN``, as intake
+    shows them. The file itself is still read by its real path."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], list[str]]:
     """The ``.py`` files of a submission with their names inside it, and notes.
 
@@ -40,7 +51,7 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     """
     notes: list[str] = []
     if path.is_file():
-        return [(path, path.name)], notes
+        return [(path, shown_name(path.name))], notes
     found: list[tuple[Path, str]] = []
     links = 0
     for root, dirs, files in os.walk(path, followlinks=False):
@@ -53,7 +64,7 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
             if p.is_symlink():
                 links += 1  # never followed: it may point anywhere on this machine
             elif f.lower().endswith(".py") and p.is_file():  # Main.PY too (Windows editors)
-                found.append((p, p.relative_to(path).as_posix()))
+                found.append((p, shown_name(p.relative_to(path).as_posix())))
     if links:
         notes.append(f"{links} link(s) skipped (links are never followed)")
     found.sort(key=lambda t: t[1])
@@ -92,10 +103,11 @@ def _submission_entries(folder: Path) -> list[tuple[str, Path]]:
         for e in it:
             if e.name.startswith(".") or e.name == "__pycache__" or e.is_symlink():
                 continue
+            name = shown_name(e.name)  # a submission's name is text in every output
             if e.is_dir():
-                out.append((e.name, e.name, Path(e.path)))
+                out.append((name, name, Path(e.path)))
             elif e.name.lower().endswith(".py") and e.is_file():
-                out.append((e.name, e.name[:-3], Path(e.path)))
+                out.append((name, name[:-3], Path(e.path)))
     out.sort(key=lambda t: t[0])
     return [(name, path) for _, name, path in out]
 

@@ -374,3 +374,27 @@ def test_a_rejected_submission_is_still_compared_on_its_code(tmp_path, bwrap_san
         pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
     assert pairs.get(frozenset(("ana", "sam")), {}).get("score") != before
     assert float(pairs[frozenset(("dan", "sam"))]["code"]) > 0.5  # now dan's program
+
+
+def test_a_rejected_folder_with_a_name_that_is_not_utf8_does_not_stop_the_stage(tmp_path,
+                                                                                 bwrap_sandbox):
+    # zed's copy sits in a file whose name has a byte that is not UTF-8: the folder is
+    # rejected, and comparing its code made the whole similarity stage fail (exit 2)
+    import csv as _csv
+
+    course = load_course(make_course(tmp_path / "course"))
+    base = honest(0.5)
+    subs = write_submissions(tmp_path / "subs", {
+        "ana": base, "dan": "import os\nprint(sorted(os.listdir(os.environ['GRADER_DATA'])))\n"})
+    (subs / "zed").mkdir()
+    with open(os.fsencode(subs / "zed") + b"/m\xffin.py", "w") as f:
+        f.write(base.replace("rows", "records"))
+    out = tmp_path / "out"
+    summary = run_batch(course, subs, out, BatchOptions(quiet=True))
+    assert summary.stage_errors == []
+    assert read_grades(out)["zed"]["status"] == "rejected"
+    with (out / "similarity" / "pairs.csv").open() as f:
+        pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
+    assert pairs[frozenset(("ana", "zed"))]["flagged"] == "true"
+    page = next((out / "reports" / "pairs").glob("ana__zed*.html")).read_text()
+    assert "m\\xffin.py" in page and "records" in page  # zed's code is shown beside ana's

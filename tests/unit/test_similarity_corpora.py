@@ -30,3 +30,27 @@ def test_a_file_and_a_folder_of_one_name_clash(tmp_path):
     (tmp_path / "cy.py").write_text("x = 1\n")
     assert clashes(tmp_path) == ["bo"]
     assert children(tmp_path)["bo"] == tmp_path / "bo"  # the first by name: the folder
+
+
+def test_names_that_are_not_utf8_are_shown_and_every_output_is_written(tmp_path):
+    # a file named with a byte that is not UTF-8 (an old Windows zip) reached pairs.json as a
+    # lone surrogate and the whole comparison failed: UnicodeEncodeError
+    from pathlib import Path
+
+    from similarity import compare, write_outputs
+
+    code = ("import numpy as np\n\ndef fit(X, y):\n    w = np.linalg.pinv(X) @ y\n"
+            "    return w\n\nprint(fit(np.eye(3), np.ones(3)))\n")
+    classes = tmp_path / "class"
+    (classes / "zed").mkdir(parents=True)
+    (classes / "ana.py").write_text(code)
+    Path(os.fsdecode(bytes(classes / "zed") + b"/m\xffin.py")).write_text(code)
+    Path(os.fsdecode(bytes(classes) + b"/c\xe2t.py")).write_text(code + "x = 1\n")
+    got = children(classes)
+    assert sorted(got) == ["ana", "c\\xe2t", "zed"]
+    result = compare(got)
+    write_outputs(result, tmp_path / "out")
+    pair = next(p for p in result.pairs if {p.a, p.b} == {"ana", "zed"})
+    assert pair.flagged and pair.fragments[0].file_b == "m\\xffin.py"
+    assert "m\\\\xffin.py" in (tmp_path / "out" / "pairs.json").read_text()
+    assert "c\\xe2t" in (tmp_path / "out" / "pairs.csv").read_text()
