@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from diagnostics.source import decode_source_bytes
+from diagnostics.text import terminal_safe
 
 #: at most this much of one file is shown (a page stays light; the rest is noted)
 MAX_SOURCE_BYTES = 200_000
@@ -93,9 +94,9 @@ def _read_bounded(path: Path, limit: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
 
 
 def _shown(name: str) -> str:
-    """A file name as the similarity engine and intake store it: bytes that are not UTF-8
-    shown as ``\\xNN``."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A file name as the similarity engine and intake store it (``terminal_safe``): bytes
+    that are not UTF-8 as ``\\xNN``, control and bidi characters escaped."""
+    return terminal_safe(name)
 
 
 def source_files(path: Path | None, names: list[str] | None = None) -> tuple[list[SourceFile], str]:
@@ -110,10 +111,10 @@ def source_files(path: Path | None, names: list[str] | None = None) -> tuple[lis
     if path.is_symlink() or not path.exists():
         return [], f"the code is no longer at {path}"
     if path.is_file():
-        targets = [(path, path.name)]
+        targets = [(path, _shown(path.name))]
     else:
         wanted = names if names else sorted(
-            p.relative_to(path).as_posix() for p in path.rglob("*.py")
+            _shown(p.relative_to(path).as_posix()) for p in path.rglob("*.py")
             if "__pycache__" not in p.parts)
         root = path.resolve()
         targets = []

@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from diagnostics.text import terminal_safe
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 from reports._wording import baseline_words, validation_measure
@@ -323,6 +324,8 @@ class _Sources:
                                            ("template", "starter"))}
         self.cache: dict[str, tuple[list[_code.SourceFile], str]] = {}
         self._starter: frozenset[str] | None = None
+        self.meta = b.meta
+        self._shown: dict[str, Path] | None = None
 
     @property
     def starter(self) -> frozenset[str]:
@@ -330,6 +333,18 @@ class _Sources:
         if self._starter is None:
             self._starter = _code.starter_lines(self.corpora["template"])
         return self._starter
+
+    def _on_disk(self, stored: str) -> Path:
+        """A submission's path as stored; a rejected one is stored as shown (a name with a
+        bidi mark or bytes that are not UTF-8 escaped), and is found again in the
+        submissions folder by its shown name."""
+        path = Path(stored)
+        folder = self.meta.get("submissions_dir")
+        if path.exists() or path.is_symlink() or not folder or not Path(folder).is_dir():
+            return path
+        if self._shown is None:
+            self._shown = {terminal_safe(c.name): c for c in Path(folder).iterdir()}
+        return self._shown.get(stored.rpartition("/")[2], path)
 
     def get(self, name: str) -> tuple[list[_code.SourceFile], str]:
         if name not in self.cache:
@@ -339,7 +354,7 @@ class _Sources:
     def _load(self, name: str) -> tuple[list[_code.SourceFile], str]:
         if name in self.subs:
             s = self.subs[name]
-            return _code.source_files(Path(s.path), s.files or None)
+            return _code.source_files(self._on_disk(str(s.path)), s.files or None)
         kind = source_kind(name)
         folder = self.corpora.get(kind)
         entry = name.partition(":")[2]

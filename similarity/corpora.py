@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnostics.text import terminal_safe
 from similarity.features import FileFeatures, extract_file
 
 __all__ = ["Submission", "python_files", "load_submission", "children", "clashes", "SOURCE_KINDS"]
@@ -32,14 +33,11 @@ class Submission:
 
 
 def shown_name(name: str) -> str:
-    """A file or folder name as text: bytes that are not UTF-8 (``os`` decodes them as lone
-    surrogates, which no file, page or database can hold) are shown as ``\\xNN``, as intake
-    shows them. The file itself is still read by its real path."""
-    try:
-        name.encode("utf-8")
-        return name
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A file or folder name as text, as intake shows it (``terminal_safe``): bytes that are
+    not UTF-8 (``os`` decodes them as lone surrogates, which no file, page or database can
+    hold) as ``\\xNN``, and control and bidi characters escaped (a right-to-left override
+    makes ``eve\u202egnp.py`` read as a picture). The file is still read by its real path."""
+    return terminal_safe(name)
 
 
 def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], list[str]]:

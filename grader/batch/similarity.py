@@ -19,6 +19,7 @@ import pandas as pd
 
 import similarity
 from diagnostics.progress import StageProgress
+from diagnostics.text import terminal_safe
 from grader.course import Course, hash_tree
 from grader.store import Store
 from similarity.behaviour import BehaviourModel
@@ -39,10 +40,13 @@ def similarity_stage(course: Course, store: Store, out: Path,
               for s in rows if s["accepted"]}
     # A rejected submission is never run, but its code is compared like everyone's: a copy
     # sent as model.py beside config.py (no main.py) must still flag its source.
+    entries = _rejected_entries([s["path"] for s in rows if not s["accepted"]],
+                                store.meta().get("submissions_dir"))
     for s in rows:
-        code = None if s["accepted"] else _rejected_code_hash(Path(s["path"]), options)
+        path = None if s["accepted"] else entries.get(s["path"])
+        code = None if path is None else _rejected_code_hash(path, options)
         if code is not None:
-            subs[s["student"]] = Path(s["path"])
+            subs[s["student"]] = path
             hashes[s["student"]] = f"rejected:{code}"
     if len(subs) < 2:
         return
@@ -393,6 +397,22 @@ def _engine_hash() -> str:
     for path in [*files, Path(reference.standard.__file__), Path(__file__)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+def _rejected_entries(stored: list[str], folder: str | None) -> dict[str, Path]:
+    """The entry on disk of each rejected submission's stored path. A rejection is stored as
+    shown (``terminal_safe``: a name with bytes that are not UTF-8, a bidi mark or a new line
+    escaped), which names no file; those are found again among the submissions folder's
+    entries by their shown path."""
+    found = {p: Path(p) for p in stored if Path(p).exists() or Path(p).is_symlink()}
+    # by the last part of the path (a name holds no '/', escaped or not)
+    missing = {p.rpartition("/")[2]: p for p in stored if p not in found}
+    if missing and folder and Path(folder).is_dir():
+        for child in Path(folder).iterdir():
+            shown = terminal_safe(child.name)
+            if shown in missing:
+                found[missing[shown]] = child
+    return found
 
 
 def _rejected_code_hash(path: Path, options: similarity.SimilarityOptions) -> str | None:

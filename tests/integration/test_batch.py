@@ -389,12 +389,24 @@ def test_a_rejected_folder_with_a_name_that_is_not_utf8_does_not_stop_the_stage(
     (subs / "zed").mkdir()
     with open(os.fsencode(subs / "zed") + b"/m\xffin.py", "w") as f:
         f.write(base.replace("rows", "records"))
+    # and entries whose own names are no student id (stand-in ids): they were stored as
+    # shown, which names no file, and silently left out of the comparison
+    (subs / "eve\u202egnp.py").write_text(base.replace("rows", "lines"))
+    with open(os.fsencode(subs) + b"/ion\xff.py", "w") as f:
+        f.write(base.replace("rows", "items"))
     out = tmp_path / "out"
     summary = run_batch(course, subs, out, BatchOptions(quiet=True))
     assert summary.stage_errors == []
-    assert read_grades(out)["zed"]["status"] == "rejected"
+    grades = read_grades(out)
+    assert grades["zed"]["status"] == "rejected"
+    eve = next(s for s in grades if s.startswith("eve"))
+    ion = next(s for s in grades if s.startswith("ion"))
+    assert grades[eve]["status"] == grades[ion]["status"] == "rejected"
     with (out / "similarity" / "pairs.csv").open() as f:
         pairs = {frozenset((r["a"], r["b"])): r for r in _csv.DictReader(f)}
-    assert pairs[frozenset(("ana", "zed"))]["flagged"] == "true"
+    for other in ("zed", eve, ion):
+        assert pairs[frozenset(("ana", other))]["flagged"] == "true", other
     page = next((out / "reports" / "pairs").glob("ana__zed*.html")).read_text()
     assert "m\\xffin.py" in page and "records" in page  # zed's code is shown beside ana's
+    page = next((out / "reports" / "pairs").glob(f"ana__{eve}*.html")).read_text()
+    assert "eve\\u202egnp.py" in page and "\u202e" not in page and "lines" in page
