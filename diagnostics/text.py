@@ -13,9 +13,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["terminal_safe", "terminal_lines", "csv_safe", "csv_writer", "csv_cell", "FORMULA_PREFIXES"]
+__all__ = ["terminal_safe", "terminal_lines", "shown_entries", "csv_safe", "csv_writer",
+           "csv_cell", "FORMULA_PREFIXES"]
 
 #: OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +60,16 @@ def terminal_safe(text: Any) -> str:
     if s.isprintable():  # the common case, and fast
         return s
     return "".join(_escape(ch) if _unsafe(ch) else ch for ch in s)
+
+
+def shown_entries(folder: str | Path) -> dict[str, Path]:
+    """The entries of ``folder`` by their names as :func:`terminal_safe` shows them: how a
+    name stored or printed as shown (bytes that are not UTF-8, a bidi mark escaped), which
+    names no file, is found on disk again. Empty when the folder cannot be listed."""
+    try:
+        return {terminal_safe(c.name): c for c in Path(folder).iterdir()}
+    except OSError:
+        return {}
 
 
 def terminal_lines(text: Any) -> str:

@@ -93,12 +93,6 @@ def _read_bounded(path: Path, limit: int = MAX_SOURCE_BYTES) -> tuple[str, str]:
     return text, note
 
 
-def _shown(name: str) -> str:
-    """A file name as the similarity engine and intake store it (``terminal_safe``): bytes
-    that are not UTF-8 as ``\\xNN``, control and bidi characters escaped."""
-    return terminal_safe(name)
-
-
 def source_files(path: Path | None, names: list[str] | None = None) -> tuple[list[SourceFile], str]:
     """The ``.py`` files of a submission (a ``.py`` file or a folder), highlighted.
 
@@ -111,10 +105,10 @@ def source_files(path: Path | None, names: list[str] | None = None) -> tuple[lis
     if path.is_symlink() or not path.exists():
         return [], f"the code is no longer at {path}"
     if path.is_file():
-        targets = [(path, _shown(path.name))]
+        targets = [(path, terminal_safe(path.name))]
     else:
         wanted = names if names else sorted(
-            _shown(p.relative_to(path).as_posix()) for p in path.rglob("*.py")
+            terminal_safe(p.relative_to(path).as_posix()) for p in path.rglob("*.py")
             if "__pycache__" not in p.parts)
         root = path.resolve()
         targets = []
@@ -123,8 +117,8 @@ def source_files(path: Path | None, names: list[str] | None = None) -> tuple[lis
             p = path / n
             if not p.exists():  # a name stored as shown: bytes that are not UTF-8 as \xNN
                 if shown is None:
-                    shown = {_shown(q.relative_to(path).as_posix()): q for q in path.rglob("*")
-                             if q.suffix.lower() == ".py"}
+                    shown = {terminal_safe(q.relative_to(path).as_posix()): q
+                             for q in path.rglob("*") if q.suffix.lower() == ".py"}
                 p = shown.get(n, p)
             if p.is_symlink() or not p.is_file() or root not in p.resolve().parents:
                 continue

@@ -25,7 +25,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from diagnostics.text import terminal_safe
+from diagnostics.text import shown_entries
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 from reports._wording import baseline_words, validation_measure
@@ -340,10 +340,10 @@ class _Sources:
         submissions folder by its shown name."""
         path = Path(stored)
         folder = self.meta.get("submissions_dir")
-        if path.exists() or path.is_symlink() or not folder or not Path(folder).is_dir():
+        if path.exists() or path.is_symlink() or not folder:
             return path
         if self._shown is None:
-            self._shown = {terminal_safe(c.name): c for c in Path(folder).iterdir()}
+            self._shown = shown_entries(folder)
         return self._shown.get(stored.rpartition("/")[2], path)
 
     def get(self, name: str) -> tuple[list[_code.SourceFile], str]:
@@ -763,7 +763,7 @@ def _write_exports(b: Batch, out_dir: Path, columns: list[str] | None,
     columns_csv = out_dir / "exports" / "grades_columns.csv"
     moodle_csv = out_dir / "exports" / "moodle.csv"
     if columns is None:
-        columns = _kept_header(columns_csv, lambda h: exports.check_columns(h))
+        columns = _kept_header(columns_csv, exports.check_columns)
     if moodle_item is None:
         moodle_item = _kept_header(moodle_csv, lambda h: h[1] if len(h) == 3
                                    and h[0] == "Username" and h[2] == "Feedback" else None)

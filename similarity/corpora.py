@@ -32,14 +32,6 @@ class Submission:
     notes: list[str] = field(default_factory=list)
 
 
-def shown_name(name: str) -> str:
-    """A file or folder name as text, as intake shows it (``terminal_safe``): bytes that are
-    not UTF-8 (``os`` decodes them as lone surrogates, which no file, page or database can
-    hold) as ``\\xNN``, and control and bidi characters escaped (a right-to-left override
-    makes ``eve\u202egnp.py`` read as a picture). The file is still read by its real path."""
-    return terminal_safe(name)
-
-
 def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], list[str]]:
     """The ``.py`` files of a submission with their names inside it, and notes.
 
@@ -49,7 +41,10 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
     """
     notes: list[str] = []
     if path.is_file():
-        return [(path, shown_name(path.name))], notes
+        # names as intake shows them (terminal_safe): bytes that are not UTF-8 (lone
+        # surrogates, which no file, page or database holds) as \\xNN, bidi marks escaped;
+        # the file is still read by its real path
+        return [(path, terminal_safe(path.name))], notes
     found: list[tuple[Path, str]] = []
     links = 0
     for root, dirs, files in os.walk(path, followlinks=False):
@@ -62,7 +57,7 @@ def python_files(path: Path, max_files: int) -> tuple[list[tuple[Path, str]], li
             if p.is_symlink():
                 links += 1  # never followed: it may point anywhere on this machine
             elif f.lower().endswith(".py") and p.is_file():  # Main.PY too (Windows editors)
-                found.append((p, shown_name(p.relative_to(path).as_posix())))
+                found.append((p, terminal_safe(p.relative_to(path).as_posix())))
     if links:
         notes.append(f"{links} link(s) skipped (links are never followed)")
     found.sort(key=lambda t: t[1])
@@ -101,7 +96,7 @@ def _submission_entries(folder: Path) -> list[tuple[str, Path]]:
         for e in it:
             if e.name.startswith(".") or e.name == "__pycache__" or e.is_symlink():
                 continue
-            name = shown_name(e.name)  # a submission's name is text in every output
+            name = terminal_safe(e.name)  # a submission's name is text in every output
             if e.is_dir():
                 out.append((name, name, Path(e.path)))
             elif e.name.lower().endswith(".py") and e.is_file():

@@ -19,7 +19,7 @@ import pandas as pd
 
 import similarity
 from diagnostics.progress import StageProgress
-from diagnostics.text import terminal_safe
+from diagnostics.text import shown_entries
 from grader.course import Course, hash_tree
 from grader.store import Store
 from similarity.behaviour import BehaviourModel
@@ -405,13 +405,12 @@ def _rejected_entries(stored: list[str], folder: str | None) -> dict[str, Path]:
     escaped), which names no file; those are found again among the submissions folder's
     entries by their shown path."""
     found = {p: Path(p) for p in stored if Path(p).exists() or Path(p).is_symlink()}
-    # by the last part of the path (a name holds no '/', escaped or not)
-    missing = {p.rpartition("/")[2]: p for p in stored if p not in found}
-    if missing and folder and Path(folder).is_dir():
-        for child in Path(folder).iterdir():
-            shown = terminal_safe(child.name)
-            if shown in missing:
-                found[missing[shown]] = child
+    missing = [p for p in stored if p not in found]
+    if missing and folder:
+        entries = shown_entries(folder)
+        for p in missing:  # by the last part (a name holds no '/', escaped or not)
+            if p.rpartition("/")[2] in entries:
+                found[p] = entries[p.rpartition("/")[2]]
     return found
 
 
