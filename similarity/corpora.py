@@ -8,7 +8,6 @@ immediate children are submissions/sources, named ``archive:<name>`` and ``web:<
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from diagnostics.text import terminal_safe
 from similarity.features import FileFeatures, extract_file
 
-__all__ = ["Submission", "python_files", "load_submission", "children", "clashes", "SOURCE_KINDS"]
+__all__ = ["Submission", "python_files", "load_submission", "children", "entries", "SOURCE_KINDS"]
 
 SOURCE_KINDS = ("peer", "archive", "web")
 
@@ -87,9 +86,10 @@ def load_submission(name: str, kind: str, path: Path, *, max_bytes: int, max_fil
     return Submission(name=name, kind=kind, path=path, files=feats, notes=notes)
 
 
-def _submission_entries(folder: Path) -> list[tuple[str, Path]]:
+def entries(folder: Path) -> list[tuple[str, Path]]:
     """(submission name, path) of every immediate child of ``folder`` that is a submission,
-    sorted by the child's name: one directory listing, whose entries know their own type (no
+    sorted by the child's name, a name twice where a ``.py`` file and a folder share it
+    (``bo.py`` and ``bo/``): one directory listing, whose entries know their own type (no
     ``stat`` per child: a class of 500 took 0.03 s of stats on every run)."""
     out = []
     with os.scandir(folder) as it:
@@ -105,20 +105,14 @@ def _submission_entries(folder: Path) -> list[tuple[str, Path]]:
     return [(name, path) for _, name, path in out]
 
 
-def clashes(folder: Path) -> list[str]:
-    """Names that are both a ``.py`` file and a folder in ``folder`` (``bo.py`` and ``bo/``):
-    :func:`children` keeps the first, so the caller must say so."""
-    counts = Counter(name for name, _ in _submission_entries(folder))
-    return sorted(n for n, c in counts.items() if c > 1)
-
-
 def children(folder: Path) -> Mapping[str, Path]:
     """Immediate children of a corpus folder that are submissions: folders and ``.py`` files.
 
     Named by folder name or file stem (``.py`` in any case); hidden entries, links and other
-    files are skipped.
+    files are skipped. Of a file and a folder of one name the folder is kept (see
+    :func:`entries` for both).
     """
     out: dict[str, Path] = {}
-    for name, path in _submission_entries(folder):
+    for name, path in entries(folder):
         out.setdefault(name, path)
     return out

@@ -57,18 +57,28 @@ def test_cli_reads_every_child_and_reports_user_errors(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(open(out / "pairs.csv")))
     assert [(r["a"], r["b"]) for r in rows] == [("ana", "bob")]
-    # A missing folder and a duplicate name: one message listing both, exit 1, no traceback.
+    # A missing folder: exit 1, no traceback.
     (b / "ana.py").write_text(src)
     res = grader("similarity", str(a), str(b), str(tmp_path / "nope"), "--out", str(out))
     assert res.returncode == 1
     assert "error[invalid-submissions]" in res.stderr and "Traceback" not in res.stderr
-    assert "nope" in res.stderr and "ana" in res.stderr
+    assert "nope" in res.stderr
+    # one name in two folders (two sections of a class): both compared, the pair flagged
+    res = grader("similarity", str(a), str(b), "--out", str(out))
+    assert res.returncode == 0 and f"ana: both {a / 'ana.py'} and {b / 'ana.py'}" in res.stderr
+    rows = list(csv.DictReader(open(out / "pairs.csv")))
+    assert ("ana", "ana (2)", "true") in [(r["a"], r["b"], r["flagged"]) for r in rows]
     res = grader("similarity", str(a), "--out", str(out), "--min-score", "2")
     assert res.returncode == 1 and "min_score" in res.stderr and "Traceback" not in res.stderr
-    # a file and a folder of one name: both named (the file was dropped without a word)
-    (b / "bob.py").write_text(src)
+    # a file and a folder of one name: both compared, the second under its own label, with a
+    # warning (the file was once dropped without a word, then the whole class was refused)
+    (b / "ana.py").unlink()
+    (b / "bob.py").write_text(src.replace("total", "s").replace("xs", "values"))
     res = grader("similarity", str(b), "--out", str(out))
-    assert res.returncode == 1 and "bob: both" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode == 0, res.stderr
+    assert f"warning: bob: both {b / 'bob'} and {b / 'bob.py'}" in res.stderr
+    rows = list(csv.DictReader(open(out / "pairs.csv")))
+    assert [(r["a"], r["b"], r["flagged"]) for r in rows] == [("bob", "bob (2)", "true")]
     # --out a file: said before the comparison, not a traceback after it
     (b / "bob.py").unlink()
     res = grader("similarity", str(a), str(b), "--out", str(b / "notes.txt"))
@@ -93,10 +103,13 @@ def test_students_are_named_as_grader_run_names_them(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(open(out / "pairs.csv", encoding="utf-8")))
     assert {rows[0]["a"], rows[0]["b"]} == {"ana", unicodedata.normalize("NFC", "Ștefan_Mărgărit")}
-    # two entries that name one student are one problem, not two students
+    # two entries that name one student are both compared, the second under its own label
     (subs / "Ștefan_Mărgărit.py").write_text(src)
     res = grader("similarity", str(subs), "--out", str(out))
-    assert res.returncode == 1 and "Ștefan_Mărgărit: both" in res.stderr
+    assert res.returncode == 0 and "Ștefan_Mărgărit: both" in res.stderr
+    names = {r[k] for r in csv.DictReader(open(out / "pairs.csv", encoding="utf-8"))
+             for k in ("a", "b")}
+    assert names == {"ana", "Ștefan_Mărgărit", "Ștefan_Mărgărit (2)"}
 
 
 def test_a_reader_that_leaves_early_gets_the_files_and_no_traceback(tmp_path):

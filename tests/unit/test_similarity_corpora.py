@@ -1,11 +1,11 @@
-"""Which children of a class folder are submissions, and which names clash: one listing of
-the folder, on a real file system."""
+"""Which children of a class folder are submissions, a name twice where a file and a folder
+share it: one listing of the folder, on a real file system."""
 
 from __future__ import annotations
 
 import os
 
-from similarity.corpora import children, clashes
+from similarity.corpora import children, entries
 
 
 def test_children_are_folders_and_py_files_by_name(tmp_path):
@@ -21,14 +21,15 @@ def test_children_are_folders_and_py_files_by_name(tmp_path):
     got = children(tmp_path)
     assert list(got) == ["Ana", "bob", "other", "zoe"]
     assert got["Ana"] == tmp_path / "Ana.PY" and got["bob"] == tmp_path / "bob"
-    assert clashes(tmp_path) == []
+    assert [n for n, _ in entries(tmp_path)] == list(got)
 
 
-def test_a_file_and_a_folder_of_one_name_clash(tmp_path):
+def test_a_file_and_a_folder_of_one_name_are_both_listed(tmp_path):
     (tmp_path / "bo.py").write_text("x = 1\n")
     (tmp_path / "bo").mkdir()
     (tmp_path / "cy.py").write_text("x = 1\n")
-    assert clashes(tmp_path) == ["bo"]
+    assert entries(tmp_path) == [("bo", tmp_path / "bo"), ("bo", tmp_path / "bo.py"),
+                                 ("cy", tmp_path / "cy.py")]
     assert children(tmp_path)["bo"] == tmp_path / "bo"  # the first by name: the folder
 
 

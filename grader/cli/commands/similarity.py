@@ -38,24 +38,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the N best pairs (default 10)")
 
 
-def collect(paths: list[Path]) -> dict[str, Path]:
-    """Student name -> submission path for every immediate child of every PATH."""
-    from grader.names import normalize_id
-    from similarity.corpora import children, clashes
+def collect(paths: list[Path]) -> tuple[dict[str, Path], list[str]]:
+    """Student name -> submission path for every immediate child of every PATH, and warnings.
 
-    problems, found, origin = [], {}, {}
+    Two entries that name one student (``ana.py`` beside a folder ``ana/``, NFC and NFD
+    spellings of one name, ``ana`` in two PATHs) are both compared, the later one as
+    ``ana (2)``: refusing the whole class for one student's odd upload left the TA with no
+    pairs at all, and a copy may hide in either entry.
+    """
+    from grader.names import normalize_id
+    from similarity.corpora import entries
+
+    problems: list[str] = []
+    warnings: list[str] = []
+    found: dict[str, Path] = {}
     for root in paths:
         if not root.is_dir():
             problems.append(f"{root}: not a folder")
             continue
-        problems += [f"{name}: both {root / (name + '.py')} and the folder {root / name}"
-                     for name in clashes(root)]
-        for child, p in children(root).items():
+        for child, path in entries(root):
             name = normalize_id(child)  # the student's id, as grader run has it
             if name in found:
-                problems.append(f"{name}: both {origin[name]} and {p}")
-                continue
-            found[name], origin[name] = p, p
+                n = 2
+                while f"{name} ({n})" in found:
+                    n += 1
+                warnings.append(f"{name}: both {found[name]} and {path}; the second is "
+                                f"compared as '{name} ({n})'")
+                name = f"{name} ({n})"
+            found[name] = path
     # grader.errors only on an error: it loads the sandbox package, which this command
     # never needs otherwise
     if problems:
@@ -64,14 +74,13 @@ def collect(paths: list[Path]) -> dict[str, Path]:
         raise SubmissionsError(
             f"the submission folders have {len(problems)} problem"
             f"{'s' * (len(problems) > 1)}", problems=problems,
-            hint="pass folders whose children are .py files or folders, one per student, "
-                 "with distinct names")
+            hint="pass folders whose children are .py files or folders, one per student")
     if not found:
         from grader.errors import SubmissionsError
 
         raise SubmissionsError(f"no submissions found in {', '.join(map(str, paths))}",
                                hint="each submission is a .py file or a folder of .py files")
-    return found
+    return found, warnings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +105,9 @@ def _run(args: argparse.Namespace) -> int:
         raise GraderError(f"--out {args.out} is a file, not a folder",
                           hint="give a folder for pairs.csv, pairs.json and clusters.csv (it "
                                "is created if missing)")
-    subs = collect(args.paths)
+    subs, warnings = collect(args.paths)
+    for w in warnings:
+        print(terminal_safe(f"warning: {w}"), file=sys.stderr)
     options = SimilarityOptions.resolve(threshold=args.threshold, min_score=args.min_score)
     if args.threshold is None and options.threshold != SimilarityOptions().threshold:
         print(f"note: the threshold is raised to --min-score {options.threshold:g} (flagged "
