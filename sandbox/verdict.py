@@ -132,13 +132,16 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
         return ERROR, "stopped by the grader before it finished (cancelled)", tail
     if timed_out:
         return TIMEOUT, f"stopped after the time limit of {time_s:g} s", tail
+    if exit_code == 0:
+        # before the memory checks: a program that caught a MemoryError (and logged its
+        # traceback) or lost a worker process to the memory limit, then finished and wrote
+        # its predictions, is scored; it was once stopped at "ran out of memory", unscored
+        return OK, "finished normally", ""
     if oom_killed or exc.startswith("MemoryError"):
         # files in /tmp and /dev/shm live in memory too: a program that only filled the
         # scratch space is told so, not left looking for a leak
         return MEMORY, (f"ran out of its {memory_mb} MiB of memory and was stopped (files "
                         "written to /tmp and /dev/shm count as memory)"), tail
-    if exit_code == 0:
-        return OK, "finished normally", ""
     if exit_code is None:
         return ERROR, "the run did not report an exit status", tail
     sig = -exit_code if exit_code < 0 else exit_code - 128 if exit_code > 128 else 0

@@ -105,6 +105,25 @@ def test_memory_limit_and_peak(sandbox_backend):
     assert ok.status == "ok" and 120 <= ok.peak_memory_mb < 400
 
 
+
+def test_a_program_that_survives_a_memory_error_and_finishes_is_ok(sandbox_backend):
+    # It logs the caught MemoryError's traceback, and a worker process of its own is stopped at
+    # the limit; then it finishes. Its predictions count: it was once "ran out of memory",
+    # unscored, on the traceback in its log alone.
+    src = r"""
+import subprocess, sys, traceback
+try:
+    big = bytearray(1 << 46)
+except MemoryError:
+    traceback.print_exc()
+worker = subprocess.run([sys.executable, "-c", "b = []\nwhile True:\n    b.append(bytearray(16 << 20))\n"])
+print("worker exit", worker.returncode)
+"""
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(memory_mb=200))
+    assert v.status == "ok", (v.status, v.message, v.stderr[-500:])
+    assert v.exit_code == 0 and "MemoryError" in v.stderr and v.stdout.startswith("worker exit")
+
+
 def test_process_limit(sandbox_backend):
     src = r"""
 import subprocess, sys

@@ -59,6 +59,10 @@ def test_classify_statuses():
         exit_code=137, timed_out=False, oom_killed=True, stderr="", **kw)[1]
     mem = "Traceback (most recent call last):\nMemoryError\n"
     assert classify(exit_code=1, timed_out=False, oom_killed=False, stderr=mem, **kw)[0] == "memory"
+    # a program that caught a MemoryError, logged it and finished is scored: exit 0 is ok
+    # (so is one whose worker process alone was stopped at the limit)
+    assert classify(exit_code=0, timed_out=False, oom_killed=False, stderr=mem, **kw)[0] == "ok"
+    assert classify(exit_code=0, timed_out=False, oom_killed=True, stderr="", **kw)[0] == "ok"
     st, msg, _ = classify(exit_code=-9, timed_out=False, oom_killed=False, stderr="", **kw)
     assert st == "error" and "SIGKILL" in msg
     assert "SIGSEGV" in classify(exit_code=139, timed_out=False, oom_killed=False, stderr="", **kw)[1]
