@@ -224,7 +224,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         bad = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
                or _looks_binary(path / f)]
         if bad:
-            return _reject(student, path, files, f"{_why_not_py(bad[0])} ({_some(bad)})",
+            return _reject(student, path, files, f"{_why_not_beside_code(bad[0])} ({_some(bad)})",
                            _beside_code_hint(bad))
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
@@ -319,6 +319,18 @@ def _why_not_py(name: str) -> str:
     if suffix in _ARCHIVES:
         return "only .py files are accepted; archives are never unpacked or run"
     return "only .py files are accepted; binary and other files are never run"
+
+
+def _why_not_beside_code(name: str) -> str:
+    """Why a file beside a folder's code refuses the folder (its text files are accepted:
+    "only .py files are accepted" stood beside an accepted README.md)."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".ipynb":
+        return NOTEBOOK_REASON
+    if suffix in _ARCHIVES:
+        return "archives are never unpacked or run, nor accepted beside the code"
+    return ("binary files (models, images, data) are not accepted beside the code; text files "
+            "such as a README or a small config are")
 
 
 def _beside_code_hint(bad: list[str]) -> str:

@@ -212,6 +212,9 @@ def test_a_data_folder_beside_the_code_is_named_briefly_with_the_fix(tmp_path):
     assert isinstance(e, Rejection)
     # the reason names 12 files and how many more, not all 30 (4,000 made a 40 KB reason)
     assert "data/images/011.png and 18 more)" in e.reason and "012.png" not in e.reason
+    # the folder's text files are accepted, so the reason does not say "only .py files"
+    assert e.reason.startswith("binary files (models, images, data) are not accepted beside "
+                               "the code; text files such as a README or a small config are")
     assert len(e.found) == 13 and e.found[-1] == "... and 19 more"
     assert e.hint.startswith("send only your code: remove data/ (the course's data is read "
                              "from $GRADER_DATA")
