@@ -22,9 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from diagnostics.source import decode_source_bytes
 from diagnostics.text import terminal_safe
 from sandbox._imports import KNOWN_DISTRIBUTIONS
+from sandbox._requirements import DEFAULT_REQUIREMENTS, REQUIREMENTS_FILE
 from sandbox.environment import (
     Environment,
     dependency_only_modules,
@@ -118,6 +122,8 @@ class PreflightReport:
     mode: str
     environment: str
     students: tuple[StudentPreflight, ...] = field(default_factory=tuple)
+    #: the course has environment/requirements.txt (it replaces the default ML set)
+    declared: bool = False
 
     @property
     def flagged(self) -> list[StudentPreflight]:
@@ -143,6 +149,7 @@ class PreflightReport:
             # a student's file names are in these: shown, never obeyed, by the terminal
             lines += [f"  {terminal_safe(s.student)}: {terminal_safe(s.message)}"
                       for s in lacking]
+            lines += self._requirements_advice(lacking)
         if warned:
             pulled = sorted({d.distribution for s in warned for d in s.dependency_only})
             lines.append(f"pre-flight warning: {len(warned)} submission(s) import packages "
@@ -151,6 +158,30 @@ class PreflightReport:
             lines += [f"  {terminal_safe(s.student)}: {terminal_safe(s.warning)}"
                       for s in warned]
         return "\n".join(lines)
+
+    def _requirements_advice(self, lacking: list[StudentPreflight]) -> list[str]:
+        """How to add packages without losing the default ML set: a requirements.txt replaces
+        it. An instructor who followed "add xgboost to environment/requirements.txt" to the
+        letter got a file of one line, and every student's ``import pandas`` failed."""
+        defaults = {canonicalize_name(Requirement(r).name): r for r in DEFAULT_REQUIREMENTS}
+        missing = {m.distribution: m.module for s in lacking for m in s.missing}
+        if self.declared:
+            dropped = sorted({defaults[canonicalize_name(d)] for d in missing
+                              if canonicalize_name(d) in defaults})
+            if not dropped:
+                return []
+            return [f"note: {REQUIREMENTS_FILE} replaces the default ML set, it does not add to "
+                    f"it; {len(dropped)} of the default set's packages are imported here but "
+                    f"not listed: add {', '.join(dropped)} to it, then 'grader sandbox build'"]
+        # packages the grader knows (an unknown name may be a student's own file left out)
+        extra = sorted(d for d, module in missing.items() if module in KNOWN_DISTRIBUTIONS
+                       and canonicalize_name(d) not in defaults)
+        if not extra:
+            return []
+        return [f"to add {', '.join(extra)}: create {REQUIREMENTS_FILE} holding the default "
+                "ML set and the new package(s), one per line (the file replaces the default "
+                "set), then 'grader sandbox build':",
+                *(f"    {r}" for r in (*DEFAULT_REQUIREMENTS, *extra))]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -260,4 +291,4 @@ def run_preflight(submissions: Iterable, env: Environment, *,
                                                  errors="replace")
         results.append(check_student(sub.student, files, modules, top_level, mode=mode,
                                      dependency_only=pulled))
-    return PreflightReport(mode, where, tuple(results))
+    return PreflightReport(mode, where, tuple(results), declared=env.declared)

@@ -288,6 +288,14 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
         say(f"resolving {reqs.source} for Python {version}")
         pins, version = _envbuild.resolve(reqs, base, root)
         lock = format_lock(reqs, pins, version)
+    if reqs.declared and reqs.lines:
+        dropped = _defaults_left_out(lock)
+        if dropped:
+            # a requirements.txt replaces the default set: "add xgboost to it" taken to the
+            # letter gave a file of one line, and every student's "import pandas" failed
+            say(f"note: {reqs.source} replaces the default ML set; these of its packages are "
+                f"not in this environment: {', '.join(dropped)} (list them in the file too if "
+                "students may import them)")
     folder = cache / lock_key(lock)
     built = False
     if not (folder / META_FILE).is_file():
@@ -304,6 +312,12 @@ def build_environment(course_root: str | Path, *, cache_dir: Path | None = None,
     _write_lock(root, lock)
     env = _from_meta(root, reqs, lock, folder)
     return BuildResult(env, built, resolved, round(time.monotonic() - started, 1))
+
+
+def _defaults_left_out(lock: str) -> list[str]:
+    """The default ML set's packages that ``lock`` holds neither as listed nor as a dependency."""
+    pinned = {canonicalize_name(n) for n, _ in lock_pins(lock)}
+    return [r for r in DEFAULT_REQUIREMENTS if canonicalize_name(Requirement(r).name) not in pinned]
 
 
 def _install(lock: str, folder: Path, base: str, reqs: Requirements, root: Path) -> None:

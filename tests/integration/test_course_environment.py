@@ -57,8 +57,15 @@ def test_build_writes_the_lock_and_a_second_build_does_nothing(course_env):
     assert {"skimage", "tabulate", "numpy", "json"} <= env.modules
     assert env.top_level["skimage"] == ["scikit-image"]
     t = time.monotonic()
-    again = build_environment(course, cache_dir=CACHE)
+    said: list[str] = []
+    again = build_environment(course, cache_dir=CACHE, log=said.append)
     assert not again.built and not again.resolved and time.monotonic() - t < 10
+    # the file replaces the default ML set: what of it is gone is said (numpy and scipy come
+    # with scikit-image, so they are not)
+    (note,) = [m for m in said if "replaces the default ML set" in m]
+    gone = note.split("not in this environment: ")[1].split(" (")[0].split(", ")
+    assert {"pandas", "scikit-learn", "torch==2.13.0"} <= set(gone)
+    assert not {"numpy", "scipy", "scikit-image"} & set(gone)
     assert again.environment.python == env.python
     assert require_environment(course, cache_dir=CACHE).python == env.python
 

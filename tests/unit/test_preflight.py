@@ -231,3 +231,32 @@ def test_an_unknown_import_may_be_the_students_own_file_left_out():
     assert "nets (main.py:1; package nets, unless nets is the student's own nets.py or nets/, " \
            "not submitted)" in res.message
     assert "tqdm (main.py:2; package tqdm)" in res.message  # a known package: no such note
+
+
+def test_a_requirements_file_that_drops_the_default_set_is_said_with_the_fix(tmp_path):
+    # An instructor who followed "add xgboost to environment/requirements.txt" to the letter
+    # wrote a file of one line; every student's "import pandas" then failed, with no word that
+    # the file replaces the default ML set.
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text("import pandas\nimport sklearn\nimport xgboost\n")
+    (subs / "bob.py").write_text("import numpy\nimport pandas\n")
+    declared = Environment(tmp_path, True, "environment/requirements.txt",
+                           python="/x/bin/python", modules=frozenset(MODULES | {"xgboost"}),
+                           top_level={**TOP_LEVEL, "xgboost": ["xgboost"]})
+    summary = run_preflight(scan_submissions(subs), declared).summary()
+    assert ("note: environment/requirements.txt replaces the default ML set, it does not add "
+            "to it; 2 of the default set's packages are imported here but not listed: add "
+            "pandas, scikit-learn to it, then 'grader sandbox build'") in summary
+    # a package missing from a course with no file yet: the file to write, line by line
+    (subs / "bob.py").write_text("import numpy\nimport lightgbm\nimport mynets\n")
+    summary = run_preflight(scan_submissions(subs),
+                            Environment(tmp_path, False, "the default ML set")).summary()
+    lines = summary.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("to add "))
+    assert lines[at].startswith("to add lightgbm, xgboost: create environment/requirements.txt "
+                                "holding the default ML set and the new package(s)")
+    listed = [line.strip() for line in lines[at + 1:]]
+    assert listed[:2] == ["numpy", "pandas"] and listed[-2:] == ["lightgbm", "xgboost"]
+    assert "mynets" not in listed  # unknown: perhaps the student's own file, left out
+    assert "replaces the default ML set" not in summary.replace("(the file replaces", "")
