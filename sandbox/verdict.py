@@ -159,4 +159,14 @@ def classify(*, exit_code: int | None, timed_out: bool, oom_killed: bool, stderr
                        "working folder)"), tail
     if exc:
         return ERROR, f"exited with code {exit_code}: {exc}", tail
+    if exit_code == 1 and "Traceback (most recent call last)" not in stderr:
+        # sys.exit("Finished training") prints the text and exits with 1: the student saw
+        # only a happy line in the log and "exited with code 1"
+        last = next((row.strip() for row in reversed(stderr.rstrip().splitlines())
+                     if row.strip()), "")
+        said = (f"; the last line it wrote to stderr: {hide_host_paths(_clip(last), names)}"
+                if last else "")
+        return ERROR, (f"exited with code 1 without a traceback{said} (sys.exit(\"some text\") "
+                       "prints the text and exits with code 1, an error: a program that "
+                       "finished ends without sys.exit, or with sys.exit(0))"), tail
     return ERROR, f"exited with code {exit_code}", tail

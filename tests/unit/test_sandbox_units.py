@@ -63,6 +63,15 @@ def test_classify_statuses():
     # (so is one whose worker process alone was stopped at the limit)
     assert classify(exit_code=0, timed_out=False, oom_killed=False, stderr=mem, **kw)[0] == "ok"
     assert classify(exit_code=0, timed_out=False, oom_killed=True, stderr="", **kw)[0] == "ok"
+    # sys.exit("Finished training") at the end: exit code 1 and a happy line, no traceback
+    st, msg, _ = classify(exit_code=1, timed_out=False, oom_killed=False,
+                          stderr="Finished training, submission written\n", **kw)
+    assert st == "error" and msg.startswith(
+        "exited with code 1 without a traceback; the last line it wrote to stderr: Finished "
+        "training, submission written (sys.exit(\"some text\") prints the text and exits with "
+        "code 1, an error")
+    assert classify(exit_code=2, timed_out=False, oom_killed=False, stderr="usage: x\n",
+                    **kw)[1] == "exited with code 2"
     st, msg, _ = classify(exit_code=-9, timed_out=False, oom_killed=False, stderr="", **kw)
     assert st == "error" and "SIGKILL" in msg
     assert "SIGSEGV" in classify(exit_code=139, timed_out=False, oom_killed=False, stderr="", **kw)[1]
