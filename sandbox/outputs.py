@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+from diagnostics.text import terminal_safe
 from sandbox.errors import SandboxError
 
 SUBMISSION_CSV = "submission.csv"
@@ -60,8 +61,11 @@ def read_submission_csv(output_dir: Path, max_bytes: int) -> bytes:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        raise OutputError("no submission.csv was written to $GRADER_OUTPUT", reason="missing",
-                          hint=hint) from None
+        others = _other_csv_files(Path(output_dir))
+        found = (f" (it holds {', '.join(others)}: the predictions must be in a file named "
+                 "exactly submission.csv, at the folder's top)" if others else "")
+        raise OutputError(f"no submission.csv was written to $GRADER_OUTPUT{found}",
+                          reason="missing", hint=hint) from None
     _check(st, max_bytes, hint)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -95,3 +99,28 @@ def _check(st: os.stat_result, max_bytes: int, hint: str) -> None:
         raise OutputError(
             f"submission.csv is {st.st_size} bytes, more than the limit of {max_bytes}",
             reason="too_large", hint="write one row per test id, nothing else")
+
+
+def _other_csv_files(output_dir: Path, most: int = 5) -> list[str]:
+    """CSV files the run left in its output folder or one folder down (``predictions.csv``,
+    ``Submission.csv``, ``output/submission.csv``), named as shown to the student: a wrong
+    name got only "no submission.csv was written"."""
+    found: list[str] = []
+    try:
+        with os.scandir(output_dir) as top:
+            entries = sorted(top, key=lambda e: e.name)
+        for e in entries:
+            if e.is_symlink():
+                continue
+            if e.is_file() and e.name.lower().endswith(".csv"):
+                found.append(e.name)
+            elif e.is_dir():
+                with os.scandir(e.path) as inner:
+                    found += sorted(f"{e.name}/{i.name}" for i in inner
+                                    if i.name.lower().endswith(".csv") and not i.is_symlink()
+                                    and i.is_file())
+            if len(found) >= most:
+                break
+    except OSError:
+        pass
+    return [terminal_safe(n) for n in found[:most]]

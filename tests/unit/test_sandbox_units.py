@@ -245,6 +245,29 @@ def test_read_submission_csv_refuses(tmp_path, kind, reason):
     assert "SECRET" not in e.value.render()
 
 
+def test_a_predictions_file_under_another_name_is_named(tmp_path):
+    # predictions.csv, Submission.csv or output/submission.csv got only "no submission.csv
+    # was written"; links are not listed (nor followed)
+    (tmp_path / "predictions.csv").write_text("id,label\n1,a\n")
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "submission.csv").write_text("id,label\n1,a\n")
+    (tmp_path / "loss.png").write_bytes(b"\x89PNG")
+    (tmp_path / "x\x1b[2J.csv").write_text("")
+    (tmp_path / "elsewhere.csv").symlink_to(tmp_path / "predictions.csv")
+    with pytest.raises(OutputError) as e:
+        read_submission_csv(tmp_path, 100)
+    assert e.value.reason == "missing"
+    assert e.value.message == (
+        "no submission.csv was written to $GRADER_OUTPUT (it holds output/submission.csv, "
+        "predictions.csv, x\\x1b[2J.csv: the predictions must be in a file named exactly "
+        "submission.csv, at the folder's top)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(OutputError) as e:
+        read_submission_csv(empty, 100)
+    assert e.value.message == "no submission.csv was written to $GRADER_OUTPUT"
+
+
 # ----------------------------------------------------------------------------- harvest
 
 
