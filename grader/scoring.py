@@ -214,7 +214,8 @@ class Scorer:
                 _check_field_sizes(row, reader.line_num)
                 if header is None:
                     header = row
-                    _check_header(header)  # before the rows: a bad header explains them
+                    # before the rows: a bad header explains them
+                    id_col, label_col = _header_columns(header)
                     continue
                 if not row:
                     continue
@@ -224,8 +225,8 @@ class Scorer:
                 if len(ids) >= max_rows:
                     raise OutputInvalid(f"submission.csv has more than {max_rows} rows for "
                                         f"{len(self.truth)} test ids; write one row per test id")
-                ids.append(row[0].strip())
-                labels.append(row[1].strip())
+                ids.append(row[id_col].strip())
+                labels.append(row[label_col].strip())
         except csv.Error as exc:
             line = max(reader.line_num, 1)
             if "field larger than field limit" in str(exc):
@@ -433,33 +434,41 @@ def _split_number(row: list[str]) -> str:
     return ""
 
 
-def _check_header(header: list[str]) -> None:
-    """The header must be exactly ``id,label``; pandas' unnamed index column gets its fix."""
-    names = [h.strip() for h in header]
+def _header_columns(header: list[str]) -> tuple[int, int]:
+    """The columns of the id and the label: the header must name ``id`` and ``label``, in
+    either order and any case (``Id,Label`` as Kaggle writes it, ``label,id``: unambiguous, and
+    once a whole grade lost on them); anything else is refused with its fix (pandas' unnamed
+    index column, numpy.savetxt's '# ', another separator)."""
+    names = [h.strip().lower() for h in header]
     if names == ["id", "label"]:
-        return
+        return 0, 1
+    if names == ["label", "id"]:
+        return 1, 0
+    raise _refused_header(header)
+
+
+def _refused_header(header: list[str]) -> OutputInvalid:
+    """Why a header is not ``id,label``, with the fix."""
+    names = [h.strip() for h in header]
     shown = ",".join(header)[:80]
     if len(names) > 2 and names[0] in ("", "Unnamed: 0"):
-        raise OutputInvalid(f"submission.csv header is {shown!r}: its first column has no name, "
-                            "the row index pandas writes by default; write the file with "
-                            "to_csv(path, index=False) and the header 'id,label'")
+        return OutputInvalid(f"submission.csv header is {shown!r}: its first column has no name, "
+                             "the row index pandas writes by default; write the file with "
+                             "to_csv(path, index=False) and the header 'id,label'")
     if names and names[0].startswith("#"):  # numpy.savetxt(..., header="id,label")
-        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': "
-                            "numpy.savetxt starts its header with '# ' unless given "
-                            "comments=\"\" (savetxt(path, rows, header=\"id,label\", "
-                            "comments=\"\", ...))")
-    if [n.lower() for n in names] == ["id", "label"]:  # Kaggle's 'Id,Label'
-        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label' "
-                            "(lower case)")
+        return OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': "
+                             "numpy.savetxt starts its header with '# ' unless given "
+                             "comments=\"\" (savetxt(path, rows, header=\"id,label\", "
+                             "comments=\"\", ...))")
     sep = next((c for c in ";\t|" if len(names) == 1 and c in names[0]), None)
     if sep is not None:  # to_csv(sep=";"), a spreadsheet's export
-        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': the "
-                            f"file is separated by {sep!r}, not commas (write it with "
-                            "to_csv(path, index=False), whose sep=',' is the default)")
-    if names[:2] == ["id", "label"] and not any(names[2:]):
-        raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': it "
-                            "ends in an empty column (a trailing comma)")
-    raise OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
+        return OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': the "
+                             f"file is separated by {sep!r}, not commas (write it with "
+                             "to_csv(path, index=False), whose sep=',' is the default)")
+    if [n.lower() for n in names[:2]] == ["id", "label"] and not any(names[2:]):
+        return OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label': it "
+                             "ends in an empty column (a trailing comma)")
+    return OutputInvalid(f"submission.csv header is {shown!r}; expected 'id,label'")
 
 
 def _check_field_sizes(row: list[str], line: int) -> None:

@@ -209,13 +209,26 @@ def test_regression_labels_that_overflow_the_metric_are_invalid_not_ranked(tmp_p
 
 @pytest.mark.parametrize("header,needle", [
     ("# id,label", r"numpy\.savetxt starts its header with '# ' unless given comments=\"\""),
-    ("Id,Label", r"expected 'id,label' \(lower case\)"),
 ])
 def test_headers_numpy_and_kaggle_write_are_told_their_fix(tmp_path, header, needle):
     scorer, labels = make(tmp_path)
     ids = [f"t{i}" for i in range(200)]
     with pytest.raises(OutputInvalid, match=needle):
         scorer.parse(csv_bytes(ids, labels, header=header))
+
+
+@pytest.mark.parametrize("header", ["Id,Label", "ID,LABEL", "label,id", "Label,Id"])
+def test_a_header_in_another_case_or_order_is_read_by_its_names(tmp_path, header):
+    # 'Id,Label' (Kaggle's case) and 'label,id' are unambiguous: they once cost a student the
+    # whole grade as invalid output
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(200)]
+    swapped = header.lower() == "label,id"
+    raw = "".join(f"{a},{b}\n" for a, b in (zip(labels, ids, strict=True) if swapped
+                                            else zip(ids, labels, strict=True)))
+    preds = scorer.parse(f"{header}\n{raw}".encode())
+    assert preds.equals(scorer.parse(csv_bytes(ids, labels)))
+    assert scorer.score(preds).private == 1.0
 
 
 def test_integer_ids_written_as_floats_are_told_the_fix(tmp_path):
