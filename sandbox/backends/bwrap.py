@@ -26,7 +26,7 @@ from sandbox._runtime import (
     python_runtime,
     sandbox_env,
 )
-from sandbox._workspace import Workspace
+from sandbox._workspace import CPU_ONLINE, Workspace
 from sandbox.environment import masked_paths, provided_modules
 from sandbox.errors import SandboxBroken
 from sandbox.gpus import bwrap_device_flags, cuda_env, detect_gpus
@@ -74,6 +74,8 @@ def bwrap_flags(spec: RunSpec, ws: Workspace, runtime: PythonRuntime, *,
     f += ["--proc", "/proc", "--dev", "/dev",
           "--perms", "1777", "--size", tmp, "--tmpfs", "/tmp",
           "--perms", "1777", "--size", tmp, "--tmpfs", "/dev/shm"]
+    # the run's CPUs, not the host's, for os.cpu_count() (no other /sys is visible)
+    f += _ancestors(CPU_ONLINE) + ["--ro-bind", str(ws.etc / "cpu_online"), CPU_ONLINE]
     # after the tmpfs mounts: a runtime installed under /tmp (a CI checkout) stays visible
     for prefix in runtime.prefixes:
         if prefix != "/usr" and not prefix.startswith("/usr/"):

@@ -26,7 +26,7 @@ from sandbox._runtime import (
     python_runtime,
     sandbox_env,
 )
-from sandbox._workspace import Workspace
+from sandbox._workspace import CPU_ONLINE, Workspace
 from sandbox.environment import masked_paths, provided_modules
 from sandbox.errors import SandboxBroken
 from sandbox.gpus import detect_gpus, docker_device_requests, docker_gpu_env
@@ -86,6 +86,8 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
     vols[str(spec.data_dir.resolve())] = {"bind": DATA_DIR, "mode": "ro"}
     vols[str(ws.code)] = {"bind": CODE_DIR, "mode": "rw"}
     vols[str(ws.out)] = {"bind": OUTPUT_DIR, "mode": "rw"}
+    # the run's CPUs, not the host's, for os.cpu_count()
+    vols[str(ws.etc / "cpu_online")] = {"bind": CPU_ONLINE, "mode": "ro"}
     python = runtime.executable if runtime else "python3"
     bin_dir = runtime.bin_dir if runtime else "/opt/conda/bin"
     env = sandbox_env(spec, data=DATA_DIR, output=OUTPUT_DIR, bin_dir=bin_dir,

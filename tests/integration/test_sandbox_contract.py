@@ -67,6 +67,19 @@ def test_run_contract(sandbox_backend):
     assert v.backend == sandbox_backend.backend and v.peak_memory_mb and v.peak_memory_mb > 1
 
 
+def test_the_run_counts_its_own_cpus_not_the_hosts(sandbox_backend):
+    # Pool(os.cpu_count()) and torch.set_num_threads(os.cpu_count()) got the host's cores (64
+    # on a server) against a quota of one or two
+    src = ("import os, multiprocessing, joblib\n"
+           "print(os.cpu_count(), multiprocessing.cpu_count(), joblib.cpu_count())\n")
+    v, _, _ = sandbox_backend.run(src, limits=fast_limits(cpus=1))
+    assert v.status == "ok", v.stderr
+    assert v.stdout.split() == ["1", "1", "1"]
+    if (os.cpu_count() or 1) >= 2:
+        v, _, _ = sandbox_backend.run(src, limits=fast_limits(cpus=1.5))
+        assert v.stdout.split() == ["2", "2", "2"], v.stderr
+
+
 def test_error_verdict_has_exception_and_traceback(sandbox_backend):
     src = "import sys\nprint('about to fail')\ndef f():\n    raise KeyError('label')\nf()\n"
     v, _, _ = sandbox_backend.run(src)
