@@ -33,6 +33,9 @@ MAX_DATA_BYTES = 8 * 1024 * 1024
 KAGGLE_FILE = "kaggle_submission.csv"
 MAX_PY_BYTES = 2 * 1024 * 1024
 MAX_FILES = 50
+#: the longest path of a file inside a submission folder (the run copies it under its own
+#: folder, and a path near the system's 4,096-byte limit failed every run as a grader fault)
+MAX_PATH_BYTES = 1024
 _ARCHIVES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
 #: the one wording of the course's rule against notebooks (intake, mail intake, reports)
 NOTEBOOK_REASON = "only .py files are accepted (no .ipynb): notebooks are never run"
@@ -204,6 +207,13 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
                        f"file name(s) not valid UTF-8: {', '.join(bad_names)} (undecodable bytes "
                        "shown as \\xNN)", "rename the files using plain letters and digits "
                        "(e.g. utils.py) and resubmit")
+    long = [f for f in files if len(os.fsencode(f)) > MAX_PATH_BYTES]
+    if long:  # copied into the run's folder, it would pass the system's 4,096-byte limit
+        return _reject(student, path, [terminal_safe(f)[:120] + "..." for f in long[:3]],
+                       f"{len(long)} file path(s) inside the folder are longer than "
+                       f"{MAX_PATH_BYTES} bytes (the longest: {max(map(len, long)):,} "
+                       "characters)", "send the code in a flat folder with short names "
+                       "(e.g. main.py, utils.py) and resubmit")
     odd = _odd_entries(path)
     if odd:
         return _reject(student, path, files, f"{'; '.join(odd)}; only regular files with one "

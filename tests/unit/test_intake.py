@@ -267,3 +267,22 @@ def test_a_folder_without_main_py_names_the_file_that_looks_like_the_program(tmp
     e = entries(tmp_path)["stud"]
     assert isinstance(e, Rejection) and "ambiguous" in e.reason
     assert e.hint.startswith(hint), e.hint
+
+
+def test_a_path_too_long_to_copy_into_a_run_is_refused_at_intake(tmp_path):
+    # nested folders giving a 4,070-character path were accepted, and every run then failed
+    # as "the grader failed" (File name too long) and was retried forever
+    deep = tmp_path / "subs" / "ana"
+    (deep).mkdir(parents=True)
+    (deep / "main.py").write_text("print(1)\n")
+    nested = deep
+    for i in range(6):
+        nested = nested / (f"{i}" * 200)
+    nested.mkdir(parents=True)
+    (nested / "words.txt").write_text("a\n")
+    e = entries(tmp_path / "subs")["ana"]
+    assert isinstance(e, Rejection)
+    assert e.reason.startswith("1 file path(s) inside the folder are longer than 1024 bytes "
+                               "(the longest: 1,215 characters)")
+    assert e.hint.startswith("send the code in a flat folder with short names")
+    assert all(len(f) <= 123 for f in e.found)
