@@ -57,6 +57,9 @@ class Submission:
     #: the folder's other files (configs, word lists), relative to ``code_dir``: copied into
     #: the run's working copy beside the code, never compared as code
     data_files: tuple[str, ...] = ()
+    #: files beside the code that never reach the run (binary files, archives, notebooks: a
+    #: laptop's model.pt and loss.png), said on the student's page
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,12 +233,12 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         return _reject(student, path, files, "no .py file found" if not files else
                        "only .py files are accepted; notebooks, archives and binary files are never run",
                        "submit your code as main.py")
-    if other:
-        bad = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
-               or _looks_binary(path / f)]
-        if bad:
-            return _reject(student, path, files, f"{_why_not_beside_code(bad[0])} ({_some(bad)})",
-                           _beside_code_hint(bad))
+    # Binary files, archives and notebooks beside the code are left out of the run, not a
+    # reason to refuse it: a laptop's model.pt and loss.png cost a working program its grade.
+    # The run never sees them (a program that only loads a model it did not train then
+    # fails, and its page says which files were left out).
+    left_out = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
+                or _looks_binary(path / f)]
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
                        "send only your own code")
@@ -258,7 +261,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         if bad:
             return bad
     data = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
-            and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES]
+            and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES and f not in left_out]
     size = sum((path / f).stat().st_size for f in data)
     if size > MAX_DATA_BYTES:
         largest = max(data, key=lambda f: (path / f).stat().st_size)
@@ -270,7 +273,7 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     kaggle = path / KAGGLE_FILE
     return Submission(student, path, path, entry, tuple(py), hash_files(path, py),
                       kaggle if kaggle.is_file() and not kaggle.is_symlink() else None,
-                      tuple(data))
+                      tuple(data), tuple(left_out))
 
 
 def _cased_py(name: str) -> bool:
@@ -331,27 +334,12 @@ def _why_not_py(name: str) -> str:
     return "only .py files are accepted; binary and other files are never run"
 
 
-def _why_not_beside_code(name: str) -> str:
-    """Why a file beside a folder's code refuses the folder (its text files are accepted:
-    "only .py files are accepted" stood beside an accepted README.md)."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".ipynb":
-        return NOTEBOOK_REASON
-    if suffix in _ARCHIVES:
-        return "archives are never unpacked or run, nor accepted beside the code"
-    return ("binary files (models, images, data) are not accepted beside the code; text files "
-            "such as a README or a small config are")
-
-
-def _beside_code_hint(bad: list[str]) -> str:
-    """The fix for files beside a folder's .py files that are never accepted."""
-    notebooks = [b for b in bad if b.lower().endswith(".ipynb")]
-    if notebooks:
-        return (f"remove {_some(notebooks)} from the folder (notebooks are never run; your .py "
-                "files are what runs) and resubmit")
-    tops = sorted({b.split(os.sep)[0] + (os.sep if os.sep in b else "") for b in bad})
-    return (f"send only your code: remove {_some(tops)} (the course's data is read from "
-            "$GRADER_DATA, and model files are made by your program when it runs)")
+def left_out_note(names: tuple[str, ...] | list[str]) -> str:
+    """What the student and the instructor read about the files left out of a run."""
+    tops = sorted({n.split(os.sep)[0] + (os.sep if os.sep in n else "") for n in names})
+    return (f"left out of the run: {_some(tops)} (binary files, archives and notebooks are "
+            "never copied into it: a program makes its model files and plots when it runs, and "
+            "reads the course's data from $GRADER_DATA)")
 
 
 def _file_stem(name: str) -> str:

@@ -80,6 +80,8 @@ _ADDED_COLUMNS = (
     # the pair's place in the engine's order (``similarity.rank_key``: ties in score broken
     # by how near the two runs' predictions are, then the code score); null before
     ("similarity_pairs", "rank", "INTEGER"),
+    # JSON: files beside the code never copied into the run (binary files, archives, notebooks)
+    ("submissions", "left_out", "TEXT NOT NULL DEFAULT '[]'"),
 )
 
 
@@ -156,13 +158,15 @@ class Store:
         with self.transaction():
             self.db.execute("DELETE FROM submissions")
             self.db.executemany(
-                "INSERT INTO submissions VALUES (:student, :path, :entry, :files, :content_hash,"
-                " :accepted, :reason, :hint, :updated_at)",
+                "INSERT INTO submissions (student, path, entry, files, content_hash, accepted,"
+                " reason, hint, updated_at, left_out) VALUES (:student, :path, :entry, :files,"
+                " :content_hash, :accepted, :reason, :hint, :updated_at, :left_out)",
                 [{**r, "files": json.dumps(r["files"]), "accepted": int(r["accepted"]),
-                  "updated_at": now} for r in rows])
+                  "left_out": json.dumps(r.get("left_out") or []), "updated_at": now}
+                 for r in rows])
 
     def submissions(self) -> list[dict[str, Any]]:
-        return [_row(r, json_cols=("files",)) for r in
+        return [_row(r, json_cols=("files", "left_out")) for r in
                 self.db.execute("SELECT * FROM submissions ORDER BY student")]
 
     # --- runs ---------------------------------------------------------------------------

@@ -117,6 +117,8 @@ class StudentRow:
     grade: dict[str, Any] | None
     reproduction: dict[str, Any] | None
     pairs: list[dict[str, Any]] = field(default_factory=list)
+    #: files beside the code never copied into the run (binary files, archives, notebooks)
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def public(self) -> float | None:
@@ -296,6 +298,7 @@ def load_batch(out_dir: Path, snapshot: Mapping[str, Any]) -> Batch:
             student=name, page=page_name(name), status=status, accepted=bool(s["accepted"]),
             path=s["path"], files=list(s.get("files") or []), entry=s.get("entry"),
             reason=s.get("reason"), hint=s.get("hint"), run=runs.get(name), score=score,
-            grade=grade, reproduction=repro.get(name), pairs=by_student.get(name, [])))
+            grade=grade, reproduction=repro.get(name), pairs=by_student.get(name, []),
+            left_out=list(s.get("left_out") or [])))
     students.sort(key=lambda r: (r.rank is None, r.rank or 0, r.student))
     return Batch(Path(out_dir), meta, students, reference, pairs, clusters)

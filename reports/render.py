@@ -595,7 +595,7 @@ def _feedback(b: Batch, s: StudentRow, ranked: int) -> dict[str, Any]:
         hint = _explain.main_guard_hint(log) or hint
     return dict(
         student=s.student, status=s.status, message=s.message,
-        hint=hint or "", files=s.files, log_tail=_tail(log),
+        hint=hint or "", files=s.files, left_out=s.left_out, log_tail=_tail(log),
         public=s.public, private=s.private, release_private=b.release_private,
         rank=s.rank, ranked=ranked, band=s.band, base_grade=g.get("base_grade"),
         deduction=g.get("deduction"), grade=g.get("grade"),

@@ -36,7 +36,7 @@ from grader.batch.runs import make_task, resolve_backend, run_key, run_tasks
 from grader.batch.scores import baseline_score, grade_batch, optimum_score, score_runs
 from grader.course import Course
 from grader.errors import SubmissionsError
-from grader.intake import Rejection, Submission, scan_submissions
+from grader.intake import Rejection, Submission, left_out_note, scan_submissions
 from grader.preflight import PreflightReport, run_preflight
 from grader.store import Store
 from grader.validate import check_inputs, stored_reference_models
@@ -64,6 +64,9 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
     environment = require_environment(course.root)  # refuses a declared, unbuilt one
     say(_environment_line(environment, course))
     entries, preflight = _preflight(entries, environment, course, say)
+    for e in entries:
+        if isinstance(e, Submission) and e.left_out:
+            say(f"note: {terminal_safe(e.student)}: {terminal_safe(left_out_note(e.left_out))}")
     accepted = [e for e in entries if isinstance(e, Submission)]
     unknown = sorted(set(opts.rerun) - {e.student for e in accepted})
     if unknown:  # before anything is stored
@@ -155,7 +158,8 @@ def _submission_rows(entries: list[Submission | Rejection]) -> list[dict[str, An
     for e in entries:
         if isinstance(e, Submission):
             rows.append(dict(student=e.student, path=str(e.path), entry=e.entry, files=list(e.files),
-                             content_hash=e.content_hash, accepted=True, reason=None, hint=None))
+                             content_hash=e.content_hash, accepted=True, reason=None, hint=None,
+                             left_out=[terminal_safe(f) for f in e.left_out]))
         else:  # its names may hold bytes that are not UTF-8 (lone surrogates, which SQLite
             # refuses): stored as shown, \xNN
             rows.append(dict(student=e.student, path=terminal_safe(e.path), entry=None,

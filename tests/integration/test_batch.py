@@ -200,6 +200,31 @@ def test_folder_files_besides_code_reach_the_run(tmp_path, bwrap_sandbox):
     assert float(read_grades(out)["jan"]["score"]) < 1.0
 
 
+def test_binary_files_beside_the_code_are_left_out_and_the_program_graded(tmp_path,
+                                                                          bwrap_sandbox):
+    """A laptop's checkpoint and plot beside a working main.py refused the whole folder (a
+    lost grade); now the program runs without them, and its page and the batch say so."""
+    course = load_course(make_course(tmp_path / "course"))
+    subs = tmp_path / "subs"
+    (subs / "lia").mkdir(parents=True)
+    here = "os.path.dirname(os.path.abspath(__file__))"
+    (subs / "lia" / "main.py").write_text(honest(0.5).replace(
+        "import csv, os\n", "import csv, os\n"
+        f"assert sorted(os.listdir({here})) == ['main.py'], os.listdir({here})\n"))
+    (subs / "lia" / "model.pt").write_bytes(b"PK\x03\x04\0\0weights")
+    (subs / "lia" / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
+    out = tmp_path / "out"
+    said: list[str] = []
+    run_batch(course, subs, out, BatchOptions(similarity=False), log=said.append)
+    lia = read_grades(out)["lia"]
+    assert lia["status"] == "ok" and float(lia["score"]) == 1.0, lia["message"]
+    assert any(s.startswith("note: lia: left out of the run: loss.png, model.pt") for s in said)
+    page = (out / "reports" / "students" / "lia.html").read_text()
+    assert "Left out of the run:</strong> <code>loss.png</code>, <code>model.pt</code>" in page
+    assert "Left out of the run: loss.png, model.pt" in (
+        out / "reports" / "students" / "lia.txt").read_text()
+
+
 def test_sigkill_and_resume_loses_nothing(tmp_path, bwrap_sandbox):
     course_dir = make_course(tmp_path / "course")
     slow_honest = "import time\ntime.sleep(1.5)\n" + honest(0.5)

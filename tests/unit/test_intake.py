@@ -3,7 +3,7 @@
 import pytest
 
 from grader.errors import SubmissionsError
-from grader.intake import Rejection, Submission, scan_submissions
+from grader.intake import Rejection, Submission, left_out_note, scan_submissions
 
 
 def entries(tmp_path):
@@ -52,8 +52,6 @@ def test_non_python_single_files_rejected(tmp_path, name, content, reason):
     ({"main.py": b"x = '\xe9t\xe9'\n"}, "not UTF-8"),
     ({"main.py": b"\x7fELF\0\0\0"}, "binary"),
     ({"a.py": b"print(1)", "b.py": b"print(2)"}, "ambiguous"),
-    ({"main.py": b"print(1)", "model.pkl": b"\x80\x04\0"}, "binary"),
-    ({"main.py": b"print(1)", "data.zip": b"PK"}, "archives"),
     ({}, "no .py"),
 ])
 def test_folder_rejections(tmp_path, files, reason):
@@ -202,33 +200,34 @@ def test_what_systems_and_editors_leave_in_a_folder_is_ignored_and_not_copied(tm
     assert sorted(p.name for p in dst.rglob("*")) == ["main.py", "model.py"]
 
 
-def test_a_data_folder_beside_the_code_is_named_briefly_with_the_fix(tmp_path):
+def test_binary_files_beside_the_code_are_left_out_not_a_rejection(tmp_path):
+    # a laptop's checkpoint, plots and copy of the data beside a working main.py refused the
+    # whole folder ("only .py files are accepted"), and the student lost the grade
     stud = tmp_path / "bob"
     (stud / "data" / "images").mkdir(parents=True)
     for i in range(30):
         (stud / "data" / "images" / f"{i:03}.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
     (stud / "main.py").write_text("print(1)\n")
+    (stud / "model.pt").write_bytes(b"PK\x03\x04\0\0binary")
+    (stud / "config.json").write_text('{"lr": 0.1}\n')
+    (stud / "old.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    (stud / "scratch.ipynb").write_text("{}")
     e = entries(tmp_path)["bob"]
-    assert isinstance(e, Rejection)
-    # the reason names 12 files and how many more, not all 30 (4,000 made a 40 KB reason)
-    assert "data/images/011.png and 18 more)" in e.reason and "012.png" not in e.reason
-    # the folder's text files are accepted, so the reason does not say "only .py files"
-    assert e.reason.startswith("binary files (models, images, data) are not accepted beside "
-                               "the code; text files such as a README or a small config are")
-    assert len(e.found) == 13 and e.found[-1] == "... and 19 more"
-    assert e.hint.startswith("send only your code: remove data/ (the course's data is read "
-                             "from $GRADER_DATA")
+    assert isinstance(e, Submission), e
+    assert e.files == ("main.py",) and e.data_files == ("config.json",)
+    assert len(e.left_out) == 33 and {"model.pt", "old.zip", "scratch.ipynb"} <= set(e.left_out)
+    # said briefly: the folder, not its 30 images
+    assert left_out_note(e.left_out).startswith(
+        "left out of the run: data/, model.pt, old.zip, scratch.ipynb (binary files, archives "
+        "and notebooks are never copied into it")
 
 
-def test_a_notebook_beside_the_code_is_told_to_go(tmp_path):
+def test_a_folder_of_only_a_notebook_is_still_refused(tmp_path):
     stud = tmp_path / "cara"
     stud.mkdir()
-    (stud / "main.py").write_text("print(1)\n")
     (stud / "scratch.ipynb").write_text("{}")
     e = entries(tmp_path)["cara"]
     assert isinstance(e, Rejection) and "notebooks" in e.reason
-    assert e.hint.startswith("remove scratch.ipynb from the folder (notebooks are never run; "
-                             "your .py files are what runs)")
 
 
 def test_an_empty_init_beside_the_entry_point_is_a_package_not_a_problem(tmp_path):
