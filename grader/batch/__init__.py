@@ -32,7 +32,7 @@ from grader.batch.outputs import (
     reports_digest,
     write_grades_csv,
 )
-from grader.batch.runs import make_task, resolve_backend, run_key, run_tasks
+from grader.batch.runs import lost_run_files, make_task, resolve_backend, run_key, run_tasks
 from grader.batch.scores import baseline_score, grade_batch, optimum_score, score_runs
 from grader.course import Course
 from grader.errors import SubmissionsError
@@ -92,6 +92,12 @@ def run_batch(course: Course, submissions_dir: str | Path, out_dir: str | Path,
         store.put_submissions(_submission_rows(entries))
         store.delete_runs_except(e.student for e in accepted)
         done = store.finished_run_keys()
+        lost = lost_run_files(store, out)
+        if lost:
+            say(f"note: {len(lost)} finished run(s) have no saved files under {out / 'runs'} "
+                f"(deleted, or never saved): run again: {', '.join(map(terminal_safe, lost))}")
+            for student in lost:
+                done.pop(student, None)
         tasks = [t for t in (_task_or_failure(s, course, backend, store, environment)
                              for s in accepted)
                  if t is not None and (done.get(t.student) != t.run_key

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from grader.batch.options import BatchOptions
 from grader.batch.progress import Progress
+from grader.batch.scores import UNSAVED
 from grader.course import Course
 from grader.errors import GraderError
 from grader.executors.task import RunResult, RunTask
@@ -140,7 +141,8 @@ def run_tasks(tasks: list[RunTask], opts: BatchOptions, course: Course, store: S
                 say(f"could not save the run files of {result.student}: {exc}")
                 why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
                 result.output_error = result.output_error or (
-                    f"the grader could not save this run's files ({type(exc).__name__}: {why})")
+                    f"{UNSAVED} ({type(exc).__name__}: {why}); the next run of the same "
+                    "command runs it again")
             _hide_for_students(result, hidden)  # after runs/: the instructor's files keep all
             store.put_run(result.student, result.run_key, result.verdict,
                           output_error=result.output_error, started_at=result.started_at,
@@ -181,6 +183,19 @@ def say_oversubscribed(jobs: int, cpus: float, say: Callable[[str], None]) -> No
             f"machine's {cores} cores: runs compete for the CPU, so a run near its time limit "
             f"may time out in one batch and not in another; use --jobs {max(1, int(cores // cpus))}"
             " for grades that do not depend on the load")
+
+
+def lost_run_files(store: Store, out: Path) -> list[str]:
+    """Students whose stored run finished but whose ``runs/<student>/submission.csv`` is gone
+    (deleted, or never saved): they are run again. Resuming from the store alone scored such a
+    student ``invalid_output`` ("could not be read back"), which reads as the student's fault,
+    and moved every rank below."""
+    return sorted(
+        student for student, run in store.runs().items()
+        if run["status"] == "ok" and (
+            str(run.get("output_error") or "").startswith(UNSAVED)
+            or (not run.get("output_error")
+                and not os.path.lexists(out / "runs" / student / "submission.csv"))))
 
 
 #: a timed-out run that used less CPU than this share of one core over its wall time was

@@ -25,6 +25,10 @@ from grader.store import Store
 
 __all__ = ["score_runs", "grade_batch", "grade_rows", "baseline_score", "optimum_score"]
 
+#: the start of a run's ``output_error`` where its files could not be saved under runs/ (the
+#: grader's fault: the next batch runs it again)
+UNSAVED = "the grader could not save this run's files"
+
 
 def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
     """One score row per submission that has a result: its status, message and scores."""
@@ -43,8 +47,9 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
             rows.append({**row, "status": run["status"], "message": run["message"]})
             continue
         if run["output_error"]:
-            rows.append({**row, "status": Status.INVALID_OUTPUT.value,
-                         "message": run["output_error"]})
+            unsaved = run["output_error"].startswith(UNSAVED)
+            rows.append({**row, "message": run["output_error"],
+                         "status": (Status.ERROR if unsaved else Status.INVALID_OUTPUT).value})
             continue
         try:
             preds = scorer.parse((out / "runs" / student / "submission.csv").read_bytes())
@@ -53,8 +58,11 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
             rows.append({**row, "status": Status.INVALID_OUTPUT.value, "message": str(exc)})
             continue
         except OSError as exc:
-            rows.append({**row, "status": Status.INVALID_OUTPUT.value,
-                         "message": f"submission.csv could not be read back: {exc.strerror}"})
+            # the grader's files, not the student's output: the next grader run runs it again
+            rows.append({**row, "status": Status.ERROR.value,
+                         "message": f"the grader's saved copy of submission.csv could not be "
+                                    f"read back ({exc.strerror}); not the student's fault: run "
+                                    "the same grader run command again to run it again"})
             continue
         except Exception as exc:  # noqa: BLE001 - one student's output must not stop the batch
             rows.append({**row, "status": Status.ERROR.value,

@@ -173,6 +173,28 @@ def test_rerun_redoes_only_what_changed(tmp_path, bwrap_sandbox):
     assert "c" not in keys and "c" not in read_grades(out)
 
 
+def test_a_run_whose_saved_files_are_gone_is_run_again_not_failed(tmp_path, bwrap_sandbox):
+    """runs/<student>/ deleted (or never saved): resuming from the store alone scored the
+    student invalid_output ("could not be read back") and moved every rank below."""
+    import shutil
+
+    course = load_course(make_course(tmp_path / "course"))
+    subs = write_submissions(tmp_path / "subs", {"a": honest(0.5), "b": honest(0.4),
+                                                 "c": honest(0.2)})
+    out = tmp_path / "out"
+    run_batch(course, subs, out, BatchOptions(**OPTS))
+    before = read_grades(out)
+    shutil.rmtree(out / "runs" / "b")
+    said: list[str] = []
+    again = run_batch(course, subs, out, BatchOptions(**{**OPTS, "quiet": False}),
+                      log=said.append)
+    assert again.ran == 1 and again.reused == 2
+    assert any(s.startswith("note: 1 finished run(s) have no saved files") and s.endswith(": b")
+               for s in said), said
+    assert read_grades(out) == before
+    assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 0
+
+
 def test_folder_files_besides_code_reach_the_run(tmp_path, bwrap_sandbox):
     """The run gets a copy of the student's folder: a config the code reads beside itself is
     there (it was silently left out: FileNotFoundError), and changing it re-runs the student."""
