@@ -112,7 +112,11 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: str | None, limits
         if proc.returncode == LAUNCH_FAILED and os.path.exists(failed_mark):
             raise SandboxBroken(f"the sandbox of {name} could not start: {err.text()[:500]}",
                                 hint="run 'grader sandbox check'")
-        return ProcessResult(proc.returncode, timed_out, wall, out, err)
+        # killed by a signal: the shell's 128 + N, as Docker and bwrap's own child report it
+        # (a timeout showed -9 under bwrap and 137 under Docker on the student's page)
+        code = proc.returncode
+        return ProcessResult(128 - code if code is not None and code < 0 else code, timed_out,
+                             wall, out, err)
 
 
 def _kill(proc: subprocess.Popen | None, cgroup: RunCgroup | None) -> None:

@@ -107,6 +107,8 @@ def test_wall_time_limit(sandbox_backend):
                                   limits=fast_limits(time_s=2))
     assert v.status == "timeout" and "2 s" in v.message
     assert 1.9 <= v.wall_s < 6 and v.stdout == "start\n"
+    # killed at the limit: the same exit code on every backend (bwrap showed -9, Docker 137)
+    assert v.exit_code == 137
 
 
 def test_memory_limit_and_peak(sandbox_backend):
