@@ -34,6 +34,12 @@ behavioural evidence, but identical predictions that no standard model gives are
 so the verdict ranks the pair in a band just under the threshold, above where a standard model's
 agreement ranks (``similarity.engine.final_score``), never flagged on it; a copy of an accurate
 student lands there too, above the class's unrelated pairs.
+
+A standard model explains identical predictions only where it gives them itself. A pair whose
+identical predictions a standard model matches near-exactly (within the 0.2 % that explains
+two students who are not identical) but not exactly is unproven too: on an easy data set an
+unrelated accurate model lands within one id of some standard pipeline by chance, and two
+students who leave that pipeline on the same ids, alike, agree beyond it.
 """
 
 from __future__ import annotations
@@ -107,11 +113,37 @@ class IdentityEvidence:
             cand[cand] = poisson_tail(raw["same_wrong"][cand], raw["expected"][cand]) > IDENTITY_P
         return cand
 
+    def _near_only(self, raw: dict[str, np.ndarray], agree: np.ndarray, r: np.ndarray,
+                   c: np.ndarray) -> np.ndarray:
+        """Identical pairs (classification) whose explainer matches them only near-exactly:
+        it differs from both on some id, where the two agree with each other. On an easy data
+        set unrelated accurate models land within one id of some standard pipeline, so a copy
+        of a voting ensemble or of a hand-written Manhattan k-NN was "explained" by
+        ``StandardScaler+SVC()`` or ``Normalizer+KNeighborsClassifier()`` and ranked among the
+        honest users of defaults. A standard model explains a pair's agreement only where it
+        gives the pair's own predictions."""
+        agree_ref = getattr(self.model, "_agree", None)
+        if self.shares is None or agree_ref is None or not np.size(agree_ref):
+            return np.zeros(np.shape(agree), bool)
+        which = np.asarray(raw["explained"])
+        near = (agree >= self.n_ids) & (which >= 0)
+        if near.any():
+            rr, cc = np.broadcast_arrays(r, c)
+            e = which[near]
+            near[near] = np.minimum(agree_ref[rr[near], e], agree_ref[cc[near], e]) < 1.0
+        return near
+
     def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray,
-              chance: np.ndarray | None = None) -> dict[str, np.ndarray]:
+              chance: np.ndarray | None = None, r: np.ndarray | None = None,
+              c: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        near = (self._near_only(raw, agree, r, c) if r is not None
+                else np.zeros(np.shape(agree), bool))
+        if near.any():  # not explained: ranked with the unproven ones, never flagged on it
+            raw = dict(raw, explained=np.where(near, -1, raw["explained"]))
         ident = self._identity(agree, raw, chance)
+        ident[near] = 0.0
         by_chance = self._by_chance(chance)
-        unproven = self._unproven(ident, raw) & ~np.asarray(by_chance, dtype=bool)
+        unproven = (self._unproven(ident, raw) | near) & ~np.asarray(by_chance, dtype=bool)
         ident = np.where(unproven, 0.0, ident)
         out = dict(raw)
         out["identity"] = ident
@@ -133,7 +165,17 @@ class IdentityEvidence:
             if self._by_chance(np.array([self.n_ids * (1.0 - same)]))[0]:
                 return (f"both predict one label on nearly every id: chance alone makes them "
                         f"agree on {100 * same:.1f} % of ids, so their agreement is no evidence")
-        o = self.pairs(np.array([i]), np.array([j]))
+        r, c = np.array([i]), np.array([j])
+        raw = self.model.pairs(r, c)
+        if self._near_only(raw, self._agreement(raw, self.errors[r], self.errors[c]), r, c)[0]:
+            e = int(raw["explained"][0])
+            off = int(round((1.0 - float(self.model._agree[i, e])) * self.n_ids))
+            return (f"identical predictions on every id ({int(raw['same_wrong'][0])} identical "
+                    f"wrong answers); the standard model {self.explainer_names[e]} gives the same "
+                    f"on all but {off} of them, where the two agree with each other: a standard "
+                    "model explains agreement only where it gives the pair's own predictions, so "
+                    "the pair ranks just under the threshold, unflagged on its behaviour")
+        o = self.pairs(r, c)
         if o["unproven"][0] > 0:
             return (f"{int(o['same_wrong'][0])} identical wrong answers; expected "
                     f"{float(o['expected'][0]):.1f} for two independent students with these "
@@ -152,13 +194,15 @@ class IdentityEvidence:
         agree = self._agreement(raw, self.errors[ra][:, None], self.errors[rb][None, :])
         chance = None if self.shares is None else \
             self.n_ids * (1.0 - self.shares[ra] @ self.shares[rb].T)
-        return self._fold(raw, agree, chance)
+        ra, rb = np.asarray(ra, np.intp).reshape(-1), np.asarray(rb, np.intp).reshape(-1)
+        return self._fold(raw, agree, chance, ra[:, None], rb[None, :])
 
     def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         raw = self.model.pairs(r, c)
         chance = None if self.shares is None else self.n_ids * (
             1.0 - np.einsum("ij,ij->i", self.shares[r], self.shares[c]))
-        return self._fold(raw, self._agreement(raw, self.errors[r], self.errors[c]), chance)
+        return self._fold(raw, self._agreement(raw, self.errors[r], self.errors[c]), chance,
+                          r, c)
 
 
 def _label_shares(model) -> np.ndarray | None:

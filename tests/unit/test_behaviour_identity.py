@@ -125,3 +125,41 @@ def test_identity_on_few_wrong_answers_is_unproven_and_ranks_unflagged():
     assert o.setting_share * o.threshold < score[0] < o.threshold
     assert score[1] >= o.threshold
     assert "too few to tell copying" in ev.describe("acc1", "acc2")
+
+
+def test_a_near_match_does_not_explain_an_identical_pair_it_differs_from():
+    # On an easy data set an unrelated accurate model lands within one id of some standard
+    # pipeline: a copy of a voting ensemble was "explained" by StandardScaler+SVC() (1 id of
+    # 597 apart) and ranked among the honest users of defaults. Two students identical to
+    # each other, and both off the standard model on the same id alike, agree beyond it.
+    from similarity import SimilarityOptions
+    from similarity.engine import final_score
+
+    truth, hard, popular, preds = _easy_class(seed=4, m=600)
+    src = truth.copy()
+    src[hard[:8]] = popular[hard[:8]]  # 8 wrong answers, as an accurate model's
+    std = src.copy()
+    std[hard[0]] = truth[hard[0]]  # the standard model differs on one of them
+    preds["ens"], preds["ens_copy"] = [str(v) for v in src], [str(v) for v in src]
+    preds["svc1"], preds["svc2"] = [str(v) for v in std], [str(v) for v in std]
+    model = BehaviourModel.fit(preds, [str(t) for t in truth], references={"std": list(
+        map(str, std))}, explainers=["std"], near_exact=0.998)
+    ev = IdentityEvidence(model)
+    names = model.names
+    pairs = [("ens", "ens_copy"), ("svc1", "svc2"), ("ens", "svc1")]
+    got = ev.pairs(np.array([names.index(a) for a, _ in pairs]),
+                   np.array([names.index(b) for _, b in pairs]))
+    # the copy pair: not explained, unproven (ranked just under the threshold, unflagged)
+    assert got["explained"][0] == -1 and got["unproven"][0] == 1.0
+    assert got["behaviour"][0] == 0.0 and got["identity"][0] == 0.0
+    # two honest users of the standard model, identical to it: explained as before; and a
+    # pair that is not identical is still explained by the near match (0.2 % apart)
+    assert got["explained"][1] == 0 and got["explained"][2] == 0
+    assert got["unproven"][1] == got["unproven"][2] == 0.0
+    o = SimilarityOptions()
+    score = final_score(np.array([0.1, 0.1, 0.1]), {**got, "valid": np.ones(3)}, o,
+                        settings=[False])
+    assert score[1] < score[0] < o.threshold
+    said = ev.describe("ens", "ens_copy")
+    assert said.startswith("identical predictions on every id (8 identical wrong answers); the "
+                           "standard model std gives the same on all but 1 of them")
