@@ -67,9 +67,13 @@ def test_a_fault_in_one_students_stage_becomes_their_status(stage, tmp_path, mon
     assert set(g) == {"alice", VICTIM, "zoe"}
     assert g["alice"]["status"] == "ok" and g["zoe"]["status"] == "ok"
     assert g["alice"]["rank"] == "1" and g["zoe"]["grade"] != ""
-    if stage == "save":  # the logs are lost, the verdict is kept: an invalid output, said why
-        assert g[VICTIM]["status"] == "invalid_output"
+    if stage == "save":  # the logs are lost, the verdict is kept: the grader's error, said
+        # why, and the next batch runs it again
+        assert g[VICTIM]["status"] == "error" and g[VICTIM]["grade"] == ""
         assert "could not save" in g[VICTIM]["message"]
+        monkeypatch.undo()
+        again = run_batch(course, subs, tmp_path / "out", BatchOptions(jobs=2, **OPTS))
+        assert again.ran == 1 and read_grades(tmp_path / "out")[VICTIM]["status"] == "ok"
     else:
         assert g[VICTIM]["status"] in ("error", "rejected")
         assert "injected fault" in g[VICTIM]["message"]
