@@ -73,10 +73,28 @@ _SCALED = (*(f"sklearn:Normalizer+{m}" for m in (
     "sklearn:MinMaxScaler+KNeighborsClassifier()", "sklearn:MinMaxScaler+SVC()")
 
 
+_BOOSTING_CLASSIFIERS = tuple(f"sklearn:GradientBoostingClassifier(random_state={seed})"
+                              for seed in (0, 42))
+_BOOSTING_REGRESSORS = tuple(f"sklearn:GradientBoostingRegressor(random_state={seed})"
+                             for seed in (0, 42))
+_SVC_PROBABILITY = tuple(f"sklearn:StandardScaler+SVC(probability=True, random_state={seed})"
+                         for seed in (0, 42))
+_POLY_LINEAR = "sklearn:PolynomialFeatures(2)+LinearRegression()"
+#: boosting is fitted up to this many training cells (rows x features): 100 trees per class
+#: on MNIST's 3,500 x 784 pixels took minutes
+BOOSTING_MAX_CELLS = 1_000_000
+#: polynomial features (degree 2) up to this many feature columns (40 give 861 columns)
+POLY_MAX_FEATURES = 40
+
+
 def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.dummy import DummyClassifier
-    from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+    from sklearn.ensemble import (
+        AdaBoostClassifier,
+        GradientBoostingClassifier,
+        RandomForestClassifier,
+    )
     from sklearn.linear_model import LogisticRegression, Perceptron, RidgeClassifier
     from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
     from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
@@ -151,6 +169,15 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:MinMaxScaler+KNeighborsClassifier()": scaled(KNeighborsClassifier,
                                                                MinMaxScaler),
         "sklearn:MinMaxScaler+SVC()": scaled(SVC, MinMaxScaler),
+        # Deterministic as seeded, and written as often as the forests (an unseen binary
+        # class: two honest GradientBoostingClassifier(random_state=42) programs were flagged
+        # at 1.0); fitted up to _BOOSTING_MAX_CELLS (MNIST's pixels would take minutes)
+        **{f"sklearn:GradientBoostingClassifier(random_state={seed})":
+           (lambda seed=seed: GradientBoostingClassifier(random_state=seed)) for seed in (0, 42)},
+        # min-max before the converged logistic regression: a max_iter of 500 or 1000 gives one
+        # model, and two honest students who wrote it were flagged at 1.0 (unseen binary class)
+        "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)":
+            scaled(lambda: LogisticRegression(max_iter=1000), MinMaxScaler),
         # the trivial model: every id the most frequent label (a baseline, or a network that
         # collapsed to it)
         "sklearn:DummyClassifier()": DummyClassifier,
@@ -178,11 +205,16 @@ def _text_models(task: str) -> dict[str, Callable[[], object]]:
 
 def _regressors() -> dict[str, Callable[[], object]]:
     from sklearn.dummy import DummyRegressor
-    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
     from sklearn.linear_model import Lasso, LinearRegression, Ridge
     from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
     from sklearn.svm import SVR
     from sklearn.tree import DecisionTreeRegressor
+
+    def scaled(make):
+        return lambda: make_pipeline(StandardScaler(), make())
 
     return {
         "sklearn:KNeighborsRegressor()": KNeighborsRegressor,
@@ -198,6 +230,16 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: DecisionTreeRegressor(random_state=42),
         "sklearn:RandomForestRegressor(random_state=42)":
             lambda: RandomForestRegressor(random_state=42),
+        # The pipelines students put before the defaults, and the seeded boosting: in an unseen
+        # diabetes class two honest StandardScaler + KNeighborsRegressor() programs, two
+        # PolynomialFeatures(2) + LinearRegression() and two GradientBoostingRegressor(
+        # random_state=0) each gave identical predictions and were flagged at 1.0 (polynomial
+        # features up to _POLY_MAX_FEATURES columns; a scaling before them changes nothing)
+        "sklearn:StandardScaler+KNeighborsRegressor()": scaled(KNeighborsRegressor),
+        "sklearn:PolynomialFeatures(2)+LinearRegression()":
+            lambda: make_pipeline(PolynomialFeatures(2), LinearRegression()),
+        **{f"sklearn:GradientBoostingRegressor(random_state={seed})":
+           (lambda seed=seed: GradientBoostingRegressor(random_state=seed)) for seed in (0, 42)},
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -219,7 +261,8 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     "sklearn:StandardScaler+KNeighborsClassifier()", "sklearn:StandardScaler+SVC()",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+NearestCentroid()", "sklearn:StandardScaler+RidgeClassifier()",
-    *_LINEAR_KERNEL, *_SCALED,
+    *_LINEAR_KERNEL, *_SCALED, *_BOOSTING_CLASSIFIERS,
+    "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
     "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
@@ -229,6 +272,9 @@ STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:RandomForestClassifier(random_state=42)",
     "sklearn:StandardScaler+LogisticRegression(max_iter=1000)", "sklearn:BernoulliNB()",
     "sklearn:AdaBoostClassifier()",
+    # in an unseen binary class honest pairs of each gave identical probabilities (flagged)
+    "sklearn:StandardScaler+KNeighborsClassifier()", *_BOOSTING_CLASSIFIERS,
+    "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)", *_SVC_PROBABILITY,
     "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
@@ -236,7 +282,9 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:DecisionTreeRegressor(random_state=0)",
     "sklearn:RandomForestRegressor(random_state=0)",
     "sklearn:DecisionTreeRegressor(random_state=42)",
-    "sklearn:RandomForestRegressor(random_state=42)", "sklearn:DummyRegressor()")
+    "sklearn:RandomForestRegressor(random_state=42)",
+    "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR, *_BOOSTING_REGRESSORS,
+    "sklearn:DummyRegressor()")
 
 
 @dataclass(frozen=True)
@@ -276,10 +324,12 @@ _FIT_THREADS = max(1, min(4, os.cpu_count() or 1))  # standard models fitted at 
 SPLIT_MAX_ROWS, SPLIT_MAX_ROWS_SVC = 20_000, 10_000
 _KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()",
                          "sklearn:MinMaxScaler+SVC()", "sklearn:Normalizer+SVC()",
-                         *_LINEAR_KERNEL})
+                         *_LINEAR_KERNEL, *_SVC_PROBABILITY})
 #: the min-max, L2-normalised and linear-kernel pipelines: fitted up to the split variants'
 #: bounds too (a kernel SVM's fit grows with the square of the rows; each is one more fit)
-_VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED)
+_VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED + _SVC_PROBABILITY + (
+    "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
+    "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR))
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -331,7 +381,9 @@ STANDARD_SETTINGS: frozenset[str] = frozenset(
     [f"sklearn:KNeighborsClassifier({args})" for *_, args in _KNN_VARIANTS]
     + [f"sklearn:{m}(random_state=42)" for m in (
         "DecisionTreeClassifier", "RandomForestClassifier", "DecisionTreeRegressor",
-        "RandomForestRegressor")]
+        "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor")]
+    # a degree, and the Platt scaling's seed
+    + [_POLY_LINEAR, "sklearn:StandardScaler+SVC(probability=True, random_state=42)"]
     # a split fitted before the model is a choice too
     + list(_SPLIT_OF))
 #: models that ignore the features: fitted on text data too
@@ -340,8 +392,17 @@ TRIVIAL_MODELS = frozenset({"sklearn:DummyRegressor()", "sklearn:DummyClassifier
 
 def _probability_classifiers() -> dict[str, Callable[[], object]]:
     """The defaults students call ``predict_proba`` on; deterministic ones only (``SVC``'s
-    probabilities come from a randomly folded Platt scaling)."""
-    every = _classifiers()
+    probabilities come from a randomly folded Platt scaling: seeded only)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    # the probabilities of SVC(probability=True) come from a Platt scaling folded at random:
+    # deterministic only seeded (its labels are SVC()'s: for roc_auc only)
+    every = {**_classifiers(), **{
+        name: (lambda seed=seed: make_pipeline(
+            StandardScaler(), SVC(probability=True, random_state=seed)))
+        for seed, name in zip((0, 42), _SVC_PROBABILITY, strict=True)}}
     return {n: every[n] for n in STANDARD_PROBABILITIES}
 
 
@@ -454,6 +515,16 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         f"are fitted up to {SPLIT_MAX_ROWS:,}, kernel SVC ones up to "
         f"{SPLIT_MAX_ROWS_SVC:,})")))
     names = [n for n in names if n not in too_big]
+    n_features = int(X_train.shape[1]) if getattr(X_train, "ndim", 1) == 2 else 0
+    costly = {n: why for n in names for why in (
+        f"not fitted: {len(train_df):,} x {n_features:,} training cells (boosting is fitted "
+        f"up to {BOOSTING_MAX_CELLS:,})" if _base(n) in _BOOSTING_CLASSIFIERS
+        + _BOOSTING_REGRESSORS and len(train_df) * n_features > BOOSTING_MAX_CELLS else "",
+        f"not fitted: {n_features:,} features (polynomial features are made from up to "
+        f"{POLY_MAX_FEATURES})" if _base(n) == _POLY_LINEAR
+        and n_features > POLY_MAX_FEATURES else "") if why}
+    out.update(costly)
+    names = [n for n in names if n not in costly]
     labels = train_df["label"]
     try:
         y = labels.astype(float).to_numpy() if task == "regression" else \

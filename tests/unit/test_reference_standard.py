@@ -313,3 +313,53 @@ def test_scaled_pipelines_are_bounded_like_the_split_variants(tmp_path, monkeypa
     monkeypatch.setattr(standard, "SPLIT_MAX_ROWS", len(train) - 1)
     got = standard_predictions(train, test, tmp_path, modality="tabular", names=names[1:])
     assert got[names[1]].startswith("not fitted") and len(got[names[2]]) == len(test)
+
+
+def test_the_pipelines_honest_pairs_needed_equal_the_students_calls(tmp_path):
+    # In classes written by hand, honest pairs who each wrote one of these got identical
+    # predictions and were flagged at 1.0: each is now a standard model, equal to the call
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(160, 4))
+    y = X @ [1.0, -2.0, 0.5, 0.0] + X[:, 0] ** 2 + rng.normal(0, 0.1, 160)
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(160)], "label": y,
+                          **{f"f{j}": X[:, j] for j in range(4)}})
+    train, test = frame.iloc[:120], frame.iloc[120:].drop(columns="label")
+    names = ["sklearn:StandardScaler+KNeighborsRegressor()",
+             "sklearn:PolynomialFeatures(2)+LinearRegression()",
+             "sklearn:GradientBoostingRegressor(random_state=0)"]
+    got = standard_predictions(train, test, tmp_path, task="regression", modality="tabular",
+                               names=names)
+    Xtr, Xte, ytr = X[:120], X[120:], y[:120]
+    scaler = StandardScaler().fit(Xtr)
+    knn = KNeighborsRegressor().fit(scaler.transform(Xtr), ytr).predict(scaler.transform(Xte))
+    poly = PolynomialFeatures(2).fit(Xtr)  # a scaling before it changes nothing
+    ols = LinearRegression().fit(poly.transform(scaler.transform(Xtr)), ytr)
+    boost = GradientBoostingRegressor(random_state=0).fit(Xtr, ytr).predict(Xte)
+    np.testing.assert_allclose(got[names[0]], knn)
+    np.testing.assert_allclose(got[names[1]], ols.predict(poly.transform(scaler.transform(Xte))),
+                               atol=1e-8)
+    np.testing.assert_allclose(got[names[2]], boost)
+
+
+def test_boosting_and_polynomial_features_are_bounded_by_their_cost(tmp_path, monkeypatch):
+    import reference.standard as standard
+
+    train, test = _frames(np.random.default_rng(6))
+    monkeypatch.setattr(standard, "BOOSTING_MAX_CELLS", 100)  # 120 rows x 4 features: over
+    monkeypatch.setattr(standard, "POLY_MAX_FEATURES", 3)
+    names = ["sklearn:GradientBoostingClassifier(random_state=0)", "sklearn:GaussianNB()"]
+    got = standard_predictions(train, test, tmp_path, task="classification",
+                               modality="tabular", names=names)
+    assert got[names[0]] == ("not fitted: 120 x 4 training cells (boosting is fitted up to "
+                             "100)")
+    assert len(got[names[1]]) == len(test)
+    train_r = train.assign(label=np.arange(len(train), dtype=float))
+    poly = "sklearn:PolynomialFeatures(2)+LinearRegression()"
+    got = standard_predictions(train_r, test, tmp_path, task="regression", modality="tabular",
+                               names=[poly])
+    assert got[poly] == "not fitted: 4 features (polynomial features are made from up to 3)"
