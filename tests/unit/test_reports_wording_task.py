@@ -131,6 +131,12 @@ def test_roc_auc_pages_have_no_per_class_section_and_compare_residuals(tmp_path)
     assert 'id="classes"' not in student["html"] and "per-class" not in student["html"]
     assert "Per class" not in student["md"] and "Per class" not in student["txt"]
     assert "residual" in pair and "true class (1 = positive)" in pair
+    # the true class as the labels have it: 1 and 0, not 1.0 (a float) in the shared errors
+    import re
+
+    table = pair.split('id="shared-wrong"')[1].split("</table>")[0]
+    truths = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", table)
+    assert truths and set(truths) <= {"0", "1"}, truths
     for phrase in ("wrong label", "identical wrong answers", "ids both got wrong"):
         assert phrase not in pair, phrase
 
