@@ -405,6 +405,9 @@ class BehaviourModel:
         steps = np.array([float(rounding.get(name, 0.0)) for name in self.names])
         self._rv = np.where(steps <= ROUNDING_MAX_STEP * self._unit, steps ** 2 / 12.0, 0.0)
         ref_rows = {r: ns + i for i, r in enumerate(self.reference_names)}
+        # the explainers' own predictions (the order rule of a roc_auc course reads them)
+        self._ref_pred = pred[[ref_rows[n] for n in self.explainer_names]] \
+            if self.explainer_names else np.zeros((0, k))
         agree = np.zeros((ns, len(self.explainer_names)))
         ok = np.zeros(agree.shape, bool)
         dist = np.full(agree.shape, np.inf)

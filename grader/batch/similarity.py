@@ -144,6 +144,10 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
                                near_exact=NEAR_EXACT, rounding=steps)
+    if course.metric == "roc_auc":
+        from similarity.behaviour_order import OrderEvidence
+
+        return OrderEvidence(model)
     return model if regression else IdentityEvidence(model)
 
 

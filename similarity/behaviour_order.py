@@ -1,0 +1,98 @@
+"""The same order of every probability, for a ``roc_auc`` course.
+
+The area under the ROC curve depends only on the order of a submission's probabilities. A copy
+that passes its source's probabilities through an order-preserving transform (``sqrt(p)``,
+``rankdata(p) / n``, a temperature on the logits) keeps its AUC to the last digit while its
+values, and so its residuals, move far from the source's: the residual evidence
+(``similarity.behaviour``) does not see it, and three such copies in a hand-written breast
+cancer class ranked 7th, 13th and 15th, unflagged.
+
+Two programs whose probabilities put every hidden test id in the same order (the same dense
+ranks, ties included), with at least ``MIN_DISTINCT`` distinct values each, are *unproven*
+(``unproven`` = 1): ranked at least in the band just under the threshold, above every
+explained pair, never flagged on the order alone (``similarity.verdict.final_score``; a pair
+the residual evidence flags keeps its score). No order is evidence where a standard model's
+probabilities have it too (two honest users of one model, one with a temperature), nor where
+a standard model explains the pair by its values. Identical orders from unrelated honest
+models are rare but possible (two linear models on few features), which is why the pair is
+ranked, not flagged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+__all__ = ["MIN_DISTINCT", "OrderEvidence"]
+
+#: distinct probabilities each student needs before the order says anything (hard 0/1 labels
+#: written as probabilities have 2, and agree in order whenever they agree in labels)
+MIN_DISTINCT = 20
+
+
+class OrderEvidence:
+    """A fitted regression-type ``BehaviourModel`` of a ``roc_auc`` class with the same-order
+    rule folded in (``block``/``pairs`` as the model's, plus ``unproven``)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.names = list(model.names)
+        pred = np.asarray(model._pred, dtype=np.float64)
+        self._sig = np.array([_order_signature(row) for row in pred], dtype=object)
+        refs = getattr(model, "_ref_pred", None)  # the explainers' predictions
+        self._ref_sigs = set() if refs is None else {
+            s for s in (_order_signature(row) for row in np.asarray(refs, dtype=np.float64))
+            if s is not None}
+
+    def __getattr__(self, name):  # describe, shared_wrong, dispersion, ... of the model
+        if name.startswith("__") or name == "model":  # unpickling: no model yet
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def _same_order(self, out: dict[str, np.ndarray], r: np.ndarray,
+                    c: np.ndarray) -> np.ndarray:
+        sa, sb = np.broadcast_arrays(self._sig[r], self._sig[c])
+        same = np.zeros(sa.shape, bool)
+        for k in zip(*np.nonzero(sa == sb)):  # few pairs: equal orders are rare
+            same[k] = sa[k] is not None and sa[k] not in self._ref_sigs
+        # a pair a standard model explains by its values stays explained; one the residual
+        # evidence already scores keeps the higher of the two (``final_score`` takes the max)
+        return same & (np.asarray(out["explained"]) < 0)
+
+    def _fold(self, out: dict[str, np.ndarray], r: np.ndarray,
+              c: np.ndarray) -> dict[str, np.ndarray]:
+        out = dict(out)
+        out["unproven"] = self._same_order(out, r, c).astype(np.float64)
+        return out
+
+    def block(self, ra: np.ndarray, rb: np.ndarray, **kw) -> dict[str, np.ndarray]:
+        ra, rb = np.asarray(ra, np.intp).reshape(-1), np.asarray(rb, np.intp).reshape(-1)
+        return self._fold(self.model.block(ra, rb, **kw), ra[:, None], rb[None, :])
+
+    def pairs(self, r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        r, c = np.asarray(r, np.intp).reshape(-1), np.asarray(c, np.intp).reshape(-1)
+        return self._fold(self.model.pairs(r, c), r, c)
+
+    def describe(self, a: str, b: str) -> str:
+        said = self.model.describe(a, b)
+        i, j = self.names.index(a), self.names.index(b)
+        if self.pairs(np.array([i]), np.array([j]))["unproven"][0] > 0:
+            said += ("; and their probabilities put every hidden test id in the same order: "
+                     "the same AUC to the last digit, as a copy passed through an "
+                     "order-preserving transform (a square root, ranks, a temperature) would "
+                     "have, and no standard model gives this order, so the pair ranks at least "
+                     "just under the threshold")
+        return said
+
+
+def _order_signature(row: np.ndarray) -> bytes | None:
+    """A digest of the dense ranks of ``row`` (equal for rows in the same order, ties
+    included), or None where it says nothing: a missing value, or fewer than
+    ``MIN_DISTINCT`` distinct values."""
+    if row.size == 0 or np.isnan(row).any():
+        return None
+    values, dense = np.unique(row, return_inverse=True)
+    if values.size < MIN_DISTINCT:
+        return None
+    return hashlib.blake2b(dense.astype(np.int32).tobytes(), digest_size=16).digest()
