@@ -39,11 +39,15 @@ class OrderEvidence:
         self.model = model
         self.names = list(model.names)
         pred = np.asarray(model._pred, dtype=np.float64)
-        self._sig = np.array([_order_signature(row) for row in pred], dtype=object)
         refs = getattr(model, "_ref_pred", None)  # the explainers' predictions
-        self._ref_sigs = set() if refs is None else {
-            s for s in (_order_signature(row) for row in np.asarray(refs, dtype=np.float64))
-            if s is not None}
+        ref_sigs = set() if refs is None else {
+            _order_signature(row) for row in np.asarray(refs, dtype=np.float64)}
+        # each student's order as a group number (-1: says nothing, or a standard model's),
+        # so that all pairs compare integers (a class of 5,000 in blocks of 512)
+        groups: dict[bytes, int] = {}
+        self._group = np.array([
+            -1 if sig is None or sig in ref_sigs else groups.setdefault(sig, len(groups))
+            for sig in (_order_signature(row) for row in pred)], dtype=np.int64)
 
     def __getattr__(self, name):  # describe, shared_wrong, dispersion, ... of the model
         if name.startswith("__") or name == "model":  # unpickling: no model yet
@@ -52,13 +56,10 @@ class OrderEvidence:
 
     def _same_order(self, out: dict[str, np.ndarray], r: np.ndarray,
                     c: np.ndarray) -> np.ndarray:
-        sa, sb = np.broadcast_arrays(self._sig[r], self._sig[c])
-        same = np.zeros(sa.shape, bool)
-        for k in zip(*np.nonzero(sa == sb)):  # few pairs: equal orders are rare
-            same[k] = sa[k] is not None and sa[k] not in self._ref_sigs
+        ga, gb = self._group[r], self._group[c]
         # a pair a standard model explains by its values stays explained; one the residual
         # evidence already scores keeps the higher of the two (``final_score`` takes the max)
-        return same & (np.asarray(out["explained"]) < 0)
+        return (ga == gb) & (ga >= 0) & (np.asarray(out["explained"]) < 0)
 
     def _fold(self, out: dict[str, np.ndarray], r: np.ndarray,
               c: np.ndarray) -> dict[str, np.ndarray]:
