@@ -23,8 +23,6 @@ from grader.errors import SubmissionsError
 from grader.names import ID_RULE, id_problem, normalize_id, stand_in_id, undecodable
 from sandbox._codecopy import JUNK_NAMES
 
-#: files a student may send besides code; kept, never run, not part of the hash
-DOC_SUFFIXES = {".pdf", ".md", ".txt"}
 #: documents for people, never copied into the run (every other accepted file is)
 _NOT_COPIED_SUFFIXES = {".pdf"}
 #: most bytes of non-code files (configs, small word lists) copied into a run
@@ -225,8 +223,6 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     if cased:  # Main.PY runs, but no import finds Helper.PY, and nothing compares them
         return _reject(student, path, files, *_cased_py_problem(cased))
     py = [f for f in files if f.endswith(".py")]
-    other = [f for f in files if not f.endswith(".py") and Path(f).suffix.lower() not in DOC_SUFFIXES
-             and Path(f).name != KAGGLE_FILE]
     if not py:
         if any(f.endswith(".ipynb") for f in files):
             return _reject(student, path, files, NOTEBOOK_REASON, NOTEBOOK_HINT)
@@ -237,8 +233,11 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     # reason to refuse it: a laptop's model.pt and loss.png cost a working program its grade.
     # The run never sees them (a program that only loads a model it did not train then
     # fails, and its page says which files were left out).
-    left_out = [f for f in other if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
-                or _looks_binary(path / f)]
+    # (a binary file named .txt or .md too: only .pdf is a document never copied anyway)
+    left_out = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
+                and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES
+                and (Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
+                     or _looks_binary(path / f))]
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
                        "send only your own code")

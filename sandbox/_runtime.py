@@ -107,7 +107,8 @@ def sandbox_env(spec: RunSpec, *, data: str, output: str, bin_dir: str,
     gpu_env : dict
         ``CUDA_VISIBLE_DEVICES`` and friends, from ``sandbox.gpus.cuda_env``.
     """
-    threads = str(max(1, math.ceil(spec.limits.cpus)))
+    # the run's CPUs, at most this machine's (as os.cpu_count() in the run: _workspace.cpu_list)
+    threads = str(max(1, min(math.ceil(spec.limits.cpus), os.cpu_count() or 1)))
     env = {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -195,7 +196,15 @@ def lost_run_files(store: Store, out: Path) -> list[str]:
         if run["status"] == "ok" and (
             str(run.get("output_error") or "").startswith(UNSAVED)
             or (not run.get("output_error")
-                and not os.path.lexists(out / "runs" / student / "submission.csv"))))
+                and not _regular_file(out / "runs" / student / "submission.csv"))))
+
+
+def _regular_file(path: Path) -> bool:
+    """``path`` is a regular file itself (not a link, a folder or missing)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 #: a timed-out run that used less CPU than this share of one core over its wall time was
@@ -293,6 +302,8 @@ def _final_status(course: Course) -> Callable[[RunResult], str]:
         value = result.verdict["status"]
         if value != Status.OK.value:
             return value
+        if result.output_error and result.output_error.startswith(UNSAVED):
+            return Status.ERROR.value  # the grader's, as grades.csv will say
         if result.output_error or result.submission_csv is None:
             return Status.INVALID_OUTPUT.value
         from grader.scoring import OutputInvalid, Scorer

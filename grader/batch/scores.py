@@ -3,7 +3,10 @@ ranked and graded by the course's rules (``grader.grading``)."""
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,7 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
                          "status": (Status.ERROR if unsaved else Status.INVALID_OUTPUT).value})
             continue
         try:
-            preds = scorer.parse((out / "runs" / student / "submission.csv").read_bytes())
+            preds = scorer.parse(_read_saved(out / "runs" / student / "submission.csv"))
             score = scorer.score(preds)
         except OutputInvalid as exc:
             rows.append({**row, "status": Status.INVALID_OUTPUT.value, "message": str(exc)})
@@ -73,6 +76,16 @@ def score_runs(store: Store, scorer: Scorer, out: Path) -> list[dict[str, Any]]:
                      "public_score": score.public, "private_score": score.private,
                      "details": score.details})
     return rows
+
+
+def _read_saved(path: Path) -> bytes:
+    """The grader's saved copy of a run's predictions, never through a link (a link put in
+    runs/ scored one student with another's predictions, or showed a host file's first line)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        return fh.read()
 
 
 def baseline_score(course: Course, store: Store, scorer: Scorer,

@@ -278,6 +278,7 @@ def load_kaggle_predictions(path: str | Path, test_ids: Sequence[object] | pd.In
     first_line: dict[str, int] = {}
     unknown: list[str] = []
     header: list[str] | None = None
+    swapped = False  # 'label,id' / 'Predicted,Id': read by the names, as the scorer does
     try:
         for row in reader:
             line = reader.line_num
@@ -290,11 +291,14 @@ def load_kaggle_predictions(path: str | Path, test_ids: Sequence[object] | pd.In
                                     "header; the file must start with 'id,label'")
                     header = ["id", "label"]
                 else:
+                    names = [h.strip().lower() for h in row]
+                    swapped = len(names) == 2 and names[1] == "id" and names[0] != "id"
                     continue
             if len(row) != 2:
                 problems.append(f"{p}:{line}  {len(row)} fields; expected 2 (id, prediction)")
                 continue
-            key, value = row[0].strip(), row[1].strip()
+            key, value = (row[1].strip(), row[0].strip()) if swapped else \
+                (row[0].strip(), row[1].strip())
             if key not in by_text:
                 unknown.append(f"{p}:{line}  id {key!r} is not a test id")
                 continue

@@ -193,6 +193,14 @@ def test_a_run_whose_saved_files_are_gone_is_run_again_not_failed(tmp_path, bwra
                for s in said), said
     assert read_grades(out) == before
     assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 0
+    # a link in its place (to another student's predictions) or a folder: run again, never
+    # read through (the link scored c with b's predictions)
+    (out / "runs" / "c" / "submission.csv").unlink()
+    (out / "runs" / "c" / "submission.csv").symlink_to(out / "runs" / "b" / "submission.csv")
+    (out / "runs" / "a" / "submission.csv").unlink()
+    (out / "runs" / "a" / "submission.csv").mkdir()
+    assert run_batch(course, subs, out, BatchOptions(**OPTS)).ran == 2
+    assert read_grades(out) == before
 
 
 def test_folder_files_besides_code_reach_the_run(tmp_path, bwrap_sandbox):

@@ -78,6 +78,11 @@ def test_the_run_counts_its_own_cpus_not_the_hosts(sandbox_backend):
     if (os.cpu_count() or 1) >= 2:
         v, _, _ = sandbox_backend.run(src, limits=fast_limits(cpus=1.5))
         assert v.stdout.split() == ["2", "2", "2"], v.stderr
+    # more cpus than the machine has: its cores, and the thread variables agree
+    cores = str(os.cpu_count() or 1)
+    v, _, _ = sandbox_backend.run(src + "print(os.environ['OMP_NUM_THREADS'])\n",
+                                  limits=fast_limits(cpus=(os.cpu_count() or 1) + 1))
+    assert v.stdout.split() == [cores] * 4, v.stderr
 
 
 def test_error_verdict_has_exception_and_traceback(sandbox_backend):

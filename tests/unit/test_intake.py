@@ -216,6 +216,12 @@ def test_binary_files_beside_the_code_are_left_out_not_a_rejection(tmp_path):
     assert isinstance(e, Submission), e
     assert e.files == ("main.py",) and e.data_files == ("config.json",)
     assert len(e.left_out) == 33 and {"model.pt", "old.zip", "scratch.ipynb"} <= set(e.left_out)
+    # a binary file named .txt is left out too (a 2 GB one refused the folder for its size)
+    (stud / "notes.txt").write_bytes(b"\0" * 10_000)
+    (stud / "README.md").write_text("# my project\n")
+    e2 = entries(tmp_path)["bob"]
+    assert isinstance(e2, Submission) and "notes.txt" in e2.left_out
+    assert "README.md" in e2.data_files
     # said briefly: the folder, not its 30 images
     assert left_out_note(e.left_out).startswith(
         "left out of the run: data/, model.pt, old.zip, scratch.ipynb (binary files, archives "

@@ -110,6 +110,13 @@ def test_load_kaggle_predictions_valid(tmp_path):
     assert list(load_kaggle_predictions(p, ["x1", "x2"])) == ["cat", "dog"]
 
 
+def test_kaggle_predictions_with_the_columns_swapped_are_read_by_name(tmp_path):
+    # 'label,id' is scored by name in a run: the upload was "unusable" here, and flagged
+    p = tmp_path / "k.csv"
+    p.write_text("Predicted,Id\ncat,x2\ndog,x1\n")
+    assert list(load_kaggle_predictions(p, ["x1", "x2"])) == ["dog", "cat"]
+
+
 def test_load_kaggle_predictions_lists_every_problem(tmp_path):
     p = tmp_path / "kaggle_submission.csv"
     p.write_text("id,label\n1,0\n2\n1,1\n99,1\n3,\n", encoding="utf-8")
