@@ -232,12 +232,11 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
     # Binary files, archives and notebooks beside the code are left out of the run, not a
     # reason to refuse it: a laptop's model.pt and loss.png cost a working program its grade.
     # The run never sees them (a program that only loads a model it did not train then
-    # fails, and its page says which files were left out).
-    # (a binary file named .txt or .md too: only .pdf is a document never copied anyway)
-    left_out = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
-                and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES
-                and (Path(f).suffix.lower() in _ARCHIVES | {".ipynb"}
-                     or _looks_binary(path / f))]
+    # fails, and its page says which files were left out). A binary .txt or .md too.
+    others = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
+              and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES]
+    left_out = [f for f in others
+                if Path(f).suffix.lower() in _ARCHIVES | {".ipynb"} or _looks_binary(path / f)]
     if len(py) > MAX_FILES:
         return _reject(student, path, files, f"{len(py)} .py files (limit {MAX_FILES})",
                        "send only your own code")
@@ -259,8 +258,8 @@ def read_submission(student: str, path: Path) -> Submission | Rejection:
         bad = _check_py(student, path, path, name, files, may_be_empty=name != entry)
         if bad:
             return bad
-    data = [f for f in files if not f.endswith(".py") and Path(f).name != KAGGLE_FILE
-            and Path(f).suffix.lower() not in _NOT_COPIED_SUFFIXES and f not in left_out]
+    dropped = set(left_out)
+    data = [f for f in others if f not in dropped]
     size = sum((path / f).stat().st_size for f in data)
     if size > MAX_DATA_BYTES:
         largest = max(data, key=lambda f: (path / f).stat().st_size)

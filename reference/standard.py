@@ -73,12 +73,14 @@ _SCALED = (*(f"sklearn:Normalizer+{m}" for m in (
     "sklearn:MinMaxScaler+KNeighborsClassifier()", "sklearn:MinMaxScaler+SVC()")
 
 
+#: the seeds students give the models whose fit is random (the default's 0, the tutorials' 42)
+_SEEDS = (0, 42)
 _BOOSTING_CLASSIFIERS = tuple(f"sklearn:GradientBoostingClassifier(random_state={seed})"
-                              for seed in (0, 42))
+                              for seed in _SEEDS)
 _BOOSTING_REGRESSORS = tuple(f"sklearn:GradientBoostingRegressor(random_state={seed})"
-                             for seed in (0, 42))
+                             for seed in _SEEDS)
 _SVC_PROBABILITY = tuple(f"sklearn:StandardScaler+SVC(probability=True, random_state={seed})"
-                         for seed in (0, 42))
+                         for seed in _SEEDS)
 _POLY_LINEAR = "sklearn:PolynomialFeatures(2)+LinearRegression()"
 #: k-NN's settings after the StandardScaler tutorials put first
 _SCALED_KNN = tuple(f"sklearn:StandardScaler+KNeighborsClassifier({args})"
@@ -88,7 +90,7 @@ _HIST_BOOSTING_CLASSIFIERS = ("sklearn:HistGradientBoostingClassifier()",
                               "sklearn:HistGradientBoostingClassifier(random_state=0)",
                               "sklearn:HistGradientBoostingClassifier(random_state=42)")
 _MLP_CLASSIFIERS = tuple(f"sklearn:StandardScaler+MLPClassifier(random_state={seed})"
-                         for seed in (0, 42))
+                         for seed in _SEEDS)
 #: boosting is fitted up to this many training cells (rows x features): 100 trees per class
 #: on MNIST's 3,500 x 784 pixels took minutes
 BOOSTING_MAX_CELLS = 1_000_000
@@ -185,13 +187,13 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:MinMaxScaler+SVC()": scaled(SVC, MinMaxScaler),
         # Deterministic as seeded, and written as often as the forests (an unseen binary
         # class: two honest GradientBoostingClassifier(random_state=42) programs were flagged
-        # at 1.0); fitted up to _BOOSTING_MAX_CELLS (MNIST's pixels would take minutes)
+        # at 1.0); fitted up to BOOSTING_MAX_CELLS (MNIST's pixels would take minutes)
         **{f"sklearn:GradientBoostingClassifier(random_state={seed})":
-           (lambda seed=seed: GradientBoostingClassifier(random_state=seed)) for seed in (0, 42)},
+           (lambda seed=seed: GradientBoostingClassifier(random_state=seed)) for seed in _SEEDS},
         # In a hand-written 4-class tabular class, honest pairs of each of these gave identical
         # predictions and were flagged at 0.99: scaled k-NN with k = 7, QDA, seeded
         # HistGradientBoosting, a seeded MLP on scaled features (the boosting and the MLP
-        # fitted up to _BOOSTING_MAX_CELLS)
+        # fitted up to BOOSTING_MAX_CELLS)
         **{f"sklearn:StandardScaler+KNeighborsClassifier({args})":
            scaled(lambda k=k, w=w, p=p: KNeighborsClassifier(n_neighbors=k, weights=w, p=p))
            for k, w, p, args in _KNN_VARIANTS},
@@ -199,9 +201,9 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:HistGradientBoostingClassifier()": HistGradientBoostingClassifier,
         **{f"sklearn:HistGradientBoostingClassifier(random_state={seed})":
            (lambda seed=seed: HistGradientBoostingClassifier(random_state=seed))
-           for seed in (0, 42)},
+           for seed in _SEEDS},
         **{f"sklearn:StandardScaler+MLPClassifier(random_state={seed})":
-           scaled(lambda seed=seed: MLPClassifier(random_state=seed)) for seed in (0, 42)},
+           scaled(lambda seed=seed: MLPClassifier(random_state=seed)) for seed in _SEEDS},
         # min-max before the converged logistic regression: a max_iter of 500 or 1000 gives one
         # model, and two honest students who wrote it were flagged at 1.0 (unseen binary class)
         "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)":
@@ -262,12 +264,12 @@ def _regressors() -> dict[str, Callable[[], object]]:
         # diabetes class two honest StandardScaler + KNeighborsRegressor() programs, two
         # PolynomialFeatures(2) + LinearRegression() and two GradientBoostingRegressor(
         # random_state=0) each gave identical predictions and were flagged at 1.0 (polynomial
-        # features up to _POLY_MAX_FEATURES columns; a scaling before them changes nothing)
+        # features up to POLY_MAX_FEATURES columns; a scaling before them changes nothing)
         "sklearn:StandardScaler+KNeighborsRegressor()": scaled(KNeighborsRegressor),
         "sklearn:PolynomialFeatures(2)+LinearRegression()":
             lambda: make_pipeline(PolynomialFeatures(2), LinearRegression()),
         **{f"sklearn:GradientBoostingRegressor(random_state={seed})":
-           (lambda seed=seed: GradientBoostingRegressor(random_state=seed)) for seed in (0, 42)},
+           (lambda seed=seed: GradientBoostingRegressor(random_state=seed)) for seed in _SEEDS},
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -433,7 +435,7 @@ def _probability_classifiers() -> dict[str, Callable[[], object]]:
     every = {**_classifiers(), **{
         name: (lambda seed=seed: make_pipeline(
             StandardScaler(), SVC(probability=True, random_state=seed)))
-        for seed, name in zip((0, 42), _SVC_PROBABILITY, strict=True)}}
+        for seed, name in zip(_SEEDS, _SVC_PROBABILITY, strict=True)}}
     return {n: every[n] for n in STANDARD_PROBABILITIES}
 
 
@@ -489,6 +491,22 @@ def _natural(label: str) -> tuple:
     except ValueError:
         return (1, 0.0, label)
     return (0, value, "") if np.isfinite(value) else (1, 0.0, label)
+
+
+#: fitted up to ``BOOSTING_MAX_CELLS`` training cells
+_CELL_BOUNDED = frozenset(_BOOSTING_CLASSIFIERS + _BOOSTING_REGRESSORS
+                          + _HIST_BOOSTING_CLASSIFIERS + _MLP_CLASSIFIERS)
+
+
+def _too_costly(name: str, rows: int, n_features: int) -> str:
+    """Why ``name`` is not fitted on ``rows`` x ``n_features`` training data, or ``""``."""
+    if name in _CELL_BOUNDED and rows * n_features > BOOSTING_MAX_CELLS:
+        return (f"not fitted: {rows:,} x {n_features:,} training cells (boosting and neural "
+                f"networks are fitted up to {BOOSTING_MAX_CELLS:,})")
+    if name == _POLY_LINEAR and n_features > POLY_MAX_FEATURES:
+        return (f"not fitted: {n_features:,} features (polynomial features are made from up "
+                f"to {POLY_MAX_FEATURES})")
+    return ""
 
 
 def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir: str | Path,
@@ -547,15 +565,8 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         f"{SPLIT_MAX_ROWS_SVC:,})")))
     names = [n for n in names if n not in too_big]
     n_features = int(X_train.shape[1]) if getattr(X_train, "ndim", 1) == 2 else 0
-    costly = {n: why for n in names for why in (
-        f"not fitted: {len(train_df):,} x {n_features:,} training cells (boosting and "
-        f"neural networks are fitted "
-        f"up to {BOOSTING_MAX_CELLS:,})" if _base(n) in _BOOSTING_CLASSIFIERS
-        + _BOOSTING_REGRESSORS + _HIST_BOOSTING_CLASSIFIERS + _MLP_CLASSIFIERS
-        and len(train_df) * n_features > BOOSTING_MAX_CELLS else "",
-        f"not fitted: {n_features:,} features (polynomial features are made from up to "
-        f"{POLY_MAX_FEATURES})" if _base(n) == _POLY_LINEAR
-        and n_features > POLY_MAX_FEATURES else "") if why}
+    costly = {n: why for n in names
+              if (why := _too_costly(_base(n), len(train_df), n_features))}
     out.update(costly)
     names = [n for n in names if n not in costly]
     labels = train_df["label"]

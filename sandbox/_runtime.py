@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -107,8 +106,7 @@ def sandbox_env(spec: RunSpec, *, data: str, output: str, bin_dir: str,
     gpu_env : dict
         ``CUDA_VISIBLE_DEVICES`` and friends, from ``sandbox.gpus.cuda_env``.
     """
-    # the run's CPUs, at most this machine's (as os.cpu_count() in the run: _workspace.cpu_list)
-    threads = str(max(1, min(math.ceil(spec.limits.cpus), os.cpu_count() or 1)))
+    threads = str(spec.limits.whole_cpus)  # as os.cpu_count() in the run
     env = {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import math
 import os
 import shutil
 import stat
@@ -78,14 +77,12 @@ def _chown_tree(path: Path, uid: int) -> None:
 CPU_ONLINE = "/sys/devices/system/cpu/online"
 
 
-def cpu_list(cpus: float) -> str:
-    """The run's CPUs as the kernel lists online ones (``0``, ``0-3``): ``cpus`` rounded up,
-    at most this machine's."""
-    n = max(1, min(math.ceil(cpus), os.cpu_count() or 1))
-    return "0" if n == 1 else f"0-{n - 1}"
+def cpu_list(n: int) -> str:
+    """``n`` CPUs as the kernel lists online ones (``0``, ``0-3``)."""
+    return "0" if n <= 1 else f"0-{n - 1}"
 
 
-def _write_etc(etc: Path, uid: int, cpus: float) -> None:
+def _write_etc(etc: Path, uid: int, cpus: int) -> None:
     """A minimal passwd/group so that getpass, pwd and friends work for the sandbox user, and
     the list of online CPUs the run sees (``cpu_online``, bound at ``CPU_ONLINE``): its share,
     not the host's (``Pool(os.cpu_count())`` or ``torch.set_num_threads(os.cpu_count())`` on a
@@ -124,7 +121,7 @@ def prepare(spec: RunSpec) -> Workspace:
             mounted = _mount_tmpfs(out, spec.limits.output_bytes) and mounted
         # only folders and single-link regular files: never a link to the grader's files
         copy_code(spec.code_dir, code, spec.name)
-        _write_etc(root / "etc", uid, spec.limits.cpus)
+        _write_etc(root / "etc", uid, spec.limits.whole_cpus)
         if root_user:
             _chown_tree(code, uid)
             os.lchown(out, uid, uid)

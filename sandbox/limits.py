@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 
 
@@ -38,6 +40,18 @@ class Limits:
     log_kb: int = 256
     processes: int = 256
     tmp_mb: int = 1024
+
+    @property
+    def host_cpus(self) -> float:
+        """``cpus``, at most this machine's cores: a quota above them means nothing, and
+        Docker refuses it ("Range of CPUs is from 0.01 to 2.00")."""
+        return min(self.cpus, os.cpu_count() or self.cpus)
+
+    @property
+    def whole_cpus(self) -> int:
+        """The CPUs a run counts (``os.cpu_count()`` inside it, the thread variables):
+        ``host_cpus`` rounded up, at least one."""
+        return max(1, math.ceil(self.host_cpus))
 
     @property
     def memory_bytes(self) -> int:

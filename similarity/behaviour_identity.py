@@ -133,11 +133,9 @@ class IdentityEvidence:
             near[near] = np.minimum(agree_ref[rr[near], e], agree_ref[cc[near], e]) < 1.0
         return near
 
-    def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray,
-              chance: np.ndarray | None = None, r: np.ndarray | None = None,
-              c: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        near = (self._near_only(raw, agree, r, c) if r is not None
-                else np.zeros(np.shape(agree), bool))
+    def _fold(self, raw: dict[str, np.ndarray], agree: np.ndarray, chance: np.ndarray | None,
+              r: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+        near = self._near_only(raw, agree, r, c)
         if near.any():  # not explained: ranked with the unproven ones, never flagged on it
             raw = dict(raw, explained=np.where(near, -1, raw["explained"]))
         ident = self._identity(agree, raw, chance)

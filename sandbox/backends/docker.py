@@ -100,9 +100,9 @@ def container_kwargs(spec: RunSpec, ws: Workspace, *, image: str, runtime: Pytho
         network_mode="none", ipc_mode="private", read_only=True, privileged=False,
         cap_drop=["ALL"], security_opt=["no-new-privileges"],
         mem_limit=lim.memory_bytes, memswap_limit=lim.memory_bytes, mem_swappiness=0,
-        # at most this machine's cores: Docker refuses more ("Range of CPUs is from 0.01 to
-        # 2.00"), and a course written for a bigger server failed every run as broken
-        nano_cpus=int(min(lim.cpus, os.cpu_count() or lim.cpus) * 1e9), pids_limit=lim.processes,
+        # at most this machine's cores: a course written for a bigger server failed every
+        # Docker run as broken
+        nano_cpus=int(lim.host_cpus * 1e9), pids_limit=lim.processes,
         # RLIMIT_NPROC counts every process of uid 65534 on the host: pids_limit is the real
         # per-run bound, this one only stops a runaway user
         ulimits=[Ulimit(name="fsize", soft=lim.file_bytes(ws.mounted),
