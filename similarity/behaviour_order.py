@@ -1,21 +1,23 @@
-"""The same order of every probability, for a ``roc_auc`` course.
+"""The same order of every prediction, for a ``roc_auc`` or regression (``mse``, ``mae``) course.
 
 The area under the ROC curve depends only on the order of a submission's probabilities. A copy
 that passes its source's probabilities through an order-preserving transform (``sqrt(p)``,
 ``rankdata(p) / n``, a temperature on the logits) keeps its AUC to the last digit while its
 values, and so its residuals, move far from the source's: the residual evidence
 (``similarity.behaviour``) does not see it, and three such copies in a hand-written breast
-cancer class ranked 7th, 13th and 15th, unflagged.
+cancer class ranked 7th, 13th and 15th, unflagged. A regression copy stretched around the mean
+(``mean + 1.03 * (p - mean)``) or shifted moves its values past the nearness rule the same way
+and keeps their order.
 
-Two programs whose probabilities put every hidden test id in the same order (the same dense
+Two programs whose predictions put every hidden test id in the same order (the same dense
 ranks, ties included), with at least ``MIN_DISTINCT`` distinct values each, are *unproven*
 (``unproven`` = 1): ranked at least in the band just under the threshold, above every
 explained pair, never flagged on the order alone (``similarity.verdict.final_score``; a pair
 the residual evidence flags keeps its score). No order is evidence where a standard model's
-probabilities have it too (two honest users of one model, one with a temperature), nor where
-a standard model explains the pair by its values. Identical orders from unrelated honest
-models are rare but possible (two linear models on few features), which is why the pair is
-ranked, not flagged.
+predictions have it too (two honest users of one model, one with a temperature; on a single
+feature every increasing model has ``LinearRegression()``'s order), nor where a standard model
+explains the pair by its values. Identical orders from unrelated honest models are rare but
+possible (two linear models on few features), which is why the pair is ranked, not flagged.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ MIN_DISTINCT = 20
 
 
 class OrderEvidence:
-    """A fitted regression-type ``BehaviourModel`` of a ``roc_auc`` class with the same-order
-    rule folded in (``block``/``pairs`` as the model's, plus ``unproven``)."""
+    """A fitted regression-type ``BehaviourModel`` (a regression or ``roc_auc`` class) with the
+    same-order rule folded in (``block``/``pairs`` as the model's, plus ``unproven``).
 
-    def __init__(self, model):
+    ``probabilities``: the predictions are a ``roc_auc`` class's probabilities (the pair page
+    then speaks of the AUC), not a regression's values."""
+
+    def __init__(self, model, probabilities: bool = True):
         self.model = model
+        self.probabilities = probabilities
         self.names = list(model.names)
         pred = np.asarray(model._pred, dtype=np.float64)
         refs = getattr(model, "_ref_pred", None)  # the explainers' predictions
@@ -82,7 +88,11 @@ class OrderEvidence:
             said += ("; and their probabilities put every hidden test id in the same order: "
                      "the same AUC to the last digit, as a copy passed through an "
                      "order-preserving transform (a square root, ranks, a temperature) would "
-                     "have, and no standard model gives this order, so the pair ranks at least "
+                     "have" if self.probabilities else
+                     "; and their predictions put every hidden test id in the same order, as "
+                     "a copy whose values were shifted, stretched or passed through another "
+                     "increasing function would")
+            said += (", and no standard model gives this order, so the pair ranks at least "
                      "just under the threshold")
         return said
 

@@ -144,11 +144,11 @@ def behaviour_model(course: Course, store: Store, out: Path,
                                explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
                                near_exact=NEAR_EXACT, rounding=steps)
-    if course.metric == "roc_auc":
+    if regression:  # probabilities (roc_auc) or values (mse, mae): their order is evidence too
         from similarity.behaviour_order import OrderEvidence
 
-        return OrderEvidence(model)
-    return model if regression else IdentityEvidence(model)
+        return OrderEvidence(model, probabilities=course.metric == "roc_auc")
+    return IdentityEvidence(model)
 
 
 #: predictions written with this many decimals or more count as unrounded

@@ -1,6 +1,7 @@
 """Behavioural evidence end to end on a regression course (metric mse, real bubblewrap): a
 rewritten copy is flagged on its residuals alone; honest linear models (a ridge by hand, two
-LinearRegression()) are not, though their residuals correlate at 0.999+. And on a roc_auc
+LinearRegression()) are not, though their residuals correlate at 0.999+; a copy stretched
+around the mean ranks by the order of its predictions. And on a roc_auc
 course with text labels, where students submit probabilities: the copy is flagged, two
 LogisticRegression() students are explained by the default's own probabilities."""
 
@@ -105,6 +106,23 @@ feats = [c for c in train if c.startswith("x")]
 gb = GradientBoostingRegressor(random_state=0, n_estimators=150, max_depth=3)
 gb.fit(train[feats], train.label)
 pd.DataFrame({"id": test.id, "label": gb.predict(test[feats])}).to_csv(os.path.join(os.environ["GRADER_OUTPUT"], "submission.csv"), index=False)
+""",
+    # a copy of gbr, rewritten, its predictions stretched x1.03 around their mean: past the
+    # nearness rule, but in the same order
+    "gbr_stretched": """
+import os
+import numpy as np
+import pandas as pd
+from sklearn import ensemble
+here = os.environ["GRADER_DATA"]
+a = pd.read_csv(here + "/train.csv")
+b = pd.read_csv(here + "/test.csv")
+cols = ["x%d" % j for j in range(6)]
+booster = ensemble.GradientBoostingRegressor(max_depth=3, n_estimators=150, random_state=0)
+guess = booster.fit(a[cols].values, a["label"].values).predict(b[cols].values)
+guess = guess.mean() + 1.03 * (guess - guess.mean())
+b.assign(label=guess)[["id", "label"]].to_csv(os.environ["GRADER_OUTPUT"] + "/submission.csv",
+                                              index=False)
 """,
     # two honest students who both fit LinearRegression(), in their own words
     "sk_one": """
@@ -276,6 +294,14 @@ def test_regression_copy_flagged_linear_models_explained(tmp_path, bwrap_sandbox
         assert row["flagged"] == "false" and row["explained_by"].startswith("sklearn:"), row
     flagged = {k for k, r in pairs.items() if r["flagged"] == "true"}
     assert flagged == {("rewritten", "source")}, flagged
+    # the stretched copy: the same order of every prediction ranks it just under the
+    # threshold (unproven), above every honest pair, not flagged
+    stretched = pairs[("gbr", "gbr_stretched")]
+    assert float(stretched["behaviour"]) < 0.45 and float(stretched["code"]) < 0.45, stretched
+    assert 0.439 <= float(stretched["score"]) < 0.45, stretched
+    honest = [r for k, r in pairs.items() if k not in {("rewritten", "source"),
+                                                       ("gbr", "gbr_stretched")}]
+    assert max(float(r["score"]) for r in honest) < float(stretched["score"])
 
 
 def _auc_course(root):

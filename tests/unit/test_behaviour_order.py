@@ -53,3 +53,29 @@ def test_a_copy_under_an_order_preserving_transform_is_ranked_not_flagged():
     assert block["unproven"][i, j] == 1.0 and block["unproven"][j, i] == 1.0
     off = ~np.eye(len(names), dtype=bool)  # (the diagonal is meaningless)
     assert block["unproven"][off].sum() == 6  # s03 and its two copies, pairwise, both ways
+
+
+def test_regression_stretched_copy_is_unproven_and_one_feature_orders_say_nothing():
+    rng = np.random.default_rng(4)
+    m = 150
+    x = rng.normal(0, 1, (m, 3))
+    truth = x @ np.array([3.0, -2.0, 1.0]) + np.sin(3 * x[:, 0]) + rng.normal(0, 0.5, m)
+    base = x @ np.array([2.9, -2.1, 1.1])
+    preds = {f"s{i}": list(base + rng.normal(0, 0.4, m)) for i in range(8)}  # honest
+    src = np.array(preds["s2"])
+    preds["stretched"] = list(src.mean() + 1.03 * (src - src.mean()))
+    # on one feature every increasing model has the same order as LinearRegression(): two
+    # honest students (a ridge and a cubic) share it, and so does the standard model
+    one = x[:, 0]
+    preds["ridge_1d"], preds["cubic_1d"] = list(2.5 * one + 0.1), list(one ** 3 + 3 * one)
+    model = BehaviourModel.fit(preds, truth.tolist(), task="regression",
+                               references={"lr_1d": list(2.9 * one - 0.2)},
+                               explainers=["lr_1d"])
+    ev = OrderEvidence(model, probabilities=False)
+    names = model.names
+    pairs = [("s2", "stretched"), ("ridge_1d", "cubic_1d"), ("s2", "s3")]
+    got = ev.pairs(np.array([names.index(a) for a, _ in pairs]),
+                   np.array([names.index(b) for _, b in pairs]))
+    assert got["unproven"].tolist() == [1.0, 0.0, 0.0]
+    said = ev.describe("s2", "stretched")
+    assert "same order" in said and "stretched" in said and "AUC" not in said
