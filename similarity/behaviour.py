@@ -685,16 +685,19 @@ class BehaviourModel:
         class's leave-pair-out popularity) first. Each dict has ``id, truth, pred_a, pred_b,
         same`` and ``popularity`` (share of the class's other wrong answers on that id with
         this label; None unless ``same``). Regression: the ids with the largest product of the
-        two centred residuals (both off in the same direction), with ``residual_a/_b``.
+        two centred residuals (both off in the same direction), with ``residual_a/_b``, where
+        each student's error is one of their large ones (``_large_errors``): a probability
+        of 0.005 for a negative is no error to show.
         """
         i, j = self._row(a), self._row(b)
         if self.task == "regression":
-            prod = self._R[i] * self._R[j]
-            order = np.argsort(-prod, kind="stable")[:limit]
             t = self._truth_values
+            prod = self._R[i] * self._R[j]
+            keep = (prod > 0) & self._large_errors(i) & self._large_errors(j)
+            order = np.argsort(-np.where(keep, prod, -np.inf), kind="stable")[:limit]
             return [{"id": self.ids[k], "truth": float(t[k]), "pred_a": _num(self._pred[i, k]),
                      "pred_b": _num(self._pred[j, k]), "residual_a": float(self._R[i, k]),
-                     "residual_b": float(self._R[j, k])} for k in order if prod[k] > 0]
+                     "residual_b": float(self._R[j, k])} for k in order if keep[k]]
         both = np.nonzero(self._E[i] & self._E[j])[0]
         same = self._U[i, both] & self._U[j, both] & (self._col[i, both] == self._col[j, both])
         cnt = self._G[i, both] / 2 - self._alpha  # class count of i's label on the id
@@ -712,6 +715,17 @@ class BehaviourModel:
                         "same": bool(same[t]),
                         "popularity": float(pop[t]) if same[t] else None})
         return out
+
+    def _large_errors(self, i: int) -> np.ndarray:
+        """Ids where student ``i``'s prediction is an error worth showing: for 0/1 truths
+        (``roc_auc`` probabilities) on the wrong side of 0.5; otherwise off by more than the
+        student's own median absolute error (missing predictions are never shown)."""
+        t = self._truth_values
+        err = np.abs(self._pred[i] - t)
+        if np.isin(t, (0.0, 1.0)).all():
+            return err > 0.5
+        with np.errstate(invalid="ignore"):
+            return err > np.nanmedian(err) if not np.isnan(err).all() else err > np.inf
 
     def nearest_explainer(self, a: str, b: str) -> tuple[str, float] | None:
         """The standard model whose predictions both students match most (classification),

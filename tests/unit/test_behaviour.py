@@ -572,3 +572,19 @@ def test_explainers_nobody_matches_are_skipped_without_changing_a_verdict(task, 
     named = np.array(m.explainer_names + [""])[got]
     expected = "sklearn:SVC()" if task == "classification" else "sklearn:LinearRegression()"
     assert named[0, 1] == named[1, 0] == expected
+
+
+def test_shared_errors_shown_are_real_errors():
+    # probabilities against 0/1 truths: only ids both put on the wrong side of 0.5
+    truth = [0, 0, 0, 1, 1, 1, 0, 1]
+    a = [0.9, 0.8, 0.01, 0.2, 0.95, 0.99, 0.3, 0.4]
+    b = [0.7, 0.9, 0.02, 0.1, 0.97, 0.98, 0.6, 0.45]
+    m = BehaviourModel.fit({"a": a, "b": b, "c": [0.5] * 8}, truth, task="regression")
+    assert sorted(r["id"] for r in m.shared_wrong("a", "b")) == [0, 1, 3, 7]
+    # values: only ids where each is off by more than their own median absolute error
+    truth = np.arange(10.0)
+    a = truth + np.array([3, 0.1, -0.1, 0.2, 2.5, -3, 0.1, -0.2, 0.1, 0.3])
+    b = truth + np.array([2, 0.2, -0.1, 0.1, 0.1, -4, 0.2, -0.1, 0.3, 0.2])  # 4: small
+    m = BehaviourModel.fit({"a": list(a), "b": list(b), "c": list(truth + 1)}, list(truth),
+                           task="regression")
+    assert sorted(r["id"] for r in m.shared_wrong("a", "b")) == [0, 5]

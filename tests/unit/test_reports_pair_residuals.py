@@ -53,3 +53,19 @@ def test_the_page_shows_predictions_to_six_digits(tmp_path):
     # six significant digits, more only where two different predictions need them
     assert rows and all(digits(r[k]) <= 6 or r[1] != r[2] for r in rows for k in (1, 2))
     assert all(float(r[1]) and float(r[2]) for r in rows)
+
+
+def test_roc_auc_shared_errors_are_on_the_wrong_side_of_one_half(tmp_path):
+    # A probability of 0.005 for a negative is no error: it was listed among "the largest
+    # shared errors" below the real ones (a TA reading it found near-perfect answers there).
+    _, pair = _batch(tmp_path, "roc_auc")
+    table = pair.split('<table id="shared-wrong">')[1].split("</table>")[0]
+    assert "on the wrong side of 0.5" in table
+    rows = [[html.unescape(c) for c in m] for m in ROW.findall(table)]
+    assert rows and all(abs(float(r[k]) - float(r[3])) > 0.5 for r in rows for k in (1, 2))
+
+
+def test_regression_shared_errors_are_each_students_large_ones(tmp_path):
+    _, pair = _batch(tmp_path, "mse")
+    table = pair.split('<table id="shared-wrong">')[1].split("</table>")[0]
+    assert "each by more than their own median error" in table
