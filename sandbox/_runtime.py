@@ -114,6 +114,10 @@ def sandbox_env(spec: RunSpec, *, data: str, output: str, bin_dir: str,
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",  # the last lines before a crash or a kill reach the log
+        # str hashes, and so the order of a set of labels (list(set(y)) as the class order)
+        # and Python's hash() as a feature hash, the same in every run: otherwise the same
+        # seeded program gives other predictions, and another grade, each time it runs
+        "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
