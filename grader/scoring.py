@@ -298,8 +298,9 @@ class Scorer:
         hints = self._hints(y[mask], public) + self._label_hints(p)
         if hints:
             details["hints"] = hints
-        if len(p) and (p == p[0]).all():  # one answer for every id: what a baseline does
-            details["constant"] = str(p[0])
+        if len(p) and _one_answer(p, numbers=self.course.task == "regression"
+                                  or self.metric == "roc_auc"):
+            details["constant"] = str(p[0])  # one answer for every id: what a baseline does
         return Score(public, private, details)
 
     def _overflow(self, p: np.ndarray) -> str:
@@ -498,6 +499,15 @@ def _not_a_number(v: str) -> str:
         return f"{v!r} ({'NaN' if math.isnan(float(v)) else 'infinite'})"
     except ValueError:
         return repr(v)
+
+
+def _one_answer(p: np.ndarray, numbers: bool) -> bool:
+    """Every label is the first one: numbers by value (``50``, ``50.0``, ``5e1`` and ``+50``
+    are one answer), class labels as written (the training labels' spelling)."""
+    if numbers:
+        values = p.astype(float)
+        return bool((values == values[0]).all())
+    return bool((p == p[0]).all())
 
 
 def _parses(v: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -309,10 +310,21 @@ class _Thumbnails:
 
 
 def _values(series: pd.Series, regression: bool) -> list:
-    """Predictions as plain values (None where missing; floats for regression)."""
+    """Predictions as plain values (None where missing; floats for regression, read as the
+    scorer reads them: ``1_000`` and digits of other scripts are the numbers they were scored
+    as, not missing values a copy could hide behind)."""
     if regression:
-        return [None if pd.isna(v) else float(v) for v in pd.to_numeric(series, errors="coerce")]
+        return [_number(v) for v in series]
     return [None if pd.isna(v) else str(v) for v in series]
+
+
+def _number(v: object) -> float | None:
+    """``float(v)`` (as ``grader.scoring`` reads a label), None where it is no finite number."""
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _test_ids(course: Course) -> list[str]:
