@@ -397,8 +397,10 @@ class BehaviourModel:
         span = float(t.max() - t.min()) if k else 0.0
         tol = REGRESSION_TOL * (span if span > 0 else 1.0)
         # the unit of distance: the class's median RMSE (distances between students and to
-        # the references are RMS differences of centred residuals, in this unit)
-        unit = float(np.median(self.error_rate)) if ns else 0.0
+        # the references are RMS differences of centred residuals, in this unit), over the
+        # students who beat predicting the mean: twelve writing noise of spread 10,000 made
+        # the unit enormous and every pair near (an honest pair 3 % apart flagged at 1.0)
+        unit = _typical_error(self.error_rate, float(np.std(t)) if k else 0.0) if ns else 0.0
         self._unit = unit if unit > 0 else 1.0
         # rounding noise of each student's predictions: only for steps small beside the
         # class's RMSE, where it is noise (whole numbers on a 1-5 scale are no such thing)
@@ -825,6 +827,13 @@ def prior_alpha(counts: np.ndarray, n_k: np.ndarray, wrong_classes: int) -> floa
 
 def _num(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
+
+
+def _typical_error(rmse: np.ndarray, trivial: float) -> float:
+    """The median RMSE of the students who do better than ``trivial`` (the RMSE of predicting
+    the mean: the truth's spread), or of all where none does (or the truth is constant)."""
+    better = rmse[rmse < trivial] if trivial > 0 else rmse
+    return float(np.median(better if better.size else rmse))
 
 
 def _corr_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -588,3 +588,21 @@ def test_shared_errors_shown_are_real_errors():
     m = BehaviourModel.fit({"a": list(a), "b": list(b), "c": list(truth + 1)}, list(truth),
                            task="regression")
     assert sorted(r["id"] for r in m.shared_wrong("a", "b")) == [0, 5]
+
+
+def test_junk_classmates_do_not_make_honest_regression_pairs_near():
+    # Distances are in units of the class's median RMSE. Twelve students writing noise of
+    # spread 10,000 (no knowledge of anyone's output needed) made that unit enormous, every
+    # pair "near", and two honest models of one kind (3 % of the RMSE apart) flagged at 1.0
+    # (red team). Students worse than predicting the mean say nothing of a model's error.
+    truth, preds, rng = regression_class(n=8, k=400, seed=3)
+    preds = [list(p) for p in preds]
+    preds[1] = list(np.array(preds[0]) + rng.normal(0, 0.03 * 0.6, 400))  # near, honest
+    preds.append(list(preds[2]))  # and a copy of student 2
+    junk = [list(rng.normal(0, 10_000, 400)) for _ in range(12)]
+    for classmates in ([], junk):
+        m = fit(preds + classmates, truth, task="regression")
+        assert one(m, "s0", "s1")["behaviour"] < FLAG, len(classmates)
+        assert one(m, "s2", "s8")["behaviour"] >= FLAG, len(classmates)
+        out = all_pairs(m)
+        assert int((out["behaviour"] >= FLAG).sum()) == 1, len(classmates)
