@@ -91,6 +91,14 @@ _HIST_BOOSTING_CLASSIFIERS = ("sklearn:HistGradientBoostingClassifier()",
                               "sklearn:HistGradientBoostingClassifier(random_state=42)")
 _MLP_CLASSIFIERS = tuple(f"sklearn:StandardScaler+MLPClassifier(random_state={seed})"
                          for seed in _SEEDS)
+#: trees of the depths students limit them to, with each seed: two honest
+#: DecisionTreeRegressor(max_depth=6, random_state=0) programs (one on scaled features, which a
+#: tree does not see) gave identical predictions in an unseen class and were flagged at 1.0;
+#: bounded like boosting (a depth-10 tree on 4,000 x 768 pixels took 2.2 s)
+_TREE_DEPTHS = (3, 4, 5, 6, 8, 10)
+_DEPTH_TREES = {kind: tuple(f"sklearn:{kind}(max_depth={depth}, random_state={seed})"
+                            for depth in _TREE_DEPTHS for seed in _SEEDS)
+                for kind in ("DecisionTreeClassifier", "DecisionTreeRegressor")}
 #: boosting is fitted up to this many training cells (rows x features): 100 trees per class
 #: on MNIST's 3,500 x 784 pixels took minutes
 BOOSTING_MAX_CELLS = 1_000_000
@@ -208,6 +216,7 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         # model, and two honest students who wrote it were flagged at 1.0 (unseen binary class)
         "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)":
             scaled(lambda: LogisticRegression(max_iter=1000), MinMaxScaler),
+        **_depth_trees(DecisionTreeClassifier),
         # the trivial model: every id the most frequent label (a baseline, or a network that
         # collapsed to it)
         "sklearn:DummyClassifier()": DummyClassifier,
@@ -231,6 +240,13 @@ def _text_models(task: str) -> dict[str, Callable[[], object]]:
               "Ridge()": Ridge}
     return {f"sklearn:{v}+{m}": (lambda v=vectorisers[v], m=models[m]: make_pipeline(v(), m()))
             for v in _VECTORISERS for m in _TEXT_MODEL_NAMES[task]}
+
+
+def _depth_trees(tree: type) -> dict[str, Callable[[], object]]:
+    """``_DEPTH_TREES``' factories of ``tree`` (a scikit-learn tree class)."""
+    return {f"sklearn:{tree.__name__}(max_depth={depth}, random_state={seed})":
+            (lambda depth=depth, seed=seed: tree(max_depth=depth, random_state=seed))
+            for depth in _TREE_DEPTHS for seed in _SEEDS}
 
 
 def _regressors() -> dict[str, Callable[[], object]]:
@@ -270,6 +286,7 @@ def _regressors() -> dict[str, Callable[[], object]]:
             lambda: make_pipeline(PolynomialFeatures(2), LinearRegression()),
         **{f"sklearn:GradientBoostingRegressor(random_state={seed})":
            (lambda seed=seed: GradientBoostingRegressor(random_state=seed)) for seed in _SEEDS},
+        **_depth_trees(DecisionTreeRegressor),
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -294,7 +311,7 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *_LINEAR_KERNEL, *_SCALED, *_BOOSTING_CLASSIFIERS,
     *_SCALED_KNN, "sklearn:QuadraticDiscriminantAnalysis()", *_HIST_BOOSTING_CLASSIFIERS,
     *_MLP_CLASSIFIERS, "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:DummyClassifier()")
+    *_DEPTH_TREES["DecisionTreeClassifier"], "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
@@ -306,6 +323,7 @@ STANDARD_PROBABILITIES: tuple[str, ...] = (
     # in an unseen binary class honest pairs of each gave identical probabilities (flagged)
     "sklearn:StandardScaler+KNeighborsClassifier()", *_BOOSTING_CLASSIFIERS,
     "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)", *_SVC_PROBABILITY,
+    *_DEPTH_TREES["DecisionTreeClassifier"],
     "sklearn:DummyClassifier()")  # the class prior: the one constant a trivial model submits
 STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:KNeighborsRegressor()", "sklearn:SVR()", "sklearn:LinearRegression()",
@@ -315,7 +333,7 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:DecisionTreeRegressor(random_state=42)",
     "sklearn:RandomForestRegressor(random_state=42)",
     "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR, *_BOOSTING_REGRESSORS,
-    "sklearn:DummyRegressor()")
+    *_DEPTH_TREES["DecisionTreeRegressor"], "sklearn:DummyRegressor()")
 
 
 @dataclass(frozen=True)
@@ -417,6 +435,8 @@ STANDARD_SETTINGS: frozenset[str] = frozenset(
     + [_POLY_LINEAR, "sklearn:StandardScaler+SVC(probability=True, random_state=42)"]
     + list(_SCALED_KNN) + ["sklearn:HistGradientBoostingClassifier(random_state=42)",
                            "sklearn:StandardScaler+MLPClassifier(random_state=42)"]
+    # a depth (with either seed)
+    + [name for names in _DEPTH_TREES.values() for name in names]
     # a split fitted before the model is a choice too
     + list(_SPLIT_OF))
 #: models that ignore the features: fitted on text data too
@@ -495,14 +515,15 @@ def _natural(label: str) -> tuple:
 
 #: fitted up to ``BOOSTING_MAX_CELLS`` training cells
 _CELL_BOUNDED = frozenset(_BOOSTING_CLASSIFIERS + _BOOSTING_REGRESSORS
-                          + _HIST_BOOSTING_CLASSIFIERS + _MLP_CLASSIFIERS)
+                          + _HIST_BOOSTING_CLASSIFIERS + _MLP_CLASSIFIERS
+                          + sum(_DEPTH_TREES.values(), ()))
 
 
 def _too_costly(name: str, rows: int, n_features: int) -> str:
     """Why ``name`` is not fitted on ``rows`` x ``n_features`` training data, or ``""``."""
     if name in _CELL_BOUNDED and rows * n_features > BOOSTING_MAX_CELLS:
-        return (f"not fitted: {rows:,} x {n_features:,} training cells (boosting and neural "
-                f"networks are fitted up to {BOOSTING_MAX_CELLS:,})")
+        return (f"not fitted: {rows:,} x {n_features:,} training cells (boosting, neural "
+                f"networks and depth-limited trees are fitted up to {BOOSTING_MAX_CELLS:,})")
     if name == _POLY_LINEAR and n_features > POLY_MAX_FEATURES:
         return (f"not fitted: {n_features:,} features (polynomial features are made from up "
                 f"to {POLY_MAX_FEATURES})")

@@ -355,8 +355,8 @@ def test_boosting_and_polynomial_features_are_bounded_by_their_cost(tmp_path, mo
     names = ["sklearn:GradientBoostingClassifier(random_state=0)", "sklearn:GaussianNB()"]
     got = standard_predictions(train, test, tmp_path, task="classification",
                                modality="tabular", names=names)
-    assert got[names[0]] == ("not fitted: 120 x 4 training cells (boosting and neural "
-                             "networks are fitted up to 100)")
+    assert got[names[0]] == ("not fitted: 120 x 4 training cells (boosting, neural "
+                             "networks and depth-limited trees are fitted up to 100)")
     assert len(got[names[1]]) == len(test)
     train_r = train.assign(label=np.arange(len(train), dtype=float))
     poly = "sklearn:PolynomialFeatures(2)+LinearRegression()"
