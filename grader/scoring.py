@@ -209,6 +209,7 @@ class Scorer:
         ids: list[str] = []
         labels: list[str] = []
         header: list[str] | None = None
+        blank = 0
         try:
             for row in reader:
                 _check_field_sizes(row, reader.line_num)
@@ -218,6 +219,14 @@ class Scorer:
                     id_col, label_col = _header_columns(header)
                     continue
                 if not row:
+                    # counted too: 64 MB of empty lines took the grader 30 s and 500 MB to
+                    # read, for each student who wrote them (a csv written on Windows
+                    # without newline="" has one after every row: within the bound)
+                    blank += 1
+                    if blank > max_rows:
+                        raise OutputInvalid(f"submission.csv has more than {max_rows} empty "
+                                            f"lines for {len(self.truth)} test ids; write one "
+                                            "row per test id")
                     continue
                 if len(row) != 2:
                     raise OutputInvalid(f"submission.csv line {reader.line_num} has {len(row)} "

@@ -116,3 +116,18 @@ def test_fuzz_parse_and_score_return_or_raise_output_invalid(tmp_path, metric, c
             assert str(exc).startswith("submission.csv"), raw
             outcomes["invalid"] += 1
     assert outcomes["invalid"] > 300, outcomes  # the damage does reach the checks
+
+
+def test_empty_lines_count_against_the_row_bound(tmp_path):
+    from tests.unit.test_scoring import csv_bytes
+
+    scorer, labels = make(tmp_path)
+    ids = [f"t{i}" for i in range(len(labels))]
+    good = csv_bytes(ids, labels)
+    # a csv written on Windows without newline="": an empty line after every row, still valid
+    doubled = good.replace(b"\n", b"\r\r\n")
+    assert scorer.evaluate(doubled).private == 1.0
+    # millions of empty lines (the red team's 64 MB took 30 s and 500 MB): refused at once
+    padded = good + b"\n" * 5_000_000
+    with pytest.raises(OutputInvalid, match=r"more than \d+ empty lines for 200 test ids"):
+        scorer.parse(padded)
