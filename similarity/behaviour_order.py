@@ -84,17 +84,20 @@ class OrderEvidence:
     def describe(self, a: str, b: str) -> str:
         said = self.model.describe(a, b)
         i, j = self.names.index(a), self.names.index(b)
-        if self.pairs(np.array([i]), np.array([j]))["unproven"][0] > 0:
-            said += ("; and their probabilities put every hidden test id in the same order: "
-                     "the same AUC to the last digit, as a copy passed through an "
-                     "order-preserving transform (a square root, ranks, a temperature) would "
-                     "have" if self.probabilities else
-                     "; and their predictions put every hidden test id in the same order, as "
-                     "a copy whose values were shifted, stretched or passed through another "
-                     "increasing function would")
-            said += (", and no standard model gives this order, so the pair ranks at least "
-                     "just under the threshold")
-        return said
+        o = self.pairs(np.array([i]), np.array([j]))
+        if o["unproven"][0] <= 0:
+            return said
+        same = ("their probabilities put every hidden test id in the same order: the same AUC "
+                "to the last digit, as a copy passed through an order-preserving transform (a "
+                "square root, ranks, a temperature) would have" if self.probabilities else
+                "their predictions put every hidden test id in the same order, as a copy whose "
+                "values were shifted, stretched or passed through another increasing function "
+                "would")
+        if o["behaviour"][0] > 0:  # the residuals already count: the order adds to them
+            return f"{said}; and {same}"
+        return (f"{said}. But {same}, and no standard model gives this order: that is why the "
+                "pair is held at least just under the threshold (the order alone never flags "
+                "a pair)")
 
 
 def _order_signature(row: np.ndarray) -> bytes | None:

@@ -235,7 +235,8 @@ def test_two_students_equal_to_a_standard_model_are_explained():
     assert o["explained"] == 0 and o["behaviour"] == 0.0
     assert o["p_value"] < 1e-12  # the evidence is there; the standard model explains it
     assert m.describe("s0", "s1") == ("agreement explained by sklearn:SVC(): both match its "
-                                      "predictions on 100.0 % of ids")
+                                      "predictions on 100.0 % of ids, whatever model each "
+                                      "program fits")
     o = one(m, "s2", "s3")
     assert o["explained"] == -1 and o["behaviour"] == 1.0
     blk = m.block(np.arange(4), np.arange(4))

@@ -64,6 +64,7 @@ def test_regression_stretched_copy_is_unproven_and_one_feature_orders_say_nothin
     preds = {f"s{i}": list(base + rng.normal(0, 0.4, m)) for i in range(8)}  # honest
     src = np.array(preds["s2"])
     preds["stretched"] = list(src.mean() + 1.03 * (src - src.mean()))
+    preds["exact"] = list(np.array(preds["s5"]))  # a plain copy: its residuals count
     # on one feature every increasing model has the same order as LinearRegression(): two
     # honest students (a ridge and a cubic) share it, and so does the standard model
     one = x[:, 0]
@@ -79,3 +80,8 @@ def test_regression_stretched_copy_is_unproven_and_one_feature_orders_say_nothin
     assert got["unproven"].tolist() == [1.0, 0.0, 0.0]
     said = ev.describe("s2", "stretched")
     assert "same order" in said and "stretched" in said and "AUC" not in said
+    assert "that is why the pair is held at least just under the threshold" in said
+    # where the residual evidence already flags the pair, the order only adds to it (a page
+    # said "ranks at least just under the threshold" of a pair flagged at 1.0)
+    said = ev.describe("s5", "exact")
+    assert "same order" in said and "under the threshold" not in said
