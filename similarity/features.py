@@ -36,7 +36,7 @@ from similarity.normalize import (
 
 __all__ = ["FileFeatures", "extract_file", "extract_text", "FEATURE_VERSION"]
 
-FEATURE_VERSION = "10"  # bump when normalisation or features change: old cache entries retire
+FEATURE_VERSION = "11"  # bump when normalisation or features change: old cache entries retire
 
 
 @dataclass

@@ -166,12 +166,38 @@ def _is_prose(s: str) -> bool:
 
 
 def _string_body(tok: str) -> str:
-    """The content of a string literal token, without prefix and quotes."""
-    m = re.match(r"(?is)^[rbuf]*('''|\"\"\"|'|\")(.*)$", tok)
+    """The content of a string literal token, without prefix and quotes; an f-string's
+    replacement fields left out (they are code, which the token stream sees: as text,
+    ``f"{data_dir}/train.csv"`` read as the prose "data dir train csv", and two students'
+    file paths were 'shared rare strings' that doubled an honest pair's score)."""
+    m = re.match(r"(?is)^([rbuf]*)('''|\"\"\"|'|\")(.*)$", tok)
     if not m:
         return tok
-    q, body = m.group(1), m.group(2)
-    return body[: -len(q)] if body.endswith(q) else body
+    prefix, q, body = m.group(1), m.group(2), m.group(3)
+    body = body[: -len(q)] if body.endswith(q) else body
+    return _without_fields(body) if "f" in prefix.lower() else body
+
+
+def _without_fields(body: str) -> str:
+    """An f-string's literal text: ``{...}`` fields (nested ones too) removed, ``{{`` and
+    ``}}`` kept as the braces they write."""
+    out: list[str] = []
+    depth = 0
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if depth == 0 and body[i:i + 2] in ("{{", "}}"):
+            out.append(c)
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 _SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")

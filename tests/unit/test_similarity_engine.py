@@ -151,6 +151,23 @@ def test_shared_comments_are_listed(tmp_path):
     assert p.components["comments"] > 0
 
 
+def test_f_string_fields_are_code_not_shared_prose(tmp_path):
+    # f"{d}/train.csv" read as the prose "d train csv": two honest programs that load their
+    # data with f-string paths shared 'rare strings' (comments 1.0), flagged at 0.71 on code
+    paths = ("d = os.environ['GRADER_DATA']\n"
+             "train = pd.read_csv(f'{d}/train.csv')\ntest = pd.read_csv(f'{d}/test.csv')\n"
+             "out = f\"{os.environ['GRADER_OUTPUT']}/submission.csv\"\n")
+    prose = "print(f'epoch {epoch}: the training loss went down to {loss:.3f} today')\n"
+    subs = write(tmp_path / "s", {"ana.py": paths + prose + CNN_B, "bob.py": paths + LOGREG})
+    r = compare(subs, options=SimilarityOptions(min_score=0.0))
+    assert pair(r, "ana", "bob").components["comments"] == 0
+    subs = write(tmp_path / "t", {"ana.py": paths + prose + CNN_B,
+                                  "bob.py": paths + prose + LOGREG})
+    p = pair(compare(subs, options=SimilarityOptions(min_score=0.0)), "ana", "bob")
+    assert p.components["comments"] > 0  # the literal text of an f-string is still prose
+    assert any("training loss went down" in c for c in p.shared_comments), p.shared_comments
+
+
 def test_outputs_and_symmetry(tmp_path):
     subs = write(tmp_path / "s", {"ana.py": CNN_A, "bob.py": CNN_A.replace("model", "net"),
                                   "cris.py": KNN, "dan.py": KNN.replace("k=7", "k=5"),
