@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = ["terminal_safe", "terminal_lines", "shown_entries", "csv_safe", "csv_writer",
-           "csv_cell", "FORMULA_PREFIXES"]
+           "csv_cell", "score_text", "FORMULA_PREFIXES"]
 
 #: OWASP "CSV injection": a cell starting with one of these is run as a formula by spreadsheets
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -139,3 +139,19 @@ def csv_cell(value: Any, **fmt: Any) -> str:
     w.writerow(["", csv_safe(value)])  # two cells: a lone empty cell is written as ""
     text = buf.getvalue()
     return text[1:len(text) - len(w.dialect.lineterminator)]
+
+
+#: scores from this size on are written in exponent form (a regression column of 1e150 is a
+#: valid submission: its mse of 1e300 printed as a 300-digit number)
+_FIXED_UP_TO = 1e7
+
+
+def score_text(value: float, digits: int = 4) -> str:
+    """A score as tables show it: ``digits`` decimals, or exponent form for huge ones.
+
+    Examples
+    --------
+    >>> score_text(0.91234567), score_text(3252.04712), score_text(1e300)
+    ('0.9123', '3252.0471', '1.0000e+300')
+    """
+    return f"{value:.{digits}f}" if abs(value) < _FIXED_UP_TO else f"{value:.{digits}e}"

@@ -304,7 +304,7 @@ class Scorer:
         if details and mask.any():
             # the public part's own matrix: what a student may see before the private release
             details["public"] = self._details(y[mask], p[mask])
-        hints = self._hints(y[mask], public) + self._label_hints(p)
+        hints = self._hints(y[mask], public) + self._label_hints(p, y)
         if hints:
             details["hints"] = hints
         if len(p) and _one_answer(p, numbers=self.course.task == "regression"
@@ -341,15 +341,19 @@ class Scorer:
                 f"probability of {positive!r}, e.g. predict_proba(X)[:, -1] (scikit-learn "
                 "sorts classes_ the same way), or 1 minus your column"]
 
-    def _label_hints(self, p: np.ndarray) -> list[str]:
+    def _label_hints(self, p: np.ndarray, y: np.ndarray) -> list[str]:
         """roc_auc on hard 0/1 labels (``predict(X)``): valid, but the ranking AUC measures is
-        mostly ties; the student is told to write probabilities (their own column only)."""
+        mostly ties; the student is told to write probabilities (their own column only; not
+        where the labels are right on every id, whose ties cost nothing)."""
         if self.metric != "roc_auc" or not len(p):
             return []
-        values = set(np.unique(p.astype(float)).tolist())
+        hard = p.astype(float) + 0.0  # -0.0 is 0
+        values = set(np.unique(hard).tolist())
         if not values <= {0.0, 1.0}:
             return []
         positive = self.positive_label
+        if (hard == (y == positive)).all():
+            return []
         return [f"your column holds only {' and '.join(f'{v:g}' for v in sorted(values))}: "
                 f"class labels (e.g. predict(X)), not probabilities. roc_auc ranks the test ids "
                 f"by your column, and labels tie most of them, which lowers the AUC; write the "

@@ -25,7 +25,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from diagnostics.text import shown_entries
+from diagnostics.text import score_text, shown_entries
 from reports import _code, _explain, exports, plots
 from reports._load import Batch, StudentRow, finite, load_batch, page_name, source_kind
 from reports._wording import baseline_words, validation_measure
@@ -134,12 +134,12 @@ _DASH = Markup('<span class="muted">–</span>')
 
 def _num_text(v: Any, digits: int, dash: str) -> str:
     f = finite(v)  # missing, NaN or not a number: a dash, never an error
-    return dash if f is None else f"{f:.{digits}f}"
+    return dash if f is None else score_text(f, digits)
 
 
 def _num_html(v: Any, digits: int = 4) -> Markup | str:
     f = finite(v)
-    return _DASH if f is None else f"{f:.{digits}f}"
+    return _DASH if f is None else score_text(f, digits)
 
 
 def _md_fence(text: str) -> Markup:

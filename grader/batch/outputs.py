@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from diagnostics.text import csv_writer, terminal_safe
+from diagnostics.text import csv_writer, score_text, terminal_safe
 from grader.errors import StoreError
 from grader.store import Store
 
@@ -80,8 +80,8 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
         sc = scores.get(g["student"], {})
         priv, pub, grade = sc.get("private_score"), sc.get("public_score"), g["grade"]
         lines.append(f"{g['rank'] or '-':>4}  {terminal_safe(g['student']):<24} "
-                     f"{'' if priv is None else f'{priv:.4f}':>8} "
-                     f"{'' if pub is None else f'{pub:.4f}':>8} "
+                     f"{'' if priv is None else score_text(priv):>8} "
+                     f"{'' if pub is None else score_text(pub):>8} "
                      f"{'' if grade is None else f'{grade:g}':>5}  {g['status']}"
                      + (f"  ({_clip(terminal_safe(g['note']), 90)})"
                         if g["status"] != "ok" and g["note"] else ""))
@@ -100,7 +100,8 @@ def reference_text(store: Store, greater_is_better: bool = True) -> str:
         if r["private_score"] is None:
             lines.append(f"  {r['model']:<24} {r['status']}: {terminal_safe(r['message'][:60])}")
             continue
-        lines.append(f"  {r['model']:<24} {r['private_score']:8.4f} {r['public_score']:8.4f} "
+        lines.append(f"  {r['model']:<24} {score_text(r['private_score']):>8} "
+                     f"{score_text(r['public_score']):>8} "
                      f"{r['fit_s'] or 0:6.1f}{mark}")
     return "\n".join(lines)
 

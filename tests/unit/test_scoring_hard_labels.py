@@ -57,3 +57,15 @@ def test_the_hard_label_hint_reaches_the_students_page(tmp_path):
         assert "What to check:" in text and HINT in text, ext
         other = (out / "reports" / "students" / f"{names['ok'][1]}.{ext}").read_text()
         assert HINT not in other, ext
+
+
+def test_negative_zero_is_zero_and_perfect_labels_get_no_hint(tmp_path):
+    scorer, labels = make(tmp_path, metric="roc_auc", n=200, classes=("0", "1"))
+    ids = [f"t{i}" for i in range(len(labels))]
+    hard = (_probabilities(labels, "1") > 0.5).astype(int)
+    written = ["-0.0" if v == 0 else "1" for v in hard]  # numpy writes -0.0 after a negation
+    (hint,) = scorer.evaluate(csv_bytes(ids, written)).details["hints"]
+    assert hint.startswith("your column holds only 0 and 1: "), hint
+    # labels right on every id: their ties cost nothing (AUC 1.0), no advice to give
+    perfect = scorer.evaluate(csv_bytes(ids, ["1" if lab == "1" else "0" for lab in labels]))
+    assert perfect.private == 1.0 and "hints" not in perfect.details
