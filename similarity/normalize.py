@@ -181,6 +181,8 @@ def _string_body(tok: str) -> str:
 def _without_fields(body: str) -> str:
     """An f-string's literal text: ``{...}`` fields (nested ones too) removed, ``{{`` and
     ``}}`` kept as the braces they write."""
+    if "{" not in body and "}" not in body:
+        return body
     out: list[str] = []
     depth = 0
     i, n = 0, len(body)
