@@ -341,8 +341,13 @@ def cuda_env(devices: Sequence[GpuId], *, renumbered: bool = True) -> dict[str, 
     if not devices:
         return {"CUDA_VISIBLE_DEVICES": ""}
     ids = range(len(devices)) if renumbered else devices
-    # PCI bus order makes CUDA's numbering agree with nvidia-smi's
-    return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": ",".join(map(str, ids))}
+    # PCI bus order makes CUDA's numbering agree with nvidia-smi's. cuBLAS's fixed workspace
+    # makes its products repeatable: a seeded program that asks for deterministic algorithms
+    # (torch.use_deterministic_algorithms(True), as reproducibility guides say) otherwise
+    # stops with a RuntimeError on its first matrix product, and without it two runs of one
+    # program may give other predictions, and another grade
+    return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": ",".join(map(str, ids)),
+            "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
 
 
 def docker_gpu_env(devices: Sequence[GpuId]) -> dict[str, str]:

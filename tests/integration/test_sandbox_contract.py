@@ -15,7 +15,7 @@ ALLOWED_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GRADER_DATA", "GRADE
                "PYTHONUNBUFFERED", "PYTHONHASHSEED", "MPLBACKEND", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "LOKY_MAX_CPU_COUNT",
                "CUDA_VISIBLE_DEVICES",
-               "CUDA_DEVICE_ORDER", "SEED",
+               "CUDA_DEVICE_ORDER", "CUBLAS_WORKSPACE_CONFIG", "SEED",
                "NVIDIA_VISIBLE_DEVICES",  # Docker: "void" for gpus = 0 (no GPU mounted)
                "PWD", "HOSTNAME"}  # set by the shell/runtime inside, not by the grader
 

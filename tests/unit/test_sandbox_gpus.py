@@ -106,7 +106,8 @@ def test_bwrap_binds_the_runs_own_node_under_its_minor(host):
     assert {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"} <= set(binds.values())
     others = {f"/dev/nvidia{m}" for m in (0, 1, 2)}
     assert not others & set(binds.values())  # never another slot's GPU
-    assert gpus.cuda_env((1,)) == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "0"}
+    assert gpus.cuda_env((1,)) == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "0",
+                                   "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
 
 
 @root_only
