@@ -49,9 +49,15 @@ TEXT_MODELS: dict[str, tuple[str, ...]] = {
 TASKS = ("classification", "regression", "probability")
 
 
-#: k-NN as students set it: (k, weights, p); the slides show k = 1, 3, 7 and 21
+#: k-NN as students set it: (k, weights, p); the slides show k = 1, 3, 7 and 21, and the
+#: Manhattan distance (p = 1) beside the Euclidean one: two honest students who wrote the
+#: slides' Manhattan 7-NN by hand were flagged at 0.98 in a class that follows the slides
 _KNN_SETTINGS = ((3, "uniform", 2), (7, "uniform", 2), (21, "uniform", 2), (3, "distance", 2),
-                 (5, "distance", 2), (7, "distance", 2))
+                 (5, "distance", 2), (7, "distance", 2), (1, "uniform", 1), (3, "uniform", 1),
+                 (5, "uniform", 1), (7, "uniform", 1), (21, "uniform", 1))
+#: k-NN regression's settings (the classifiers' uniform ones, both distances)
+_KNN_REGRESSION_SETTINGS = ((3, "uniform", 2), (7, "uniform", 2), (21, "uniform", 2),
+                            (5, "uniform", 1), (7, "uniform", 1))
 
 
 def _knn_args(k: int, weights: str, p: int) -> str:
@@ -62,6 +68,23 @@ def _knn_args(k: int, weights: str, p: int) -> str:
 
 #: (k, weights, p, the arguments as written) of each k-NN setting
 _KNN_VARIANTS = tuple((k, w, p, _knn_args(k, w, p)) for k, w, p in _KNN_SETTINGS)
+_KNN_REGRESSION_VARIANTS = tuple((k, w, p, _knn_args(k, w, p))
+                                 for k, w, p in _KNN_REGRESSION_SETTINGS)
+#: the slides' code as given: their L2 normalisation of each example before k-NN with the
+#: slides' k (two honest 21-NN programs on normalised rows were flagged at 0.98), and their
+#: kernel ridge (``lmb = 10 ** -6``, the linear kernel ``K = X X'``, no bias; one-versus-all
+#: on +-1 targets, as RidgeClassifier), raw and on normalised rows: its dual and primal forms
+#: give one model, and an honest pair of the two was flagged at 0.98
+_NORMALIZED_KNN = tuple(f"sklearn:Normalizer+KNeighborsClassifier(n_neighbors={k})"
+                        for k in (1, 3, 7, 21))
+_SLIDES_RIDGE = "alpha=1e-06, fit_intercept=False"
+_SLIDES_KERNEL_RIDGE = {"classification": (f"sklearn:RidgeClassifier({_SLIDES_RIDGE})",
+                                           f"sklearn:Normalizer+RidgeClassifier({_SLIDES_RIDGE})"),
+                        "regression": (f"sklearn:Ridge({_SLIDES_RIDGE})",
+                                       f"sklearn:Normalizer+Ridge({_SLIDES_RIDGE})")}
+_KNN_REGRESSORS = tuple(f"sklearn:{pre}KNeighborsRegressor({args})"
+                        for pre in ("", "StandardScaler+")
+                        for *_, args in _KNN_REGRESSION_VARIANTS)
 
 
 _SVC_MAX_ITER = 2_000_000  # libsvm iterations per pair of classes (see _classifiers)
@@ -217,6 +240,13 @@ def _classifiers() -> dict[str, Callable[[], object]]:
         "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)":
             scaled(lambda: LogisticRegression(max_iter=1000), MinMaxScaler),
         **_depth_trees(DecisionTreeClassifier),
+        **{f"sklearn:Normalizer+KNeighborsClassifier(n_neighbors={k})":
+           scaled(lambda k=k: KNeighborsClassifier(n_neighbors=k), Normalizer)
+           for k in (1, 3, 7, 21)},
+        f"sklearn:RidgeClassifier({_SLIDES_RIDGE})":
+            lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False),
+        f"sklearn:Normalizer+RidgeClassifier({_SLIDES_RIDGE})":
+            scaled(lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False), Normalizer),
         # the trivial model: every id the most frequent label (a baseline, or a network that
         # collapsed to it)
         "sklearn:DummyClassifier()": DummyClassifier,
@@ -255,12 +285,12 @@ def _regressors() -> dict[str, Callable[[], object]]:
     from sklearn.linear_model import Lasso, LinearRegression, Ridge
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    from sklearn.preprocessing import Normalizer, PolynomialFeatures, StandardScaler
     from sklearn.svm import SVR
     from sklearn.tree import DecisionTreeRegressor
 
-    def scaled(make):
-        return lambda: make_pipeline(StandardScaler(), make())
+    def scaled(make, scaler=StandardScaler):
+        return lambda: make_pipeline(scaler(), make())
 
     return {
         "sklearn:KNeighborsRegressor()": KNeighborsRegressor,
@@ -287,6 +317,14 @@ def _regressors() -> dict[str, Callable[[], object]]:
         **{f"sklearn:GradientBoostingRegressor(random_state={seed})":
            (lambda seed=seed: GradientBoostingRegressor(random_state=seed)) for seed in _SEEDS},
         **_depth_trees(DecisionTreeRegressor),
+        **{f"sklearn:{pre}KNeighborsRegressor({args})":
+           (scaled(knn) if pre else knn)
+           for pre in ("", "StandardScaler+")
+           for k, w, p, args in _KNN_REGRESSION_VARIANTS
+           for knn in [lambda k=k, w=w, p=p: KNeighborsRegressor(n_neighbors=k, weights=w, p=p)]},
+        f"sklearn:Ridge({_SLIDES_RIDGE})": lambda: Ridge(alpha=1e-06, fit_intercept=False),
+        f"sklearn:Normalizer+Ridge({_SLIDES_RIDGE})":
+            scaled(lambda: Ridge(alpha=1e-06, fit_intercept=False), Normalizer),
         # the trivial model (the training mean): two students who both submit a constant have the
         # same centred residuals, which only this explains
         "sklearn:DummyRegressor()": DummyRegressor,
@@ -311,7 +349,8 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *_LINEAR_KERNEL, *_SCALED, *_BOOSTING_CLASSIFIERS,
     *_SCALED_KNN, "sklearn:QuadraticDiscriminantAnalysis()", *_HIST_BOOSTING_CLASSIFIERS,
     *_MLP_CLASSIFIERS, "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
-    *_DEPTH_TREES["DecisionTreeClassifier"], "sklearn:DummyClassifier()")
+    *_DEPTH_TREES["DecisionTreeClassifier"], *_NORMALIZED_KNN,
+    *_SLIDES_KERNEL_RIDGE["classification"], "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
@@ -333,7 +372,8 @@ STANDARD_REGRESSORS: tuple[str, ...] = (
     "sklearn:DecisionTreeRegressor(random_state=42)",
     "sklearn:RandomForestRegressor(random_state=42)",
     "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR, *_BOOSTING_REGRESSORS,
-    *_DEPTH_TREES["DecisionTreeRegressor"], "sklearn:DummyRegressor()")
+    *_DEPTH_TREES["DecisionTreeRegressor"], *_KNN_REGRESSORS,
+    *_SLIDES_KERNEL_RIDGE["regression"], "sklearn:DummyRegressor()")
 
 
 @dataclass(frozen=True)
@@ -378,7 +418,16 @@ _KERNEL_SVC = frozenset({"sklearn:SVC()", "sklearn:StandardScaler+SVC()",
 #: bounds too (a kernel SVM's fit grows with the square of the rows; each is one more fit)
 _VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED + _SVC_PROBABILITY + _SCALED_KNN + (
     "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
-    "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR))
+    "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR)
+    # the slides' k-NN settings each cost a search of the training rows
+    + _NORMALIZED_KNN + _KNN_REGRESSORS)
+#: the Manhattan distance has no fast product (brute force over every pair of rows): on
+#: 3,500 MNIST images its ten variants took 40 s; bounded like boosting (cells)
+_MANHATTAN_KNN = tuple(f"sklearn:{pre}K{kind}({args})"
+                       for pre in ("", "StandardScaler+")
+                       for kind, variants in (("NeighborsClassifier", _KNN_VARIANTS),
+                                              ("NeighborsRegressor", _KNN_REGRESSION_VARIANTS))
+                       for _, _, p, args in variants if p == 1)
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -437,6 +486,9 @@ STANDARD_SETTINGS: frozenset[str] = frozenset(
                            "sklearn:StandardScaler+MLPClassifier(random_state=42)"]
     # a depth (with either seed)
     + [name for names in _DEPTH_TREES.values() for name in names]
+    # the slides' k-NN and kernel ridge settings
+    + list(_NORMALIZED_KNN) + list(_KNN_REGRESSORS)
+    + [name for names in _SLIDES_KERNEL_RIDGE.values() for name in names]
     # a split fitted before the model is a choice too
     + list(_SPLIT_OF))
 #: models that ignore the features: fitted on text data too
@@ -516,14 +568,15 @@ def _natural(label: str) -> tuple:
 #: fitted up to ``BOOSTING_MAX_CELLS`` training cells
 _CELL_BOUNDED = frozenset(_BOOSTING_CLASSIFIERS + _BOOSTING_REGRESSORS
                           + _HIST_BOOSTING_CLASSIFIERS + _MLP_CLASSIFIERS
-                          + sum(_DEPTH_TREES.values(), ()))
+                          + sum(_DEPTH_TREES.values(), ()) + _MANHATTAN_KNN)
 
 
 def _too_costly(name: str, rows: int, n_features: int) -> str:
     """Why ``name`` is not fitted on ``rows`` x ``n_features`` training data, or ``""``."""
     if name in _CELL_BOUNDED and rows * n_features > BOOSTING_MAX_CELLS:
         return (f"not fitted: {rows:,} x {n_features:,} training cells (boosting, neural "
-                f"networks and depth-limited trees are fitted up to {BOOSTING_MAX_CELLS:,})")
+                f"networks, depth-limited trees and the Manhattan distance are fitted up to "
+                f"{BOOSTING_MAX_CELLS:,})")
     if name == _POLY_LINEAR and n_features > POLY_MAX_FEATURES:
         return (f"not fitted: {n_features:,} features (polynomial features are made from up "
                 f"to {POLY_MAX_FEATURES})")
@@ -630,6 +683,8 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
 
     # A few at a time (_FIT_THREADS): the fits are mostly compiled code that lets go of the GIL (libsvm, the
     # trees, BLAS), and the instructor waits for all of them on the first run.
+    from scipy.linalg import LinAlgWarning
+
     with warnings.catch_warnings(), ThreadPoolExecutor(_FIT_THREADS) as pool:
         # (set here, for every thread: the filters are the process's) an unconverged
         # LogisticRegression() is the point (every student who writes it gets the same one),
@@ -637,5 +692,8 @@ def standard_predictions(train_df: pd.DataFrame, test_df: pd.DataFrame, data_dir
         # instructor's terminal
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "self.within_class_std_dev_", category=UserWarning)
+        # the slides' kernel ridge (lambda = 1e-6) on pixels: ill-conditioned, as the
+        # students' own copies of it are; scipy's LinAlgWarning reached the terminal
+        warnings.simplefilter("ignore", LinAlgWarning)
         out.update(zip(names, pool.map(fit_one, names)))
     return out

@@ -230,6 +230,9 @@ def _nearest_text(behaviour, p) -> str:
     if nearest is None or nearest[1] < 0.9:
         return ""
     name, share = nearest[0].removeprefix("sklearn:"), nearest[1]
+    if share >= behaviour.near_exact:  # near enough, but not where the two agree (below)
+        return (f" (the nearest, {name}, matches both on {100 * share:.2f} % of ids, but not "
+                "on the ids where they agree with each other)")
     return (f" (the nearest, {name}, matches both on {100 * share:.2f} % of ids; "
             f"{100 * behaviour.near_exact:g} % would explain them)")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import RidgeClassifier
 from sklearn.neighbors import KNeighborsClassifier
 
 from reference.standard import (
@@ -356,10 +357,35 @@ def test_boosting_and_polynomial_features_are_bounded_by_their_cost(tmp_path, mo
     got = standard_predictions(train, test, tmp_path, task="classification",
                                modality="tabular", names=names)
     assert got[names[0]] == ("not fitted: 120 x 4 training cells (boosting, neural "
-                             "networks and depth-limited trees are fitted up to 100)")
+                             "networks, depth-limited trees and the Manhattan distance are "
+                             "fitted up to 100)")
     assert len(got[names[1]]) == len(test)
     train_r = train.assign(label=np.arange(len(train), dtype=float))
     poly = "sklearn:PolynomialFeatures(2)+LinearRegression()"
     got = standard_predictions(train_r, test, tmp_path, task="regression", modality="tabular",
                                names=[poly])
     assert got[poly] == "not fitted: 4 features (polynomial features are made from up to 3)"
+
+
+def test_the_slides_kernel_ridge_fits_quietly_on_collinear_columns(tmp_path):
+    # lambda = 1e-6 on pixels (or any duplicated column) is ill-conditioned: scipy's
+    # LinAlgWarning reached the instructor's terminal; the fit stands, as the students' does
+    import warnings
+
+    train, test = _frames(np.random.default_rng(2))
+    for frame in (train, test):  # large values, and columns that are always 0 (as pixels)
+        for j in range(4):
+            frame[f"f{j}"] = frame[f"f{j}"] * 1e4
+        for j in range(4, 24):
+            frame[f"f{j}"] = 0.0
+    names = ["sklearn:RidgeClassifier(alpha=1e-06, fit_intercept=False)",
+             "sklearn:Normalizer+RidgeClassifier(alpha=1e-06, fit_intercept=False)"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = standard_predictions(train, test, tmp_path, task="classification",
+                                   modality="tabular", names=names)
+    for name in names:
+        assert not isinstance(got[name], str) and len(got[name]) == len(test), got[name]
+    student = RidgeClassifier(alpha=1e-06, fit_intercept=False).fit(
+        train.drop(columns=["id", "label"]), train["label"])
+    assert list(got[names[0]]) == list(student.predict(test.drop(columns="id")))

@@ -69,3 +69,15 @@ def test_regression_shared_errors_are_each_students_large_ones(tmp_path):
     _, pair = _batch(tmp_path, "mse")
     table = pair.split('<table id="shared-wrong">')[1].split("</table>")[0]
     assert "each by more than their own median error" in table
+
+
+@pytest.mark.parametrize("metric", ["mse", "accuracy"])
+def test_a_pair_flagged_on_behaviour_alone_tells_the_ta_what_else_gives_it(tmp_path, metric):
+    # honest students who implement the slides' algorithm with the slides' settings give
+    # identical predictions too (a class written by hand: 11 such pairs flagged); the page
+    # said only "a copy's predictions are its source's"
+    _, pair = _batch(tmp_path, metric)
+    assert "flagged on <b>behaviour</b>" in pair
+    note = pair.split('id="behaviour-alone">')[1].split("</p>")[0]
+    assert note.startswith("Flagged on behaviour alone: the code evidence is 0.")
+    assert "same settings" in note and "check that the two programs do not" in note
