@@ -56,9 +56,12 @@ def similarity_stage(course: Course, store: Store, out: Path,
         ("web", sim.web, "web"))}
     # every engine option counts, and the engine's own code (a new default or a new standard
     # model after an upgrade redoes the comparison; the per-file features stay cached)
+    # and the reference models' predictions: they explain agreement too, so a later
+    # ``--reference`` (or a retrained model) redoes the comparison (it kept the old results)
     settings = hashlib.blake2b(json.dumps(
         [course.describe()["similarity"], options.to_dict(),
-         {k: _tree_hash(v) for k, v in corpora.items()}, _engine_hash()],
+         {k: _tree_hash(v) for k, v in corpora.items()}, _engine_hash(),
+         store.reference_predictions()],
         sort_keys=True).encode(), digest_size=16).hexdigest()
     previous = store.meta().get("similarity_inputs") or {}
     focus: set[str] | None = None

@@ -328,3 +328,32 @@ def test_roc_auc_probabilities_copy_flagged_default_explained(tmp_path, bwrap_sa
     assert defaults["explained_by"] in {"sklearn:LogisticRegression()",
                                         "sklearn:LogisticRegression(max_iter=1000)"}
     assert {k for k, r in pairs.items() if r["reason"] == "behaviour"} == {("knn", "knn_copy")}
+
+
+def test_reference_models_added_later_redo_the_comparison(tmp_path, bwrap_sandbox):
+    # `grader run ... --reference` on a graded folder said "no submission changed, previous
+    # results kept": the reference models, which explain agreement, never reached the pairs
+    from grader.store import Store
+
+    course = _course(tmp_path / "course")
+    programs = {k: PROGRAMS[k] for k in ("source", "rewritten", "tree", "gbr")}
+    _run(tmp_path, course, programs)
+    out = tmp_path / "out"
+    with Store(out / "grading.db") as st:
+        before = st.meta()["similarity_inputs"]["settings"]
+    first = (out / "similarity" / "pairs.csv").stat().st_mtime_ns
+    ids = [r["id"] for r in csv.DictReader((course / "data" / "test.csv").open())]
+    with (out / "runs" / "tree" / "submission.csv").open() as f:
+        tree = {r["id"]: float(r["label"]) for r in csv.DictReader(f)}
+    with Store(out / "grading.db") as st:
+        st.put_reference([dict(model="a_tree", params={}, public_score=1.0, private_score=1.0,
+                               fit_s=0.1, predict_s=0.1, status="ok")])
+        st.put_cached_reference([dict(cache_key="k1", model="a_tree", params={},
+                                      validation_score=None, fit_s=0.1, predict_s=0.1,
+                                      elapsed_s=0.2, status="ok", message="", deadline_s=60,
+                                      predictions=[tree[i] for i in ids], trained_at=0.0)])
+    run_batch(load_course(course), tmp_path / "subs", out,
+              BatchOptions(jobs=2, reports=False, quiet=True))
+    with Store(out / "grading.db") as st:
+        assert st.meta()["similarity_inputs"]["settings"] != before
+    assert (out / "similarity" / "pairs.csv").stat().st_mtime_ns != first
