@@ -15,7 +15,7 @@ See docs/similarity.md for how the score is built.
 import similarity._scipy_import  # noqa: F401
 from similarity.align import Fragment
 from similarity.clusters import clusters
-from similarity.engine import Pair, SimilarityResult, combine, compare, rank_key
+from similarity.engine import Pair, SimilarityResult, combine, compare, noise_floor, rank_key
 from similarity.errors import SimilarityError, SimilarityInputError, SimilarityOptionsError
 from similarity.options import SimilarityOptions
 from similarity.outputs import write_outputs
@@ -23,6 +23,6 @@ from similarity.string_kernels import char_ngram_matrix, string_kernel_matrix
 
 __all__ = [
     "SimilarityOptions", "SimilarityError", "SimilarityOptionsError", "SimilarityInputError", "compare",
-    "combine", "SimilarityResult", "Pair", "Fragment", "write_outputs", "rank_key",
+    "combine", "SimilarityResult", "Pair", "Fragment", "write_outputs", "rank_key", "noise_floor",
     "string_kernel_matrix", "char_ngram_matrix", "clusters",
 ]

@@ -898,6 +898,30 @@ def _fill_p_values(f: _Found, behaviour: BehaviourEvidence | None) -> None:
                                             f.behaviour["expected"][lazy])
 
 
+_FLOOR_BINS = 2000  # the noise floor's histogram of final scores over [0, 1]
+
+
+def noise_floor(scores: Sequence[float] | np.ndarray, options: SimilarityOptions) -> float:
+    """The noise floor of a class whose pairs' final scores are ``scores`` (all of them), as
+    ``compare`` sets it: 0 where there are fewer than ``noise_min_pairs``."""
+    hist = np.histogram(np.asarray(scores, dtype=np.float64), bins=_FLOOR_BINS,
+                        range=(0.0, 1.0))[0]
+    return _floor_of(hist, options)
+
+
+def _floor_of(hist: np.ndarray, o: SimilarityOptions) -> float:
+    total = int(hist.sum())
+    if total < o.noise_min_pairs:
+        return 0.0  # too few pairs to say what noise is: keep them all
+    bins = hist.size
+    edges = (np.arange(bins) + 0.5) / bins
+    median = edges[np.searchsorted(np.cumsum(hist), total / 2)]
+    dev_hist = np.zeros(bins, dtype=np.int64)
+    np.add.at(dev_hist, np.minimum((np.abs(edges - median) * bins).astype(int), bins - 1), hist)
+    mad = (np.searchsorted(np.cumsum(dev_hist), total / 2) + 0.5) / bins
+    return float(min(o.min_score, median + o.noise_mads * 1.4826 * mad))
+
+
 class _Keeper:
     """Collects the scored pairs above the noise floor, block by block.
 
@@ -908,7 +932,7 @@ class _Keeper:
     again at the end.
     """
 
-    _BINS = 2000
+    _BINS = _FLOOR_BINS
 
     def __init__(self, o: SimilarityOptions, settings: Sequence[bool] = ()):
         self.o = o
@@ -917,17 +941,7 @@ class _Keeper:
         self.parts: list[tuple] = []
 
     def floor(self) -> float:
-        total = int(self.hist.sum())
-        if total < self.o.noise_min_pairs:
-            return 0.0  # too few pairs to say what noise is: keep them all
-        edges = (np.arange(self._BINS) + 0.5) / self._BINS
-        cdf = np.cumsum(self.hist)
-        median = edges[np.searchsorted(cdf, total / 2)]
-        dev_hist = np.zeros(self._BINS, dtype=np.int64)
-        np.add.at(dev_hist, np.minimum((np.abs(edges - median) * self._BINS).astype(int),
-                                       self._BINS - 1), self.hist)
-        mad = (np.searchsorted(np.cumsum(dev_hist), total / 2) + 0.5) / self._BINS
-        return float(min(self.o.min_score, median + self.o.noise_mads * 1.4826 * mad))
+        return _floor_of(self.hist, self.o)
 
     def _keep(self, code, beh, mask_or_none):
         score = final_score(code, beh, self.o, self.settings)

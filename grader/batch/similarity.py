@@ -93,6 +93,14 @@ def similarity_stage(course: Course, store: Store, out: Path,
         else float(result.stats.get("noise_floor") or 0.0)
     if focus is not None:
         result = _merge_pairs(result, store, keep=set(subs) - focus, floor=floor)
+        if floor == 0.0:
+            # the last full comparison had too few pairs for a floor, so every pair is here:
+            # a class grown past that bound gets the floor a fresh comparison would set (an
+            # incremental pairs.csv kept 780 rows where a fresh one kept 66)
+            floor = similarity.noise_floor([p.score for p in result.pairs], options)
+            if floor > 0.0:
+                kept = [p for p in result.pairs if p.score >= floor or p.flagged]
+                result = replace(result, pairs=kept, clusters=similarity.clusters(kept))
         say(f"similarity: {len(focus)} new or changed submission(s) compared with everyone; "
             "other pairs kept")
     (out / "similarity").mkdir(exist_ok=True)

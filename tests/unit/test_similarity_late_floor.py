@@ -59,3 +59,42 @@ def test_a_late_submissions_pairs_are_cut_at_the_class_noise_floor(tmp_path):
     theirs = [r for r in _rows(out) if names[-1] in (r["a"], r["b"])]
     assert theirs and len(theirs) < 35
     assert all(float(r["score"]) >= floor or r["flagged"] == "true" for r in theirs)
+
+
+def test_a_class_that_grows_past_the_floors_bound_gets_the_fresh_floor(tmp_path):
+    # 30 students (435 pairs) are too few for a noise floor: every pair is kept. Five late
+    # ones make 595 pairs: the incremental pairs.csv kept all of them (a tester: 780 rows
+    # where a fresh comparison kept 66)
+    course_dir = tmp_path / "course"
+    course_dir.mkdir()
+    make(course_dir)
+    course = load_course(course_dir)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    rng = random.Random(7)
+    names = [f"s{i:02}" for i in range(35)]
+    for name in names:
+        (subs / f"{name}.py").write_text(_program(rng))
+
+    def stage(out, students):
+        with Store(out / "grading.db") as st:
+            st.put_submissions([dict(student=s, path=str(subs / f"{s}.py"), entry=f"{s}.py",
+                                     files=[f"{s}.py"], content_hash=s, accepted=True,
+                                     reason=None, hint=None) for s in students])
+            similarity_stage(course, st, out, lambda _msg: None)
+            return st.meta()["similarity_inputs"]["noise_floor"]
+
+    grown, fresh = tmp_path / "grown", tmp_path / "fresh"
+    grown.mkdir()
+    fresh.mkdir()
+    assert stage(grown, names[:30]) == 0.0 and len(_rows(grown)) == 435
+    floor = stage(grown, names)  # five late students: only their pairs are scored
+    fresh_floor = stage(fresh, names)
+    assert floor > 0 and abs(floor - fresh_floor) < 1e-3
+    keys = {(r["a"], r["b"]) for r in _rows(grown)}
+    fresh_keys = {(r["a"], r["b"]) for r in _rows(fresh)}
+    # nearly the fresh rows: the thirty's stored scores came from a class of thirty (what is
+    # common changes a little with five more, as documented), so some at the floor differ
+    assert len(keys) <= 2 * len(fresh_keys) < 595 / 4, (len(keys), len(fresh_keys))
+    assert len(keys & fresh_keys) >= 0.9 * len(fresh_keys), (len(keys & fresh_keys),
+                                                             len(fresh_keys))
