@@ -1,10 +1,12 @@
-"""Multinomial naive Bayes on discretised values, as in the lab (pixels binned into intervals)."""
+"""Naive Bayes on discretised values, as in the lab (pixels binned into intervals): the bin
+indices as multinomial counts (the lab's ``MultinomialNB``) or as categories (a categorical
+naive Bayes with Laplace smoothing, as students write it by hand)."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.naive_bayes import MultinomialNB
+from sklearn.naive_bayes import CategoricalNB, MultinomialNB
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -71,9 +73,12 @@ class BinnedMultinomialNB(ClassifierMixin, BaseEstimator):
             )
         else:  # the lab's np.linspace(low, high, n_bins) edges over all values
             self.bin_edges_ = np.linspace(float(low), float(high), self.n_bins)
-        self.nb_ = MultinomialNB(alpha=self.alpha).fit(self._bins(X), y)
+        self.nb_ = self._model().fit(self._bins(X), y)
         self.classes_ = self.nb_.classes_
         return self
+
+    def _model(self):
+        return MultinomialNB(alpha=self.alpha)
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -84,3 +89,13 @@ class BinnedMultinomialNB(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         return self.nb_.predict(self._bins(X))
+
+
+class BinnedCategoricalNB(BinnedMultinomialNB):
+    """Categorical naive Bayes on the same bins: each feature's bin is a category, with
+    Laplace smoothing ``alpha`` over all ``n_bins`` of them (``CategoricalNB(min_categories=
+    n_bins)``), what a student who counts, per class, how often each pixel falls in each
+    interval computes. Parameters and attributes as :class:`BinnedMultinomialNB`."""
+
+    def _model(self):
+        return CategoricalNB(alpha=self.alpha, min_categories=self.n_bins)

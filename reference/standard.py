@@ -88,6 +88,20 @@ _SLIDES_KERNEL_RIDGE = {"classification": (f"sklearn:RidgeClassifier({_SLIDES_RI
 _PERCEPTRON_EPOCHS = (10, 20, 50, 100)
 _SLIDES_PERCEPTRON = tuple(f"sklearn:{pre}Perceptron(shuffle=False, max_iter={e}, tol=None)"
                            for pre in ("", "StandardScaler+") for e in _PERCEPTRON_EPOCHS)
+#: the lab's naive Bayes: every value binned between equal-width edges over the training
+#: values' range (``np.digitize(X, np.linspace(X.min(), X.max(), n)) - 1``, or each column's
+#: own range as ``KBinsDiscretizer`` does), the bin indices fed to ``MultinomialNB`` (the lab)
+#: or counted per category with Laplace smoothing (by hand). Two honest programs of each were
+#: flagged at 0.96 in two hand-written classes that follow the slides
+_LAB_BINS = (3, 5, 8, 10)
+_LAB_NB = tuple(f"lab:{edges}bins({n})+{nb}()"
+                for edges in ("", "column ") for n in _LAB_BINS
+                for nb in ("MultinomialNB", "CategoricalNB"))
+#: k-NN written in numpy: np.argsort's order of tied distances, np.bincount's vote
+#: (``reference._neighbors.ArgsortKNNClassifier``), with the slides' k and distances; the
+#: Manhattan ones bounded like scikit-learn's, the Euclidean ones by rows
+_ARGSORT_KNN = tuple(f"lab:np.argsort {k}-NN" + (", Manhattan" if p == 1 else "")
+                     for p in (2, 1) for k in (1, 3, 5, 7, 21))
 _KNN_REGRESSORS = tuple(f"sklearn:{pre}KNeighborsRegressor({args})"
                         for pre in ("", "StandardScaler+")
                         for *_, args in _KNN_REGRESSION_VARIANTS)
@@ -155,6 +169,9 @@ def _classifiers() -> dict[str, Callable[[], object]]:
     from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
     from sklearn.svm import SVC, LinearSVC
     from sklearn.tree import DecisionTreeClassifier
+
+    from reference._naive_bayes import BinnedCategoricalNB, BinnedMultinomialNB
+    from reference._neighbors import ArgsortKNNClassifier
 
     def scaled(make, scaler=StandardScaler):
         return lambda: make_pipeline(scaler(), make())
@@ -253,6 +270,13 @@ def _classifiers() -> dict[str, Callable[[], object]]:
             lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False),
         f"sklearn:Normalizer+RidgeClassifier({_SLIDES_RIDGE})":
             scaled(lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False), Normalizer),
+        **{f"lab:{edges}bins({n})+{nb.__name__.removeprefix('Binned')}()":
+           (lambda n=n, nb=nb, per=bool(edges): nb(n_bins=n, per_feature=per))
+           for edges in ("", "column ") for n in _LAB_BINS
+           for nb in (BinnedMultinomialNB, BinnedCategoricalNB)},
+        **{f"lab:np.argsort {k}-NN" + (", Manhattan" if p == 1 else ""):
+           (lambda k=k, p=p: ArgsortKNNClassifier(n_neighbors=k, p=p))
+           for p in (2, 1) for k in (1, 3, 5, 7, 21)},
         **{f"sklearn:{pre}Perceptron(shuffle=False, max_iter={e}, tol=None)":
            (scaled(perceptron) if pre else perceptron)
            for pre in ("", "StandardScaler+") for e in _PERCEPTRON_EPOCHS
@@ -360,7 +384,8 @@ STANDARD_CLASSIFIERS: tuple[str, ...] = (
     *_SCALED_KNN, "sklearn:QuadraticDiscriminantAnalysis()", *_HIST_BOOSTING_CLASSIFIERS,
     *_MLP_CLASSIFIERS, "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
     *_DEPTH_TREES["DecisionTreeClassifier"], *_NORMALIZED_KNN,
-    *_SLIDES_KERNEL_RIDGE["classification"], *_SLIDES_PERCEPTRON, "sklearn:DummyClassifier()")
+    *_SLIDES_KERNEL_RIDGE["classification"], *_LAB_NB, *_ARGSORT_KNN, *_SLIDES_PERCEPTRON,
+    "sklearn:DummyClassifier()")
 STANDARD_PROBABILITIES: tuple[str, ...] = (
     "sklearn:LogisticRegression(max_iter=1000)", "sklearn:GaussianNB()",
     "sklearn:KNeighborsClassifier()", "sklearn:MultinomialNB()",
@@ -430,14 +455,16 @@ _VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED + _SVC_PROBABILITY + _SCALED_KNN 
     "sklearn:MinMaxScaler+LogisticRegression(max_iter=1000)",
     "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR)
     # the slides' k-NN settings each cost a search of the training rows
-    + _NORMALIZED_KNN + _KNN_REGRESSORS + _SLIDES_PERCEPTRON)
+    + _NORMALIZED_KNN + _KNN_REGRESSORS + _SLIDES_PERCEPTRON
+    + tuple(n for n in _ARGSORT_KNN if not n.endswith("Manhattan")))
 #: the Manhattan distance has no fast product (brute force over every pair of rows): on
 #: 3,500 MNIST images its ten variants took 40 s; bounded like boosting (cells)
 _MANHATTAN_KNN = tuple(f"sklearn:{pre}K{kind}({args})"
                        for pre in ("", "StandardScaler+")
                        for kind, variants in (("NeighborsClassifier", _KNN_VARIANTS),
                                               ("NeighborsRegressor", _KNN_REGRESSION_VARIANTS))
-                       for _, _, p, args in variants if p == 1)
+                       for _, _, p, args in variants if p == 1) + tuple(
+    n for n in _ARGSORT_KNN if n.endswith("Manhattan"))
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)
@@ -497,7 +524,8 @@ STANDARD_SETTINGS: frozenset[str] = frozenset(
     # a depth (with either seed)
     + [name for names in _DEPTH_TREES.values() for name in names]
     # the slides' k-NN and kernel ridge settings
-    + list(_NORMALIZED_KNN) + list(_KNN_REGRESSORS) + list(_SLIDES_PERCEPTRON)
+    + list(_NORMALIZED_KNN) + list(_KNN_REGRESSORS) + list(_SLIDES_PERCEPTRON) + list(_LAB_NB)
+    + list(_ARGSORT_KNN)
     + [name for names in _SLIDES_KERNEL_RIDGE.values() for name in names]
     # a split fitted before the model is a choice too
     + list(_SPLIT_OF))

@@ -14,6 +14,8 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from reference import MODELS
+from reference._naive_bayes import BinnedCategoricalNB
+from reference._neighbors import ArgsortKNNClassifier
 
 # Few epochs: the checks test the API on tiny data sets, not how well a network learns.
 _FAST = {"max_epochs": 15, "random_state": 0, "device": "cpu"}
@@ -85,3 +87,11 @@ def test_sklearn_compatible_big_cnns(estimator, check):
 def test_every_model_is_checked():
     assert len(_INST) + len(_BIG) == len(MODELS)
     assert set(EXPECTED_FAILED) <= set(MODELS)
+
+
+@parametrize_with_checks([BinnedCategoricalNB(n_bins=5), ArgsortKNNClassifier(p=1),
+                          ArgsortKNNClassifier(n_neighbors=3)])
+def test_the_labs_hand_written_models_are_sklearn_compatible(estimator, check):
+    # not course models of their own: standard models of the behavioural evidence (the lab's
+    # bins counted per category, and k-NN with np.argsort's order, as students write them)
+    check(estimator)
