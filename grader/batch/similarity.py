@@ -240,7 +240,8 @@ def _nearest_text(behaviour, p) -> str:
     nearest = behaviour.nearest_explainer(p.a, p.b)
     if nearest is None or nearest[1] < 0.9:
         return ""
-    name, share = nearest[0].removeprefix("sklearn:"), nearest[1]
+    name = nearest[0].removeprefix("sklearn:").replace("lab:", "the lab's ", 1)
+    share = nearest[1]
     if share >= behaviour.near_exact:  # near enough, but not where the two agree (below)
         return (f" (the nearest, {name}, matches both on {100 * share:.2f} % of ids, but not "
                 "on the ids where they agree with each other)")

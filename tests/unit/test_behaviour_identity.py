@@ -172,3 +172,22 @@ def test_a_near_match_does_not_explain_an_identical_pair_it_differs_from():
     near = _nearest_text(ev, SimpleNamespace(a="ens", b="ens_copy"))
     assert "but not on the ids where they agree with each other" in near, near
     assert "would explain them" not in near
+
+
+def test_the_labs_models_are_named_as_the_labs():
+    from types import SimpleNamespace
+
+    from grader.batch.similarity import _nearest_text
+
+    truth, hard, popular, preds = _easy_class(seed=5, m=600)
+    src = truth.copy()
+    src[hard[:8]] = popular[hard[:8]]
+    lab = src.copy()
+    lab[hard[0]] = truth[hard[0]]
+    preds["a"], preds["b"] = [str(v) for v in src], [str(v) for v in src]
+    name = "lab:np.argsort 7-NN, Manhattan"
+    model = BehaviourModel.fit(preds, [str(t) for t in truth],
+                               references={name: [str(v) for v in lab]}, explainers=[name],
+                               near_exact=0.998)
+    near = _nearest_text(IdentityEvidence(model), SimpleNamespace(a="a", b="b"))
+    assert "the nearest, the lab's np.argsort 7-NN, Manhattan, matches both" in near, near
