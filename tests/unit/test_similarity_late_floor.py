@@ -27,6 +27,17 @@ def _program(rng: random.Random) -> str:
     return "\n".join(ln.format(n=rng.randint(2, 99)) for ln in lines) + "\n"
 
 
+def _stage(course, subs, out, students):
+    """The similarity stage on ``students`` (their files in ``subs``), as a batch runs it: the
+    class's noise floor it kept."""
+    with Store(out / "grading.db") as st:
+        st.put_submissions([dict(student=s, path=str(subs / f"{s}.py"), entry=f"{s}.py",
+                                 files=[f"{s}.py"], content_hash=s, accepted=True,
+                                 reason=None, hint=None) for s in students])
+        similarity_stage(course, st, out, lambda _msg: None)
+        return st.meta()["similarity_inputs"]["noise_floor"]
+
+
 def _rows(out):
     with open(out / "similarity" / "pairs.csv", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -45,12 +56,7 @@ def test_a_late_submissions_pairs_are_cut_at_the_class_noise_floor(tmp_path):
         (subs / f"{name}.py").write_text(_program(rng))
 
     def stage(students):
-        with Store(out / "grading.db") as st:
-            st.put_submissions([dict(student=s, path=str(subs / f"{s}.py"), entry=f"{s}.py",
-                                     files=[f"{s}.py"], content_hash=s, accepted=True,
-                                     reason=None, hint=None) for s in students])
-            similarity_stage(course, st, out, lambda _msg: None)
-            return st.meta()["similarity_inputs"]["noise_floor"]
+        return _stage(course, subs, out, students)
 
     floor = stage(names[:-1])  # 595 pairs: enough for the class to set its noise floor
     assert floor > 0
@@ -77,12 +83,7 @@ def test_a_class_that_grows_past_the_floors_bound_gets_the_fresh_floor(tmp_path)
         (subs / f"{name}.py").write_text(_program(rng))
 
     def stage(out, students):
-        with Store(out / "grading.db") as st:
-            st.put_submissions([dict(student=s, path=str(subs / f"{s}.py"), entry=f"{s}.py",
-                                     files=[f"{s}.py"], content_hash=s, accepted=True,
-                                     reason=None, hint=None) for s in students])
-            similarity_stage(course, st, out, lambda _msg: None)
-            return st.meta()["similarity_inputs"]["noise_floor"]
+        return _stage(course, subs, out, students)
 
     grown, fresh = tmp_path / "grown", tmp_path / "fresh"
     grown.mkdir()
