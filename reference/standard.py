@@ -565,15 +565,17 @@ def _base(name: str) -> str:
     return _SPLIT_OF[name][0] if name in _SPLIT_OF else name
 
 
-def explainer_order(name: str) -> tuple[bool, int, int, str]:
+def explainer_order(name: str) -> tuple[bool, int, bool, int, str]:
     """Sort key of explainers, the first of which names a pair several explain equally: the
     models fitted on every training row, then the split variants, the commonest split first
     (``SPLITS``' order); among those, the plain model before a pipeline (where every feature
     has one range, ``MinMaxScaler+SVC()`` is ``SVC()``: the simpler name is the one students
     wrote most), then by name."""
     split = _SPLIT_OF[name][1] if name in _SPLIT_OF else None
+    # the lab's hand-written forms after scikit-learn's: where both give the pair's
+    # predictions, "KNeighborsClassifier()" is what a student more likely wrote
     return (split is not None, SPLITS.index(split) if split is not None else 0,
-            _base(name).count("+"), name)
+            name.startswith("lab:"), _base(name).count("+"), name)
 
 
 def _as_read(labels: np.ndarray) -> np.ndarray:

@@ -162,3 +162,15 @@ def test_standardised_ridge_classifiers_are_explained(tmp_path):
     o = evidence.pairs(np.array([model.names.index("ana")]), np.array([model.names.index("bob")]))
     assert model.explainer_names[int(o["explained"][0])] == name
     assert _flagged(model, evidence) == {frozenset(("eve", "copy_of_eve"))}
+
+
+def test_scikit_learns_name_before_the_labs_hand_written_form():
+    # where scikit-learn's k-NN and the numpy one give the pair's predictions, pages named
+    # "the lab's np.argsort 5-NN" for two students who wrote KNeighborsClassifier()
+    from reference.standard import explainer_order
+
+    names = ["lab:np.argsort 5-NN", "sklearn:StandardScaler+KNeighborsClassifier()",
+             "sklearn:KNeighborsClassifier()", "lab:bins(5)+MultinomialNB()"]
+    assert sorted(names, key=explainer_order) == [
+        "sklearn:KNeighborsClassifier()", "sklearn:StandardScaler+KNeighborsClassifier()",
+        "lab:np.argsort 5-NN", "lab:bins(5)+MultinomialNB()"]
