@@ -94,14 +94,18 @@ _SLIDES_PERCEPTRON = tuple(f"sklearn:{pre}Perceptron(shuffle=False, max_iter={e}
 #: or counted per category with Laplace smoothing (by hand). Two honest programs of each were
 #: flagged at 0.96 in two hand-written classes that follow the slides
 _LAB_BINS = (3, 5, 8, 10)
-_LAB_NB = tuple(f"lab:{edges}bins({n})+{nb}()"
-                for edges in ("", "column ") for n in _LAB_BINS
-                for nb in ("MultinomialNB", "CategoricalNB"))
+#: (name, bins, each column its own range, the naive Bayes fed with the bins)
+_LAB_NB_SETTINGS = tuple((f"lab:{'column ' if per else ''}bins({n})+{nb}()", n, per, nb)
+                         for per in (False, True) for n in _LAB_BINS
+                         for nb in ("MultinomialNB", "CategoricalNB"))
+_LAB_NB = tuple(name for name, *_ in _LAB_NB_SETTINGS)
 #: k-NN written in numpy: np.argsort's order of tied distances, np.bincount's vote
 #: (``reference._neighbors.ArgsortKNNClassifier``), with the slides' k and distances; the
 #: Manhattan ones bounded like scikit-learn's, the Euclidean ones by rows
-_ARGSORT_KNN = tuple(f"lab:np.argsort {k}-NN" + (", Manhattan" if p == 1 else "")
-                     for p in (2, 1) for k in (1, 3, 5, 7, 21))
+#: (name, k, p)
+_ARGSORT_KNN_SETTINGS = tuple((f"lab:np.argsort {k}-NN" + (", Manhattan" if p == 1 else ""), k, p)
+                              for p in (2, 1) for k in (1, 3, 5, 7, 21))
+_ARGSORT_KNN = tuple(name for name, *_ in _ARGSORT_KNN_SETTINGS)
 _KNN_REGRESSORS = tuple(f"sklearn:{pre}KNeighborsRegressor({args})"
                         for pre in ("", "StandardScaler+")
                         for *_, args in _KNN_REGRESSION_VARIANTS)
@@ -176,6 +180,7 @@ def _classifiers() -> dict[str, Callable[[], object]]:
     def scaled(make, scaler=StandardScaler):
         return lambda: make_pipeline(scaler(), make())
 
+    binned = {"MultinomialNB": BinnedMultinomialNB, "CategoricalNB": BinnedCategoricalNB}
     return {
         "sklearn:KNeighborsClassifier()": KNeighborsClassifier,
         "sklearn:SVC()": SVC,
@@ -270,13 +275,10 @@ def _classifiers() -> dict[str, Callable[[], object]]:
             lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False),
         f"sklearn:Normalizer+RidgeClassifier({_SLIDES_RIDGE})":
             scaled(lambda: RidgeClassifier(alpha=1e-06, fit_intercept=False), Normalizer),
-        **{f"lab:{edges}bins({n})+{nb.__name__.removeprefix('Binned')}()":
-           (lambda n=n, nb=nb, per=bool(edges): nb(n_bins=n, per_feature=per))
-           for edges in ("", "column ") for n in _LAB_BINS
-           for nb in (BinnedMultinomialNB, BinnedCategoricalNB)},
-        **{f"lab:np.argsort {k}-NN" + (", Manhattan" if p == 1 else ""):
-           (lambda k=k, p=p: ArgsortKNNClassifier(n_neighbors=k, p=p))
-           for p in (2, 1) for k in (1, 3, 5, 7, 21)},
+        **{name: (lambda n=n, per=per, nb=binned[nb]: nb(n_bins=n, per_feature=per))
+           for name, n, per, nb in _LAB_NB_SETTINGS},
+        **{name: (lambda k=k, p=p: ArgsortKNNClassifier(n_neighbors=k, p=p))
+           for name, k, p in _ARGSORT_KNN_SETTINGS},
         **{f"sklearn:{pre}Perceptron(shuffle=False, max_iter={e}, tol=None)":
            (scaled(perceptron) if pre else perceptron)
            for pre in ("", "StandardScaler+") for e in _PERCEPTRON_EPOCHS
@@ -456,7 +458,7 @@ _VARIANTS = frozenset(_LINEAR_KERNEL + _SCALED + _SVC_PROBABILITY + _SCALED_KNN 
     "sklearn:StandardScaler+KNeighborsRegressor()", _POLY_LINEAR)
     # the slides' k-NN settings each cost a search of the training rows
     + _NORMALIZED_KNN + _KNN_REGRESSORS + _SLIDES_PERCEPTRON
-    + tuple(n for n in _ARGSORT_KNN if not n.endswith("Manhattan")))
+    + tuple(name for name, _, p in _ARGSORT_KNN_SETTINGS if p == 2))
 #: the Manhattan distance has no fast product (brute force over every pair of rows): on
 #: 3,500 MNIST images its ten variants took 40 s; bounded like boosting (cells)
 _MANHATTAN_KNN = tuple(f"sklearn:{pre}K{kind}({args})"
@@ -464,7 +466,7 @@ _MANHATTAN_KNN = tuple(f"sklearn:{pre}K{kind}({args})"
                        for kind, variants in (("NeighborsClassifier", _KNN_VARIANTS),
                                               ("NeighborsRegressor", _KNN_REGRESSION_VARIANTS))
                        for _, _, p, args in variants if p == 1) + tuple(
-    n for n in _ARGSORT_KNN if n.endswith("Manhattan"))
+    name for name, _, p in _ARGSORT_KNN_SETTINGS if p == 1)
 
 #: the validation splits students most often fit on (the tutorials' ``test_size=0.2,
 #: random_state=42`` first)

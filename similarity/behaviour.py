@@ -726,8 +726,10 @@ class BehaviourModel:
         err = np.abs(self._pred[i] - t)
         if np.isin(t, (0.0, 1.0)).all():
             return err > 0.5
-        with np.errstate(invalid="ignore"):
-            return err > np.nanmedian(err) if not np.isnan(err).all() else err > np.inf
+        if np.isnan(err).all():
+            return np.zeros(err.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):  # missing predictions compare False
+            return err > np.nanmedian(err)
 
     def nearest_explainer(self, a: str, b: str) -> tuple[str, float] | None:
         """The standard model whose predictions both students match most (classification),
