@@ -16,6 +16,13 @@ Rows are the students and the reference models, columns the test ids ``k``.
 
       p[i, k] = P(E[i, k] = 1) = sigmoid(theta[i] + beta[k])
 
+* The null is made from the rows that are answers of independent students: the references,
+  and the students who do better than predicting the most frequent label, beyond luck (all
+  of them when fewer than ``MIN_COUNTED`` do). A student no better than chance is right where
+  the class is wrong, or wrong at random; such students get their ``theta`` against the
+  others' difficulties, are left out of the popularity counts and of the calibration, and
+  are compared with everybody as usual.
+
 * Popularity of each wrong label ``w != truth[k]`` on id ``k`` across the class AND the
   reference models: the label shares ``q[k, :]`` get a symmetric Dirichlet prior, a
   pseudo-count ``alpha`` on each of the ``C - 1`` wrong classes (``A = (C - 1) alpha``), set by
@@ -163,6 +170,8 @@ REGRESSION_SAME = 1e-3  # regression score in full up to this distance (module d
 REGRESSION_APART = 1e-2  # ...and none from this distance on
 ROUNDING_SLACK = 0.25  # rounding noise taken away: its variance times 1 + this (module doc)
 ROUNDING_MAX_STEP = 0.05  # ...for steps up to this share of the class's median RMSE
+MIN_COUNTED = 3  # classification: the null counts students who beat chance if this many do
+CHANCE_MARGIN = 3.0  # ...by this many binomial standard deviations of the chance error rate
 _CHUNK = 1 << 22  # elements per chunk in pairs(): bounded memory for any number of pairs
 
 
@@ -201,6 +210,9 @@ class BehaviourModel:
         ``sigma_0 = 1``, ``delta_0 = 0`` mean the class is as the model says.
     error_rate : ndarray of shape (n_students,)
         Share of ids each student got wrong (missing counts as wrong); regression: RMSE.
+    counted : ndarray of shape (n_students,), bool
+        The students whose answers make the null (classification: those who beat predicting
+        the most frequent label, see ``_counted_rows``; regression: all).
     """
 
     def __init__(self, *, task: str = "classification", near_exact: float = 0.99,
@@ -312,13 +324,18 @@ class BehaviourModel:
 
         wrong = codes != t[None, :]  # missing counts as wrong ...
         labelled = wrong & (codes != MISSING)  # ... but is no wrong label
-        theta, beta = fit_rasch(wrong.astype(np.float32))
         ns = len(self.names)
+        counted = _counted_rows(wrong, t, ns)
+        self.counted = counted[:ns]
+        theta, beta = fit_rasch(wrong.astype(np.float32), fit_rows=counted)
         self.theta, self.beta = theta[:ns], beta
-        # Wrong labels per (id, label) column: only the columns that occur are kept.
+        # Wrong labels per (id, label) column: the columns that occur are kept, also those of
+        # rows not counted (their same_wrong needs them), with the counted rows' counts.
         r_idx, k_idx = np.nonzero(labelled)
         flat = k_idx.astype(np.int64) * c + codes[r_idx, k_idx]
-        cols, inv, counts = np.unique(flat, return_inverse=True, return_counts=True)
+        cols, inv = np.unique(flat, return_inverse=True)
+        inv = inv.reshape(-1)
+        counts = np.bincount(inv[counted[r_idx]], minlength=len(cols))
         col_id = (cols // c).astype(np.intp)
         n_k = np.bincount(col_id, weights=counts, minlength=k)
         self._alpha = self.alpha = prior_alpha(counts, n_k, c - 1)
@@ -338,14 +355,16 @@ class BehaviourModel:
         self._codes = codes[:ns]
         self._E = wrong[:ns]
         self._U = labelled[:ns]
+        # the wrong labels the counts hold, which leave-pair-out takes away again
+        self._UC = labelled[:ns] & self.counted[:, None]
         col = np.full((ns, k), -1, np.int32)
-        col[r_idx[stu], k_idx[stu]] = inv.reshape(-1)[stu]
+        col[r_idx[stu], k_idx[stu]] = inv[stu]
         self._col = col
         g = np.zeros((ns, k), np.float32)  # h = 2 (c[k, own label] + alpha) where wrong
-        g[r_idx[stu], k_idx[stu]] = 2 * (counts[inv.reshape(-1)[stu]] + self._alpha)
+        g[r_idx[stu], k_idx[stu]] = 2 * (counts[inv[stu]] + self._alpha)
         self._G = g
         self._products = BlockProducts(
-            sigmoid(theta[:ns, None] + beta[None, :]), self._U, self._E, g, col, len(cols),
+            sigmoid(theta[:ns, None] + beta[None, :]), self._UC, self._E, g, col, len(cols),
             s_k, self._w0, self._w1, self._w2)
         self.error_rate = wrong[:ns].mean(1) if k else np.zeros(ns)
 
@@ -374,6 +393,7 @@ class BehaviourModel:
         bound = 1e6 * (float(np.abs(t).max()) + 1.0) if k else 1.0
         pred = np.clip(pred, -bound, bound)  # missing (NaN) stays missing
         ns = len(self.names)
+        self.counted = np.ones(ns, bool)
         self._truth_values = t
         self._pred = pred[:ns]
         self.n_classes = 0
@@ -430,7 +450,10 @@ class BehaviourModel:
         ones = {"unconditional": 1.0, "conditional": 1.0} if self.task == "classification" \
             else {"correlation": 1.0, "shift": 0.0}
         self.dispersion = dict(ones)
-        n = len(self.names)
+        # the class's spread is that of the students its null counts (classification: not
+        # those who do worse than chance)
+        pool = np.flatnonzero(self.counted)
+        n = len(pool)
         if not self.calibrate or n < 2:
             return
         total = n * (n - 1) // 2
@@ -440,6 +463,7 @@ class BehaviourModel:
             rng = np.random.default_rng(0)
             r = rng.integers(0, n, CALIBRATION_PAIRS)
             c = (r + rng.integers(1, n, CALIBRATION_PAIRS)) % n
+        r, c = pool[r], pool[c]
         # pairs a standard model explains say nothing about the class's spread: two students
         # who both ran SVC() agree because of SVC(), and would inflate every other pair's null
         raw = self._raw_pairs(r, c)
@@ -625,8 +649,10 @@ class BehaviourModel:
             return self._regression_pairs(r, c)
         ui, uj = self._U[r], self._U[c]
         same = ui & uj & (self._col[r] == self._col[c])
-        d = self._D[None, :] - ui - uj
-        s = (self._S[None, :] - ui * self._G[r] - uj * self._G[c] + 2.0 * same)
+        # leave-pair-out: only the answers the counts hold come out of them
+        vi, vj = self._UC[r], self._UC[c]
+        d = self._D[None, :] - vi - vj
+        s = (self._S[None, :] - vi * self._G[r] - vj * self._G[c] + 2.0 * (same & vi & vj))
         m = np.where(d > 0, s / np.where(d > 0, d * (d + 1), 1.0), 0.0)  # m'_k of this pair
         both = ui & uj
         return {"same_wrong": same.sum(1).astype(np.float64),
@@ -703,8 +729,9 @@ class BehaviourModel:
         both = np.nonzero(self._E[i] & self._E[j])[0]
         same = self._U[i, both] & self._U[j, both] & (self._col[i, both] == self._col[j, both])
         cnt = self._G[i, both] / 2 - self._alpha  # class count of i's label on the id
-        own = self._U[i, both].astype(int) + self._U[j, both]  # the pair's own answers out
-        pop = np.where(same, (cnt - 2 + self._alpha) / (self._n[both] - own + self._A), 1)
+        # the pair's own answers out (those the counts hold)
+        own = self._UC[i, both].astype(int) + self._UC[j, both]
+        pop = np.where(same, (cnt - own + self._alpha) / (self._n[both] - own + self._A), 1)
         order = np.lexsort((both, pop, ~same))[:limit]
         labels = self._labels
         out = []
@@ -832,6 +859,31 @@ def prior_alpha(counts: np.ndarray, n_k: np.ndarray, wrong_classes: int) -> floa
 
 def _num(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
+
+
+def _counted_rows(wrong: np.ndarray, truth: np.ndarray, n_students: int) -> np.ndarray:
+    """The rows whose answers make the class's null (the Rasch difficulties and the wrong
+    labels' popularity): the references, and the students who do better than predicting the
+    most frequent label (by ``CHANCE_MARGIN`` binomial standard deviations), or every student
+    where fewer than ``MIN_COUNTED`` do.
+
+    A student who does worse than chance (labels shifted, written without the model) is right
+    where the class is wrong: 24 of them against 9 honest made the hard ids look easy and
+    spread the popular wrong labels, and an honest pair sharing the hard ids' usual mistakes
+    went from p = 0.25 to 3e-6 (flagged). Such students still get their own error rate and
+    are compared with everybody; they only do not tell what independent students share.
+    """
+    counted = np.ones(len(wrong), bool)
+    if not truth.size or not n_students:
+        return counted
+    chance = 1.0 - np.bincount(truth).max() / truth.size  # the majority label's error rate
+    # beyond luck: of 48 students guessing at random, 12 came under the chance rate by luck
+    # and took an honest pair from p = 0.16 to 6e-7
+    luck = CHANCE_MARGIN * np.sqrt(chance * (1.0 - chance) / truth.size)
+    better = wrong[:n_students].mean(1) < chance - luck
+    if better.sum() >= MIN_COUNTED:
+        counted[:n_students] = better
+    return counted
 
 
 def _typical_error(rmse: np.ndarray, trivial: float) -> float:

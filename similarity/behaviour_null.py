@@ -28,7 +28,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
-              bound: float = 10.0, tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+              bound: float = 10.0, tol: float = 1e-3,
+              fit_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fit ``P(errors[i, k] = 1) = sigmoid(theta[i] + beta[k])`` by alternating Newton steps.
 
     Parameters
@@ -45,6 +46,10 @@ def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
         Parameters are clipped to ``[-bound, bound]``.
     tol : float, default=1e-3
         Stop early once no parameter moves more than this in a sweep.
+    fit_rows : ndarray of shape (n_rows,), bool, optional
+        The rows the difficulties are fitted from (default: all). The others get their own
+        ``theta`` against those difficulties but do not move them: rows that do worse than
+        chance are right where the class is wrong, and would make the hard ids look easy.
 
     Returns
     -------
@@ -52,18 +57,22 @@ def fit_rasch(errors: np.ndarray, *, ridge: float = 0.5, iters: int = 8,
         float32 logits: a row's error propensity and an id's difficulty.
     """
     n, k = errors.shape
-    row_err = errors.sum(1, dtype=np.float64)
-    col_err = errors.sum(0, dtype=np.float64)
-    if n == 0 or k == 0:
+    fit = np.ones(n, bool) if fit_rows is None else np.asarray(fit_rows, bool)
+    if n == 0 or k == 0 or not fit.any():
         return np.zeros(n, np.float32), np.zeros(k, np.float32)
+    row_err = errors.sum(1, dtype=np.float64)
+    col_err = errors[fit].sum(0, dtype=np.float64)
+    n_fit = int(fit.sum())
     rate = np.clip(row_err / k, 0.5 / k, 1 - 0.5 / k)
     theta = np.log(rate / (1 - rate))
-    colr = np.clip(col_err / n, 0.5 / n, 1 - 0.5 / n)
-    beta = np.log(colr / (1 - colr)) - theta.mean()
+    colr = np.clip(col_err / n_fit, 0.5 / n_fit, 1 - 0.5 / n_fit)
+    beta = np.log(colr / (1 - colr)) - theta[fit].mean()
     for _ in range(iters):
         step = 0.0
-        for axis in (1, 0):  # theta (sums over ids), then beta (sums over rows)
+        for axis in (1, 0):  # theta (sums over ids), then beta (sums over the fit rows)
             s = sigmoid((theta[:, None] + beta[None, :]).astype(np.float32))
+            if axis == 0 and n_fit < n:
+                s = s[fit]
             s1 = s.sum(axis, dtype=np.float64)
             s2 = np.einsum("ij,ij->i" if axis == 1 else "ij,ij->j", s, s, dtype=np.float64)
             par, obs = (theta, row_err) if axis == 1 else (beta, col_err)
