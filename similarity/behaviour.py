@@ -833,9 +833,10 @@ def nearness(dist: np.ndarray) -> np.ndarray:
 
 
 def _p_text(p: float) -> str:
-    """``p = 3e-05``; a p-value that underflowed to 0 is tiny, never impossible: ``p < 1e-300``
-    (as the pair page writes it)."""
-    return "p < 1e-300" if p <= 0 else f"p = {p:.1g}"
+    """``p = 3.2e-05``, two significant digits as the pair page's table writes it (one digit
+    had the sentence say 0.02 beside the table's 0.025); a p-value that underflowed to 0 is
+    tiny, never impossible: ``p < 1e-300``."""
+    return "p < 1e-300" if p <= 0 else f"p = {p:.2g}"
 
 
 def prior_alpha(counts: np.ndarray, n_k: np.ndarray, wrong_classes: int) -> float:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from similarity.behaviour_nearness import NearestOthers
 from similarity.behaviour_null import poisson_tail
 
 __all__ = ["IdentityEvidence"]
@@ -82,6 +83,9 @@ class IdentityEvidence:
         # wrong answers per student (a missing prediction counts as wrong)
         self.errors = np.rint(np.asarray(model.error_rate, dtype=np.float64) * self.n_ids)
         self.shares = _label_shares(model)
+        # classification: who stands out by nearness (``similarity.behaviour_nearness``)
+        self.nearness = (NearestOthers(model, self.errors)
+                         if self.shares is not None and hasattr(model, "_products") else None)
 
     def __getattr__(self, name):  # shared_wrong, dispersion, ... of the wrapped model
         if name.startswith("__") or name == "model":  # unpickling: no model yet, no recursion
@@ -113,6 +117,20 @@ class IdentityEvidence:
             cand[cand] = poisson_tail(raw["same_wrong"][cand], raw["expected"][cand]) > IDENTITY_P
         return cand
 
+    def _stands_out(self, raw: dict[str, np.ndarray], agree: np.ndarray, r: np.ndarray,
+                    c: np.ndarray) -> np.ndarray:
+        """Pairs not identical, unexplained, with at least ``min_wrong`` identical wrong
+        answers, whose nearness stands out from everybody else
+        (``similarity.behaviour_nearness``): unproven, never flagged on it."""
+        if self.nearness is None:
+            return np.zeros(np.shape(agree), bool)
+        cand = ((self.n_ids - agree >= 1) & (raw["same_wrong"] >= self.min_wrong)
+                & (np.asarray(raw["explained"]) < 0))
+        if cand.any():
+            rr, cc = np.broadcast_arrays(r, c)
+            cand[cand] = self.nearness.stands_out(self.n_ids - agree[cand], rr[cand], cc[cand])
+        return cand
+
     def _near_only(self, raw: dict[str, np.ndarray], agree: np.ndarray, r: np.ndarray,
                    c: np.ndarray) -> np.ndarray:
         """Identical pairs (classification) whose explainer matches them only near-exactly:
@@ -140,9 +158,12 @@ class IdentityEvidence:
             raw = dict(raw, explained=np.where(near, -1, raw["explained"]))
         ident = self._identity(agree, raw, chance)
         ident[near] = 0.0
-        by_chance = self._by_chance(chance)
-        unproven = (self._unproven(ident, raw) | near) & ~np.asarray(by_chance, dtype=bool)
+        by_chance = np.asarray(self._by_chance(chance), dtype=bool)
+        unproven = (self._unproven(ident, raw) | near) & ~by_chance
         ident = np.where(unproven, 0.0, ident)
+        # nearness that stands out ranks a pair at least in the unproven band; a pair one id
+        # apart keeps its identity too (the band was above its partial credit)
+        unproven |= self._stands_out(raw, agree, r, c) & ~by_chance
         out = dict(raw)
         out["identity"] = ident
         out["unproven"] = unproven.astype(np.float64)
@@ -174,12 +195,32 @@ class IdentityEvidence:
                     "model explains agreement only where it gives the pair's own predictions, so "
                     "the pair ranks just under the threshold, unflagged on its behaviour")
         o = self.pairs(r, c)
+        agree = float(o["agreement"][0]) * self.n_ids
+        if self._stands_out(raw, np.array([agree]), r, c)[0]:
+            apart = int(round(self.n_ids - agree))
+            others = int(self.nearness.others(i, j, apart))
+            return (f"{self.model.describe(a, b)}; their predictions differ on only {apart} of "
+                    f"{self.n_ids} ids, while every other student and standard model is at "
+                    f"least {others} ids from each of them{self._company(i, j, apart)}: "
+                    "nearness that stands out, so the "
+                    "pair ranks at least just under the threshold (not flagged on nearness "
+                    "alone: two students who computed one method with nearly the same settings "
+                    "are as near)")
         if o["unproven"][0] > 0:
             return (f"{int(o['same_wrong'][0])} identical wrong answers; expected "
                     f"{float(o['expected'][0]):.1f} for two independent students with these "
                     f"error rates (p = {float(o['p_value'][0]):.2g}): too few to tell copying "
                     "from two accurate models, so it ranks just under the threshold, unflagged")
         return self.model.describe(a, b)
+
+    def _company(self, i: int, j: int, apart: int) -> str:
+        """The students a stand-out pair shares its nearness with, in words ("" for none)."""
+        group = sorted(self.nearness.group(i, j, apart) - {i, j})
+        if not group:
+            return ""
+        return (" (but " + ", ".join(self.names[k] for k in group)
+                + (", who is" if len(group) == 1 else ", who are")
+                + f" within {apart} ids of one of them as well)")
 
     def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,
                    eb: np.ndarray) -> np.ndarray:

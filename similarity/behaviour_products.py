@@ -90,16 +90,22 @@ class BlockProducts:
         lam += self.a[ia] @ self.x[ib].T
         lam += self.y[ia] @ self.b[ib].T
         lam -= self.b[ia] @ self.z[ib].T
-        both = self.ef[ia] @ self.ef[ib].T
-        d1, dp = self.dense
-        (s1, spp), (s1t, sppt) = self.onehots[1], self.tail_t
-        same = d1[ia] @ d1[ib].T
+        dp, sppt = self.dense[1], self.tail_t[1]
         lam += dp[ia] @ dp[ib].T
+        lam += (self.onehots[1][1][ia] @ _columns(sppt, rb)).toarray()
+        same, both = self.counts(ra, rb)
+        return {"expected": lam, "same_wrong": same, "both_wrong": both}
+
+    def counts(self, ra: np.ndarray, rb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``same_wrong`` and ``both_wrong`` alone for all pairs ``ra x rb`` (float32)."""
+        ia, ib = rows_view(ra), rows_view(rb)
+        both = self.ef[ia] @ self.ef[ib].T
+        d1 = self.dense[0]
+        same = d1[ia] @ d1[ib].T
         # the same sums in the same order as s1[ra] @ s1[rb].T: a CSR product adds up each
         # entry in the order of its left operand's row
-        same += (s1[ia] @ _columns(s1t, rb)).toarray()
-        lam += (spp[ia] @ _columns(sppt, rb)).toarray()
-        return {"expected": lam, "same_wrong": same, "both_wrong": both}
+        same += (self.onehots[1][0][ia] @ _columns(self.tail_t[0], rb)).toarray()
+        return same, both
 
 
 def _columns(m: sp.csr_matrix, cols: np.ndarray) -> sp.csr_matrix:

@@ -75,8 +75,9 @@ def _clip(text: str, width: int) -> str:
 def leaderboard_text(store: Store, limit: int = 50) -> str:
     """The leaderboard as the terminal shows it after a batch (the first ``limit`` rows)."""
     scores = store.scores()
+    grades = store.grades()
     lines = [f"{'rank':>4}  {'student':<24} {'private':>8} {'public':>8} {'grade':>5}  status"]
-    for g in store.grades()[:limit]:
+    for g in grades[:limit]:
         sc = scores.get(g["student"], {})
         priv, pub, grade = sc.get("private_score"), sc.get("public_score"), g["grade"]
         lines.append(f"{g['rank'] or '-':>4}  {terminal_safe(g['student']):<24} "
@@ -85,6 +86,9 @@ def leaderboard_text(store: Store, limit: int = 50) -> str:
                      f"{'' if grade is None else f'{grade:g}':>5}  {g['status']}"
                      + (f"  ({_clip(terminal_safe(g['note']), 90)})"
                         if g["status"] != "ok" and g["note"] else ""))
+    if len(grades) > limit:  # (a TA counting rows took the missing two for ungraded)
+        lines.append(f"  ... and {len(grades) - limit} more (every student: grades.csv, "
+                     "reports/index.html)")
     return "\n".join(lines)
 
 

@@ -216,8 +216,8 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
         words = behaviour.describe(p.a, p.b)
         agreement = p.behaviour.get("agreement")
         if agreement is not None and agreement >= 0.995 and not p.behaviour["explained_by"]:
-            words = (f"identical predictions on {100 * agreement:.1f} % of the hidden test ids, "
-                     f"wrong answers included, and no standard model gives them"
+            words = (f"{_identical_text(agreement, behaviour.n_ids)}, wrong answers included, "
+                     f"and no standard model gives them"
                      f"{_nearest_text(behaviour, p)}"
                      + ("; the identity is the evidence (a copy's predictions are its "
                         "source's), whatever the count of wrong answers below says"
@@ -232,6 +232,16 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
             if text:
                 row["text"] = text
         p.behaviour = {**p.behaviour, "description": words, "shared_wrong": shown}
+
+
+def _identical_text(agreement: float, n_ids: int) -> str:
+    """"identical predictions on every hidden test id", or how many ids are not: "99.9 %"
+    of 1,000 ids read as identical to a TA looking for the one id that differs."""
+    apart = int(round((1.0 - agreement) * n_ids))
+    if apart == 0:
+        return "identical predictions on every hidden test id"
+    return (f"the same predictions on all but {apart} of the {n_ids} hidden test ids "
+            f"({100 * agreement:.1f} %)")
 
 
 def _nearest_text(behaviour, p) -> str:

@@ -349,7 +349,7 @@ def test_describe_says_what_the_numbers_mean():
     assert text.startswith(f"{o['same_wrong']} identical wrong answers out of "
                            f"{o['both_wrong']} ids both got wrong; expected "
                            f"{o['expected']:.1f} for two independent students")
-    assert f"p = {o['p_value']:.1g}" in text
+    assert f"p = {o['p_value']:.2g}" in text
     with pytest.raises(KeyError, match="no student 'zed'"):
         m.describe("s0", "zed")
 

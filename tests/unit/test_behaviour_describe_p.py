@@ -25,4 +25,4 @@ def test_a_copied_classification_says_p_below_1e_300_and_a_chance_pair_keeps_its
     text = m.describe("s0", "s1")
     assert "(p < 1e-300" in text and "p = 0" not in text, text
     honest = one(m, "s2", "s3")["p_value"]
-    assert 0 < honest and f"(p = {honest:.1g}" in m.describe("s2", "s3")
+    assert 0 < honest and f"(p = {honest:.2g}" in m.describe("s2", "s3")

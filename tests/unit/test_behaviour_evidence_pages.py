@@ -49,7 +49,7 @@ def test_identical_pairs_get_their_words_even_outside_the_strongest(tmp_path, mo
     monkeypatch.setattr(reports_render, "TOP_PAIR_PAGES", 0)
     batch_similarity._behaviour_evidence(result.pairs, ev, SimpleNamespace(data_dir=data))
     words = twins.behaviour["description"]
-    assert words.startswith("identical predictions on 100.0 %")
+    assert words.startswith("identical predictions on every hidden test id")
     assert "too few to tell copying from two accurate models" in words
     shown = twins.behaviour["shared_wrong"]
     assert len(shown) == 5

@@ -133,6 +133,9 @@ def _run(args: argparse.Namespace) -> int:
                 f" ~ {p.fragments[0].file_b}:{p.fragments[0].start_b}-{p.fragments[0].end_b}"
                 if p.fragments else "")
         print(terminal_safe(f"{mark} {p.score:.3f}  {p.a}  {p.b}  [{p.kind}]{frag}"))
+    hidden = sum(p.flagged for p in result.pairs[args.top:])
+    if hidden:  # (18 flagged, 10 listed: a TA took the list for all of them)
+        print(f"  ... and {hidden} more flagged (all pairs: pairs.csv; --top N lists more)")
     for name, notes in sorted(result.notes.items()):
         for n in notes:
             print(terminal_safe(f"note: {name}: {n}"), file=sys.stderr)
