@@ -98,11 +98,15 @@ class IdentityEvidence:
         # Below 500 ids the tolerance is under one id: only exact identity counts. (Two honest
         # k-NN programs with k = 3 and k = 4 differ on 1 of 360 digits and share all 8 of
         # their wrong answers; partial credit for that one id flagged them.)
-        limit = max(self.tolerance * self.n_ids, 1.0)
+        limit = self._limit()
         ident = np.clip(1.0 - disagree / limit, 0.0, 1.0)
         ident[raw["same_wrong"] < self.min_wrong] = 0.0
         ident[raw["explained"] >= 0] = 0.0
         return ident
+
+    def _limit(self) -> float:
+        """Disagreements at which identity reaches 0 (``tolerance`` of the ids, at least 1)."""
+        return max(self.tolerance * self.n_ids, 1.0)
 
     def _by_chance(self, chance: np.ndarray | None) -> np.ndarray | bool:
         """Pairs whose label shares alone make them agree (see the module docstring)."""
@@ -128,7 +132,8 @@ class IdentityEvidence:
                 & (np.asarray(raw["explained"]) < 0))
         if cand.any():
             rr, cc = np.broadcast_arrays(r, c)
-            cand[cand] = self.nearness.stands_out(self.n_ids - agree[cand], rr[cand], cc[cand])
+            cand[cand] = self.nearness.stands_out(self.n_ids - agree[cand], rr[cand], cc[cand],
+                                                  self._limit())
         return cand
 
     def _near_only(self, raw: dict[str, np.ndarray], agree: np.ndarray, r: np.ndarray,
@@ -198,10 +203,10 @@ class IdentityEvidence:
         agree = float(o["agreement"][0]) * self.n_ids
         if self._stands_out(raw, np.array([agree]), r, c)[0]:
             apart = int(round(self.n_ids - agree))
-            others = int(self.nearness.others(i, j, apart))
+            others = int(self.nearness.others(i, j, self._limit()))
             return (f"{self.model.describe(a, b)}; their predictions differ on only {apart} of "
                     f"{self.n_ids} ids, while every other student and standard model is at "
-                    f"least {others} ids from each of them{self._company(i, j, apart)}: "
+                    f"least {others} ids from each of them{self._company(i, j)}: "
                     "nearness that stands out, so the "
                     "pair ranks at least just under the threshold (not flagged on nearness "
                     "alone: two students who computed one method with nearly the same settings "
@@ -213,14 +218,14 @@ class IdentityEvidence:
                     "from two accurate models, so it ranks just under the threshold, unflagged")
         return self.model.describe(a, b)
 
-    def _company(self, i: int, j: int, apart: int) -> str:
-        """The students a stand-out pair shares its nearness with, in words ("" for none)."""
-        group = sorted(self.nearness.group(i, j, apart) - {i, j})
+    def _company(self, i: int, j: int) -> str:
+        """The duplicates a stand-out pair shares its nearness with, in words ("" for none)."""
+        group = sorted(self.nearness.group(i, j, self._limit()) - {i, j})
         if not group:
             return ""
         return (" (but " + ", ".join(self.names[k] for k in group)
-                + (", who is" if len(group) == 1 else ", who are")
-                + f" within {apart} ids of one of them as well)")
+                + (", who predicts" if len(group) == 1 else ", who predict")
+                + " as one of them does)")
 
     def _agreement(self, raw: dict[str, np.ndarray], ea: np.ndarray,
                    eb: np.ndarray) -> np.ndarray:

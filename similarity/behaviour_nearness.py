@@ -12,17 +12,18 @@ have company: three near-unregularised logistic regressions lay 5, 13 and 16 ids
 the nearest honest pair outside them (63 ids) had a third student 69 ids away.
 
 For a pair ``(i, j)`` with ``d`` ids predicted differently (a missing prediction differs from
-everything), its *group* is the two and whoever lies within ``d`` of either (one step, at
-most ``MAX_GROUP`` in all: a source's other copy; a family of four honest models of one kind
-is bigger, though three such, far from every standard model, stand out together), and
-the *others' distance* is the nearest any outsider comes to a member: another student, or a
+everything), its *group* is the two and their duplicates: students within ``duplicate`` ids of
+either (identity's tolerance; a source's exact copies), at most ``MAX_GROUP`` in all. The
+*others' distance* is the nearest any outsider comes to a member: another student, or a
 standard model (a pair near a default shares that default's neighbourhood)::
 
     stands out  when  d <= STANDOUT_RATIO * others
 
-A copy of a source that has another, exact copy is no less a copy: the three are each other's
-company, far from everyone else (MNIST: a forest with two copies, one of them with 20 more
-trees, 14 ids from its source and 36 from the nearest standard model).
+A near copy of a source that also has an exact copy is no less a copy: the exact copy is the
+source again (MNIST: a support-vector classifier copied exactly by one student and with
+``C = 6`` for 5 by another, 2 ids from it and 27 from everyone else). A third honest model of
+the same kind is no duplicate but company: three students who wrote the slides' softmax
+regression by gradient descent lay close together, and none of their pairs stands out.
 
 """
 
@@ -35,7 +36,7 @@ __all__ = ["MAX_GROUP", "NearestOthers", "STANDOUT_RATIO"]
 #: a pair stands out when it is at most this share of the others' distance apart (copies
 #: seen: 0.01-0.12 of it; honest pairs of one family: 0.39 and more)
 STANDOUT_RATIO = 0.25
-MAX_GROUP = 3  # a pair's group holds at most this many students (the two and one more)
+MAX_GROUP = 4  # a pair's group holds at most this many students (the two and duplicates)
 NEIGHBOURS = 16  # nearest classmates kept per student
 _BLOCK = 512  # rows per block of the all-pairs pass
 
@@ -76,21 +77,21 @@ class NearestOthers:
         self.reference = (np.rint(k * (1.0 - agree)).min(1) if agree.size
                           else np.full(n, np.inf))
 
-    def group(self, i: int, j: int, d: float) -> set[int]:
-        """The pair ``(i, j)`` that is ``d`` apart, and the students within ``d`` of either."""
+    def group(self, i: int, j: int, duplicate: float) -> set[int]:
+        """The pair ``(i, j)`` and the students within ``duplicate`` ids of either."""
         group = {i, j}
         for m in (i, j):
             for near, dist in zip(self.order[m], self.dist[m], strict=True):
-                if dist > d:
+                if dist > duplicate:
                     break
                 group.add(int(near))
         return group
 
-    def others(self, i: int, j: int, d: float) -> float:
-        """The others' distance of the pair ``(i, j)`` that is ``d`` apart: the nearest any
-        outsider (student or standard model) comes to a member of its group; 0 for a group
-        larger than ``MAX_GROUP``."""
-        group = self.group(i, j, d)
+    def others(self, i: int, j: int, duplicate: float) -> float:
+        """The others' distance of the pair ``(i, j)``: the nearest any outsider (student or
+        standard model) comes to a member of its group (the two and their duplicates, within
+        ``duplicate`` ids); 0 for a group larger than ``MAX_GROUP``."""
+        group = self.group(i, j, duplicate)
         if len(group) > MAX_GROUP:
             return 0.0
         out = min(float(self.reference[m]) for m in group)
@@ -103,14 +104,15 @@ class NearestOthers:
             out = min(out, float(outside[0] if outside else self.dist[m, -1]))
         return out
 
-    def stands_out(self, disagree: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def stands_out(self, disagree: np.ndarray, r: np.ndarray, c: np.ndarray,
+                   duplicate: float = 0.0) -> np.ndarray:
         """Pairs ``(r, c)`` (1-D) whose ``disagree`` (ids predicted differently) is at most
-        ``STANDOUT_RATIO`` of their others' distance."""
+        ``STANDOUT_RATIO`` of their others' distance (``duplicate``: see :meth:`others`)."""
         disagree = np.asarray(disagree, np.float64)
         r, c = np.asarray(r, np.int64), np.asarray(c, np.int64)
         # a standard model is always an outsider: this bound rules out most pairs at once
         out = disagree <= STANDOUT_RATIO * np.minimum(self.reference[r], self.reference[c])
         for t in np.flatnonzero(out):
             out[t] = disagree[t] <= STANDOUT_RATIO * self.others(int(r[t]), int(c[t]),
-                                                                 float(disagree[t]))
+                                                                 duplicate)
         return out

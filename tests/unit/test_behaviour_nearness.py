@@ -56,8 +56,8 @@ def test_nearest_others_equal_a_direct_count():
     i, j = model.names.index("s07"), model.names.index("copy")
     third = [k for k in range(len(d)) if k not in (i, j)]
     want = min(d[i, third].min(), d[j, third].min(), ref[i], ref[j])
-    assert near.group(i, j, d[i, j]) == {i, j}
-    assert near.others(i, j, d[i, j]) == want
+    assert near.group(i, j, 1) == {i, j}
+    assert near.others(i, j, 1) == want
 
 
 def test_a_near_copy_that_stands_out_is_unproven_not_flagged():
@@ -108,20 +108,32 @@ def test_a_near_copy_of_a_source_with_another_copy_stands_out_with_it():
     o = ident.pairs(np.array([i, j, i]), np.array([j, k, k]))
     assert o["unproven"][:2].tolist() == [1, 1]  # the exact copy is their company, no outsider
     assert o["identity"][2] == 1
-    assert "exact, who is within 16 ids" in ident.describe("s08", "near")
+    assert "(but exact, who predicts as one of them does)" in ident.describe("s08", "near")
 
 
-def test_a_family_bigger_than_a_group_does_not_stand_out():
+def test_honest_models_of_one_kind_have_company():
     truth, preds = _class(seed=6, n=30, m=800)
-    for f in range(3):  # four honest models of one kind, 8-16 ids apart, far from the rest
+    for f in range(2):  # three honest models of one kind, 8-16 ids apart, far from the rest
         preds[f"fam{f}"] = _changed(preds["s09"], 0.01, seed=20 + f)
     model = BehaviourModel.fit(preds, [str(t) for t in truth])
     ident = IdentityEvidence(model)
-    fam = [model.names.index(s) for s in ("s09", "fam0", "fam1", "fam2")]
-    r, c = np.array([a for a in fam for b in fam if a < b]), \
-        np.array([b for a in fam for b in fam if a < b])
+    fam = [model.names.index(s) for s in ("s09", "fam0", "fam1")]
+    r, c = np.array([fam[0], fam[0], fam[1]]), np.array([fam[1], fam[2], fam[2]])
     assert ident.pairs(r, c)["unproven"].sum() == 0
-    assert len(ident.nearness.group(fam[1], fam[2], 16)) > MAX_GROUP
+    # a third model of the kind is company, not a duplicate: no pair's group takes it in
+    assert ident.nearness.group(fam[1], fam[2], ident._limit()) == {fam[1], fam[2]}
+
+
+def test_a_group_of_many_duplicates_does_not_stand_out():
+    truth, preds = _class(seed=7, n=30, m=800)
+    for f in range(3):
+        preds[f"dup{f}"] = list(preds["s11"])
+    preds["near"] = _changed(preds["s11"], 0.02, seed=8)
+    model = BehaviourModel.fit(preds, [str(t) for t in truth])
+    ident = IdentityEvidence(model)
+    i, j = model.names.index("s11"), model.names.index("near")
+    assert len(ident.nearness.group(i, j, ident._limit())) == 5 > MAX_GROUP
+    assert ident.pairs(np.array([i]), np.array([j]))["unproven"][0] == 0
 
 
 def test_small_classes():
