@@ -17,11 +17,12 @@ Rows are the students and the reference models, columns the test ids ``k``.
       p[i, k] = P(E[i, k] = 1) = sigmoid(theta[i] + beta[k])
 
 * The null is made from the rows that are answers of independent students: the references,
-  and the students who do better than predicting the most frequent label, beyond luck (all
-  of them when fewer than ``MIN_COUNTED`` do). A student no better than chance is right where
-  the class is wrong, or wrong at random; such students get their ``theta`` against the
-  others' difficulties, are left out of the popularity counts and of the calibration, and
-  are compared with everybody as usual.
+  the students who do better than predicting the most frequent label, beyond luck, and those
+  whose errors still fall where those are wrong (all of them when fewer than
+  ``MIN_COUNTED`` beat chance). A student worse than chance is right where the class is
+  wrong, or wrong at random; such students get their ``theta`` against the others'
+  difficulties, are left out of the popularity counts and of the calibration, and are
+  compared with everybody as usual (``_counted_rows``).
 
 * Popularity of each wrong label ``w != truth[k]`` on id ``k`` across the class AND the
   reference models: the label shares ``q[k, :]`` get a symmetric Dirichlet prior, a
@@ -864,15 +865,20 @@ def _num(x: float) -> float | None:
 
 def _counted_rows(wrong: np.ndarray, truth: np.ndarray, n_students: int) -> np.ndarray:
     """The rows whose answers make the class's null (the Rasch difficulties and the wrong
-    labels' popularity): the references, and the students who do better than predicting the
-    most frequent label (by ``CHANCE_MARGIN`` binomial standard deviations), or every student
-    where fewer than ``MIN_COUNTED`` do.
+    labels' popularity): the references, the students who do better than predicting the most
+    frequent label (by ``CHANCE_MARGIN`` binomial standard deviations), and the others whose
+    errors still follow what is hard for those (their errors correlate with the share of
+    them wrong on each id, ``z = r sqrt(n_ids) >= CHANCE_MARGIN``). Every student counts
+    where fewer than ``MIN_COUNTED`` beat chance.
 
     A student who does worse than chance (labels shifted, written without the model) is right
     where the class is wrong: 24 of them against 9 honest made the hard ids look easy and
     spread the popular wrong labels, and an honest pair sharing the hard ids' usual mistakes
-    went from p = 0.25 to 3e-6 (flagged). Such students still get their own error rate and
-    are compared with everybody; they only do not tell what independent students share.
+    went from p = 0.25 to 3e-6 (flagged). One who guesses is wrong anywhere. A weak honest
+    model is wrong where the good ones are (on a data set with 10 % positives, most of its
+    errors are the positives): it counts, though its error rate may be the chance rate's.
+    Rows not counted still get their own error rate and are compared with everybody; they
+    only do not tell what independent students share.
     """
     counted = np.ones(len(wrong), bool)
     if not truth.size or not n_students:
@@ -881,10 +887,26 @@ def _counted_rows(wrong: np.ndarray, truth: np.ndarray, n_students: int) -> np.n
     # beyond luck: of 48 students guessing at random, 12 came under the chance rate by luck
     # and took an honest pair from p = 0.16 to 6e-7
     luck = CHANCE_MARGIN * np.sqrt(chance * (1.0 - chance) / truth.size)
-    better = wrong[:n_students].mean(1) < chance - luck
-    if better.sum() >= MIN_COUNTED:
-        counted[:n_students] = better
+    students = wrong[:n_students]
+    better = students.mean(1) < chance - luck
+    if better.sum() < MIN_COUNTED:
+        return counted
+    core = counted.copy()
+    core[:n_students] = better
+    hard = wrong[core].mean(0)  # the share of the core wrong on each id
+    counted[:n_students] = better | (_correlation(students, hard) * np.sqrt(truth.size)
+                                     >= CHANCE_MARGIN)
     return counted
+
+
+def _correlation(rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each 0/1 row with ``v`` (0 where either is constant)."""
+    x = rows.astype(np.float64)
+    x -= x.mean(1, keepdims=True)
+    y = v - v.mean()
+    norm = np.sqrt((x * x).sum(1) * float(y @ y))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, (x @ y) / norm, 0.0)
 
 
 def _typical_error(rmse: np.ndarray, trivial: float) -> float:

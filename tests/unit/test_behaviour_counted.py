@@ -124,3 +124,21 @@ def test_everybody_counts_where_too_few_beat_chance():
              "d": np.full(10, 1)}
     m = BehaviourModel.fit(preds, truth)
     assert m.counted.all()
+
+
+def test_weak_honest_models_at_the_chance_rate_still_count():
+    # 10 % positives, the hard ids: 20 weak models err about as often as predicting "0"
+    # would, but where the good ones err (mostly on the positives), not at random
+    rng = np.random.default_rng(0)
+    k = 1000
+    truth = (rng.random(k) < 0.1).astype(int)
+    difficulty = rng.normal(0, 1.5, k) + np.where(truth == 1, 0.5, -5.0)
+    preds = {}
+    for s in range(30):
+        theta = rng.normal(-1.5 if s < 10 else 0.8, 0.3)
+        wrong = rng.random(k) < 1 / (1 + np.exp(-(theta + difficulty)))
+        preds[f"s{s}"] = np.where(wrong, 1 - truth, truth)
+    m = BehaviourModel.fit(preds, truth)
+    chance = 1 - np.bincount(truth).max() / k
+    assert sum(m.error_rate >= chance - 0.03) >= 15  # most are no better than chance ...
+    assert m.counted.all()  # ... but their errors are the class's, not noise
