@@ -72,6 +72,8 @@ class NearestOthers:
             order = np.argsort(near_d, axis=1, kind="stable")
             self.order[ra] = np.take_along_axis(near, order, axis=1)
             self.dist[ra] = np.take_along_axis(near_d, order, axis=1)
+        self._kth = (self.dist[:, min(MAX_GROUP, width) - 1] if width
+                     else np.full(n, np.inf))
         agree = np.asarray(getattr(model, "_agree", np.zeros((n, 0))))
         # (agreement is a share of the ids: back to a count, rounded as counts are)
         self.reference = (np.rint(k * (1.0 - agree)).min(1) if agree.size
@@ -110,8 +112,11 @@ class NearestOthers:
         ``STANDOUT_RATIO`` of their others' distance (``duplicate``: see :meth:`others`)."""
         disagree = np.asarray(disagree, np.float64)
         r, c = np.asarray(r, np.int64), np.asarray(c, np.int64)
-        # a standard model is always an outsider: this bound rules out most pairs at once
-        out = disagree <= STANDOUT_RATIO * np.minimum(self.reference[r], self.reference[c])
+        # A bound on the others' distance rules out most pairs at once: a standard model is
+        # always an outsider, and so is one of each member's MAX_GROUP nearest classmates
+        # (the group holds at most MAX_GROUP - 1 others).
+        bound = np.minimum(self.reference, self._kth)
+        out = disagree <= STANDOUT_RATIO * np.minimum(bound[r], bound[c])
         for t in np.flatnonzero(out):
             out[t] = disagree[t] <= STANDOUT_RATIO * self.others(int(r[t]), int(c[t]),
                                                                  duplicate)
