@@ -294,8 +294,9 @@ def pair_pages(pairs: list[dict[str, Any]]) -> set[int]:
 def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
     comps = [c for c in COMPONENT_ORDER if any(c in p["components"] for p in b.pairs)]
     comps += sorted({c for p in b.pairs for c in p["components"]} - set(comps))
-    threshold = _threshold(b)
-    pairs = [{**p, "has_page": i in with_page} for i, p in enumerate(b.pairs)]
+    threshold, code_alone = _threshold(b), _code_alone()
+    pairs = [{**p, "has_page": i in with_page, "band_cause": band_cause(p, threshold, code_alone)}
+             for i, p in enumerate(b.pairs)]
     known = {s.student for s in b.students}
     clusters = [[{"name": n, "page": page_name(n) if n in known else ""} for n in c]
                 for c in b.clusters]
@@ -308,7 +309,7 @@ def _similarity_context(b: Batch, with_page: set[int]) -> dict[str, Any]:
         kinds=dict(sorted(Counter(p["kind"] for p in b.pairs).items())), clusters=clusters,
         plot_pairs=plots.score_distribution([p["score"] for p in b.pairs], metric="pair score",
                                             threshold=threshold, label="pair scores"),
-        page_size=PAGE_SIZE)
+        page_size=PAGE_SIZE, band_words=BAND_WORDS)
 
 
 class _Sources:
@@ -385,6 +386,7 @@ def _pair_context(b: Batch, p: dict[str, Any], sources: _Sources) -> dict[str, A
                 students_in_pair=[n for n in (p["a"], p["b"]) if n in known],
                 decision=p["decision"], when=_when, residuals=b.residuals,
                 score_rule=_score_rule(p, _threshold(b), _code_alone()),
+                band_cause=band_cause(p, _threshold(b), _code_alone()),
                 truth_header=("true class (1 = positive)" if b.metric == "roc_auc"
                               else "true value" if b.residuals else "true label"))
 
@@ -415,20 +417,45 @@ def _score_rule(p: dict[str, Any], threshold: float, code_alone: float) -> str:
     """Which rule gave a pair with behaviour its final score, where the formula
     ``1 - (1 - code') (1 - behaviour)`` alone does not (``similarity.verdict``):
     ``"explained"`` (a standard model explains the agreement: a band under the threshold),
-    ``"band"`` (identical predictions on too few wrong answers, or two kinds of evidence of
-    which one is not even moderate: held just under the threshold), else ``""``."""
+    ``"band"`` (held just under the threshold: see :func:`band_cause`), else ``""``."""
     beh = p.get("behaviour")
-    code = finite(p.get("code"))
-    score = finite(p.get("score"))
-    if not isinstance(beh, dict) or code is None or score is None:
+    if not isinstance(beh, dict):
         return ""
     if beh.get("explained_by"):
         return "explained"
+    return "band" if band_cause(p, threshold, code_alone) else ""
+
+
+#: the overview's word for why a pair is held just under the threshold (``band_cause``)
+BAND_WORDS = {"held": "held", "identical": "identical predictions", "near": "near predictions",
+              "order": "same order"}
+
+
+def band_cause(p: dict[str, Any], threshold: float, code_alone: float) -> str:
+    """Why an unexplained pair with behaviour ranks just under the threshold, where the
+    formula does not give its score: ``"held"`` (two kinds of evidence together at the
+    threshold, one of them not even moderate), ``"identical"`` (identical predictions on too
+    few wrong answers, or a standard model gives them on all but a few ids), ``"near"``
+    (nearness that stands out), ``"order"`` (regression and ``roc_auc``: the same order of
+    the test ids), or ``""`` for none. A TA read one sentence listing every possible cause
+    and could not tell which applied."""
+    beh = p.get("behaviour")
+    code = finite(p.get("code"))
+    score = finite(p.get("score"))
+    if not isinstance(beh, dict) or beh.get("explained_by") or code is None or score is None:
+        return ""
     from similarity.verdict import code_scale
 
     scaled = float(code_scale(code, threshold, code_alone))
     formula = 1.0 - (1.0 - scaled) * (1.0 - (finite(beh.get("behaviour")) or 0.0))
-    return "band" if abs(formula - score) > 5e-4 else ""
+    if abs(formula - score) <= 5e-4:
+        return ""
+    if formula >= threshold:
+        return "held"
+    agreement = finite(beh.get("agreement"))
+    if agreement is None:
+        return "order"
+    return "identical" if agreement >= 1.0 - 1e-9 else "near"
 
 
 def _code_alone() -> float:

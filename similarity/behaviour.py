@@ -811,6 +811,10 @@ class BehaviourModel:
         spread = ""
         if max(d.values()) > 1.0:
             spread = f"; counts scaled for this class's spread (x{max(d.values()):.1f})"
+        if self.n_classes <= 2:  # one wrong label: a shared wrong answer is always identical
+            return (f"{o['both_wrong']} ids both got wrong (with two labels every shared wrong "
+                    f"answer is the same one); expected {o['expected']:.1f} for two independent "
+                    f"students with these error rates ({p}{spread})")
         return (f"{o['same_wrong']} identical wrong answers out of {o['both_wrong']} ids both "
                 f"got wrong; expected {o['expected']:.1f} for two independent students with "
                 f"these error rates ({o['expected_given_both']:.1f} given the ids both got "

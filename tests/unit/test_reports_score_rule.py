@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from reports.render import _score_rule
+from reports.render import _score_rule, band_cause
 from similarity.options import SimilarityOptions
 from similarity.verdict import final_score
 
 OPTS = SimilarityOptions()
 
 
-def pair(code: float, behaviour: float, *, explained: int = -1, unproven: bool = False) -> dict:
+def pair(code: float, behaviour: float, *, explained: int = -1, unproven: bool = False,
+         agreement: float | None = None) -> dict:
     """A stored pair whose score the engine's own ``final_score`` computed."""
     beh = {k: np.array([v]) for k, v in (("behaviour", behaviour), ("valid", 1.0),
                                           ("explained", float(explained)),
@@ -21,7 +22,8 @@ def pair(code: float, behaviour: float, *, explained: int = -1, unproven: bool =
                               code_alone=OPTS.code_alone, explained_score=0.3,
                               unproven_score=0.4)[0])
     return {"code": code, "score": score, "behaviour": {
-        "behaviour": behaviour, "explained_by": "sklearn:SVC()" if explained >= 0 else ""}}
+        "behaviour": behaviour, "explained_by": "sklearn:SVC()" if explained >= 0 else "",
+        "agreement": agreement}}
 
 
 def test_the_formula_needs_no_words():
@@ -41,3 +43,16 @@ def test_explained_agreement_says_so_also_when_code_flags_the_pair():
     assert p["score"] >= OPTS.threshold  # flagged on its code
     assert _score_rule(p, OPTS.threshold, OPTS.code_alone) == "explained"
     assert _score_rule({"code": None, "score": 0.5, "behaviour": None}, 0.45, 0.9) == ""
+
+
+def test_the_band_says_which_rule_held_the_pair():
+    t, alone = OPTS.threshold, OPTS.code_alone
+    assert band_cause(pair(0.09, 0.0, unproven=True, agreement=1.0), t, alone) == "identical"
+    assert band_cause(pair(0.09, 0.0, unproven=True, agreement=0.984), t, alone) == "near"
+    assert band_cause(pair(0.09, 0.0, unproven=True), t, alone) == "order"  # regression
+    # two kinds together at the threshold, one not even moderate
+    held = pair(0.8, 0.1, agreement=0.6)
+    assert held["score"] < t and band_cause(held, t, alone) == "held"
+    # none where the formula gives the score, or a standard model explains the agreement
+    assert band_cause(pair(0.2, 0.9, agreement=1.0), t, alone) == ""
+    assert band_cause(pair(0.09, 0.0, explained=0, agreement=1.0), t, alone) == ""
