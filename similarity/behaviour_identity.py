@@ -212,11 +212,22 @@ class IdentityEvidence:
                     "alone: two students who computed one method with nearly the same settings "
                     "are as near)")
         if o["unproven"][0] > 0:
+            tail = float(self.identity_tail(a, b))
             return (f"{int(o['same_wrong'][0])} identical wrong answers; expected "
                     f"{float(o['expected'][0]):.1f} for two independent students with these "
-                    f"error rates (p = {float(o['p_value'][0]):.2g}): too few to tell copying "
+                    f"error rates (that many or more by chance: {tail:.2g}, above the "
+                    f"{IDENTITY_P:g} under which identical predictions are evidence; "
+                    f"p = {float(o['p_value'][0]):.2g} once scaled for the class's spread): "
+                    "too few to tell copying "
                     "from two accurate models, so it ranks just under the threshold, unflagged")
         return self.model.describe(a, b)
+
+    def identity_tail(self, a: str, b: str) -> float:
+        """The plain Poisson tail of the pair's identical wrong answers at their expected count
+        (not scaled for the class's spread): identical predictions are evidence where it is
+        at most ``IDENTITY_P`` (module doc)."""
+        o = self.model.pairs(np.array([self.names.index(a)]), np.array([self.names.index(b)]))
+        return float(poisson_tail(o["same_wrong"], o["expected"])[0])
 
     def _company(self, i: int, j: int) -> str:
         """The duplicates a stand-out pair shares its nearness with, in words ("" for none)."""

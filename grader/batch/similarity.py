@@ -221,6 +221,7 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
                      f"{_nearest_text(behaviour, p)}"
                      + ("; the identity is the evidence (a copy's predictions are its "
                         "source's), whatever the count of wrong answers below says"
+                        + _tail_text(behaviour, p)
                         if p.behaviour["behaviour"] >= 0.5 else "") + "; " + words)
         shown = behaviour.shared_wrong(p.a, p.b, limit=SHARED_WRONG_SHOWN)
         for row in shown:
@@ -232,6 +233,19 @@ def _behaviour_evidence(pairs: list[similarity.Pair], behaviour, course: Course)
             if text:
                 row["text"] = text
         p.behaviour = {**p.behaviour, "description": words, "shared_wrong": shown}
+
+
+def _tail_text(behaviour, p) -> str:
+    """For identical predictions flagged as evidence: how likely their identical wrong answers
+    are by chance, the number that decides it (beside a p-value scaled for the class's spread,
+    an unflagged identical pair with p = 0.097 read as the same case as this one)."""
+    tail = getattr(behaviour, "identity_tail", None)
+    if tail is None:
+        return ""
+    from similarity.behaviour_identity import IDENTITY_P
+
+    return (f" (that many identical wrong answers or more by chance: {tail(p.a, p.b):.2g}, "
+            f"under the {IDENTITY_P:g} from which identical predictions are evidence)")
 
 
 def _identical_text(agreement: float, n_ids: int) -> str:

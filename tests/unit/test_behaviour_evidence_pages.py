@@ -56,3 +56,30 @@ def test_identical_pairs_get_their_words_even_outside_the_strongest(tmp_path, mo
     assert all(row["image"].startswith("data:image/png;base64,") for row in shown)
     others = [p for p in result.pairs if p is not twins and p.behaviour and not p.flagged]
     assert others and all(("description" in p.behaviour) == bool(p.fragments) for p in others)
+
+
+def test_a_flagged_identity_says_how_likely_its_wrong_answers_are_by_chance(tmp_path):
+    truth, hard, _, preds = _easy_class()
+    weak = np.array([int(v) for v in preds["s04"]])  # a weaker student, 25 more errors ...
+    extra = np.setdiff1d(np.arange(truth.size), hard)[:25]
+    weak[extra] = (truth[extra] + 3) % 10
+    preds["s04"] = [str(v) for v in weak]
+    preds["copy"] = list(preds["s04"])  # ... and a copy: identity is the evidence
+    model = BehaviourModel.fit(preds, [str(t) for t in truth])
+    ev = IdentityEvidence(model)
+    subs = {}
+    for name, program in (("s04", "a"), ("copy", "b"), ("s01", "c"), ("s02", "d")):
+        (tmp_path / f"{name}.py").write_text(PROGRAMS[program])
+        subs[name] = tmp_path / f"{name}.py"
+    result = compare(subs, options=SimilarityOptions(min_score=0.0), behaviour=ev)
+    pair = next(p for p in result.pairs if {p.a, p.b} == {"s04", "copy"})
+    assert pair.flagged and pair.behaviour["behaviour"] >= 0.5
+    data = tmp_path / "data"  # the test inputs: plain columns, no images
+    data.mkdir()
+    pd.DataFrame({"id": [str(i) for i in range(truth.size)], "x": 0}).to_csv(
+        data / "test.csv", index=False)
+    batch_similarity._behaviour_evidence(result.pairs, ev, SimpleNamespace(data_dir=data))
+    words = pair.behaviour["description"]
+    tail = ev.identity_tail("s04", "copy")
+    assert f"(that many identical wrong answers or more by chance: {tail:.2g}, under the " \
+           "0.01 from which identical predictions are evidence)" in words

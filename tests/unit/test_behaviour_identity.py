@@ -124,7 +124,13 @@ def test_identity_on_few_wrong_answers_is_unproven_and_ranks_unflagged():
     score = final_score(np.array([0.1, 0.1]), beh, o)
     assert o.setting_share * o.threshold < score[0] < o.threshold
     assert score[1] >= o.threshold
-    assert "too few to tell copying" in ev.describe("acc1", "acc2")
+    said = ev.describe("acc1", "acc2")
+    assert "too few to tell copying" in said
+    # the number that decides it is in the words: the plain tail, against IDENTITY_P
+    tail = ev.identity_tail("acc1", "acc2")
+    assert tail == poisson_tail(5, got["expected"][0]) > IDENTITY_P
+    assert f"that many or more by chance: {tail:.2g}, above the {IDENTITY_P:g}" in said
+    assert ev.identity_tail("s04", "copy") <= IDENTITY_P
 
 
 def test_a_near_match_does_not_explain_an_identical_pair_it_differs_from():
