@@ -14,6 +14,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from reference import MODELS
+from reference._gradient import GDSoftmaxClassifier
 from reference._naive_bayes import BinnedCategoricalNB
 from reference._neighbors import ArgsortKNNClassifier
 
@@ -90,7 +91,8 @@ def test_every_model_is_checked():
 
 
 @parametrize_with_checks([BinnedCategoricalNB(n_bins=5), ArgsortKNNClassifier(p=1),
-                          ArgsortKNNClassifier(n_neighbors=3)])
+                          ArgsortKNNClassifier(n_neighbors=3),
+                          GDSoftmaxClassifier(learning_rate=0.5, steps=300, scaling="standard")])
 def test_the_labs_hand_written_models_are_sklearn_compatible(estimator, check):
     # not course models of their own: standard models of the behavioural evidence (the lab's
     # bins counted per category, and k-NN with np.argsort's order, as students write them)
