@@ -229,7 +229,8 @@ class BehaviourModel:
             explainers: Collection[str] = (), settings: Collection[str] = (),
             ids: Sequence | None = None, near_exact: float = 0.99,
             calibrate: bool = True,
-            rounding: Mapping[str, float] | None = None) -> BehaviourModel:
+            rounding: Mapping[str, float] | None = None,
+            explain_only: Collection[str] = ()) -> BehaviourModel:
         """Fit the null model to one class's predictions on the hidden test set.
 
         Parameters
@@ -253,6 +254,11 @@ class BehaviourModel:
             Test ids, for :meth:`shared_wrong`.
         near_exact : float, default=0.99
         calibrate : bool, default=True
+        explain_only : collection of str, default=()
+            References that may explain agreement but do not make the classification null
+            (the Rasch difficulties and the wrong labels' popularity): a family of a hundred
+            near-identical settings (the lab's gradient descent) would outweigh a class of
+            fifty, and moved every exact copy's expected count by 2-3 %.
         rounding : mapping of str to float, optional
             Regression: the step each student's predictions were written to (0.01 for two
             decimals; absent or 0: full precision). Rounding adds noise of variance
@@ -269,8 +275,10 @@ class BehaviourModel:
             Lengths differ, a label is missing from ``truth``, an explainer is not a
             reference, or (regression) a value is not a number; the message names it.
         """
-        return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
-            predictions, truth, references or {}, explainers, settings, ids, rounding or {})
+        model = cls(task=task, near_exact=near_exact, calibrate=calibrate)
+        model._explain_only = frozenset(map(str, explain_only))
+        return model._fit(predictions, truth, references or {}, explainers, settings, ids,
+                          rounding or {})
 
     def _fit(self, predictions, truth, references, explainers, settings,
              ids, rounding) -> BehaviourModel:
@@ -327,6 +335,8 @@ class BehaviourModel:
         labelled = wrong & (codes != MISSING)  # ... but is no wrong label
         ns = len(self.names)
         counted = _counted_rows(wrong, t, ns)
+        only = getattr(self, "_explain_only", frozenset())
+        counted[ns:] &= np.array([r not in only for r in self.reference_names], bool)
         self.counted = counted[:ns]
         theta, beta = fit_rasch(wrong.astype(np.float32), fit_rows=counted)
         self.theta, self.beta = theta[:ns], beta

@@ -148,14 +148,15 @@ def behaviour_model(course: Course, store: Store, out: Path,
         truth = (truth == positive).astype(float)
     elif regression:
         truth = truth.astype(float)
-    from reference.standard import STANDARD_SETTINGS, explainer_order
+    from reference.standard import EXPLAIN_ONLY, STANDARD_SETTINGS, explainer_order
 
     model = BehaviourModel.fit(preds, truth.tolist(),
                                task="regression" if regression else "classification",
                                references=references,
                                explainers=sorted(references, key=explainer_order),
                                settings=sorted(STANDARD_SETTINGS & set(references)), ids=ids,
-                               near_exact=NEAR_EXACT, rounding=steps)
+                               near_exact=NEAR_EXACT, rounding=steps,
+                               explain_only=sorted(EXPLAIN_ONLY & set(references)))
     if regression:  # probabilities (roc_auc) or values (mse, mae): their order is evidence too
         from similarity.behaviour_order import OrderEvidence
 

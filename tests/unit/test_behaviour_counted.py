@@ -142,3 +142,20 @@ def test_weak_honest_models_at_the_chance_rate_still_count():
     chance = 1 - np.bincount(truth).max() / k
     assert sum(m.error_rate >= chance - 0.03) >= 15  # most are no better than chance ...
     assert m.counted.all()  # ... but their errors are the class's, not noise
+
+
+def test_explain_only_references_explain_but_do_not_make_the_null():
+    truth, honest = honest_class()
+    # a family of near-identical standard settings, one of which an honest pair reproduces
+    family = {f"gd{i}": honest["h0"].copy() for i in range(40)}
+    preds = {**honest, "twin": honest["h0"].copy()}
+    plain = BehaviourModel.fit(preds, truth)
+    counted = BehaviourModel.fit(preds, truth, references=family, explainers=["gd0"])
+    only = BehaviourModel.fit(preds, truth, references=family, explainers=["gd0"],
+                              explain_only=list(family))
+    r, c = np.triu_indices(len(preds), 1)
+    # counted, forty copies of one model move every pair's null; explain-only, none
+    assert not np.allclose(counted.pairs(r, c)["expected"], plain.pairs(r, c)["expected"])
+    np.testing.assert_allclose(only.pairs(r, c)["expected"], plain.pairs(r, c)["expected"])
+    # ... and they still explain the pair that reproduces them
+    assert one(only, "h0", "twin")["explained"] == 0
