@@ -213,7 +213,8 @@ class BehaviourModel:
         Share of ids each student got wrong (missing counts as wrong); regression: RMSE.
     counted : ndarray of shape (n_students,), bool
         The students whose answers make the null (classification: those who beat predicting
-        the most frequent label, see ``_counted_rows``; regression: all).
+        the most frequent label, or whose errors fall where theirs do, see
+        ``_counted_rows``; regression: all).
     """
 
     def __init__(self, *, task: str = "classification", near_exact: float = 0.99,
@@ -275,13 +276,12 @@ class BehaviourModel:
             Lengths differ, a label is missing from ``truth``, an explainer is not a
             reference, or (regression) a value is not a number; the message names it.
         """
-        model = cls(task=task, near_exact=near_exact, calibrate=calibrate)
-        model._explain_only = frozenset(map(str, explain_only))
-        return model._fit(predictions, truth, references or {}, explainers, settings, ids,
-                          rounding or {})
+        return cls(task=task, near_exact=near_exact, calibrate=calibrate)._fit(
+            predictions, truth, references or {}, explainers, settings, ids, rounding or {},
+            frozenset(map(str, explain_only)))
 
     def _fit(self, predictions, truth, references, explainers, settings,
-             ids, rounding) -> BehaviourModel:
+             ids, rounding, explain_only) -> BehaviourModel:
         if self.task not in TASKS:
             raise BehaviourInputError(f"unknown task {self.task!r}; use one of {TASKS}")
         if not 0.0 < self.near_exact <= 1.0:
@@ -309,13 +309,13 @@ class BehaviourModel:
             raise BehaviourInputError(f"{len(self.ids)} ids for {k} hidden labels; give one "
                                       "id per hidden label, in the same order")
         if self.task == "classification":
-            self._fit_classification(predictions, truth, references)
+            self._fit_classification(predictions, truth, references, explain_only)
         else:
             self._fit_regression(predictions, truth, references, rounding)
         self._calibrate()
         return self
 
-    def _fit_classification(self, predictions, truth, references) -> None:
+    def _fit_classification(self, predictions, truth, references, explain_only) -> None:
         k = self.n_ids
         vocab = LabelCodes()
         t = vocab.encode(truth, k, "truth (the hidden labels)")
@@ -335,8 +335,7 @@ class BehaviourModel:
         labelled = wrong & (codes != MISSING)  # ... but is no wrong label
         ns = len(self.names)
         counted = _counted_rows(wrong, t, ns)
-        only = getattr(self, "_explain_only", frozenset())
-        counted[ns:] &= np.array([r not in only for r in self.reference_names], bool)
+        counted[ns:] &= np.array([r not in explain_only for r in self.reference_names], bool)
         self.counted = counted[:ns]
         theta, beta = fit_rasch(wrong.astype(np.float32), fit_rows=counted)
         self.theta, self.beta = theta[:ns], beta
